@@ -1,0 +1,86 @@
+import { Chart, JsonPatch } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { parseQuantity } from '../src/config/quantity.js';
+import type { Deployment } from '../src/config/load.js';
+import { renderRedisConfig } from './config/redis-conf.js';
+import { renderSentinelConfig } from './config/sentinel-conf.js';
+import { redisImages } from './images.js';
+import { objectLabels, type Identity } from './labels.js';
+import { REDIS_PORT, SENTINEL_PORT, SentinelCluster, memberHost } from './sentinel-cluster.js';
+
+export interface RedisDeploymentChartProps {
+  deployment: Deployment;
+  generatorVersion: string;
+}
+
+/** Where the generated pods find their mounted files. */
+const paths = {
+  certFile: '/tls/tls.crt',
+  keyFile: '/tls/tls.key',
+  caFile: '/tls/ca.crt',
+  dataDir: '/data',
+  aclFile: '/secrets/users.acl',
+};
+
+/** Every namespaced object of one Redis deployment. Composes constructs; decides nothing itself. */
+export class RedisDeploymentChart extends Chart {
+  constructor(scope: Construct, name: string, props: RedisDeploymentChartProps) {
+    const { deployment } = props;
+    const image = redisImages[deployment.spec.redis.version];
+    if (!image) throw new Error(`no image pinned for Redis ${deployment.spec.redis.version}`);
+    const id: Identity = {
+      deployment: deployment.name,
+      namespace: deployment.namespace,
+      redisVersion: image.version,
+      generatorVersion: props.generatorVersion,
+    };
+    super(scope, name, { namespace: id.namespace, labels: objectLabels(id), disableResourceNameHashes: true });
+
+    const namespace = new k8s.KubeNamespace(this, 'Namespace', {
+      metadata: {
+        name: id.namespace,
+        labels: {
+          'app.kubernetes.io/component': 'namespace',
+          // The cluster itself then refuses a pod the gate's security rules would flag.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'v1.28',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    });
+    // The chart stamps its namespace on every object; a Namespace itself has none.
+    namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+
+    const { spec } = deployment;
+    new SentinelCluster(this, 'Members', {
+      id,
+      zones: deployment.cluster.spec.zones,
+      image: image.image,
+      redisMemory: spec.redis.memory,
+      storageClassName: deployment.cluster.spec.storage.storageClassName,
+      diskSize: spec.persistence.size,
+      redisConf: renderRedisConfig({
+        deployment: id.deployment,
+        port: REDIS_PORT,
+        memoryLimitBytes: parseQuantity(spec.redis.memory),
+        evictionPolicy: spec.redis.evictionPolicy,
+        persistence: spec.persistence.mode,
+        paths,
+      }),
+      sentinelConf: renderSentinelConfig({
+        deployment: id.deployment,
+        masterName: id.deployment,
+        initialPrimary: { host: memberHost(id, 'data-0'), port: REDIS_PORT },
+        port: SENTINEL_PORT,
+        quorum: 2,
+        downAfterMs: 5000,
+        failoverTimeoutMs: 60000,
+        paths,
+      }),
+      tlsSecretName: `${id.deployment}-tls`,
+      aclSecretName: `${id.deployment}-acl`,
+    });
+  }
+}

@@ -1,0 +1,8 @@
+/** Pinned images: a deployment names a Redis major.minor version; the patch release is chosen here. */
+export const redisImages: Record<string, { image: string; version: string }> = {
+  '7.0': { image: 'docker.io/library/redis:7.0.15', version: '7.0.15' },
+  '7.2': { image: 'docker.io/library/redis:7.2.5', version: '7.2.5' },
+};
+
+/** uid/gid of the redis user in the official image; pods run as it, never as root. */
+export const REDIS_UID = 999;

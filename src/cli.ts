@@ -1,0 +1,92 @@
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { InputErrors, formatInputError } from './config/load.js';
+import { inputJsonSchemas } from './config/json-schema.js';
+import { UnreadableInput } from './gate/documents.js';
+import { runGate } from './gate/gate.js';
+import { formatReport, gateFormats, type GateFormat } from './gate/report.js';
+import { synth } from './synth/synth.js';
+import type { DistChanges } from './synth/write-dist.js';
+import { generator } from './version.js';
+
+/** Exit codes shared by every command: 0 fine, 1 the input or manifests fail, 2 bad usage or unreadable input. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('redis-gitops')
+    .description('Generate and gate GitOps manifests for highly available Redis on Kubernetes')
+    .version(generator.version)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  program
+    .command('synth')
+    .description('render deployments/*.yaml and clusters/*.yaml into Kubernetes manifests')
+    .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
+    .option('--root <dir>', 'repository root holding clusters/ and deployments/', '.')
+    .action(async (opts: { out: string; root: string }) => {
+      try {
+        const result = await synth(opts.root, opts.out);
+        process.stdout.write(describeSynth(result.deployments, result.clusters, result.files, opts.out, result.changes));
+      } catch (error) {
+        if (!(error instanceof InputErrors)) throw error;
+        process.stderr.write(`synth: ${error.errors.length} problem(s) in the inputs; ${opts.out}/ was left unchanged\n`);
+        for (const e of error.errors) process.stderr.write(`  ${formatInputError(e)}\n`);
+        exitCode = EXIT.failed;
+      }
+    });
+
+  program
+    .command('gate')
+    .description('check manifests against the policies (exit 0 pass, 1 error-severity violations, 2 bad input)')
+    .argument('[paths...]', 'files or folders of YAML manifests', ['dist'])
+    .addOption(new Option('--format <format>', 'output format').choices(gateFormats).default('text'))
+    .action(async (paths: string[], opts: { format: GateFormat }) => {
+      try {
+        const report = await runGate(paths);
+        process.stdout.write(formatReport(report, opts.format));
+        exitCode = report.summary.errors ? EXIT.failed : EXIT.ok;
+      } catch (error) {
+        if (!(error instanceof UnreadableInput)) throw error;
+        process.stderr.write(`gate: ${error.message}\n`);
+        exitCode = EXIT.usage;
+      }
+    });
+
+  program
+    .command('schemas')
+    .description('write the JSON Schemas of the input files (for editors) into a folder')
+    .option('--out <dir>', 'output folder', 'schemas')
+    .action(async (opts: { out: string }) => {
+      await mkdir(opts.out, { recursive: true });
+      for (const [name, content] of Object.entries(inputJsonSchemas())) {
+        await writeFile(path.join(opts.out, name), content);
+        process.stdout.write(`wrote ${path.join(opts.out, name)}\n`);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw error;
+  }
+  return exitCode;
+}
+
+function describeSynth(deployments: number, clusters: number, files: number, out: string, c: DistChanges): string {
+  const lines = [
+    `synth: ${deployments} deployment(s) on ${clusters} cluster(s) → ${out}/ (${files} manifests): ` +
+      `${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
+  ];
+  const show = (mark: string, list: string[]) => {
+    for (const file of list.slice(0, 50)) lines.push(`  ${mark} ${file}`);
+    if (list.length > 50) lines.push(`  ${mark} ... and ${list.length - 50} more`);
+  };
+  show('+', c.added);
+  show('~', c.changed);
+  show('-', c.removed);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { parseQuantity } from './quantity.js';
+
+/**
+ * The input schemas. They are the single source for validation (zod) and for the JSON Schema files
+ * editors use (`npm run schemas` writes them to schemas/), so the two can never disagree.
+ */
+
+const dnsLabel = (maxLength: number) =>
+  z
+    .string()
+    .max(maxLength, { error: `expected at most ${maxLength} characters` })
+    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, {
+      error: "expected a DNS label: lower-case letters, digits and '-', starting with a letter",
+      abort: true,
+    });
+
+const quantity = (min: string) =>
+  z
+    .string({ error: `expected a Kubernetes quantity such as ${min} or 2Gi` })
+    .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$/, {
+      error: `expected a Kubernetes quantity in binary units such as ${min} or 2Gi`,
+      abort: true,
+    })
+    .refine((value) => parseQuantity(value) >= parseQuantity(min), {
+      error: `expected at least ${min}`,
+    });
+
+const hostname = z
+  .string()
+  .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: 'expected a fully qualified DNS name such as redis.example.com',
+  });
+
+export const storageProviders = ['ibm-vpc-block', 'aws-ebs', 'gcp-pd', 'azure-disk'] as const;
+export type StorageProvider = (typeof storageProviders)[number];
+
+export const ClusterSchema = z
+  .strictObject({
+    region: z.string().min(1).describe('Cloud region the cluster runs in, e.g. us-south.'),
+    zones: z
+      .array(z.string().min(1), { error: 'expected a list of three zone names' })
+      .length(3, { error: 'expected exactly three availability zones (one per cluster member)', abort: true })
+      .refine((zones) => new Set(zones).size === 3, { error: 'expected three different zones' })
+      .describe('The three availability zones; member i runs in zones[i] (topology.kubernetes.io/zone).'),
+    storage: z
+      .strictObject({
+        provider: z.enum(storageProviders).describe('Block-storage CSI driver of the cluster.'),
+        storageClassName: dnsLabel(63)
+          .default('redis-encrypted')
+          .describe('Name of the encrypted StorageClass the generator creates. Default: redis-encrypted.'),
+        customerKey: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Customer-managed key: IBM key CRN (encryptionKey), AWS KMS key id or ARN (kmsKeyId), GCP KMS key ' +
+              '(disk-encryption-kms-key), Azure disk encryption set id (diskEncryptionSetID). ' +
+              'Default: provider-managed keys (AWS: the account default KMS key).',
+          ),
+        profile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Volume profile/type: IBM profile (default 10iops-tier), AWS type (gp3), GCP type (pd-balanced), ' +
+              'Azure skuName (Premium_LRS).',
+          ),
+      })
+      .describe('Encrypted block storage for the data members.'),
+    sealedSecrets: z
+      .strictObject({
+        certificate: z
+          .string()
+          .min(1)
+          .describe('Path (relative to the repository root) of the public sealing certificate (kubeseal --fetch-cert).'),
+        controllerNamespace: dnsLabel(63).default('kube-system'),
+        controllerName: dnsLabel(63).default('sealed-secrets-controller'),
+      })
+      .describe('The cluster\'s Sealed Secrets controller, for sealing secrets that only it can open.'),
+    argocd: z
+      .strictObject({
+        namespace: dnsLabel(63).default('argocd'),
+        destinationServer: z
+          .url({ error: 'expected a URL such as https://kubernetes.default.svc' })
+          .default('https://kubernetes.default.svc'),
+        repoURL: z.string().min(1).describe('Git repository Argo CD reads dist/ from.'),
+        targetRevision: z.string().min(1).default('main'),
+      })
+      .describe('Argo CD destination for this cluster.'),
+  })
+  .describe('A Kubernetes cluster that runs Redis deployments (clusters/<name>.yaml).');
+
+export const redisVersions = ['7.0', '7.2'] as const;
+export const platformRoles = ['Viewer', 'Operator', 'Editor', 'Administrator'] as const;
+export const serviceRoles = ['Reader', 'Writer', 'Manager'] as const;
+export const evictionPolicies = [
+  'noeviction',
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+] as const;
+
+const platformGrant = z
+  .strictObject({
+    group: z.string().min(1).optional().describe('Identity-provider group bound to the role.'),
+    serviceAccount: dnsLabel(63).optional().describe('A service account of the deployment namespace.'),
+    role: z.enum(platformRoles),
+  })
+  .refine((grant) => (grant.group === undefined) !== (grant.serviceAccount === undefined), {
+    error: 'a platform grant names exactly one subject: group or serviceAccount (users are not allowed)',
+  });
+
+const serviceGrant = z.strictObject({
+  user: dnsLabel(32).describe('Redis ACL user name an application authenticates as.'),
+  role: z.enum(serviceRoles),
+});
+
+/**
+ * Flags repeated entries. Runs even when some entries are invalid (zod skips refinements of a value
+ * with issues by default) so that a user sees every mistake of a file at once.
+ */
+function noDuplicates<T>(key: (item: Partial<T>) => string, what: string) {
+  const check = (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      if (typeof item !== 'object' || item === null) return;
+      const k = key(item);
+      const first = seen.get(k);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [index], message: `duplicate ${what} (same as entry ${first})` });
+      } else {
+        seen.set(k, index);
+      }
+    });
+  };
+  return [check, { when: () => true }] as const;
+}
+
+type PlatformGrant = z.output<typeof platformGrant>;
+type ServiceGrant = z.output<typeof serviceGrant>;
+
+export const DeploymentSchema = z
+  .strictObject({
+    cluster: dnsLabel(63).describe('Name of the cluster file (clusters/<cluster>.yaml).'),
+    namespace: dnsLabel(63)
+      .optional()
+      .describe('Namespace of the deployment. Default: redis-<deployment name>.'),
+    redis: z
+      .strictObject({
+        version: z.enum(redisVersions).default('7.2').describe('Redis major.minor version. Default: 7.2.'),
+        memory: quantity('256Mi').describe(
+          'Memory limit of each data member\'s redis container; maxmemory is derived from it.',
+        ),
+        evictionPolicy: z.enum(evictionPolicies).default('noeviction'),
+      })
+      .describe('The Redis data members.'),
+    persistence: z
+      .strictObject({
+        size: quantity('1Gi').describe('Size of each data member\'s volume.'),
+        mode: z
+          .enum(['aof', 'rdb', 'aof+rdb'])
+          .default('aof+rdb')
+          .describe('aof: append-only file (fsync every second); rdb: snapshots; aof+rdb: both. Default: aof+rdb.'),
+      })
+      .describe('Data volumes (encrypted block storage).'),
+    portal: z
+      .strictObject({
+        serviceType: z.enum(['ClusterIP', 'LoadBalancer']).default('ClusterIP'),
+        hostnames: z
+          .array(hostname)
+          .default([])
+          .describe('Extra DNS names applications use; added to the server certificate.'),
+      })
+      .default({ serviceType: 'ClusterIP', hostnames: [] })
+      .describe('The HAProxy portals: the TLS endpoint applications connect to.'),
+    access: z
+      .strictObject({
+        platform: z
+          .array(platformGrant)
+          .default([])
+          .superRefine(...noDuplicates<PlatformGrant>((g) => `${g.group ?? g.serviceAccount}/${g.role}`, 'platform grant'))
+          .describe('Platform roles: Kubernetes RBAC in the deployment namespace.'),
+        service: z
+          .array(serviceGrant)
+          .default([])
+          .superRefine(...noDuplicates<ServiceGrant>((g) => String(g.user), 'service user'))
+          .describe('Service roles: Redis ACL users.'),
+      })
+      .default({ platform: [], service: [] })
+      .describe('IAM-style access grants.'),
+  })
+  .describe('A highly available Redis deployment (deployments/<name>.yaml).');
+
+export type ClusterSpec = z.output<typeof ClusterSchema>;
+export type DeploymentSpec = z.output<typeof DeploymentSchema>;

@@ -1,0 +1,174 @@
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { CLUSTER_FOLDER } from '../synth/render.js';
+
+/** A Kubernetes object and the file it came from (as the user named it). */
+export interface SourcedObject {
+  file: string;
+  object: KubeObject;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** What one policy evaluation sees: one deployment (namespace) with the cluster-scoped objects beside it. */
+export interface PolicyInput {
+  namespace: string | null;
+  resources: SourcedObject[];
+  cluster_resources: SourcedObject[];
+}
+
+/** Input the gate cannot read: exit code 2, naming the file. */
+export class UnreadableInput extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = 'UnreadableInput';
+  }
+}
+
+const yamlFile = /\.ya?ml$/;
+
+/**
+ * Kinds that have no namespace. Anything else without metadata.namespace would be applied to the
+ * namespace kubectl or Argo CD is pointed at; the gate files it under "default".
+ */
+const clusterScopedKinds = new Set([
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CSIDriver',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
+  'VolumeSnapshotClass',
+]);
+
+export function isClusterScoped(object: KubeObject): boolean {
+  return clusterScopedKinds.has(object.kind);
+}
+
+/** Every YAML file under the given paths (files or folders), sorted. Hidden folders are skipped. */
+export async function findManifestFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new UnreadableInput(p, 'no such file or folder');
+    if (statSync(p).isDirectory()) {
+      const entries = await readdir(p, { recursive: true, withFileTypes: true });
+      for (const e of entries) {
+        const file = path.join(e.parentPath, e.name);
+        if (e.isFile() && yamlFile.test(e.name) && !path.relative(p, file).split(path.sep).some((s) => s.startsWith('.'))) {
+          files.push(file);
+        }
+      }
+    } else if (yamlFile.test(p)) {
+      files.push(p);
+    } else {
+      throw new UnreadableInput(p, 'not a YAML file (expected .yaml or .yml)');
+    }
+  }
+  return [...new Set(files)].sort();
+}
+
+/** Parses every document of a file; `kind: List` is expanded into its items. */
+export async function readObjects(file: string): Promise<SourcedObject[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UnreadableInput(file, (error as Error).message);
+  }
+  if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
+  const lineCounter = new LineCounter();
+  const objects: SourcedObject[] = [];
+  for (const doc of parseAllDocuments(text, { lineCounter })) {
+    const [error] = doc.errors;
+    if (error) {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      throw new UnreadableInput(file, `invalid YAML at line ${line}, column ${col}: ${error.message.split('\n')[0]}`);
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const items = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
+    for (const item of items) {
+      if (!isObject(item) || typeof item.apiVersion !== 'string' || typeof item.kind !== 'string') {
+        throw new UnreadableInput(file, 'a document is not a Kubernetes object (expected apiVersion and kind)');
+      }
+      objects.push({ file, object: item as KubeObject });
+    }
+  }
+  return objects;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Groups objects into one policy input per deployment. A folder with a `_cluster` subfolder (as
+ * synth writes per cluster) is one input set: its cluster-scoped objects are shown only to the
+ * deployments under it. Without one, the whole input is one set. A Namespace object joins the group
+ * of the namespace it creates; the cluster-scoped objects form a group of their own (namespace null),
+ * so that each object is checked exactly once.
+ */
+export function groupByDeployment(objects: SourcedObject[]): PolicyInput[] {
+  const setOf = memoize((dir: string) => clusterRoot(dir));
+  const sets = new Map<string, { cluster: SourcedObject[]; namespaces: Map<string, SourcedObject[]> }>();
+  for (const sourced of objects) {
+    const key = setOf(path.dirname(path.resolve(sourced.file)));
+    let set = sets.get(key);
+    if (!set) sets.set(key, (set = { cluster: [], namespaces: new Map() }));
+    const { object } = sourced;
+    if (object.kind === 'Namespace' && object.metadata?.name) {
+      push(set.namespaces, object.metadata.name, sourced);
+    }
+    if (isClusterScoped(object)) set.cluster.push(sourced);
+    else push(set.namespaces, object.metadata?.namespace ?? 'default', sourced);
+  }
+  const inputs: PolicyInput[] = [];
+  for (const key of [...sets.keys()].sort()) {
+    const set = sets.get(key)!;
+    const nonNamespace = set.cluster.filter((s) => s.object.kind !== 'Namespace');
+    if (nonNamespace.length) inputs.push({ namespace: null, resources: nonNamespace, cluster_resources: set.cluster });
+    for (const namespace of [...set.namespaces.keys()].sort()) {
+      inputs.push({ namespace, resources: set.namespaces.get(namespace)!, cluster_resources: set.cluster });
+    }
+  }
+  return inputs;
+}
+
+function clusterRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, CLUSTER_FOLDER))) return d;
+    if (path.dirname(d) === d) return '';
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function memoize<T>(fn: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    if (!cache.has(key)) cache.set(key, fn(key));
+    return cache.get(key)!;
+  };
+}

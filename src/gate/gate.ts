@@ -1,0 +1,32 @@
+import { findManifestFiles, groupByDeployment, readObjects } from './documents.js';
+import { loadGatePolicy, type Violation } from './policy.js';
+
+export interface GateReport {
+  violations: Violation[];
+  summary: { errors: number; warnings: number; files: number; resources: number; deployments: number };
+}
+
+/** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
+export async function runGate(paths: string[]): Promise<GateReport> {
+  const files = await findManifestFiles(paths);
+  const objects = (await Promise.all(files.map(readObjects))).flat();
+  const groups = groupByDeployment(objects);
+  const policy = await loadGatePolicy();
+  const violations = groups.flatMap((group) => policy.evaluate(group)).sort(byLocation);
+  return {
+    violations,
+    summary: {
+      errors: violations.filter((v) => v.severity === 'error').length,
+      warnings: violations.filter((v) => v.severity === 'warning').length,
+      files: files.length,
+      resources: objects.length,
+      deployments: groups.filter((g) => g.namespace !== null).length,
+    },
+  };
+}
+
+function byLocation(a: Violation, b: Violation): number {
+  const key = (v: Violation) => [v.file, v.resource.kind, v.resource.name, v.rule, v.message].join('\0');
+  const [ka, kb] = [key(a), key(b)];
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

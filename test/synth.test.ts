@@ -1,0 +1,96 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputErrors } from '../src/config/load.js';
+import { synth } from '../src/synth/synth.js';
+import { buildIndex, sha256, writeDist } from '../src/synth/write-dist.js';
+import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
+
+describe('synth', () => {
+  it('writes dist/<cluster>/<deployment>/<kind>-<name>.yaml and an index of every file with its sha256', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    const result = await synth(repo, out);
+    expect(result).toMatchObject({ clusters: 1, deployments: 2 });
+    const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
+    expect(index.generator).toEqual({ name: 'redis-gitops', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(Object.keys(index.files)).toEqual(
+      expect.arrayContaining([
+        'example/_cluster/storageclass-redis-encrypted.yaml',
+        'example/orders/namespace-redis-orders.yaml',
+        'example/orders/statefulset-orders-data-0.yaml',
+        'example/sessions/configmap-sessions-config.yaml',
+      ]),
+    );
+    for (const [file, hash] of Object.entries(index.files)) {
+      expect(sha256(readFileSync(path.join(out, file))), file).toBe(hash);
+    }
+    expect(Object.keys(index.files)).toEqual([...Object.keys(index.files)].sort());
+  });
+
+  it('is deterministic: a second synth changes no byte and reports no change', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const first = snapshotTree(out);
+    const second = await synth(repo, out);
+    expect(snapshotTree(out)).toEqual(first);
+    expect(second.changes).toMatchObject({ added: [], changed: [], removed: [] });
+  });
+
+  it('matches the committed dist/ (re-run npm run synth after changing inputs or charts)', async () => {
+    const out = path.join(tempRepo(), 'dist');
+    await synth(projectRoot, out);
+    expect(snapshotTree(out)).toEqual(snapshotTree(path.join(projectRoot, 'dist')));
+  });
+
+  it('reports added, changed and removed files against the previous output', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    rmSync(path.join(repo, 'deployments/sessions.yaml'));
+    writeInput(repo, 'deployments/carts.yaml', 'cluster: example\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\n');
+    const { changes } = await synth(repo, out);
+    expect(changes.changed).toEqual(
+      expect.arrayContaining(['example/orders/configmap-orders-config.yaml', 'example/orders/statefulset-orders-data-0.yaml']),
+    );
+    expect(changes.added).toContain('example/carts/statefulset-carts-data-0.yaml');
+    expect(changes.removed).toContain('example/sessions/statefulset-sessions-data-0.yaml');
+    expect(existsSync(path.join(out, 'example/sessions'))).toBe(false);
+  });
+
+  it('leaves the previous output byte for byte when the inputs are bad', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const before = snapshotTree(out);
+    writeInput(repo, 'deployments/orders.yaml', 'cluster: example\nredis: {memory: lots}\npersistence: {size: 10Gi}\nextra: 1\n');
+    await expect(synth(repo, out)).rejects.toThrow(InputErrors);
+    expect(snapshotTree(out)).toEqual(before);
+  });
+
+  it('leaves the previous output whole when writing fails half-way', async () => {
+    const out = path.join(tempRepo(), 'dist');
+    const good = new Map([['c/d/configmap-a.yaml', 'kind: ConfigMap\n']]);
+    await writeDist(out, good, buildIndex(good, { name: 'redis-gitops', version: '0' }));
+    const before = snapshotTree(out);
+    // A file and a folder of the same name: the second write fails after the first succeeded.
+    const broken = new Map([
+      ['c/d/x.yaml', 'kind: ConfigMap\n'],
+      ['c/d/x.yaml/y.yaml', 'kind: ConfigMap\n'],
+    ]);
+    await expect(writeDist(out, broken, buildIndex(broken, { name: 'redis-gitops', version: '0' }))).rejects.toThrow();
+    expect(snapshotTree(out)).toEqual(before);
+    expect(existsSync(`${out}.staging-${process.pid}`)).toBe(false);
+  });
+
+  it('refuses to replace a folder that is not a synth output', async () => {
+    const repo = tempRepo();
+    const precious = path.join(repo, 'precious');
+    mkdirSync(precious);
+    writeFileSync(path.join(precious, 'notes.txt'), 'keep me');
+    await expect(synth(repo, precious)).rejects.toThrow(/not a synth output/);
+    expect(readFileSync(path.join(precious, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+});

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Tests that start real redis/haproxy processes need more than the default 5 s on a busy machine.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
