@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { generator } from '../src/version.js';
+import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
+
+const run = promisify(execFile);
+
+async function exec(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(file, args, { cwd: projectRoot });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+const cli = (...args: string[]) => exec(process.execPath, [path.join(projectRoot, 'bin/redis-gitops.mjs'), ...args]);
+
+describe('redis-gitops CLI', () => {
+  it('synth prints what it wrote, then exits 1 listing every mistake and keeps dist/ on bad input', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    const first = await cli('synth', '--root', repo, '--out', out);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/2 deployment\(s\) on 1 cluster\(s\).*\d+ added, 0 changed, 0 removed/);
+    expect(first.stdout).toContain('+ example/orders/statefulset-orders-data-0.yaml');
+    const before = snapshotTree(out);
+
+    writeInput(repo, 'deployments/orders.yaml', 'cluster: example\nredis: {memory: lots}\npersistence: {size: 10Gi}\nextra: 1\n');
+    const failed = await cli('synth', '--root', repo, '--out', out);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('deployments/orders.yaml:2:9: redis.memory: expected a Kubernetes quantity');
+    expect(failed.stderr).toContain('deployments/orders.yaml:4:1: extra: unknown field');
+    expect(failed.stderr).toContain('was left unchanged');
+    expect(snapshotTree(out)).toEqual(before);
+  });
+
+  it('`cdk8s synth` produces the same dist/ as npm run synth', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'redis-gitops-cdk8s-')), 'dist');
+    const result = await exec(path.join(projectRoot, 'node_modules/.bin/cdk8s'), ['synth', '--output', out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(snapshotTree(out)).toEqual(snapshotTree(path.join(projectRoot, 'dist')));
+  });
+
+  it('prints its version, and exits 2 on an unknown command or option', async () => {
+    expect((await cli('--version')).stdout.trim()).toBe(generator.version);
+    expect((await cli('deploy')).code).toBe(2);
+    expect((await cli('synth', '--colour')).code).toBe(2);
+  });
+});
