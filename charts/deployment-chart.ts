@@ -3,25 +3,14 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
-import { renderRedisConfig } from './config/redis-conf.js';
-import { renderSentinelConfig } from './config/sentinel-conf.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
-import { REDIS_PORT, SENTINEL_PORT, SentinelCluster, memberHost } from './sentinel-cluster.js';
+import { SentinelCluster } from './sentinel-cluster.js';
 
 export interface RedisDeploymentChartProps {
   deployment: Deployment;
   generatorVersion: string;
 }
-
-/** Where the generated pods find their mounted files. */
-const paths = {
-  certFile: '/tls/tls.crt',
-  keyFile: '/tls/tls.key',
-  caFile: '/tls/ca.crt',
-  dataDir: '/data',
-  aclFile: '/secrets/users.acl',
-};
 
 /** Every namespaced object of one Redis deployment. Composes constructs; decides nothing itself. */
 export class RedisDeploymentChart extends Chart {
@@ -59,28 +48,16 @@ export class RedisDeploymentChart extends Chart {
       zones: deployment.cluster.spec.zones,
       image: image.image,
       redisMemory: spec.redis.memory,
+      redisMemoryBytes: parseQuantity(spec.redis.memory),
+      evictionPolicy: spec.redis.evictionPolicy,
+      persistence: spec.persistence.mode,
+      minReplicasToWrite: spec.redis.minReplicasToWrite,
+      downAfterMilliseconds: spec.sentinel.downAfterMilliseconds,
+      failoverTimeout: spec.sentinel.failoverTimeout,
       storageClassName: deployment.cluster.spec.storage.storageClassName,
       diskSize: spec.persistence.size,
-      redisConf: renderRedisConfig({
-        deployment: id.deployment,
-        port: REDIS_PORT,
-        memoryLimitBytes: parseQuantity(spec.redis.memory),
-        evictionPolicy: spec.redis.evictionPolicy,
-        persistence: spec.persistence.mode,
-        paths,
-      }),
-      sentinelConf: renderSentinelConfig({
-        deployment: id.deployment,
-        masterName: id.deployment,
-        initialPrimary: { host: memberHost(id, 'data-0'), port: REDIS_PORT },
-        port: SENTINEL_PORT,
-        quorum: 2,
-        downAfterMs: 5000,
-        failoverTimeoutMs: 60000,
-        paths,
-      }),
       tlsSecretName: `${id.deployment}-tls`,
-      aclSecretName: `${id.deployment}-acl`,
+      authSecretName: `${id.deployment}-auth`,
     });
   }
 }

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
+import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js';
+import { renderSentinelConfig } from './config/sentinel-conf.js';
+import { renderMemberScripts, scriptNames, secretFiles, type MemberPaths } from './config/member-scripts.js';
 import { REDIS_UID } from './images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
 
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
+/** Sentinels that must agree that the primary is down: 2 of 3, so any one member (or zone) may fail. */
+export const QUORUM = 2;
 
 /** The three members, one per zone: two hold data, the third only votes (the sentinel tie-breaker). */
 export const members = [
@@ -15,37 +20,46 @@ export const members = [
 ] as const;
 export type MemberName = (typeof members)[number]['name'];
 
+/** Where the member containers find their files. */
+export const memberPaths = {
+  configDir: '/etc/redis',
+  secretsDir: '/secrets',
+  tlsDir: '/tls',
+  runDir: '/run/redis',
+  dataDir: '/data',
+  sentinelStateDir: '/data/sentinel',
+} as const satisfies MemberPaths & Record<string, string>;
+
 export interface SentinelClusterProps {
   id: Identity;
   /** zones[i] is where member i runs. */
   zones: readonly string[];
   image: string;
-  /** Memory limit of each redis container, a Kubernetes quantity. */
+  /** Memory limit of each redis container, a Kubernetes quantity, and the same in bytes. */
   redisMemory: string;
+  redisMemoryBytes: number;
+  evictionPolicy: string;
+  persistence: RedisConfigInput['persistence'];
+  minReplicasToWrite: 0 | 1;
+  downAfterMilliseconds: number;
+  failoverTimeout: number;
   storageClassName: string;
   diskSize: string;
-  /** Rendered configuration files, mounted from one ConfigMap. */
-  redisConf: string;
-  sentinelConf: string;
-  /** Secret holding tls.crt, tls.key and ca.crt. */
+  /** Secret with tls.crt, tls.key and ca.crt. */
   tlsSecretName: string;
-  /** Secret holding the ACL file (users.acl). */
-  aclSecretName: string;
+  /** Secret with the ACL file and the member passwords (see secretFiles). */
+  authSecretName: string;
 }
 
-const mounts = {
-  data: '/data',
-  config: '/etc/redis',
-  tls: '/tls',
-  acl: '/secrets',
-  sentinelState: '/sentinel',
-  tmp: '/tmp',
-};
-
-/** DNS name of a member's pod through its headless Service. */
+/** DNS name of a member's pod through its own headless Service. */
 export function memberHost(id: Identity, member: MemberName): string {
   return `${id.deployment}-${member}-0.${id.deployment}-${member}.${id.namespace}.svc.cluster.local`;
 }
+
+/** Volume of the tie-breaker, which keeps only sentinel state. */
+const SENTINEL_STATE_SIZE = '1Gi';
+/** Longest a primary's pre-stop hook waits for the hand-over to its replica. */
+const HAND_OVER_SECONDS = 30;
 
 /**
  * The Sentinel cluster: one StatefulSet per member, each pinned to its own zone, because block
@@ -54,19 +68,54 @@ export function memberHost(id: Identity, member: MemberName): string {
  * does not offer.
  */
 export class SentinelCluster extends Construct {
+  /** The rendered files of the member ConfigMap, by key. */
+  readonly configFiles: Record<string, string>;
+
   constructor(scope: Construct, id: string, props: SentinelClusterProps) {
     super(scope, id);
-    const configMapName = `${props.id.deployment}-config`;
+    const hosts = members.map((m) => memberHost(props.id, m.name));
+    const tls = { certFile: `${memberPaths.tlsDir}/tls.crt`, keyFile: `${memberPaths.tlsDir}/tls.key`, caFile: `${memberPaths.tlsDir}/ca.crt` };
+    this.configFiles = {
+      'redis.conf': renderRedisConfig({
+        deployment: props.id.deployment,
+        port: REDIS_PORT,
+        memoryLimitBytes: props.redisMemoryBytes,
+        evictionPolicy: props.evictionPolicy,
+        persistence: props.persistence,
+        minReplicasToWrite: props.minReplicasToWrite,
+        paths: { ...tls, dataDir: memberPaths.dataDir, aclFile: `${memberPaths.secretsDir}/${secretFiles.aclFile}` },
+      }),
+      'sentinel.conf': renderSentinelConfig({
+        deployment: props.id.deployment,
+        masterName: props.id.deployment,
+        initialPrimary: { host: hosts[0]!, port: REDIS_PORT },
+        port: SENTINEL_PORT,
+        quorum: QUORUM,
+        downAfterMs: props.downAfterMilliseconds,
+        failoverTimeoutMs: props.failoverTimeout,
+        paths: tls,
+      }),
+      ...renderMemberScripts({
+        primaryName: props.id.deployment,
+        memberHosts: hosts,
+        redisPort: REDIS_PORT,
+        sentinelPort: SENTINEL_PORT,
+        quorum: QUORUM,
+        paths: memberPaths,
+        handOverSeconds: HAND_OVER_SECONDS,
+      }),
+    };
+    const configMapName = `${props.id.deployment}-members`;
     new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: configMapName, labels: { 'app.kubernetes.io/component': 'configuration' } },
-      data: { 'redis.conf': props.redisConf, 'sentinel.conf': props.sentinelConf },
+      metadata: { name: configMapName, labels: { 'app.kubernetes.io/component': 'member' } },
+      data: this.configFiles,
     });
-    const checksum = createHash('sha256').update(props.redisConf).update('\0').update(props.sentinelConf).digest('hex');
+    const checksum = createHash('sha256').update(JSON.stringify(this.configFiles)).digest('hex');
 
     members.forEach((member, index) => {
       const zone = props.zones[index];
       if (!zone) throw new Error(`member ${member.name} has no zone: a cluster needs three zones`);
-      this.member(props, member.name, member.holdsData, zone, configMapName, checksum);
+      this.member(props, { name: member.name, holdsData: member.holdsData, zone, host: hosts[index]!, configMapName, checksum });
     });
 
     new k8s.KubePodDisruptionBudget(this, 'Budget', {
@@ -81,17 +130,13 @@ export class SentinelCluster extends Construct {
 
   private member(
     props: SentinelClusterProps,
-    member: MemberName,
-    holdsData: boolean,
-    zone: string,
-    configMapName: string,
-    checksum: string,
+    m: { name: MemberName; holdsData: boolean; zone: string; host: string; configMapName: string; checksum: string },
   ): void {
-    const name = `${props.id.deployment}-${member}`;
-    const selector = selectorLabels(props.id, 'member', member);
+    const name = `${props.id.deployment}-${m.name}`;
+    const selector = selectorLabels(props.id, 'member', m.name);
     const metaLabels = { 'app.kubernetes.io/component': 'member' };
 
-    new k8s.KubeService(this, `${member}-service`, {
+    new k8s.KubeService(this, `${m.name}-service`, {
       metadata: { name, labels: metaLabels },
       spec: {
         clusterIp: 'None',
@@ -99,53 +144,62 @@ export class SentinelCluster extends Construct {
         publishNotReadyAddresses: true,
         selector,
         ports: [
-          ...(holdsData ? [{ name: 'redis-tls', port: REDIS_PORT, targetPort: k8s.IntOrString.fromNumber(REDIS_PORT) }] : []),
+          ...(m.holdsData ? [{ name: 'redis-tls', port: REDIS_PORT, targetPort: k8s.IntOrString.fromNumber(REDIS_PORT) }] : []),
           { name: 'sentinel-tls', port: SENTINEL_PORT, targetPort: k8s.IntOrString.fromNumber(SENTINEL_PORT) },
         ],
       },
     });
 
+    const env: k8s.EnvVar[] = [
+      { name: 'MEMBER_HOST', value: m.host },
+      { name: 'SENTINEL_STATE_DIR', value: memberPaths.sentinelStateDir },
+    ];
+    const script = (file: string, ...args: string[]) => ['sh', `${memberPaths.configDir}/${file}`, ...args];
+    const common = [
+      { name: 'data', mountPath: memberPaths.dataDir },
+      { name: 'config', mountPath: memberPaths.configDir, readOnly: true },
+      { name: 'tls', mountPath: memberPaths.tlsDir, readOnly: true },
+      { name: 'auth', mountPath: memberPaths.secretsDir, readOnly: true },
+      { name: 'run', mountPath: memberPaths.runDir },
+    ];
     const sentinel: k8s.Container = {
       name: 'sentinel',
       image: props.image,
       imagePullPolicy: 'IfNotPresent',
-      // Sentinel rewrites its configuration file at runtime, so it runs from a writable copy.
-      command: ['sh', '-c', `cp ${mounts.config}/sentinel.conf ${mounts.sentinelState}/sentinel.conf && exec redis-sentinel ${mounts.sentinelState}/sentinel.conf`],
+      command: script(scriptNames.startSentinel),
+      env,
       ports: [{ name: 'sentinel-tls', containerPort: SENTINEL_PORT }],
+      readinessProbe: execProbe(script(scriptNames.probeSentinel), 5, 3),
+      livenessProbe: execProbe(script(scriptNames.probeSentinel), 10, 6),
       resources: {
         requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
         limits: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString('128Mi') },
       },
       securityContext: restrictedContainer,
-      volumeMounts: [
-        { name: 'config', mountPath: mounts.config, readOnly: true },
-        { name: 'tls', mountPath: mounts.tls, readOnly: true },
-        { name: 'sentinel-state', mountPath: mounts.sentinelState },
-        { name: 'tmp', mountPath: mounts.tmp },
-      ],
+      volumeMounts: common,
     };
     const redis: k8s.Container = {
       name: 'redis',
       image: props.image,
       imagePullPolicy: 'IfNotPresent',
-      command: ['redis-server', `${mounts.config}/redis.conf`],
+      command: script(scriptNames.startRedis),
+      env,
       ports: [{ name: 'redis-tls', containerPort: REDIS_PORT }],
+      // Loading a large dataset takes a while: up to 10 minutes before liveness starts counting.
+      startupProbe: execProbe(script(scriptNames.probeRedis, 'live'), 5, 120),
+      livenessProbe: execProbe(script(scriptNames.probeRedis, 'live'), 10, 6),
+      readinessProbe: execProbe(script(scriptNames.probeRedis, 'ready'), 5, 2),
+      lifecycle: { preStop: { exec: { command: script(scriptNames.stopRedis) } } },
       resources: {
         // requests == limits for memory: a data member must not be the first to be reclaimed.
         requests: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString(props.redisMemory) },
         limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString(props.redisMemory) },
       },
       securityContext: restrictedContainer,
-      volumeMounts: [
-        { name: 'data', mountPath: mounts.data },
-        { name: 'config', mountPath: mounts.config, readOnly: true },
-        { name: 'tls', mountPath: mounts.tls, readOnly: true },
-        { name: 'acl', mountPath: mounts.acl, readOnly: true },
-        { name: 'tmp', mountPath: mounts.tmp },
-      ],
+      volumeMounts: common,
     };
 
-    new StatefulSetWithTypedClaims(this, member, {
+    new StatefulSetWithTypedClaims(this, m.name, {
       metadata: { name, labels: metaLabels },
       spec: {
         serviceName: name,
@@ -154,10 +208,12 @@ export class SentinelCluster extends Construct {
         podManagementPolicy: 'Parallel',
         updateStrategy: { type: 'RollingUpdate' },
         template: {
-          metadata: { labels: selector, annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum } },
+          metadata: { labels: selector, annotations: { [CONFIG_CHECKSUM_ANNOTATION]: m.checksum } },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            // The pre-stop hand-over plus redis' own shutdown (a final save).
+            terminationGracePeriodSeconds: HAND_OVER_SECONDS + 30,
             securityContext: {
               runAsNonRoot: true,
               runAsUser: REDIS_UID,
@@ -165,32 +221,34 @@ export class SentinelCluster extends Construct {
               fsGroup: REDIS_UID,
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            affinity: memberAffinity(props.id, zone),
-            containers: holdsData ? [redis, sentinel] : [sentinel],
+            affinity: memberAffinity(props.id, m.zone),
+            containers: m.holdsData ? [redis, sentinel] : [sentinel],
             volumes: [
-              { name: 'config', configMap: { name: configMapName } },
+              { name: 'config', configMap: { name: m.configMapName } },
               { name: 'tls', secret: { secretName: props.tlsSecretName } },
-              ...(holdsData ? [{ name: 'acl', secret: { secretName: props.aclSecretName } }] : []),
-              { name: 'sentinel-state', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
-              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+              { name: 'auth', secret: { secretName: props.authSecretName } },
+              // Memory-backed: the effective redis.conf holds the replication password.
+              { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
             ],
           },
         },
-        volumeClaimTemplates: holdsData
-          ? [
-              {
-                metadata: { name: 'data', labels: selector },
-                spec: {
-                  accessModes: ['ReadWriteOnce'],
-                  storageClassName: props.storageClassName,
-                  resources: { requests: { storage: k8s.Quantity.fromString(props.diskSize) } },
-                },
-              },
-            ]
-          : undefined,
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels: selector },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              storageClassName: props.storageClassName,
+              resources: { requests: { storage: k8s.Quantity.fromString(m.holdsData ? props.diskSize : SENTINEL_STATE_SIZE) } },
+            },
+          },
+        ],
       },
     });
   }
+}
+
+function execProbe(command: string[], periodSeconds: number, failureThreshold: number): k8s.Probe {
+  return { exec: { command }, periodSeconds, failureThreshold, timeoutSeconds: 5 };
 }
 
 /**

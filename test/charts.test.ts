@@ -79,7 +79,9 @@ describe('deployment chart', () => {
     const [claim] = find(manifests, 'StatefulSet', 'orders-data-0').spec.volumeClaimTemplates;
     expect(claim).toMatchObject({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', spec: { storageClassName: 'redis-encrypted' } });
     expect(claim.spec.resources.requests.storage).toBe('20Gi');
-    expect(find(manifests, 'StatefulSet', 'orders-tiebreaker').spec.volumeClaimTemplates).toBeUndefined();
+    // The tie-breaker keeps only sentinel state (current primary, epochs), on a small encrypted volume.
+    const [state] = find(manifests, 'StatefulSet', 'orders-tiebreaker').spec.volumeClaimTemplates;
+    expect(state).toMatchObject({ spec: { storageClassName: 'redis-encrypted', resources: { requests: { storage: '1Gi' } } } });
   });
 });
 

@@ -45,10 +45,10 @@ describe('gate', () => {
 
   it('prints the JSON contract and exits 1 on a hand-broken manifest', async () => {
     const dir = distWith({
-      'example/orders/configmap-orders-config.yaml': {
+      'example/orders/configmap-orders-members.yaml': {
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: meta('orders-config'),
+        metadata: meta('orders-members'),
         data: { 'redis.conf': 'port 6379\nappendonly yes\n', 'sentinel.conf': 'port 0\ntls-port 26379\n' },
       },
     });
@@ -62,8 +62,8 @@ describe('gate', () => {
       severity: 'error',
       title: expect.any(String),
       message: expect.stringContaining('redis.conf'),
-      resource: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'orders-config' },
-      file: path.join(dir, 'example/orders/configmap-orders-config.yaml'),
+      resource: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'orders-members' },
+      file: path.join(dir, 'example/orders/configmap-orders-members.yaml'),
     });
   });
 

@@ -19,7 +19,7 @@ describe('synth', () => {
         'example/_cluster/storageclass-redis-encrypted.yaml',
         'example/orders/namespace-redis-orders.yaml',
         'example/orders/statefulset-orders-data-0.yaml',
-        'example/sessions/configmap-sessions-config.yaml',
+        'example/sessions/configmap-sessions-members.yaml',
       ]),
     );
     for (const [file, hash] of Object.entries(index.files)) {
@@ -53,7 +53,7 @@ describe('synth', () => {
     writeInput(repo, 'deployments/carts.yaml', 'cluster: example\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\n');
     const { changes } = await synth(repo, out);
     expect(changes.changed).toEqual(
-      expect.arrayContaining(['example/orders/configmap-orders-config.yaml', 'example/orders/statefulset-orders-data-0.yaml']),
+      expect.arrayContaining(['example/orders/configmap-orders-members.yaml', 'example/orders/statefulset-orders-data-0.yaml']),
     );
     expect(changes.added).toContain('example/carts/statefulset-carts-data-0.yaml');
     expect(changes.removed).toContain('example/sessions/statefulset-sessions-data-0.yaml');

@@ -10,6 +10,8 @@ export interface RedisConfigInput {
   memoryLimitBytes: number;
   evictionPolicy: string;
   persistence: 'aof' | 'rdb' | 'aof+rdb';
+  /** 1 refuses writes while no replica is connected: no lost writes, but no writes with one member down. */
+  minReplicasToWrite: 0 | 1;
   paths: TlsPaths & { dataDir: string; aclFile: string };
 }
 
@@ -72,6 +74,8 @@ export function renderRedisConfig(input: RedisConfigInput): string {
     `appendonly ${aof ? 'yes' : 'no'}`,
     'appendfsync everysec',
     rdb ? 'save 3600 1 300 100 60 10000' : 'save ""',
+    `min-replicas-to-write ${input.minReplicasToWrite}`,
+    'min-replicas-max-lag 10',
   ];
   return `${lines.join('\n')}\n`;
 }

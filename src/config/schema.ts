@@ -157,8 +157,35 @@ export const DeploymentSchema = z
           'Memory limit of each data member\'s redis container; maxmemory is derived from it.',
         ),
         evictionPolicy: z.enum(evictionPolicies).default('noeviction'),
+        minReplicasToWrite: z
+          .union([z.literal(0), z.literal(1)])
+          .default(0)
+          .describe(
+            'Refuse writes unless a replica is connected (min-replicas-to-write). Default 0. With 1, no write ' +
+              'acknowledged by an isolated primary can be lost, but every write fails while either data member ' +
+              'is down (NOREPLICAS), so losing one member no longer leaves the service writable.',
+          ),
       })
       .describe('The Redis data members.'),
+    sentinel: z
+      .strictObject({
+        downAfterMilliseconds: z
+          .number()
+          .int()
+          .min(1000)
+          .max(60000)
+          .default(5000)
+          .describe('Time a member must be unreachable before sentinels consider it down. Default 5000.'),
+        failoverTimeout: z
+          .number()
+          .int()
+          .min(10000)
+          .max(600000)
+          .default(60000)
+          .describe('Sentinel failover-timeout in milliseconds. Default 60000.'),
+      })
+      .default({ downAfterMilliseconds: 5000, failoverTimeout: 60000 })
+      .describe('Failure detection and failover timing.'),
     persistence: z
       .strictObject({
         size: quantity('1Gi').describe('Size of each data member\'s volume.'),

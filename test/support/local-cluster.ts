@@ -1,0 +1,199 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { renderAclFile, systemUserRules } from '../../charts/config/acl.js';
+import { scriptNames, secretFiles } from '../../charts/config/member-scripts.js';
+import { members, memberHost, memberPaths, REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
+import type { Identity } from '../../charts/labels.js';
+import { makeTestPki } from './programs.js';
+
+const run = promisify(execFile);
+
+export interface LocalMember {
+  name: string;
+  ip: string;
+  holdsData: boolean;
+  dir: string;
+  redis?: ChildProcess;
+  sentinel?: ChildProcess;
+}
+
+/** The deployment's member ConfigMap, as synth renders it, and who it was rendered for. */
+export interface RenderedMembers {
+  id: Pick<Identity, 'deployment' | 'namespace'>;
+  files: Record<string, string>;
+}
+
+/** Password of the test-only admin user the tests act as (a Manager, in service-role terms). */
+const ADMIN = 'admin';
+
+/**
+ * The generated member configuration and scripts running on real redis-server and redis-sentinel
+ * processes, one loopback address per member so each keeps the ports it has in the cluster. Only
+ * host names (→ loopback addresses), mount paths (→ folders of a temporary directory) and a `bind`
+ * line differ from what the pods run.
+ */
+export class LocalCluster {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'redis-gitops-members-'));
+  readonly members: LocalMember[];
+  readonly passwords: Record<string, string> = {};
+  readonly caFile: string;
+
+  constructor(
+    private readonly rendered: RenderedMembers,
+    /** First three octets of the loopback addresses, e.g. 127.0.1 → 127.0.1.11, .12, .13. */
+    subnet: string,
+  ) {
+    this.members = members.map((m, i) => ({ name: m.name, holdsData: m.holdsData, ip: `${subnet}.${11 + i}`, dir: path.join(this.dir, m.name) }));
+    const pki = makeTestPki(path.join(this.dir, 'pki'), this.members.map((m) => m.ip));
+    this.caFile = pki.caFile;
+    for (const user of ['replication', 'sentinel', 'member', ADMIN, 'sentinel-auth']) this.passwords[user] = randomBytes(24).toString('base64url');
+    const acl = renderAclFile([
+      ...Object.entries(systemUserRules).map(([name, rules]) => ({ name, passwordSha256: sha256(this.passwords[name]!), rules })),
+      { name: ADMIN, passwordSha256: sha256(this.passwords[ADMIN]!), rules: '~* &* +@all' },
+    ]);
+    for (const m of this.members) this.layOut(m, pki, acl);
+  }
+
+  private layOut(m: LocalMember, pki: { caFile: string; certFile: string; keyFile: string }, acl: string): void {
+    const folders = {
+      [memberPaths.configDir]: path.join(m.dir, 'config'),
+      [memberPaths.secretsDir]: path.join(m.dir, 'secrets'),
+      [memberPaths.tlsDir]: path.join(m.dir, 'tls'),
+      [memberPaths.runDir]: path.join(m.dir, 'run'),
+      [memberPaths.dataDir]: path.join(m.dir, 'data'),
+    };
+    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
+    for (const [file, text] of Object.entries(this.rendered.files)) {
+      let local = this.localise(text, folders);
+      if (file === 'redis.conf' || file === 'sentinel.conf') local += `bind ${m.ip}\n`;
+      writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
+    }
+    const secrets = folders[memberPaths.secretsDir]!;
+    writeFileSync(path.join(secrets, secretFiles.aclFile), acl);
+    writeFileSync(path.join(secrets, secretFiles.replicationPassword), this.passwords.replication!);
+    writeFileSync(path.join(secrets, secretFiles.sentinelUserPassword), this.passwords.sentinel!);
+    writeFileSync(path.join(secrets, secretFiles.memberPassword), this.passwords.member!);
+    writeFileSync(path.join(secrets, secretFiles.sentinelAuth), this.passwords['sentinel-auth']!);
+    const tls = folders[memberPaths.tlsDir]!;
+    cpSync(pki.caFile, path.join(tls, 'ca.crt'));
+    cpSync(pki.certFile, path.join(tls, 'tls.crt'));
+    cpSync(pki.keyFile, path.join(tls, 'tls.key'));
+  }
+
+  /** Member host names → loopback addresses; pod mount paths → this member's folders. */
+  private localise(text: string, folders: Record<string, string>): string {
+    let out = text;
+    members.forEach((member, i) => {
+      out = out.split(memberHost(this.rendered.id as Identity, member.name)).join(this.members[i]!.ip);
+    });
+    // Longest first, so /data/sentinel is not cut at /data.
+    for (const [from, to] of Object.entries(folders).sort(([a], [b]) => b.length - a.length)) {
+      out = out.replace(new RegExp(`(^|[\\s'"=])${from.replace(/[/.]/g, '\\$&')}(?=[/\\s'"]|$)`, 'gm'), `$1${to}`);
+    }
+    return out;
+  }
+
+  private env(m: LocalMember): NodeJS.ProcessEnv {
+    return { ...process.env, MEMBER_HOST: m.ip, LOCAL_ADDRESS: m.ip, SENTINEL_STATE_DIR: path.join(m.dir, 'data', 'sentinel') };
+  }
+
+  private script(m: LocalMember, name: string): string {
+    return path.join(m.dir, 'config', name);
+  }
+
+  /** Runs one of the member's scripts to completion (a probe, the pre-stop hook). */
+  async runScript(m: LocalMember, name: string, ...args: string[]): Promise<{ code: number; output: string }> {
+    try {
+      const { stdout, stderr } = await run('sh', [this.script(m, name), ...args], { env: this.env(m), timeout: 90_000 });
+      return { code: 0, output: stdout + stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, output: e.stdout + e.stderr };
+    }
+  }
+
+  /** Starts a member's redis or sentinel through its entrypoint script, logging to a file. */
+  start(m: LocalMember, program: 'redis' | 'sentinel'): void {
+    const name = program === 'redis' ? scriptNames.startRedis : scriptNames.startSentinel;
+    const log = createWriteStream(path.join(m.dir, `${program}.log`), { flags: 'a' });
+    const child = spawn('sh', [this.script(m, name)], { env: this.env(m), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    m[program] = child;
+  }
+
+  /** Sends a signal to the process (the entrypoint has exec'd into redis-server or redis-sentinel). */
+  async kill(m: LocalMember, program: 'redis' | 'sentinel', signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = m[program];
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
+  }
+
+  log(m: LocalMember, program: 'redis' | 'sentinel'): string {
+    try {
+      return readFileSync(path.join(m.dir, `${program}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** redis-cli over TLS as the test admin user; the reply, or the error text. */
+  async redis(m: LocalMember, ...args: string[]): Promise<string> {
+    return this.cli(['--user', ADMIN, '-h', m.ip, '-p', String(REDIS_PORT)], this.passwords[ADMIN]!, args);
+  }
+
+  async sentinel(m: LocalMember, ...args: string[]): Promise<string> {
+    return this.cli(['-h', m.ip, '-p', String(SENTINEL_PORT)], this.passwords['sentinel-auth']!, args);
+  }
+
+  private async cli(target: string[], password: string, args: string[]): Promise<string> {
+    try {
+      const { stdout } = await run('redis-cli', ['--no-auth-warning', '--tls', '--cacert', this.caFile, ...target, '--raw', ...args], {
+        env: { ...process.env, REDISCLI_AUTH: password },
+        timeout: 5000,
+      });
+      return stdout.trim();
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string; message: string };
+      return `ERROR ${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`.trim();
+    }
+  }
+
+  /** The address the sentinels that answer name as primary (majority), or undefined. */
+  async primaryBySentinels(): Promise<string | undefined> {
+    const answers = await Promise.all(this.members.map((m) => this.sentinel(m, 'SENTINEL', 'get-master-addr-by-name', this.rendered.id.deployment)));
+    const hosts = answers.map((a) => a.split('\n')[0]).filter((h): h is string => !!h && !h.startsWith('ERROR'));
+    const counts = new Map<string, number>();
+    for (const h of hosts) counts.set(h, (counts.get(h) ?? 0) + 1);
+    return [...counts].find(([, n]) => n >= 2)?.[0];
+  }
+
+  async stop(): Promise<void> {
+    for (const m of this.members) {
+      await this.kill(m, 'redis');
+      await this.kill(m, 'sentinel');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Polls `check` until it returns a value (not undefined/false) or `seconds` pass. */
+export async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
