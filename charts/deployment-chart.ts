@@ -5,7 +5,12 @@ import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
-import { SentinelCluster } from './sentinel-cluster.js';
+import { MemberNetworkPolicies } from './network-policies.js';
+import { REDIS_PORT, SENTINEL_PORT, SentinelCluster } from './sentinel-cluster.js';
+
+/** Port of the redis exporter on the data members, and where Prometheus scrapes from. */
+const METRICS_PORT = 9121;
+const MONITORING_NAMESPACE = 'monitoring';
 
 export interface RedisDeploymentChartProps {
   deployment: Deployment;
@@ -58,6 +63,13 @@ export class RedisDeploymentChart extends Chart {
       diskSize: spec.persistence.size,
       tlsSecretName: `${id.deployment}-tls`,
       authSecretName: `${id.deployment}-auth`,
+    });
+    new MemberNetworkPolicies(this, 'NetworkPolicies', {
+      id,
+      redisPort: REDIS_PORT,
+      sentinelPort: SENTINEL_PORT,
+      metricsPort: METRICS_PORT,
+      monitoringNamespace: MONITORING_NAMESPACE,
     });
   }
 }
