@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
+
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { generator } from '../src/version.js';
-import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
+import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
 
 const run = promisify(execFile);
 
@@ -40,7 +40,7 @@ describe('redis-gitops CLI', () => {
   });
 
   it('`cdk8s synth` produces the same dist/ as npm run synth', async () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'redis-gitops-cdk8s-')), 'dist');
+    const out = path.join(tempDir(), 'dist');
     const result = await exec(path.join(projectRoot, 'node_modules/.bin/cdk8s'), ['synth', '--output', out]);
     expect(result.code, result.stderr).toBe(0);
     expect(snapshotTree(out)).toEqual(snapshotTree(path.join(projectRoot, 'dist')));

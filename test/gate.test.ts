@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runGate } from '../src/gate/gate.js';
-import { projectRoot } from './support/repo.js';
+import { projectRoot, tempDir } from './support/repo.js';
 
 const run = promisify(execFile);
 const cli = path.join(projectRoot, 'bin/redis-gitops.mjs');
@@ -23,7 +23,7 @@ async function gateCli(...args: string[]): Promise<{ code: number; stdout: strin
 
 /** A copy of the committed dist/ with some manifests replaced or added. */
 function distWith(files: Record<string, unknown>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'redis-gitops-gate-')), 'dist');
+  const dir = path.join(tempDir(), 'dist');
   cpSync(path.join(projectRoot, 'dist'), dir, { recursive: true });
   for (const [file, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });

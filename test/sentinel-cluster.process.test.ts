@@ -39,6 +39,12 @@ describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipp
     await waitFor('the replica to sync over TLS', 60, async () =>
       (await cluster.redis(m(data1), 'INFO', 'replication')).includes('master_link_status:up'),
     );
+    // Sentinels learn about replicas from the primary's INFO (every 10 s); until they do, they have
+    // no replica to promote.
+    await waitFor('every sentinel to know the replica', 60, async () => {
+      const known = await Promise.all(cluster.members.map((s) => cluster.sentinel(s, 'SENTINEL', 'replicas', 'orders')));
+      return known.every((k) => k.includes(m(data1).ip));
+    });
   });
   afterAll(async () => cluster?.stop());
 

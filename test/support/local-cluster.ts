@@ -179,7 +179,9 @@ export class LocalCluster {
       await this.kill(m, 'redis');
       await this.kill(m, 'sentinel');
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    // KEEP_TEST_CLUSTER=1 keeps the folders (configuration, logs, data) to look at after a failure.
+    if (process.env.KEEP_TEST_CLUSTER) console.log(`local cluster kept in ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

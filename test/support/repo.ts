@@ -1,13 +1,21 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A temporary folder removed when the current test finishes. */
+export function tempDir(prefix = 'redis-gitops-test-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** A throw-away copy of the repository's inputs (clusters/, deployments/), to synth or break. */
 export function tempRepo(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'redis-gitops-test-'));
+  const dir = tempDir();
   for (const folder of ['clusters', 'deployments']) {
     cpSync(path.join(projectRoot, folder), path.join(dir, folder), { recursive: true });
   }
