@@ -5,8 +5,9 @@ import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
-import { MemberNetworkPolicies } from './network-policies.js';
-import { REDIS_PORT, SENTINEL_PORT, SentinelCluster } from './sentinel-cluster.js';
+import { NetworkPolicies } from './network-policies.js';
+import { PORTAL_PORT, PORTAL_STATS_PORT, Portals } from './portals.js';
+import { QUORUM, REDIS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
 
 /** Port of the redis exporter on the data members, and where Prometheus scrapes from. */
 const METRICS_PORT = 9121;
@@ -48,6 +49,8 @@ export class RedisDeploymentChart extends Chart {
     namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     const { spec } = deployment;
+    const tlsSecretName = `${id.deployment}-tls`;
+    const authSecretName = `${id.deployment}-auth`;
     new SentinelCluster(this, 'Members', {
       id,
       zones: deployment.cluster.spec.zones,
@@ -61,13 +64,28 @@ export class RedisDeploymentChart extends Chart {
       failoverTimeout: spec.sentinel.failoverTimeout,
       storageClassName: deployment.cluster.spec.storage.storageClassName,
       diskSize: spec.persistence.size,
-      tlsSecretName: `${id.deployment}-tls`,
-      authSecretName: `${id.deployment}-auth`,
+      tlsSecretName,
+      authSecretName,
     });
-    new MemberNetworkPolicies(this, 'NetworkPolicies', {
+    const hosts = memberHosts(id);
+    new Portals(this, 'Portals', {
+      id,
+      serviceType: spec.portal.serviceType,
+      primaryName: id.deployment,
+      dataMembers: hosts.filter((m) => m.holdsData),
+      sentinels: hosts,
+      redisPort: REDIS_PORT,
+      sentinelPort: SENTINEL_PORT,
+      quorum: QUORUM,
+      tlsSecretName,
+      authSecretName,
+    });
+    new NetworkPolicies(this, 'NetworkPolicies', {
       id,
       redisPort: REDIS_PORT,
       sentinelPort: SENTINEL_PORT,
+      portalPort: PORTAL_PORT,
+      portalStatsPort: PORTAL_STATS_PORT,
       metricsPort: METRICS_PORT,
       monitoringNamespace: MONITORING_NAMESPACE,
     });

@@ -6,3 +6,7 @@ export const redisImages: Record<string, { image: string; version: string }> = {
 
 /** uid/gid of the redis user in the official image; pods run as it, never as root. */
 export const REDIS_UID = 999;
+
+/** HAProxy LTS for the portals; the official image runs as the unprivileged user haproxy (uid 99). */
+export const haproxyImage = 'docker.io/library/haproxy:2.8.14';
+export const HAPROXY_UID = 99;

@@ -2,10 +2,13 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { selectorLabels, type Identity } from './labels.js';
 
-export interface MemberNetworkPoliciesProps {
+export interface NetworkPoliciesProps {
   id: Identity;
   redisPort: number;
   sentinelPort: number;
+  /** Port applications reach the portals on, and the portals' stats/metrics port. */
+  portalPort: number;
+  portalStatsPort: number;
   /** Port of the members' metrics exporter. */
   metricsPort: number;
   /** Namespace the Prometheus scraper runs in. */
@@ -14,16 +17,25 @@ export interface MemberNetworkPoliciesProps {
 
 const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
 
+const dns: k8s.NetworkPolicyEgressRule = {
+  to: [{ namespaceSelector: {} }],
+  ports: [
+    { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
+    { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
+  ],
+};
+
 /**
  * Deny by default, in and out; then allow only what the service needs: members ↔ members
- * (replication, sentinel gossip), portals → members, the scraper → the exporter port, and DNS
- * (members find each other by name).
+ * (replication, sentinel gossip), applications → portals, portals → members, the scraper → the
+ * exporter and stats ports, and DNS (everything is found by name).
  */
-export class MemberNetworkPolicies extends Construct {
-  constructor(scope: Construct, id: string, props: MemberNetworkPoliciesProps) {
+export class NetworkPolicies extends Construct {
+  constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
     super(scope, id);
     const { deployment } = props.id;
     const labels = { 'app.kubernetes.io/component': 'member' };
+    const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace } } };
     const members = { matchLabels: selectorLabels(props.id, 'member') };
     const portals = { matchLabels: selectorLabels(props.id, 'portal') };
     const redisPorts = [tcp(props.redisPort), tcp(props.sentinelPort)];
@@ -39,21 +51,22 @@ export class MemberNetworkPolicies extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { from: [{ podSelector: members }, { podSelector: portals }], ports: redisPorts },
-          {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace } } }],
-            ports: [tcp(props.metricsPort)],
-          },
+          { from: [scraper], ports: [tcp(props.metricsPort)] },
         ],
-        egress: [
-          { to: [{ podSelector: members }], ports: redisPorts },
-          {
-            to: [{ namespaceSelector: {} }],
-            ports: [
-              { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-            ],
-          },
+        egress: [{ to: [{ podSelector: members }], ports: redisPorts }, dns],
+      },
+    });
+    new k8s.KubeNetworkPolicy(this, 'Portals', {
+      metadata: { name: `${deployment}-portals`, labels: { 'app.kubernetes.io/component': 'portal' } },
+      spec: {
+        podSelector: portals,
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          // Applications anywhere (and a LoadBalancer's traffic) reach the TLS port; that is the service.
+          { ports: [tcp(props.portalPort)] },
+          { from: [scraper], ports: [tcp(props.portalStatsPort)] },
         ],
+        egress: [{ to: [{ podSelector: members }], ports: redisPorts }, dns],
       },
     });
   }

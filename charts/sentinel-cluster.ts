@@ -3,9 +3,10 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js';
 import { renderSentinelConfig } from './config/sentinel-conf.js';
-import { renderMemberScripts, scriptNames, secretFiles, type MemberPaths } from './config/member-scripts.js';
+import { renderMemberScripts, scriptNames, type MemberPaths } from './config/member-scripts.js';
 import { REDIS_UID } from './images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
+import { authSecretKeys, tlsSecretKeys } from './secret-keys.js';
 
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
@@ -47,13 +48,18 @@ export interface SentinelClusterProps {
   diskSize: string;
   /** Secret with tls.crt, tls.key and ca.crt. */
   tlsSecretName: string;
-  /** Secret with the ACL file and the member passwords (see secretFiles). */
+  /** Secret with the ACL file and the member passwords (authSecretKeys). */
   authSecretName: string;
 }
 
 /** DNS name of a member's pod through its own headless Service. */
 export function memberHost(id: Identity, member: MemberName): string {
   return `${id.deployment}-${member}-0.${id.deployment}-${member}.${id.namespace}.svc.cluster.local`;
+}
+
+/** Every member with its announced host name, in member order. */
+export function memberHosts(id: Identity): { name: MemberName; host: string; holdsData: boolean }[] {
+  return members.map((m) => ({ name: m.name, host: memberHost(id, m.name), holdsData: m.holdsData }));
 }
 
 /** Volume of the tie-breaker, which keeps only sentinel state. */
@@ -73,8 +79,12 @@ export class SentinelCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: SentinelClusterProps) {
     super(scope, id);
-    const hosts = members.map((m) => memberHost(props.id, m.name));
-    const tls = { certFile: `${memberPaths.tlsDir}/tls.crt`, keyFile: `${memberPaths.tlsDir}/tls.key`, caFile: `${memberPaths.tlsDir}/ca.crt` };
+    const hosts = memberHosts(props.id).map((m) => m.host);
+    const tls = {
+      certFile: `${memberPaths.tlsDir}/${tlsSecretKeys.cert}`,
+      keyFile: `${memberPaths.tlsDir}/${tlsSecretKeys.key}`,
+      caFile: `${memberPaths.tlsDir}/${tlsSecretKeys.ca}`,
+    };
     this.configFiles = {
       'redis.conf': renderRedisConfig({
         deployment: props.id.deployment,
@@ -83,7 +93,7 @@ export class SentinelCluster extends Construct {
         evictionPolicy: props.evictionPolicy,
         persistence: props.persistence,
         minReplicasToWrite: props.minReplicasToWrite,
-        paths: { ...tls, dataDir: memberPaths.dataDir, aclFile: `${memberPaths.secretsDir}/${secretFiles.aclFile}` },
+        paths: { ...tls, dataDir: memberPaths.dataDir, aclFile: `${memberPaths.secretsDir}/${authSecretKeys.aclFile}` },
       }),
       'sentinel.conf': renderSentinelConfig({
         deployment: props.id.deployment,

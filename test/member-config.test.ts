@@ -123,6 +123,7 @@ describe('member manifests', () => {
       'orders-data-1:redis-tls:6379',
       'orders-data-1:sentinel-tls:26379',
       'orders-tiebreaker:sentinel-tls:26379',
+      'orders:redis-tls:6379',
     ]);
   });
 

@@ -1,13 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInputs } from '../src/config/load.js';
 import { REDIS_PORT } from '../charts/sentinel-cluster.js';
 import { scriptNames } from '../charts/config/member-scripts.js';
-import { LocalCluster, waitFor } from './support/local-cluster.js';
-import { missingPrograms } from './support/programs.js';
-import { projectRoot } from './support/repo.js';
-import { find, renderManifests } from './support/render.js';
+import { launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { missingPrograms, tlsHandshake } from './support/programs.js';
 
 const run = promisify(execFile);
 const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'openssl');
@@ -27,24 +24,7 @@ describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipp
   }
 
   beforeAll(async () => {
-    const inputs = await loadInputs(projectRoot);
-    const orders = inputs.deployments.find((d) => d.name === 'orders')!;
-    // Faster failure detection than the default, so the test runs in seconds: a deployment setting.
-    orders.spec.sentinel = { downAfterMilliseconds: 1000, failoverTimeout: 10000 };
-    const configMap = find(await renderManifests(inputs), 'ConfigMap', 'orders-members');
-    cluster = new LocalCluster({ id: { deployment: 'orders', namespace: 'redis-orders' }, files: configMap.data }, '127.0.1');
-    for (const member of cluster.members) cluster.start(member, 'sentinel');
-    cluster.start(m(data0), 'redis');
-    cluster.start(m(data1), 'redis');
-    await waitFor('the replica to sync over TLS', 60, async () =>
-      (await cluster.redis(m(data1), 'INFO', 'replication')).includes('master_link_status:up'),
-    );
-    // Sentinels learn about replicas from the primary's INFO (every 10 s); until they do, they have
-    // no replica to promote.
-    await waitFor('every sentinel to know the replica', 60, async () => {
-      const known = await Promise.all(cluster.members.map((s) => cluster.sentinel(s, 'SENTINEL', 'replicas', 'orders')));
-      return known.every((k) => k.includes(m(data1).ip));
-    });
+    ({ cluster } = await launchOrders('127.0.1'));
   });
   afterAll(async () => cluster?.stop());
 
@@ -63,14 +43,8 @@ describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipp
       (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
     );
     expect(plain).not.toContain('PONG');
-    const tls11 = await run('openssl', ['s_client', '-connect', `${m(data0).ip}:${REDIS_PORT}`, '-tls1_1', '-CAfile', cluster.caFile], {
-      timeout: 5000,
-      input: '',
-    } as never).then(
-      () => 'connected',
-      () => 'refused',
-    );
-    expect(tls11).toBe('refused');
+    expect(await tlsHandshake(m(data0).ip, REDIS_PORT, 'tls1_1', cluster.caFile)).toMatchObject({ connected: false });
+    expect(await tlsHandshake(m(data0).ip, REDIS_PORT, 'tls1_2', cluster.caFile)).toMatchObject({ connected: true, verified: true });
     const { stdout } = await run('redis-cli', ['--tls', '--cacert', cluster.caFile, '-h', m(data0).ip, '-p', String(REDIS_PORT), '--raw', 'GET', 'before-failover']);
     expect(stdout).toMatch(/NOAUTH|NOPERM|Authentication required/);
   });

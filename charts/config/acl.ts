@@ -20,6 +20,8 @@ export const systemUserRules = {
     '+client|setname +client|kill +script|kill',
   // The member's own probes and pre-stop hand-over.
   member: '+ping +info +role +client|pause',
+  // The portals' health checks: is this member the primary?
+  portal: '+info',
 } as const;
 
 export function renderAclFile(users: readonly AclUser[]): string {

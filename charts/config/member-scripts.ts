@@ -1,3 +1,5 @@
+import { aclPasswordKey, authSecretKeys } from '../secret-keys.js';
+
 /**
  * The shell scripts a member runs: entrypoints for redis and sentinel, the probe and the pre-stop
  * hand-over. POSIX sh with redis-cli and coreutils only (what the redis image has). Rendered by a pure
@@ -19,7 +21,7 @@ export interface MemberScriptsInput {
 export interface MemberPaths {
   /** Read-only ConfigMap mount with redis.conf and sentinel.conf. */
   configDir: string;
-  /** Read-only Secret mount with the passwords (one file each, see secretFiles). */
+  /** Read-only mount of the auth Secret (authSecretKeys). */
   secretsDir: string;
   /** Read-only Secret mount with tls.crt, tls.key and ca.crt. */
   tlsDir: string;
@@ -27,14 +29,6 @@ export interface MemberPaths {
   runDir: string;
 }
 
-/** Files of the member Secret: redis ACL users' passwords and the sentinels' own password. */
-export const secretFiles = {
-  aclFile: 'users.acl',
-  replicationPassword: 'acl-replication',
-  sentinelUserPassword: 'acl-sentinel',
-  memberPassword: 'acl-member',
-  sentinelAuth: 'sentinel-auth',
-} as const;
 
 export const scriptNames = {
   startRedis: 'start-redis.sh',
@@ -79,11 +73,11 @@ log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >&2; }
 # redis-cli has no connect timeout: an unreachable peer must not hang a probe or an entrypoint.
 sentinel_cli() {
   host=$1; shift
-  REDISCLI_AUTH=$(cat "$SECRETS_DIR/${secretFiles.sentinelAuth}") timeout 3 redis-cli --no-auth-warning --tls \\
+  REDISCLI_AUTH=$(cat "$SECRETS_DIR/${authSecretKeys.sentinelAuth}") timeout 3 redis-cli --no-auth-warning --tls \\
     --cacert "$TLS_DIR/ca.crt" -h "$host" -p "$SENTINEL_PORT" --raw "$@"
 }
 member_cli() {
-  REDISCLI_AUTH=$(cat "$SECRETS_DIR/${secretFiles.memberPassword}") timeout 3 redis-cli --no-auth-warning --tls \\
+  REDISCLI_AUTH=$(cat "$SECRETS_DIR/${aclPasswordKey('member')}") timeout 3 redis-cli --no-auth-warning --tls \\
     --cacert "$TLS_DIR/ca.crt" --user member -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" --raw "$@"
 }
 
@@ -133,7 +127,7 @@ cp "$CONFIG_DIR/redis.conf" "$conf"
 {
   echo "replica-announce-ip $MEMBER_HOST"
   echo "masteruser replication"
-  echo "masterauth $(cat "$SECRETS_DIR/${secretFiles.replicationPassword}")"
+  echo "masterauth $(cat "$SECRETS_DIR/${aclPasswordKey('replication')}")"
   if [ "$primary" != "$MEMBER_HOST" ]; then echo "replicaof $primary $REDIS_PORT"; fi
 } >>"$conf"
 if [ "$primary" = "$MEMBER_HOST" ]; then log "starting as the primary"; else log "starting as a replica of $primary"; fi
@@ -161,9 +155,9 @@ fi
   fi
   echo "sentinel announce-ip $MEMBER_HOST"
   echo "sentinel auth-user $PRIMARY_NAME sentinel"
-  echo "sentinel auth-pass $PRIMARY_NAME $(cat "$SECRETS_DIR/${secretFiles.sentinelUserPassword}")"
-  echo "requirepass $(cat "$SECRETS_DIR/${secretFiles.sentinelAuth}")"
-  echo "sentinel sentinel-pass $(cat "$SECRETS_DIR/${secretFiles.sentinelAuth}")"
+  echo "sentinel auth-pass $PRIMARY_NAME $(cat "$SECRETS_DIR/${aclPasswordKey('sentinel')}")"
+  echo "requirepass $(cat "$SECRETS_DIR/${authSecretKeys.sentinelAuth}")"
+  echo "sentinel sentinel-pass $(cat "$SECRETS_DIR/${authSecretKeys.sentinelAuth}")"
   if [ -s "$state" ]; then
     grep -E "^sentinel (myid|current-epoch|config-epoch|leader-epoch|known-replica|known-sentinel) " "$state" || true
   fi

@@ -5,12 +5,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { renderAclFile, systemUserRules } from '../../charts/config/acl.js';
-import { scriptNames, secretFiles } from '../../charts/config/member-scripts.js';
+import { scriptNames } from '../../charts/config/member-scripts.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../charts/secret-keys.js';
+import { PORTAL_CHECK_USER, PORTAL_PORT, portalPaths } from '../../charts/portals.js';
 import { members, memberHost, memberPaths, REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
 import type { Identity } from '../../charts/labels.js';
-import { makeTestPki } from './programs.js';
+import { makeTestPki, type TestPki } from './programs.js';
+import { loadInputs } from '../../src/config/load.js';
+import { projectRoot } from './repo.js';
+import { find, renderManifests, type Manifest } from './render.js';
 
 const run = promisify(execFile);
+
+export interface LocalPortal {
+  ip: string;
+  dir: string;
+  haproxy?: ChildProcess;
+}
 
 export interface LocalMember {
   name: string;
@@ -41,6 +52,8 @@ export class LocalCluster {
   readonly members: LocalMember[];
   readonly passwords: Record<string, string> = {};
   readonly caFile: string;
+  readonly portals: LocalPortal[];
+  private readonly pki: TestPki;
 
   constructor(
     private readonly rendered: RenderedMembers,
@@ -48,9 +61,14 @@ export class LocalCluster {
     subnet: string,
   ) {
     this.members = members.map((m, i) => ({ name: m.name, holdsData: m.holdsData, ip: `${subnet}.${11 + i}`, dir: path.join(this.dir, m.name) }));
-    const pki = makeTestPki(path.join(this.dir, 'pki'), this.members.map((m) => m.ip));
+    this.portals = [0, 1].map((i) => ({ ip: `${subnet}.${21 + i}`, dir: path.join(this.dir, `portal-${i}`) }));
+    const ips = [...this.members.map((m) => m.ip), ...this.portals.map((p) => p.ip)];
+    // Addresses stand in for host names, so they are DNS names of the certificate too (HAProxy's
+    // verifyhost compares DNS names).
+    const pki = makeTestPki(path.join(this.dir, 'pki'), ips, [...ips, 'localhost']);
+    this.pki = pki;
     this.caFile = pki.caFile;
-    for (const user of ['replication', 'sentinel', 'member', ADMIN, 'sentinel-auth']) this.passwords[user] = randomBytes(24).toString('base64url');
+    for (const user of [...Object.keys(systemUserRules), ADMIN, 'sentinel-auth']) this.passwords[user] = randomBytes(24).toString('base64url');
     const acl = renderAclFile([
       ...Object.entries(systemUserRules).map(([name, rules]) => ({ name, passwordSha256: sha256(this.passwords[name]!), rules })),
       { name: ADMIN, passwordSha256: sha256(this.passwords[ADMIN]!), rules: '~* &* +@all' },
@@ -58,7 +76,7 @@ export class LocalCluster {
     for (const m of this.members) this.layOut(m, pki, acl);
   }
 
-  private layOut(m: LocalMember, pki: { caFile: string; certFile: string; keyFile: string }, acl: string): void {
+  private layOut(m: LocalMember, pki: TestPki, acl: string): void {
     const folders = {
       [memberPaths.configDir]: path.join(m.dir, 'config'),
       [memberPaths.secretsDir]: path.join(m.dir, 'secrets'),
@@ -73,15 +91,13 @@ export class LocalCluster {
       writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
     }
     const secrets = folders[memberPaths.secretsDir]!;
-    writeFileSync(path.join(secrets, secretFiles.aclFile), acl);
-    writeFileSync(path.join(secrets, secretFiles.replicationPassword), this.passwords.replication!);
-    writeFileSync(path.join(secrets, secretFiles.sentinelUserPassword), this.passwords.sentinel!);
-    writeFileSync(path.join(secrets, secretFiles.memberPassword), this.passwords.member!);
-    writeFileSync(path.join(secrets, secretFiles.sentinelAuth), this.passwords['sentinel-auth']!);
+    writeFileSync(path.join(secrets, authSecretKeys.aclFile), acl);
+    writeFileSync(path.join(secrets, authSecretKeys.sentinelAuth), this.passwords['sentinel-auth']!);
+    for (const user of Object.keys(systemUserRules)) writeFileSync(path.join(secrets, aclPasswordKey(user)), this.passwords[user]!);
     const tls = folders[memberPaths.tlsDir]!;
-    cpSync(pki.caFile, path.join(tls, 'ca.crt'));
-    cpSync(pki.certFile, path.join(tls, 'tls.crt'));
-    cpSync(pki.keyFile, path.join(tls, 'tls.key'));
+    cpSync(pki.caFile, path.join(tls, tlsSecretKeys.ca));
+    cpSync(pki.certFile, path.join(tls, tlsSecretKeys.cert));
+    cpSync(pki.keyFile, path.join(tls, tlsSecretKeys.key));
   }
 
   /** Member host names → loopback addresses; pod mount paths → this member's folders. */
@@ -95,6 +111,41 @@ export class LocalCluster {
       out = out.replace(new RegExp(`(^|[\\s'"=])${from.replace(/[/.]/g, '\\$&')}(?=[/\\s'"]|$)`, 'gm'), `$1${to}`);
     }
     return out;
+  }
+
+  /**
+   * Starts portal i on the rendered haproxy.cfg: host names → addresses, mount paths → folders,
+   * `bind :port` → `bind <address>:port`.
+   */
+  startPortal(i: number, haproxyCfg: string): void {
+    const portal = this.portals[i]!;
+    const folders = { [portalPaths.configDir]: path.join(portal.dir, 'config'), [portalPaths.tlsDir]: path.join(portal.dir, 'tls') };
+    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
+    cpSync(this.pki.caFile, path.join(folders[portalPaths.tlsDir]!, tlsSecretKeys.ca));
+    cpSync(this.pki.bundleFile, path.join(folders[portalPaths.tlsDir]!, tlsSecretKeys.bundle));
+    const cfg = path.join(folders[portalPaths.configDir]!, 'haproxy.cfg');
+    writeFileSync(cfg, this.localise(haproxyCfg, folders).replace(/^(\s*bind )(:\d+)/gm, `$1${portal.ip}$2`));
+    const log = createWriteStream(path.join(portal.dir, 'haproxy.log'), { flags: 'a' });
+    const child = spawn('haproxy', ['-W', '-db', '-f', cfg], {
+      env: { ...process.env, PORTAL_CHECK_PASSWORD: this.passwords[PORTAL_CHECK_USER], SENTINEL_PASSWORD: this.passwords['sentinel-auth'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    portal.haproxy = child;
+  }
+
+  async stopPortal(i: number): Promise<void> {
+    const child = this.portals[i]!.haproxy;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** redis-cli over TLS through portal i, as the test admin user. */
+  async viaPortal(i: number, ...args: string[]): Promise<string> {
+    return this.cli(['--user', ADMIN, '-h', this.portals[i]!.ip, '-p', String(PORTAL_PORT)], this.passwords[ADMIN]!, args);
   }
 
   private env(m: LocalMember): NodeJS.ProcessEnv {
@@ -175,6 +226,7 @@ export class LocalCluster {
   }
 
   async stop(): Promise<void> {
+    for (const i of this.portals.keys()) await this.stopPortal(i);
     for (const m of this.members) {
       await this.kill(m, 'redis');
       await this.kill(m, 'sentinel');
@@ -183,6 +235,32 @@ export class LocalCluster {
     if (process.env.KEEP_TEST_CLUSTER) console.log(`local cluster kept in ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The example deployment `orders` rendered with fast failure detection (a deployment setting, so the
+ * tests take seconds), started as three sentinels and two redis, replication up and known to every
+ * sentinel. Returns the cluster and the deployment's rendered manifests.
+ */
+export async function launchOrders(subnet: string): Promise<{ cluster: LocalCluster; manifests: Map<string, Manifest> }> {
+  const inputs = await loadInputs(projectRoot);
+  const orders = inputs.deployments.find((d) => d.name === 'orders')!;
+  orders.spec.sentinel = { downAfterMilliseconds: 1000, failoverTimeout: 10000 };
+  const manifests = await renderManifests(inputs);
+  const configMap = find(manifests, 'ConfigMap', 'orders-members');
+  const cluster = new LocalCluster({ id: { deployment: 'orders', namespace: 'redis-orders' }, files: configMap.data }, subnet);
+  const [data0, data1] = cluster.members as [LocalMember, LocalMember];
+  for (const member of cluster.members) cluster.start(member, 'sentinel');
+  cluster.start(data0, 'redis');
+  cluster.start(data1, 'redis');
+  await waitFor('the replica to sync over TLS', 60, async () => (await cluster.redis(data1, 'INFO', 'replication')).includes('master_link_status:up'));
+  // Sentinels learn about replicas from the primary's INFO (every 10 s); until they do, they have
+  // no replica to promote.
+  await waitFor('every sentinel to know the replica', 60, async () => {
+    const known = await Promise.all(cluster.members.map((s) => cluster.sentinel(s, 'SENTINEL', 'replicas', 'orders')));
+    return known.every((k) => k.includes(data1.ip));
+  });
+  return { cluster, manifests };
 }
 
 function sha256(text: string): string {

@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { joinPem } from '../../src/secrets/pem.js';
 
 /** Why real-process tests cannot run here, or undefined when every program they need is installed. */
 export function missingPrograms(...programs: string[]): string | undefined {
@@ -12,6 +13,8 @@ export interface TestPki {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** Certificate then key, as HAProxy loads them. */
+  bundleFile: string;
 }
 
 /**
@@ -31,5 +34,25 @@ export function makeTestPki(dir: string, ips: string[], dnsNames: string[] = ['l
   writeFileSync(f('ext.cnf'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:false\n`);
   openssl('x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
     '-days', '2', '-extfile', f('ext.cnf'), '-out', f('tls.crt'));
-  return { caFile: f('ca.crt'), certFile: f('tls.crt'), keyFile: f('tls.key') };
+  writeFileSync(f('server.pem'), joinPem(readFileSync(f('tls.crt'), 'utf8'), readFileSync(f('tls.key'), 'utf8')));
+  return { caFile: f('ca.crt'), certFile: f('tls.crt'), keyFile: f('tls.key'), bundleFile: f('server.pem') };
+}
+
+export type TlsVersion = 'tls1' | 'tls1_1' | 'tls1_2' | 'tls1_3';
+
+/**
+ * A TLS handshake with the real `openssl s_client`. The client is made willing to speak old
+ * protocols (security level 0), so a refused TLS 1.0 or 1.1 handshake is the server's refusal.
+ */
+export function tlsHandshake(host: string, port: number, version: TlsVersion, caFile: string): Promise<{ connected: boolean; verified: boolean; output: string }> {
+  const args = ['s_client', '-connect', `${host}:${port}`, `-${version}`, '-CAfile', caFile, '-verify_return_error'];
+  if (version !== 'tls1_3') args.push('-cipher', 'ALL:@SECLEVEL=0');
+  return new Promise((resolve) => {
+    const child = execFile('openssl', args, { timeout: 10_000 }, (error, stdout, stderr) => {
+      const output = `${stdout}${stderr}`;
+      const connected = !error && /^(New|Reused), TLSv1(\.\d)?, Cipher is (?!\(NONE\))/m.test(output);
+      resolve({ connected, verified: /Verify return code: 0 \(ok\)/.test(output), output });
+    });
+    child.stdin?.end();
+  });
 }

@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PORTAL_PORT, PORTAL_STATS_PORT } from '../charts/portals.js';
+import { launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { missingPrograms, tlsHandshake } from './support/programs.js';
+import { tempDir } from './support/repo.js';
+import { find, renderManifests, type Manifest } from './support/render.js';
+
+const run = promisify(execFile);
+const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
+
+describe.skipIf(missingPrograms('haproxy'))('rendered haproxy.cfg', () => {
+  it('is accepted by `haproxy -c` for every example deployment', async () => {
+    const configs = [...(await renderManifests()).values()].filter((m) => m.kind === 'ConfigMap' && m.data?.['haproxy.cfg']);
+    expect(configs.map((c) => c.metadata.name).sort()).toEqual(['orders-portal', 'sessions-portal']);
+    for (const c of configs) {
+      const dir = tempDir();
+      const cfg = path.join(dir, 'haproxy.cfg');
+      // The certificate files only have to exist for the check; paths are the pod's otherwise.
+      writeFileSync(cfg, c.data['haproxy.cfg'].replace(/\/tls\//g, `${dir}/`));
+      const { stdout } = await run('sh', ['-c', `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=x -keyout ${dir}/k -out ${dir}/ca.crt 2>/dev/null && cat ${dir}/ca.crt ${dir}/k > ${dir}/server.pem && haproxy -c -f ${cfg}`], {
+        env: { ...process.env, PORTAL_CHECK_PASSWORD: 'p', SENTINEL_PASSWORD: 's' },
+      });
+      expect(stdout, c.metadata.name).toContain('Configuration file is valid');
+    }
+  });
+});
+
+// One scenario, step by step: each test starts from the state the previous one left.
+describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  let cluster: LocalCluster;
+  let manifests: Map<string, Manifest>;
+
+  beforeAll(async () => {
+    ({ cluster, manifests } = await launchOrders('127.0.2'));
+    const cfg = find(manifests, 'ConfigMap', 'orders-portal').data['haproxy.cfg'];
+    cluster.startPortal(0, cfg);
+    cluster.startPortal(1, cfg);
+    for (const i of [0, 1]) await waitFor(`portal ${i} to route to the primary`, 30, async () => (await cluster.viaPortal(i, 'PING')) === 'PONG');
+  });
+  afterAll(async () => cluster?.stop());
+
+  it('accepts TLS 1.2 and 1.3 verified against the CA, refuses TLS 1.0, 1.1 and plaintext', async () => {
+    for (const portal of cluster.portals) {
+      for (const port of [PORTAL_PORT, PORTAL_STATS_PORT]) {
+        expect(await tlsHandshake(portal.ip, port, 'tls1', cluster.caFile), `${portal.ip}:${port} tls1`).toMatchObject({ connected: false });
+        expect(await tlsHandshake(portal.ip, port, 'tls1_1', cluster.caFile), `${portal.ip}:${port} tls1_1`).toMatchObject({ connected: false });
+        expect(await tlsHandshake(portal.ip, port, 'tls1_2', cluster.caFile), `${portal.ip}:${port} tls1_2`).toMatchObject({ connected: true, verified: true });
+        expect(await tlsHandshake(portal.ip, port, 'tls1_3', cluster.caFile), `${portal.ip}:${port} tls1_3`).toMatchObject({ connected: true, verified: true });
+      }
+      const plain = await run('redis-cli', ['-h', portal.ip, '-p', String(PORTAL_PORT), 'PING'], { timeout: 5000 }).then(
+        (r) => r.stdout,
+        (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
+      );
+      expect(plain).not.toContain('PONG');
+    }
+  });
+
+  it('sends writes through either portal to the primary', async () => {
+    const [data0] = cluster.members;
+    for (const i of [0, 1]) {
+      expect(await cluster.viaPortal(i, 'SET', `via-portal-${i}`, 'yes')).toBe('OK');
+      expect(await cluster.redis(data0!, 'GET', `via-portal-${i}`)).toBe('yes');
+    }
+  });
+
+  it('serves the Prometheus metrics on the stats port over TLS', async () => {
+    const { stdout } = await run('curl', ['-sS', '--cacert', cluster.caFile, `https://${cluster.portals[0]!.ip}:${PORTAL_STATS_PORT}/metrics`]);
+    expect(stdout).toMatch(/^haproxy_server_status\{proxy="primary",server="data-0"/m);
+  });
+
+  it('never routes to a member that claims role:master without a sentinel quorum behind it', async () => {
+    const [data0, data1] = cluster.members;
+    // The replica turns itself into a second primary, as a restarted stale primary would look.
+    expect(await cluster.redis(data1!, 'REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    await waitFor('the portal to see data-1 claim role:master', 10, async () => {
+      const { stdout } = await run('curl', ['-sS', '--cacert', cluster.caFile, `https://${cluster.portals[0]!.ip}:${PORTAL_STATS_PORT}/metrics`]);
+      return /^haproxy_server_status\{proxy="primary",server="data-1"(,state="UP")?\} 1$/m.test(stdout);
+    });
+    for (let n = 0; n < 20; n++) expect(await cluster.viaPortal(n % 2, 'SET', `split-${n}`, 'yes')).toBe('OK');
+    for (let n = 0; n < 20; n++) {
+      expect(await cluster.redis(data0!, 'GET', `split-${n}`)).toBe('yes');
+      expect(await cluster.redis(data1!, 'EXISTS', `split-${n}`)).toBe('0');
+    }
+    // Sentinel turns the impostor back into a replica; the next step needs it in sync.
+    await waitFor('sentinel to demote data-1 and resync it', 60, async () =>
+      (await cluster.redis(data1!, 'INFO', 'replication')).includes('master_link_status:up'),
+    );
+  });
+
+  it('routes writes to the promoted replica after the primary is killed', async () => {
+    const [data0, data1] = cluster.members;
+    const killed = Date.now();
+    await cluster.kill(data0!, 'redis');
+    await waitFor('writes through the portals to succeed again', 60, async () => (await cluster.viaPortal(0, 'SET', 'after-failover', 'yes')) === 'OK');
+    const seconds = (Date.now() - killed) / 1000;
+    console.log(`writes through the portals succeeded again ${seconds.toFixed(1)} s after the primary was killed`);
+    expect(await cluster.redis(data1!, 'GET', 'after-failover')).toBe('yes');
+    expect(await cluster.viaPortal(1, 'SET', 'after-failover-1', 'yes')).toBe('OK');
+  });
+
+  it('keeps serving through the other portal when one portal stops', async () => {
+    await cluster.stopPortal(0);
+    expect(await cluster.viaPortal(0, 'PING')).toMatch(/^ERROR/);
+    expect(await cluster.viaPortal(1, 'SET', 'one-portal-left', 'yes')).toBe('OK');
+    expect(await cluster.viaPortal(1, 'GET', 'via-portal-0')).toBe('yes');
+  });
+});

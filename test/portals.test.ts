@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { renderHaproxyConfig } from '../charts/config/haproxy-cfg.js';
+import { find, renderManifests } from './support/render.js';
+
+const input: Parameters<typeof renderHaproxyConfig>[0] = {
+  deployment: 'orders',
+  primaryName: 'orders',
+  dataMembers: [
+    { name: 'data-0', host: 'm0.example' },
+    { name: 'data-1', host: 'm1.example' },
+  ],
+  sentinels: [
+    { name: 'data-0', host: 'm0.example' },
+    { name: 'data-1', host: 'm1.example' },
+    { name: 'tiebreaker', host: 'm2.example' },
+  ],
+  redisPort: 6379,
+  sentinelPort: 26379,
+  clientPort: 6379,
+  statsPort: 8404,
+  quorum: 2,
+  paths: { certBundle: '/tls/server.pem', caFile: '/tls/ca.crt' },
+  env: { checkUserPassword: 'CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' },
+  checkUser: 'portal',
+};
+
+describe('haproxy.cfg', () => {
+  const cfg = renderHaproxyConfig(input);
+  const lines = cfg.split('\n').map((l) => l.trim());
+
+  it('terminates TLS 1.2+ on every bind, by default and on the line, without session tickets', () => {
+    expect(lines).toContain('ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets');
+    const binds = lines.filter((l) => l.startsWith('bind '));
+    expect(binds).toEqual(['bind :8404 ssl crt /tls/server.pem ssl-min-ver TLSv1.2', 'bind :6379 ssl crt /tls/server.pem ssl-min-ver TLSv1.2']);
+  });
+
+  it('reaches redis and sentinel over TLS verified against the CA, by host name', () => {
+    const servers = lines.filter((l) => l.startsWith('server '));
+    expect(servers).toHaveLength(2 + 2 * 3);
+    for (const s of servers) {
+      const host = /^server \S+ ([^:]+):/.exec(s)![1];
+      expect(s).toContain(`ssl verify required ca-file /tls/ca.crt verifyhost ${host} sni str(${host})`);
+    }
+  });
+
+  it('routes to a member only while 2 sentinels name it and it reports role:master, cutting sessions when it is demoted', () => {
+    expect(lines).toContain('use-server data-0 if { srv_is_up(data-0) } { nbsrv(sentinels-name-data-0) ge 2 }');
+    expect(lines).toContain('use-server data-1 if { srv_is_up(data-1) } { nbsrv(sentinels-name-data-1) ge 2 }');
+    expect(lines.find((l) => l.startsWith('tcp-request content reject unless'))).toBe(
+      'tcp-request content reject unless { nbsrv(sentinels-name-data-0) ge 2 } { srv_is_up(primary/data-0) } or ' +
+        '{ nbsrv(sentinels-name-data-1) ge 2 } { srv_is_up(primary/data-1) }',
+    );
+    expect(lines).toContain('tcp-check expect string role:master');
+    expect(lines).toContain('tcp-check expect string m1.example');
+    for (const s of lines.filter((l) => /^server data-\d m\d\.example:6379/.test(l))) expect(s).toContain('on-marked-down shutdown-sessions');
+  });
+
+  it('takes the check passwords from the environment, never literally', () => {
+    expect(lines).toContain('tcp-check send "AUTH portal ${CHECK_PASSWORD}\\r\\n"');
+    expect(lines).toContain('tcp-check send "AUTH ${SENTINEL_PASSWORD}\\r\\n"');
+  });
+});
+
+describe('portal manifests', () => {
+  it('runs two portals in different zones behind one Service that exposes only the TLS port', async () => {
+    const manifests = await renderManifests();
+    const deployment = find(manifests, 'Deployment', 'orders-portal');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'orders', 'app.kubernetes.io/component': 'portal' });
+    expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    const pod = deployment.spec.template.spec;
+    expect(pod.topologySpreadConstraints).toEqual([
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } },
+    ]);
+    expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+    expect(deployment.spec.template.metadata.annotations['redis-gitops.dev/config-checksum']).toMatch(/^[0-9a-f]{64}$/);
+    const [haproxy] = pod.containers;
+    expect(haproxy.securityContext).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(haproxy.env.map((e: { valueFrom: { secretKeyRef: { name: string; key: string } } }) => e.valueFrom.secretKeyRef)).toEqual([
+      { name: 'orders-auth', key: 'acl-portal' },
+      { name: 'orders-auth', key: 'sentinel-auth' },
+    ]);
+
+    const service = find(manifests, 'Service', 'orders');
+    expect(service.spec).toMatchObject({ type: 'LoadBalancer', selector: deployment.spec.selector.matchLabels });
+    expect(service.spec.ports).toEqual([{ name: 'redis-tls', port: 6379, targetPort: 6379 }]);
+    expect(find(manifests, 'Service', 'sessions').spec.type).toBe('ClusterIP');
+    expect(find(manifests, 'PodDisruptionBudget', 'orders-portal').spec).toEqual({ minAvailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
+  });
+});
