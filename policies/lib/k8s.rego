@@ -1,0 +1,85 @@
+# METADATA
+# description: >-
+#   Kubernetes helpers shared by the rules: resource identity, violation records, the pod template
+#   of every workload kind, its containers (init and ephemeral ones included), label selectors.
+#   Entries are the gate's {"file", "object"} pairs.
+package lib.k8s
+
+# The identity a violation reports; namespace is "" when the manifest states none (cluster-scoped).
+resource(obj) := {
+	"apiVersion": object.get(obj, "apiVersion", ""),
+	"kind": object.get(obj, "kind", ""),
+	"namespace": object.get(obj, ["metadata", "namespace"], ""),
+	"name": object.get(obj, ["metadata", "name"], ""),
+}
+
+# A violation record about the object of an entry.
+violation(entry, msg) := {"msg": msg, "resource": resource(entry.object), "file": entry.file}
+
+# The name of an object ("" when it has none).
+name(obj) := object.get(obj, ["metadata", "name"], "")
+
+# Entries of one kind among the resources under evaluation.
+of_kind(kind) := [entry | some entry in input.resources; entry.object.kind == kind]
+
+# Kinds whose spec.template is a pod template.
+_template_kinds := {"DaemonSet", "Deployment", "Job", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+# The pod template ({metadata, spec}) of a workload; a bare Pod is its own template. Undefined
+# for objects that run no pods.
+pod_template(obj) := obj if obj.kind == "Pod"
+
+pod_template(obj) := obj.spec.template if obj.kind in _template_kinds
+
+pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
+
+# The labels a workload gives its pods ({} when none).
+pod_labels(obj) := object.get(pod_template(obj), ["metadata", "labels"], {})
+
+# The pod-level securityContext of a workload ({} when none).
+pod_security_context(obj) := object.get(pod_template(obj), ["spec", "securityContext"], {})
+
+_container_roles := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
+
+# Every container of a workload's pods: [{"role": "container" | "init container" |
+# "ephemeral container", "container": {...}}].
+containers(obj) := [c |
+	spec := object.get(pod_template(obj), "spec", {})
+	some field, role in _container_roles
+	some container in object.get(spec, field, [])
+	c := {"role": role, "container": container}
+]
+
+# Whether a label selector ({matchLabels, matchExpressions}) selects a set of labels.
+selector_matches(selector, labels) if {
+	every key, value in object.get(selector, "matchLabels", {}) {
+		labels[key] == value
+	}
+	every expr in object.get(selector, "matchExpressions", []) {
+		_expression_matches(expr, labels)
+	}
+}
+
+_expression_matches(expr, labels) if {
+	expr.operator == "In"
+	labels[expr.key] in expr.values
+}
+
+# A label the pod does not have is not in the values (`not labels[key] in values` would be
+# undefined then, not true).
+_expression_matches(expr, labels) if {
+	expr.operator == "NotIn"
+	not _label_in(labels, expr.key, expr.values)
+}
+
+_expression_matches(expr, labels) if {
+	expr.operator == "Exists"
+	_ = labels[expr.key]
+}
+
+_expression_matches(expr, labels) if {
+	expr.operator == "DoesNotExist"
+	not labels[expr.key]
+}
+
+_label_in(labels, key, values) if labels[key] in values

@@ -1,0 +1,32 @@
+package lib.k8s_test
+
+import data.lib.k8s
+
+test_resource_of_a_cluster_scoped_object if {
+	k8s.resource({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "sc"}}) == {
+		"apiVersion": "storage.k8s.io/v1",
+		"kind": "StorageClass",
+		"namespace": "",
+		"name": "sc",
+	}
+}
+
+test_pod_labels_of_workloads if {
+	labels := {"app": "redis"}
+	k8s.pod_labels({"kind": "Deployment", "spec": {"template": {"metadata": {"labels": labels}}}}) == labels
+	k8s.pod_labels({"kind": "Pod", "metadata": {"labels": labels}}) == labels
+	k8s.pod_labels({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {}}}}}) == {}
+	not k8s.pod_labels({"kind": "ConfigMap"})
+}
+
+test_selector_expressions if {
+	labels := {"tier": "data", "zone": "a"}
+	k8s.selector_matches({"matchLabels": {"tier": "data"}}, labels)
+	k8s.selector_matches({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}, labels)
+	not k8s.selector_matches({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}, labels)
+	k8s.selector_matches({"matchExpressions": [{"key": "gpu", "operator": "NotIn", "values": ["yes"]}]}, labels)
+	not k8s.selector_matches({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, labels)
+	not k8s.selector_matches({"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}, labels)
+	not k8s.selector_matches({"matchExpressions": [{"key": "tier", "operator": "Unknown"}]}, labels)
+	not k8s.selector_matches({"matchLabels": {"tier": "cache"}}, labels)
+}

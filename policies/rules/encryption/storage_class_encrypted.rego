@@ -1,0 +1,89 @@
+# METADATA
+# title: Data volumes are encrypted at rest
+# description: >-
+#   Every PersistentVolumeClaim and every StatefulSet volumeClaimTemplate names a storageClassName
+#   (the cluster's default class may be unencrypted), that StorageClass is among the cluster-scoped
+#   manifests of the same input set, and it encrypts by its provisioner: AWS EBS CSI
+#   (ebs.csi.aws.com) only with parameters.encrypted "true"; IBM Cloud VPC block
+#   (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io) and Azure Disk (disk.csi.azure.com) CSI
+#   always encrypt (provider-managed keys). Any other provisioner's encryption cannot be proven from
+#   a manifest. An unencrypted StorageClass is itself a violation.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Give every claim the encrypted StorageClass the generator writes under _cluster/, or set the
+#     provider's encryption parameters on the class (AWS EBS: encrypted "true", optionally
+#     kmsKeyId).
+package rules.encryption.storage_class_encrypted
+
+import data.lib.k8s
+
+_always_encrypted := {"vpc.block.csi.ibm.io", "pd.csi.storage.gke.io", "disk.csi.azure.com"}
+
+_classes := {k8s.name(entry.object): entry.object |
+	some entry in input.cluster_resources
+	entry.object.kind == "StorageClass"
+}
+
+# Every claim: {"entry", "what" (how the message names it), "class" ("" when none)}.
+_claims contains {"entry": entry, "what": "the claim", "class": _class_name(entry.object)} if {
+	some entry in k8s.of_kind("PersistentVolumeClaim")
+}
+
+_claims contains {"entry": entry, "what": sprintf("volumeClaimTemplate %s", [k8s.name(template)]), "class": _class_name(template)} if {
+	some entry in k8s.of_kind("StatefulSet")
+	some template in object.get(entry.object, ["spec", "volumeClaimTemplates"], [])
+}
+
+_class_name(claim) := name if {
+	name := object.get(claim, ["spec", "storageClassName"], "")
+	is_string(name)
+} else := ""
+
+violation contains k8s.violation(claim.entry, msg) if {
+	some claim in _claims
+	claim.class == ""
+	msg := sprintf("%s names no storageClassName: the cluster's default class may be unencrypted", [claim.what])
+}
+
+violation contains k8s.violation(claim.entry, msg) if {
+	some claim in _claims
+	claim.class != ""
+	not _classes[claim.class]
+	msg := sprintf(
+		"%s uses StorageClass %s, which is not among the cluster-scoped manifests: its encryption cannot be checked",
+		[claim.what, claim.class],
+	)
+}
+
+violation contains k8s.violation(claim.entry, msg) if {
+	some claim in _claims
+	reason := _unencrypted(_classes[claim.class])
+	msg := sprintf("%s uses StorageClass %s, which %s", [claim.what, claim.class, reason])
+}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("StorageClass")
+	reason := _unencrypted(entry.object)
+	msg := sprintf("StorageClass %s %s", [k8s.name(entry.object), reason])
+}
+
+# Why a StorageClass does not encrypt; undefined when it does.
+_unencrypted(sc) := `does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"` if {
+	sc.provisioner == "ebs.csi.aws.com"
+	object.get(sc, ["parameters", "encrypted"], "") != "true"
+}
+
+_unencrypted(sc) := msg if {
+	provisioner := object.get(sc, "provisioner", "")
+	provisioner != "ebs.csi.aws.com"
+	not provisioner in _always_encrypted
+	msg := sprintf(
+		"cannot be proven encrypted: provisioner %s is not one whose encryption the gate knows (ebs.csi.aws.com, vpc.block.csi.ibm.io, pd.csi.storage.gke.io, disk.csi.azure.com)",
+		[_display(provisioner)],
+	)
+}
+
+_display(s) := s if s != ""
+
+else := "(none)"

@@ -1,0 +1,45 @@
+package rules.secrets.no_plaintext_secret_test
+
+import data.rules.secrets.no_plaintext_secret
+
+_secret(fields) := {"resources": [{
+	"file": "dist/c1/orders/secret-orders-acl.yaml",
+	"object": object.union(
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "orders-acl", "namespace": "redis-orders"}},
+		fields,
+	),
+}]}
+
+test_secret_with_data_is_flagged if {
+	violations := no_plaintext_secret.violation with input as _secret({"data": {"password": "aHVudGVyMg==", "acl": "dXNlcg=="}})
+	violations == {{
+		"msg": "Secret orders-acl holds plaintext values (keys: acl, password): seal it with kubeseal and commit the SealedSecret instead",
+		"resource": {"apiVersion": "v1", "kind": "Secret", "namespace": "redis-orders", "name": "orders-acl"},
+		"file": "dist/c1/orders/secret-orders-acl.yaml",
+	}}
+}
+
+test_secret_with_string_data_is_flagged if {
+	count(no_plaintext_secret.violation) == 1 with input as _secret({"stringData": {"users.acl": "user default on >hunter2"}})
+}
+
+test_keys_of_data_and_string_data_are_listed_once if {
+	some v in no_plaintext_secret.violation with input as _secret({"data": {"a": "eA=="}, "stringData": {"a": "x", "b": "y"}})
+	contains(v.msg, "(keys: a, b)")
+}
+
+test_empty_secrets_are_allowed if {
+	count(no_plaintext_secret.violation) == 0 with input as _secret({})
+	count(no_plaintext_secret.violation) == 0 with input as _secret({"data": {}, "stringData": {}})
+	count(no_plaintext_secret.violation) == 0 with input as _secret({"data": null})
+}
+
+test_sealed_secrets_are_allowed if {
+	sealed := {"resources": [{"file": "s.yaml", "object": {
+		"apiVersion": "bitnami.com/v1alpha1",
+		"kind": "SealedSecret",
+		"metadata": {"name": "orders-acl", "namespace": "redis-orders"},
+		"spec": {"encryptedData": {"users.acl": "AgB4..."}},
+	}}]}
+	count(no_plaintext_secret.violation) == 0 with input as sealed
+}

@@ -1,0 +1,80 @@
+package rules.tls.redis_tls_only_test
+
+import data.rules.tls.redis_tls_only
+
+_config_map(values) := {"resources": [{
+	"file": "dist/c1/orders/configmap-orders-members.yaml",
+	"object": {
+		"apiVersion": "v1",
+		"kind": "ConfigMap",
+		"metadata": {"name": "orders-members", "namespace": "redis-orders"},
+		"data": values,
+	},
+}]}
+
+_tls_redis := `# redis.conf
+port 0
+tls-port 6379
+tls-cert-file /tls/tls.crt
+tls-protocols "TLSv1.2 TLSv1.3"
+tls-replication yes
+appendonly yes
+`
+
+_tls_sentinel := "port 0\ntls-port 26379\nsentinel monitor orders 10.0.0.1 6379 2\n"
+
+_messages(values) := {v.msg | some v in redis_tls_only.violation with input as _config_map(values)}
+
+test_tls_only_configs_pass if {
+	count(redis_tls_only.violation) == 0 with input as _config_map({"redis.conf": _tls_redis, "sentinel.conf": _tls_sentinel})
+}
+
+test_other_texts_are_not_redis_config if {
+	haproxy := "global\n  maxconn 100\nfrontend redis\n  bind :6379 ssl crt /tls/tls.pem\n  timeout client 30s\n"
+	script := "#!/bin/sh\nset -eu\nREDIS_PORT=6379\nsentinel_cli() { redis-cli -p 26379 \"$@\"; }\n"
+	count(_messages({"haproxy.cfg": haproxy, "start.sh": script, "empty": ""})) == 0
+}
+
+test_plaintext_port_is_flagged_with_key_and_resource if {
+	violations := redis_tls_only.violation with input as _config_map({"redis.conf": "port 6379\nappendonly yes\n"})
+	some v in violations
+	v.msg == "ConfigMap orders-members key redis.conf: `port 6379` leaves a plaintext port open: set `port 0`"
+	v.resource == {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "redis-orders", "name": "orders-members"}
+	v.file == "dist/c1/orders/configmap-orders-members.yaml"
+}
+
+test_missing_port_and_tls_port if {
+	msgs := _messages({"redis.conf": "appendonly yes\nmaxmemory 1gb\n"})
+	msgs == {
+		"ConfigMap orders-members key redis.conf: no `port 0`: the plaintext port stays open (6379 by default, 26379 for sentinel)",
+		"ConfigMap orders-members key redis.conf: no `tls-port`: nothing listens for TLS connections",
+	}
+}
+
+test_last_port_wins if {
+	count(_messages({"redis.conf": "port 0\ntls-port 6379\nport 6380\n"})) == 1
+	count(_messages({"redis.conf": "port 6380\ntls-port 6379\nPORT 0\n"})) == 0
+}
+
+test_tls_port_must_be_a_nonzero_port if {
+	_messages({"sentinel.conf": "port 0\ntls-port 0\nsentinel resolve-hostnames yes\n"}) == {"ConfigMap orders-members key sentinel.conf: `tls-port 0` is not a non-zero port number"}
+	count(_messages({"redis.conf": "port 0\ntls-port 70000\n"})) == 1
+	count(_messages({"redis.conf": "port 0\ntls-port six\n"})) == 1
+}
+
+test_legacy_tls_protocols_are_flagged if {
+	msgs := _messages({"redis.conf": "port 0\ntls-port 6379\ntls-protocols \"TLSv1 TLSv1.1 TLSv1.2\"\n"})
+	msgs == {
+		"ConfigMap orders-members key redis.conf: `tls-protocols` allows TLSv1: allow TLSv1.2 and TLSv1.3 only",
+		"ConfigMap orders-members key redis.conf: `tls-protocols` allows TLSv1.1: allow TLSv1.2 and TLSv1.3 only",
+	}
+}
+
+test_comments_are_ignored if {
+	count(_messages({"redis.conf": "# port 6379\nport 0\n  # tls-protocols TLSv1\ntls-port 6379\n"})) == 0
+}
+
+test_only_config_maps_are_read if {
+	secret := {"resources": [{"file": "s.yaml", "object": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"redis.conf": "port 6379\n"}}}]}
+	count(redis_tls_only.violation) == 0 with input as secret
+}
