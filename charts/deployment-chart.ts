@@ -6,16 +6,49 @@ import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
 import { NetworkPolicies } from './network-policies.js';
-import { PORTAL_PORT, PORTAL_STATS_PORT, Portals } from './portals.js';
+import { SealedSecret } from './sealed-secret.js';
+import { secretNames } from './secret-keys.js';
+import { PORTAL_PORT, PORTAL_STATS_PORT, Portals, portalServiceName } from './portals.js';
 import { QUORUM, REDIS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
 
 /** Port of the redis exporter on the data members, and where Prometheus scrapes from. */
 const METRICS_PORT = 9121;
 const MONITORING_NAMESPACE = 'monitoring';
 
+/** The deployment's secrets, sealed for its cluster (src/secrets makes them; charts only place them). */
+export interface DeploymentSecrets {
+  /** Secret name → key → sealed value. */
+  sealedSecrets: Record<string, Record<string, string>>;
+  /** PEM certificates of the CA(s) applications must trust. */
+  caBundle: string;
+  /** Changes whenever a secret value changes, so the pods that mount them roll. */
+  checksum: string;
+}
+
 export interface RedisDeploymentChartProps {
   deployment: Deployment;
   generatorVersion: string;
+  secrets: DeploymentSecrets;
+}
+
+/** ConfigMap key of the published CA certificate(s). */
+export const CA_BUNDLE_KEY = 'ca.crt';
+
+/**
+ * Names the server certificate covers: the portal Service in every form a client may use, each
+ * member's host name (portal health checks and replication verify them), and the extra hostnames.
+ */
+export function serverCertificateNames(deployment: Deployment, identity: Pick<Identity, 'deployment' | 'namespace'>): string[] {
+  const service = portalServiceName(identity as Identity);
+  const ns = identity.namespace;
+  return [
+    service,
+    `${service}.${ns}`,
+    `${service}.${ns}.svc`,
+    `${service}.${ns}.svc.cluster.local`,
+    ...memberHosts(identity as Identity).map((m) => m.host),
+    ...deployment.spec.portal.hostnames,
+  ];
 }
 
 /** Every namespaced object of one Redis deployment. Composes constructs; decides nothing itself. */
@@ -49,8 +82,19 @@ export class RedisDeploymentChart extends Chart {
     namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     const { spec } = deployment;
-    const tlsSecretName = `${id.deployment}-tls`;
-    const authSecretName = `${id.deployment}-auth`;
+    const { tls: tlsSecretName, auth: authSecretName } = secretNames(id.deployment);
+    for (const [secretName, encryptedData] of Object.entries(props.secrets.sealedSecrets)) {
+      new SealedSecret(this, `Sealed-${secretName}`, {
+        name: secretName,
+        namespace: id.namespace,
+        encryptedData,
+        labels: { ...objectLabels(id), 'app.kubernetes.io/component': 'secrets' },
+      });
+    }
+    new k8s.KubeConfigMap(this, 'CaBundle', {
+      metadata: { name: `${id.deployment}-ca`, labels: { 'app.kubernetes.io/component': 'secrets' } },
+      data: { [CA_BUNDLE_KEY]: props.secrets.caBundle },
+    });
     new SentinelCluster(this, 'Members', {
       id,
       zones: deployment.cluster.spec.zones,
@@ -66,6 +110,7 @@ export class RedisDeploymentChart extends Chart {
       diskSize: spec.persistence.size,
       tlsSecretName,
       authSecretName,
+      secretsChecksum: props.secrets.checksum,
     });
     const hosts = memberHosts(id);
     new Portals(this, 'Portals', {
@@ -79,6 +124,7 @@ export class RedisDeploymentChart extends Chart {
       quorum: QUORUM,
       tlsSecretName,
       authSecretName,
+      secretsChecksum: props.secrets.checksum,
     });
     new NetworkPolicies(this, 'NetworkPolicies', {
       id,

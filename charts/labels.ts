@@ -6,6 +6,7 @@
 export const GENERATOR_VERSION_LABEL = 'redis-gitops.dev/generator-version';
 export const MEMBER_LABEL = 'redis-gitops.dev/member';
 export const CONFIG_CHECKSUM_ANNOTATION = 'redis-gitops.dev/config-checksum';
+export const SECRETS_CHECKSUM_ANNOTATION = 'redis-gitops.dev/secrets-checksum';
 
 export interface Identity {
   /** The deployment's name (its file name); app.kubernetes.io/instance. */
@@ -16,7 +17,7 @@ export interface Identity {
   generatorVersion: string;
 }
 
-export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'configuration';
+export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'secrets';
 
 /** Labels for the metadata of every object of a deployment (set once, on the chart). */
 export function objectLabels(id: Identity): Record<string, string> {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderHaproxyConfig } from './config/haproxy-cfg.js';
 import { HAPROXY_UID, haproxyImage } from './images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
 
 export const PORTAL_PORT = 6379;
@@ -24,6 +24,8 @@ export interface PortalsProps {
   quorum: number;
   tlsSecretName: string;
   authSecretName: string;
+  /** Checksum of the mounted secrets' values: a change rolls the pods. */
+  secretsChecksum: string;
 }
 
 const env = { checkUserPassword: 'PORTAL_CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' } as const;
@@ -84,7 +86,10 @@ export class Portals extends Construct {
         template: {
           metadata: {
             labels: selector,
-            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: createHash('sha256').update(this.haproxyConfig).digest('hex') },
+            annotations: {
+              [CONFIG_CHECKSUM_ANNOTATION]: createHash('sha256').update(this.haproxyConfig).digest('hex'),
+              [SECRETS_CHECKSUM_ANNOTATION]: props.secretsChecksum,
+            },
           },
           spec: {
             automountServiceAccountToken: false,

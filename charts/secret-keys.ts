@@ -23,3 +23,16 @@ export const tlsSecretKeys = {
   /** Certificate then key in one PEM file, as HAProxy's `crt` wants them. */
   bundle: 'server.pem',
 } as const;
+
+/** Names of the deployment's Secrets (each arrives as a SealedSecret of the same name). */
+export function secretNames(deployment: string) {
+  return {
+    tls: `${deployment}-tls`,
+    auth: `${deployment}-auth`,
+    /** One per application user and one for the admin user: key `password`. */
+    user: (user: string) => `${deployment}-user-${user}`,
+  };
+}
+
+/** Key of an application or admin user's password in its own Secret. */
+export const USER_PASSWORD_KEY = 'password';

@@ -5,7 +5,7 @@ import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js
 import { renderSentinelConfig } from './config/sentinel-conf.js';
 import { renderMemberScripts, scriptNames, type MemberPaths } from './config/member-scripts.js';
 import { REDIS_UID } from './images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
 import { authSecretKeys, tlsSecretKeys } from './secret-keys.js';
 
 export const REDIS_PORT = 6379;
@@ -50,6 +50,8 @@ export interface SentinelClusterProps {
   tlsSecretName: string;
   /** Secret with the ACL file and the member passwords (authSecretKeys). */
   authSecretName: string;
+  /** Checksum of the mounted secrets' values: a change rolls the pods. */
+  secretsChecksum: string;
 }
 
 /** DNS name of a member's pod through its own headless Service. */
@@ -218,7 +220,10 @@ export class SentinelCluster extends Construct {
         podManagementPolicy: 'Parallel',
         updateStrategy: { type: 'RollingUpdate' },
         template: {
-          metadata: { labels: selector, annotations: { [CONFIG_CHECKSUM_ANNOTATION]: m.checksum } },
+          metadata: {
+            labels: selector,
+            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: m.checksum, [SECRETS_CHECKSUM_ANNOTATION]: props.secretsChecksum },
+          },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,

@@ -6,8 +6,8 @@ import { inputJsonSchemas } from './config/json-schema.js';
 import { UnreadableInput } from './gate/documents.js';
 import { runGate } from './gate/gate.js';
 import { formatReport, gateFormats, type GateFormat } from './gate/report.js';
-import { synth } from './synth/synth.js';
-import type { DistChanges } from './synth/write-dist.js';
+import { rotations, type Rotation } from './secrets/resolve.js';
+import { synth, type SynthOptions, type SynthResult } from './synth/synth.js';
 import { generator } from './version.js';
 
 /** Exit codes shared by every command: 0 fine, 1 the input or manifests fail, 2 bad usage or unreadable input. */
@@ -27,15 +27,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', 'repository root holding clusters/ and deployments/', '.')
     .action(async (opts: { out: string; root: string }) => {
-      try {
-        const result = await synth(opts.root, opts.out);
-        process.stdout.write(describeSynth(result.deployments, result.clusters, result.files, opts.out, result.changes));
-      } catch (error) {
-        if (!(error instanceof InputErrors)) throw error;
-        process.stderr.write(`synth: ${error.errors.length} problem(s) in the inputs; ${opts.out}/ was left unchanged\n`);
-        for (const e of error.errors) process.stderr.write(`  ${formatInputError(e)}\n`);
-        exitCode = EXIT.failed;
-      }
+      exitCode = await runSynth(opts.root, opts.out);
+    });
+
+  program
+    .command('rotate')
+    .description('renew secrets of a deployment, then synth (ca: prepare a new CA and server certificate; server: serve them; passwords: new passwords)')
+    .argument('<deployment>', 'deployment name (deployments/<name>.yaml)')
+    .addOption(new Option('--what <what...>', 'what to renew').choices(rotations).makeOptionMandatory())
+    .option('--out <dir>', 'output folder', process.env.CDK8S_OUTDIR ?? 'dist')
+    .option('--root <dir>', 'repository root holding clusters/ and deployments/', '.')
+    .action(async (deployment: string, opts: { what: Rotation[]; out: string; root: string }) => {
+      exitCode = await runSynth(opts.root, opts.out, { rotate: new Map([[deployment, new Set(opts.what)]]) });
     });
 
   program
@@ -76,10 +79,25 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-function describeSynth(deployments: number, clusters: number, files: number, out: string, c: DistChanges): string {
+async function runSynth(root: string, out: string, options?: SynthOptions): Promise<number> {
+  try {
+    process.stdout.write(describeSynth(await synth(root, out, options), out));
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof InputErrors)) throw error;
+    process.stderr.write(`synth: ${error.errors.length} problem(s) in the inputs; ${out}/ was left unchanged\n`);
+    for (const e of error.errors) process.stderr.write(`  ${formatInputError(e)}\n`);
+    return EXIT.failed;
+  }
+}
+
+function describeSynth(result: SynthResult, out: string): string {
+  const c = result.changes;
   const lines = [
-    `synth: ${deployments} deployment(s) on ${clusters} cluster(s) → ${out}/ (${files} manifests): ` +
+    `synth: ${result.deployments} deployment(s) on ${result.clusters} cluster(s) → ${out}/ (${result.files} files): ` +
       `${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
+    ...result.notes.map((n) => `  ${n.deployment}: ${n.note}`),
+    ...result.statesWritten.map((file) => `  wrote ${file} (commit it with dist/)`),
   ];
   const show = (mark: string, list: string[]) => {
     for (const file of list.slice(0, 50)) lines.push(`  ${mark} ${file}`);

@@ -24,6 +24,19 @@ export const systemUserRules = {
   portal: '+info',
 } as const;
 
+/**
+ * Service roles (IAM-style) as ACL rules on all keys and channels. Reader: read commands; Writer:
+ * read and write, without admin or dangerous commands; Manager: everything.
+ */
+export const serviceRoleRules = {
+  Reader: '~* &* +@read +@connection -@dangerous',
+  Writer: '~* &* +@read +@write +@connection +@transaction +@pubsub +@scripting -@admin -@dangerous',
+  Manager: '~* &* +@all',
+} as const;
+
+/** The operators' own user (the deployment's admin password). */
+export const ADMIN_USER = 'admin';
+
 export function renderAclFile(users: readonly AclUser[]): string {
   const lines = [
     'user default off resetpass -@all',

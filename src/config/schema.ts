@@ -115,8 +115,15 @@ const platformGrant = z
     error: 'a platform grant names exactly one subject: group or serviceAccount (users are not allowed)',
   });
 
+/** ACL users the service itself needs; applications cannot take these names. */
+export const reservedUserNames = ['default', 'admin', 'replication', 'sentinel', 'member', 'portal'] as const;
+
 const serviceGrant = z.strictObject({
-  user: dnsLabel(32).describe('Redis ACL user name an application authenticates as.'),
+  user: dnsLabel(32)
+    .refine((name) => !(reservedUserNames as readonly string[]).includes(name), {
+      error: `reserved for the service itself (${reservedUserNames.join(', ')}): choose another user name`,
+    })
+    .describe('Redis ACL user name an application authenticates as.'),
   role: z.enum(serviceRoles),
 });
 

@@ -1,7 +1,7 @@
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ClusterChart } from '../../charts/cluster-chart.js';
-import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
+import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import type { Inputs } from '../config/load.js';
 
 /** Folder of a cluster's cluster-scoped objects; the leading `_` marks it as not a deployment. */
@@ -14,15 +14,20 @@ export type RenderedFiles = Map<string, string>;
  * Renders every cluster and deployment. Each gets an App of its own: cdk8s resolves and validates
  * the whole App on every chart synthesis, so one App holding many charts grows quadratically.
  */
-export function renderAll(inputs: Inputs, generatorVersion: string): RenderedFiles {
+export function renderAll(inputs: Inputs, generatorVersion: string, secrets: ReadonlyMap<string, DeploymentSecrets>): RenderedFiles {
   const files: RenderedFiles = new Map();
   for (const cluster of inputs.clusters) {
     const chart = new ClusterChart(new App(), cluster.name, { cluster, generatorVersion });
     addChart(files, `${cluster.name}/${CLUSTER_FOLDER}`, chart);
   }
   for (const deployment of inputs.deployments) {
-    const chart = new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion });
-    addChart(files, `${deployment.cluster.name}/${deployment.name}`, chart);
+    const deploymentSecrets = secrets.get(deployment.name);
+    if (!deploymentSecrets) throw new Error(`no secrets resolved for deployment ${deployment.name}`);
+    const folder = `${deployment.cluster.name}/${deployment.name}`;
+    const chart = new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion, secrets: deploymentSecrets });
+    addChart(files, folder, chart);
+    // The CA for applications, as a plain file beside the manifests (and in the <name>-ca ConfigMap).
+    files.set(`${folder}/ca.crt`, deploymentSecrets.caBundle);
   }
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { joinPem } from '../../src/secrets/pem.js';
 
 /** Why real-process tests cannot run here, or undefined when every program they need is installed. */
@@ -44,8 +45,16 @@ export type TlsVersion = 'tls1' | 'tls1_1' | 'tls1_2' | 'tls1_3';
  * A TLS handshake with the real `openssl s_client`. The client is made willing to speak old
  * protocols (security level 0), so a refused TLS 1.0 or 1.1 handshake is the server's refusal.
  */
-export function tlsHandshake(host: string, port: number, version: TlsVersion, caFile: string): Promise<{ connected: boolean; verified: boolean; output: string }> {
+export function tlsHandshake(
+  host: string,
+  port: number,
+  version: TlsVersion,
+  caFile: string,
+  /** Also require the certificate to name this host. */
+  verifyHostname?: string,
+): Promise<{ connected: boolean; verified: boolean; output: string }> {
   const args = ['s_client', '-connect', `${host}:${port}`, `-${version}`, '-CAfile', caFile, '-verify_return_error'];
+  if (verifyHostname) args.push('-verify_hostname', verifyHostname);
   if (version !== 'tls1_3') args.push('-cipher', 'ALL:@SECLEVEL=0');
   return new Promise((resolve) => {
     const child = execFile('openssl', args, { timeout: 10_000 }, (error, stdout, stderr) => {
@@ -55,4 +64,13 @@ export function tlsHandshake(host: string, port: number, version: TlsVersion, ca
     });
     child.stdin?.end();
   });
+}
+
+/** The pinned kubeseal that .ci/run builds from its Go module into .tools/kubeseal/<version>/, if built. */
+export function kubeseal(): string | undefined {
+  const dir = fileURLToPath(new URL('../../.tools/kubeseal', import.meta.url));
+  if (!existsSync(dir)) return undefined;
+  return readdirSync(dir)
+    .map((version) => path.join(dir, version, 'kubeseal'))
+    .find(existsSync);
 }

@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { loadInputs, type Inputs } from '../../src/config/load.js';
 import { renderAll } from '../../src/synth/render.js';
+import { resolveAllSecrets } from '../../src/synth/synth.js';
 import { projectRoot } from './repo.js';
 
 export interface Manifest {
@@ -11,10 +12,15 @@ export interface Manifest {
   [key: string]: any;
 }
 
-/** Renders inputs (default: the bundled examples) into dist-relative path → parsed object. */
+/**
+ * Renders inputs (default: the bundled examples) into dist-relative path → parsed object, with the
+ * secrets of the committed state (nothing is written).
+ */
 export async function renderManifests(inputs?: Inputs): Promise<Map<string, Manifest>> {
-  const files = renderAll(inputs ?? (await loadInputs(projectRoot)), '0.0.0-test');
-  return new Map([...files].map(([file, content]) => [file, parse(content) as Manifest]));
+  const resolvedInputs = inputs ?? (await loadInputs(projectRoot));
+  const { secrets } = await resolveAllSecrets(projectRoot, resolvedInputs);
+  const files = renderAll(resolvedInputs, '0.0.0-test', secrets);
+  return new Map([...files].filter(([file]) => file.endsWith('.yaml')).map(([file, content]) => [file, parse(content) as Manifest]));
 }
 
 export function find(manifests: Map<string, Manifest>, kind: string, name: string): Manifest {

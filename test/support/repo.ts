@@ -13,10 +13,10 @@ export function tempDir(prefix = 'redis-gitops-test-'): string {
   return dir;
 }
 
-/** A throw-away copy of the repository's inputs (clusters/, deployments/), to synth or break. */
+/** A throw-away copy of the repository's inputs (clusters/, deployments/, state/), to synth or break. */
 export function tempRepo(): string {
   const dir = tempDir();
-  for (const folder of ['clusters', 'deployments']) {
+  for (const folder of ['clusters', 'deployments', 'state']) {
     cpSync(path.join(projectRoot, folder), path.join(dir, folder), { recursive: true });
   }
   return dir;

@@ -1,0 +1,31 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+
+export interface SealedSecretProps {
+  name: string;
+  namespace: string;
+  /** Key → value sealed for this namespace/name (strict scope). */
+  encryptedData: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/**
+ * A bitnami.com/v1alpha1 SealedSecret: the in-cluster controller turns it into the Secret of the
+ * same name, and only it can, since only it holds the private sealing key. No Secret with data ever
+ * appears in git.
+ */
+export class SealedSecret extends Construct {
+  constructor(scope: Construct, id: string, props: SealedSecretProps) {
+    super(scope, id);
+    const sorted = Object.fromEntries(Object.entries(props.encryptedData).sort(([a], [b]) => (a < b ? -1 : 1)));
+    new ApiObject(this, 'Resource', {
+      apiVersion: 'bitnami.com/v1alpha1',
+      kind: 'SealedSecret',
+      metadata: { name: props.name, labels: props.labels },
+      spec: {
+        encryptedData: sorted,
+        template: { metadata: { name: props.name, namespace: props.namespace, labels: props.labels }, type: 'Opaque' },
+      },
+    });
+  }
+}

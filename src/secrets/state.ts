@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * What synth keeps between runs about a deployment's secrets, committed under state/: only public
+ * material (certificates, fingerprints, password hashes) and sealed blobs that only the cluster's
+ * controller can open. Sealing is randomized; reusing these makes re-synth byte-identical.
+ */
+const Certificate = z.strictObject({ certificate: z.string(), fingerprint: z.string(), notAfter: z.string() });
+
+/** One generation of TLS material: a CA, the server certificate it signed, the sealed Secret values. */
+const TlsGeneration = z.strictObject({
+  ca: Certificate,
+  server: Certificate,
+  /** Key of the TLS Secret → sealed value. */
+  sealed: z.record(z.string(), z.string()),
+});
+
+export const SecretsStateSchema = z.strictObject({
+  version: z.literal(1),
+  /** Sealed values are bound to namespace/name and to the cluster's sealing key. */
+  namespace: z.string(),
+  sealingCertificate: z.string(),
+  /** Names the server certificate was made for. */
+  sans: z.array(z.string()),
+  tls: TlsGeneration,
+  /** A CA and server certificate made by `rotate --what ca`, served after `rotate --what server`. */
+  pendingTls: TlsGeneration.optional(),
+  /** ACL user → SHA-256 of its password (what the ACL file holds) and the sealed password. */
+  users: z.record(z.string(), z.strictObject({ passwordSha256: z.string(), sealed: z.string() })),
+  sentinelAuth: z.strictObject({ sealed: z.string() }),
+  /** The sealed ACL file and the hash of its text, to re-seal only when it changes. */
+  acl: z.strictObject({ sha256: z.string(), sealed: z.string() }),
+});
+
+export type SecretsState = z.output<typeof SecretsStateSchema>;
+export type TlsGenerationState = z.output<typeof TlsGeneration>;
+
+export function stateFile(root: string, cluster: string, deployment: string): string {
+  return path.join(root, 'state', cluster, `${deployment}.json`);
+}
+
+export async function readState(file: string): Promise<SecretsState | undefined> {
+  if (!existsSync(file)) return undefined;
+  const parsed = SecretsStateSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    throw new Error(`${file}: not a secrets state file (${issue?.path.join('.')}: ${issue?.message}); restore it from git`);
+  }
+  return parsed.data;
+}
+
+/** Writes the state file whole or not at all. */
+export async function writeState(file: string, state: SecretsState): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(tmp, file);
+}
