@@ -5,6 +5,7 @@ import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
+import { AccessBindings } from './access-bindings.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
 import { secretNames } from './secret-keys.js';
@@ -126,6 +127,7 @@ export class RedisDeploymentChart extends Chart {
       authSecretName,
       secretsChecksum: props.secrets.checksum,
     });
+    new AccessBindings(this, 'Access', { id, grants: spec.access.platform });
     new NetworkPolicies(this, 'NetworkPolicies', {
       id,
       redisPort: REDIS_PORT,

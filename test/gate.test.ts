@@ -39,7 +39,7 @@ describe('gate', () => {
   it('passes the committed dist/ with no violation', async () => {
     const report = await runGate([path.join(projectRoot, 'dist')]);
     expect(report.violations).toEqual([]);
-    expect(report.summary).toMatchObject({ errors: 0, warnings: 0, deployments: 2 });
+    expect(report.summary).toMatchObject({ errors: 0, warnings: 0, namespaces: 3 });
     expect(report.summary.resources).toBeGreaterThan(15);
   });
 

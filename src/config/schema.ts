@@ -107,7 +107,14 @@ export const evictionPolicies = [
 
 const platformGrant = z
   .strictObject({
-    group: z.string().min(1).optional().describe('Identity-provider group bound to the role.'),
+    group: z
+      .string()
+      .min(1)
+      .refine((group) => !group.startsWith('system:'), {
+        error: 'Kubernetes system groups (system:authenticated, system:unauthenticated, ...) cannot be granted a role: name an identity-provider group',
+      })
+      .optional()
+      .describe('Identity-provider group bound to the role.'),
     serviceAccount: dnsLabel(63).optional().describe('A service account of the deployment namespace.'),
     role: z.enum(platformRoles),
   })

@@ -3,7 +3,7 @@ import { loadGatePolicy, type Violation } from './policy.js';
 
 export interface GateReport {
   violations: Violation[];
-  summary: { errors: number; warnings: number; files: number; resources: number; deployments: number };
+  summary: { errors: number; warnings: number; files: number; resources: number; namespaces: number };
 }
 
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
@@ -20,7 +20,7 @@ export async function runGate(paths: string[]): Promise<GateReport> {
       warnings: violations.filter((v) => v.severity === 'warning').length,
       files: files.length,
       resources: objects.length,
-      deployments: groups.filter((g) => g.namespace !== null).length,
+      namespaces: groups.filter((g) => g.namespace !== null).length,
     },
   };
 }

@@ -20,7 +20,7 @@ export function formatReport(report: GateReport, format: GateFormat): string {
   const verdict = s.errors ? 'FAIL' : 'PASS';
   lines.push(
     `${verdict}: ${s.errors} error(s), ${s.warnings} warning(s) in ${s.resources} resources ` +
-      `(${s.files} files, ${s.deployments} deployments)`,
+      `(${s.files} files, ${s.namespaces} namespaces)`,
   );
   return `${lines.join('\n')}\n`;
 }
