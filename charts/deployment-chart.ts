@@ -6,14 +6,14 @@ import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
 import { AccessBindings } from './access-bindings.js';
+import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
 import { secretNames } from './secret-keys.js';
 import { PORTAL_PORT, PORTAL_STATS_PORT, Portals, portalServiceName } from './portals.js';
-import { QUORUM, REDIS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
+import { QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
 
-/** Port of the redis exporter on the data members, and where Prometheus scrapes from. */
-const METRICS_PORT = 9121;
+/** Where Prometheus scrapes from. */
 const MONITORING_NAMESPACE = 'monitoring';
 
 /** The deployment's secrets, sealed for its cluster (src/secrets makes them; charts only place them). */
@@ -48,6 +48,8 @@ export function serverCertificateNames(deployment: Deployment, identity: Pick<Id
     `${service}.${ns}.svc`,
     `${service}.${ns}.svc.cluster.local`,
     ...memberHosts(identity as Identity).map((m) => m.host),
+    // The metrics exporters reach their own member's redis and sentinel on localhost.
+    'localhost',
     ...deployment.spec.portal.hostnames,
   ];
 }
@@ -92,8 +94,9 @@ export class RedisDeploymentChart extends Chart {
         labels: { ...objectLabels(id), 'app.kubernetes.io/component': 'secrets' },
       });
     }
+    const caConfigMap = { name: `${id.deployment}-ca`, key: CA_BUNDLE_KEY };
     new k8s.KubeConfigMap(this, 'CaBundle', {
-      metadata: { name: `${id.deployment}-ca`, labels: { 'app.kubernetes.io/component': 'secrets' } },
+      metadata: { name: caConfigMap.name, labels: { 'app.kubernetes.io/component': 'secrets' } },
       data: { [CA_BUNDLE_KEY]: props.secrets.caBundle },
     });
     new SentinelCluster(this, 'Members', {
@@ -128,13 +131,21 @@ export class RedisDeploymentChart extends Chart {
       secretsChecksum: props.secrets.checksum,
     });
     new AccessBindings(this, 'Access', { id, grants: spec.access.platform });
+    new Monitoring(this, 'Monitoring', {
+      id,
+      memberMetricPorts: ['metrics', 'sentinel-metrics'],
+      portalStatsPort: 'stats',
+      caConfigMap,
+      portalServerName: `${portalServiceName(id)}.${id.namespace}.svc`,
+      sentinels: memberHosts(id).length,
+    });
     new NetworkPolicies(this, 'NetworkPolicies', {
       id,
       redisPort: REDIS_PORT,
       sentinelPort: SENTINEL_PORT,
       portalPort: PORTAL_PORT,
       portalStatsPort: PORTAL_STATS_PORT,
-      metricsPort: METRICS_PORT,
+      metricsPorts: [REDIS_METRICS_PORT, SENTINEL_METRICS_PORT],
       monitoringNamespace: MONITORING_NAMESPACE,
     });
   }

@@ -10,3 +10,8 @@ export const REDIS_UID = 999;
 /** HAProxy LTS for the portals; the official image runs as the unprivileged user haproxy (uid 99). */
 export const haproxyImage = 'docker.io/library/haproxy:2.8.14';
 export const HAPROXY_UID = 99;
+
+/** Prometheus exporter for redis and sentinel (oliver006/redis_exporter); the tests build the same version. */
+export const exporterImage = 'docker.io/oliver006/redis_exporter:v1.61.0';
+/** The exporter image runs as an unprivileged user of its own (uid 59000). */
+export const EXPORTER_UID = 59000;

@@ -9,8 +9,8 @@ export interface NetworkPoliciesProps {
   /** Port applications reach the portals on, and the portals' stats/metrics port. */
   portalPort: number;
   portalStatsPort: number;
-  /** Port of the members' metrics exporter. */
-  metricsPort: number;
+  /** Ports of the members' metrics exporters. */
+  metricsPorts: readonly number[];
   /** Namespace the Prometheus scraper runs in. */
   monitoringNamespace: string;
 }
@@ -51,7 +51,7 @@ export class NetworkPolicies extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { from: [{ podSelector: members }, { podSelector: portals }], ports: redisPorts },
-          { from: [scraper], ports: [tcp(props.metricsPort)] },
+          { from: [scraper], ports: props.metricsPorts.map(tcp) },
         ],
         egress: [{ to: [{ podSelector: members }], ports: redisPorts }, dns],
       },

@@ -4,12 +4,15 @@ import { k8s } from 'cdk8s-plus-28';
 import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js';
 import { renderSentinelConfig } from './config/sentinel-conf.js';
 import { renderMemberScripts, scriptNames, type MemberPaths } from './config/member-scripts.js';
-import { REDIS_UID } from './images.js';
+import { EXPORTER_UID, REDIS_UID, exporterImage } from './images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
-import { authSecretKeys, tlsSecretKeys } from './secret-keys.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
 
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
+/** Metrics of redis (data members) and of sentinel (every member), for Prometheus. */
+export const REDIS_METRICS_PORT = 9121;
+export const SENTINEL_METRICS_PORT = 9355;
 /** Sentinels that must agree that the primary is down: 2 of 3, so any one member (or zone) may fail. */
 export const QUORUM = 2;
 
@@ -58,6 +61,9 @@ export interface SentinelClusterProps {
 export function memberHost(id: Identity, member: MemberName): string {
   return `${id.deployment}-${member}-0.${id.deployment}-${member}.${id.namespace}.svc.cluster.local`;
 }
+
+/** ACL user of the redis metrics exporter. */
+export const EXPORTER_USER = 'exporter';
 
 /** Every member with its announced host name, in member order. */
 export function memberHosts(id: Identity): { name: MemberName; host: string; holdsData: boolean }[] {
@@ -211,6 +217,32 @@ export class SentinelCluster extends Construct {
       volumeMounts: common,
     };
 
+    // Exporters reach their server through its TLS port on localhost (in the certificate's names),
+    // as ACL user `exporter` for redis and with the sentinels' password for sentinel.
+    const exporter = (name: string, portName: string, port: number, metricsPort: number, passwordKey: string, user?: string): k8s.Container => ({
+      name,
+      image: exporterImage,
+      imagePullPolicy: 'IfNotPresent',
+      args: [
+        `--redis.addr=rediss://localhost:${port}`,
+        ...(user ? [`--redis.user=${user}`] : []),
+        `--tls-ca-cert-file=${memberPaths.tlsDir}/${tlsSecretKeys.ca}`,
+        `--web.listen-address=:${metricsPort}`,
+      ],
+      env: [{ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: props.authSecretName, key: passwordKey } } }],
+      ports: [{ name: portName, containerPort: metricsPort }],
+      resources: {
+        requests: { cpu: k8s.Quantity.fromString('20m'), memory: k8s.Quantity.fromString('32Mi') },
+        limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('64Mi') },
+      },
+      securityContext: { ...restrictedContainer, runAsUser: EXPORTER_UID },
+      volumeMounts: [{ name: 'tls', mountPath: memberPaths.tlsDir, readOnly: true }],
+    });
+    const exporters = [
+      ...(m.holdsData ? [exporter('exporter', 'metrics', REDIS_PORT, REDIS_METRICS_PORT, aclPasswordKey(EXPORTER_USER), EXPORTER_USER)] : []),
+      exporter('sentinel-exporter', 'sentinel-metrics', SENTINEL_PORT, SENTINEL_METRICS_PORT, authSecretKeys.sentinelAuth),
+    ];
+
     new StatefulSetWithTypedClaims(this, m.name, {
       metadata: { name, labels: metaLabels },
       spec: {
@@ -237,7 +269,7 @@ export class SentinelCluster extends Construct {
               seccompProfile: { type: 'RuntimeDefault' },
             },
             affinity: memberAffinity(props.id, m.zone),
-            containers: m.holdsData ? [redis, sentinel] : [sentinel],
+            containers: [...(m.holdsData ? [redis, sentinel] : [sentinel]), ...exporters],
             volumes: [
               { name: 'config', configMap: { name: m.configMapName } },
               { name: 'tls', secret: { secretName: props.tlsSecretName } },

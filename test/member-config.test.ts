@@ -132,12 +132,15 @@ describe('member manifests', () => {
     const pod = sts.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(['redis', 'sentinel', 'exporter', 'sentinel-exporter']);
     for (const c of pod.containers) {
-      expect(c.securityContext, c.name).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(c.securityContext, c.name).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
       expect(Object.keys(c.resources.requests).sort(), c.name).toEqual(['cpu', 'memory']);
       expect(Object.keys(c.resources.limits).sort(), c.name).toEqual(['cpu', 'memory']);
-      expect(c.livenessProbe?.exec, c.name).toBeDefined();
-      expect(c.readinessProbe?.exec, c.name).toBeDefined();
+      if (!c.name.endsWith('exporter')) {
+        expect(c.livenessProbe?.exec, c.name).toBeDefined();
+        expect(c.readinessProbe?.exec, c.name).toBeDefined();
+      }
     }
     const redis = pod.containers.find((c: { name: string }) => c.name === 'redis');
     expect(redis.resources.limits.memory).toBe('2Gi');
@@ -160,7 +163,7 @@ describe('member manifests', () => {
         ],
         ports: [6379, 26379],
       },
-      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9121] },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9121, 9355] },
     ]);
     expect(members.egress.flatMap((rule: { ports: { port: number }[] }) => rule.ports.map((p) => p.port))).toEqual([6379, 26379, 53, 53]);
   });

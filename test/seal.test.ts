@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadSealingKey, sealValue } from '../src/secrets/seal.js';
-import { kubeseal } from './support/programs.js';
+import { goTool } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
 const run = promisify(execFile);
@@ -50,7 +50,7 @@ describe('sealing', () => {
     expect(() => loadSealingKey('not a certificate', 'clusters/x.pem')).toThrow(/clusters\/x.pem: not a PEM certificate/);
   });
 
-  const bin = kubeseal();
+  const bin = goTool('kubeseal');
   it.skipIf(!bin)(`opens with the real kubeseal --recovery-unseal${bin ? '' : ' [skipped: kubeseal not built; .ci/run builds it into .tools/]'}`, async () => {
     const dir = tempDir();
     const values = { 'tls.key': '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n', password: 'correct horse battery staple' };

@@ -12,7 +12,7 @@ import { joinPem } from '../src/secrets/pem.js';
 import { readState, type SecretsState } from '../src/secrets/state.js';
 import { issueTls } from '../src/secrets/tls.js';
 import { synth } from '../src/synth/synth.js';
-import { kubeseal, missingPrograms, tlsHandshake } from './support/programs.js';
+import { goTool, missingPrograms, tlsHandshake } from './support/programs.js';
 import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
 
 const run = promisify(execFile);
@@ -22,7 +22,7 @@ const state = async (root: string, deployment: string) => (await readState(path.
 
 /** Opens one SealedSecret file of dist/ with the real kubeseal and the test-only private key. */
 async function unseal(file: string): Promise<Record<string, string>> {
-  const { stdout } = await run(kubeseal()!, ['--recovery-unseal', '--recovery-private-key', testKey, '-f', file, '-o', 'json']);
+  const { stdout } = await run(goTool('kubeseal')!, ['--recovery-unseal', '--recovery-private-key', testKey, '-f', file, '-o', 'json']);
   const secret = JSON.parse(stdout) as { data: Record<string, string> };
   return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 }
@@ -62,7 +62,7 @@ describe('secrets in dist/', () => {
     expect(new X509Certificate(readFileSync(caFile, 'utf8')).ca).toBe(true);
   });
 
-  it.skipIf(!kubeseal())(`unseals with the real kubeseal to the exact certificate, key and passwords${kubeseal() ? '' : ' [skipped: kubeseal not built; .ci/run builds it]'}`, async () => {
+  it.skipIf(!goTool('kubeseal'))(`unseals with the real kubeseal to the exact certificate, key and passwords${goTool('kubeseal') ? '' : ' [skipped: kubeseal not built; .ci/run builds it]'}`, async () => {
     const orders = await state(projectRoot, 'orders');
     const tls = await unseal(path.join(dist, 'example/orders/sealedsecret-orders-tls.yaml'));
     expect(tls['tls.crt']).toBe(orders.tls.server.certificate);

@@ -22,6 +22,8 @@ export const systemUserRules = {
   member: '+ping +info +role +client|pause',
   // The portals' health checks: is this member the primary?
   portal: '+info',
+  // The metrics exporter: server statistics and settings, never key contents.
+  exporter: '+ping +info +config|get +client|list +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram +memory|stats +select +dbsize',
 } as const;
 
 /**

@@ -66,11 +66,14 @@ export function tlsHandshake(
   });
 }
 
-/** The pinned kubeseal that .ci/run builds from its Go module into .tools/kubeseal/<version>/, if built. */
-export function kubeseal(): string | undefined {
-  const dir = fileURLToPath(new URL('../../.tools/kubeseal', import.meta.url));
+/**
+ * A Go tool that .ci/run builds from its Go module, at the version pinned in package.json config,
+ * into .tools/<name>/<version>/<name>; undefined when it has not been built here.
+ */
+export function goTool(name: 'kubeseal' | 'promtool' | 'redis_exporter'): string | undefined {
+  const dir = fileURLToPath(new URL(`../../.tools/${name}`, import.meta.url));
   if (!existsSync(dir)) return undefined;
   return readdirSync(dir)
-    .map((version) => path.join(dir, version, 'kubeseal'))
+    .map((version) => path.join(dir, version, name))
     .find(existsSync);
 }

@@ -1,0 +1,72 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { renderAlertRules } from './config/alert-rules.js';
+import { selectorLabels, type Identity } from './labels.js';
+
+export interface MonitoringProps {
+  id: Identity;
+  /** Member pod ports with metrics, and the portals' stats port name. */
+  memberMetricPorts: readonly string[];
+  portalStatsPort: string;
+  /** ConfigMap holding the CA the portals' TLS stats endpoint is verified against, and the name to verify. */
+  caConfigMap: { name: string; key: string };
+  portalServerName: string;
+  sentinels: number;
+}
+
+const MONITORING = 'monitoring.coreos.com/v1';
+
+/**
+ * Prometheus Operator objects: PodMonitors for the members' exporters and the portals' TLS stats
+ * endpoint, and the deployment's alert rules (PrometheusRule).
+ */
+export class Monitoring extends Construct {
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { deployment, namespace } = props.id;
+    const labels = { 'app.kubernetes.io/component': 'monitoring' };
+    const members = `${deployment}-members`;
+    const portals = `${deployment}-portals`;
+    new ApiObject(this, 'Members', {
+      apiVersion: MONITORING,
+      kind: 'PodMonitor',
+      metadata: { name: members, labels },
+      spec: {
+        selector: { matchLabels: selectorLabels(props.id, 'member') },
+        podMetricsEndpoints: props.memberMetricPorts.map((port) => ({ port, interval: '15s' })),
+      },
+    });
+    new ApiObject(this, 'Portals', {
+      apiVersion: MONITORING,
+      kind: 'PodMonitor',
+      metadata: { name: portals, labels },
+      spec: {
+        selector: { matchLabels: selectorLabels(props.id, 'portal') },
+        podMetricsEndpoints: [
+          {
+            port: props.portalStatsPort,
+            path: '/metrics',
+            scheme: 'https',
+            interval: '15s',
+            tlsConfig: { ca: { configMap: props.caConfigMap }, serverName: props.portalServerName },
+          },
+        ],
+      },
+    });
+    new ApiObject(this, 'Alerts', {
+      apiVersion: MONITORING,
+      kind: 'PrometheusRule',
+      metadata: { name: `${deployment}-alerts`, labels },
+      spec: {
+        groups: renderAlertRules({
+          deployment,
+          namespace,
+          // A PodMonitor's targets get job="<namespace>/<name>".
+          membersJob: `${namespace}/${members}`,
+          portalsJob: `${namespace}/${portals}`,
+          sentinels: props.sentinels,
+        }),
+      },
+    });
+  }
+}
