@@ -69,7 +69,7 @@ describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipp
 
   it('brings the old primary back as a replica of the new one, never as a second primary', async () => {
     cluster.start(m(data0), 'redis');
-    const firstRole = await waitFor('the restarted member to answer', 30, async () => {
+    const firstRole = await waitFor('the restarted member to answer (its entrypoint may wait up to 30 s for the sentinels)', 75, async () => {
       const role = await cluster.redis(m(data0), 'ROLE');
       return role.startsWith('ERROR') ? undefined : role;
     });
@@ -93,7 +93,7 @@ describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipp
     acknowledged.push('during-hand-over');
     await cluster.kill(m(data1), 'redis', 'SIGTERM');
     cluster.start(m(data1), 'redis');
-    await waitFor('data-1 to follow data-0', 30, async () => (await cluster.redis(m(data1), 'INFO', 'replication')).includes('master_link_status:up'));
+    await waitFor('data-1 to follow data-0', 75, async () => (await cluster.redis(m(data1), 'INFO', 'replication')).includes('master_link_status:up'));
     await confirmedWrite(data0, 'after-hand-over');
     for (const key of acknowledged) expect(await cluster.redis(m(data0), 'GET', key), key).toBe(key);
   });
