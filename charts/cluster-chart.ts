@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster } from '../src/config/load.js';
 import { EncryptedStorage } from './encrypted-storage.js';
+import { applySyncWaves } from './sync-waves.js';
 import { GENERATOR_VERSION_LABEL } from './labels.js';
 
 export interface ClusterChartProps {
@@ -31,5 +32,6 @@ export class ClusterChart extends Chart {
       profile: storage.profile,
       labels: { 'app.kubernetes.io/component': 'storage' },
     });
+    applySyncWaves(this);
   }
 }

@@ -6,6 +6,7 @@ import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
 import { objectLabels, type Identity } from './labels.js';
 import { AccessBindings } from './access-bindings.js';
+import { applySyncWaves } from './sync-waves.js';
 import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
@@ -148,5 +149,6 @@ export class RedisDeploymentChart extends Chart {
       metricsPorts: [REDIS_METRICS_PORT, SENTINEL_METRICS_PORT],
       monitoringNamespace: MONITORING_NAMESPACE,
     });
+    applySyncWaves(this);
   }
 }

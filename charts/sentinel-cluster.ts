@@ -7,6 +7,7 @@ import { renderMemberScripts, scriptNames, type MemberPaths } from './config/mem
 import { EXPORTER_UID, REDIS_UID, exporterImage } from './images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
+import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
 
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
@@ -279,9 +280,12 @@ export class SentinelCluster extends Construct {
             ],
           },
         },
+        // Deleting or scaling a member never deletes its volume.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         volumeClaimTemplates: [
           {
-            metadata: { name: 'data', labels: selector },
+            // Copied onto the claims: Argo CD must never prune or delete a data volume.
+            metadata: { name: 'data', labels: selector, annotations: KEEP_DATA_SYNC_OPTIONS },
             spec: {
               accessModes: ['ReadWriteOnce'],
               storageClassName: props.storageClassName,

@@ -7,6 +7,7 @@ import { UnreadableInput } from './gate/documents.js';
 import { runGate } from './gate/gate.js';
 import { formatReport, gateFormats, type GateFormat } from './gate/report.js';
 import { rotations, type Rotation } from './secrets/resolve.js';
+import { driftFrom } from './synth/compare.js';
 import { synth, type SynthOptions, type SynthResult } from './synth/synth.js';
 import { generator } from './version.js';
 
@@ -46,16 +47,49 @@ export async function main(argv: string[]): Promise<number> {
     .description('check manifests against the policies (exit 0 pass, 1 error-severity violations, 2 bad input)')
     .argument('[paths...]', 'files or folders of YAML manifests', ['dist'])
     .addOption(new Option('--format <format>', 'output format').choices(gateFormats).default('text'))
-    .action(async (paths: string[], opts: { format: GateFormat }) => {
+    .option('--check-synced', 'also fail when the first path is not what synth makes of the current inputs')
+    .option('--root <dir>', 'repository root holding clusters/ and deployments/ (for --check-synced)', '.')
+    .action(async (paths: string[], opts: { format: GateFormat; checkSynced?: boolean; root: string }) => {
       try {
+        if (opts.checkSynced) {
+          const { changes } = await driftFrom(opts.root, paths[0]!);
+          const differing = [...changes.changed, ...changes.added, ...changes.removed];
+          if (differing.length) {
+            process.stderr.write(`gate: ${paths[0]}/ is not what synth makes of the inputs (run npm run synth):\n`);
+            for (const file of changes.changed) process.stderr.write(`  changed  ${file}\n`);
+            for (const file of changes.added) process.stderr.write(`  missing  ${file}\n`);
+            for (const file of changes.removed) process.stderr.write(`  extra    ${file}\n`);
+            exitCode = EXIT.failed;
+          }
+        }
         const report = await runGate(paths);
         process.stdout.write(formatReport(report, opts.format));
-        exitCode = report.summary.errors ? EXIT.failed : EXIT.ok;
+        if (report.summary.errors) exitCode = EXIT.failed;
       } catch (error) {
-        if (!(error instanceof UnreadableInput)) throw error;
-        process.stderr.write(`gate: ${error.message}\n`);
-        exitCode = EXIT.usage;
+        if (error instanceof UnreadableInput) {
+          process.stderr.write(`gate: ${error.message}\n`);
+          exitCode = EXIT.usage;
+        } else if (error instanceof InputErrors) {
+          process.stderr.write(`gate: the inputs do not synth:\n${error.message}\n`);
+          exitCode = EXIT.failed;
+        } else {
+          throw error;
+        }
       }
+    });
+
+  program
+    .command('diff')
+    .description('show, resource by resource, what a synth would change in dist/ (nothing is written)')
+    .argument('[deployment]', 'only this deployment')
+    .option('--out <dir>', 'the committed output folder', 'dist')
+    .option('--root <dir>', 'repository root holding clusters/ and deployments/', '.')
+    .action(async (deployment: string | undefined, opts: { out: string; root: string }) => {
+      const only = deployment ? (file: string) => file.split('/')[1] === deployment : undefined;
+      const { changes, patches } = await driftFrom(opts.root, opts.out, only);
+      for (const patch of patches.values()) process.stdout.write(patch);
+      const c = changes;
+      process.stdout.write(`diff: ${c.changed.length} changed, ${c.added.length} added, ${c.removed.length} removed\n`);
     });
 
   program

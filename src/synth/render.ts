@@ -1,6 +1,6 @@
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { ArgoProjectChart, type GroupKind } from '../../charts/argo-project.js';
+import { ArgoCdChart, type GroupKind } from '../../charts/argocd.js';
 import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import type { Inputs } from '../config/load.js';
@@ -9,6 +9,8 @@ import type { Inputs } from '../config/load.js';
 export const CLUSTER_FOLDER = '_cluster';
 /** Folder of the Argo CD objects that bootstrap each cluster: dist/_argocd/<cluster>/. */
 export const ARGOCD_FOLDER = '_argocd';
+/** Where Argo CD finds the output in the repository: the committed dist/. */
+const DIST_IN_REPOSITORY = 'dist';
 
 /** dist/-relative path → file content. */
 export type RenderedFiles = Map<string, string>;
@@ -38,15 +40,17 @@ export function renderAll(inputs: Inputs, generatorVersion: string, secrets: Rea
       // The CA for applications, as a plain file beside the manifests (and in the <name>-ca ConfigMap).
       files.set(`${folder}/ca.crt`, deploymentSecrets.caBundle);
     }
-    const project = new ArgoProjectChart(new App(), `argocd-${cluster.name}`, {
+    const argocd = new ArgoCdChart(new App(), `argocd-${cluster.name}`, {
       cluster,
       generatorVersion,
-      namespaces: deployments.map((d) => d.namespace).sort(),
+      deployments: deployments.map((d) => ({ name: d.name, namespace: d.namespace })),
+      clusterPath: `${DIST_IN_REPOSITORY}/${cluster.name}`,
+      clusterFolder: CLUSTER_FOLDER,
       // Derived from what was rendered, so the project can never lag behind the generator.
       clusterKinds: groupKinds([...clusterObjects, ...namespacedObjects.filter((m) => !m.metadata.namespace)]),
       namespacedKinds: groupKinds(namespacedObjects.filter((m) => m.metadata.namespace)),
     });
-    addChart(files, `${ARGOCD_FOLDER}/${cluster.name}`, project);
+    addChart(files, `${ARGOCD_FOLDER}/${cluster.name}`, argocd);
   }
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -14,6 +14,8 @@ export interface SynthOptions {
   rotate?: ReadonlyMap<string, ReadonlySet<Rotation>>;
   /** The time certificates are issued at; default now. Only used when something is generated. */
   now?: Date;
+  /** false: leave state/ untouched (a synth to compare with, not to keep). Default true. */
+  writeState?: boolean;
 }
 
 export interface SynthResult {
@@ -84,7 +86,7 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
   const files = renderAll(inputs, generator.version, secrets);
   const changes = await writeDist(outDir, files, buildIndex(files, generator));
   const statesWritten: string[] = [];
-  for (const s of states.filter((s) => s.changed)) {
+  for (const s of states.filter((s) => s.changed && options.writeState !== false)) {
     await writeState(s.file, s.state);
     statesWritten.push(path.relative(root, s.file));
   }

@@ -73,20 +73,27 @@ async function swapIn(stage: string, out: string): Promise<void> {
  * it would delete something synth did not write (a mistyped --out).
  */
 async function readPrevious(out: string): Promise<Map<string, string>> {
-  const hashes = new Map<string, string>();
-  if (!existsSync(out)) return hashes;
-  const entries = await readdir(out, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(out, path.join(e.parentPath, e.name)));
-  if (files.length && !files.includes(INDEX_FILE)) {
+  const hashes = await hashTree(out);
+  if (hashes.size && !hashes.has(INDEX_FILE)) {
     throw new Error(`${out} holds files but no ${INDEX_FILE}: it is not a synth output, refusing to replace it`);
   }
-  for (const file of files) {
-    if (file !== INDEX_FILE) hashes.set(file.split(path.sep).join('/'), sha256(await readFile(path.join(out, file))));
+  hashes.delete(INDEX_FILE);
+  return hashes;
+}
+
+/** sha256 of every file under `dir` by its `/`-separated relative path; empty when `dir` does not exist. */
+export async function hashTree(dir: string): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  if (!existsSync(dir)) return hashes;
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath, e.name);
+    hashes.set(path.relative(dir, file).split(path.sep).join('/'), sha256(await readFile(file)));
   }
   return hashes;
 }
 
-function compare(previous: Map<string, string>, next: Record<string, string>): DistChanges {
+export function compare(previous: ReadonlyMap<string, string>, next: Record<string, string>): DistChanges {
   const changes: DistChanges = { added: [], changed: [], removed: [], unchanged: 0 };
   for (const [file, hash] of Object.entries(next)) {
     const before = previous.get(file);
@@ -94,6 +101,7 @@ function compare(previous: Map<string, string>, next: Record<string, string>): D
     else if (before !== hash) changes.changed.push(file);
     else changes.unchanged++;
   }
-  changes.removed = [...previous.keys()].filter((file) => !(file in next)).sort();
+  changes.removed = [...previous.keys()].filter((file) => !(file in next));
+  for (const list of [changes.added, changes.changed, changes.removed]) list.sort();
   return changes;
 }

@@ -1,0 +1,38 @@
+import { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
+
+export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+/** Argo CD never prunes or deletes what carries it: for anything holding data. */
+export const KEEP_DATA_SYNC_OPTIONS = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' };
+
+/**
+ * The order Argo CD applies a deployment in: the namespace, then what pods mount or need to be
+ * allowed (secrets, configuration, access), then services and policies, then the workloads, and last
+ * what watches them. Kinds not listed go with the workloads.
+ */
+const waves: Record<string, number> = {
+  StorageClass: -3,
+  Namespace: -2,
+  SealedSecret: -1,
+  ConfigMap: -1,
+  Role: -1,
+  RoleBinding: -1,
+  Service: 0,
+  PodDisruptionBudget: 0,
+  NetworkPolicy: 0,
+  StatefulSet: 1,
+  Deployment: 1,
+  PodMonitor: 2,
+  PrometheusRule: 2,
+};
+
+export function syncWave(kind: string): number {
+  return waves[kind] ?? 1;
+}
+
+/** Annotates every API object under `scope` with its sync wave. */
+export function applySyncWaves(scope: Construct): void {
+  for (const child of scope.node.findAll()) {
+    if (child instanceof ApiObject) child.metadata.addAnnotation(SYNC_WAVE_ANNOTATION, String(syncWave(child.kind)));
+  }
+}

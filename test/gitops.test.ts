@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { SYNC_WAVE_ANNOTATION } from '../charts/sync-waves.js';
+import { synth } from '../src/synth/synth.js';
+import { projectRoot, tempRepo, writeInput } from './support/repo.js';
+import { find, renderManifests } from './support/render.js';
+
+const run = promisify(execFile);
+const cli = async (cwd: string, ...args: string[]) =>
+  run(process.execPath, [path.join(projectRoot, 'bin/redis-gitops.mjs'), ...args], { cwd }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+describe('Argo CD', () => {
+  it('gives every object of a deployment a sync wave: namespace, then secrets and configuration, then workloads', async () => {
+    const manifests = [...(await renderManifests()).values()].filter((m) => m.metadata.namespace === 'redis-orders' || m.metadata.name === 'redis-orders');
+    const wave = (kind: string) => {
+      const waves = new Set(manifests.filter((m) => m.kind === kind).map((m) => Number(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION])));
+      expect(waves.size, kind).toBe(1);
+      return [...waves][0]!;
+    };
+    for (const m of manifests) expect(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION], `${m.kind} ${m.metadata.name}`).toMatch(/^-?\d+$/);
+    expect(wave('Namespace')).toBeLessThan(wave('SealedSecret'));
+    for (const before of ['SealedSecret', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'PodDisruptionBudget']) {
+      expect(wave(before), before).toBeLessThan(wave('StatefulSet'));
+      expect(wave(before), before).toBeLessThan(wave('Deployment'));
+    }
+    expect(wave('SealedSecret')).toBeLessThan(wave('Service'));
+    expect(wave('StatefulSet')).toBeLessThan(wave('PrometheusRule'));
+    const storageClass = find(await renderManifests(), 'StorageClass', 'redis-encrypted');
+    expect(Number(storageClass.metadata.annotations?.[SYNC_WAVE_ANNOTATION])).toBeLessThan(wave('Namespace'));
+  });
+
+  it('never prunes or deletes a data volume', async () => {
+    const sts = find(await renderManifests(), 'StatefulSet', 'orders-data-0');
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+    expect(sts.spec.volumeClaimTemplates[0].metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' });
+    expect(find(await renderManifests(), 'StorageClass', 'redis-encrypted').reclaimPolicy).toBe('Retain');
+  });
+
+  it('makes one automatically synced Application per deployment, for its namespace, from the cluster file', async () => {
+    const manifests = await renderManifests();
+    const set = find(manifests, 'ApplicationSet', 'redis-example');
+    expect(set.metadata.namespace).toBe('argocd');
+    expect(set.spec.generators).toEqual([
+      { list: { elements: [{ deployment: 'orders', namespace: 'redis-orders' }, { deployment: 'sessions', namespace: 'redis-sessions' }] } },
+    ]);
+    const app = set.spec.template.spec;
+    expect(app.project).toBe('redis-example');
+    expect(app.source).toEqual({
+      repoURL: 'https://git.example.com/platform/redis-gitops.git',
+      targetRevision: 'main',
+      path: 'dist/example/{{.deployment}}',
+      directory: { include: '*.yaml' },
+    });
+    expect(app.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: '{{.namespace}}' });
+    expect(app.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+    expect(app.syncPolicy.retry.limit).toBeGreaterThan(0);
+    expect(find(manifests, 'Application', 'redis-example-cluster-scoped').spec.source.path).toBe('dist/example/_cluster');
+  });
+});
+
+describe('drift', () => {
+  it('gate --check-synced passes a synced dist/ and names the files after a hand edit or an unsynthesized input change', async () => {
+    const repo = tempRepo();
+    await synth(repo, path.join(repo, 'dist'));
+    expect((await cli(repo, 'gate', '--check-synced')).code).toBe(0);
+
+    const file = path.join(repo, 'dist/example/orders/configmap-orders-members.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('maxmemory-policy noeviction', 'maxmemory-policy allkeys-lru'));
+    const handEdit = await cli(repo, 'gate', '--check-synced');
+    expect(handEdit.code).toBe(1);
+    expect(handEdit.stderr).toContain('changed  example/orders/configmap-orders-members.yaml');
+    writeFileSync(file, original);
+
+    writeInput(repo, 'deployments/carts.yaml', 'cluster: example\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\n');
+    const inputEdit = await cli(repo, 'gate', '--check-synced');
+    expect(inputEdit.code).toBe(1);
+    expect(inputEdit.stderr).toContain('missing  example/carts/statefulset-carts-data-0.yaml');
+  });
+
+  it('diff shows the change a synth would make, resource by resource, and writes nothing', async () => {
+    const repo = tempRepo();
+    await synth(repo, path.join(repo, 'dist'));
+    writeInput(repo, 'deployments/sessions.yaml', readFileSync(path.join(repo, 'deployments/sessions.yaml'), 'utf8').replace('allkeys-lru', 'allkeys-lfu'));
+    const before = readFileSync(path.join(repo, 'dist/example/sessions/configmap-sessions-members.yaml'), 'utf8');
+    const { stdout } = await cli(repo, 'diff', 'sessions');
+    expect(stdout).toContain('--- a/example/sessions/configmap-sessions-members.yaml');
+    expect(stdout).toContain('-    maxmemory-policy allkeys-lru');
+    expect(stdout).toContain('+    maxmemory-policy allkeys-lfu');
+    expect(stdout).toMatch(/diff: \d+ changed, 0 added, 0 removed/);
+    expect(readFileSync(path.join(repo, 'dist/example/sessions/configmap-sessions-members.yaml'), 'utf8')).toBe(before);
+    expect((await cli(repo, 'diff', 'orders')).stdout).toBe('diff: 0 changed, 0 added, 0 removed\n');
+  });
+});
