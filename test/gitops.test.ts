@@ -99,3 +99,15 @@ describe('drift', () => {
     expect((await cli(repo, 'diff', 'orders')).stdout).toBe('diff: 0 changed, 0 added, 0 removed\n');
   });
 });
+
+describe('deployment README', () => {
+  it('shows reviewers the topology as a Mermaid diagram and how to connect', () => {
+    const readme = readFileSync(path.join(projectRoot, 'dist/example/orders/README.md'), 'utf8');
+    const mermaid = /```mermaid\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(mermaid).toMatch(/^flowchart TB/);
+    for (const zone of ['us-south-1', 'us-south-2', 'us-south-3']) expect(mermaid).toContain(`zone ${zone}`);
+    expect(mermaid).toContain('orders-tiebreaker<br/>sentinel only');
+    expect(readme).toContain('`orders.redis-orders.svc:6379`, `orders-redis.example.com:6379`; TLS only');
+    expect(readme).toContain('| `orders-api` | Writer | `orders-user-orders-api` |');
+  });
+});

@@ -1,8 +1,10 @@
 import { findManifestFiles, groupByDeployment, readObjects } from './documents.js';
-import { loadGatePolicy, type Violation } from './policy.js';
+import { loadGatePolicy, type RuleInfo, type Violation } from './policy.js';
 
 export interface GateReport {
   violations: Violation[];
+  /** The catalogue of every rule evaluated (for SARIF and summaries; not part of the JSON output). */
+  rules: Record<string, RuleInfo>;
   summary: { errors: number; warnings: number; files: number; resources: number; namespaces: number };
 }
 
@@ -15,6 +17,7 @@ export async function runGate(paths: string[]): Promise<GateReport> {
   const violations = groups.flatMap((group) => policy.evaluate(group)).sort(byLocation);
   return {
     violations,
+    rules: policy.rules,
     summary: {
       errors: violations.filter((v) => v.severity === 'error').length,
       warnings: violations.filter((v) => v.severity === 'warning').length,

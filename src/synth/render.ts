@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { ArgoCdChart, type GroupKind } from '../../charts/argocd.js';
 import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
+import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
 import type { Inputs } from '../config/load.js';
 
 /** Folder of a cluster's cluster-scoped objects; the leading `_` marks it as not a deployment. */
@@ -39,6 +40,7 @@ export function renderAll(inputs: Inputs, generatorVersion: string, secrets: Rea
       namespacedObjects.push(...addChart(files, folder, chart));
       // The CA for applications, as a plain file beside the manifests (and in the <name>-ca ConfigMap).
       files.set(`${folder}/ca.crt`, deploymentSecrets.caBundle);
+      files.set(`${folder}/README.md`, renderDeploymentReadme(deployment, { deployment: deployment.name, namespace: deployment.namespace }));
     }
     const argocd = new ArgoCdChart(new App(), `argocd-${cluster.name}`, {
       cluster,

@@ -70,7 +70,7 @@ export function tlsHandshake(
  * A Go tool that .ci/run builds from its Go module, at the version pinned in package.json config,
  * into .tools/<name>/<version>/<name>; undefined when it has not been built here.
  */
-export function goTool(name: 'kubeseal' | 'promtool' | 'redis_exporter'): string | undefined {
+export function goTool(name: 'kubeseal' | 'promtool' | 'redis_exporter' | 'actionlint'): string | undefined {
   const dir = fileURLToPath(new URL(`../../.tools/${name}`, import.meta.url));
   if (!existsSync(dir)) return undefined;
   return readdirSync(dir)
