@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
 import { redisImages } from './images.js';
-import { objectLabels, type Identity } from './labels.js';
+import { objectLabels, type Identity, type Placement } from './labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { applySyncWaves } from './sync-waves.js';
 import { Monitoring } from './monitoring.js';
@@ -40,15 +40,15 @@ export const CA_BUNDLE_KEY = 'ca.crt';
  * Names the server certificate covers: the portal Service in every form a client may use, each
  * member's host name (portal health checks and replication verify them), and the extra hostnames.
  */
-export function serverCertificateNames(deployment: Deployment, identity: Pick<Identity, 'deployment' | 'namespace'>): string[] {
-  const service = portalServiceName(identity as Identity);
+export function serverCertificateNames(deployment: Deployment, identity: Placement): string[] {
+  const service = portalServiceName(identity);
   const ns = identity.namespace;
   return [
     service,
     `${service}.${ns}`,
     `${service}.${ns}.svc`,
     `${service}.${ns}.svc.cluster.local`,
-    ...memberHosts(identity as Identity).map((m) => m.host),
+    ...memberHosts(identity).map((m) => m.host),
     // The metrics exporters reach their own member's redis and sentinel on localhost.
     'localhost',
     ...deployment.spec.portal.hostnames,

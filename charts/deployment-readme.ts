@@ -1,18 +1,18 @@
 import type { Deployment } from '../src/config/load.js';
 import { portalServiceName } from './portals.js';
-import type { Identity } from './labels.js';
+import type { Placement } from './labels.js';
 import { memberHosts, members } from './sentinel-cluster.js';
 
 /**
  * dist/<cluster>/<deployment>/README.md: what a reviewer sees rendered in a pull request, the
  * topology as a Mermaid diagram and how applications connect. A pure function of the deployment.
  */
-export function renderDeploymentReadme(deployment: Deployment, id: Pick<Identity, 'deployment' | 'namespace'>): string {
+export function renderDeploymentReadme(deployment: Deployment, id: Placement): string {
   const { spec } = deployment;
   const zones = deployment.cluster.spec.zones;
-  const service = portalServiceName(id as Identity);
+  const service = portalServiceName(id);
   const host = `${service}.${id.namespace}.svc`;
-  const hosts = memberHosts(id as Identity);
+  const hosts = memberHosts(id);
   const memberNode = (i: number) => {
     const m = members[i]!;
     const volume = m.holdsData ? `${spec.persistence.size} encrypted volume` : 'sentinel state volume';

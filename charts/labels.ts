@@ -17,6 +17,9 @@ export interface Identity {
   generatorVersion: string;
 }
 
+/** Where a deployment lives: all that names and host names depend on. */
+export type Placement = Pick<Identity, 'deployment' | 'namespace'>;
+
 export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'secrets';
 
 /** Labels for the metadata of every object of a deployment (set once, on the chart). */

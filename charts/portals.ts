@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderHaproxyConfig } from './config/haproxy-cfg.js';
 import { HAPROXY_UID, haproxyImage } from './images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity, type Placement } from './labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
 
 export const PORTAL_PORT = 6379;
@@ -31,7 +31,7 @@ export interface PortalsProps {
 const env = { checkUserPassword: 'PORTAL_CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' } as const;
 
 /** The Service applications use: named after the deployment, e.g. `orders.redis-orders.svc`. */
-export function portalServiceName(id: Identity): string {
+export function portalServiceName(id: Placement): string {
   return id.deployment;
 }
 

@@ -5,7 +5,7 @@ import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js
 import { renderSentinelConfig } from './config/sentinel-conf.js';
 import { renderMemberScripts, scriptNames, type MemberPaths } from './config/member-scripts.js';
 import { EXPORTER_UID, REDIS_UID, exporterImage } from './images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from './labels.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity, type Placement } from './labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
 import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
 
@@ -59,7 +59,7 @@ export interface SentinelClusterProps {
 }
 
 /** DNS name of a member's pod through its own headless Service. */
-export function memberHost(id: Identity, member: MemberName): string {
+export function memberHost(id: Placement, member: MemberName): string {
   return `${id.deployment}-${member}-0.${id.deployment}-${member}.${id.namespace}.svc.cluster.local`;
 }
 
@@ -67,7 +67,7 @@ export function memberHost(id: Identity, member: MemberName): string {
 export const EXPORTER_USER = 'exporter';
 
 /** Every member with its announced host name, in member order. */
-export function memberHosts(id: Identity): { name: MemberName; host: string; holdsData: boolean }[] {
+export function memberHosts(id: Placement): { name: MemberName; host: string; holdsData: boolean }[] {
   return members.map((m) => ({ name: m.name, host: memberHost(id, m.name), holdsData: m.holdsData }));
 }
 

@@ -9,7 +9,7 @@ import { scriptNames } from '../../charts/config/member-scripts.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../charts/secret-keys.js';
 import { PORTAL_CHECK_USER, PORTAL_PORT, portalPaths } from '../../charts/portals.js';
 import { members, memberHost, memberPaths, REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
-import type { Identity } from '../../charts/labels.js';
+import type { Placement } from '../../charts/labels.js';
 import { makeTestPki, type TestPki } from './programs.js';
 import { loadInputs } from '../../src/config/load.js';
 import { projectRoot } from './repo.js';
@@ -34,7 +34,7 @@ export interface LocalMember {
 
 /** The deployment's member ConfigMap, as synth renders it, and who it was rendered for. */
 export interface RenderedMembers {
-  id: Pick<Identity, 'deployment' | 'namespace'>;
+  id: Placement;
   files: Record<string, string>;
 }
 
@@ -104,7 +104,7 @@ export class LocalCluster {
   private localise(text: string, folders: Record<string, string>): string {
     let out = text;
     members.forEach((member, i) => {
-      out = out.split(memberHost(this.rendered.id as Identity, member.name)).join(this.members[i]!.ip);
+      out = out.split(memberHost(this.rendered.id, member.name)).join(this.members[i]!.ip);
     });
     // Longest first, so /data/sentinel is not cut at /data.
     for (const [from, to] of Object.entries(folders).sort(([a], [b]) => b.length - a.length)) {
