@@ -126,8 +126,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * of the namespace it creates; the cluster-scoped objects form a group of their own (namespace null),
  * so that each object is checked exactly once.
  */
-export function groupByDeployment(objects: SourcedObject[]): PolicyInput[] {
-  const setOf = memoize((dir: string) => clusterRoot(dir));
+export function groupByDeployment(objects: SourcedObject[], inputPaths: string[] = []): PolicyInput[] {
+  const stops = new Set(inputPaths.map((p) => path.resolve(p)));
+  const setOf = memoize((dir: string) => clusterRoot(dir, stops));
   const sets = new Map<string, { cluster: SourcedObject[]; namespaces: Map<string, SourcedObject[]> }>();
   for (const sourced of objects) {
     const key = setOf(path.dirname(path.resolve(sourced.file)));
@@ -152,10 +153,11 @@ export function groupByDeployment(objects: SourcedObject[]): PolicyInput[] {
   return inputs;
 }
 
-function clusterRoot(dir: string): string {
+/** The nearest folder with a `_cluster` subfolder, looking no higher than the paths the user named. */
+function clusterRoot(dir: string, stops: ReadonlySet<string>): string {
   for (let d = dir; ; d = path.dirname(d)) {
     if (existsSync(path.join(d, CLUSTER_FOLDER))) return d;
-    if (path.dirname(d) === d) return '';
+    if (stops.has(d) || path.dirname(d) === d) return '';
   }
 }
 

@@ -12,7 +12,7 @@ export interface GateReport {
 export async function runGate(paths: string[]): Promise<GateReport> {
   const files = await findManifestFiles(paths);
   const objects = (await Promise.all(files.map(readObjects))).flat();
-  const groups = groupByDeployment(objects);
+  const groups = groupByDeployment(objects, paths);
   const policy = await loadGatePolicy();
   const violations = groups.flatMap((group) => policy.evaluate(group)).sort(byLocation);
   return {
