@@ -127,7 +127,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * so that each object is checked exactly once.
  */
 export function groupByDeployment(objects: SourcedObject[], inputPaths: string[] = []): PolicyInput[] {
-  const stops = new Set(inputPaths.map((p) => path.resolve(p)));
+  const stops = new Set(inputPaths.map((p) => path.resolve(existsSync(p) && statSync(p).isFile() ? path.dirname(p) : p)));
   const setOf = memoize((dir: string) => clusterRoot(dir, stops));
   const sets = new Map<string, { cluster: SourcedObject[]; namespaces: Map<string, SourcedObject[]> }>();
   for (const sourced of objects) {
