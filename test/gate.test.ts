@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { runGate } from '../src/gate/gate.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -156,6 +156,34 @@ describe('gate', () => {
     const rules = (await runGate([dir])).violations.filter((v) => v.rule === 'encryption.storage_class_encrypted');
     expect(rules.map((v) => `${v.resource.kind}/${v.resource.name}`)).toEqual(
       expect.arrayContaining(['StorageClass/redis-encrypted', 'StatefulSet/orders-data-0', 'StatefulSet/sessions-data-1']),
+    );
+  });
+});
+
+describe('schema check', () => {
+  it('passes every generated object, Argo CD, SealedSecret and prometheus-operator kinds included', async () => {
+    const report = await runGate([path.join(projectRoot, 'dist')]);
+    expect(report.violations.filter((v) => v.rule.startsWith('schema.'))).toEqual([]);
+    const kinds = new Set(['AppProject', 'ApplicationSet', 'Application', 'SealedSecret', 'PodMonitor', 'PrometheusRule', 'StatefulSet']);
+    expect(report.summary.resources).toBeGreaterThan(kinds.size);
+  });
+
+  it('reports a misspelled field and a wrong type like policy violations', async () => {
+    const sts = parse(readFileSync(path.join(projectRoot, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8'));
+    sts.spec.replica = 2;
+    sts.spec.template.spec.containers[0].resources.limits.memory = { amount: 2 };
+    const app = parse(readFileSync(path.join(projectRoot, 'dist/_argocd/example/applicationset-redis-example.yaml'), 'utf8'));
+    app.spec.template.spec.syncPolicy.automated.selfheal = true;
+    const dir = distWith({ 'example/orders/statefulset-orders-data-0.yaml': sts, '_argocd/example/applicationset-redis-example.yaml': app });
+    const { code, stdout } = await gateCli(dir, '--format', 'json');
+    expect(code).toBe(1);
+    const schema = JSON.parse(stdout).violations.filter((v: { rule: string }) => v.rule.startsWith('schema.'));
+    expect(schema).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ rule: 'schema.unknown_field', message: 'unknown field spec.replica', resource: expect.objectContaining({ kind: 'StatefulSet', name: 'orders-data-0' }) }),
+        expect.objectContaining({ rule: 'schema.invalid', message: expect.stringMatching(/^spec\.template\.spec\.containers\.0\.resources\.limits\.memory: must be/) }),
+        expect.objectContaining({ rule: 'schema.unknown_field', message: 'unknown field spec.template.spec.syncPolicy.automated.selfheal', resource: expect.objectContaining({ kind: 'ApplicationSet' }) }),
+      ]),
     );
   });
 });

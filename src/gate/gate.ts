@@ -1,5 +1,6 @@
 import { findManifestFiles, groupByDeployment, readObjects } from './documents.js';
 import { loadGatePolicy, type RuleInfo, type Violation } from './policy.js';
+import { schemaChecker, schemaRules } from './schema.js';
 
 export interface GateReport {
   violations: Violation[];
@@ -14,10 +15,11 @@ export async function runGate(paths: string[]): Promise<GateReport> {
   const objects = (await Promise.all(files.map(readObjects))).flat();
   const groups = groupByDeployment(objects, paths);
   const policy = await loadGatePolicy();
-  const violations = groups.flatMap((group) => policy.evaluate(group)).sort(byLocation);
+  const checkSchema = schemaChecker();
+  const violations = [...objects.flatMap(checkSchema), ...groups.flatMap((group) => policy.evaluate(group))].sort(byLocation);
   return {
     violations,
-    rules: policy.rules,
+    rules: { ...schemaRules, ...policy.rules },
     summary: {
       errors: violations.filter((v) => v.severity === 'error').length,
       warnings: violations.filter((v) => v.severity === 'warning').length,

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { SourcedObject } from './documents.js';
+import type { RuleInfo, Violation } from './policy.js';
+
+/** Vendored by scripts/refresh-schemas.mjs from the Kubernetes OpenAPI spec and the projects' CRDs. */
+const SCHEMAS = fileURLToPath(new URL('../../schemas/kubernetes/', import.meta.url));
+
+export const schemaRules: Record<string, RuleInfo> = {
+  'schema.unknown_field': {
+    title: 'Every field exists in the API',
+    description:
+      'The object has a field its kind does not define (Kubernetes 1.28, or the CRD of the kind at the pinned version): ' +
+      'a misspelled field is silently dropped by a lenient API server, so the setting never takes effect.',
+    severity: 'error',
+    remediation: 'Fix the spelling or remove the field; see the kind\'s API reference.',
+  },
+  'schema.invalid': {
+    title: 'Every field has the type and value its kind allows',
+    description: 'A field has the wrong type, a value outside its allowed set, or a required field is missing.',
+    severity: 'error',
+    remediation: 'Give the field a value of the type the kind\'s schema requires.',
+  },
+};
+
+/**
+ * Strict, offline validation of objects whose kind has a vendored schema; other kinds (a stranger's
+ * CRDs) are left to the policies. Validators are compiled once per kind, on first use.
+ */
+export function schemaChecker(): (entry: SourcedObject) => Violation[] {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+  const compiled = new Map<string, ValidateFunction | undefined>();
+  const validatorOf = (apiVersion: string, kind: string) => {
+    const key = `${apiVersion}/${kind}`;
+    if (!compiled.has(key)) {
+      const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
+      const file = path.join(SCHEMAS, `${group}_${version}_${kind}.json`);
+      compiled.set(key, existsSync(file) ? ajv.compile(JSON.parse(readFileSync(file, 'utf8'))) : undefined);
+    }
+    return compiled.get(key);
+  };
+  return (entry) => {
+    const { object } = entry;
+    const validate = validatorOf(object.apiVersion, object.kind);
+    if (!validate) return [];
+    const valid: boolean = validate(object);
+    if (valid) return [];
+    const resource = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata?.namespace ?? '',
+      name: object.metadata?.name ?? '',
+    };
+    return relevant(validate.errors ?? []).map((e) => {
+      const rule = e.keyword === 'additionalProperties' ? 'schema.unknown_field' : 'schema.invalid';
+      return { rule, severity: 'error', title: schemaRules[rule]!.title, message: describe(e), resource, file: entry.file };
+    });
+  };
+}
+
+/**
+ * CRD patterns are Go (RE2) regular expressions: translate the inline flag `(?i)` JavaScript lacks;
+ * a pattern JavaScript still cannot compile is not checked rather than failing the gate.
+ */
+const goRegExp = Object.assign(
+  (source: string, flags: string): RegExp => {
+    const caseless = source.startsWith('(?i)');
+    try {
+      return new RegExp(caseless ? source.slice(4) : source, caseless ? `${flags}i` : flags);
+    } catch {
+      return /[\s\S]*/;
+    }
+  },
+  { code: 'new RegExp' },
+);
+
+const fieldPath = (pointer: string) => pointer.slice(1).replaceAll('/', '.') || '(the object)';
+
+function describe(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') {
+    const parent = e.instancePath ? `${fieldPath(e.instancePath)}.` : '';
+    return `unknown field ${parent}${(e.params as { additionalProperty: string }).additionalProperty}`;
+  }
+  return `${fieldPath(e.instancePath)}: ${e.message}`;
+}
+
+/** One error per place: the alternatives of a oneOf/anyOf explain the same mistake several times. */
+function relevant(errors: ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    if (e.keyword === 'oneOf' || e.keyword === 'anyOf') return false;
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
