@@ -187,3 +187,13 @@ describe('schema check', () => {
     );
   });
 });
+
+describe('gate on many files', () => {
+  it('reads a folder with more files than the process may hold open at once', async () => {
+    const dir = tempDir();
+    const configMap = readFileSync(path.join(projectRoot, 'dist/example/orders/configmap-orders-members.yaml'), 'utf8');
+    for (let i = 0; i < 400; i++) writeFileSync(path.join(dir, `cm-${i}.yaml`), configMap.replace('name: orders-members', `name: cm-${i}`));
+    const { stdout } = await run('sh', ['-c', `ulimit -n 200 && "${process.execPath}" "${cli}" gate "${dir}"`]);
+    expect(stdout).toMatch(/^PASS: 0 error\(s\), 0 warning\(s\) in 400 resources/m);
+  });
+});

@@ -1,6 +1,8 @@
-import { findManifestFiles, groupByDeployment, readObjects } from './documents.js';
+import { findManifestFiles, groupByDeployment, readObjects, type SourcedObject } from './documents.js';
 import { loadGatePolicy, type RuleInfo, type Violation } from './policy.js';
 import { schemaChecker, schemaRules } from './schema.js';
+
+const READ_BATCH = 64;
 
 export interface GateReport {
   violations: Violation[];
@@ -12,7 +14,11 @@ export interface GateReport {
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
 export async function runGate(paths: string[]): Promise<GateReport> {
   const files = await findManifestFiles(paths);
-  const objects = (await Promise.all(files.map(readObjects))).flat();
+  const objects: SourcedObject[] = [];
+  // A bounded number of files open at once: a fleet has tens of thousands (EMFILE otherwise).
+  for (let i = 0; i < files.length; i += READ_BATCH) {
+    for (const read of await Promise.all(files.slice(i, i + READ_BATCH).map(readObjects))) objects.push(...read);
+  }
   const groups = groupByDeployment(objects, paths);
   const policy = await loadGatePolicy();
   const checkSchema = schemaChecker();

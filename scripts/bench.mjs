@@ -1,0 +1,375 @@
+#!/usr/bin/env node
+// `npm run bench`: times synth (cold and warm) and the gate on synthetic fleets of 10, 100 and 1000
+// deployments, and compares the gate with `conftest test` running the same Rego rules.
+// Not part of `npm test`; it asserts no time bound. Every fleet lives in a temporary folder outside the
+// repository; each stage runs in a child process (under /usr/bin/time -v where available, for CPU time
+// and peak RSS).
+//
+//   node scripts/bench.mjs [--sizes 10,100,1000] [--clusters 4] [--skip-conftest] [--keep]
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** The conftest release compared against, pinned. Built from its Go module into .tools/ (git-ignored). */
+const CONFTEST_VERSION = 'v0.71.1';
+const CONFTEST_MODULE = 'github.com/open-policy-agent/conftest';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(repo, 'bin', 'redis-gitops.mjs');
+const conftestBin = path.join(repo, '.tools', 'conftest', CONFTEST_VERSION, 'conftest');
+const gnuTime = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-v', 'true']).status === 0 ? '/usr/bin/time' : null;
+
+const { values: opts } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10,100,1000' },
+    clusters: { type: 'string', default: '4' },
+    'skip-conftest': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log('usage: node scripts/bench.mjs [--sizes 10,100,1000] [--clusters 4] [--skip-conftest] [--keep]');
+  process.exit(0);
+}
+const sizes = opts.sizes.split(',').map((s) => Number.parseInt(s, 10));
+if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: expected positive integers, got ${opts.sizes}`);
+const clusterCount = Number.parseInt(opts.clusters, 10);
+const clusterNames = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'].slice(0, clusterCount);
+
+// ---------------------------------------------------------------------------------------------------
+// Synthetic fleet
+
+const memories = ['256Mi', '512Mi', '1Gi', '2Gi', '4Gi'];
+const modes = ['aof', 'rdb', 'aof+rdb'];
+const evictions = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-ttl'];
+const platformRoles = ['Viewer', 'Operator', 'Editor', 'Administrator'];
+const serviceRoles = ['Reader', 'Writer', 'Manager'];
+
+function deploymentYaml(i, name) {
+  const cluster = clusterNames[i % clusterNames.length];
+  const lines = [
+    `cluster: ${cluster}`,
+    'redis:',
+    `  version: "${i % 3 === 0 ? '7.0' : '7.2'}"`,
+    `  memory: ${memories[i % memories.length]}`,
+    `  evictionPolicy: ${evictions[i % evictions.length]}`,
+    'persistence:',
+    `  size: ${5 + (i % 4) * 5}Gi`,
+    `  mode: ${modes[i % modes.length]}`,
+    'portal:',
+    `  serviceType: ${i % 2 ? 'ClusterIP' : 'LoadBalancer'}`,
+    `  hostnames: [${Array.from({ length: i % 3 }, (_, k) => `${name}-${k}.redis.example.com`).join(', ')}]`,
+    'access:',
+    '  platform:',
+    `    - group: ${name}-sre`,
+    `      role: ${platformRoles[i % platformRoles.length]}`,
+    ...(i % 2 ? ['    - group: platform-admins', '      role: Administrator'] : []),
+    '  service:',
+    ...Array.from({ length: 1 + (i % 3) }, (_, k) => [`    - user: app-${k}`, `      role: ${serviceRoles[(i + k) % serviceRoles.length]}`]).flat(),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function makeFleet(size) {
+  const root = await mkdtemp(path.join(os.tmpdir(), `redis-gitops-bench-${size}-`));
+  await mkdir(path.join(root, 'clusters'));
+  await mkdir(path.join(root, 'deployments'));
+  await copyFile(path.join(repo, 'clusters', 'example.sealing-cert.TEST-ONLY.pem'), path.join(root, 'clusters', 'sealing-cert.TEST-ONLY.pem'));
+  const example = await readFile(path.join(repo, 'clusters', 'example.yaml'), 'utf8');
+  for (const name of clusterNames) {
+    const text = example.replace(/^(\s*certificate:).*$/m, '$1 clusters/sealing-cert.TEST-ONLY.pem');
+    await writeFile(path.join(root, 'clusters', `${name}.yaml`), text);
+  }
+  const width = String(size).length;
+  for (let i = 0; i < size; i++) {
+    const name = `svc${String(i).padStart(width, '0')}`;
+    await writeFile(path.join(root, 'deployments', `${name}.yaml`), deploymentYaml(i, name));
+  }
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Measuring a child process
+
+/** Runs a command; wall time from here, user+sys CPU and peak RSS from GNU time -v when available. */
+function measure(cmd, args, { cwd = repo, okCodes = [0] } = {}) {
+  const full = gnuTime ? [gnuTime, ['-v', cmd, ...args]] : [cmd, args];
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(full[0], full[1], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const stdout = Buffer.concat(out).toString();
+      let stderr = Buffer.concat(err).toString();
+      let cpuMs = null;
+      let rssMb = null;
+      if (gnuTime) {
+        const at = stderr.lastIndexOf('\tCommand being timed:');
+        const report = at >= 0 ? stderr.slice(at) : '';
+        stderr = at >= 0 ? stderr.slice(0, at) : stderr;
+        const num = (label) => Number((report.match(new RegExp(`${label}: ([0-9.]+)`)) ?? [])[1]);
+        cpuMs = (num('User time \\(seconds\\)') + num('System time \\(seconds\\)')) * 1000;
+        rssMb = num('Maximum resident set size \\(kbytes\\)') / 1024;
+        const status = report.match(/Exit status: (\d+)/);
+        if (status) code = Number(status[1]);
+      }
+      if (!okCodes.includes(code)) {
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(-4000)}\n${stdout.slice(-2000)}`));
+      } else {
+        resolve({ wallMs, cpuMs, rssMb, code, stdout, stderr });
+      }
+    });
+  });
+}
+
+/** YAML documents (objects) under a folder: non-empty documents of every .yaml file. */
+async function countObjects(dir) {
+  let objects = 0;
+  let files = 0;
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !/\.ya?ml$/.test(e.name)) continue;
+    files++;
+    const text = await readFile(path.join(e.parentPath, e.name), 'utf8');
+    objects += text.split(/^---[ \t]*$/m).filter((doc) => doc.replace(/^\s*#.*$/gm, '').trim()).length;
+  }
+  return { objects, files };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// conftest: build, and a wrapper policy that feeds the rules the same grouped input as the gate
+
+async function ensureConftest() {
+  if (existsSync(conftestBin)) return { ok: true };
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.status !== 0) return { ok: false, reason: 'go is not installed, so conftest cannot be built' };
+  console.log(`building conftest ${CONFTEST_VERSION} into ${path.relative(repo, conftestBin)} (once) ...`);
+  const dl = spawnSync('go', ['mod', 'download', '-json', `${CONFTEST_MODULE}@${CONFTEST_VERSION}`], { encoding: 'utf8', timeout: 600_000 });
+  let dir;
+  try {
+    dir = JSON.parse(dl.stdout).Dir;
+  } catch {
+    /* reported below */
+  }
+  if (dl.status !== 0 || !dir) return { ok: false, reason: `go mod download failed: ${(dl.stderr || dl.stdout).trim().slice(-500)}` };
+  await mkdir(path.dirname(conftestBin), { recursive: true });
+  const build = spawnSync('go', ['build', '-o', conftestBin, '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 900_000,
+    env: { ...process.env, GOWORK: 'off', GOFLAGS: '-mod=mod' },
+  });
+  if (build.status !== 0) return { ok: false, reason: `go build failed: ${build.stderr.trim().slice(-500)}` };
+  return { ok: true };
+}
+
+// conftest --combine gives input = [{path, contents}] for all files at once. This wrapper rebuilds
+// the gate's groups (one per namespace per cluster folder, plus the cluster-scoped objects of each
+// cluster folder as a group of their own) and evaluates every rule package under each group with
+// `with input as`, so the rules see exactly the input shape they were written for.
+const WRAPPER = String.raw`package main
+
+import rego.v1
+
+_cluster_kinds := {"APIService", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "CustomResourceDefinition",
+	"IngressClass", "MutatingWebhookConfiguration", "Namespace", "Node", "PersistentVolume", "PriorityClass",
+	"RuntimeClass", "StorageClass", "ValidatingWebhookConfiguration", "VolumeSnapshotClass"}
+
+_docs(contents) := contents if is_array(contents)
+else := [contents]
+
+# Entries as the gate makes them, keyed by [cluster folder (first path segment), namespace]; the
+# cluster-scoped objects (Namespace excepted, it joins its own namespace) under [folder, null].
+_entries := [{"set": set, "key": [set, _ns(obj)], "cluster": obj.kind in _cluster_kinds, "entry": {"file": f.path, "object": obj}} |
+	some f in input
+	some obj in _docs(f.contents)
+	is_object(obj)
+	set := split(trim_prefix(f.path, "./"), "/")[0]
+]
+
+_ns(obj) := obj.metadata.name if obj.kind == "Namespace"
+else := null if _cluster_kinds[obj.kind]
+else := object.get(obj, ["metadata", "namespace"], "default")
+
+_keys := {e.key | some e in _entries}
+
+_cluster_of[set] := [e.entry | some e in _entries; e.set == set; e.cluster] if some set in {e.set | some e in _entries}
+
+_inputs contains {"namespace": key[1], "resources": res, "cluster_resources": cluster} if {
+	some key in _keys
+	res := [e.entry | some e in _entries; e.key == key]
+	cluster := _cluster_of[key[0]]
+}
+
+deny contains msg if {
+	some group in _inputs
+	rules := data.rules with input as group
+	some area, name
+	some v in rules[area][name].violation
+	msg := sprintf("%s.%s: %s: %s/%s: %s", [area, name, v.file, v.resource.kind, v.resource.name, v.msg])
+}
+`;
+
+async function conftestPolicyDir(parent) {
+  const dir = path.join(parent, 'conftest-policy');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'wrapper.rego'), WRAPPER);
+  for (const sub of ['rules', 'lib']) {
+    await cp(path.join(repo, 'policies', sub), path.join(dir, sub), {
+      recursive: true,
+      filter: (src) => !src.endsWith('_test.rego'),
+    });
+  }
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output
+
+const fmt = (n, digits = 0) => (n === null || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+const rows = [];
+
+function table(list) {
+  const header = ['size', 'stage', 'wall s', 'cpu s', 'cpu/wall', 'peak RSS MB', 'objects', 'objects/s', 'note'];
+  const body = list.map((r) => [
+    String(r.size),
+    r.stage,
+    fmt(r.wallMs / 1000, 2),
+    fmt(r.cpuMs === null ? null : r.cpuMs / 1000, 2),
+    fmt(r.cpuMs === null ? null : r.cpuMs / r.wallMs, 2),
+    fmt(r.rssMb, 0),
+    String(r.objects),
+    fmt(r.objects / (r.wallMs / 1000), 0),
+    r.note ?? '',
+  ]);
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.join(' | ')} |`)].join('\n');
+}
+
+function machine() {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? spawnSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }).stdout : '';
+  const model = (cpuinfo.match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    nproc: spawnSync('nproc', { encoding: 'utf8' }).stdout?.trim() || String(os.availableParallelism()),
+    cpu: model,
+    memGiB: (os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    timer: gnuTime ? 'GNU time -v (user+sys, max RSS of the child)' : 'wall time only (no /usr/bin/time)',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const benchStart = Date.now();
+const m = machine();
+console.log(`machine: ${m.nproc} CPU(s), ${m.cpu}, ${m.memGiB} GiB, Node ${m.node}, ${m.os}; ${m.timer}`);
+
+let conftest = { ok: false, reason: '--skip-conftest given' };
+if (!opts['skip-conftest']) {
+  try {
+    conftest = await ensureConftest();
+  } catch (error) {
+    conftest = { ok: false, reason: error.message };
+  }
+  if (!conftest.ok) console.log(`conftest skipped: ${conftest.reason}`);
+  else console.log(`conftest ${CONFTEST_VERSION}: ${path.relative(repo, conftestBin)}`);
+}
+
+const conftestRatios = [];
+for (const size of sizes) {
+  const root = await makeFleet(size);
+  const dist = path.join(root, 'dist');
+  console.log(`\n== ${size} deployment(s) over ${clusterNames.length} clusters in ${root}`);
+  try {
+    for (const stage of ['synth (cold)', 'synth (warm)']) {
+      const r = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
+      const { objects, files } = await countObjects(dist);
+      const first = r.stdout.split('\n')[0];
+      rows.push({ size, stage, ...r, objects, files, note: stage.includes('cold') ? 'secrets generated' : 'state reused' });
+      console.log(`${stage}: ${fmt(r.wallMs / 1000, 2)} s  ${first}`);
+    }
+    const { objects } = await countObjects(dist);
+    // The gate over the whole dist/ in one run; when that fails (it opens every file at once, see
+    // BENCHMARKS.md), once per top-level folder of dist/ (each cluster, and _argocd), summed.
+    let gate;
+    let summary;
+    let stage = 'gate';
+    try {
+      gate = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json'], { okCodes: [0, 1] });
+      summary = JSON.parse(gate.stdout).summary;
+    } catch (error) {
+      const reason = (error.message.match(/^gate: .*?: ([A-Z]+: [^,]*)/m) ?? [])[1] ?? error.message.split('\n')[1];
+      console.log(`gate: FAILED over the whole dist/: ${reason}`);
+      rows.push({ size, stage: 'gate', wallMs: NaN, cpuMs: null, rssMb: null, objects, note: `failed: ${reason}` });
+      stage = 'gate (per top folder)';
+      gate = { wallMs: 0, cpuMs: 0, rssMb: 0, code: 0 };
+      summary = { errors: 0, warnings: 0, resources: 0 };
+      for (const folder of (await readdir(dist, { withFileTypes: true })).filter((e) => e.isDirectory())) {
+        const r = await measure(process.execPath, [cli, 'gate', path.join(dist, folder.name), '--format', 'json'], { okCodes: [0, 1] });
+        const s = JSON.parse(r.stdout).summary;
+        gate.wallMs += r.wallMs;
+        gate.cpuMs = r.cpuMs === null ? null : gate.cpuMs + r.cpuMs;
+        gate.rssMb = r.rssMb === null ? null : Math.max(gate.rssMb, r.rssMb);
+        gate.code = Math.max(gate.code, r.code);
+        for (const k of Object.keys(summary)) summary[k] += s[k];
+      }
+    }
+    const gateRow = { size, stage, ...gate, objects, note: `${summary.errors} errors, ${summary.warnings} warnings, ${summary.resources} resources` };
+    rows.push(gateRow);
+    console.log(`${stage}: ${fmt(gate.wallMs / 1000, 2)} s  exit ${gate.code}, ${gateRow.note}`);
+
+    if (conftest.ok) {
+      const policy = await conftestPolicyDir(root);
+      // Run from inside dist/ so that paths start with the cluster folder; only the YAML manifests.
+      const args = ['test', '--combine', '--no-color', '--policy', policy, '--namespace', 'main', '--parser', 'yaml',
+        '--ignore', '\\.(json|md|crt)$', '.'];
+      try {
+        const r = await measure(conftestBin, args, { cwd: dist, okCodes: [0, 1] });
+        const failures = (r.stdout.match(/^FAIL /gm) ?? []).length;
+        rows.push({ size, stage: `conftest ${CONFTEST_VERSION}`, ...r, objects, note: `exit ${r.code}, ${failures} failures (same rules, --combine + wrapper)` });
+        const ratio = gate.wallMs / r.wallMs;
+        conftestRatios.push({ size, stage, ratio, gateMs: gate.wallMs, conftestMs: r.wallMs, failures, gateErrors: summary.errors + summary.warnings });
+        console.log(`conftest: ${fmt(r.wallMs / 1000, 2)} s  exit ${r.code}, ${failures} failures; gate/conftest = ${ratio.toFixed(2)}`);
+        if (failures !== summary.errors + summary.warnings) {
+          console.log(`  note: conftest reports ${failures} violations, the gate ${summary.errors + summary.warnings} (the gate also checks Kubernetes schemas)`);
+        }
+      } catch (error) {
+        console.log(`conftest failed at size ${size}: ${error.message.split('\n').slice(0, 6).join(' | ')}`);
+        conftest = { ok: false, reason: `conftest failed: ${error.message.split('\n')[0]}` };
+      }
+    }
+  } finally {
+    if (opts.keep) console.log(`kept ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  }
+}
+
+console.log('');
+for (const stage of [...new Set(rows.map((r) => r.stage))]) {
+  console.log(`-- ${stage}`);
+  console.log(table(rows.filter((r) => r.stage === stage)));
+}
+const growth = [];
+const at = (size, stage) => rows.find((r) => r.size === size && r.stage === stage);
+for (const stage of ['synth (cold)', 'synth (warm)', 'gate', 'gate (per top folder)', `conftest ${CONFTEST_VERSION}`]) {
+  const [a, b] = [at(100, stage) ?? (stage === 'gate (per top folder)' ? at(100, 'gate') : undefined), at(1000, stage)];
+  if (a && b && Number.isFinite(b.wallMs)) growth.push(`${stage}: time(1000)/time(100) = ${(b.wallMs / a.wallMs).toFixed(2)} (10x the deployments)${a.stage !== b.stage ? ` [100: ${a.stage}]` : ''}`);
+}
+console.log('\ngrowth:');
+console.log(growth.length ? growth.map((g) => `  ${g}`).join('\n') : '  (needs sizes 100 and 1000)');
+console.log('\ngate vs conftest (wall time, gate / conftest):');
+if (conftestRatios.length) {
+  for (const c of conftestRatios) console.log(`  ${c.size}: ${c.ratio.toFixed(2)} (${c.stage} ${fmt(c.gateMs / 1000, 2)} s, conftest ${fmt(c.conftestMs / 1000, 2)} s)`);
+} else {
+  console.log(`  skipped: ${conftest.reason}`);
+}
+console.log(`\nbench took ${((Date.now() - benchStart) / 1000).toFixed(0)} s`);
