@@ -1,24 +1,12 @@
-import { execFile } from 'node:child_process';
 
 
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { generator } from '../src/version.js';
+import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
 
-const run = promisify(execFile);
-
-async function exec(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(file, args, { cwd: projectRoot });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-const cli = (...args: string[]) => exec(process.execPath, [path.join(projectRoot, 'bin/redis-gitops.mjs'), ...args]);
+const cli = (...args: string[]) => redisGitops(projectRoot, ...args);
 
 describe('redis-gitops CLI', () => {
   it('synth prints what it wrote, then exits 1 listing every mistake and keeps dist/ on bad input', async () => {
@@ -41,7 +29,7 @@ describe('redis-gitops CLI', () => {
 
   it('`cdk8s synth` produces the same dist/ as npm run synth', async () => {
     const out = path.join(tempDir(), 'dist');
-    const result = await exec(path.join(projectRoot, 'node_modules/.bin/cdk8s'), ['synth', '--output', out]);
+    const result = await runProgram(path.join(projectRoot, 'node_modules/.bin/cdk8s'), ['synth', '--output', out], projectRoot);
     expect(result.code, result.stderr).toBe(0);
     expect(snapshotTree(out)).toEqual(snapshotTree(path.join(projectRoot, 'dist')));
   });

@@ -1,19 +1,11 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SYNC_WAVE_ANNOTATION } from '../charts/sync-waves.js';
 import { synth } from '../src/synth/synth.js';
+import { redisGitops } from './support/programs.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
 import { find, renderManifests } from './support/render.js';
-
-const run = promisify(execFile);
-const cli = async (cwd: string, ...args: string[]) =>
-  run(process.execPath, [path.join(projectRoot, 'bin/redis-gitops.mjs'), ...args], { cwd }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
 
 describe('Argo CD', () => {
   it('gives every object of a deployment a sync wave: namespace, then secrets and configuration, then workloads', async () => {
@@ -69,18 +61,18 @@ describe('drift', () => {
   it('gate --check-synced passes a synced dist/ and names the files after a hand edit or an unsynthesized input change', async () => {
     const repo = tempRepo();
     await synth(repo, path.join(repo, 'dist'));
-    expect((await cli(repo, 'gate', '--check-synced')).code).toBe(0);
+    expect((await redisGitops(repo, 'gate', '--check-synced')).code).toBe(0);
 
     const file = path.join(repo, 'dist/example/orders/configmap-orders-members.yaml');
     const original = readFileSync(file, 'utf8');
     writeFileSync(file, original.replace('maxmemory-policy noeviction', 'maxmemory-policy allkeys-lru'));
-    const handEdit = await cli(repo, 'gate', '--check-synced');
+    const handEdit = await redisGitops(repo, 'gate', '--check-synced');
     expect(handEdit.code).toBe(1);
     expect(handEdit.stderr).toContain('changed  example/orders/configmap-orders-members.yaml');
     writeFileSync(file, original);
 
     writeInput(repo, 'deployments/carts.yaml', 'cluster: example\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\n');
-    const inputEdit = await cli(repo, 'gate', '--check-synced');
+    const inputEdit = await redisGitops(repo, 'gate', '--check-synced');
     expect(inputEdit.code).toBe(1);
     expect(inputEdit.stderr).toContain('missing  example/carts/statefulset-carts-data-0.yaml');
   });
@@ -90,13 +82,13 @@ describe('drift', () => {
     await synth(repo, path.join(repo, 'dist'));
     writeInput(repo, 'deployments/sessions.yaml', readFileSync(path.join(repo, 'deployments/sessions.yaml'), 'utf8').replace('allkeys-lru', 'allkeys-lfu'));
     const before = readFileSync(path.join(repo, 'dist/example/sessions/configmap-sessions-members.yaml'), 'utf8');
-    const { stdout } = await cli(repo, 'diff', 'sessions');
+    const { stdout } = await redisGitops(repo, 'diff', 'sessions');
     expect(stdout).toContain('--- a/example/sessions/configmap-sessions-members.yaml');
     expect(stdout).toContain('-    maxmemory-policy allkeys-lru');
     expect(stdout).toContain('+    maxmemory-policy allkeys-lfu');
     expect(stdout).toMatch(/diff: \d+ changed, 0 added, 0 removed/);
     expect(readFileSync(path.join(repo, 'dist/example/sessions/configmap-sessions-members.yaml'), 'utf8')).toBe(before);
-    expect((await cli(repo, 'diff', 'orders')).stdout).toBe('diff: 0 changed, 0 added, 0 removed\n');
+    expect((await redisGitops(repo, 'diff', 'orders')).stdout).toBe('diff: 0 changed, 0 added, 0 removed\n');
   });
 });
 

@@ -77,3 +77,26 @@ export function goTool(name: 'kubeseal' | 'promtool' | 'redis_exporter' | 'actio
     .map((version) => path.join(dir, version, name))
     .find(existsSync);
 }
+
+export interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to its end and reports its exit code and output, whether it failed or not. */
+export function runProgram(file: string, args: string[], cwd?: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const cliPath = fileURLToPath(new URL('../../bin/redis-gitops.mjs', import.meta.url));
+
+/** The redis-gitops CLI as a user runs it, in `cwd`. */
+export function redisGitops(cwd: string, ...args: string[]): Promise<Outcome> {
+  return runProgram(process.execPath, [cliPath, ...args], cwd);
+}
