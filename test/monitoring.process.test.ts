@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { renderAlertRules, type AlertRule } from '../charts/config/alert-rules.js';
 import { PORTAL_STATS_PORT } from '../charts/portals.js';
 import { EXPORTER_USER, REDIS_METRICS_PORT, SENTINEL_METRICS_PORT } from '../charts/sentinel-cluster.js';
-import { launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { goTool, missingPrograms } from './support/programs.js';
 import { tempDir } from './support/repo.js';
 import { find, renderManifests, type Manifest } from './support/render.js';
@@ -173,6 +173,7 @@ function metricsUsedByRules(): Set<string> {
 const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl', 'curl') ?? (goTool('redis_exporter') ? undefined : 'redis_exporter not built (.ci/run builds it)');
 describe.skipIf(skip)(`metrics from real redis, sentinel, exporters and haproxy${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let cluster: LocalCluster;
+  diagnoseOnFailure(() => cluster);
   let manifests: Map<string, Manifest>;
   const exporters: ChildProcess[] = [];
   const exporterLog: string[] = [];

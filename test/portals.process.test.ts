@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_PORT, PORTAL_STATS_PORT } from '../charts/portals.js';
-import { launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { missingPrograms, tlsHandshake } from './support/programs.js';
 import { tempDir } from './support/repo.js';
 import { find, renderManifests, type Manifest } from './support/render.js';
@@ -32,6 +32,7 @@ describe.skipIf(missingPrograms('haproxy'))('rendered haproxy.cfg', () => {
 // One scenario, step by step: each test starts from the state the previous one left.
 describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let cluster: LocalCluster;
+  diagnoseOnFailure(() => cluster);
   let manifests: Map<string, Manifest>;
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_PORT } from '../charts/sentinel-cluster.js';
 import { scriptNames } from '../charts/config/member-scripts.js';
-import { launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { missingPrograms, tlsHandshake } from './support/programs.js';
 
 const run = promisify(execFile);
@@ -12,6 +12,7 @@ const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'ope
 // One scenario, step by step: each test starts from the state the previous one left.
 describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let cluster: LocalCluster;
+  diagnoseOnFailure(() => cluster);
   const [data0, data1, tiebreaker] = [0, 1, 2];
   const m = (i: number) => cluster.members[i]!;
   const acknowledged: string[] = [];

@@ -4,6 +4,7 @@ import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { beforeEach } from 'vitest';
 import { renderAclFile, systemUserRules } from '../../charts/config/acl.js';
 import { scriptNames } from '../../charts/config/member-scripts.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../charts/secret-keys.js';
@@ -225,6 +226,20 @@ export class LocalCluster {
     return [...counts].find(([, n]) => n >= 2)?.[0];
   }
 
+  /** Each member's role and the end of every log: what a failed test needs to be explained. */
+  async diagnose(lines = 25): Promise<string> {
+    const out = [`local cluster in ${this.dir}`];
+    for (const m of this.members) {
+      const role = m.holdsData ? (await this.redis(m, 'ROLE')).split('\n').slice(0, 3).join(' ') : 'no redis';
+      out.push(`== ${m.name} (${m.ip}): ROLE ${role}`);
+      for (const program of ['redis', 'sentinel'] as const) {
+        const tail = this.log(m, program).split('\n').filter((l) => l.trim()).slice(-lines);
+        if (tail.length) out.push(`-- ${program}.log`, ...tail);
+      }
+    }
+    return out.join('\n');
+  }
+
   async stop(): Promise<void> {
     for (const i of this.portals.keys()) await this.stopPortal(i);
     for (const m of this.members) {
@@ -245,7 +260,9 @@ export class LocalCluster {
 export async function launchOrders(subnet: string): Promise<{ cluster: LocalCluster; manifests: Map<string, Manifest> }> {
   const inputs = await loadInputs(projectRoot);
   const orders = inputs.deployments.find((d) => d.name === 'orders')!;
-  orders.spec.sentinel = { downAfterMilliseconds: 1000, failoverTimeout: 10000 };
+  // 3 s, not less: a sentinel that misses PONGs for down-after fails over, and a loaded CI machine
+  // stalls processes for over a second; sentinel's own guard (TILT) only covers stalls over 2 s.
+  orders.spec.sentinel = { downAfterMilliseconds: 3000, failoverTimeout: 10000 };
   const manifests = await renderManifests(inputs);
   const configMap = find(manifests, 'ConfigMap', 'orders-members');
   const cluster = new LocalCluster({ id: { deployment: 'orders', namespace: 'redis-orders' }, files: configMap.data }, subnet);
@@ -261,6 +278,16 @@ export async function launchOrders(subnet: string): Promise<{ cluster: LocalClus
     return known.every((k) => k.includes(data1.ip));
   });
   return { cluster, manifests };
+}
+
+/** Registers a hook that prints the cluster's roles and logs when a test of the file fails. */
+export function diagnoseOnFailure(cluster: () => LocalCluster | undefined): void {
+  beforeEach(({ onTestFailed }) =>
+    onTestFailed(async () => {
+      const c = cluster();
+      if (c) console.error(await c.diagnose());
+    }),
+  );
 }
 
 function sha256(text: string): string {
