@@ -93,7 +93,10 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     '  tcp-check connect default',
     `  tcp-check send "AUTH ${input.checkUser} \${${input.env.checkUserPassword}}\\r\\n"`,
     '  tcp-check expect string +OK',
-    '  tcp-check send "INFO replication\\r\\n"',
+    // QUIT in the same send: the server closes after its answer, so a check whose expected string is
+    // not in that answer fails at once instead of waiting out `timeout check` (measured by the
+    // drill: 3 s more unavailability on every primary change).
+    '  tcp-check send "INFO replication\\r\\nQUIT\\r\\n"',
     '  tcp-check expect string role:master',
     ...input.dataMembers.map(
       (m) =>
@@ -107,7 +110,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
       '  tcp-check connect default',
       `  tcp-check send "AUTH \${${input.env.sentinelPassword}}\\r\\n"`,
       '  tcp-check expect string +OK',
-      `  tcp-check send "SENTINEL get-master-addr-by-name ${input.primaryName}\\r\\n"`,
+      `  tcp-check send "SENTINEL get-master-addr-by-name ${input.primaryName}\\r\\nQUIT\\r\\n"`,
       `  tcp-check expect string ${m.host}`,
       ...input.sentinels.map(
         (s) => `  server ${s.name} ${s.host}:${input.sentinelPort} ${verify(s.host)} ${resolve} check inter 1s fall 1 rise 1`,
