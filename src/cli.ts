@@ -1,8 +1,11 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputErrors, formatInputError } from './config/load.js';
 import { inputJsonSchemas } from './config/json-schema.js';
+import { drill, formatDrillText } from './drill/drill.js';
+import { scenarioIds, type ScenarioId } from './drill/scenarios.js';
+import { missingPrograms } from './drill/programs.js';
 import { UnreadableInput } from './gate/documents.js';
 import { runGate } from './gate/gate.js';
 import { formatReport, gateFormats, type GateFormat } from './gate/report.js';
@@ -93,6 +96,40 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('drill')
+    .description("run a deployment's generated configuration on local redis, sentinel and haproxy processes, inject faults, report")
+    .argument('<deployment>', 'the deployment to drill (deployments/<name>.yaml)')
+    .addOption(new Option('--scenarios <ids>', 'comma-separated scenarios to run, in their fixed order').default([...scenarioIds], 'all of them').argParser(parseScenarios))
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('--subnet <a.b.c>', 'first three octets of the loopback addresses to bind (members .11-.13, portals .21-.22)', '127.0.9')
+    .option('--keep', "keep the processes' folder (configuration, logs, data) for a look afterwards")
+    .option('--root <dir>', 'repository root holding clusters/ and deployments/', '.')
+    .action(async (deployment: string, opts: { scenarios: ScenarioId[]; format: 'text' | 'json'; subnet: string; keep?: boolean; root: string }) => {
+      const missing = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
+      if (missing) {
+        process.stderr.write(`drill: ${missing}; on Debian: apt-get install redis-server redis-sentinel haproxy openssl\n`);
+        exitCode = EXIT.usage;
+        return;
+      }
+      try {
+        const report = await drill({
+          root: opts.root,
+          deployment,
+          scenarios: opts.scenarios,
+          subnet: opts.subnet,
+          keep: !!opts.keep,
+          progress: (message) => process.stderr.write(`drill: ${message}\n`),
+        });
+        process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDrillText(report));
+        if (!report.passed) exitCode = EXIT.failed;
+      } catch (error) {
+        if (!(error instanceof InputErrors)) throw error;
+        for (const e of error.errors) process.stderr.write(`drill: ${formatInputError(e)}\n`);
+        exitCode = EXIT.usage;
+      }
+    });
+
+  program
     .command('schemas')
     .description('write the JSON Schemas of the input files (for editors) into a folder')
     .option('--out <dir>', 'output folder', 'schemas')
@@ -111,6 +148,15 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   return exitCode;
+}
+
+function parseScenarios(value: string): ScenarioId[] {
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !(scenarioIds as readonly string[]).includes(id));
+  if (unknown.length || ids.length === 0) {
+    throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ') || '(none given)'}: choose from ${scenarioIds.join(', ')}`);
+  }
+  return ids as ScenarioId[];
 }
 
 async function runSynth(root: string, out: string, options?: SynthOptions): Promise<number> {

@@ -181,7 +181,7 @@ describe.skipIf(skip)(`metrics from real redis, sentinel, exporters and haproxy$
 
   beforeAll(async () => {
     ({ cluster, manifests } = await launchOrders('127.0.5'));
-    cluster.startPortal(0, find(manifests, 'ConfigMap', 'orders-portal').data['haproxy.cfg']);
+    cluster.startPortal(cluster.portals[0]!);
     // The exporter containers of the generated StatefulSets, on the member's address instead of localhost.
     for (const member of cluster.members) {
       const sts = find(manifests, 'StatefulSet', `orders-${member.name}`);

@@ -33,14 +33,12 @@ describe.skipIf(missingPrograms('haproxy'))('rendered haproxy.cfg', () => {
 describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let cluster: LocalCluster;
   diagnoseOnFailure(() => cluster);
-  let manifests: Map<string, Manifest>;
 
   beforeAll(async () => {
-    ({ cluster, manifests } = await launchOrders('127.0.2'));
-    const cfg = find(manifests, 'ConfigMap', 'orders-portal').data['haproxy.cfg'];
-    cluster.startPortal(0, cfg);
-    cluster.startPortal(1, cfg);
-    for (const i of [0, 1]) await waitFor(`portal ${i} to route to the primary`, 30, async () => (await cluster.viaPortal(i, 'PING')) === 'PONG');
+    ({ cluster } = await launchOrders('127.0.2'));
+    cluster.startPortal(cluster.portals[0]!);
+    cluster.startPortal(cluster.portals[1]!);
+    for (const i of [0, 1]) await waitFor(`portal ${i} to route to the primary`, 30, async () => (await cluster.viaPortal(cluster.portals[i]!, 'admin', 'PING')) === 'PONG');
   });
   afterAll(async () => cluster?.stop());
 
@@ -63,7 +61,7 @@ describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${sk
   it('sends writes through either portal to the primary', async () => {
     const [data0] = cluster.members;
     for (const i of [0, 1]) {
-      expect(await cluster.viaPortal(i, 'SET', `via-portal-${i}`, 'yes')).toBe('OK');
+      expect(await cluster.viaPortal(cluster.portals[i]!, 'admin', 'SET', `via-portal-${i}`, 'yes')).toBe('OK');
       expect(await cluster.redis(data0!, 'GET', `via-portal-${i}`)).toBe('yes');
     }
   });
@@ -81,7 +79,7 @@ describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${sk
       const { stdout } = await run('curl', ['-sS', '--cacert', cluster.caFile, `https://${cluster.portals[0]!.ip}:${PORTAL_STATS_PORT}/metrics`]);
       return /^haproxy_server_status\{proxy="primary",server="data-1"(,state="UP")?\} 1$/m.test(stdout);
     });
-    for (let n = 0; n < 20; n++) expect(await cluster.viaPortal(n % 2, 'SET', `split-${n}`, 'yes')).toBe('OK');
+    for (let n = 0; n < 20; n++) expect(await cluster.viaPortal(cluster.portals[n % 2]!, 'admin', 'SET', `split-${n}`, 'yes')).toBe('OK');
     for (let n = 0; n < 20; n++) {
       expect(await cluster.redis(data0!, 'GET', `split-${n}`)).toBe('yes');
       expect(await cluster.redis(data1!, 'EXISTS', `split-${n}`)).toBe('0');
@@ -96,17 +94,17 @@ describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${sk
     const [data0, data1] = cluster.members;
     const killed = Date.now();
     await cluster.kill(data0!, 'redis');
-    await waitFor('writes through the portals to succeed again', 60, async () => (await cluster.viaPortal(0, 'SET', 'after-failover', 'yes')) === 'OK');
+    await waitFor('writes through the portals to succeed again', 60, async () => (await cluster.viaPortal(cluster.portals[0]!, 'admin', 'SET', 'after-failover', 'yes')) === 'OK');
     const seconds = (Date.now() - killed) / 1000;
     console.log(`writes through the portals succeeded again ${seconds.toFixed(1)} s after the primary was killed`);
     expect(await cluster.redis(data1!, 'GET', 'after-failover')).toBe('yes');
-    expect(await cluster.viaPortal(1, 'SET', 'after-failover-1', 'yes')).toBe('OK');
+    expect(await cluster.viaPortal(cluster.portals[1]!, 'admin', 'SET', 'after-failover-1', 'yes')).toBe('OK');
   });
 
   it('keeps serving through the other portal when one portal stops', async () => {
-    await cluster.stopPortal(0);
-    expect(await cluster.viaPortal(0, 'PING')).toMatch(/^ERROR/);
-    expect(await cluster.viaPortal(1, 'SET', 'one-portal-left', 'yes')).toBe('OK');
-    expect(await cluster.viaPortal(1, 'GET', 'via-portal-0')).toBe('yes');
+    await cluster.killPortal(cluster.portals[0]!, 'SIGTERM');
+    expect(await cluster.viaPortal(cluster.portals[0]!, 'admin', 'PING')).toMatch(/^ERROR/);
+    expect(await cluster.viaPortal(cluster.portals[1]!, 'admin', 'SET', 'one-portal-left', 'yes')).toBe('OK');
+    expect(await cluster.viaPortal(cluster.portals[1]!, 'admin', 'GET', 'via-portal-0')).toBe('yes');
   });
 });

@@ -39,6 +39,15 @@ export const serviceRoleRules = {
 /** The operators' own user (the deployment's admin password). */
 export const ADMIN_USER = 'admin';
 
+/** Every ACL user of a deployment with its rules: the members' own users, the admin, one per service grant. */
+export function deploymentAclUsers(serviceGrants: readonly { user: string; role: keyof typeof serviceRoleRules }[]): Omit<AclUser, 'passwordSha256'>[] {
+  return [
+    ...Object.entries(systemUserRules).map(([name, rules]) => ({ name, rules })),
+    { name: ADMIN_USER, rules: serviceRoleRules.Manager },
+    ...serviceGrants.map((g) => ({ name: g.user, rules: serviceRoleRules[g.role] })),
+  ];
+}
+
 export function renderAclFile(users: readonly AclUser[]): string {
   const lines = [
     'user default off resetpass -@all',

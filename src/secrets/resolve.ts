@@ -1,4 +1,4 @@
-import { ADMIN_USER, renderAclFile, serviceRoleRules, systemUserRules } from '../../charts/config/acl.js';
+import { deploymentAclUsers, renderAclFile, systemUserRules } from '../../charts/config/acl.js';
 import { aclPasswordKey, authSecretKeys, secretNames, tlsSecretKeys, USER_PASSWORD_KEY } from '../../charts/secret-keys.js';
 import type { DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { InputErrors, type Deployment } from '../config/load.js';
@@ -93,7 +93,8 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
 
   const renew = rotate.has('passwords');
   const homeOf = (user: string) => (user in systemUserRules ? names.auth : names.user(user));
-  const wanted = [...Object.keys(systemUserRules), ADMIN_USER, ...deployment.spec.access.service.map((g) => g.user)];
+  const aclUsers = deploymentAclUsers(deployment.spec.access.service);
+  const wanted = aclUsers.map((u) => u.name);
   const users: SecretsState['users'] = {};
   for (const user of wanted) {
     const kept = renew ? undefined : previous?.users[user];
@@ -107,18 +108,7 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
   const sentinelAuth = (!renew && previous?.sentinelAuth) || { sealed: seal(names.auth, newPassword()) };
   if (renew) notes.push('all passwords renewed');
 
-  const aclText = renderAclFile(
-    wanted.map((user) => ({
-      name: user,
-      passwordSha256: users[user]!.passwordSha256,
-      rules:
-        user in systemUserRules
-          ? systemUserRules[user as keyof typeof systemUserRules]
-          : user === ADMIN_USER
-            ? serviceRoleRules.Manager
-            : serviceRoleRules[deployment.spec.access.service.find((g) => g.user === user)!.role],
-    })),
-  );
+  const aclText = renderAclFile(aclUsers.map((u) => ({ ...u, passwordSha256: users[u.name]!.passwordSha256 })));
   const aclSha256 = sha256Hex(aclText);
   const acl = previous?.acl.sha256 === aclSha256 ? previous.acl : { sha256: aclSha256, sealed: seal(names.auth, aclText) };
 

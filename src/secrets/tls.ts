@@ -44,7 +44,8 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
       {
         name: 'subjectAltName',
-        altNames: sans.map((san) => (/^[0-9.]+$/.test(san) ? { type: 7 as const, ip: san } : { type: 2 as const, value: san })),
+        // An address is also listed as a DNS name: HAProxy's verifyhost compares DNS names only.
+        altNames: sans.flatMap((san) => [...(/^[0-9.]+$/.test(san) ? [{ type: 7 as const, ip: san }] : []), { type: 2 as const, value: san }]),
       },
     ],
   });

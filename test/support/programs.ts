@@ -1,14 +1,10 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinPem } from '../../src/secrets/pem.js';
-
-/** Why real-process tests cannot run here, or undefined when every program they need is installed. */
-export function missingPrograms(...programs: string[]): string | undefined {
-  const missing = programs.filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
-  return missing.length ? `not installed: ${missing.join(', ')} (.ci/run installs them with apt-get)` : undefined;
-}
+export { tlsHandshake } from '../../src/drill/tls.js';
+export { missingPrograms } from '../../src/drill/programs.js';
 
 export interface TestPki {
   caFile: string;
@@ -37,33 +33,6 @@ export function makeTestPki(dir: string, ips: string[], dnsNames: string[] = ['l
     '-days', '2', '-extfile', f('ext.cnf'), '-out', f('tls.crt'));
   writeFileSync(f('server.pem'), joinPem(readFileSync(f('tls.crt'), 'utf8'), readFileSync(f('tls.key'), 'utf8')));
   return { caFile: f('ca.crt'), certFile: f('tls.crt'), keyFile: f('tls.key'), bundleFile: f('server.pem') };
-}
-
-export type TlsVersion = 'tls1' | 'tls1_1' | 'tls1_2' | 'tls1_3';
-
-/**
- * A TLS handshake with the real `openssl s_client`. The client is made willing to speak old
- * protocols (security level 0), so a refused TLS 1.0 or 1.1 handshake is the server's refusal.
- */
-export function tlsHandshake(
-  host: string,
-  port: number,
-  version: TlsVersion,
-  caFile: string,
-  /** Also require the certificate to name this host. */
-  verifyHostname?: string,
-): Promise<{ connected: boolean; verified: boolean; output: string }> {
-  const args = ['s_client', '-connect', `${host}:${port}`, `-${version}`, '-CAfile', caFile, '-verify_return_error'];
-  if (verifyHostname) args.push('-verify_hostname', verifyHostname);
-  if (version !== 'tls1_3') args.push('-cipher', 'ALL:@SECLEVEL=0');
-  return new Promise((resolve) => {
-    const child = execFile('openssl', args, { timeout: 10_000 }, (error, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      const connected = !error && /^(New|Reused), TLSv1(\.\d)?, Cipher is (?!\(NONE\))/m.test(output);
-      resolve({ connected, verified: /Verify return code: 0 \(ok\)/.test(output), output });
-    });
-    child.stdin?.end();
-  });
 }
 
 /**

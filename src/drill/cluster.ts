@@ -1,0 +1,351 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ADMIN_USER, renderAclFile, type AclUser } from '../../charts/config/acl.js';
+import { scriptNames } from '../../charts/config/member-scripts.js';
+import type { Placement } from '../../charts/labels.js';
+import { PORTAL_CHECK_USER, PORTAL_PORT, portalPaths } from '../../charts/portals.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../charts/secret-keys.js';
+import { memberHost, memberPaths, members, REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
+import { joinPem } from '../secrets/pem.js';
+import { issueTls } from '../secrets/tls.js';
+
+const run = promisify(execFile);
+
+/** What a deployment runs, as synth renders it: the inputs of a local cluster. */
+export interface RenderedDeployment {
+  id: Placement;
+  /** The member ConfigMap: redis.conf, sentinel.conf and the entrypoint, probe and pre-stop scripts. */
+  memberFiles: Record<string, string>;
+  /** The portal ConfigMap's haproxy.cfg. */
+  haproxyCfg: string;
+  /** Every ACL user of the deployment with its rules (passwords are made up for the run). */
+  aclUsers: Omit<AclUser, 'passwordSha256'>[];
+}
+
+export type Program = 'redis' | 'sentinel';
+
+export interface LocalMember {
+  name: string;
+  ip: string;
+  holdsData: boolean;
+  dir: string;
+  redis?: ChildProcess;
+  sentinel?: ChildProcess;
+}
+
+export interface LocalPortal {
+  name: string;
+  ip: string;
+  dir: string;
+  haproxy?: ChildProcess;
+}
+
+/**
+ * A deployment's generated configuration and scripts running on real redis-server, redis-sentinel
+ * and haproxy processes, one loopback address per member and portal so each keeps the ports it has
+ * in the cluster. Only host names (→ loopback addresses), mount paths (→ folders of a temporary
+ * directory) and a `bind` line differ from what the pods run; the certificates come from the
+ * generator's own issuer, for the loopback addresses instead of the cluster's DNS names.
+ */
+export class LocalCluster {
+  readonly members: LocalMember[];
+  readonly portals: LocalPortal[];
+  readonly passwords: Record<string, string> = {};
+  readonly caFile: string;
+
+  private constructor(
+    readonly rendered: RenderedDeployment,
+    /** First three octets of the loopback addresses: members .11-.13, portals .21-.22. */
+    subnet: string,
+    readonly dir: string,
+    tls: { ca: string; cert: string; key: string },
+  ) {
+    this.members = members.map((m, i) => ({ name: m.name, holdsData: m.holdsData, ip: `${subnet}.${11 + i}`, dir: path.join(dir, m.name) }));
+    this.portals = [0, 1].map((i) => ({ name: `portal-${i}`, ip: `${subnet}.${21 + i}`, dir: path.join(dir, `portal-${i}`) }));
+    this.caFile = path.join(dir, 'ca.crt');
+    writeFileSync(this.caFile, tls.ca);
+    for (const user of [...rendered.aclUsers.map((u) => u.name), authSecretKeys.sentinelAuth]) this.passwords[user] = randomBytes(24).toString('base64url');
+    const acl = renderAclFile(rendered.aclUsers.map((u) => ({ ...u, passwordSha256: sha256(this.passwords[u.name]!) })));
+    for (const m of this.members) this.layOutMember(m, tls, acl);
+    for (const p of this.portals) this.layOutPortal(p, tls);
+  }
+
+  static async create(rendered: RenderedDeployment, subnet: string): Promise<LocalCluster> {
+    const dir = mkdtempSync(path.join(tmpdir(), `redis-gitops-${rendered.id.deployment}-`));
+    const ips = [...members.map((_, i) => `${subnet}.${11 + i}`), `${subnet}.21`, `${subnet}.22`];
+    const issued = await issueTls(rendered.id.deployment, [...ips, 'localhost'], new Date());
+    const tls = { ca: joinPem(issued.caCertificate), cert: joinPem(issued.serverCertificate), key: joinPem(issued.serverKey) };
+    return new LocalCluster(rendered, subnet, dir, tls);
+  }
+
+  private layOutMember(m: LocalMember, tls: { ca: string; cert: string; key: string }, acl: string): void {
+    const folders = {
+      [memberPaths.configDir]: path.join(m.dir, 'config'),
+      [memberPaths.secretsDir]: path.join(m.dir, 'secrets'),
+      [memberPaths.tlsDir]: path.join(m.dir, 'tls'),
+      [memberPaths.runDir]: path.join(m.dir, 'run'),
+      [memberPaths.dataDir]: path.join(m.dir, 'data'),
+    };
+    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
+    for (const [file, text] of Object.entries(this.rendered.memberFiles)) {
+      let local = this.localise(text, folders);
+      if (file === 'redis.conf' || file === 'sentinel.conf') local += `bind ${m.ip}\n`;
+      writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
+    }
+    const secrets = folders[memberPaths.secretsDir]!;
+    writeFileSync(path.join(secrets, authSecretKeys.aclFile), acl);
+    writeFileSync(path.join(secrets, authSecretKeys.sentinelAuth), this.passwords[authSecretKeys.sentinelAuth]!);
+    for (const user of this.rendered.aclUsers) writeFileSync(path.join(secrets, aclPasswordKey(user.name)), this.passwords[user.name]!);
+    this.writeTls(folders[memberPaths.tlsDir]!, tls);
+  }
+
+  private layOutPortal(p: LocalPortal, tls: { ca: string; cert: string; key: string }): void {
+    const folders = { [portalPaths.configDir]: path.join(p.dir, 'config'), [portalPaths.tlsDir]: path.join(p.dir, 'tls') };
+    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
+    this.writeTls(folders[portalPaths.tlsDir]!, tls);
+    const cfg = this.localise(this.rendered.haproxyCfg, folders).replace(/^(\s*bind )(:\d+)/gm, `$1${p.ip}$2`);
+    writeFileSync(path.join(folders[portalPaths.configDir]!, 'haproxy.cfg'), cfg);
+  }
+
+  private writeTls(dir: string, tls: { ca: string; cert: string; key: string }): void {
+    writeFileSync(path.join(dir, tlsSecretKeys.ca), tls.ca);
+    writeFileSync(path.join(dir, tlsSecretKeys.cert), tls.cert);
+    writeFileSync(path.join(dir, tlsSecretKeys.key), tls.key, { mode: 0o600 });
+    writeFileSync(path.join(dir, tlsSecretKeys.bundle), joinPem(tls.cert, tls.key), { mode: 0o600 });
+  }
+
+  /** Member host names → loopback addresses; pod mount paths → this member's folders. */
+  private localise(text: string, folders: Record<string, string>): string {
+    let out = text;
+    members.forEach((member, i) => {
+      out = out.split(memberHost(this.rendered.id, member.name)).join(this.members[i]!.ip);
+    });
+    // Longest first, so /data/sentinel is not cut at /data.
+    for (const [from, to] of Object.entries(folders).sort(([a], [b]) => b.length - a.length)) {
+      out = out.replace(new RegExp(`(^|[\\s'"=])${from.replace(/[/.]/g, '\\$&')}(?=[/\\s'"]|$)`, 'gm'), `$1${to}`);
+    }
+    return out;
+  }
+
+  member(name: string): LocalMember {
+    const found = this.members.find((m) => m.name === name || m.ip === name);
+    if (!found) throw new Error(`no member ${name}`);
+    return found;
+  }
+
+  get dataMembers(): LocalMember[] {
+    return this.members.filter((m) => m.holdsData);
+  }
+
+  private env(m: LocalMember): NodeJS.ProcessEnv {
+    return { ...process.env, MEMBER_HOST: m.ip, LOCAL_ADDRESS: m.ip, SENTINEL_STATE_DIR: path.join(m.dir, 'data', 'sentinel') };
+  }
+
+  private script(m: LocalMember, name: string): string {
+    return path.join(m.dir, 'config', name);
+  }
+
+  /** Starts a member's redis or sentinel through its entrypoint script, logging to a file. */
+  start(m: LocalMember, program: Program): void {
+    const name = program === 'redis' ? scriptNames.startRedis : scriptNames.startSentinel;
+    m[program] = this.spawnLogged('sh', [this.script(m, name)], this.env(m), path.join(m.dir, `${program}.log`));
+  }
+
+  /** Starts portal i on its localised haproxy.cfg. */
+  startPortal(p: LocalPortal): void {
+    const env = { ...process.env, PORTAL_CHECK_PASSWORD: this.passwords[PORTAL_CHECK_USER], SENTINEL_PASSWORD: this.passwords[authSecretKeys.sentinelAuth] };
+    p.haproxy = this.spawnLogged('haproxy', ['-W', '-db', '-f', path.join(p.dir, 'config', 'haproxy.cfg')], env, path.join(p.dir, 'haproxy.log'));
+  }
+
+  private spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    return child;
+  }
+
+  /** Runs one of the member's scripts to completion (a probe, the pre-stop hook). */
+  async runScript(m: LocalMember, name: string, ...args: string[]): Promise<{ code: number; output: string }> {
+    try {
+      const { stdout, stderr } = await run('sh', [this.script(m, name), ...args], { env: this.env(m), timeout: 90_000 });
+      return { code: 0, output: stdout + stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, output: e.stdout + e.stderr };
+    }
+  }
+
+  /**
+   * Signals a process (the entrypoints exec into redis-server and redis-sentinel). SIGKILL and
+   * SIGTERM wait for the exit; SIGSTOP and SIGCONT freeze and thaw it, a partition seen from outside.
+   */
+  async signal(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
+  }
+
+  async kill(m: LocalMember, program: Program, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.signal(m[program], signal);
+  }
+
+  async killPortal(p: LocalPortal, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.signal(p.haproxy, signal);
+  }
+
+  isRunning(child: ChildProcess | undefined): boolean {
+    return !!child && child.exitCode === null && child.signalCode === null;
+  }
+
+  log(m: LocalMember, program: Program): string {
+    try {
+      return readFileSync(path.join(m.dir, `${program}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** redis-cli over TLS to a member's redis as the admin user; the reply, or `ERROR <what redis-cli printed>`. */
+  async redis(m: LocalMember, ...args: string[]): Promise<string> {
+    return this.cli(m.ip, REDIS_PORT, { user: ADMIN_USER, password: this.passwords[ADMIN_USER]! }, args);
+  }
+
+  async sentinel(m: LocalMember, ...args: string[]): Promise<string> {
+    return this.cli(m.ip, SENTINEL_PORT, { password: this.passwords[authSecretKeys.sentinelAuth]! }, args);
+  }
+
+  /** redis-cli over TLS through a portal, as `user` (undefined: without authenticating). */
+  async viaPortal(p: LocalPortal, user: string | undefined, ...args: string[]): Promise<string> {
+    return this.cli(p.ip, PORTAL_PORT, user === undefined ? undefined : { user, password: this.passwords[user]! }, args);
+  }
+
+  private async cli(host: string, port: number, auth: { user?: string; password: string } | undefined, args: string[]): Promise<string> {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (auth) env.REDISCLI_AUTH = auth.password;
+    try {
+      const { stdout } = await run(
+        'redis-cli',
+        ['--no-auth-warning', '--tls', '--cacert', this.caFile, ...(auth?.user ? ['--user', auth.user] : []), '-h', host, '-p', String(port), '--raw', ...args],
+        { env, timeout: 5000 },
+      );
+      return stdout.trim();
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string; message: string };
+      return `ERROR ${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`.trim();
+    }
+  }
+
+  /** The address most of the answering sentinels (at least 2) name as primary, or undefined. */
+  async primaryBySentinels(): Promise<string | undefined> {
+    const answers = await Promise.all(this.members.map((m) => this.sentinel(m, 'SENTINEL', 'get-master-addr-by-name', this.rendered.id.deployment)));
+    const hosts = answers.map((a) => a.split('\n')[0]).filter((h): h is string => !!h && !h.startsWith('ERROR'));
+    const counts = new Map<string, number>();
+    for (const h of hosts) counts.set(h, (counts.get(h) ?? 0) + 1);
+    return [...counts].find(([, n]) => n >= 2)?.[0];
+  }
+
+  /** Waits for the sentinels to name a primary. */
+  async namedPrimary(seconds: number): Promise<LocalMember> {
+    return waitFor('a primary named by the sentinels', seconds, async () => {
+      const ip = await this.primaryBySentinels();
+      return ip ? this.member(ip) : undefined;
+    });
+  }
+
+  /** Data members whose redis answers ROLE with master. */
+  async primaries(): Promise<LocalMember[]> {
+    const roles = await Promise.all(this.dataMembers.map(async (m) => ({ m, role: await this.redis(m, 'ROLE') })));
+    return roles.filter((r) => r.role.startsWith('master')).map((r) => r.m);
+  }
+
+  /** Starts sentinels, then redis, then portals, and waits until replication is up and known to every sentinel. */
+  async launch(): Promise<void> {
+    for (const m of this.members) this.start(m, 'sentinel');
+    for (const m of this.dataMembers) this.start(m, 'redis');
+    for (const p of this.portals) this.startPortal(p);
+    await this.settled(60);
+  }
+
+  /**
+   * Waits until one primary is named by the sentinels, its replica's link is up, and every sentinel
+   * lists the replica (sentinels learn of replicas from the primary's INFO, every 10 s; until they
+   * do, they have none to promote).
+   */
+  async settled(seconds: number): Promise<LocalMember> {
+    const primary = await this.namedPrimary(seconds);
+    const replica = this.dataMembers.find((m) => m !== primary)!;
+    await waitFor(`${replica.name} to replicate from ${primary.name}`, seconds, async () =>
+      (await this.redis(replica, 'INFO', 'replication')).includes(`master_host:${primary.ip}`) &&
+      (await this.redis(replica, 'INFO', 'replication')).includes('master_link_status:up'),
+    );
+    await waitFor('every sentinel to know the replica', seconds, async () => {
+      const known = await Promise.all(this.members.map((s) => this.sentinel(s, 'SENTINEL', 'replicas', this.rendered.id.deployment)));
+      return known.every((k) => k.includes(replica.ip));
+    });
+    return primary;
+  }
+
+  /** Each member's role and the end of every log: what a failure needs to be explained. */
+  async diagnose(lines = 25): Promise<string> {
+    const out = [`local cluster in ${this.dir}`];
+    for (const m of this.members) {
+      const role = m.holdsData ? (await this.redis(m, 'ROLE')).split('\n').slice(0, 3).join(' ') : 'no redis';
+      out.push(`== ${m.name} (${m.ip}): ROLE ${role}`);
+      for (const program of ['redis', 'sentinel'] as const) {
+        const tail = this.log(m, program).split('\n').filter((l) => l.trim()).slice(-lines);
+        if (tail.length) out.push(`-- ${program}.log`, ...tail);
+      }
+    }
+    return out.join('\n');
+  }
+
+  /** Every process of the cluster, for a power cut or the end of a run. */
+  get processes(): ChildProcess[] {
+    return [...this.portals.map((p) => p.haproxy), ...this.members.flatMap((m) => [m.redis, m.sentinel])].filter(
+      (c): c is ChildProcess => this.isRunning(c),
+    );
+  }
+
+  /** Kills every process (thawing frozen ones first) and removes the folder unless `keep`. */
+  async stop(keep = false): Promise<void> {
+    for (const child of this.processes) {
+      child.kill('SIGCONT');
+      await this.signal(child, 'SIGKILL');
+    }
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The same, synchronously: for a process `exit` handler, where nothing asynchronous runs. */
+  stopNow(keep = false): void {
+    for (const child of this.processes) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Polls `check` every 200 ms until it returns a value (not undefined/false) or `seconds` pass. */
+export async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,160 @@
+import { App } from 'cdk8s';
+import { deploymentAclUsers } from '../../charts/config/acl.js';
+import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
+import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
+import { resolveAllSecrets } from '../synth/synth.js';
+import { generator } from '../version.js';
+import { LocalCluster, type RenderedDeployment } from './cluster.js';
+import { plan, runScenario, type DrillSettings, type ScenarioId, type ScenarioResult } from './scenarios.js';
+
+export interface DrillOptions {
+  /** Repository root holding clusters/ and deployments/. */
+  root: string;
+  deployment: string;
+  scenarios: readonly ScenarioId[];
+  /** First three octets of the loopback addresses the processes bind. */
+  subnet: string;
+  /** Keep the folder (configuration, logs, data) after the run. */
+  keep: boolean;
+  progress: (message: string) => void;
+  /** Changes the rendered deployment before it runs: how a test breaks it on purpose. */
+  alter?: (rendered: RenderedDeployment) => RenderedDeployment;
+}
+
+export interface DrillReport {
+  deployment: string;
+  settings: Pick<DrillSettings, 'downAfterMilliseconds' | 'failoverTimeout'>;
+  scenarios: ScenarioResult[];
+  passed: boolean;
+  /** The folder kept with --keep. */
+  kept?: string;
+}
+
+/** The deployment named `name` under `root`, or an input error listing the ones there are. */
+export async function findDeployment(root: string, name: string): Promise<Deployment> {
+  const inputs = await loadInputs(root);
+  const deployment = inputs.deployments.find((d) => d.name === name);
+  if (!deployment) {
+    const known = inputs.deployments.map((d) => d.name).join(', ') || 'none';
+    throw new InputErrors([{ file: `deployments/${name}.yaml`, field: '', message: `no such deployment (deployments here: ${known})` }]);
+  }
+  return deployment;
+}
+
+/** The deployment's member and portal configuration exactly as synth renders it (nothing is written). */
+export async function renderDeployment(root: string, deployment: Deployment): Promise<RenderedDeployment> {
+  const { secrets } = await resolveAllSecrets(root, { clusters: [deployment.cluster], deployments: [deployment] }, { writeState: false });
+  const chart = new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion: generator.version, secrets: secrets.get(deployment.name)! });
+  const objects = chart.toJson() as { kind: string; metadata: { name: string; namespace: string }; data?: Record<string, string> }[];
+  const configMap = (suffix: string) => {
+    const found = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${deployment.name}-${suffix}`);
+    if (!found?.data) throw new Error(`the rendered deployment has no ConfigMap ${deployment.name}-${suffix}`);
+    return found.data;
+  };
+  return {
+    id: { deployment: deployment.name, namespace: deployment.namespace },
+    memberFiles: configMap('members'),
+    haproxyCfg: configMap('portal')['haproxy.cfg']!,
+    aclUsers: deploymentAclUsers(deployment.spec.access.service),
+  };
+}
+
+/**
+ * Runs the deployment on local processes through the selected scenarios. Every process and the
+ * temporary folder go away at the end, on failure, and on Ctrl-C.
+ */
+export async function drill(options: DrillOptions): Promise<DrillReport> {
+  const deployment = await findDeployment(options.root, options.deployment);
+  const rendered = await renderDeployment(options.root, deployment);
+  const settings: DrillSettings = {
+    downAfterMilliseconds: deployment.spec.sentinel.downAfterMilliseconds,
+    failoverTimeout: deployment.spec.sentinel.failoverTimeout,
+    serviceGrants: deployment.spec.access.service,
+  };
+  const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, options.subnet);
+  const cleanUp = () => cluster.stopNow(options.keep);
+  const interrupted = (signal: NodeJS.Signals) => {
+    options.progress(`${signal}: stopping every process of the drill`);
+    cleanUp();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  process.once('exit', cleanUp);
+  const results: ScenarioResult[] = [];
+  try {
+    options.progress(`starting ${deployment.name}: 3 sentinels, 2 redis, 2 portals on ${options.subnet}.x (folder ${cluster.dir})`);
+    await cluster.launch();
+    const ctx = { cluster, settings, confirmed: [], progress: options.progress };
+    const order = plan(options.scenarios);
+    for (const [i, id] of order.entries()) {
+      // A scenario that continues another starts from what that one left; the rest from a whole cluster.
+      if (i > 0 && !isContinuation(id, order[i - 1]!)) await restore(cluster);
+      options.progress(`[${i + 1}/${order.length}] ${id}`);
+      const result = await runScenario(ctx, id);
+      options.progress(`[${i + 1}/${order.length}] ${id}: ${result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`}`);
+      results.push(result);
+    }
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    process.off('exit', cleanUp);
+    await cluster.stop(options.keep);
+  }
+  return {
+    deployment: deployment.name,
+    settings: { downAfterMilliseconds: settings.downAfterMilliseconds, failoverTimeout: settings.failoverTimeout },
+    scenarios: results,
+    passed: results.every((r) => r.passed),
+    ...(options.keep ? { kept: cluster.dir } : {}),
+  };
+}
+
+function isContinuation(id: ScenarioId, previous: ScenarioId): boolean {
+  return id === 'restart-old-primary' && previous === 'kill-primary';
+}
+
+/** Starts whatever a scenario left stopped (through the entrypoints, as Kubernetes would) and waits for a settled cluster. */
+async function restore(cluster: LocalCluster): Promise<void> {
+  for (const m of cluster.members) {
+    if (!cluster.isRunning(m.sentinel)) cluster.start(m, 'sentinel');
+    if (m.holdsData && !cluster.isRunning(m.redis)) cluster.start(m, 'redis');
+  }
+  for (const p of cluster.portals) if (!cluster.isRunning(p.haproxy)) cluster.startPortal(p);
+  await cluster.settled(90);
+}
+
+/** The report as a table, with what failed and what was seen below it. */
+export function formatDrillText(report: DrillReport): string {
+  const header = ['scenario', 'unavailable s', 'bound s', 'writes', 'confirmed', 'unconfirmed', 'failed', 'lost confirmed', 'lost unconfirmed', 'verdict'];
+  const rows = report.scenarios.map((r) => [
+    r.id,
+    r.unavailableSeconds.toFixed(1),
+    r.boundSeconds === 0 ? '-' : String(r.boundSeconds),
+    String(r.attempted),
+    String(r.confirmed),
+    String(r.unconfirmed),
+    String(r.failed),
+    String(r.lostConfirmed),
+    String(r.lostUnconfirmed),
+    r.passed ? 'pass' : 'FAIL',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [
+    `drill of ${report.deployment} (down-after ${report.settings.downAfterMilliseconds} ms, failover-timeout ${report.settings.failoverTimeout} ms)`,
+    '',
+    line(header),
+    ...rows.map(line),
+    '',
+  ];
+  for (const r of report.scenarios) {
+    out.push(`${r.id}: ${r.title}`);
+    for (const p of r.problems) out.push(`  FAIL ${p}`);
+    for (const n of r.notes) out.push(`  ${n}`);
+  }
+  const failed = report.scenarios.filter((r) => !r.passed).length;
+  out.push('', failed ? `${failed} of ${report.scenarios.length} scenario(s) failed` : `all ${report.scenarios.length} scenario(s) passed`);
+  if (report.kept) out.push(`processes' folder kept in ${report.kept}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { ADMIN_USER } from '../../charts/config/acl.js';
+import { PORTAL_PORT } from '../../charts/portals.js';
+import { REDIS_PORT } from '../../charts/sentinel-cluster.js';
+import { sleep, type LocalCluster, type LocalMember } from './cluster.js';
+
+/** How a client retries one operation before it reports a failure: what a normal client does. */
+export const RETRY = { forMs: 5000, backoffMs: 250 } as const;
+
+/** What the load saw; keys are kept to check afterwards that the cluster still has them. */
+export interface LoadResult {
+  /** Operations started (each retried for up to RETRY.forMs). */
+  attempted: number;
+  /** SET answered OK and WAIT 1 confirmed a replica has it: the write a careful client relies on. */
+  replicated: string[];
+  /** SET answered OK but no replica confirmed it in time. */
+  written: string[];
+  /** Operations that failed after every retry. */
+  failed: number;
+  /** Longest time from a failed attempt to the next successful write, in seconds. */
+  unavailableSeconds: number;
+}
+
+function connect(cluster: LocalCluster, host: string, port: number, user: string): Redis {
+  const client = new Redis({
+    host,
+    port,
+    username: user,
+    password: cluster.passwords[user],
+    tls: { ca: readFileSync(cluster.caFile) },
+    // Fail fast and let the load's own retry decide: no offline queue, no automatic resend.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectTimeout: 1000,
+    commandTimeout: 1500,
+    retryStrategy: () => 200,
+    lazyConnect: false,
+  });
+  // Errors surface on the commands; without a listener ioredis prints every reconnect failure.
+  client.on('error', () => undefined);
+  return client;
+}
+
+/**
+ * Writes through the portals, one operation at a time, as an application behind the Service does: a
+ * connection per portal (the Service's two endpoints), each SET followed by WAIT 1 so the client
+ * knows whether a replica has it. An attempt that fails moves to the other portal and is retried.
+ */
+export class WriteLoad {
+  private readonly clients: Redis[];
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private next = 0;
+  private downSince: number | undefined;
+  private readonly result: LoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0 };
+
+  constructor(
+    cluster: LocalCluster,
+    private readonly prefix: string,
+  ) {
+    this.clients = cluster.portals.map((p) => connect(cluster, p.ip, PORTAL_PORT, ADMIN_USER));
+  }
+
+  get failed(): number {
+    return this.result.failed;
+  }
+
+  start(): this {
+    this.running = true;
+    this.loop = this.run();
+    return this;
+  }
+
+  async stop(): Promise<LoadResult> {
+    this.running = false;
+    await this.loop;
+    for (const c of this.clients) c.disconnect();
+    return this.result;
+  }
+
+  private async run(): Promise<void> {
+    let n = 0;
+    while (this.running) {
+      const key = `${this.prefix}:${String(n++).padStart(6, '0')}`;
+      this.result.attempted++;
+      const outcome = await this.write(key);
+      if (outcome === 'failed') this.result.failed++;
+      else this.result[outcome].push(key);
+      await sleep(20);
+    }
+  }
+
+  private async write(key: string): Promise<'replicated' | 'written' | 'failed'> {
+    const deadline = Date.now() + RETRY.forMs;
+    for (;;) {
+      const started = Date.now();
+      const client = this.pick();
+      try {
+        if (!client) throw new Error('no portal connection');
+        const replies = await client.pipeline().set(key, key).wait(1, 250).exec();
+        const [setError, set] = replies?.[0] ?? [new Error('no reply')];
+        if (setError || set !== 'OK') throw setError ?? new Error(`SET answered ${String(set)}`);
+        this.recovered();
+        const [, replicas] = replies?.[1] ?? [];
+        return Number(replicas) >= 1 ? 'replicated' : 'written';
+      } catch {
+        this.downSince ??= started;
+        this.next++;
+        if (Date.now() >= deadline) return 'failed';
+        await sleep(RETRY.backoffMs);
+      }
+    }
+  }
+
+  private pick(): Redis | undefined {
+    for (let i = 0; i < this.clients.length; i++) {
+      const client = this.clients[(this.next + i) % this.clients.length]!;
+      if (client.status === 'ready') return client;
+    }
+    return undefined;
+  }
+
+  private recovered(): void {
+    if (this.downSince === undefined) return;
+    this.result.unavailableSeconds = Math.max(this.result.unavailableSeconds, (Date.now() - this.downSince) / 1000);
+    this.downSince = undefined;
+  }
+}
+
+/** Keys of `keys` that `member` does not hold (read as the admin, directly, in batches). */
+export async function missingKeys(cluster: LocalCluster, member: LocalMember, keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const client = connect(cluster, member.ip, REDIS_PORT, ADMIN_USER);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve);
+      setTimeout(() => reject(new Error(`no connection to ${member.name} (${member.ip}) within 5 s`)), 5000);
+    });
+    const missing: string[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const batch = keys.slice(i, i + 500);
+      const values = await client.mget(...batch);
+      batch.forEach((key, j) => {
+        if (values[j] !== key) missing.push(key);
+      });
+    }
+    return missing;
+  } finally {
+    client.disconnect();
+  }
+}
