@@ -1,68 +1,9 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { platformRoles } from '../src/config/schema.js';
 import type { Identity } from './labels.js';
+import { platformRoleRules, type PlatformRole, type Rule } from './platform-roles.js';
 
-export type PlatformRole = (typeof platformRoles)[number];
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-
-const read = ['get', 'list', 'watch'];
-const change = ['create', 'update', 'patch', 'delete'];
-
-/** What every role may read: the deployment's workloads, services, events and logs, never Secrets. */
-const viewing: Rule[] = [
-  {
-    apiGroups: [''],
-    resources: ['pods', 'pods/log', 'services', 'endpoints', 'configmaps', 'events', 'persistentvolumeclaims'],
-    verbs: read,
-  },
-  { apiGroups: ['apps'], resources: ['statefulsets', 'deployments', 'replicasets'], verbs: read },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: read },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: read },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: read },
-  // Sealed values are ciphertext only the cluster's controller can open.
-  { apiGroups: ['bitnami.com'], resources: ['sealedsecrets'], verbs: read },
-];
-
-/**
- * Restart a member or portal (delete a pod, evict it, or `rollout restart`, which patches the pod
- * template). No `exec`: a shell in a member can read every password from the mounted Secret, so exec
- * is as strong as reading Secrets and stays with Administrator.
- */
-const operating: Rule[] = [
-  { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
-  { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
-  { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['patch'] },
-];
-
-/** Change the configuration in place (break-glass: Argo CD's self-heal puts git's version back). */
-const editing: Rule[] = [
-  { apiGroups: [''], resources: ['configmaps', 'services'], verbs: change },
-  { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['update'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: change },
-  { apiGroups: ['bitnami.com'], resources: ['sealedsecrets'], verbs: change },
-];
-
-/** Everything of the namespace's Redis, including Secrets and a shell; still no escalate, bind or impersonate. */
-const administering: Rule[] = [
-  { apiGroups: [''], resources: ['secrets'], verbs: [...read, ...change] },
-  { apiGroups: [''], resources: ['pods/exec', 'pods/portforward'], verbs: ['create'] },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: change },
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: read },
-];
-
-/** Each platform role's rules: every role has those of the roles before it. */
-export const platformRoleRules: Record<PlatformRole, Rule[]> = {
-  Viewer: viewing,
-  Operator: [...viewing, ...operating],
-  Editor: [...viewing, ...operating, ...editing],
-  Administrator: [...viewing, ...operating, ...editing, ...administering],
-};
+export { platformRoleRules, type PlatformRole } from './platform-roles.js';
 
 export interface AccessBindingsProps {
   id: Identity;

@@ -24,8 +24,8 @@ const POLICIES = 'policies'; // relative to root, see above
 const BUILD_DIR = 'policies/build';
 const CAPABILITIES = 'policies/capabilities.json';
 const BUILD_FILES = ['policy.wasm', 'rules.json'];
-// Files under policies/ that are not policy sources (opa would load .json files as data).
-const NOT_SOURCES = ['--ignore', 'build', '--ignore', 'capabilities.json'];
+// Files under policies/ that are not policy sources (opa would load .json and .yaml files as data).
+const NOT_SOURCES = ['--ignore', 'build', '--ignore', 'capabilities.json', '--ignore', 'samples'];
 const SDK_BUILTINS = 'node_modules/@open-policy-agent/opa-wasm/src/builtins/index.js';
 
 class Failure extends Error {}

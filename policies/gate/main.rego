@@ -6,11 +6,15 @@
 #   Title, severity and remediation come from the packages' METADATA, via build/rules.json.
 #
 #   Input, one evaluation per group of documents: {"namespace": string | null, "resources":
-#   [{"file", "object"}], "cluster_resources": [{"file", "object"}]}. Each violation is
-#   {"rule", "msg", "resource": {"apiVersion", "kind", "namespace", "name"}, "file"}.
+#   [{"file", "object"}], "cluster_resources": [{"file", "object"}], "today": "YYYY-MM-DD"}. Each
+#   violation is {"rule", "msg", "resource": {"apiVersion", "kind", "namespace", "name"}, "file"},
+#   plus "waiver": {"reason", "expires"} when a waiver on the object is in force for it (see
+#   lib/waivers.rego): a waived finding is still reported, so that waivers stay visible.
 package gate
 
-violations contains violation if {
+import data.lib.waivers
+
+violations contains object.union(violation, _waiver(violation)) if {
 	some area, name
 	some raw in data.rules[area][name].violation
 	violation := {
@@ -20,3 +24,11 @@ violations contains violation if {
 		"file": raw.file,
 	}
 }
+
+_waiver(violation) := {"waiver": found[0]} if {
+	found := [w |
+		some entry in waivers.entries_by_identity[[violation.file, violation.resource]]
+		w := waivers.in_force(entry, violation.rule)
+	]
+	count(found) > 0
+} else := {}

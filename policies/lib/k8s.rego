@@ -83,3 +83,60 @@ _expression_matches(expr, labels) if {
 }
 
 _label_in(labels, key, values) if labels[key] in values
+
+# PodDisruptionBudgets of the workload's namespace whose selector, with non-empty matchLabels,
+# selects its pods. (An empty selector would select every pod of the namespace, which is never what
+# a budget for one workload means.)
+budgets_selecting(workload) := [pdb |
+	some pdb_entry in of_kind("PodDisruptionBudget")
+	pdb := pdb_entry.object
+	object.get(pdb, ["metadata", "namespace"], "") == object.get(workload, ["metadata", "namespace"], "")
+	selector := object.get(pdb, ["spec", "selector"], {})
+	count(object.get(selector, "matchLabels", {})) > 0
+	selector_matches(selector, pod_labels(workload))
+]
+
+# The number of pods a workload asks for (Kubernetes' default: 1).
+replicas(obj) := object.get(obj, ["spec", "replicas"], 1)
+
+zone_key := "topology.kubernetes.io/zone"
+
+# The zones a workload's pods are confined to by a nodeSelector or by every term of a required
+# node affinity (In on the zone label); undefined when they may run in any zone.
+zones(obj) := {obj_zone} if {
+	obj_zone := pod_template(obj).spec.nodeSelector[zone_key]
+} else := found if {
+	terms := pod_template(obj).spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+	count(terms) > 0
+	every term in terms {
+		_zone_values(term)
+	}
+	found := {z | some term in terms; some z in _zone_values(term)}
+}
+
+_zone_values(term) := {z |
+	some e in term.matchExpressions
+	e.key == zone_key
+	e.operator == "In"
+	some z in e.values
+} if {
+	some e in term.matchExpressions
+	e.key == zone_key
+	e.operator == "In"
+}
+
+# Whether a workload's own pods must land in distinct zones (required anti-affinity on the zone
+# selecting them, or a DoNotSchedule topology spread over zones with maxSkew 1 selecting them).
+spread_over_zones(obj) if {
+	some term in pod_template(obj).spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+	term.topologyKey == zone_key
+	selector_matches(term.labelSelector, pod_labels(obj))
+}
+
+spread_over_zones(obj) if {
+	some constraint in pod_template(obj).spec.topologySpreadConstraints
+	constraint.topologyKey == zone_key
+	constraint.whenUnsatisfiable == "DoNotSchedule"
+	constraint.maxSkew == 1
+	selector_matches(constraint.labelSelector, pod_labels(obj))
+}

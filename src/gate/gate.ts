@@ -1,5 +1,5 @@
 import { findManifestFiles, groupByDeployment, readObjects, type SourcedObject } from './documents.js';
-import { loadGatePolicy, type RuleInfo, type Violation } from './policy.js';
+import { loadGatePolicy, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaChecker, schemaRules } from './schema.js';
 
 const READ_BATCH = 64;
@@ -8,11 +8,18 @@ export interface GateReport {
   violations: Violation[];
   /** The catalogue of every rule evaluated (for SARIF and summaries; not part of the JSON output). */
   rules: Record<string, RuleInfo>;
-  summary: { errors: number; warnings: number; files: number; resources: number; namespaces: number };
+  /** errors and warnings count findings that are not waived; waived counts those that are. */
+  summary: { errors: number; warnings: number; waived: number; files: number; resources: number; namespaces: number };
+}
+
+export interface GateOptions extends PolicyData {
+  /** The day waivers are judged on (YYYY-MM-DD, UTC); today by default. */
+  today?: string;
 }
 
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
-export async function runGate(paths: string[]): Promise<GateReport> {
+export async function runGate(paths: string[], options: GateOptions = {}): Promise<GateReport> {
+  const today = options.today ?? new Date().toISOString().slice(0, 10);
   const files = await findManifestFiles(paths);
   const objects: SourcedObject[] = [];
   // A bounded number of files open at once: a fleet has tens of thousands (EMFILE otherwise).
@@ -20,15 +27,16 @@ export async function runGate(paths: string[]): Promise<GateReport> {
     for (const read of await Promise.all(files.slice(i, i + READ_BATCH).map(readObjects))) objects.push(...read);
   }
   const groups = groupByDeployment(objects, paths);
-  const policy = await loadGatePolicy();
+  const policy = await loadGatePolicy(options);
   const checkSchema = schemaChecker();
-  const violations = [...objects.flatMap(checkSchema), ...groups.flatMap((group) => policy.evaluate(group))].sort(byLocation);
+  const violations = [...objects.flatMap(checkSchema), ...groups.flatMap((group) => policy.evaluate(group, today))].sort(byLocation);
   return {
     violations,
     rules: { ...schemaRules, ...policy.rules },
     summary: {
-      errors: violations.filter((v) => v.severity === 'error').length,
-      warnings: violations.filter((v) => v.severity === 'warning').length,
+      errors: violations.filter((v) => !v.waiver && v.severity === 'error').length,
+      warnings: violations.filter((v) => !v.waiver && v.severity === 'warning').length,
+      waived: violations.filter((v) => v.waiver).length,
       files: files.length,
       resources: objects.length,
       namespaces: groups.filter((g) => g.namespace !== null).length,

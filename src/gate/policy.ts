@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { platformRoleRules } from '../../charts/platform-roles.js';
 import type { PolicyInput } from './documents.js';
 
 /** The compiled policy and its rule catalogue, both built by `npm run policy:build` and committed. */
@@ -24,12 +25,19 @@ export interface Resource {
   name: string;
 }
 
+/** A waiver in force for a finding (the annotation redis-gitops.dev/waivers on its object). */
+export interface Waiver {
+  reason: string;
+  expires: string;
+}
+
 /** What the Rego rules return; the catalogue adds title and severity. */
 interface RawViolation {
   rule: string;
   msg: string;
   resource: Resource;
   file: string;
+  waiver?: Waiver;
 }
 
 export interface Violation {
@@ -39,30 +47,49 @@ export interface Violation {
   message: string;
   resource: Resource;
   file: string;
+  /** Present when the finding is waived: it is reported, but counts as neither error nor warning. */
+  waiver?: Waiver;
 }
 
 export interface Policy {
   rules: Record<string, RuleInfo>;
-  evaluate(input: PolicyInput): Violation[];
+  /** `today` (YYYY-MM-DD) decides which waivers have expired: the wasm engine has no clock. */
+  evaluate(input: PolicyInput, today: string): Violation[];
+}
+
+export interface PolicyData {
+  /** StorageClasses that exist in the clusters and were reviewed there (encryption.storage_class_encrypted). */
+  allowedStorageClasses?: string[];
+}
+
+/**
+ * The data the rules read besides their input: the generator's platform roles (the single
+ * definition synth renders them from) for iam.generator_roles_only, and the StorageClass allow-list.
+ */
+export function policyData(options: PolicyData = {}): object {
+  const platformRoles = Object.fromEntries(Object.entries(platformRoleRules).map(([role, rules]) => [role.toLowerCase(), rules]));
+  return { redis_gitops: { platform_roles: platformRoles, allowed_storage_classes: options.allowedStorageClasses ?? [] } };
 }
 
 /**
  * Loads the wasm policy once; each evaluate() reuses the instance (the SDK resets its heap to the
  * end of the data segment before every evaluation, so memory stays bounded by the largest input).
  */
-export async function loadGatePolicy(wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE): Promise<Policy> {
+export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE): Promise<Policy> {
   const [wasm, catalogue] = await Promise.all([readFile(wasmFile), readFile(catalogueFile, 'utf8')]);
   const rules = JSON.parse(catalogue) as Record<string, RuleInfo>;
   const policy = await loadPolicy(wasm);
-  policy.setData({});
+  policy.setData(policyData(data));
   return {
     rules,
-    evaluate(input) {
-      const [result] = policy.evaluate(input, ENTRYPOINT) as { result: RawViolation[] }[];
+    evaluate(input, today) {
+      const [result] = policy.evaluate({ ...input, today }, ENTRYPOINT) as { result: RawViolation[] }[];
       return (result?.result ?? []).map((raw) => {
         const rule = rules[raw.rule];
         if (!rule) throw new Error(`policy returned rule ${raw.rule}, which ${catalogueFile} does not describe: rebuild the policy`);
-        return { rule: raw.rule, severity: rule.severity, title: rule.title, message: raw.msg, resource: raw.resource, file: raw.file };
+        const violation: Violation = { rule: raw.rule, severity: rule.severity, title: rule.title, message: raw.msg, resource: raw.resource, file: raw.file };
+        if (raw.waiver) violation.waiver = raw.waiver;
+        return violation;
       });
     },
   };

@@ -19,7 +19,7 @@ import data.lib.k8s
 
 violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("StatefulSet")
-	count(_budgets(entry.object)) == 0
+	count(k8s.budgets_selecting(entry.object)) == 0
 	msg := sprintf(
 		"no PodDisruptionBudget selects the pods of StatefulSet %s (one whose non-empty matchLabels match its pod template labels)",
 		[k8s.name(entry.object)],
@@ -28,23 +28,13 @@ violation contains k8s.violation(entry, msg) if {
 
 violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("StatefulSet")
-	some pdb in _budgets(entry.object)
+	some pdb in k8s.budgets_selecting(entry.object)
 	not _one_at_a_time(pdb)
 	msg := sprintf(
 		"PodDisruptionBudget %s selects the pods of StatefulSet %s but %s: set maxUnavailable 1",
 		[k8s.name(pdb), k8s.name(entry.object), _allowance(pdb)],
 	)
 }
-
-# PodDisruptionBudgets of the StatefulSet's namespace whose selector selects its pods.
-_budgets(sts) := [pdb |
-	some pdb_entry in k8s.of_kind("PodDisruptionBudget")
-	pdb := pdb_entry.object
-	object.get(pdb, ["metadata", "namespace"], "") == object.get(sts, ["metadata", "namespace"], "")
-	selector := object.get(pdb, ["spec", "selector"], {})
-	count(object.get(selector, "matchLabels", {})) > 0
-	k8s.selector_matches(selector, k8s.pod_labels(sts))
-]
 
 _one_at_a_time(pdb) if {
 	not _has_min_available(pdb)

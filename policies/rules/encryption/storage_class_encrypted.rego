@@ -3,7 +3,9 @@
 # description: >-
 #   Every PersistentVolumeClaim and every StatefulSet volumeClaimTemplate names a storageClassName
 #   (the cluster's default class may be unencrypted), that StorageClass is among the cluster-scoped
-#   manifests of the same input set, and it encrypts by its provisioner: AWS EBS CSI
+#   manifests of the same input set (or in the allow-list the gate is given as data,
+#   data.redis_gitops.allowed_storage_classes: classes that exist in the cluster and were reviewed
+#   there), and it encrypts by its provisioner: AWS EBS CSI
 #   (ebs.csi.aws.com) only with parameters.encrypted "true"; IBM Cloud VPC block
 #   (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io) and Azure Disk (disk.csi.azure.com) CSI
 #   always encrypt (provider-managed keys). Any other provisioner's encryption cannot be proven from
@@ -24,6 +26,8 @@ _classes := {k8s.name(entry.object): entry.object |
 	some entry in input.cluster_resources
 	entry.object.kind == "StorageClass"
 }
+
+_allowed := {name | some name in data.redis_gitops.allowed_storage_classes}
 
 # Every claim: {"entry", "what" (how the message names it), "class" ("" when none)}.
 _claims contains {"entry": entry, "what": "the claim", "class": _class_name(entry.object)} if {
@@ -50,8 +54,9 @@ violation contains k8s.violation(claim.entry, msg) if {
 	some claim in _claims
 	claim.class != ""
 	not _classes[claim.class]
+	not claim.class in _allowed
 	msg := sprintf(
-		"%s uses StorageClass %s, which is not among the cluster-scoped manifests: its encryption cannot be checked",
+		"%s uses StorageClass %s, which is neither among the cluster-scoped manifests nor allowed (--allow-storage-class): its encryption cannot be checked",
 		[claim.what, claim.class],
 	)
 }

@@ -66,7 +66,7 @@ test_claim_without_class_is_flagged if {
 test_unknown_class_is_flagged if {
 	violations := storage_class_encrypted.violation with input as _group([_pvc({"storageClassName": "standard"})])
 	violations == {{
-		"msg": "the claim uses StorageClass standard, which is not among the cluster-scoped manifests: its encryption cannot be checked",
+		"msg": "the claim uses StorageClass standard, which is neither among the cluster-scoped manifests nor allowed (--allow-storage-class): its encryption cannot be checked",
 		"resource": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "redis-orders", "name": "scratch"},
 		"file": "dist/c1/orders/persistentvolumeclaim-scratch.yaml",
 	}}
@@ -94,4 +94,9 @@ test_class_without_provisioner_cannot_be_proven if {
 	sc := {"file": "sc.yaml", "object": {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "odd"}}}
 	some v in storage_class_encrypted.violation with input as {"namespace": null, "resources": [sc], "cluster_resources": [sc]}
 	contains(v.msg, "provisioner (none) is not one")
+}
+
+test_allowed_class_needs_no_manifest if {
+	count(storage_class_encrypted.violation) == 0 with input as _group([_pvc({"storageClassName": "standard"})])
+		with data.redis_gitops.allowed_storage_classes as ["standard"]
 }

@@ -2,7 +2,7 @@ package rules.security.pod_hardened_test
 
 import data.rules.security.pod_hardened
 
-_hardened := {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true}
+_hardened := {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}
 
 _pod_spec(security_context, containers) := {"securityContext": security_context, "containers": containers}
 
@@ -46,7 +46,7 @@ test_container_setting_overrides_the_pod if {
 test_bare_container_lists_every_problem if {
 	violations := pod_hardened.violation with input as {"resources": [_entry("Deployment", _template({"containers": [{"name": "shell", "image": "busybox"}]}))]}
 	violations == {{
-		"msg": `container shell of Deployment w: runAsNonRoot is not true (set it in the container or pod securityContext); allowPrivilegeEscalation is not false; capabilities.drop does not contain "ALL"`,
+		"msg": `container shell of Deployment w: runAsNonRoot is not true (set it in the container or pod securityContext); allowPrivilegeEscalation is not false; capabilities.drop does not contain "ALL"; seccompProfile.type is not RuntimeDefault or Localhost (set it in the pod or container securityContext)`,
 		"resource": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "redis-orders", "name": "w"},
 		"file": "dist/c1/orders/workload.yaml",
 	}}
@@ -72,4 +72,11 @@ test_cron_job_containers_are_checked if {
 
 test_objects_without_pods_are_ignored if {
 	count(_messages([{"file": "cm.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}}])) == 0
+}
+
+test_pod_level_seccomp_is_inherited_and_privileged_refused if {
+	container := object.union(_container("redis", object.remove(_hardened, ["seccompProfile"])), {"securityContext": {"privileged": true}})
+	_messages([_entry("Pod", _pod_spec({"seccompProfile": {"type": "Localhost"}}, [container]))]) == {"container redis of Pod w: privileged is true"}
+	unconfined := _container("redis", object.union(_hardened, {"seccompProfile": {"type": "Unconfined"}}))
+	_messages([_entry("Pod", _pod_spec({"seccompProfile": {"type": "RuntimeDefault"}}, [unconfined]))]) == {"container redis of Pod w: seccompProfile.type is not RuntimeDefault or Localhost (set it in the pod or container securityContext)"}
 }

@@ -5,27 +5,21 @@
 #   redis or sentinel directive such as port, tls-port, appendonly, maxmemory, sentinel or
 #   requirepass; bind, timeout, user and include alone do not count, as HAProxy and nginx use them
 #   too) closes the plaintext port (`port 0`) and listens on a non-zero `tls-port`; where it sets
-#   `tls-protocols`, TLSv1 and TLSv1.1 are not among them. The last occurrence of a directive is
-#   the one checked, since it is the one redis applies.
+#   `tls-protocols`, TLSv1 and TLSv1.1 are not among them; and it sets `tls-replication yes`, so
+#   replicas reach their primary (and sentinels their members) over TLS too. The last occurrence of
+#   a directive is the one checked, since it is the one redis applies.
 # custom:
 #   severity: error
 #   remediation: >-
 #     Set `port 0` and `tls-port <port>` (6379 for redis, 26379 for sentinel) with tls-cert-file,
-#     tls-key-file and tls-ca-cert-file, and `tls-protocols "TLSv1.2 TLSv1.3"`.
+#     tls-key-file and tls-ca-cert-file, `tls-protocols "TLSv1.2 TLSv1.3"` and `tls-replication yes`.
 package rules.tls.redis_tls_only
 
 import data.lib.k8s
+import data.lib.redis
 import data.lib.redisconf
 
 _legacy_protocols := {"tlsv1", "tlsv1.1"}
-
-# ConfigMap values that are redis or sentinel configuration, with their directives.
-_configs contains {"entry": entry, "key": key, "dirs": redisconf.directives(text)} if {
-	some entry in k8s.of_kind("ConfigMap")
-	some key, text in object.get(entry.object, "data", {})
-	is_string(text)
-	redisconf.is_config(text)
-}
 
 _violation(config, problem) := k8s.violation(
 	config.entry,
@@ -33,29 +27,29 @@ _violation(config, problem) := k8s.violation(
 )
 
 violation contains _violation(config, "no `port 0`: the plaintext port stays open (6379 by default, 26379 for sentinel)") if {
-	some config in _configs
+	some config in redis.configs
 	not redisconf.last(config.dirs, "port")
 }
 
 violation contains _violation(config, sprintf("`port %s` leaves a plaintext port open: set `port 0`", [concat(" ", args)])) if {
-	some config in _configs
+	some config in redis.configs
 	args := redisconf.last(config.dirs, "port")
 	args != ["0"]
 }
 
 violation contains _violation(config, "no `tls-port`: nothing listens for TLS connections") if {
-	some config in _configs
+	some config in redis.configs
 	not redisconf.last(config.dirs, "tls-port")
 }
 
 violation contains _violation(config, sprintf("`tls-port %s` is not a non-zero port number", [concat(" ", args)])) if {
-	some config in _configs
+	some config in redis.configs
 	args := redisconf.last(config.dirs, "tls-port")
 	not _nonzero_port(args)
 }
 
 violation contains _violation(config, sprintf("`tls-protocols` allows %s: allow TLSv1.2 and TLSv1.3 only", [protocol])) if {
-	some config in _configs
+	some config in redis.configs
 	some protocol in redisconf.last(config.dirs, "tls-protocols")
 	lower(protocol) in _legacy_protocols
 }
@@ -66,3 +60,10 @@ _nonzero_port([port]) if {
 	to_number(port) > 0
 	to_number(port) <= 65535
 }
+
+violation contains _violation(config, "no `tls-replication yes`: replication and sentinel connections to members stay plaintext") if {
+	some config in redis.configs
+	not _replicates_over_tls(config.dirs)
+}
+
+_replicates_over_tls(dirs) if redisconf.last(dirs, "tls-replication") == ["yes"]

@@ -21,7 +21,7 @@ tls-replication yes
 appendonly yes
 `
 
-_tls_sentinel := "port 0\ntls-port 26379\nsentinel monitor orders 10.0.0.1 6379 2\n"
+_tls_sentinel := "port 0\ntls-port 26379\ntls-replication yes\nsentinel monitor orders 10.0.0.1 6379 2\n"
 
 _messages(values) := {v.msg | some v in redis_tls_only.violation with input as _config_map(values)}
 
@@ -48,22 +48,23 @@ test_missing_port_and_tls_port if {
 	msgs == {
 		"ConfigMap orders-members key redis.conf: no `port 0`: the plaintext port stays open (6379 by default, 26379 for sentinel)",
 		"ConfigMap orders-members key redis.conf: no `tls-port`: nothing listens for TLS connections",
+		"ConfigMap orders-members key redis.conf: no `tls-replication yes`: replication and sentinel connections to members stay plaintext",
 	}
 }
 
 test_last_port_wins if {
-	count(_messages({"redis.conf": "port 0\ntls-port 6379\nport 6380\n"})) == 1
-	count(_messages({"redis.conf": "port 6380\ntls-port 6379\nPORT 0\n"})) == 0
+	count(_messages({"redis.conf": "port 0\ntls-port 6379\ntls-replication yes\nport 6380\n"})) == 1
+	count(_messages({"redis.conf": "port 6380\ntls-port 6379\ntls-replication yes\nPORT 0\n"})) == 0
 }
 
 test_tls_port_must_be_a_nonzero_port if {
-	_messages({"sentinel.conf": "port 0\ntls-port 0\nsentinel resolve-hostnames yes\n"}) == {"ConfigMap orders-members key sentinel.conf: `tls-port 0` is not a non-zero port number"}
-	count(_messages({"redis.conf": "port 0\ntls-port 70000\n"})) == 1
-	count(_messages({"redis.conf": "port 0\ntls-port six\n"})) == 1
+	_messages({"sentinel.conf": "port 0\ntls-port 0\ntls-replication yes\nsentinel resolve-hostnames yes\n"}) == {"ConfigMap orders-members key sentinel.conf: `tls-port 0` is not a non-zero port number"}
+	count(_messages({"redis.conf": "port 0\ntls-port 70000\ntls-replication yes\n"})) == 1
+	count(_messages({"redis.conf": "port 0\ntls-port six\ntls-replication yes\n"})) == 1
 }
 
 test_legacy_tls_protocols_are_flagged if {
-	msgs := _messages({"redis.conf": "port 0\ntls-port 6379\ntls-protocols \"TLSv1 TLSv1.1 TLSv1.2\"\n"})
+	msgs := _messages({"redis.conf": "port 0\ntls-port 6379\ntls-replication yes\ntls-protocols \"TLSv1 TLSv1.1 TLSv1.2\"\n"})
 	msgs == {
 		"ConfigMap orders-members key redis.conf: `tls-protocols` allows TLSv1: allow TLSv1.2 and TLSv1.3 only",
 		"ConfigMap orders-members key redis.conf: `tls-protocols` allows TLSv1.1: allow TLSv1.2 and TLSv1.3 only",
@@ -71,10 +72,14 @@ test_legacy_tls_protocols_are_flagged if {
 }
 
 test_comments_are_ignored if {
-	count(_messages({"redis.conf": "# port 6379\nport 0\n  # tls-protocols TLSv1\ntls-port 6379\n"})) == 0
+	count(_messages({"redis.conf": "# port 6379\nport 0\n  # tls-protocols TLSv1\ntls-port 6379\ntls-replication yes\n"})) == 0
 }
 
 test_only_config_maps_are_read if {
 	secret := {"resources": [{"file": "s.yaml", "object": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"redis.conf": "port 6379\n"}}}]}
 	count(redis_tls_only.violation) == 0 with input as secret
+}
+
+test_replication_must_use_tls if {
+	_messages({"redis.conf": "port 0\ntls-port 6379\ntls-replication no\n"}) == {"ConfigMap orders-members key redis.conf: no `tls-replication yes`: replication and sentinel connections to members stay plaintext"}
 }

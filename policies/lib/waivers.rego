@@ -1,0 +1,99 @@
+# METADATA
+# description: >-
+#   Waivers: the annotation redis-gitops.dev/waivers on an object holds a JSON array of
+#   {"rules": [rule ids], "reason": text, "expires": "YYYY-MM-DD"}. A waiver is in force for a
+#   finding about that object when it names the finding's rule, has a reason and a valid expiry date,
+#   and input.today (the date the gate runs, given by the caller as the wasm engine has no clock) is
+#   not past that date. Findings of the waiver.* rules cannot be waived.
+package lib.waivers
+
+import data.lib.k8s
+
+annotation := "redis-gitops.dev/waivers"
+
+# The annotation's text, when the object has it.
+text(obj) := obj.metadata.annotations[annotation]
+
+# The waivers an annotation lists, when it is a JSON array; undefined otherwise.
+parsed(obj) := list if {
+	json.is_valid(text(obj))
+	list := json.unmarshal(text(obj))
+	is_array(list)
+}
+
+# What is wrong with one waiver of the list ([] when nothing).
+problems(waiver) := ["is not an object"] if {
+	not is_object(waiver)
+} else := array.flatten([
+	_problem(_rules_ok(waiver), `has no "rules" (a non-empty list of rule ids)`),
+	_problem(_reason_ok(waiver), `has no "reason"`),
+	_problem(is_date(object.get(waiver, "expires", null)), `has no "expires" date (YYYY-MM-DD)`),
+])
+
+_problem(true, _) := []
+
+_problem(false, description) := [description]
+
+default _rules_ok(_) := false
+
+_rules_ok(waiver) if {
+	is_array(waiver.rules)
+	count(waiver.rules) > 0
+	every rule in waiver.rules {
+		is_string(rule)
+		rule != ""
+	}
+}
+
+default _reason_ok(_) := false
+
+_reason_ok(waiver) if {
+	is_string(waiver.reason)
+	trim_space(waiver.reason) != ""
+}
+
+# Whether a value is a calendar date written YYYY-MM-DD (so that dates compare as strings).
+default is_date(_) := false
+
+is_date(value) if {
+	is_string(value)
+	count(value) == 10
+	parts := split(value, "-")
+	[4, 2, 2] == [count(part) | some part in parts]
+	every part in parts {
+		trim(part, "0123456789") == ""
+	}
+	month := to_number(parts[1])
+	day := to_number(parts[2])
+	month >= 1
+	month <= 12
+	day >= 1
+	day <= 31
+}
+
+# Whether a well-formed waiver has expired (input.today is after its last day).
+expired(waiver) if {
+	is_date(input.today)
+	waiver.expires < input.today
+}
+
+# The waiver in force for a finding of `rule` about the object of an entry: {"reason", "expires"}.
+in_force(entry, rule) := w if {
+	not startswith(rule, "waiver.")
+	is_date(input.today)
+	candidates := [{"reason": waiver.reason, "expires": waiver.expires} |
+		some waiver in parsed(entry.object)
+		count(problems(waiver)) == 0
+		rule in waiver.rules
+		not expired(waiver)
+	]
+	count(candidates) > 0
+	w := candidates[0]
+}
+
+# The objects of the input that carry waivers, by identity (file and resource), to find the object a
+# finding is about; a file may hold the same identity twice.
+entries_by_identity[[entry.file, k8s.resource(entry.object)]] contains entry if {
+	some entry in array.concat(input.resources, object.get(input, "cluster_resources", []))
+	text(entry.object)
+}

@@ -1,0 +1,59 @@
+# METADATA
+# title: RoleBindings grant only the generator's platform roles, unchanged
+# description: >-
+#   Every RoleBinding binds a Role (not a ClusterRole) named `<deployment>-<role>` for one of the
+#   platform roles the gate is given as data (data.redis_gitops.platform_roles: role → rules, taken
+#   from the generator's definitions: viewer, operator, editor, administrator), and that Role is
+#   among the same namespace's manifests with exactly those rules (order aside). A hand-edited Role
+#   with one more verb, or a binding to a Role the review never saw, grants what no reviewer
+#   approved.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Grant access through access.platform in the deployment file (synth writes the Role and the
+#     RoleBinding); do not edit the generated Roles or add Roles of your own.
+package rules.iam.generator_roles_only
+
+import data.lib.k8s
+
+_roles := {k8s.name(entry.object): entry.object | some entry in k8s.of_kind("Role")}
+
+# The platform role a Role name stands for ("orders-viewer" gives "viewer").
+_platform_role(name) := role if {
+	some role, _ in data.redis_gitops.platform_roles
+	endswith(name, concat("-", ["", role]))
+}
+
+_known := concat(", ", sort([role | some role, _ in data.redis_gitops.platform_roles]))
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("RoleBinding")
+	entry.object.roleRef.kind == "Role"
+	not _platform_role(entry.object.roleRef.name)
+	msg := sprintf(
+		"RoleBinding %s binds Role %s, which is not a platform role of the generator (<deployment>-<role>, role one of: %s)",
+		[k8s.name(entry.object), entry.object.roleRef.name, _known],
+	)
+}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("RoleBinding")
+	entry.object.roleRef.kind == "Role"
+	_platform_role(entry.object.roleRef.name)
+	not _roles[entry.object.roleRef.name]
+	msg := sprintf("RoleBinding %s binds Role %s, which is not among the manifests: its rules cannot be checked", [k8s.name(entry.object), entry.object.roleRef.name])
+}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("RoleBinding")
+	name := entry.object.roleRef.name
+	role := _platform_role(name)
+	_normalized(object.get(_roles[name], "rules", [])) != _normalized(data.redis_gitops.platform_roles[role])
+	msg := sprintf("RoleBinding %s binds Role %s, whose rules differ from the generator's %s role", [k8s.name(entry.object), name, role])
+}
+
+# Rules as a set of sorted-field rules, so that order does not matter.
+_normalized(rules) := {r |
+	some rule in rules
+	r := {field: sort(object.get(rule, field, [])) | some field in {"apiGroups", "resources", "resourceNames", "verbs", "nonResourceURLs"}}
+}

@@ -1,0 +1,43 @@
+package rules.iam.generator_roles_only_test
+
+import data.lib.testing
+import data.rules.iam.generator_roles_only
+
+_roles := {
+	"viewer": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]}],
+	"operator": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}],
+}
+
+_messages(objects) := msgs if {
+	msgs := testing.messages(generator_roles_only.violation) with input as testing.input_of(objects)
+		with data.redis_gitops.platform_roles as _roles
+}
+
+_role(name, rules) := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": testing.meta(name), "rules": rules}
+
+_binding(name, kind, role) := {
+	"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": testing.meta(name),
+	"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+	"subjects": [{"kind": "Group", "name": "g"}],
+}
+
+test_generator_role_unchanged_passes if {
+	# Order within and between rules does not matter.
+	count(_messages([_role("cache-viewer", [{"verbs": ["list", "get"], "resources": ["services", "pods"], "apiGroups": [""]}]), _binding("b", "Role", "cache-viewer")])) == 0
+
+	# A ClusterRole binding is iam.no_cluster_bindings' to report.
+	count(_messages([_binding("b", "ClusterRole", "admin")])) == 0
+}
+
+test_other_missing_and_changed_roles if {
+	_messages([
+		_role("cache-operator", [{"apiGroups": [""], "resources": ["pods", "pods/exec"], "verbs": ["delete", "create"]}]),
+		_binding("a", "Role", "debug-shell"),
+		_binding("b", "Role", "cache-viewer"),
+		_binding("c", "Role", "cache-operator"),
+	]) == {
+		"RoleBinding a binds Role debug-shell, which is not a platform role of the generator (<deployment>-<role>, role one of: operator, viewer)",
+		"RoleBinding b binds Role cache-viewer, which is not among the manifests: its rules cannot be checked",
+		"RoleBinding c binds Role cache-operator, whose rules differ from the generator's operator role",
+	}
+}

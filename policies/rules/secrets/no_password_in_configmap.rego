@@ -1,0 +1,53 @@
+# METADATA
+# title: No passwords in ConfigMaps
+# description: >-
+#   ConfigMaps are readable by every Viewer and are not encrypted in Git or at rest. None holds a
+#   key named like a password (password, passwd, requirepass, masterauth, auth-pass), and no redis or
+#   sentinel configuration in one sets a password directive with a value: requirepass, masterauth,
+#   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Keep passwords in a SealedSecret and let the container read them from the mounted Secret at
+#     start (e.g. an entrypoint appending `masterauth $(cat /secrets/...)` to a copy of the
+#     configuration), or use an ACL file from the Secret (aclfile).
+package rules.secrets.no_password_in_configmap
+
+import data.lib.k8s
+import data.lib.redis
+
+_password_words := {"password", "passwd", "requirepass", "masterauth", "auth-pass"}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("ConfigMap")
+	some field in ["data", "binaryData"]
+	some key, _ in object.get(entry.object, field, {})
+	some word in _password_words
+	contains(lower(key), word)
+	msg := sprintf("ConfigMap %s key %s is named like a password: keep it in a SealedSecret", [k8s.name(entry.object), key])
+}
+
+violation contains k8s.violation(config.entry, msg) if {
+	some config in redis.configs
+	some d in config.dirs
+	what := _password_directive(d)
+	msg := sprintf("ConfigMap %s key %s line %d: %s sets a password in plaintext", [k8s.name(config.entry.object), config.key, d.line, what])
+}
+
+_password_directive(d) := sprintf("`%s`", [d.name]) if {
+	d.name in {"requirepass", "masterauth"}
+	count(d.args) > 0
+	d.args[0] != ""
+}
+
+_password_directive(d) := sprintf("`sentinel %s`", [d.args[0]]) if {
+	d.name == "sentinel"
+	d.args[0] in {"auth-pass", "sentinel-pass"}
+	count(d.args) > 1
+}
+
+_password_directive(d) := sprintf("ACL `user %s`", [d.args[0]]) if {
+	d.name == "user"
+	some arg in d.args
+	startswith(arg, ">")
+}

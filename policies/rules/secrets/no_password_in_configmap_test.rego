@@ -1,0 +1,27 @@
+package rules.secrets.no_password_in_configmap_test
+
+import data.lib.testing
+import data.rules.secrets.no_password_in_configmap
+
+_messages(values) := msgs if {
+	msgs := testing.messages(no_password_in_configmap.violation) with input as testing.input_of([testing.config_map("cfg", values)])
+}
+
+test_configs_without_passwords_pass if {
+	count(_messages({"redis.conf": "port 0\naclfile /secrets/users.acl\nrequirepass \"\"\n", "start.sh": "echo \"masterauth $(cat /secrets/p)\"\n"})) == 0
+}
+
+test_password_keys_and_directives if {
+	_messages({
+		"ADMIN_PASSWORD": "x",
+		"redis.conf": "port 0\nrequirepass s3cret\nmasterauth s3cret\nuser app on >s3cret ~* +@all\n",
+		"sentinel.conf": "sentinel monitor m h 6379 2\nsentinel auth-pass m s3cret\nsentinel sentinel-pass s3cret\n",
+	}) == {
+		"ConfigMap cfg key ADMIN_PASSWORD is named like a password: keep it in a SealedSecret",
+		"ConfigMap cfg key redis.conf line 2: `requirepass` sets a password in plaintext",
+		"ConfigMap cfg key redis.conf line 3: `masterauth` sets a password in plaintext",
+		"ConfigMap cfg key redis.conf line 4: ACL `user app` sets a password in plaintext",
+		"ConfigMap cfg key sentinel.conf line 2: `sentinel auth-pass` sets a password in plaintext",
+		"ConfigMap cfg key sentinel.conf line 3: `sentinel sentinel-pass` sets a password in plaintext",
+	}
+}

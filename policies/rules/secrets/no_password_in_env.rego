@@ -1,0 +1,56 @@
+# METADATA
+# title: No passwords in container environments or command lines
+# description: >-
+#   A container's env entry named like a secret (PASSWORD, PASSWD, PASS, REQUIREPASS, MASTERAUTH,
+#   REDISCLI_AUTH, SECRET, TOKEN, API_KEY, PRIVATE_KEY) has no literal `value` (valueFrom a Secret
+#   instead), and no redis-server or redis-sentinel command line passes `--requirepass` or
+#   `--masterauth`: pod specs are in Git, readable by every Viewer, and shown by `kubectl describe`
+#   and `ps`.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Use env[].valueFrom.secretKeyRef with a Secret made from a SealedSecret, or mount the Secret
+#     and read the value in the entrypoint.
+package rules.secrets.no_password_in_env
+
+import data.lib.k8s
+import data.lib.redis
+
+_secret_words := {"PASSWORD", "PASSWD", "PASS", "REQUIREPASS", "MASTERAUTH", "REDISCLI_AUTH", "SECRET", "TOKEN", "API_KEY", "PRIVATE_KEY"}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some env in object.get(c.container, "env", [])
+	_named_like_secret(env.name)
+	is_string(env.value)
+	env.value != ""
+	msg := sprintf(
+		"%s %s of %s %s: env %s has a literal value: take it from a Secret (valueFrom.secretKeyRef)",
+		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), env.name],
+	)
+}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some inv in redis.invocations(c.container)
+	some option in {"requirepass", "masterauth"}
+	redis.options(inv.args)[option]
+	msg := sprintf(
+		"%s %s of %s %s passes `--%s` on the %s command line",
+		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), option, inv.program],
+	)
+}
+
+# Whole words of the name only: PASS matches REDIS_PASS, not COMPASS or PASSIVE_MODE.
+_named_like_secret(name) if {
+	some word in split(upper(replace(name, "-", "_")), "_")
+	word in _secret_words
+}
+
+_named_like_secret(name) if {
+	some word in _secret_words
+	contains(word, "_")
+	contains(upper(name), word)
+}

@@ -1,0 +1,28 @@
+package rules.secrets.no_password_in_env_test
+
+import data.lib.testing
+import data.rules.secrets.no_password_in_env
+
+_messages(container) := msgs if {
+	msgs := testing.messages(no_password_in_env.violation) with input as testing.input_of([testing.workload("Deployment", "app", {"containers": [container]})])
+}
+
+test_secret_refs_and_ordinary_values_pass if {
+	count(_messages({"name": "app", "image": "a:1", "env": [
+		{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+		{"name": "COMPASS_HEADING", "value": "north"},
+		{"name": "REDIS_PASSWORD_FILE", "value": ""},
+	]})) == 0
+}
+
+test_literal_secrets_and_command_line_passwords if {
+	_messages({"name": "redis", "image": "redis:7.2.5", "args": ["/etc/redis.conf", "--requirepass", "x", "--masterauth", "x"], "env": [
+		{"name": "redis-pass", "value": "x"},
+		{"name": "MY_API_KEY_V2", "value": "x"},
+	]}) == {
+		"container redis of Deployment app: env redis-pass has a literal value: take it from a Secret (valueFrom.secretKeyRef)",
+		"container redis of Deployment app: env MY_API_KEY_V2 has a literal value: take it from a Secret (valueFrom.secretKeyRef)",
+		"container redis of Deployment app passes `--requirepass` on the redis-server command line",
+		"container redis of Deployment app passes `--masterauth` on the redis-server command line",
+	}
+}

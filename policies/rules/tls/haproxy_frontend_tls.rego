@@ -1,0 +1,34 @@
+# METADATA
+# title: HAProxy accepts Redis clients over TLS only
+# description: >-
+#   In every HAProxy configuration (a ConfigMap value with frontend, backend or listen sections)
+#   that concerns Redis (the ConfigMap belongs to Redis, or a bind or server uses port 6379 or
+#   26379), every `bind` of a frontend or listen section terminates TLS: it has the `ssl` keyword
+#   and a certificate (`crt` or `crt-list`). A bind without them is a plaintext listener, whatever
+#   port it is on.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Add `ssl crt <pem>` to every bind line (e.g. `bind :6379 ssl crt /tls/server.pem ssl-min-ver
+#     TLSv1.2`), or remove the plaintext frontend.
+package rules.tls.haproxy_frontend_tls
+
+import data.lib.haproxy
+import data.lib.k8s
+
+violation contains k8s.violation(config.entry, msg) if {
+	some config in haproxy.configs
+	some bind in haproxy.binds(config.dirs)
+	problem := _problem(bind.args)
+	msg := sprintf(
+		"ConfigMap %s key %s line %d: %s %s `bind %s` %s",
+		[k8s.name(config.entry.object), config.key, bind.line, bind.section, bind.section_name, concat(" ", bind.args), problem],
+	)
+}
+
+_problem(args) := "has no `ssl`: a plaintext listener" if {
+	not "ssl" in args
+} else := "has `ssl` but no `crt` or `crt-list`: HAProxy cannot present a certificate" if {
+	not "crt" in args
+	not "crt-list" in args
+}

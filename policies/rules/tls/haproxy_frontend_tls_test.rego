@@ -1,0 +1,27 @@
+package rules.tls.haproxy_frontend_tls_test
+
+import data.lib.testing
+import data.rules.tls.haproxy_frontend_tls
+
+_messages(name, cfg) := msgs if {
+	msgs := testing.messages(haproxy_frontend_tls.violation) with input as testing.input_of([testing.config_map(name, {"haproxy.cfg": cfg})])
+}
+
+test_tls_binds_pass if {
+	count(_messages("redis-portal", "frontend redis\n  bind :6379 ssl crt /tls/server.pem\nlisten stats\n  bind :8404 ssl crt-list /tls/list\n")) == 0
+}
+
+test_plaintext_and_certificate_less_binds if {
+	_messages("redis-portal", "global\n  maxconn 10\nfrontend redis\n  bind :6379\nlisten stats\n  bind :8404 ssl\n") == {
+		"ConfigMap redis-portal key haproxy.cfg line 4: frontend redis `bind :6379` has no `ssl`: a plaintext listener",
+		"ConfigMap redis-portal key haproxy.cfg line 6: listen stats `bind :8404 ssl` has `ssl` but no `crt` or `crt-list`: HAProxy cannot present a certificate",
+	}
+}
+
+test_only_haproxy_configs_about_redis if {
+	# Not Redis by name or labels, but it listens on the redis port.
+	count(_messages("edge", "frontend f\n  bind :6379\n")) == 1
+
+	# A web proxy that has nothing to do with Redis.
+	count(_messages("edge", "frontend f\n  bind :80\nbackend b\n  server s web:8080\n")) == 0
+}

@@ -1,0 +1,67 @@
+# METADATA
+# title: Redis and Sentinel started from the command line accept TLS only
+# description: >-
+#   A redis-server or redis-sentinel run by a container (its command or args, a shell command line
+#   included, or the redis image's default entrypoint) takes configuration directives as `--name
+#   value` options, which override its configuration file. Without a configuration file it must
+#   close the plaintext port (`--port 0`), open a `--tls-port` and set `--tls-replication yes`; with
+#   one, an option may still reopen the plaintext port (`--port 6379`). `--tls-protocols` must not
+#   allow TLSv1 or TLSv1.1, and `--tls-replication no` is refused either way.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Start redis with a configuration file that is TLS only (see tls.redis_tls_only), or pass
+#     `--port 0 --tls-port 6379 --tls-replication yes` with --tls-cert-file, --tls-key-file and
+#     --tls-ca-cert-file; drop any `--port <n>` that reopens the plaintext port.
+package rules.tls.redis_args_tls_only
+
+import data.lib.k8s
+import data.lib.redis
+
+_invocations contains {"entry": entry, "container": c, "inv": inv, "options": redis.options(inv.args)} if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some inv in redis.invocations(c.container)
+}
+
+_violation(x, problem) := k8s.violation(x.entry, sprintf(
+	"%s %s of %s %s runs %s: %s",
+	[x.container.role, object.get(x.container.container, "name", ""), x.entry.object.kind, k8s.name(x.entry.object), x.inv.program, problem],
+))
+
+violation contains _violation(x, sprintf("`--port %s` opens a plaintext port: use `--port 0`", [port])) if {
+	some x in _invocations
+	port := x.options.port[0]
+	port != "0"
+}
+
+violation contains _violation(x, sprintf("no configuration file and no `--port 0`: it listens in plaintext on %s", [redis.default_port(x.inv.sentinel)])) if {
+	some x in _invocations
+	not redis.config_file(x.inv)
+	not x.options.port
+}
+
+violation contains _violation(x, "no configuration file and no `--tls-port`: nothing listens for TLS connections") if {
+	some x in _invocations
+	not redis.config_file(x.inv)
+	not x.options["tls-port"]
+}
+
+violation contains _violation(x, "no configuration file and no `--tls-replication yes`: replication connections stay plaintext") if {
+	some x in _invocations
+	not redis.config_file(x.inv)
+	not x.options["tls-replication"]
+}
+
+violation contains _violation(x, "`--tls-replication no`: replication connections stay plaintext") if {
+	some x in _invocations
+	some value in x.options["tls-replication"]
+	lower(value) != "yes"
+}
+
+violation contains _violation(x, sprintf("`--tls-protocols` allows %s: allow TLSv1.2 and TLSv1.3 only", [protocol])) if {
+	some x in _invocations
+	some value in x.options["tls-protocols"]
+	some protocol in split(value, " ")
+	lower(protocol) in {"tlsv1", "tlsv1.1"}
+}
