@@ -23,7 +23,7 @@ export interface DrillOptions {
 
 export interface DrillReport {
   deployment: string;
-  settings: Pick<DrillSettings, 'downAfterMilliseconds' | 'failoverTimeout'>;
+  settings: Omit<DrillSettings, 'serviceGrants'>;
   scenarios: ScenarioResult[];
   passed: boolean;
   /** The folder kept with --keep. */
@@ -69,6 +69,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   const settings: DrillSettings = {
     downAfterMilliseconds: deployment.spec.sentinel.downAfterMilliseconds,
     failoverTimeout: deployment.spec.sentinel.failoverTimeout,
+    minReplicasToWrite: deployment.spec.redis.minReplicasToWrite,
     serviceGrants: deployment.spec.access.service,
   };
   const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, options.subnet);
@@ -103,7 +104,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   }
   return {
     deployment: deployment.name,
-    settings: { downAfterMilliseconds: settings.downAfterMilliseconds, failoverTimeout: settings.failoverTimeout },
+    settings: { downAfterMilliseconds: settings.downAfterMilliseconds, failoverTimeout: settings.failoverTimeout, minReplicasToWrite: settings.minReplicasToWrite },
     scenarios: results,
     passed: results.every((r) => r.passed),
     ...(options.keep ? { kept: cluster.dir } : {}),
@@ -142,7 +143,8 @@ export function formatDrillText(report: DrillReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [
-    `drill of ${report.deployment} (down-after ${report.settings.downAfterMilliseconds} ms, failover-timeout ${report.settings.failoverTimeout} ms)`,
+    `drill of ${report.deployment} (down-after ${report.settings.downAfterMilliseconds} ms, failover-timeout ${report.settings.failoverTimeout} ms, ` +
+      `min-replicas-to-write ${report.settings.minReplicasToWrite})`,
     '',
     line(header),
     ...rows.map(line),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { ADMIN_USER } from '../../charts/config/acl.js';
 import { PORTAL_PORT } from '../../charts/portals.js';
 import { REDIS_PORT } from '../../charts/sentinel-cluster.js';
@@ -22,7 +22,8 @@ export interface LoadResult {
   unavailableSeconds: number;
 }
 
-function connect(cluster: LocalCluster, host: string, port: number, user: string): Redis {
+/** A client that fails fast; `options` override (a client left waiting on a frozen server has no command timeout). */
+export function connect(cluster: LocalCluster, host: string, port: number, user: string, options: RedisOptions = {}): Redis {
   const client = new Redis({
     host,
     port,
@@ -37,6 +38,7 @@ function connect(cluster: LocalCluster, host: string, port: number, user: string
     commandTimeout: 1500,
     retryStrategy: () => 200,
     lazyConnect: false,
+    ...options,
   });
   // Errors surface on the commands; without a listener ioredis prints every reconnect failure.
   client.on('error', () => undefined);
@@ -129,15 +131,21 @@ export class WriteLoad {
   }
 }
 
+/** A ready admin connection straight to a member's redis. */
+export async function connectTo(cluster: LocalCluster, member: LocalMember, options: RedisOptions = {}): Promise<Redis> {
+  const client = connect(cluster, member.ip, REDIS_PORT, ADMIN_USER, options);
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve);
+    setTimeout(() => reject(new Error(`no connection to ${member.name} (${member.ip}) within 5 s`)), 5000);
+  });
+  return client;
+}
+
 /** Keys of `keys` that `member` does not hold (read as the admin, directly, in batches). */
 export async function missingKeys(cluster: LocalCluster, member: LocalMember, keys: readonly string[]): Promise<string[]> {
   if (keys.length === 0) return [];
-  const client = connect(cluster, member.ip, REDIS_PORT, ADMIN_USER);
+  const client = await connectTo(cluster, member);
   try {
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', resolve);
-      setTimeout(() => reject(new Error(`no connection to ${member.name} (${member.ip}) within 5 s`)), 5000);
-    });
     const missing: string[] = [];
     for (let i = 0; i < keys.length; i += 500) {
       const batch = keys.slice(i, i + 500);

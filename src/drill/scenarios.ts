@@ -3,7 +3,7 @@ import { scriptNames } from '../../charts/config/member-scripts.js';
 import { PORTAL_PORT } from '../../charts/portals.js';
 import { REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
 import { sleep, waitFor, type LocalCluster, type LocalMember } from './cluster.js';
-import { missingKeys, WriteLoad, type LoadResult } from './load.js';
+import { connectTo, missingKeys, WriteLoad, type LoadResult } from './load.js';
 import { tlsHandshake, type TlsVersion } from './tls.js';
 
 export interface ScenarioResult {
@@ -33,6 +33,7 @@ export interface ScenarioResult {
 export interface DrillSettings {
   downAfterMilliseconds: number;
   failoverTimeout: number;
+  minReplicasToWrite: number;
   /** Service users and their roles, for the ACL checks. */
   serviceGrants: readonly { user: string; role: 'Reader' | 'Writer' | 'Manager' }[];
 }
@@ -248,9 +249,15 @@ const scenarios: Record<ScenarioId, Scenario> = {
     run: async (step) => {
       const { cluster } = step.ctx;
       const primary = await cluster.settled(30);
+      // An application on the primary's side of the partition, connected to it directly: its writes
+      // wait in the socket while the primary is cut off and run when it returns, before it is demoted.
+      const direct = await connectTo(cluster, primary, { commandTimeout: undefined, enableOfflineQueue: true });
+      const isolatedKeys = Array.from({ length: 20 }, (_, i) => `drill:partition:isolated:${i}`);
+      let accepted: string[] = [];
       await step.underLoad('drill:partition', async () => {
         step.ctx.progress(`freezing the primary ${primary.name} (SIGSTOP)`);
         await cluster.kill(primary, 'redis', 'SIGSTOP');
+        const replies = isolatedKeys.map((key) => direct.set(key, key).then(() => key));
         try {
           const promoted = await awaitPromotion(step, primary);
           step.notes.push(`sentinels promoted ${promoted.name}`);
@@ -259,13 +266,18 @@ const scenarios: Record<ScenarioId, Scenario> = {
           step.ctx.progress(`thawing ${primary.name} (SIGCONT)`);
           await cluster.kill(primary, 'redis', 'SIGCONT');
         }
+        accepted = (await Promise.allSettled(replies)).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
         await waitFor(`${primary.name} to rejoin as a replica`, 60, async () => {
           const info = await cluster.redis(primary, 'INFO', 'replication');
           return info.includes('role:slave') && info.includes('master_link_status:up');
         });
       });
+      direct.disconnect();
+      const lostIsolated = await missingKeys(cluster, await cluster.namedPrimary(10), accepted);
       step.notes.push(
-        `writes failed for ${step.load.unavailableSeconds.toFixed(1)} s; ${step.lostUnconfirmed} unconfirmed write(s) lost when the old primary rejoined`,
+        `the isolated primary accepted ${accepted.length} of ${isolatedKeys.length} direct write(s) sent to it while cut off; ` +
+          `${lostIsolated.length} of them were lost when it rejoined as a replica (min-replicas-to-write ${step.ctx.settings.minReplicasToWrite})`,
+        `through the portals: writes failed for ${step.load.unavailableSeconds.toFixed(1)} s; ${step.lostUnconfirmed} unconfirmed write(s) lost`,
       );
     },
   },
