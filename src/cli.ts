@@ -8,7 +8,7 @@ import { scenarioIds, type ScenarioId } from './drill/scenarios.js';
 import { missingPrograms } from './drill/programs.js';
 import { UnreadableInput } from './gate/documents.js';
 import { runGate } from './gate/gate.js';
-import { formatReport, gateFormats, type GateFormat } from './gate/report.js';
+import { formatReport, gateFails, gateFormats, type GateFormat } from './gate/report.js';
 import { rotations, type Rotation } from './secrets/resolve.js';
 import { driftFrom } from './synth/compare.js';
 import { synth, type SynthOptions, type SynthResult } from './synth/synth.js';
@@ -47,12 +47,14 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('gate')
-    .description('check manifests against the policies (exit 0 pass, 1 error-severity violations, 2 bad input)')
+    .description('check manifests against the policies (exit 0 pass, 1 error-severity violations or, with --strict, warnings, 2 bad input)')
     .argument('[paths...]', 'files or folders of YAML manifests', ['dist'])
     .addOption(new Option('--format <format>', 'output format').choices(gateFormats).default('text'))
+    .option('--strict', 'warnings fail the gate too (exit 1)')
+    .option('--allow-storage-class <name...>', 'StorageClasses that exist in the clusters and were reviewed there (claims may use them although no manifest defines them)')
     .option('--check-synced', 'also fail when the first path is not what synth makes of the current inputs')
     .option('--root <dir>', 'repository root holding clusters/ and deployments/ (for --check-synced)', '.')
-    .action(async (paths: string[], opts: { format: GateFormat; checkSynced?: boolean; root: string }) => {
+    .action(async (paths: string[], opts: { format: GateFormat; strict?: boolean; allowStorageClass?: string[]; checkSynced?: boolean; root: string }) => {
       try {
         if (opts.checkSynced) {
           const { changes } = await driftFrom(opts.root, paths[0]!);
@@ -65,9 +67,9 @@ export async function main(argv: string[]): Promise<number> {
             exitCode = EXIT.failed;
           }
         }
-        const report = await runGate(paths);
-        process.stdout.write(formatReport(report, opts.format));
-        if (report.summary.errors) exitCode = EXIT.failed;
+        const report = await runGate(paths, { allowedStorageClasses: opts.allowStorageClass });
+        process.stdout.write(formatReport(report, opts.format, { strict: opts.strict }));
+        if (gateFails(report, { strict: opts.strict })) exitCode = EXIT.failed;
       } catch (error) {
         if (error instanceof UnreadableInput) {
           process.stderr.write(`gate: ${error.message}\n`);

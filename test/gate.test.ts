@@ -194,3 +194,106 @@ describe('gate on many files', () => {
     expect(stdout).toMatch(/^PASS: 0 error\(s\), 0 warning\(s\) in 400 resources/m);
   });
 });
+
+describe('gate on hand-written insecure Redis manifests', () => {
+  it('reports each mistake with its rule id and file, and exits 1', async () => {
+    const folder = path.join(projectRoot, 'test/fixtures/insecure-redis');
+    const { code, stdout } = await gateCli(folder, '--format', 'json');
+    expect(code).toBe(1);
+    const found = new Set((JSON.parse(stdout).violations as { rule: string; file: string }[]).map((v) => `${v.rule} ${path.basename(v.file)}`));
+    for (const expected of [
+      'tls.redis_args_tls_only redis-plaintext.yaml',
+      'tls.service_plaintext_port redis-plaintext.yaml',
+      'tls.haproxy_tls12 haproxy-tls10.yaml',
+      'encryption.storage_class_encrypted storageclass-unencrypted.yaml',
+      'iam.no_cluster_bindings clusterrolebinding-cluster-admin.yaml',
+      'secrets.no_plaintext_secret secret-plaintext.yaml',
+    ]) {
+      expect(found, expected).toContain(expected);
+    }
+  });
+});
+
+describe('waivers', () => {
+  const waived = (annotation: string) => ({
+    'example/orders/deployment-orders-portal.yaml': (() => {
+      const portal = parse(readFileSync(path.join(projectRoot, 'dist/example/orders/deployment-orders-portal.yaml'), 'utf8'));
+      portal.metadata.annotations['redis-gitops.dev/waivers'] = annotation;
+      portal.spec.template.spec.containers[0].image = 'docker.io/library/haproxy';
+      return portal;
+    })(),
+  });
+  const pinned = (report: Awaited<ReturnType<typeof runGate>>) => report.violations.filter((v) => v.rule === 'security.image_pinned');
+
+  it('a waiver in force lists the finding as waived, and the gate passes', async () => {
+    const dir = distWith(waived('[{"rules": ["security.image_pinned"], "reason": "vendor hotfix build, OPS-42", "expires": "2026-12-31"}]'));
+    const report = await runGate([dir], { today: '2026-12-31' });
+    expect(pinned(report)).toEqual([expect.objectContaining({ waiver: { reason: 'vendor hotfix build, OPS-42', expires: '2026-12-31' } })]);
+    expect(report.summary).toMatchObject({ errors: 0, waived: 1 });
+  });
+
+  it('the day after, the finding fails again and the waiver is reported as expired', async () => {
+    const dir = distWith(waived('[{"rules": ["security.image_pinned"], "reason": "vendor hotfix build, OPS-42", "expires": "2026-12-31"}]'));
+    const report = await runGate([dir], { today: '2027-01-01' });
+    expect(pinned(report)).toEqual([expect.not.objectContaining({ waiver: expect.anything() })]);
+    expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'waiver.expired', resource: expect.objectContaining({ name: 'orders-portal' }) }));
+    expect(report.summary).toMatchObject({ errors: 2, waived: 0 });
+  });
+
+  it('a waiver without a reason waives nothing and is itself an error', async () => {
+    const dir = distWith(waived('[{"rules": ["security.image_pinned"], "expires": "2099-01-01"}]'));
+    const report = await runGate([dir]);
+    expect(report.summary).toMatchObject({ errors: 2, waived: 0 });
+    expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'waiver.invalid', message: expect.stringContaining('has no "reason"') }));
+  });
+});
+
+describe('warnings and --strict', () => {
+  const writable = () => {
+    const portal = parse(readFileSync(path.join(projectRoot, 'dist/example/orders/deployment-orders-portal.yaml'), 'utf8'));
+    portal.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+    return distWith({ 'example/orders/deployment-orders-portal.yaml': portal });
+  };
+
+  it('a warning alone passes, and fails with --strict', async () => {
+    const dir = writable();
+    const lenient = await gateCli(dir);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toMatch(/WARNING security\.read_only_root_filesystem/);
+    expect(lenient.stdout).toMatch(/^PASS: 0 error\(s\), 1 warning\(s\)/m);
+    const strict = await gateCli(dir, '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/^FAIL: 0 error\(s\), 1 warning\(s\).*strict: warnings fail$/m);
+  });
+});
+
+describe('gate on bad input', () => {
+  it('names the file and the document that has no kind', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'half.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n');
+    const { code, stderr } = await gateCli(dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${path.join(dir, 'half.yaml')}: document 2 (line 5) has no kind`);
+  });
+
+  it('refuses a 50 MB file with a clear error instead of reading it', async () => {
+    const dir = tempDir();
+    const big = path.join(dir, 'dump.yaml');
+    writeFileSync(big, `# ${'x'.repeat(50 * 1024 * 1024)}\n`);
+    const { code, stderr } = await gateCli(dir);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(new RegExp(`${big.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 50\\.0 MiB, over the 16 MiB`));
+  });
+
+  it('checks a folder of thousands of files, finding the one bad object among them', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 3000; i++) {
+      mkdirSync(path.join(dir, `d${i % 30}`), { recursive: true });
+      writeFileSync(path.join(dir, `d${i % 30}`, `cm-${i}.yaml`), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}, namespace: apps}\ndata: {greeting: hello}\n`);
+    }
+    writeFileSync(path.join(dir, 'd7', 'secret.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata: {name: leak, namespace: apps}\nstringData: {password: x}\n');
+    const report = await runGate([dir]);
+    expect(report.summary).toMatchObject({ files: 3001, resources: 3001, errors: 1 });
+    expect(report.violations).toEqual([expect.objectContaining({ rule: 'secrets.no_plaintext_secret', file: path.join(dir, 'd7', 'secret.yaml') })]);
+  });
+});

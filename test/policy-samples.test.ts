@@ -26,6 +26,11 @@ interface Sample {
 
 async function loadSamples(): Promise<Sample[]> {
   const samples: Sample[] = [];
+  it('docs/POLICIES.md describes every rule', () => {
+    const doc = readFileSync(path.join(projectRoot, 'docs/POLICIES.md'), 'utf8');
+    expect(rules.filter((rule) => !doc.includes(`\`${rule}\``))).toEqual([]);
+  });
+
   for (const rule of rules) {
     for (const verdict of verdicts) {
       const file = path.join(SAMPLES, ...rule.split('.'), `${verdict}.yaml`);

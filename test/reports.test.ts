@@ -51,6 +51,39 @@ describe('gate report formats', () => {
   });
 });
 
+describe('junit report', () => {
+  it('one suite per rule: a failure per error with its fix, a passing case for a clean rule, XML-escaped', async () => {
+    const { report, file } = await brokenReport();
+    const xml = formatReport(report, 'junit');
+    expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="redis-gitops gate" tests="\d+" failures="1" errors="0" skipped="0">/);
+    expect(xml.match(/<testsuite /g)).toHaveLength(Object.keys(report.rules).length);
+    expect(xml).toContain(`<testsuite name="secrets.no_plaintext_secret" tests="1" failures="1" errors="0" skipped="0">`);
+    expect(xml).toContain(`<testcase classname="secrets.no_plaintext_secret" name="Secret redis-orders/leak (${file})" file="${file}"><failure type="error" message="`);
+    expect(xml).toContain('How to fix: Seal the Secret (kubeseal --format yaml &lt; secret.yaml &gt; sealedsecret.yaml)');
+    expect(xml).toMatch(/<testcase classname="tls\.redis_tls_only" name="[^"]+: no findings"\/>/);
+  });
+
+  it('a waived finding is skipped; a warning fails only when strict', () => {
+    const rule = { title: 'T', description: 'D', severity: 'warning' as const, remediation: 'R' };
+    const base = { rule: 'security.read_only_root_filesystem', severity: 'warning' as const, title: 'T', resource: { apiVersion: 'v1', kind: 'Pod', namespace: 'n', name: 'p' }, file: 'p.yaml' };
+    const report = {
+      rules: { 'security.read_only_root_filesystem': rule },
+      violations: [
+        { ...base, message: 'writable "root" & more' },
+        { ...base, message: 'waived one', waiver: { reason: 'vendor <image>', expires: '2099-01-01' } },
+      ],
+      summary: { errors: 0, warnings: 1, waived: 1, files: 1, resources: 1, namespaces: 1 },
+    };
+    const lenient = formatReport(report, 'junit');
+    expect(lenient).toContain('<system-out>warning: writable &quot;root&quot; &amp; more</system-out>');
+    expect(lenient).toContain('<skipped message="waived until 2099-01-01: vendor &lt;image&gt;"/>');
+    expect(lenient).toContain('failures="0" errors="0" skipped="1"');
+    expect(formatReport(report, 'junit', { strict: true })).toContain('<failure type="warning" message="writable &quot;root&quot; &amp; more">');
+    expect(formatReport(report, 'text')).toMatch(/WAIVED  security\.read_only_root_filesystem  waived until 2099-01-01 \(vendor <image>\): Pod n\/p: waived one/);
+    expect(formatReport(report, 'sarif')).toContain('"status": "accepted"');
+  });
+});
+
 const actionlint = goTool('actionlint');
 describe.skipIf(!actionlint)(`the pull-request workflow${actionlint ? '' : ' [skipped: actionlint not built; .ci/run builds it]'}`, () => {
   const workflow = path.join(projectRoot, '.github/workflows/redis-gitops.yml');

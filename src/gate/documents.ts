@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { CLUSTER_FOLDER } from '../synth/render.js';
@@ -85,18 +85,30 @@ export async function findManifestFiles(paths: string[]): Promise<string[]> {
   return [...new Set(files)].sort();
 }
 
+/**
+ * The largest manifest file the gate reads. The API server refuses objects over ~1.5 MiB, so a file
+ * this large is a mistake (a log, a dump, a binary renamed .yaml); reading it would take minutes and
+ * gigabytes before anything useful is said.
+ */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
 /** Parses every document of a file; `kind: List` is expanded into its items. */
 export async function readObjects(file: string): Promise<SourcedObject[]> {
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > MAX_FILE_BYTES) {
+      throw new UnreadableInput(file, `${(size / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB the gate reads per file (the API server refuses objects over 1.5 MiB): split it, or leave it out`);
+    }
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof UnreadableInput) throw error;
     throw new UnreadableInput(file, (error as Error).message);
   }
   if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
   const lineCounter = new LineCounter();
   const objects: SourcedObject[] = [];
-  for (const doc of parseAllDocuments(text, { lineCounter })) {
+  for (const [index, doc] of parseAllDocuments(text, { lineCounter }).entries()) {
     const [error] = doc.errors;
     if (error) {
       const { line, col } = lineCounter.linePos(error.pos[0]);
@@ -104,15 +116,24 @@ export async function readObjects(file: string): Promise<SourcedObject[]> {
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    const items = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
-    for (const item of items) {
-      if (!isObject(item) || typeof item.apiVersion !== 'string' || typeof item.kind !== 'string') {
-        throw new UnreadableInput(file, 'a document is not a Kubernetes object (expected apiVersion and kind)');
-      }
+    const where = `document ${index + 1} (line ${lineCounter.linePos((doc.contents?.range ?? doc.range)[0]).line})`;
+    const isList = isObject(value) && value.kind === 'List' && Array.isArray(value.items);
+    const items: unknown[] = isList ? (value.items as unknown[]) : [value];
+    for (const [i, item] of items.entries()) {
+      const problem = notAnObject(item);
+      if (problem) throw new UnreadableInput(file, `${isList ? `item ${i + 1} of the List in ${where}` : where} ${problem}`);
       objects.push({ file, object: item as KubeObject });
     }
   }
   return objects;
+}
+
+/** Why a parsed document is not a Kubernetes object, naming the field; undefined when it is one. */
+function notAnObject(value: unknown): string | undefined {
+  if (!isObject(value)) return `is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object (a mapping with apiVersion and kind)`;
+  const missing = ['apiVersion', 'kind'].filter((field) => typeof value[field] !== 'string' || value[field] === '');
+  if (missing.length) return `has no ${missing.join(' and no ')} (a string every Kubernetes object has): the gate cannot check what it cannot identify`;
+  return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

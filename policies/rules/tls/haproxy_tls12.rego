@@ -20,8 +20,8 @@ import data.lib.haproxy
 import data.lib.k8s
 
 _where(config, d) := sprintf(
-	"ConfigMap %s key %s line %d (%s %s `%s %s`)",
-	[k8s.name(config.entry.object), config.key, d.line, d.section, d.section_name, d.name, concat(" ", d.args)],
+	"ConfigMap %s key %s line %d (%s `%s %s`)",
+	[k8s.name(config.entry.object), config.key, d.line, trim_space(concat(" ", [d.section, d.section_name])), d.name, concat(" ", d.args)],
 )
 
 violation contains k8s.violation(config.entry, msg) if {

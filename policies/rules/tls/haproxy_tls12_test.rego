@@ -28,7 +28,7 @@ test_legacy_options_anywhere if {
 		"  server s r:6379 ssl ssl-max-ver TLSv1.0",
 	])
 	_messages(cfg) == {
-		"ConfigMap redis-portal key haproxy.cfg line 3 (global  `ssl-default-server-options force-tlsv10`): `force-tlsv10` allows a protocol older than TLS 1.2 or drops TLS 1.2",
+		"ConfigMap redis-portal key haproxy.cfg line 3 (global `ssl-default-server-options force-tlsv10`): `force-tlsv10` allows a protocol older than TLS 1.2 or drops TLS 1.2",
 		"ConfigMap redis-portal key haproxy.cfg line 5 (frontend redis `bind :6379 ssl crt /p ssl-min-ver TLSv1.1`): `ssl-min-ver TLSv1.1` allows a protocol older than TLS 1.2 or drops TLS 1.2",
 		"ConfigMap redis-portal key haproxy.cfg line 6 (frontend redis `bind :6380 ssl crt /p no-tlsv12`): `no-tlsv12` allows a protocol older than TLS 1.2 or drops TLS 1.2",
 		"ConfigMap redis-portal key haproxy.cfg line 8 (backend b `server s r:6379 ssl ssl-max-ver TLSv1.0`): `ssl-max-ver TLSv1.0` allows a protocol older than TLS 1.2 or drops TLS 1.2",
