@@ -297,3 +297,15 @@ describe('gate on bad input', () => {
     expect(report.violations).toEqual([expect.objectContaining({ rule: 'secrets.no_plaintext_secret', file: path.join(dir, 'd7', 'secret.yaml') })]);
   });
 });
+
+describe('--allow-storage-class', () => {
+  it('lets claims use a reviewed class that no manifest defines', async () => {
+    const dir = distWith({
+      'example/orders/persistentvolumeclaim-scratch.yaml': { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta('scratch'), spec: { storageClassName: 'standard-encrypted', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+    });
+    const unknown = await gateCli(dir);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain('uses StorageClass standard-encrypted, which is neither among the cluster-scoped manifests nor allowed');
+    expect((await gateCli(dir, '--allow-storage-class', 'standard-encrypted')).code).toBe(0);
+  });
+});

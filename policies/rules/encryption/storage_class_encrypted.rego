@@ -5,11 +5,12 @@
 #   (the cluster's default class may be unencrypted), that StorageClass is among the cluster-scoped
 #   manifests of the same input set (or in the allow-list the gate is given as data,
 #   data.redis_gitops.allowed_storage_classes: classes that exist in the cluster and were reviewed
-#   there), and it encrypts by its provisioner: AWS EBS CSI
-#   (ebs.csi.aws.com) only with parameters.encrypted "true"; IBM Cloud VPC block
-#   (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io) and Azure Disk (disk.csi.azure.com) CSI
-#   always encrypt (provider-managed keys). Any other provisioner's encryption cannot be proven from
-#   a manifest. An unencrypted StorageClass is itself a violation.
+#   there), and it encrypts by its provisioner: AWS EBS (ebs.csi.aws.com, or the in-tree
+#   kubernetes.io/aws-ebs) only with parameters.encrypted "true"; IBM Cloud VPC block
+#   (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io, kubernetes.io/gce-pd) and Azure Disk
+#   (disk.csi.azure.com, kubernetes.io/azure-disk) always encrypt (provider-managed keys). Any other
+#   provisioner's encryption cannot be proven from a manifest. An unencrypted StorageClass is itself
+#   a violation.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -20,7 +21,10 @@ package rules.encryption.storage_class_encrypted
 
 import data.lib.k8s
 
-_always_encrypted := {"vpc.block.csi.ibm.io", "pd.csi.storage.gke.io", "disk.csi.azure.com"}
+# In-tree provisioners are still written in manifests (the CSI migration maps them to the drivers).
+_opt_in := {"ebs.csi.aws.com", "kubernetes.io/aws-ebs"}
+
+_always_encrypted := {"vpc.block.csi.ibm.io", "pd.csi.storage.gke.io", "kubernetes.io/gce-pd", "disk.csi.azure.com", "kubernetes.io/azure-disk"}
 
 _classes := {k8s.name(entry.object): entry.object |
 	some entry in input.cluster_resources
@@ -75,17 +79,17 @@ violation contains k8s.violation(entry, msg) if {
 
 # Why a StorageClass does not encrypt; undefined when it does.
 _unencrypted(sc) := `does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"` if {
-	sc.provisioner == "ebs.csi.aws.com"
+	sc.provisioner in _opt_in
 	object.get(sc, ["parameters", "encrypted"], "") != "true"
 }
 
 _unencrypted(sc) := msg if {
 	provisioner := object.get(sc, "provisioner", "")
-	provisioner != "ebs.csi.aws.com"
+	not provisioner in _opt_in
 	not provisioner in _always_encrypted
 	msg := sprintf(
-		"cannot be proven encrypted: provisioner %s is not one whose encryption the gate knows (ebs.csi.aws.com, vpc.block.csi.ibm.io, pd.csi.storage.gke.io, disk.csi.azure.com)",
-		[_display(provisioner)],
+		"cannot be proven encrypted: provisioner %s is not one whose encryption the gate knows (%s)",
+		[_display(provisioner), concat(", ", sort(_opt_in | _always_encrypted))],
 	)
 }
 

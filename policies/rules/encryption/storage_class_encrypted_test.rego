@@ -100,3 +100,13 @@ test_allowed_class_needs_no_manifest if {
 	count(storage_class_encrypted.violation) == 0 with input as _group([_pvc({"storageClassName": "standard"})])
 		with data.redis_gitops.allowed_storage_classes as ["standard"]
 }
+
+test_in_tree_provisioners if {
+	classes := [
+		_class("aws-in-tree", "kubernetes.io/aws-ebs", {"type": "gp2"}),
+		_class("gce-in-tree", "kubernetes.io/gce-pd", {}),
+		_class("azure-in-tree", "kubernetes.io/azure-disk", {}),
+	]
+	violations := storage_class_encrypted.violation with input as {"namespace": null, "resources": classes, "cluster_resources": classes}
+	{v.resource.name | some v in violations} == {"aws-in-tree"}
+}

@@ -23,6 +23,7 @@ violation contains k8s.violation(entry, msg) if {
 	some c in k8s.containers(entry.object)
 	some env in object.get(c.container, "env", [])
 	_named_like_secret(env.name)
+	not _names_a_location(env.name)
 	is_string(env.value)
 	env.value != ""
 	msg := sprintf(
@@ -41,6 +42,12 @@ violation contains k8s.violation(entry, msg) if {
 		"%s %s of %s %s passes `--%s` on the %s command line",
 		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), option, inv.program],
 	)
+}
+
+# REDIS_PASSWORD_FILE=/run/secrets/password points at the secret, which is what it should do.
+_names_a_location(name) if {
+	words := split(upper(replace(name, "-", "_")), "_")
+	words[count(words) - 1] in {"FILE", "PATH", "DIR"}
 }
 
 # Whole words of the name only: PASS matches REDIS_PASS, not COMPASS or PASSIVE_MODE.

@@ -11,7 +11,8 @@ test_secret_refs_and_ordinary_values_pass if {
 	count(_messages({"name": "app", "image": "a:1", "env": [
 		{"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
 		{"name": "COMPASS_HEADING", "value": "north"},
-		{"name": "REDIS_PASSWORD_FILE", "value": ""},
+		{"name": "REDIS_PASSWORD_FILE", "value": "/run/secrets/password"},
+		{"name": "TOKEN", "value": ""},
 	]})) == 0
 }
 

@@ -5,7 +5,7 @@
 #   that concerns Redis (the ConfigMap belongs to Redis, or a bind or server uses port 6379 or
 #   26379), every `bind` of a frontend or listen section terminates TLS: it has the `ssl` keyword
 #   and a certificate (`crt` or `crt-list`). A bind without them is a plaintext listener, whatever
-#   port it is on.
+#   port it is on; only UNIX and abstract sockets (reachable from inside the pod alone) are exempt.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -19,11 +19,20 @@ import data.lib.k8s
 violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
 	some bind in haproxy.binds(config.dirs)
+	not _local_socket(bind.args[0])
 	problem := _problem(bind.args)
 	msg := sprintf(
 		"ConfigMap %s key %s line %d: %s %s `bind %s` %s",
 		[k8s.name(config.entry.object), config.key, bind.line, bind.section, bind.section_name, concat(" ", bind.args), problem],
 	)
+}
+
+# A UNIX or abstract socket is reachable from inside the pod only, where TLS protects nothing.
+_local_socket(address) if startswith(address, "/")
+
+_local_socket(address) if {
+	some prefix in ["unix@", "abns@"]
+	startswith(address, prefix)
 }
 
 _problem(args) := "has no `ssl`: a plaintext listener" if {

@@ -9,6 +9,7 @@ _messages(name, cfg) := msgs if {
 
 test_tls_binds_pass if {
 	count(_messages("redis-portal", "frontend redis\n  bind :6379 ssl crt /tls/server.pem\nlisten stats\n  bind :8404 ssl crt-list /tls/list\n")) == 0
+	count(_messages("redis-portal", "frontend local\n  bind /run/haproxy.sock\n  bind unix@/run/h.sock\n  bind abns@h\n")) == 0
 }
 
 test_plaintext_and_certificate_less_binds if {
