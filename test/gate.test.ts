@@ -309,3 +309,13 @@ describe('--allow-storage-class', () => {
     expect((await gateCli(dir, '--allow-storage-class', 'standard-encrypted')).code).toBe(0);
   });
 });
+
+describe('gate on malformed objects', () => {
+  it('reports fields of the wrong type instead of crashing in the policies', async () => {
+    const report = await runGate([path.join(projectRoot, 'test/fixtures/malformed/wrong-types.yaml')], { today: '2026-06-01' });
+    expect(report.summary.resources).toBe(9);
+    expect(report.violations.filter((v) => v.rule === 'schema.invalid').length).toBeGreaterThan(10);
+    // The policies still judge what they can read.
+    expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'waiver.invalid', resource: expect.objectContaining({ kind: 'StatefulSet', name: 'sts' }) }));
+  });
+});

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
+import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
 import { loadGatePolicy, policyData, RULE_CATALOGUE, type Policy, type Violation } from '../src/gate/policy.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -13,6 +13,7 @@ import { projectRoot, tempDir } from './support/repo.js';
 // sources must give the very same findings, since the wasm target lacks some builtins and compiles
 // some constructs differently.
 const SAMPLES = path.join(projectRoot, 'policies/samples');
+const FIXTURES = ['insecure-redis', 'malformed'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
 const TODAY = '2026-06-01';
 const rules = Object.keys(JSON.parse(readFileSync(RULE_CATALOGUE, 'utf8')) as Record<string, unknown>);
 const verdicts = ['allowed', 'denied'] as const;
@@ -26,11 +27,6 @@ interface Sample {
 
 async function loadSamples(): Promise<Sample[]> {
   const samples: Sample[] = [];
-  it('docs/POLICIES.md describes every rule', () => {
-    const doc = readFileSync(path.join(projectRoot, 'docs/POLICIES.md'), 'utf8');
-    expect(rules.filter((rule) => !doc.includes(`\`${rule}\``))).toEqual([]);
-  });
-
   for (const rule of rules) {
     for (const verdict of verdicts) {
       const file = path.join(SAMPLES, ...rule.split('.'), `${verdict}.yaml`);
@@ -64,6 +60,11 @@ describe('policy samples', () => {
     expect(folders.sort()).toEqual([...rules].sort());
   });
 
+  it('docs/POLICIES.md describes every rule', () => {
+    const doc = readFileSync(path.join(projectRoot, 'docs/POLICIES.md'), 'utf8');
+    expect(rules.filter((rule) => !doc.includes(`\`${rule}\``))).toEqual([]);
+  });
+
   for (const rule of rules) {
     it(`${rule}: the allowed sample passes it and the denied one fails it, through the wasm`, () => {
       const evaluate = (s: Sample) => findingsOf(s.groups.flatMap((g) => policy.evaluate(g, TODAY)), rule);
@@ -77,10 +78,22 @@ describe('policy samples', () => {
   }
 
   it.skipIf(!opaBinary)(
-    `opa eval of the sources gives the same findings as the wasm for every sample${opaBinary ? '' : ' [skipped: opa not built; npm run policy:test builds it]'}`,
+    `opa eval of the sources gives the same findings as the wasm for every sample and fixture${opaBinary ? '' : ' [skipped: opa not built; npm run policy:test builds it]'}`,
     async () => {
       const dir = tempDir();
-      const cases = samples.map((s) => ({ id: `${s.rule} ${s.verdict}`, groups: s.groups.map((g) => ({ ...g, today: TODAY })) }));
+      // The hand-written fixtures too: insecure Redis, and objects with fields of the wrong type, for
+      // which only the verdicts are compared (Go's sprintf and the SDK's JavaScript one print a number
+      // given to %s differently).
+      const fixtures = await Promise.all(
+        FIXTURES.map(async (folder) => {
+          const files = await findManifestFiles([folder]);
+          return { id: folder, groups: groupByDeployment((await Promise.all(files.map(readObjects))).flat(), [folder]) };
+        }),
+      );
+      const cases = [...samples.map((s) => ({ id: `${s.rule} ${s.verdict}`, groups: s.groups })), ...fixtures].map((c) => ({
+        id: c.id,
+        groups: c.groups.map((g) => ({ ...g, today: TODAY })),
+      }));
       writeFileSync(path.join(dir, 'input.json'), JSON.stringify({ cases }));
       // Named data.json so that opa loads it at the root of data, as setData does for the wasm.
       writeFileSync(path.join(dir, 'data.json'), JSON.stringify(policyData()));
@@ -93,9 +106,16 @@ describe('policy samples', () => {
       );
       const byOpa = (JSON.parse(stdout) as { result: { expressions: { value: Record<string, unknown[]> }[] }[] }).result[0]!.expressions[0]!.value;
       const key = (v: unknown) => JSON.stringify(v, Object.keys(v as object).sort());
+      const wasmOf = (groups: PolicyInput[]) =>
+        groups.flatMap((g) => policy.evaluate(g, TODAY)).map((v) => ({ rule: v.rule, msg: v.message, resource: v.resource, file: v.file, ...(v.waiver ? { waiver: v.waiver } : {}) }));
       for (const s of samples) {
-        const byWasm = s.groups.flatMap((g) => policy.evaluate(g, TODAY)).map((v) => ({ rule: v.rule, msg: v.message, resource: v.resource, file: v.file, ...(v.waiver ? { waiver: v.waiver } : {}) }));
-        expect(byWasm.map(key).sort(), `${s.rule} ${s.verdict}`).toEqual((byOpa[`${s.rule} ${s.verdict}`] ?? []).map(key).sort());
+        expect(wasmOf(s.groups).map(key).sort(), `${s.rule} ${s.verdict}`).toEqual((byOpa[`${s.rule} ${s.verdict}`] ?? []).map(key).sort());
+      }
+      const verdict = (v: unknown) => key({ ...(v as object), msg: undefined });
+      for (const f of fixtures) {
+        const byWasm = wasmOf(f.groups);
+        expect(byWasm.length, f.id).toBeGreaterThan(0);
+        expect(byWasm.map(verdict).sort(), f.id).toEqual((byOpa[f.id] ?? []).map(verdict).sort());
       }
     },
   );

@@ -96,8 +96,13 @@ budgets_selecting(workload) := [pdb |
 	selector_matches(selector, pod_labels(workload))
 ]
 
-# The number of pods a workload asks for (Kubernetes' default: 1).
-replicas(obj) := object.get(obj, ["spec", "replicas"], 1)
+# The number of pods a workload asks for (Kubernetes' default: 1). A value that is not a number is
+# schema.invalid's to report; taking it as 1 keeps messages (and the JS SDK's sprintf %d, which
+# throws on a string) working.
+replicas(obj) := n if {
+	n := object.get(obj, ["spec", "replicas"], 1)
+	is_number(n)
+} else := 1
 
 zone_key := "topology.kubernetes.io/zone"
 

@@ -30,3 +30,9 @@ test_selector_expressions if {
 	not k8s.selector_matches({"matchExpressions": [{"key": "tier", "operator": "Unknown"}]}, labels)
 	not k8s.selector_matches({"matchLabels": {"tier": "cache"}}, labels)
 }
+
+test_replicas_default_and_malformed if {
+	k8s.replicas({"spec": {"replicas": 3}}) == 3
+	k8s.replicas({"spec": {}}) == 1
+	k8s.replicas({"spec": {"replicas": "3"}}) == 1
+}
