@@ -219,6 +219,18 @@ deny contains msg if {
 }
 `;
 
+// The data the gate gives the rules (the generator's platform roles, ...), from the same TypeScript
+// source, so that conftest judges as the gate does.
+async function conftestDataDir(parent) {
+  const dir = path.join(parent, 'conftest-data');
+  await mkdir(dir, { recursive: true });
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { policyData } = await import('../src/gate/policy.ts');
+  await writeFile(path.join(dir, 'data.json'), JSON.stringify(policyData()));
+  return dir;
+}
+
 async function conftestPolicyDir(parent) {
   const dir = path.join(parent, 'conftest-policy');
   await mkdir(dir, { recursive: true });
@@ -329,8 +341,9 @@ for (const size of sizes) {
 
     if (conftest.ok) {
       const policy = await conftestPolicyDir(root);
+      const data = await conftestDataDir(root);
       // Run from inside dist/ so that paths start with the cluster folder; only the YAML manifests.
-      const args = ['test', '--combine', '--no-color', '--policy', policy, '--namespace', 'main', '--parser', 'yaml',
+      const args = ['test', '--combine', '--no-color', '--policy', policy, '--data', data, '--namespace', 'main', '--parser', 'yaml',
         '--ignore', '\\.(json|md|crt)$', '.'];
       try {
         const r = await measure(conftestBin, args, { cwd: dist, okCodes: [0, 1] });
