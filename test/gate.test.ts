@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { runGate } from '../src/gate/gate.js';
+import { UnreadableInput } from '../src/gate/documents.js';
+import { evaluateGroup, runGate } from '../src/gate/gate.js';
 import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -274,6 +275,24 @@ describe('gate on bad input', () => {
     const { code, stderr } = await gateCli(dir);
     expect(code).toBe(2);
     expect(stderr).toContain(`${path.join(dir, 'half.yaml')}: document 2 (line 5) has no kind`);
+  });
+
+  it('turns a failure of the policy engine into an error naming the objects', () => {
+    const failing = { rules: {}, evaluate: () => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); } };
+    const group = { namespace: 'apps', resources: [{ file: 'a.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap' } }, { file: 'b.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap' } }], cluster_resources: [] };
+    expect(() => evaluateGroup(failing, group, '2026-06-01')).toThrow(
+      new UnreadableInput('a.yaml and 1 more file(s)', 'the policy could not evaluate namespace apps (2 objects): WebAssembly.Memory.grow(): Maximum memory size exceeded'),
+    );
+  });
+
+  it('refuses a YAML alias bomb with a clear error', async () => {
+    const dir = tempDir();
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    writeFileSync(path.join(dir, 'bomb.yaml'), `${lines.join('\n')}\napiVersion: v1\nkind: ConfigMap\n`);
+    const { code, stderr } = await gateCli(dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${path.join(dir, 'bomb.yaml')}: document 1 (line 1): Excessive alias count`);
   });
 
   it('refuses a 50 MB file with a clear error instead of reading it', async () => {

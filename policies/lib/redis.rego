@@ -2,7 +2,7 @@
 # description: >-
 #   What a workload runs as far as Redis is concerned: which containers are redis servers, sentinels
 #   or HAProxy, the redis-server/redis-sentinel invocations in their command lines and the options
-#   those give, the redis configurations a pod mounts, and the plaintext ports that follows from
+#   those give, the redis configurations a pod mounts, and the plaintext ports that follow from
 #   them. Redis-specific rules use related() to leave objects that have nothing to do with Redis
 #   alone.
 package lib.redis

@@ -114,11 +114,18 @@ export async function readObjects(file: string): Promise<SourcedObject[]> {
       const { line, col } = lineCounter.linePos(error.pos[0]);
       throw new UnreadableInput(file, `invalid YAML at line ${line}, column ${col}: ${error.message.split('\n')[0]}`);
     }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
     const where = `document ${index + 1} (line ${lineCounter.linePos((doc.contents?.range ?? doc.range)[0]).line})`;
-    const isList = isObject(value) && value.kind === 'List' && Array.isArray(value.items);
-    const items: unknown[] = isList ? (value.items as unknown[]) : [value];
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (error) {
+      // The yaml library refuses to expand aliases past a limit (the "billion laughs" attack).
+      throw new UnreadableInput(file, `${where}: ${(error as Error).message}`);
+    }
+    if (value === null || value === undefined) continue;
+    const list = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? (value.items as unknown[]) : undefined;
+    const isList = list !== undefined;
+    const items: unknown[] = list ?? [value];
     for (const [i, item] of items.entries()) {
       const problem = notAnObject(item);
       if (problem) throw new UnreadableInput(file, `${isList ? `item ${i + 1} of the List in ${where}` : where} ${problem}`);

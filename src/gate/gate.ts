@@ -1,5 +1,5 @@
-import { findManifestFiles, groupByDeployment, readObjects, type SourcedObject } from './documents.js';
-import { loadGatePolicy, type PolicyData, type RuleInfo, type Violation } from './policy.js';
+import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput, type PolicyInput, type SourcedObject } from './documents.js';
+import { loadGatePolicy, type Policy, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaChecker, schemaRules } from './schema.js';
 
 const READ_BATCH = 64;
@@ -29,7 +29,7 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const groups = groupByDeployment(objects, paths);
   const policy = await loadGatePolicy(options);
   const checkSchema = schemaChecker();
-  const violations = [...objects.flatMap(checkSchema), ...groups.flatMap((group) => policy.evaluate(group, today))].sort(byLocation);
+  const violations = [...objects.flatMap(checkSchema), ...groups.flatMap((group) => evaluateGroup(policy, group, today))].sort(byLocation);
   return {
     violations,
     rules: { ...schemaRules, ...policy.rules },
@@ -42,6 +42,23 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
       namespaces: groups.filter((g) => g.namespace !== null).length,
     },
   };
+}
+
+/**
+ * The wasm engine fails on inputs it cannot hold (its memory is capped) and the SDK's JavaScript
+ * builtins throw on values of the wrong type: say which objects, rather than a stack trace.
+ */
+export function evaluateGroup(policy: Policy, group: PolicyInput, today: string): Violation[] {
+  try {
+    return policy.evaluate(group, today);
+  } catch (error) {
+    const files = [...new Set(group.resources.map((r) => r.file))];
+    const where = group.namespace === null ? 'the cluster-scoped objects' : `namespace ${group.namespace}`;
+    throw new UnreadableInput(
+      `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file(s)` : ''}`,
+      `the policy could not evaluate ${where} (${group.resources.length} objects): ${(error as Error).message}`,
+    );
+  }
 }
 
 function byLocation(a: Violation, b: Violation): number {
