@@ -338,3 +338,13 @@ describe('gate on malformed objects', () => {
     expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'waiver.invalid', resource: expect.objectContaining({ kind: 'StatefulSet', name: 'sts' }) }));
   });
 });
+
+describe('objects with no relation to Redis', () => {
+  it('are left alone by the Redis-specific rules, and still checked by iam, secrets and security', async () => {
+    const report = await runGate([path.join(projectRoot, 'test/fixtures/unrelated-app')]);
+    const areas = new Set(report.violations.map((v) => v.rule.split('.')[0]));
+    expect([...areas].filter((area) => area === 'tls' || area === 'availability' || area === 'encryption')).toEqual([]);
+    expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'secrets.no_password_in_env', resource: expect.objectContaining({ name: 'web-proxy' }) }));
+    expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'security.pod_hardened', resource: expect.objectContaining({ name: 'web' }) }));
+  });
+});

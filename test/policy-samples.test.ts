@@ -13,7 +13,7 @@ import { projectRoot, tempDir } from './support/repo.js';
 // sources must give the very same findings, since the wasm target lacks some builtins and compiles
 // some constructs differently.
 const SAMPLES = path.join(projectRoot, 'policies/samples');
-const FIXTURES = ['insecure-redis', 'malformed'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
+const FIXTURES = ['insecure-redis', 'malformed', 'unrelated-app'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
 const TODAY = '2026-06-01';
 const rules = Object.keys(JSON.parse(readFileSync(RULE_CATALOGUE, 'utf8')) as Record<string, unknown>);
 const verdicts = ['allowed', 'denied'] as const;
@@ -81,7 +81,8 @@ describe('policy samples', () => {
     `opa eval of the sources gives the same findings as the wasm for every sample and fixture${opaBinary ? '' : ' [skipped: opa not built; npm run policy:test builds it]'}`,
     async () => {
       const dir = tempDir();
-      // The hand-written fixtures too: insecure Redis, and objects with fields of the wrong type, for
+      // The hand-written fixtures too: insecure Redis, an application unrelated to Redis, and objects
+      // with fields of the wrong type, for
       // which only the verdicts are compared (Go's sprintf and the SDK's JavaScript one print a number
       // given to %s differently).
       const fixtures = await Promise.all(
