@@ -82,9 +82,8 @@ describe('policy samples', () => {
     async () => {
       const dir = tempDir();
       // The hand-written fixtures too: insecure Redis, an application unrelated to Redis, and objects
-      // with fields of the wrong type, for
-      // which only the verdicts are compared (Go's sprintf and the SDK's JavaScript one print a number
-      // given to %s differently).
+      // with fields of the wrong type, for which only the verdicts are compared (Go's sprintf and the
+      // SDK's JavaScript one print a number given to %s differently).
       const fixtures = await Promise.all(
         FIXTURES.map(async (folder) => {
           const files = await findManifestFiles([folder]);
