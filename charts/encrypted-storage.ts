@@ -1,8 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { StorageProvider } from '../src/config/schema.js';
-
-export const ENCRYPTION_ANNOTATION = 'redis-gitops.dev/encryption-at-rest';
+import { ENCRYPTION_ANNOTATION, providerStorage } from './storage-providers.js';
 
 export interface EncryptedStorageProps {
   provider: StorageProvider;
@@ -14,46 +13,6 @@ export interface EncryptedStorageProps {
   profile?: string;
   labels: Record<string, string>;
 }
-
-interface ProviderStorage {
-  provisioner: string;
-  profileParameter: string;
-  defaultProfile: string;
-  /** Parameters that switch encryption on, always written even where the provider encrypts anyway. */
-  encryption(customerKey: string | undefined): Record<string, string>;
-}
-
-/**
- * What each CSI driver needs to encrypt at rest (docs/ and the encryption.* policies hold the same
- * table): AWS EBS is opt-in; IBM VPC block, GCP PD and Azure Disk always encrypt with provider keys
- * and take a customer key through their own parameter.
- */
-export const providerStorage: Record<StorageProvider, ProviderStorage> = {
-  'ibm-vpc-block': {
-    provisioner: 'vpc.block.csi.ibm.io',
-    profileParameter: 'profile',
-    defaultProfile: '10iops-tier',
-    encryption: (key) => ({ encrypted: 'true', ...(key ? { encryptionKey: key } : {}) }),
-  },
-  'aws-ebs': {
-    provisioner: 'ebs.csi.aws.com',
-    profileParameter: 'type',
-    defaultProfile: 'gp3',
-    encryption: (key) => ({ encrypted: 'true', ...(key ? { kmsKeyId: key } : {}) }),
-  },
-  'gcp-pd': {
-    provisioner: 'pd.csi.storage.gke.io',
-    profileParameter: 'type',
-    defaultProfile: 'pd-balanced',
-    encryption: (key): Record<string, string> => (key ? { 'disk-encryption-kms-key': key } : {}),
-  },
-  'azure-disk': {
-    provisioner: 'disk.csi.azure.com',
-    profileParameter: 'skuName',
-    defaultProfile: 'Premium_LRS',
-    encryption: (key): Record<string, string> => (key ? { diskEncryptionSetID: key } : {}),
-  },
-};
 
 /**
  * The cluster's encrypted block-storage class for Redis data volumes. Retain, so deleting a claim

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { platformRoleRules } from '../../charts/platform-roles.js';
+import { ENCRYPTION_ANNOTATION, providerStorage } from '../../charts/storage-providers.js';
 import type { PolicyInput } from './documents.js';
 
 /** The compiled policy and its rule catalogue, both built by `npm run policy:build` and committed. */
@@ -63,12 +64,27 @@ export interface PolicyData {
 }
 
 /**
- * The data the rules read besides their input: the generator's platform roles (the single
- * definition synth renders them from) for iam.generator_roles_only, and the StorageClass allow-list.
+ * The data the rules read besides their input, from the definitions synth renders with: the
+ * generator's platform roles (iam.generator_roles_only), the annotation by which the generator states
+ * a class's encryption and the parameter each provisioner takes a customer key in
+ * (encryption.customer_key_used); and the StorageClass allow-list.
  */
 export function policyData(options: PolicyData = {}): object {
   const platformRoles = Object.fromEntries(Object.entries(platformRoleRules).map(([role, rules]) => [role.toLowerCase(), rules]));
-  return { redis_gitops: { platform_roles: platformRoles, allowed_storage_classes: options.allowedStorageClasses ?? [] } };
+  const customerKeyParameters = Object.fromEntries(
+    Object.values(providerStorage).map((p) => {
+      const always = Object.keys(p.encryption(undefined));
+      return [p.provisioner, Object.keys(p.encryption('key')).find((k) => !always.includes(k))];
+    }),
+  );
+  return {
+    redis_gitops: {
+      platform_roles: platformRoles,
+      encryption_annotation: ENCRYPTION_ANNOTATION,
+      customer_key_parameters: customerKeyParameters,
+      allowed_storage_classes: options.allowedStorageClasses ?? [],
+    },
+  };
 }
 
 /**
