@@ -330,6 +330,16 @@ describe('--allow-storage-class', () => {
 });
 
 describe('gate on malformed objects', () => {
+  it('judges each copy of an object that appears twice', async () => {
+    const report = await runGate([path.join(projectRoot, 'test/fixtures/malformed/duplicates.yaml')]);
+    expect(report.violations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ rule: 'encryption.storage_class_encrypted', resource: expect.objectContaining({ kind: 'PersistentVolumeClaim', name: 'c' }) }),
+        expect.objectContaining({ rule: 'iam.generator_roles_only', message: expect.stringContaining('whose rules differ') }),
+      ]),
+    );
+  });
+
   it('reports fields of the wrong type instead of crashing in the policies', async () => {
     const report = await runGate([path.join(projectRoot, 'test/fixtures/malformed/wrong-types.yaml')], { today: '2026-06-01' });
     expect(report.summary.resources).toBe(9);

@@ -56,7 +56,7 @@ export function evaluateGroup(policy: Policy, group: PolicyInput, today: string)
     const where = group.namespace === null ? 'the cluster-scoped objects' : `namespace ${group.namespace}`;
     throw new UnreadableInput(
       `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file(s)` : ''}`,
-      `the policy could not evaluate ${where} (${group.resources.length} objects): ${(error as Error).message}`,
+      `the policy could not evaluate ${where} (${group.resources.length} objects): ${error instanceof Error && error.message ? error.message : String(error)}`,
     );
   }
 }

@@ -22,11 +22,12 @@ violation contains k8s.violation(entry, msg) if {
 	some c in k8s.containers(entry.object)
 	redis.is_redis_container(c.container)
 	folders := _data_folders(entry.object)
-	volumes := {v.name: v | some v in object.get(k8s.pod_template(entry.object), ["spec", "volumes"], [])}
 	some mount in object.get(c.container, "volumeMounts", [])
 	trim_suffix(mount.mountPath, "/") in folders
 	some kind in {"emptyDir", "hostPath"}
-	_ = volumes[mount.name][kind]
+	some volume in object.get(k8s.pod_template(entry.object), ["spec", "volumes"], [])
+	volume.name == mount.name
+	_ = volume[kind]
 	msg := sprintf(
 		"%s %s of %s %s keeps its data (%s) on %s volume %s",
 		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), mount.mountPath, kind, mount.name],

@@ -26,7 +26,8 @@ _opt_in := {"ebs.csi.aws.com", "kubernetes.io/aws-ebs"}
 
 _always_encrypted := {"vpc.block.csi.ibm.io", "pd.csi.storage.gke.io", "kubernetes.io/gce-pd", "disk.csi.azure.com", "kubernetes.io/azure-disk"}
 
-_classes := {k8s.name(entry.object): entry.object |
+# The StorageClasses of the input set by name; a name may come twice (two files), and each is judged.
+_classes[k8s.name(entry.object)] contains entry.object if {
 	some entry in input.cluster_resources
 	entry.object.kind == "StorageClass"
 }
@@ -67,7 +68,8 @@ violation contains k8s.violation(claim.entry, msg) if {
 
 violation contains k8s.violation(claim.entry, msg) if {
 	some claim in _claims
-	reason := _unencrypted(_classes[claim.class])
+	some class in _classes[claim.class]
+	reason := _unencrypted(class)
 	msg := sprintf("%s uses StorageClass %s, which %s", [claim.what, claim.class, reason])
 }
 

@@ -16,7 +16,10 @@ package rules.iam.generator_roles_only
 
 import data.lib.k8s
 
-_roles := {k8s.name(entry.object): entry.object | some entry in k8s.of_kind("Role")}
+# The Roles of the namespace by name; a name may come twice (two files), and each is judged.
+_roles[k8s.name(entry.object)] contains entry.object if {
+	some entry in k8s.of_kind("Role")
+}
 
 # The platform role a Role name stands for ("orders-viewer" gives "viewer").
 _platform_role(name) := role if {
@@ -48,7 +51,8 @@ violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("RoleBinding")
 	name := entry.object.roleRef.name
 	role := _platform_role(name)
-	_normalized(object.get(_roles[name], "rules", [])) != _normalized(data.redis_gitops.platform_roles[role])
+	some bound in _roles[name]
+	_normalized(object.get(bound, "rules", [])) != _normalized(data.redis_gitops.platform_roles[role])
 	msg := sprintf("RoleBinding %s binds Role %s, whose rules differ from the generator's %s role", [k8s.name(entry.object), name, role])
 }
 
