@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { scriptNames } from '../charts/config/member-scripts.js';
 import { drill, type DrillReport } from '../src/drill/drill.js';
-import { missingPrograms, redisGitops } from './support/programs.js';
+import { cliPath, missingPrograms, redisGitops } from './support/programs.js';
 import { projectRoot } from './support/repo.js';
 
 const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
@@ -52,6 +55,39 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
     const restart = report.scenarios[1]!;
     expect(restart.passed).toBe(false);
     expect(restart.problems.join('\n')).toMatch(/data-0 came back as a primary .*the entrypoint must ask the sentinels/);
+  });
+
+  it('stops every process and removes its folder when interrupted with Ctrl-C', { timeout: 120_000 }, async () => {
+    const child = spawn(process.execPath, [cliPath, 'drill', 'orders', '--subnet', '127.0.12'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const started = new Promise<string>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const folder = /\(folder (\S+)\)/.exec(stderr)?.[1];
+        if (folder && stderr.includes('[1/8] baseline')) resolve(folder);
+      }),
+    );
+    const folder = await started;
+    expect(existsSync(folder)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('SIGINT: stopping every process of the drill');
+    expect(existsSync(folder)).toBe(false);
+    // Nothing listens any more on the members' and portals' addresses.
+    const listening = await Promise.all(
+      ['11:6379', '12:6379', '11:26379', '12:26379', '13:26379', '21:6379', '22:6379'].map((end) => {
+        const [host, port] = [`127.0.12.${end.split(':')[0]}`, Number(end.split(':')[1])];
+        return new Promise<string | undefined>((resolve) => {
+          const socket = connect({ host, port }, () => {
+            socket.destroy();
+            resolve(`${host}:${port}`);
+          });
+          socket.on('error', () => resolve(undefined));
+        });
+      }),
+    );
+    expect(listening.filter(Boolean)).toEqual([]);
   });
 
   it('names the deployments there are when asked for one that does not exist, and rejects an unknown scenario', async () => {

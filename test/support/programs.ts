@@ -63,7 +63,7 @@ export function runProgram(file: string, args: string[], cwd?: string): Promise<
   });
 }
 
-const cliPath = fileURLToPath(new URL('../../bin/redis-gitops.mjs', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../bin/redis-gitops.mjs', import.meta.url));
 
 /** The redis-gitops CLI as a user runs it, in `cwd`. */
 export function redisGitops(cwd: string, ...args: string[]): Promise<Outcome> {
