@@ -30,8 +30,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('render deployments/*.yaml and clusters/*.yaml into Kubernetes manifests')
     .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', 'repository root holding clusters/ and deployments/', '.')
-    .action(async (opts: { out: string; root: string }) => {
-      exitCode = await runSynth(opts.root, opts.out);
+    .option('--full', 'render every deployment, also those whose inputs did not change since the last synth')
+    .action(async (opts: { out: string; root: string; full?: boolean }) => {
+      exitCode = await runSynth(opts.root, opts.out, { full: !!opts.full });
     });
 
   program
@@ -176,7 +177,8 @@ async function runSynth(root: string, out: string, options?: SynthOptions): Prom
 function describeSynth(result: SynthResult, out: string): string {
   const c = result.changes;
   const lines = [
-    `synth: ${result.deployments} deployment(s) on ${result.clusters} cluster(s) → ${out}/ (${result.files} files): ` +
+    `synth: ${result.deployments} deployment(s) on ${result.clusters} cluster(s), ${result.rendered} rendered, ` +
+      `${result.deployments - result.rendered} unchanged → ${out}/ (${result.files} files): ` +
       `${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
     ...result.notes.map((n) => `  ${n.deployment}: ${n.note}`),
     ...result.statesWritten.map((file) => `  wrote ${file} (commit it with dist/)`),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
 import { synth } from '../src/synth/synth.js';
-import { buildIndex, sha256, writeDist } from '../src/synth/write-dist.js';
+import { buildIndex, readPrevious, sha256, writeDist } from '../src/synth/write-dist.js';
 import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
 
 describe('synth', () => {
@@ -36,6 +36,35 @@ describe('synth', () => {
     const second = await synth(repo, out);
     expect(snapshotTree(out)).toEqual(first);
     expect(second.changes).toMatchObject({ added: [], changed: [], removed: [] });
+  });
+
+  it('renders again only the deployments whose inputs changed, with the same result as a full synth', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    expect((await synth(repo, out)).rendered).toBe(2);
+    expect((await synth(repo, out)).rendered).toBe(0);
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    const incremental = await synth(repo, out);
+    expect(incremental.rendered).toBe(1);
+    expect(incremental.changes.changed).toContain('example/orders/statefulset-orders-data-0.yaml');
+    expect(incremental.changes.changed.filter((f) => f.startsWith('example/sessions/'))).toEqual([]);
+    const after = snapshotTree(out);
+    const full = path.join(repo, 'full');
+    expect((await synth(repo, full, { full: true })).rendered).toBe(2);
+    expect(snapshotTree(full)).toEqual(after);
+  });
+
+  it('restores a hand-edited file of an unchanged deployment', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const before = snapshotTree(out);
+    const file = path.join(out, 'example/sessions/configmap-sessions-members.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('maxmemory', 'maxmemory-by-hand'));
+    const result = await synth(repo, out);
+    expect(result.rendered).toBe(1);
+    expect(result.changes.changed).toEqual(['example/sessions/configmap-sessions-members.yaml']);
+    expect(snapshotTree(out)).toEqual(before);
   });
 
   it('matches the committed dist/ (re-run npm run synth after changing inputs or charts)', async () => {
@@ -73,14 +102,15 @@ describe('synth', () => {
   it('leaves the previous output whole when writing fails half-way', async () => {
     const out = path.join(tempRepo(), 'dist');
     const good = new Map([['c/d/configmap-a.yaml', 'kind: ConfigMap\n']]);
-    await writeDist(out, good, buildIndex(good, { name: 'redis-gitops', version: '0' }));
+    await writeDist(out, good, buildIndex(good, { name: 'redis-gitops', version: '0' }), await readPrevious(out));
     const before = snapshotTree(out);
     // A file and a folder of the same name: the second write fails after the first succeeded.
     const broken = new Map([
       ['c/d/x.yaml', 'kind: ConfigMap\n'],
       ['c/d/x.yaml/y.yaml', 'kind: ConfigMap\n'],
     ]);
-    await expect(writeDist(out, broken, buildIndex(broken, { name: 'redis-gitops', version: '0' }))).rejects.toThrow();
+    const previous = await readPrevious(out);
+    await expect(writeDist(out, broken, buildIndex(broken, { name: 'redis-gitops', version: '0' }), previous)).rejects.toThrow();
     expect(snapshotTree(out)).toEqual(before);
     expect(existsSync(`${out}.staging-${process.pid}`)).toBe(false);
   });

@@ -4,7 +4,7 @@ import { ArgoCdChart, type GroupKind } from '../../charts/argocd.js';
 import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
-import type { Inputs } from '../config/load.js';
+import type { Deployment, Inputs } from '../config/load.js';
 
 /** Folder of a cluster's cluster-scoped objects; the leading `_` marks it as not a deployment. */
 export const CLUSTER_FOLDER = '_cluster';
@@ -22,26 +22,45 @@ interface Manifest {
   metadata: { name: string; namespace?: string };
 }
 
+/** One deployment's files and the kinds of its objects (the Argo CD project of its cluster lists them). */
+export interface DeploymentOutput {
+  files: RenderedFiles;
+  /** `group/kind`, sorted. */
+  namespacedKinds: string[];
+  clusterKinds: string[];
+}
+
 /**
- * Renders every cluster and deployment. Each gets an App of its own: cdk8s resolves and validates
- * the whole App on every chart synthesis, so one App holding many charts grows quadratically.
+ * Renders one deployment into `<cluster>/<deployment>/`. Each deployment (and each cluster) gets an
+ * App of its own: cdk8s resolves and validates the whole App on every chart synthesis, so one App
+ * holding many charts grows quadratically.
  */
-export function renderAll(inputs: Inputs, generatorVersion: string, secrets: ReadonlyMap<string, DeploymentSecrets>): RenderedFiles {
+export function renderDeployment(deployment: Deployment, generatorVersion: string, secrets: DeploymentSecrets): DeploymentOutput {
+  const files: RenderedFiles = new Map();
+  const folder = `${deployment.cluster.name}/${deployment.name}`;
+  const manifests = addChart(files, folder, new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion, secrets }));
+  // The CA for applications, as a plain file beside the manifests (and in the <name>-ca ConfigMap).
+  files.set(`${folder}/ca.crt`, secrets.caBundle);
+  files.set(`${folder}/README.md`, renderDeploymentReadme(deployment, { deployment: deployment.name, namespace: deployment.namespace }));
+  return {
+    files,
+    namespacedKinds: groupKinds(manifests.filter((m) => m.metadata.namespace)),
+    clusterKinds: groupKinds(manifests.filter((m) => !m.metadata.namespace)),
+  };
+}
+
+/** The cluster-scoped objects and the Argo CD objects of every cluster, given what its deployments hold. */
+export function renderClusters(inputs: Inputs, generatorVersion: string, outputs: ReadonlyMap<string, Omit<DeploymentOutput, 'files'>>): RenderedFiles {
   const files: RenderedFiles = new Map();
   for (const cluster of inputs.clusters) {
     const clusterObjects = addChart(files, `${cluster.name}/${CLUSTER_FOLDER}`, new ClusterChart(new App(), cluster.name, { cluster, generatorVersion }));
-    const namespacedObjects: Manifest[] = [];
     const deployments = inputs.deployments.filter((d) => d.cluster === cluster);
-    for (const deployment of deployments) {
-      const deploymentSecrets = secrets.get(deployment.name);
-      if (!deploymentSecrets) throw new Error(`no secrets resolved for deployment ${deployment.name}`);
-      const folder = `${cluster.name}/${deployment.name}`;
-      const chart = new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion, secrets: deploymentSecrets });
-      namespacedObjects.push(...addChart(files, folder, chart));
-      // The CA for applications, as a plain file beside the manifests (and in the <name>-ca ConfigMap).
-      files.set(`${folder}/ca.crt`, deploymentSecrets.caBundle);
-      files.set(`${folder}/README.md`, renderDeploymentReadme(deployment, { deployment: deployment.name, namespace: deployment.namespace }));
-    }
+    const kinds = (pick: (o: Omit<DeploymentOutput, 'files'>) => string[]) =>
+      deployments.flatMap((d) => {
+        const output = outputs.get(d.name);
+        if (!output) throw new Error(`deployment ${d.name} was not rendered`);
+        return pick(output);
+      });
     const argocd = new ArgoCdChart(new App(), `argocd-${cluster.name}`, {
       cluster,
       generatorVersion,
@@ -49,17 +68,40 @@ export function renderAll(inputs: Inputs, generatorVersion: string, secrets: Rea
       clusterPath: `${DIST_IN_REPOSITORY}/${cluster.name}`,
       clusterFolder: CLUSTER_FOLDER,
       // Derived from what was rendered, so the project can never lag behind the generator.
-      clusterKinds: groupKinds([...clusterObjects, ...namespacedObjects.filter((m) => !m.metadata.namespace)]),
-      namespacedKinds: groupKinds(namespacedObjects.filter((m) => m.metadata.namespace)),
+      clusterKinds: toGroupKinds([...groupKinds(clusterObjects), ...kinds((o) => o.clusterKinds)]),
+      namespacedKinds: toGroupKinds(kinds((o) => o.namespacedKinds)),
     });
     addChart(files, `${ARGOCD_FOLDER}/${cluster.name}`, argocd);
   }
+  return files;
+}
+
+/** Renders every cluster and deployment (no reuse): dist/-relative path → content, sorted by path. */
+export function renderAll(inputs: Inputs, generatorVersion: string, secrets: ReadonlyMap<string, DeploymentSecrets>): RenderedFiles {
+  const files: RenderedFiles = new Map();
+  const outputs = new Map<string, DeploymentOutput>();
+  for (const deployment of inputs.deployments) {
+    const deploymentSecrets = secrets.get(deployment.name);
+    if (!deploymentSecrets) throw new Error(`no secrets resolved for deployment ${deployment.name}`);
+    const output = renderDeployment(deployment, generatorVersion, deploymentSecrets);
+    outputs.set(deployment.name, output);
+    for (const [file, content] of output.files) files.set(file, content);
+  }
+  for (const [file, content] of renderClusters(inputs, generatorVersion, outputs)) files.set(file, content);
+  return sortFiles(files);
+}
+
+export function sortFiles(files: RenderedFiles): RenderedFiles {
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function groupKinds(manifests: Manifest[]): GroupKind[] {
-  const keys = new Set(manifests.map((m) => `${m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : ''}/${m.kind}`));
-  return [...keys].sort().map((key) => {
+/** `group/kind` of each kind among `manifests`, sorted and unique. */
+function groupKinds(manifests: Manifest[]): string[] {
+  return [...new Set(manifests.map((m) => `${m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : ''}/${m.kind}`))].sort();
+}
+
+function toGroupKinds(keys: string[]): GroupKind[] {
+  return [...new Set(keys)].sort().map((key) => {
     const [group, kind] = key.split('/') as [string, string];
     return { group, kind };
   });

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serverCertificateNames, type DeploymentSecrets } from '../../charts/deployment-chart.js';
-import { InputErrors, loadInputs, type Cluster, type Inputs } from '../config/load.js';
+import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { readState, stateFile, writeState, type SecretsState } from '../secrets/state.js';
 import { generator } from '../version.js';
-import { renderAll } from './render.js';
-import { buildIndex, writeDist, type DistChanges } from './write-dist.js';
+import { generatorFingerprint } from './fingerprint.js';
+import { renderClusters, renderDeployment, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
+import { buildIndex, readPrevious, sha256, writeDist, type DeploymentRecord, type DistChanges, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
   /** Rotations to apply, by deployment name. */
@@ -16,6 +17,8 @@ export interface SynthOptions {
   now?: Date;
   /** false: leave state/ untouched (a synth to compare with, not to keep). Default true. */
   writeState?: boolean;
+  /** Render every deployment, even those whose inputs are unchanged since the previous output. */
+  full?: boolean;
 }
 
 export interface SynthResult {
@@ -27,11 +30,13 @@ export interface SynthResult {
   notes: { deployment: string; note: string }[];
   /** State files written (secrets generated or re-sealed). */
   statesWritten: string[];
+  /** Deployments rendered; the others were unchanged and their files kept. */
+  rendered: number;
 }
 
 export interface ResolvedAll {
   secrets: Map<string, DeploymentSecrets>;
-  states: { file: string; state: SecretsState; changed: boolean }[];
+  states: Map<string, { file: string; state: SecretsState; changed: boolean }>;
   notes: SynthResult['notes'];
 }
 
@@ -52,7 +57,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
     return key;
   };
   const now = options.now ?? new Date();
-  const result: ResolvedAll = { secrets: new Map(), states: [], notes: [] };
+  const result: ResolvedAll = { secrets: new Map(), states: new Map(), notes: [] };
   for (const deployment of inputs.deployments) {
     const file = stateFile(root, deployment.cluster.name, deployment.name);
     const previous = await readState(file);
@@ -65,7 +70,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
       rotate: options.rotate?.get(deployment.name) ?? new Set(),
     });
     result.secrets.set(deployment.name, resolved.secrets);
-    result.states.push({ file, state: resolved.state, changed: JSON.stringify(previous) !== JSON.stringify(resolved.state) });
+    result.states.set(deployment.name, { file, state: resolved.state, changed: JSON.stringify(previous) !== JSON.stringify(resolved.state) });
     for (const note of resolved.notes) result.notes.push({ deployment: deployment.name, note });
   }
   return result;
@@ -74,6 +79,8 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
 /**
  * Inputs under `root` → manifests in `outDir`, plus the secrets state under state/. Throws InputErrors
  * on bad input, leaving outDir and the state as they were; the state is written only after outDir.
+ * A deployment whose inputs (see inputsHash) are those recorded in the previous index, and whose files
+ * are as synth wrote them, is not rendered again: its files are kept.
  */
 export async function synth(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthResult> {
   const inputs = await loadInputs(root);
@@ -82,13 +89,63 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
       throw new InputErrors([{ file: `deployments/${name}.yaml`, field: '', message: 'no such deployment to rotate' }]);
     }
   }
+  const previous = await readPrevious(outDir);
   const { secrets, states, notes } = await resolveAllSecrets(root, inputs, options);
-  const files = renderAll(inputs, generator.version, secrets);
-  const changes = await writeDist(outDir, files, buildIndex(files, generator));
+  const fingerprint = await generatorFingerprint();
+  const files: RenderedFiles = new Map();
+  const kept = new Map<string, string>();
+  const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();
+  const records: Record<string, DeploymentRecord> = {};
+  let rendered = 0;
+  const previousFiles = filesByDeployment(previous);
+  for (const deployment of inputs.deployments) {
+    const key = `${deployment.cluster.name}/${deployment.name}`;
+    const hash = inputsHash(fingerprint, deployment, states.get(deployment.name)!.state);
+    const reuse = options.full ? undefined : reusable(previous, previousFiles.get(key) ?? [], key, hash);
+    let output: Omit<DeploymentOutput, 'files'>;
+    if (reuse) {
+      for (const [file, fileHash] of reuse.files) kept.set(file, fileHash);
+      output = reuse.record;
+    } else {
+      const fresh = renderDeployment(deployment, generator.version, secrets.get(deployment.name)!);
+      for (const [file, content] of fresh.files) files.set(file, content);
+      output = fresh;
+      rendered++;
+    }
+    outputs.set(deployment.name, output);
+    records[key] = { inputs: hash, namespacedKinds: output.namespacedKinds, clusterKinds: output.clusterKinds };
+  }
+  for (const [file, content] of renderClusters(inputs, generator.version, outputs)) files.set(file, content);
+  const sorted = sortFiles(files);
+  const changes = await writeDist(outDir, sorted, buildIndex(sorted, generator, records, kept), previous, kept.keys());
   const statesWritten: string[] = [];
-  for (const s of states.filter((s) => s.changed && options.writeState !== false)) {
+  for (const s of [...states.values()].filter((s) => s.changed && options.writeState !== false)) {
     await writeState(s.file, s.state);
     statesWritten.push(path.relative(root, s.file));
   }
-  return { clusters: inputs.clusters.length, deployments: inputs.deployments.length, files: files.size, changes, notes, statesWritten };
+  return { clusters: inputs.clusters.length, deployments: inputs.deployments.length, files: sorted.size + kept.size, changes, notes, statesWritten, rendered };
+}
+
+/** Everything a deployment's files depend on: the generator, its cluster's and its own settings, its secrets. */
+function inputsHash(fingerprint: string, deployment: Deployment, state: SecretsState): string {
+  const { cluster } = deployment;
+  return sha256(JSON.stringify([fingerprint, cluster.name, cluster.spec, deployment.name, deployment.namespace, deployment.spec, state]));
+}
+
+/** The previous index's files (path → hash) by `<cluster>/<deployment>` folder. */
+function filesByDeployment(previous: PreviousOutput): Map<string, [string, string][]> {
+  const byFolder = new Map<string, [string, string][]>();
+  for (const entry of Object.entries(previous.index?.files ?? {})) {
+    const key = entry[0].split('/', 2).join('/');
+    byFolder.set(key, [...(byFolder.get(key) ?? []), entry]);
+  }
+  return byFolder;
+}
+
+/** The previous files of a deployment, when it was rendered from the same inputs and no file of it was touched since. */
+function reusable(previous: PreviousOutput, files: [string, string][], key: string, hash: string): { files: [string, string][]; record: DeploymentRecord } | undefined {
+  const record = previous.index?.deployments?.[key];
+  if (!record || record.inputs !== hash) return undefined;
+  if (files.length === 0 || files.some(([file, fileHash]) => previous.hashes.get(file) !== fileHash)) return undefined;
+  return { files, record };
 }
