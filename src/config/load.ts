@@ -4,6 +4,9 @@ import path from 'node:path';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ClusterSchema, DeploymentSchema, type ClusterSpec, type DeploymentSpec } from './schema.js';
+import { InputErrors, type InputError } from './errors.js';
+
+export { formatInputError, InputErrors, type InputError } from './errors.js';
 
 export interface Cluster {
   name: string;
@@ -23,28 +26,6 @@ export interface Deployment {
 export interface Inputs {
   clusters: Cluster[];
   deployments: Deployment[];
-}
-
-/** One mistake in one input file: where it is and what is expected instead. */
-export interface InputError {
-  file: string;
-  /** Dotted field path such as `redis.memory` or `access.platform[0].role`; empty for the whole file. */
-  field: string;
-  line?: number;
-  column?: number;
-  message: string;
-}
-
-export class InputErrors extends Error {
-  constructor(readonly errors: InputError[]) {
-    super(errors.map(formatInputError).join('\n'));
-    this.name = 'InputErrors';
-  }
-}
-
-export function formatInputError(e: InputError): string {
-  const where = e.line === undefined ? e.file : `${e.file}:${e.line}:${e.column}`;
-  return e.field ? `${where}: ${e.field}: ${e.message}` : `${where}: ${e.message}`;
 }
 
 const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;

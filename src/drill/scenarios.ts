@@ -4,6 +4,7 @@ import { PORTAL_PORT } from '../../charts/portals.js';
 import { REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
 import { sleep, waitFor, type LocalCluster, type LocalMember } from './cluster.js';
 import { connectTo, missingKeys, WriteLoad, type LoadResult } from './load.js';
+import { scenarioIds, type ScenarioId } from './scenario-ids.js';
 import { tlsHandshake, type TlsVersion } from './tls.js';
 
 export interface ScenarioResult {
@@ -112,9 +113,7 @@ const TLS_VERSIONS: { version: TlsVersion; accepted: boolean }[] = [
   { version: 'tls1_3', accepted: true },
 ];
 
-/** The scenarios in the order they run: each starts from the state the one before leaves. */
-export const scenarioIds = ['baseline', 'kill-primary', 'restart-old-primary', 'portals', 'sentinel-quorum', 'partition', 'power-cycle', 'rolling-restart'] as const;
-export type ScenarioId = (typeof scenarioIds)[number];
+export { scenarioIds, type ScenarioId } from './scenario-ids.js';
 
 const scenarios: Record<ScenarioId, Scenario> = {
   baseline: {

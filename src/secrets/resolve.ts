@@ -6,11 +6,10 @@ import { newPassword, sha256Hex } from './passwords.js';
 import { joinPem } from './pem.js';
 import { sealValue, type SealingKey } from './seal.js';
 import type { SecretsState, TlsGenerationState } from './state.js';
+import type { Rotation } from './rotations.js';
 import { issueTls, summarize } from './tls.js';
 
-/** What `redis-gitops rotate --what` can renew. */
-export const rotations = ['ca', 'server', 'passwords'] as const;
-export type Rotation = (typeof rotations)[number];
+export { rotations, type Rotation } from './rotations.js';
 
 export interface ResolveInput {
   deployment: Deployment;

@@ -5,11 +5,10 @@ import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
 import type { Deployment, Inputs } from '../config/load.js';
+import { ARGOCD_FOLDER, CLUSTER_FOLDER } from './layout.js';
 
-/** Folder of a cluster's cluster-scoped objects; the leading `_` marks it as not a deployment. */
-export const CLUSTER_FOLDER = '_cluster';
-/** Folder of the Argo CD objects that bootstrap each cluster: dist/_argocd/<cluster>/. */
-export const ARGOCD_FOLDER = '_argocd';
+export { ARGOCD_FOLDER, CLUSTER_FOLDER } from './layout.js';
+
 /** Where Argo CD finds the output in the repository: the committed dist/. */
 const DIST_IN_REPOSITORY = 'dist';
 
