@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +76,37 @@ describe('drift', () => {
     const inputEdit = await redisGitops(repo, 'gate', '--check-synced');
     expect(inputEdit.code).toBe(1);
     expect(inputEdit.stderr).toContain('missing  example/carts/statefulset-carts-data-0.yaml');
+  });
+
+  it('gate --changed checks only the deployments that differ from a git revision, with their cluster-scoped objects', async () => {
+    const repo = tempRepo();
+    await synth(repo, path.join(repo, 'dist'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], { cwd: repo, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'fleet');
+    const nothing = await redisGitops(repo, 'gate', 'dist', '--changed');
+    expect(nothing.code).toBe(0);
+    expect(nothing.stderr).toContain('nothing under dist changed since HEAD');
+
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    await synth(repo, path.join(repo, 'dist'));
+    const one = await redisGitops(repo, 'gate', 'dist', '--changed', '--format', 'json');
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/orders');
+    const files = JSON.parse(readFileSync(path.join(repo, 'dist/index.json'), 'utf8')).files as Record<string, string>;
+    const expected = Object.keys(files).filter((f) => /^example\/(orders|_cluster)\/.*\.yaml$/.test(f)).length;
+    expect(JSON.parse(one.stdout).summary.files).toBe(expected);
+
+    // Committed, then broken by hand: the gate of what changed since the commit still catches it.
+    git('add', '.');
+    git('commit', '-qm', 'orders 4Gi');
+    const sts = path.join(repo, 'dist/example/sessions/statefulset-sessions-data-0.yaml');
+    writeFileSync(sts, readFileSync(sts, 'utf8').replace('storageClassName: redis-encrypted', 'storageClassName: standard'));
+    const broken = await redisGitops(repo, 'gate', 'dist', '--changed');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/sessions');
+    expect(broken.stdout).toContain('encryption.storage_class_encrypted');
   });
 
   it('diff shows the change a synth would make, resource by resource, and writes nothing', async () => {

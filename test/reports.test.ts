@@ -101,7 +101,8 @@ describe.skipIf(!actionlint)(`the pull-request workflow${actionlint ? '' : ' [sk
 
   it('uploads SARIF and annotates with --format github', () => {
     const text = readFileSync(workflow, 'utf8');
-    expect(text).toContain('gate --check-synced --format github');
+    expect(text).toContain('gate dist --check-synced --changed --base "origin/$BASE" --format github');
+    expect(text).toContain('gate dist --check-synced --format github');
     expect(text).toContain('--format sarif');
     expect(text).toContain('github/codeql-action/upload-sarif');
     expect(text).toContain('GITHUB_STEP_SUMMARY');
