@@ -302,11 +302,16 @@ for (const size of sizes) {
   const dist = path.join(root, 'dist');
   console.log(`\n== ${size} deployment(s) over ${clusterNames.length} clusters in ${root}`);
   try {
-    for (const stage of ['synth (cold)', 'synth (warm)']) {
-      const r = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
+    const synthStages = {
+      'synth (cold)': { args: [], note: 'secrets generated, every deployment rendered' },
+      'synth (full)': { args: ['--full'], note: 'state reused, every deployment rendered' },
+      'synth (warm)': { args: [], note: 'nothing changed: no deployment rendered' },
+    };
+    for (const [stage, { args, note }] of Object.entries(synthStages)) {
+      const r = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist, ...args]);
       const { objects, files } = await countObjects(dist);
       const first = r.stdout.split('\n')[0];
-      rows.push({ size, stage, ...r, objects, files, note: stage.includes('cold') ? 'secrets generated' : 'state reused' });
+      rows.push({ size, stage, ...r, objects, files, note });
       console.log(`${stage}: ${fmt(r.wallMs / 1000, 2)} s  ${first}`);
     }
     const { objects } = await countObjects(dist);
@@ -338,6 +343,22 @@ for (const size of sizes) {
     const gateRow = { size, stage, ...gate, objects, note: `${summary.errors} errors, ${summary.warnings} warnings, ${summary.resources} resources` };
     rows.push(gateRow);
     console.log(`${stage}: ${fmt(gate.wallMs / 1000, 2)} s  exit ${gate.code}, ${gateRow.note}`);
+
+    // A commit that changes one deployment: synth (incremental) then the gate of what changed.
+    const git = (...args) => spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', ...args], { cwd: root, stdio: 'ignore' });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'fleet');
+    const changedFile = path.join(root, 'deployments', (await readdir(path.join(root, 'deployments'))).sort()[0]);
+    await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, '$1123Gi'));
+    const oneSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
+    rows.push({ size, stage: 'one changed: synth', ...oneSynth, objects, note: oneSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });
+    const oneGate = await measure(process.execPath, [cli, 'gate', dist, '--changed', '--format', 'json'], { okCodes: [0, 1] });
+    const oneSummary = JSON.parse(oneGate.stdout).summary;
+    rows.push({ size, stage: 'one changed: gate --changed', ...oneGate, objects: oneSummary.resources, note: `${oneSummary.errors} errors, ${oneSummary.resources} resources gated` });
+    const both = oneSynth.wallMs + oneGate.wallMs;
+    rows.push({ size, stage: 'one changed: synth + gate', wallMs: both, cpuMs: oneSynth.cpuMs === null ? null : oneSynth.cpuMs + oneGate.cpuMs, rssMb: null, objects: oneSummary.resources, note: 'sum of the two' });
+    console.log(`one changed: synth ${fmt(oneSynth.wallMs / 1000, 2)} s + gate --changed ${fmt(oneGate.wallMs / 1000, 2)} s = ${fmt(both / 1000, 2)} s`);
 
     if (conftest.ok) {
       const policy = await conftestPolicyDir(root);
@@ -373,7 +394,7 @@ for (const stage of [...new Set(rows.map((r) => r.stage))]) {
 }
 const growth = [];
 const at = (size, stage) => rows.find((r) => r.size === size && r.stage === stage);
-for (const stage of ['synth (cold)', 'synth (warm)', 'gate', 'gate (per top folder)', `conftest ${CONFTEST_VERSION}`]) {
+for (const stage of ['synth (cold)', 'synth (full)', 'synth (warm)', 'gate', 'gate (per top folder)', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate']) {
   const [a, b] = [at(100, stage) ?? (stage === 'gate (per top folder)' ? at(100, 'gate') : undefined), at(1000, stage)];
   if (a && b && Number.isFinite(b.wallMs)) growth.push(`${stage}: time(1000)/time(100) = ${(b.wallMs / a.wallMs).toFixed(2)} (10x the deployments)${a.stage !== b.stage ? ` [100: ${a.stage}]` : ''}`);
 }

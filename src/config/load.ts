@@ -5,6 +5,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ClusterSchema, DeploymentSchema, type ClusterSpec, type DeploymentSpec } from './schema.js';
 import { InputErrors, type InputError } from './errors.js';
+import { quickLoadAll } from '../quick-yaml.js';
 
 export { formatInputError, InputErrors, type InputError } from './errors.js';
 
@@ -122,6 +123,15 @@ async function parseFile<S extends z.ZodType>(
   errors: InputError[],
 ): Promise<Parsed<z.output<S>> | undefined> {
   const text = await readFile(path.join(root, file), 'utf8');
+  // Most files are valid: read them fast, and with positions only when a message needs one.
+  const quick = quickLoadAll(text);
+  if (quick?.length === 1) {
+    const result = schema.safeParse(quick[0] ?? {});
+    if (result.success) {
+      let located: ReturnType<typeof locator> | undefined;
+      return { value: result.data as z.output<S>, at: (fieldPath, message) => (located ??= locator(file, text))(fieldPath, message) };
+    }
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   if (!Array.isArray(docs) || docs.length !== 1) {
@@ -136,12 +146,7 @@ async function parseFile<S extends z.ZodType>(
     }
     return undefined;
   }
-  const at = (fieldPath: PropertyKey[], message: string): InputError => ({
-    file,
-    field: formatPath(fieldPath),
-    ...locate(doc, lineCounter, fieldPath),
-    message,
-  });
+  const at = locator(file, text, doc, lineCounter);
   const result = schema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -154,6 +159,17 @@ async function parseFile<S extends z.ZodType>(
     return undefined;
   }
   return { value: result.data as z.output<S>, at };
+}
+
+/** An error maker that names the line and column of a field of `file` (parsing `text` unless given the document). */
+function locator(file: string, text: string, doc?: Document, lineCounter = new LineCounter()) {
+  const parsed = doc ?? parseAllDocuments(text, { lineCounter, prettyErrors: false })[0];
+  return (fieldPath: PropertyKey[], message: string): InputError => ({
+    file,
+    field: formatPath(fieldPath),
+    ...(parsed ? locate(parsed, lineCounter, fieldPath) : {}),
+    message,
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -7,7 +7,7 @@ import { sha256 } from './write-dist.js';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The code whose change changes what synth writes: charts and the synth, input and secrets code. */
-const renderingCode = ['charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts'];
+const renderingCode = ['charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts', 'src/quick-yaml.ts'];
 /** Libraries whose version changes what synth writes. */
 const renderingLibraries = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'selfsigned'];
 

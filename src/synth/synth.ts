@@ -7,8 +7,10 @@ import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { readState, stateFile, writeState, type SecretsState } from '../secrets/state.js';
 import { generator } from '../version.js';
 import { generatorFingerprint } from './fingerprint.js';
-import { renderClusters, renderDeployment, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
-import { buildIndex, readPrevious, sha256, writeDist, type DeploymentRecord, type DistChanges, type PreviousOutput } from './write-dist.js';
+import { chunked, inWorkers, workersFor } from '../workers/pool.js';
+import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
+import { renderChunk, type RenderChunk } from './render-worker.js';
+import { buildIndex, readPrevious, sha256, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
   /** Rotations to apply, by deployment name. */
@@ -76,13 +78,24 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
   return result;
 }
 
+/** What a synth would write, worked out without writing anything. */
+export interface SynthPlan {
+  inputs: Inputs;
+  previous: PreviousOutput;
+  /** The files rendered now; the others of the index are kept from the previous output. */
+  files: RenderedFiles;
+  index: DistIndex;
+  states: ResolvedAll['states'];
+  notes: SynthResult['notes'];
+  rendered: number;
+}
+
 /**
- * Inputs under `root` → manifests in `outDir`, plus the secrets state under state/. Throws InputErrors
- * on bad input, leaving outDir and the state as they were; the state is written only after outDir.
- * A deployment whose inputs (see inputsHash) are those recorded in the previous index, and whose files
- * are as synth wrote them, is not rendered again: its files are kept.
+ * Loads the inputs under `root`, resolves their secrets and renders what differs from the output in
+ * `outDir`: a deployment whose inputs (see inputsHash) are those recorded in the previous index, and
+ * whose files are as synth wrote them, is not rendered again. Throws InputErrors on bad input.
  */
-export async function synth(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthResult> {
+export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
   const inputs = await loadInputs(root);
   for (const name of options.rotate?.keys() ?? []) {
     if (!inputs.deployments.some((d) => d.name === name)) {
@@ -96,34 +109,66 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
   const kept = new Map<string, string>();
   const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();
   const records: Record<string, DeploymentRecord> = {};
-  let rendered = 0;
   const previousFiles = filesByDeployment(previous);
+  const hashes = new Map(inputs.deployments.map((d) => [d.name, inputsHash(fingerprint, d, states.get(d.name)!.state)]));
+  const toRender: Deployment[] = [];
   for (const deployment of inputs.deployments) {
     const key = `${deployment.cluster.name}/${deployment.name}`;
-    const hash = inputsHash(fingerprint, deployment, states.get(deployment.name)!.state);
-    const reuse = options.full ? undefined : reusable(previous, previousFiles.get(key) ?? [], key, hash);
-    let output: Omit<DeploymentOutput, 'files'>;
-    if (reuse) {
-      for (const [file, fileHash] of reuse.files) kept.set(file, fileHash);
-      output = reuse.record;
-    } else {
-      const fresh = renderDeployment(deployment, generator.version, secrets.get(deployment.name)!);
-      for (const [file, content] of fresh.files) files.set(file, content);
-      output = fresh;
-      rendered++;
+    const reuse = options.full ? undefined : reusable(previous, previousFiles.get(key) ?? [], key, hashes.get(deployment.name)!);
+    if (!reuse) {
+      toRender.push(deployment);
+      continue;
     }
-    outputs.set(deployment.name, output);
-    records[key] = { inputs: hash, namespacedKinds: output.namespacedKinds, clusterKinds: output.clusterKinds };
+    for (const [file, fileHash] of reuse.files) kept.set(file, fileHash);
+    outputs.set(deployment.name, reuse.record);
+  }
+  for (const [name, output] of await renderDeployments(toRender, secrets)) {
+    for (const [file, content] of output.files) files.set(file, content);
+    outputs.set(name, output);
+  }
+  for (const deployment of inputs.deployments) {
+    const output = outputs.get(deployment.name)!;
+    records[`${deployment.cluster.name}/${deployment.name}`] = {
+      inputs: hashes.get(deployment.name)!,
+      namespacedKinds: output.namespacedKinds,
+      clusterKinds: output.clusterKinds,
+    };
   }
   for (const [file, content] of renderClusters(inputs, generator.version, outputs)) files.set(file, content);
   const sorted = sortFiles(files);
-  const changes = await writeDist(outDir, sorted, buildIndex(sorted, generator, records, kept), previous, kept.keys());
+  return { inputs, previous, files: sorted, index: buildIndex(sorted, generator, records, kept), states, notes, rendered: toRender.length };
+}
+
+/**
+ * Inputs under `root` → manifests in `outDir`, plus the secrets state under state/. Throws InputErrors
+ * on bad input, leaving outDir and the state as they were; the state is written only after outDir.
+ */
+export async function synth(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthResult> {
+  const planned = await plan(root, outDir, options);
+  const changes = await writeDist(outDir, planned.files, planned.index, planned.previous);
   const statesWritten: string[] = [];
-  for (const s of [...states.values()].filter((s) => s.changed && options.writeState !== false)) {
+  for (const s of [...planned.states.values()].filter((s) => s.changed && options.writeState !== false)) {
     await writeState(s.file, s.state);
     statesWritten.push(path.relative(root, s.file));
   }
-  return { clusters: inputs.clusters.length, deployments: inputs.deployments.length, files: sorted.size + kept.size, changes, notes, statesWritten, rendered };
+  const { inputs, notes, rendered, index } = planned;
+  return { clusters: inputs.clusters.length, deployments: inputs.deployments.length, files: Object.keys(index.files).length, changes, notes, statesWritten, rendered };
+}
+
+/** Below this many deployments to render, starting worker threads costs more than it saves. */
+const WORKER_THRESHOLD = 64;
+
+/** Renders `deployments`, in worker threads (one per core) when there are many. */
+async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap<string, DeploymentSecrets>): Promise<Map<string, DeploymentOutput>> {
+  const workers = workersFor(deployments.length, WORKER_THRESHOLD);
+  if (workers === 0) return renderChunk({ deployments, generatorVersion: generator.version, secrets: new Map(secrets) });
+  const chunks = chunked(deployments, workers).map((chunk) => ({
+    deployments: chunk,
+    generatorVersion: generator.version,
+    secrets: new Map(chunk.map((d) => [d.name, secrets.get(d.name)!])),
+  }));
+  const results = await inWorkers<RenderChunk, Map<string, DeploymentOutput>>(new URL('./render-worker.ts', import.meta.url), 'renderChunk', chunks);
+  return new Map(results.flatMap((r) => [...r]));
 }
 
 /** Everything a deployment's files depend on: the generator, its cluster's and its own settings, its secrets. */

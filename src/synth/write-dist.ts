@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
 import type { RenderedFiles } from './render.js';
@@ -55,53 +55,67 @@ export function buildIndex(
 export interface PreviousOutput {
   hashes: Map<string, string>;
   index: DistIndex | undefined;
+  /** index.json as it is on disk, so an unchanged one is not written again. */
+  indexText: string | undefined;
 }
 
 /**
- * Replaces `outDir` with exactly `files`, the `kept` files of the previous output, and index.json,
- * all or nothing: everything goes to a sibling staging folder first (kept files as hard links, so
- * nothing is copied) and is swapped in with renames, so a crash or error at any point leaves the
- * previous output whole.
+ * Makes `outDir` hold exactly the previous files that `index` still lists, `files` and index.json,
+ * touching only what changes: a file whose content is the same keeps its timestamps, so git (which
+ * re-reads files whose ctime moved) and the next synth see nothing to do. New and changed files are
+ * first written to a sibling staging folder; only when all are written are they renamed into place
+ * (each rename atomic), removed files deleted, and index.json replaced last. An error before that
+ * leaves the previous output as it was; a crash in between leaves files newer than index.json, which
+ * the next synth re-reads rather than trusts.
  */
-export async function writeDist(
-  outDir: string,
-  files: RenderedFiles,
-  index: DistIndex,
-  previous: PreviousOutput,
-  kept: Iterable<string> = [],
-): Promise<DistChanges> {
+export async function writeDist(outDir: string, files: RenderedFiles, index: DistIndex, previous: PreviousOutput): Promise<DistChanges> {
   const out = path.resolve(outDir);
+  const changes = compare(previous.hashes, index.files);
+  const writes = [...changes.added, ...changes.changed];
+  const indexText = `${JSON.stringify(index, null, 2)}\n`;
+  if (writes.length === 0 && changes.removed.length === 0 && indexText === previous.indexText) return changes;
   const stage = `${out}.staging-${process.pid}`;
   await rm(stage, { recursive: true, force: true });
   try {
-    const keptFiles = [...kept];
-    const folders = new Set([stage, ...[...files.keys(), ...keptFiles].map((file) => path.dirname(path.join(stage, file)))]);
-    // Parents first: sorted paths put a folder before its subfolders.
-    for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true });
-    await pMap(files, ([file, content]) => writeFile(path.join(stage, file), content), { concurrency: IO_CONCURRENCY });
-    await pMap(keptFiles, (file) => link(path.join(out, file), path.join(stage, file)), { concurrency: IO_CONCURRENCY });
-    await writeFile(path.join(stage, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
-    await swapIn(stage, out);
+    await makeFolders(stage, [...writes, INDEX_FILE]);
+    await pMap(
+      writes,
+      (file) => {
+        const content = files.get(file);
+        if (content === undefined) throw new Error(`${file}: listed in the index as new or changed but not rendered`);
+        return writeFile(path.join(stage, file), content);
+      },
+      { concurrency: IO_CONCURRENCY },
+    );
+    await writeFile(path.join(stage, INDEX_FILE), indexText);
+    await makeFolders(out, writes);
+    await pMap(writes, (file) => rename(path.join(stage, file), path.join(out, file)), { concurrency: IO_CONCURRENCY });
+    await pMap(changes.removed, (file) => rm(path.join(out, file), { force: true }), { concurrency: IO_CONCURRENCY });
+    await removeEmptyFolders(out, changes.removed);
+    await rename(path.join(stage, INDEX_FILE), path.join(out, INDEX_FILE));
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
-  return compare(previous.hashes, index.files);
+  return changes;
 }
 
-async function swapIn(stage: string, out: string): Promise<void> {
-  if (!existsSync(out)) {
-    await rename(stage, out);
-    return;
+/** Creates the folders `files` (relative to `root`) need, parents first. */
+async function makeFolders(root: string, files: string[]): Promise<void> {
+  const folders = new Set([root, ...files.map((file) => path.dirname(path.join(root, file)))]);
+  // Sorted paths put a folder before its subfolders.
+  for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true });
+}
+
+/** Removes the folders that held `removed` files once they are empty (a deleted deployment), deepest first. */
+async function removeEmptyFolders(root: string, removed: string[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const file of removed) {
+    for (let dir = path.dirname(file); dir !== '.'; dir = path.dirname(dir)) folders.add(dir);
   }
-  const old = `${out}.previous-${process.pid}`;
-  await rename(out, old);
-  try {
-    await rename(stage, out);
-  } catch (error) {
-    await rename(old, out);
-    throw error;
+  for (const folder of [...folders].sort((a, b) => b.length - a.length)) {
+    const full = path.join(root, folder);
+    if (existsSync(full) && (await readdir(full)).length === 0) await rm(full, { recursive: true });
   }
-  await rm(old, { recursive: true, force: true });
 }
 
 /**
@@ -115,27 +129,27 @@ export async function readPrevious(outDir: string): Promise<PreviousOutput> {
     throw new Error(`${out} holds files but no ${INDEX_FILE}: it is not a synth output, refusing to replace it`);
   }
   let index: DistIndex | undefined;
+  let indexText: string | undefined;
   let indexWritten = -Infinity;
   try {
-    index = JSON.parse(await readFile(path.join(out, INDEX_FILE), 'utf8')) as DistIndex;
+    indexText = await readFile(path.join(out, INDEX_FILE), 'utf8');
+    index = JSON.parse(indexText) as DistIndex;
     indexWritten = (await stat(path.join(out, INDEX_FILE))).mtimeMs;
   } catch {
     // No index (a first synth) or an unreadable one: every file is read.
   }
-  // As git does with its index: a file last modified before index.json was written (synth writes it
+  // As git does with its index: a file last modified before index.json was written (synth replaces it
   // last) still has the hash recorded there; other files (a hand edit, a checkout) are read. Strictly
   // before: timestamps advance in clock ticks of a few ms, and an edit may share index.json's tick.
-  const entries = await pMap(
-    files.filter((file) => file !== INDEX_FILE),
-    async (file) => {
+  // Synchronous stats: tens of thousands of them through the thread pool cost ten times more.
+  const entries = files
+    .filter((file) => file !== INDEX_FILE)
+    .map((file) => {
       const recorded = index?.files[file];
       const full = path.join(out, file);
-      const hash = recorded && (await stat(full)).mtimeMs < indexWritten ? recorded : sha256(await readFile(full));
-      return [file, hash] as const;
-    },
-    { concurrency: IO_CONCURRENCY },
-  );
-  return { hashes: new Map(entries), index };
+      return [file, recorded && statSync(full).mtimeMs < indexWritten ? recorded : sha256(readFileSync(full))] as const;
+    });
+  return { hashes: new Map(entries), index, indexText };
 }
 
 /** Every file under `dir` by its `/`-separated relative path, sorted; empty when `dir` does not exist. */

@@ -1,0 +1,17 @@
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
+
+/**
+ * The documents of a plain YAML text, read with js-yaml (about 8x faster than the yaml library), or
+ * undefined when the text is anything but plain: invalid, or with anchors (aliases to them are how a
+ * "billion laughs" file explodes; the yaml library caps them). Callers then read it again with the
+ * yaml library, for its positions in messages and its limits.
+ */
+export function quickLoadAll(text: string): unknown[] | undefined {
+  if (text.includes('&')) return undefined;
+  try {
+    // The YAML 1.2 core schema, as the yaml library reads by default: no timestamps, no merge keys.
+    return loadAll(text, undefined, { schema: CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+}
