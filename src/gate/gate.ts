@@ -1,6 +1,10 @@
 import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput, type PolicyInput, type SourcedObject } from './documents.js';
-import { loadGatePolicy, type Policy, type PolicyData, type RuleInfo, type Violation } from './policy.js';
-import { schemaChecker, schemaRules } from './schema.js';
+import { chunked, inWorkers, workersFor } from '../workers/pool.js';
+import { checkGroups, type CheckChunk, type CheckResult } from './check-worker.js';
+
+export { evaluateGroup } from './check-worker.js';
+import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
+import { schemaRules } from './schema.js';
 
 const READ_BATCH = 64;
 
@@ -27,12 +31,10 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
     for (const read of await Promise.all(files.slice(i, i + READ_BATCH).map(readObjects))) objects.push(...read);
   }
   const groups = groupByDeployment(objects, paths);
-  const policy = await loadGatePolicy(options);
-  const checkSchema = schemaChecker();
-  const violations = [...objects.flatMap(checkSchema), ...groups.flatMap((group) => evaluateGroup(policy, group, today))].sort(byLocation);
+  const violations = (await check(groups, options, today)).sort(byLocation);
   return {
     violations,
-    rules: { ...schemaRules, ...policy.rules },
+    rules: { ...schemaRules, ...loadRuleCatalogue() },
     summary: {
       errors: violations.filter((v) => !v.waiver && v.severity === 'error').length,
       warnings: violations.filter((v) => !v.waiver && v.severity === 'warning').length,
@@ -44,21 +46,20 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   };
 }
 
-/**
- * The wasm engine fails on inputs it cannot hold (its memory is capped) and the SDK's JavaScript
- * builtins throw on values of the wrong type: say which objects, rather than a stack trace.
- */
-export function evaluateGroup(policy: Policy, group: PolicyInput, today: string): Violation[] {
-  try {
-    return policy.evaluate(group, today);
-  } catch (error) {
-    const files = [...new Set(group.resources.map((r) => r.file))];
-    const where = group.namespace === null ? 'the cluster-scoped objects' : `namespace ${group.namespace}`;
-    throw new UnreadableInput(
-      `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file(s)` : ''}`,
-      `the policy could not evaluate ${where} (${group.resources.length} objects): ${error instanceof Error && error.message ? error.message : String(error)}`,
-    );
-  }
+/** Below this many groups (deployments), starting worker threads costs more than it saves. */
+const WORKER_THRESHOLD = 64;
+
+/** Every group's findings, in worker threads (one per core) when there are many groups. */
+async function check(groups: PolicyInput[], data: PolicyData, today: string): Promise<Violation[]> {
+  const workers = workersFor(groups.length, WORKER_THRESHOLD);
+  if (workers === 0) return checkGroups({ groups, data, today });
+  // More chunks than threads: a thread that finishes early takes the next one.
+  const chunks = chunked(groups, workers * 4).map((chunk) => ({ groups: chunk, data, today }));
+  const results = await inWorkers<CheckChunk, CheckResult>(new URL('./check-worker.ts', import.meta.url), 'checkChunk', chunks);
+  return results.flatMap((result) => {
+    if ('unreadable' in result) throw new UnreadableInput(result.unreadable.file, result.unreadable.message);
+    return result.violations;
+  });
 }
 
 function byLocation(a: Violation, b: Violation): number {

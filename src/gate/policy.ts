@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
@@ -91,9 +92,14 @@ export function policyData(options: PolicyData = {}): object {
  * Loads the wasm policy once; each evaluate() reuses the instance (the SDK resets its heap to the
  * end of the data segment before every evaluation, so memory stays bounded by the largest input).
  */
+/** The rules' titles, severities and fixes, as the policy build took them from their METADATA. */
+export function loadRuleCatalogue(catalogueFile = RULE_CATALOGUE): Record<string, RuleInfo> {
+  return JSON.parse(readFileSync(catalogueFile, 'utf8')) as Record<string, RuleInfo>;
+}
+
 export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE): Promise<Policy> {
-  const [wasm, catalogue] = await Promise.all([readFile(wasmFile), readFile(catalogueFile, 'utf8')]);
-  const rules = JSON.parse(catalogue) as Record<string, RuleInfo>;
+  const wasm = await readFile(wasmFile);
+  const rules = loadRuleCatalogue(catalogueFile);
   const policy = await loadPolicy(wasm);
   policy.setData(policyData(data));
   return {

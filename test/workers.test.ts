@@ -1,0 +1,52 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInputs } from '../src/config/load.js';
+import { checkGroups } from '../src/gate/check-worker.js';
+import { findManifestFiles, groupByDeployment, readObjects } from '../src/gate/documents.js';
+import { runGate } from '../src/gate/gate.js';
+import { renderAll } from '../src/synth/render.js';
+import { resolveAllSecrets, synth } from '../src/synth/synth.js';
+import { generator } from '../src/version.js';
+import { tempRepo, writeInput } from './support/repo.js';
+
+// A fleet large enough that synth and the gate use worker threads (64 deployments and up).
+describe('worker threads', () => {
+  it('give the same dist/ and the same findings as one thread', { timeout: 240_000 }, async () => {
+    const repo = tempRepo();
+    const orders = readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8');
+    for (let i = 0; i < 110; i++) writeInput(repo, `deployments/fleet${String(i).padStart(3, '0')}.yaml`, orders);
+    const out = path.join(repo, 'dist');
+    const result = await synth(repo, out);
+    expect(result.rendered).toBe(112);
+
+    const inputs = await loadInputs(repo);
+    const { secrets } = await resolveAllSecrets(repo, inputs, { writeState: false });
+    const inProcess = renderAll(inputs, generator.version, secrets);
+    for (const [file, content] of inProcess) expect(readFileSync(path.join(out, file), 'utf8'), file).toBe(content);
+
+    // Break three deployments in different ways, so there is something to find.
+    const edit = (file: string, from: string, to: string) => {
+      const full = path.join(out, file);
+      writeFileSync(full, readFileSync(full, 'utf8').replace(from, to));
+    };
+    edit('example/fleet003/statefulset-fleet003-data-0.yaml', 'storageClassName: redis-encrypted', 'storageClassName: standard');
+    edit('example/fleet050/configmap-fleet050-members.yaml', 'port 0', 'port 6379');
+    edit('example/fleet107/statefulset-fleet107-data-1.yaml', 'runAsNonRoot: true', 'runAsNonRoot: false');
+    const today = '2026-11-27';
+    const report = await runGate([out], { today });
+    expect(report.summary.namespaces).toBeGreaterThanOrEqual(100);
+    expect(report.summary.errors).toBeGreaterThanOrEqual(3);
+    const objects = (await Promise.all((await findManifestFiles([out])).map(readObjects))).flat();
+    const single = await checkGroups({ groups: groupByDeployment(objects, [out]), data: {}, today });
+    const key = (v: { rule: string; file: string; message: string }) => `${v.file} ${v.rule} ${v.message}`;
+    expect(report.violations.map(key).sort()).toEqual(single.map(key).sort());
+    expect(report.violations.map((v) => v.file)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('fleet003/statefulset-fleet003-data-0.yaml'),
+        expect.stringContaining('fleet050/configmap-fleet050-members.yaml'),
+        expect.stringContaining('fleet107/statefulset-fleet107-data-1.yaml'),
+      ]),
+    );
+  });
+});
