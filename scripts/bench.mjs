@@ -315,31 +315,9 @@ for (const size of sizes) {
       console.log(`${stage}: ${fmt(r.wallMs / 1000, 2)} s  ${first}`);
     }
     const { objects } = await countObjects(dist);
-    // The gate over the whole dist/ in one run; when that fails (it opens every file at once, see
-    // BENCHMARKS.md), once per top-level folder of dist/ (each cluster, and _argocd), summed.
-    let gate;
-    let summary;
-    let stage = 'gate';
-    try {
-      gate = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json'], { okCodes: [0, 1] });
-      summary = JSON.parse(gate.stdout).summary;
-    } catch (error) {
-      const reason = (error.message.match(/^gate: .*?: ([A-Z]+: [^,]*)/m) ?? [])[1] ?? error.message.split('\n')[1];
-      console.log(`gate: FAILED over the whole dist/: ${reason}`);
-      rows.push({ size, stage: 'gate', wallMs: NaN, cpuMs: null, rssMb: null, objects, note: `failed: ${reason}` });
-      stage = 'gate (per top folder)';
-      gate = { wallMs: 0, cpuMs: 0, rssMb: 0, code: 0 };
-      summary = { errors: 0, warnings: 0, resources: 0 };
-      for (const folder of (await readdir(dist, { withFileTypes: true })).filter((e) => e.isDirectory())) {
-        const r = await measure(process.execPath, [cli, 'gate', path.join(dist, folder.name), '--format', 'json'], { okCodes: [0, 1] });
-        const s = JSON.parse(r.stdout).summary;
-        gate.wallMs += r.wallMs;
-        gate.cpuMs = r.cpuMs === null ? null : gate.cpuMs + r.cpuMs;
-        gate.rssMb = r.rssMb === null ? null : Math.max(gate.rssMb, r.rssMb);
-        gate.code = Math.max(gate.code, r.code);
-        for (const k of Object.keys(summary)) summary[k] += s[k];
-      }
-    }
+    const gate = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json'], { okCodes: [0, 1] });
+    const summary = JSON.parse(gate.stdout).summary;
+    const stage = 'gate';
     const gateRow = { size, stage, ...gate, objects, note: `${summary.errors} errors, ${summary.warnings} warnings, ${summary.resources} resources` };
     rows.push(gateRow);
     console.log(`${stage}: ${fmt(gate.wallMs / 1000, 2)} s  exit ${gate.code}, ${gateRow.note}`);
@@ -394,9 +372,9 @@ for (const stage of [...new Set(rows.map((r) => r.stage))]) {
 }
 const growth = [];
 const at = (size, stage) => rows.find((r) => r.size === size && r.stage === stage);
-for (const stage of ['synth (cold)', 'synth (full)', 'synth (warm)', 'gate', 'gate (per top folder)', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate']) {
-  const [a, b] = [at(100, stage) ?? (stage === 'gate (per top folder)' ? at(100, 'gate') : undefined), at(1000, stage)];
-  if (a && b && Number.isFinite(b.wallMs)) growth.push(`${stage}: time(1000)/time(100) = ${(b.wallMs / a.wallMs).toFixed(2)} (10x the deployments)${a.stage !== b.stage ? ` [100: ${a.stage}]` : ''}`);
+for (const stage of ['synth (cold)', 'synth (full)', 'synth (warm)', 'gate', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate']) {
+  const [a, b] = [at(100, stage), at(1000, stage)];
+  if (a && b) growth.push(`${stage}: time(1000)/time(100) = ${(b.wallMs / a.wallMs).toFixed(2)} (10x the deployments)`);
 }
 console.log('\ngrowth:');
 console.log(growth.length ? growth.map((g) => `  ${g}`).join('\n') : '  (needs sizes 100 and 1000)');
