@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { scriptNames } from '../charts/config/member-scripts.js';
+import { waitFor } from '../src/drill/cluster.js';
 import { drill, type DrillReport } from '../src/drill/drill.js';
 import { cliPath, missingPrograms, redisGitops } from './support/programs.js';
 import { projectRoot } from './support/repo.js';
@@ -74,20 +75,23 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
     expect(await exited).toBe(130);
     expect(stderr).toContain('SIGINT: stopping every process of the drill');
     expect(existsSync(folder)).toBe(false);
-    // Nothing listens any more on the members' and portals' addresses.
-    const listening = await Promise.all(
-      ['11:6379', '12:6379', '11:26379', '12:26379', '13:26379', '21:6379', '22:6379'].map((end) => {
-        const [host, port] = [`127.0.12.${end.split(':')[0]}`, Number(end.split(':')[1])];
-        return new Promise<string | undefined>((resolve) => {
-          const socket = connect({ host, port }, () => {
-            socket.destroy();
-            resolve(`${host}:${port}`);
+    // Nothing listens any more on the members' and portals' addresses (processes killed, not waited
+    // for, as the drill exits at once: give the kernel a moment to close their sockets).
+    const listening = () =>
+      Promise.all(
+        ['11:6379', '12:6379', '11:26379', '12:26379', '13:26379', '21:6379', '22:6379'].map((end) => {
+          const [host, port] = [`127.0.12.${end.split(':')[0]}`, Number(end.split(':')[1])];
+          return new Promise<string | undefined>((resolve) => {
+            const socket = connect({ host, port }, () => {
+              socket.destroy();
+              resolve(`${host}:${port}`);
+            });
+            socket.on('error', () => resolve(undefined));
           });
-          socket.on('error', () => resolve(undefined));
-        });
-      }),
-    );
-    expect(listening.filter(Boolean)).toEqual([]);
+        }),
+      ).then((found) => found.filter(Boolean));
+    await waitFor('the drill processes to be gone', 5, async () => (await listening()).length === 0).catch(() => undefined);
+    expect(await listening()).toEqual([]);
   });
 
   it('names the deployments there are when asked for one that does not exist, and rejects an unknown scenario', async () => {

@@ -161,9 +161,13 @@ export class LocalCluster {
     p.haproxy = this.spawnLogged('haproxy', ['-W', '-db', '-f', path.join(p.dir, 'config', 'haproxy.cfg')], env, path.join(p.dir, 'haproxy.log'));
   }
 
+  /**
+   * Each process leads a process group of its own, so that a signal reaches what it forked too:
+   * haproxy's worker (it runs master-worker, as in the pod), redis' background-save child.
+   */
   private spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
     const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     return child;
@@ -187,7 +191,7 @@ export class LocalCluster {
   async signal(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
+    signalGroup(child, signal);
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
   }
 
@@ -315,7 +319,7 @@ export class LocalCluster {
   /** Kills every process (thawing frozen ones first) and removes the folder unless `keep`. */
   async stop(keep = false): Promise<void> {
     for (const child of this.processes) {
-      child.kill('SIGCONT');
+      signalGroup(child, 'SIGCONT');
       await this.signal(child, 'SIGKILL');
     }
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
@@ -324,10 +328,19 @@ export class LocalCluster {
   /** The same, synchronously: for a process `exit` handler, where nothing asynchronous runs. */
   stopNow(keep = false): void {
     for (const child of this.processes) {
-      child.kill('SIGCONT');
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGCONT');
+      signalGroup(child, 'SIGKILL');
     }
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Signals the process group `child` leads (see spawnLogged); a group already gone is no error. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // ESRCH: every process of the group has exited.
   }
 }
 
