@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { UnreadableInput } from '../src/gate/documents.js';
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
+import { schemaChecker } from '../src/gate/schema.js';
 import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -151,6 +152,18 @@ describe('gate', () => {
 });
 
 describe('schema check', () => {
+  it('reuses the validators an earlier run compiled, with the same findings', () => {
+    const cache = path.join(projectRoot, 'node_modules/.cache/redis-gitops/validators');
+    const broken = { file: 'x.yaml', object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { ports: [{ port: 'six' }], colour: 'blue' } } };
+    const first = schemaChecker()(broken);
+    const cached = readdirSync(cache).filter((f) => f.endsWith('.cjs'));
+    const second = schemaChecker()(broken);
+    expect(readdirSync(cache).filter((f) => f.endsWith('.cjs'))).toEqual(cached);
+    expect(cached.length).toBeGreaterThan(0);
+    expect(second).toEqual(first);
+    expect(first.map((v) => v.rule).sort()).toEqual(['schema.invalid', 'schema.unknown_field']);
+  });
+
   it('passes every generated object, Argo CD, SealedSecret and prometheus-operator kinds included', async () => {
     const report = await runGate([path.join(projectRoot, 'dist')]);
     expect(report.violations.filter((v) => v.rule.startsWith('schema.'))).toEqual([]);

@@ -1,9 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { SourcedObject } from './documents.js';
 import type { RuleInfo, Violation } from './policy.js';
+
+const ajvVersion = (createRequire(import.meta.url)('ajv/package.json') as { version: string }).version;
 
 /** Vendored by scripts/refresh-schemas.mjs from the Kubernetes OpenAPI spec and the projects' CRDs. */
 const SCHEMAS = fileURLToPath(new URL('../../schemas/kubernetes/', import.meta.url));
@@ -30,14 +35,14 @@ export const schemaRules: Record<string, RuleInfo> = {
  * CRDs) are left to the policies. Validators are compiled once per kind, on first use.
  */
 export function schemaChecker(): (entry: SourcedObject) => Violation[] {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp, source: true } });
   const compiled = new Map<string, ValidateFunction | undefined>();
   const validatorOf = (apiVersion: string, kind: string) => {
     const key = `${apiVersion}/${kind}`;
     if (!compiled.has(key)) {
       const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
       const file = path.join(SCHEMAS, `${group}_${version}_${kind}.json`);
-      compiled.set(key, existsSync(file) ? ajv.compile(JSON.parse(readFileSync(file, 'utf8'))) : undefined);
+      compiled.set(key, existsSync(file) ? cachedValidator(ajv, readFileSync(file, 'utf8')) : undefined);
     }
     return compiled.get(key);
   };
@@ -58,6 +63,37 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
       return { rule, severity: 'error', title: schemaRules[rule]!.title, message: describe(e), resource, file: entry.file };
     });
   };
+}
+
+/** Compiled validators as JavaScript, reused by later runs: compiling the schemas took half of a small gate. */
+const VALIDATOR_CACHE = fileURLToPath(new URL('../../node_modules/.cache/redis-gitops/validators/', import.meta.url));
+const requireValidator = createRequire(import.meta.url);
+const standaloneCode = (requireValidator('ajv/dist/standalone') as { default: (ajv: Ajv, validate: ValidateFunction) => string }).default;
+
+/**
+ * The validator of a schema, loaded from the cache when an earlier run compiled it, else compiled and
+ * stored as Ajv standalone code. Schemas with Go's `(?i)` patterns are compiled every time: standalone
+ * code would carry the untranslated pattern. Any trouble with the cache falls back to compiling.
+ */
+function cachedValidator(ajv: Ajv, schemaText: string): ValidateFunction {
+  const compile = () => ajv.compile(JSON.parse(schemaText));
+  if (schemaText.includes('(?i)')) return compile();
+  const file = path.join(VALIDATOR_CACHE, `${createHash('sha256').update(`${ajvVersion}\n${schemaText}`).digest('hex')}.cjs`);
+  try {
+    if (existsSync(file)) return requireValidator(file) as ValidateFunction;
+  } catch {
+    rmSync(file, { force: true });
+  }
+  const validate = compile();
+  try {
+    mkdirSync(VALIDATOR_CACHE, { recursive: true });
+    const temporary = `${file}.${process.pid}-${threadId}`;
+    writeFileSync(temporary, standaloneCode(ajv, validate));
+    renameSync(temporary, file);
+  } catch {
+    // A read-only installation: compile every time.
+  }
+  return validate;
 }
 
 /**
