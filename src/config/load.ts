@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pMap from 'p-map';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ClusterSchema, DeploymentSchema, type ClusterSpec, type DeploymentSpec } from './schema.js';
@@ -38,8 +39,9 @@ const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
 export async function loadInputs(root: string): Promise<Inputs> {
   const errors: InputError[] = [];
   const clusters = new Map<string, Cluster>();
-  for (const file of await listYaml(root, 'clusters', errors)) {
-    const parsed = await parseFile(root, file, ClusterSchema, errors);
+  const clusterFiles = await readAll(root, await listYaml(root, 'clusters', errors));
+  for (const [file, text] of clusterFiles) {
+    const parsed = parseFile(file, text, ClusterSchema, errors);
     if (!parsed) continue;
     const cluster: Cluster = { name: baseName(file), file, spec: parsed.value };
     if (!existsSync(path.join(root, cluster.spec.sealedSecrets.certificate))) {
@@ -53,8 +55,8 @@ export async function loadInputs(root: string): Promise<Inputs> {
 
   const deployments: Deployment[] = [];
   const namespaces = new Map<string, string>();
-  for (const file of await listYaml(root, 'deployments', errors)) {
-    const parsed = await parseFile(root, file, DeploymentSchema, errors);
+  for (const [file, text] of await readAll(root, await listYaml(root, 'deployments', errors))) {
+    const parsed = parseFile(file, text, DeploymentSchema, errors);
     if (!parsed) continue;
     const name = baseName(file);
     const spec = parsed.value;
@@ -116,13 +118,12 @@ interface Parsed<T> {
   at(fieldPath: PropertyKey[], message: string): InputError;
 }
 
-async function parseFile<S extends z.ZodType>(
-  root: string,
-  file: string,
-  schema: S,
-  errors: InputError[],
-): Promise<Parsed<z.output<S>> | undefined> {
-  const text = await readFile(path.join(root, file), 'utf8');
+/** The texts of `files` (relative to `root`), read 64 at a time, in order. */
+async function readAll(root: string, files: string[]): Promise<[string, string][]> {
+  return pMap(files, async (file) => [file, await readFile(path.join(root, file), 'utf8')] as [string, string], { concurrency: 64 });
+}
+
+function parseFile<S extends z.ZodType>(file: string, text: string, schema: S, errors: InputError[]): Parsed<z.output<S>> | undefined {
   // Most files are valid: read them fast, and with positions only when a message needs one.
   const quick = quickLoadAll(text);
   if (quick?.length === 1) {

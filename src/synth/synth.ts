@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import pMap from 'p-map';
 import path from 'node:path';
 import { serverCertificateNames, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
@@ -60,9 +61,11 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
   };
   const now = options.now ?? new Date();
   const result: ResolvedAll = { secrets: new Map(), states: new Map(), notes: [] };
-  for (const deployment of inputs.deployments) {
-    const file = stateFile(root, deployment.cluster.name, deployment.name);
-    const previous = await readState(file);
+  const files = inputs.deployments.map((d) => stateFile(root, d.cluster.name, d.name));
+  const previousStates = await pMap(files, readState, { concurrency: 64 });
+  for (const [i, deployment] of inputs.deployments.entries()) {
+    const file = files[i]!;
+    const previous = previousStates[i];
     const resolved = await resolveSecrets({
       deployment,
       subjectNames: serverCertificateNames(deployment, { deployment: deployment.name, namespace: deployment.namespace }),
