@@ -6,6 +6,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ClusterSchema, DeploymentSchema, type ClusterSpec, type DeploymentSpec } from './schema.js';
 import { InputErrors, type InputError } from './errors.js';
+import { IO_CONCURRENCY } from '../io.js';
 import { quickLoadAll } from '../quick-yaml.js';
 
 export { formatInputError, InputErrors, type InputError } from './errors.js';
@@ -118,9 +119,9 @@ interface Parsed<T> {
   at(fieldPath: PropertyKey[], message: string): InputError;
 }
 
-/** The texts of `files` (relative to `root`), read 64 at a time, in order. */
+/** The texts of `files` (relative to `root`), read a bounded number at a time, in order. */
 async function readAll(root: string, files: string[]): Promise<[string, string][]> {
-  return pMap(files, async (file) => [file, await readFile(path.join(root, file), 'utf8')] as [string, string], { concurrency: 64 });
+  return pMap(files, async (file) => [file, await readFile(path.join(root, file), 'utf8')] as [string, string], { concurrency: IO_CONCURRENCY });
 }
 
 function parseFile<S extends z.ZodType>(file: string, text: string, schema: S, errors: InputError[]): Parsed<z.output<S>> | undefined {

@@ -5,7 +5,7 @@ import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
 import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
 import { LocalCluster, type RenderedDeployment } from './cluster.js';
-import { plan, runScenario, type DrillSettings, type ScenarioId, type ScenarioResult } from './scenarios.js';
+import { continues, plan, runScenario, type DrillSettings, type ScenarioId, type ScenarioResult } from './scenarios.js';
 
 export interface DrillOptions {
   /** Repository root holding clusters/ and deployments/. */
@@ -90,7 +90,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     const order = plan(options.scenarios);
     for (const [i, id] of order.entries()) {
       // A scenario that continues another starts from what that one left; the rest from a whole cluster.
-      if (i > 0 && !isContinuation(id, order[i - 1]!)) await restore(cluster);
+      if (i > 0 && !continues(id, order[i - 1]!)) await restore(cluster);
       options.progress(`[${i + 1}/${order.length}] ${id}`);
       const result = await runScenario(ctx, id);
       options.progress(`[${i + 1}/${order.length}] ${id}: ${result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`}`);
@@ -109,10 +109,6 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     passed: results.every((r) => r.passed),
     ...(options.keep ? { kept: cluster.dir } : {}),
   };
-}
-
-function isContinuation(id: ScenarioId, previous: ScenarioId): boolean {
-  return id === 'restart-old-primary' && previous === 'kill-primary';
 }
 
 /** Starts whatever a scenario left stopped (through the entrypoints, as Kubernetes would) and waits for a settled cluster. */

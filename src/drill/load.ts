@@ -27,7 +27,7 @@ export interface LoadResult {
 }
 
 /** A client that fails fast; `options` override (a client left waiting on a frozen server has no command timeout). */
-export function connect(cluster: LocalCluster, host: string, port: number, user: string, options: RedisOptions = {}): Redis {
+function connect(cluster: LocalCluster, host: string, port: number, user: string, options: RedisOptions = {}): Redis {
   const client = new Redis({
     host,
     port,

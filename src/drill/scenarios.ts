@@ -425,6 +425,11 @@ export async function runScenario(ctx: DrillContext, id: ScenarioId): Promise<Sc
   };
 }
 
+/** Whether scenario `id` starts from the state `previous` left (rather than from a whole cluster). */
+export function continues(id: ScenarioId, previous: ScenarioId): boolean {
+  return scenarios[id].after === previous;
+}
+
 /** The scenarios to run for a selection, in order, with the ones they start from. */
 export function plan(selected: readonly ScenarioId[]): ScenarioId[] {
   const wanted = new Set(selected);

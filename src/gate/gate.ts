@@ -1,4 +1,6 @@
 import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput, type PolicyInput, type SourcedObject } from './documents.js';
+import pMap from 'p-map';
+import { IO_CONCURRENCY } from '../io.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { checkGroups, type CheckChunk, type CheckResult } from './check-worker.js';
 
@@ -6,7 +8,6 @@ export { evaluateGroup } from './check-worker.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
 
-const READ_BATCH = 64;
 
 export interface GateReport {
   violations: Violation[];
@@ -25,11 +26,8 @@ export interface GateOptions extends PolicyData {
 export async function runGate(paths: string[], options: GateOptions = {}): Promise<GateReport> {
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const files = await findManifestFiles(paths);
-  const objects: SourcedObject[] = [];
   // A bounded number of files open at once: a fleet has tens of thousands (EMFILE otherwise).
-  for (let i = 0; i < files.length; i += READ_BATCH) {
-    for (const read of await Promise.all(files.slice(i, i + READ_BATCH).map(readObjects))) objects.push(...read);
-  }
+  const objects: SourcedObject[] = (await pMap(files, readObjects, { concurrency: IO_CONCURRENCY })).flat();
   const groups = groupByDeployment(objects, paths);
   const violations = (await check(groups, options, today)).sort(byLocation);
   return {

@@ -8,7 +8,6 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { SourcedObject } from './documents.js';
 import type { RuleInfo, Violation } from './policy.js';
 
-const ajvVersion = (createRequire(import.meta.url)('ajv/package.json') as { version: string }).version;
 
 /** Vendored by scripts/refresh-schemas.mjs from the Kubernetes OpenAPI spec and the projects' CRDs. */
 const SCHEMAS = fileURLToPath(new URL('../../schemas/kubernetes/', import.meta.url));
@@ -68,6 +67,7 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
 /** Compiled validators as JavaScript, reused by later runs: compiling the schemas took half of a small gate. */
 const VALIDATOR_CACHE = fileURLToPath(new URL('../../node_modules/.cache/redis-gitops/validators/', import.meta.url));
 const requireValidator = createRequire(import.meta.url);
+const ajvVersion = (requireValidator('ajv/package.json') as { version: string }).version;
 const standaloneCode = (requireValidator('ajv/dist/standalone') as { default: (ajv: Ajv, validate: ValidateFunction) => string }).default;
 
 /**

@@ -7,6 +7,7 @@ import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { readState, stateFile, writeState, type SecretsState } from '../secrets/state.js';
 import { generator } from '../version.js';
+import { IO_CONCURRENCY } from '../io.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
@@ -62,7 +63,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
   const now = options.now ?? new Date();
   const result: ResolvedAll = { secrets: new Map(), states: new Map(), notes: [] };
   const files = inputs.deployments.map((d) => stateFile(root, d.cluster.name, d.name));
-  const previousStates = await pMap(files, readState, { concurrency: 64 });
+  const previousStates = await pMap(files, readState, { concurrency: IO_CONCURRENCY });
   for (const [i, deployment] of inputs.deployments.entries()) {
     const file = files[i]!;
     const previous = previousStates[i];
@@ -185,7 +186,9 @@ function filesByDeployment(previous: PreviousOutput): Map<string, [string, strin
   const byFolder = new Map<string, [string, string][]>();
   for (const entry of Object.entries(previous.index?.files ?? {})) {
     const key = entry[0].split('/', 2).join('/');
-    byFolder.set(key, [...(byFolder.get(key) ?? []), entry]);
+    const list = byFolder.get(key);
+    if (list) list.push(entry);
+    else byFolder.set(key, [entry]);
   }
   return byFolder;
 }

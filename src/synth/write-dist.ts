@@ -3,10 +3,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
+import { IO_CONCURRENCY } from '../io.js';
 import type { RenderedFiles } from './render.js';
 
-/** Files read or written at once: enough to keep libuv's threads busy, far below the open-file limit. */
-const IO_CONCURRENCY = 64;
 
 export const INDEX_FILE = 'index.json';
 
@@ -51,7 +50,7 @@ export function buildIndex(
   return { generator, ...(Object.keys(byName).length ? { deployments: byName } : {}), files: sorted(hashes) };
 }
 
-/** What is in an output folder now: each file's hash (read, not trusted from the index) and the index. */
+/** What is in an output folder now: each file's hash (see readPrevious) and the index. */
 export interface PreviousOutput {
   hashes: Map<string, string>;
   index: DistIndex | undefined;
@@ -160,12 +159,6 @@ async function listFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
     .sort();
-}
-
-/** sha256 of every file under `dir` by its `/`-separated relative path; empty when `dir` does not exist. */
-export async function hashTree(dir: string): Promise<Map<string, string>> {
-  const files = await listFiles(dir);
-  return new Map(await pMap(files, async (file) => [file, sha256(await readFile(path.join(dir, file)))] as const, { concurrency: IO_CONCURRENCY }));
 }
 
 export function compare(previous: ReadonlyMap<string, string>, next: Record<string, string>): DistChanges {

@@ -1,6 +1,6 @@
 import { beforeEach } from 'vitest';
 import { LocalCluster } from '../../src/drill/cluster.js';
-import { findDeployment, renderDeployment } from '../../src/drill/drill.js';
+import { renderDeployment } from '../../src/drill/drill.js';
 import { loadInputs } from '../../src/config/load.js';
 import { projectRoot } from './repo.js';
 import { renderManifests, type Manifest } from './render.js';
@@ -14,12 +14,10 @@ export { LocalCluster, waitFor, type LocalMember } from '../../src/drill/cluster
  */
 export async function launchOrders(subnet: string): Promise<{ cluster: LocalCluster; manifests: Map<string, Manifest> }> {
   const inputs = await loadInputs(projectRoot);
-  const orders = await findDeployment(projectRoot, 'orders');
+  const orders = inputs.deployments.find((d) => d.name === 'orders')!;
   // 3 s, not less: a sentinel that misses PONGs for down-after fails over, and a loaded CI machine
   // stalls processes for over a second; sentinel's own guard (TILT) only covers stalls over 2 s.
-  const sentinel = { downAfterMilliseconds: 3000, failoverTimeout: 10000 };
-  orders.spec.sentinel = sentinel;
-  inputs.deployments.find((d) => d.name === 'orders')!.spec.sentinel = sentinel;
+  orders.spec.sentinel = { downAfterMilliseconds: 3000, failoverTimeout: 10000 };
   const cluster = await LocalCluster.create(await renderDeployment(projectRoot, orders), subnet);
   for (const member of cluster.members) cluster.start(member, 'sentinel');
   for (const member of cluster.dataMembers) cluster.start(member, 'redis');
