@@ -5,7 +5,6 @@
 #   split like redis configuration (whitespace-separated words, quotes trimmed, comments dropped).
 package lib.haproxy
 
-import data.lib.k8s
 import data.lib.redis
 import data.lib.redisconf
 
@@ -14,18 +13,9 @@ _section_keywords := {
 	"mailers", "program", "http-errors", "cache", "ring",
 }
 
-# Whether a text is HAProxy configuration: it has a frontend, backend or listen section. (The
-# substring test first spares reading every other text line by line.)
-is_config(text) if {
-	some keyword in ["frontend", "backend", "listen"]
-	contains(text, keyword)
-	_has_proxy_section(redisconf.directives(text))
-}
-
-_has_proxy_section(dirs) if {
-	some d in dirs
-	d.name in {"frontend", "backend", "listen"}
-}
+# Whether a text is HAProxy configuration, given its redisconf.names(): it has a frontend, backend or
+# listen section.
+is_config(names) if count(names & {"frontend", "backend", "listen"}) > 0
 
 # The directives of a configuration with their section: [{"name", "args", "line", "section",
 # "section_name"}]; directives before any section header are in section "".
@@ -48,14 +38,13 @@ else := ""
 
 # HAProxy configurations in the ConfigMaps of the input that concern Redis: the ConfigMap belongs to
 # Redis, or the configuration listens on or connects to a redis or sentinel port.
-configs contains {"entry": entry, "key": key, "dirs": dirs} if {
-	some entry in k8s.of_kind("ConfigMap")
-	some key, text in object.get(entry.object, "data", {})
-	is_string(text)
-	is_config(text)
-	dirs := directives(text)
-	_concerns_redis(entry.object, dirs)
-}
+# (An array, not a set: see redis.configs.)
+configs := [{"entry": t.entry, "key": t.key, "dirs": dirs} |
+	some t in redis.config_map_texts
+	is_config(t.names)
+	dirs := directives(t.text)
+	_concerns_redis(t.entry.object, dirs)
+]
 
 _concerns_redis(obj, _) if redis.related(obj)
 

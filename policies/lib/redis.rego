@@ -153,14 +153,21 @@ invocation_plaintext_ports(inv) := {port | port := options(inv.args).port[0]; po
 	config_file(inv)
 } else := {default_port(inv.sentinel)}
 
-# Redis and sentinel configurations held in ConfigMaps of the input: {"entry", "key", "dirs"}.
-configs contains {"entry": entry, "key": key, "dirs": dirs} if {
+# Redis and sentinel configurations held in ConfigMaps of the input: [{"entry", "key", "dirs"}].
+# (Arrays, not sets, here and in the collections below: the wasm engine hashes a set's element, the
+# whole object, at every step of iterating over the set.)
+configs := [{"entry": t.entry, "key": t.key, "dirs": redisconf.directives(t.text)} |
+	some t in config_map_texts
+	redisconf.is_config(t.names)
+]
+
+# Every text of the input's ConfigMaps with the names of its directives, read once for the redis and
+# the HAProxy rules: [{"entry", "key", "text", "names"}].
+config_map_texts := [{"entry": entry, "key": key, "text": text, "names": redisconf.names(text)} |
 	some entry in k8s.of_kind("ConfigMap")
 	some key, text in object.get(entry.object, "data", {})
 	is_string(text)
-	dirs := redisconf.directives(text)
-	redisconf.is_config_directives(dirs)
-}
+]
 
 # Whether a configuration is a sentinel's.
 is_sentinel_config(dirs) if {
@@ -197,14 +204,16 @@ plaintext_ports(obj) := {port |
 }
 
 # Workloads of the input with a sentinel container, and with a redis server container.
-sentinel_workloads contains entry if {
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
+sentinel_workloads := [entry | some entry in input.resources; _runs_sentinel(entry.object)]
+
+server_workloads := [entry | some entry in input.resources; _runs_server(entry.object)]
+
+_runs_sentinel(obj) if {
+	some c in k8s.containers(obj)
 	is_sentinel_container(c.container)
 }
 
-server_workloads contains entry if {
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
+_runs_server(obj) if {
+	some c in k8s.containers(obj)
 	is_server_container(c.container)
 }

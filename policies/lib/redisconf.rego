@@ -39,6 +39,8 @@ known_directives := {
 # user, ...): redis directives, but on their own they do not make a text redis configuration.
 _shared_words := {"bind", "daemonize", "dir", "include", "logfile", "loglevel", "pidfile", "timeout", "user"}
 
+_telling_directives := known_directives - _shared_words
+
 # The directives of a configuration text, in order: [{"name", "args", "line"}], comments and blank
 # lines left out. Names are lower-cased (redis reads them case-insensitively); arguments are the
 # whitespace-separated words after the name with surrounding quotes trimmed, so a quoted argument
@@ -52,16 +54,21 @@ directives(text) := [d |
 	d := {"name": lower(words[0]), "args": array.slice(words, 1, count(words)), "line": i + 1}
 ]
 
-# Whether a text holds redis or sentinel directives: some line starts with a directive that is not
-# also a common word of other configuration formats.
-is_config(text) if is_config_directives(directives(text))
-
-# The same, for directives already read (reading is what costs: rules read each text once).
-is_config_directives(dirs) if {
-	some d in dirs
-	d.name in known_directives
-	not d.name in _shared_words
+# The names of a text's directives, lower-cased: what tells a configuration from other text, read at
+# a fraction of the cost of directives() (which splits every line into words). Rules ask this of
+# every ConfigMap value, shell scripts included, and read the directives of configurations only.
+names(text) := {lower(trim(word, `"'`)) |
+	some raw in split(text, "\n")
+	line := trim_space(raw)
+	line != ""
+	not startswith(line, "#")
+	word := split(replace(line, "\t", " "), " ")[0]
 }
+
+# Whether a text holds redis or sentinel directives, given its names(): some line starts with a
+# directive that is not also a common word of other configuration formats. (A set intersection:
+# `name in known_directives` scans the whole set in the wasm engine, for every line of every text.)
+is_config(names) if count(names & _telling_directives) > 0
 
 # The arguments of the last occurrence of a directive (the one redis applies); undefined if absent.
 last(dirs, name) := dirs[i].args if {

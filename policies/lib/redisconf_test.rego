@@ -19,12 +19,12 @@ test_last_occurrence_wins if {
 }
 
 test_redis_and_sentinel_configs_are_recognised if {
-	redisconf.is_config("appendonly yes\n")
-	redisconf.is_config("sentinel monitor orders 10.0.0.1 6379 2\n")
+	redisconf.is_config(redisconf.names("appendonly yes\n"))
+	redisconf.is_config(redisconf.names("sentinel monitor orders 10.0.0.1 6379 2\n"))
 }
 
 test_shared_words_alone_are_not_config if {
-	not redisconf.is_config("bind :6379\ntimeout client 30s\nuser haproxy\n")
-	not redisconf.is_config("#!/bin/sh\nset -eu\n")
-	not redisconf.is_config("")
+	not redisconf.is_config(redisconf.names("bind :6379\ntimeout client 30s\nuser haproxy\n"))
+	not redisconf.is_config(redisconf.names("#!/bin/sh\nset -eu\n"))
+	not redisconf.is_config(redisconf.names(""))
 }

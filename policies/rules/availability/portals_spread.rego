@@ -16,11 +16,12 @@ package rules.availability.portals_spread
 import data.lib.k8s
 import data.lib.redis
 
-_portals contains entry if {
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
+# (An array: see lib.redis.configs.)
+_portals := [entry | some entry in input.resources; _runs_haproxy(entry.object); _for_redis(entry.object)]
+
+_runs_haproxy(obj) if {
+	some c in k8s.containers(obj)
 	redis.is_haproxy_container(c.container)
-	_for_redis(entry.object)
 }
 
 _for_redis(obj) if redis.related(obj)

@@ -34,15 +34,17 @@ _classes[k8s.name(entry.object)] contains entry.object if {
 
 _allowed := {name | some name in data.redis_gitops.allowed_storage_classes}
 
-# Every claim: {"entry", "what" (how the message names it), "class" ("" when none)}.
-_claims contains {"entry": entry, "what": "the claim", "class": _class_name(entry.object)} if {
-	some entry in k8s.of_kind("PersistentVolumeClaim")
-}
-
-_claims contains {"entry": entry, "what": sprintf("volumeClaimTemplate %s", [k8s.name(template)]), "class": _class_name(template)} if {
-	some entry in k8s.of_kind("StatefulSet")
-	some template in object.get(entry.object, ["spec", "volumeClaimTemplates"], [])
-}
+# Every claim: {"entry", "what" (how the message names it), "class" ("" when none)}. (An array: see
+# lib.redis.configs.)
+_claims := array.concat(
+	[{"entry": entry, "what": "the claim", "class": _class_name(entry.object)} |
+		some entry in k8s.of_kind("PersistentVolumeClaim")
+	],
+	[{"entry": entry, "what": sprintf("volumeClaimTemplate %s", [k8s.name(template)]), "class": _class_name(template)} |
+		some entry in k8s.of_kind("StatefulSet")
+		some template in object.get(entry.object, ["spec", "volumeClaimTemplates"], [])
+	],
+)
 
 _class_name(claim) := name if {
 	name := object.get(claim, ["spec", "storageClassName"], "")

@@ -18,11 +18,12 @@ package rules.tls.redis_args_tls_only
 import data.lib.k8s
 import data.lib.redis
 
-_invocations contains {"entry": entry, "container": c, "inv": inv, "options": redis.options(inv.args)} if {
+# (An array: see lib.redis.configs.)
+_invocations := [{"entry": entry, "container": c, "inv": inv, "options": redis.options(inv.args)} |
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in redis.invocations(c.container)
-}
+]
 
 _violation(x, problem) := k8s.violation(x.entry, sprintf(
 	"%s %s of %s %s runs %s: %s",
