@@ -204,10 +204,13 @@ _keys := {e.key | some e in _entries}
 
 _cluster_of[set] := [e.entry | some e in _entries; e.set == set; e.cluster] if some set in {e.set | some e in _entries}
 
-_inputs contains {"namespace": key[1], "resources": res, "cluster_resources": cluster} if {
+# A namespace sees no Namespace object among its cluster_resources (its own is among its resources).
+_cluster_resources(key) := _cluster_of[key[0]] if key[1] == null
+else := [e | some e in _cluster_of[key[0]]; e.object.kind != "Namespace"]
+
+_inputs contains {"namespace": key[1], "resources": res, "cluster_resources": _cluster_resources(key)} if {
 	some key in _keys
 	res := [e.entry | some e in _entries; e.key == key]
-	cluster := _cluster_of[key[0]]
 }
 
 deny contains msg if {

@@ -3,8 +3,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { UnreadableInput } from '../src/gate/documents.js';
+import { findManifestFiles, groupByDeployment, UnreadableInput } from '../src/gate/documents.js';
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
+import { Shard } from '../src/gate/shard.js';
 import { schemaChecker } from '../src/gate/schema.js';
 import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
@@ -288,6 +289,18 @@ describe('gate on bad input', () => {
     const { code, stderr } = await gateCli(dir);
     expect(code).toBe(2);
     expect(stderr).toContain(`${path.join(dir, 'half.yaml')}: document 2 (line 5) has no kind`);
+  });
+
+  it('checks a group whose files another thread parsed, and gives the same findings', async () => {
+    const members = 'example/orders/configmap-orders-members.yaml';
+    const dir = distWith({ [members]: readFileSync(path.join(projectRoot, 'dist', members), 'utf8').replace('port 0', 'port 6379') });
+    const files = await findManifestFiles([dir]);
+    const [reader, other] = [new Shard(), new Shard()];
+    const groups = groupByDeployment(reader.read(files).refs, [dir]);
+    const task = { groups, data: {}, today: '2026-06-01' };
+    const found = await other.check(task);
+    expect(found.map((v) => `${v.rule} ${path.basename(v.file)}`)).toContain('tls.service_plaintext_port service-orders-data-0.yaml');
+    expect(found).toEqual(await reader.check(task));
   });
 
   it('turns a failure of the policy engine into an error naming the objects', () => {

@@ -6,7 +6,8 @@
 #   Title, severity and remediation come from the packages' METADATA, via build/rules.json.
 #
 #   Input, one evaluation per group of documents: {"namespace": string | null, "resources":
-#   [{"file", "object"}], "cluster_resources": [{"file", "object"}], "today": "YYYY-MM-DD"}. Each
+#   [{"file", "object"}], "cluster_resources": [{"file", "object"}], "today": "YYYY-MM-DD"}; a
+#   namespace's own Namespace object is among its resources, other Namespaces are not shown. Each
 #   violation is {"rule", "msg", "resource": {"apiVersion", "kind", "namespace", "name"}, "file"},
 #   plus "waiver": {"reason", "expires"} when a waiver on the object is in force for it (see
 #   lib/waivers.rego): a waived finding is still reported, so that waivers stay visible.

@@ -1,13 +1,11 @@
-import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput, type PolicyInput, type SourcedObject } from './documents.js';
-import pMap from 'p-map';
-import { IO_CONCURRENCY } from '../io.js';
-import { chunked, inWorkers, workersFor } from '../workers/pool.js';
-import { checkGroups, type CheckChunk, type CheckResult } from './check-worker.js';
-
-export { evaluateGroup } from './check-worker.js';
+import path from 'node:path';
+import { findManifestFiles, groupByDeployment, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
+import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type ReadResult, type ReadTask } from './shard.js';
+import { chunked, Threads, workersFor } from '../workers/pool.js';
 
+export { evaluateGroup } from './shard.js';
 
 export interface GateReport {
   violations: Violation[];
@@ -20,16 +18,17 @@ export interface GateReport {
 export interface GateOptions extends PolicyData {
   /** The day waivers are judged on (YYYY-MM-DD, UTC); today by default. */
   today?: string;
+  /** Worker threads; 0 checks in this thread. By default one per core for large inputs, else 0. */
+  threads?: number;
 }
 
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
 export async function runGate(paths: string[], options: GateOptions = {}): Promise<GateReport> {
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const files = await findManifestFiles(paths);
-  // A bounded number of files open at once: a fleet has tens of thousands (EMFILE otherwise).
-  const objects: SourcedObject[] = (await pMap(files, readObjects, { concurrency: IO_CONCURRENCY })).flat();
-  const groups = groupByDeployment(objects, paths);
-  const violations = (await check(groups, options, today)).sort(byLocation);
+  const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
+  const { violations, refs, groups } = await (threads > 0 ? inThreads(threads, files, paths, options, today) : inProcess(files, paths, options, today));
+  violations.sort(byLocation);
   return {
     violations,
     rules: { ...schemaRules, ...loadRuleCatalogue() },
@@ -38,26 +37,79 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
       warnings: violations.filter((v) => !v.waiver && v.severity === 'warning').length,
       waived: violations.filter((v) => v.waiver).length,
       files: files.length,
-      resources: objects.length,
+      resources: refs,
       namespaces: groups.filter((g) => g.namespace !== null).length,
     },
   };
 }
 
-/** Below this many groups (deployments), starting worker threads costs more than it saves. */
-const WORKER_THRESHOLD = 64;
+/** Below this many files (about 130 deployments), starting worker threads costs more than it saves (measured). */
+const WORKER_THRESHOLD = 4000;
 
-/** Every group's findings, in worker threads (one per core) when there are many groups. */
-async function check(groups: PolicyInput[], data: PolicyData, today: string): Promise<Violation[]> {
-  const workers = workersFor(groups.length, WORKER_THRESHOLD);
-  if (workers === 0) return checkGroups({ groups, data, today });
-  // More chunks than threads: a thread that finishes early takes the next one.
-  const chunks = chunked(groups, workers * 4).map((chunk) => ({ groups: chunk, data, today }));
-  const results = await inWorkers<CheckChunk, CheckResult>(new URL('./check-worker.ts', import.meta.url), 'checkChunk', chunks);
-  return results.flatMap((result) => {
-    if ('unreadable' in result) throw new UnreadableInput(result.unreadable.file, result.unreadable.message);
-    return result.violations;
-  });
+interface Checked {
+  violations: Violation[];
+  refs: number;
+  groups: Group<ObjectRef>[];
+}
+
+async function inProcess(files: string[], paths: string[], data: PolicyData, today: string): Promise<Checked> {
+  const shard = new Shard();
+  const read = shard.read(files);
+  const groups = groupByDeployment(read.refs, paths);
+  const found = await shard.check({ groups, data, today });
+  return { violations: [...read.violations, ...found], refs: read.refs.length, groups };
+}
+
+/**
+ * Each thread parses folders of files and keeps their objects; once all are read (a namespace may
+ * span folders), each group goes to the thread that holds most of its files.
+ */
+async function inThreads(count: number, files: string[], paths: string[], data: PolicyData, today: string): Promise<Checked> {
+  const threads = new Threads(count, new URL('./shard.ts', import.meta.url));
+  try {
+    // More chunks than threads: a thread that finishes early takes the next one.
+    const reads = await threads.spread<ReadTask, Outcome<ReadResult>>('readTask', byFolder(files, count * 8).map((chunk) => ({ files: chunk })));
+    const holder = new Map<string, number>();
+    const refs: ObjectRef[] = [];
+    const violations: Violation[] = [];
+    for (const { thread, output } of reads) {
+      const read = unwrap(output);
+      for (const ref of read.refs) holder.set(ref.file, thread);
+      refs.push(...read.refs);
+      violations.push(...read.violations);
+    }
+    const groups = groupByDeployment(refs, paths);
+    const mine: Group<ObjectRef>[][] = Array.from({ length: count }, () => []);
+    for (const group of groups) mine[mostFilesHeldBy(group, holder)]!.push(group);
+    const checks = mine.flatMap((groupsOfThread, thread) =>
+      chunked(groupsOfThread, 8).map((chunk) => threads.run<CheckTask, Outcome<Violation[]>>(thread, 'checkTask', { groups: chunk, data, today })),
+    );
+    for (const found of await Promise.all(checks)) violations.push(...unwrap(found));
+    return { violations, refs: refs.length, groups };
+  } finally {
+    await threads.destroy();
+  }
+}
+
+/** Sorted files in about `count` chunks, a folder never split (a folder is usually one namespace). */
+function byFolder(files: string[], count: number): string[][] {
+  const target = Math.ceil(files.length / count);
+  const chunks: string[][] = [[]];
+  for (const file of files) {
+    const chunk = chunks.at(-1)!;
+    if (chunk.length >= target && path.dirname(file) !== path.dirname(chunk.at(-1)!)) chunks.push([file]);
+    else chunk.push(file);
+  }
+  return chunks.filter((chunk) => chunk.length > 0);
+}
+
+function mostFilesHeldBy(group: Group<ObjectRef>, holder: ReadonlyMap<string, number>): number {
+  const held = new Map<number, number>();
+  for (const ref of group.resources) {
+    const thread = holder.get(ref.file) ?? 0;
+    held.set(thread, (held.get(thread) ?? 0) + 1);
+  }
+  return [...held].reduce((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0])[0];
 }
 
 function byLocation(a: Violation, b: Violation): number {

@@ -6,15 +6,14 @@ const entry = new URL('./entry.mjs', import.meta.url).href;
 /**
  * Runs `name` (an exported function of `module`, taking one chunk) over `chunks` in worker threads, at
  * most one per core, and returns the results in chunk order. Each worker loads its modules once, so
- * a chunk should hold enough work to pay for that (about half a second for tsx and cdk8s).
+ * a chunk should hold enough work to pay for that.
  */
 export async function inWorkers<I, O>(module: URL, name: string, chunks: readonly I[]): Promise<O[]> {
-  const threads = Math.max(1, Math.min(availableParallelism(), chunks.length));
-  const pool = new Piscina({ filename: entry, minThreads: threads, maxThreads: threads });
+  const threads = new Threads(Math.max(1, Math.min(availableParallelism(), chunks.length)), module);
   try {
-    return await Promise.all(chunks.map((input) => pool.run({ module: module.href, name, input }) as Promise<O>));
+    return (await threads.spread<I, O>(name, chunks)).map((result) => result.output);
   } finally {
-    await pool.destroy();
+    await threads.destroy();
   }
 }
 
@@ -29,4 +28,46 @@ export function chunked<T>(items: readonly T[], count: number): T[][] {
 /** Worker threads a job of `items` is worth: none below `threshold` (or on one core), else one per core. */
 export function workersFor(items: number, threshold: number): number {
   return items >= threshold && availableParallelism() > 1 ? availableParallelism() : 0;
+}
+
+/**
+ * Worker threads that keep their state between tasks, each addressed by its index: a task can go to
+ * the thread that already holds what it needs (the gate's threads keep the manifests they parsed).
+ */
+export class Threads {
+  private readonly pools: Piscina[];
+
+  constructor(
+    count: number,
+    private readonly module: URL,
+  ) {
+    this.pools = Array.from({ length: count }, () => new Piscina({ filename: entry, minThreads: 1, maxThreads: 1 }));
+  }
+
+  get count(): number {
+    return this.pools.length;
+  }
+
+  /** Runs `name` of the module on one thread; tasks sent to the same thread run in order. */
+  run<I, O>(thread: number, name: string, input: I): Promise<O> {
+    return this.pools[thread]!.run({ module: this.module.href, name, input }) as Promise<O>;
+  }
+
+  /** Runs `name` over `inputs`, each on the first thread free; results in input order, with the thread that made each. */
+  async spread<I, O>(name: string, inputs: readonly I[]): Promise<{ thread: number; output: O }[]> {
+    const results: { thread: number; output: O }[] = new Array(inputs.length);
+    let next = 0;
+    const drain = async (thread: number) => {
+      while (next < inputs.length) {
+        const index = next++;
+        results[index] = { thread, output: await this.run<I, O>(thread, name, inputs[index]!) };
+      }
+    };
+    await Promise.all(this.pools.map((_, thread) => drain(thread)));
+    return results;
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.destroy()));
+  }
 }

@@ -1,0 +1,119 @@
+import { isClusterScoped, readObjects, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
+import { loadGatePolicy, type Policy, type PolicyData, type Violation } from './policy.js';
+import { schemaChecker } from './schema.js';
+
+/**
+ * An object as the thread that parsed it describes it to the others: where it is (file and position)
+ * and what grouping needs. Cluster-scoped objects come whole, as every group of their input set is
+ * shown them; of the others, only kind, name and namespace travel.
+ */
+export interface ObjectRef {
+  file: string;
+  index: number;
+  object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>;
+}
+
+export interface ReadTask {
+  files: string[];
+}
+
+/** The objects of the files read, and their schema findings (each object is validated once, where it is read). */
+export interface ReadResult {
+  refs: ObjectRef[];
+  violations: Violation[];
+}
+
+export interface CheckTask {
+  groups: Group<ObjectRef>[];
+  data: PolicyData;
+  today: string;
+}
+
+/** A task's result, or the unreadable input that stopped it (an Error's class does not cross threads). */
+export type Outcome<T> = { ok: T } | { unreadable: { file: string; message: string } };
+
+/**
+ * The manifests one thread has parsed, kept until the groups they belong to are checked there: the
+ * objects never travel between threads, only their refs do. A file is dropped once each of its
+ * objects has been checked (each object belongs to exactly one group). A group whose files another
+ * thread parsed (a namespace spread over folders) has them parsed again here.
+ */
+export class Shard {
+  private readonly held = new Map<string, { objects: SourcedObject[]; unchecked: number }>();
+  private policy: Promise<Policy> | undefined;
+  private checkSchema: ReturnType<typeof schemaChecker> | undefined;
+
+  read(files: readonly string[]): ReadResult {
+    this.checkSchema ??= schemaChecker();
+    const refs: ObjectRef[] = [];
+    const violations: Violation[] = [];
+    for (const file of files) {
+      const objects = readObjects(file);
+      this.held.set(file, { objects, unchecked: objects.length });
+      for (const [index, sourced] of objects.entries()) {
+        const { object } = sourced;
+        refs.push({ file, index, object: isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } });
+        violations.push(...this.checkSchema(sourced));
+      }
+    }
+    return { refs, violations };
+  }
+
+  /** Policy findings of each group; its cluster_resources are taken as sent (they came whole). */
+  async check({ groups, data, today }: CheckTask): Promise<Violation[]> {
+    this.policy ??= loadGatePolicy(data);
+    const policy = await this.policy;
+    return groups.flatMap((group) =>
+      evaluateGroup(policy, { namespace: group.namespace, resources: group.resources.map((ref) => this.take(ref)), cluster_resources: group.cluster_resources as SourcedObject[] }, today),
+    );
+  }
+
+  private take({ file, index }: ObjectRef): SourcedObject {
+    let entry = this.held.get(file);
+    if (!entry) {
+      const objects = readObjects(file);
+      this.held.set(file, (entry = { objects, unchecked: objects.length }));
+    }
+    if (--entry.unchecked === 0) this.held.delete(file);
+    return entry.objects[index]!;
+  }
+}
+
+/**
+ * The wasm engine fails on inputs it cannot hold (its memory is capped) and the SDK's JavaScript
+ * builtins throw on values of the wrong type: say which objects, rather than a stack trace.
+ */
+export function evaluateGroup(policy: Policy, group: PolicyInput, today: string): Violation[] {
+  try {
+    return policy.evaluate(group, today);
+  } catch (error) {
+    const files = [...new Set(group.resources.map((r) => r.file))];
+    const where = group.namespace === null ? 'the cluster-scoped objects' : `namespace ${group.namespace}`;
+    throw new UnreadableInput(
+      `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file(s)` : ''}`,
+      `the policy could not evaluate ${where} (${group.resources.length} objects): ${error instanceof Error && error.message ? error.message : String(error)}`,
+    );
+  }
+}
+
+/** Runs a task, turning UnreadableInput into a value that can cross threads. */
+export async function outcome<T>(task: () => T | Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: await task() };
+  } catch (error) {
+    if (error instanceof UnreadableInput) return { unreadable: { file: error.file, message: error.message.slice(error.file.length + 2) } };
+    throw error;
+  }
+}
+
+export function unwrap<T>(result: Outcome<T>): T {
+  if ('unreadable' in result) throw new UnreadableInput(result.unreadable.file, result.unreadable.message);
+  return result.ok;
+}
+
+// The gate's worker threads: one shard each.
+const shard = new Shard();
+
+export const readTask = (task: ReadTask) => outcome(() => shard.read(task.files));
+
+export const checkTask = (task: CheckTask) => outcome(() => shard.check(task));
