@@ -18,7 +18,7 @@ import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
 const run = promisify(execFile);
 const testKey = path.join(projectRoot, 'clusters/example.sealing-key.TEST-ONLY-DO-NOT-USE.pem');
 const dist = path.join(projectRoot, 'dist');
-const state = async (root: string, deployment: string) => (await readState(path.join(root, 'state/example', `${deployment}.json`)))!;
+const state = async (root: string, deployment: string) => readState(path.join(root, 'state/example', `${deployment}.json`))!.state;
 
 /** Opens one SealedSecret file of dist/ with the real kubeseal and the test-only private key. */
 async function unseal(file: string): Promise<Record<string, string>> {

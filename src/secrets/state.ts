@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -42,20 +42,33 @@ export function stateFile(root: string, cluster: string, deployment: string): st
   return path.join(root, 'state', cluster, `${deployment}.json`);
 }
 
-export async function readState(file: string): Promise<SecretsState | undefined> {
+/** A state file's content, and its text as it is on disk. */
+export interface StoredState {
+  state: SecretsState;
+  text: string;
+}
+
+/** Reads a state file (synchronously: synth reads one per deployment, and they are small). */
+export function readState(file: string): StoredState | undefined {
   if (!existsSync(file)) return undefined;
-  const parsed = SecretsStateSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  const text = readFileSync(file, 'utf8');
+  const parsed = SecretsStateSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
     throw new Error(`${file}: not a secrets state file (${issue?.path.join('.')}: ${issue?.message}); restore it from git`);
   }
-  return parsed.data;
+  return { state: parsed.data, text };
 }
 
-/** Writes the state file whole or not at all. */
-export async function writeState(file: string, state: SecretsState): Promise<void> {
+/** The text a state file holds: a state changed when this differs from the file's. */
+export function stateText(state: SecretsState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
+/** Writes a state file (its stateText) whole or not at all. */
+export async function writeState(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  await writeFile(tmp, text);
   await rename(tmp, file);
 }

@@ -1,18 +1,17 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import pMap from 'p-map';
 import path from 'node:path';
 import { serverCertificateNames, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
-import { readState, stateFile, writeState, type SecretsState } from '../secrets/state.js';
+import { readState, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
 import { generator } from '../version.js';
-import { IO_CONCURRENCY } from '../io.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
 import { renderChunk, type RenderChunk } from './render-worker.js';
-import { buildIndex, readPrevious, sha256, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
+import { buildIndex, readPrevious, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
   /** Rotations to apply, by deployment name. */
@@ -40,7 +39,8 @@ export interface SynthResult {
 
 export interface ResolvedAll {
   secrets: Map<string, DeploymentSecrets>;
-  states: Map<string, { file: string; state: SecretsState; changed: boolean }>;
+  /** Per deployment: its state file, the state and its text, and whether that differs from the file's. */
+  states: Map<string, { file: string; state: SecretsState; text: string; changed: boolean }>;
   notes: SynthResult['notes'];
 }
 
@@ -63,20 +63,20 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
   const now = options.now ?? new Date();
   const result: ResolvedAll = { secrets: new Map(), states: new Map(), notes: [] };
   const files = inputs.deployments.map((d) => stateFile(root, d.cluster.name, d.name));
-  const previousStates = await pMap(files, readState, { concurrency: IO_CONCURRENCY });
   for (const [i, deployment] of inputs.deployments.entries()) {
     const file = files[i]!;
-    const previous = previousStates[i];
+    const previous = readState(file);
     const resolved = await resolveSecrets({
       deployment,
       subjectNames: serverCertificateNames(deployment, { deployment: deployment.name, namespace: deployment.namespace }),
       sealingKey: await sealingKeyOf(deployment.cluster),
-      previous,
+      previous: previous?.state,
       now,
       rotate: options.rotate?.get(deployment.name) ?? new Set(),
     });
+    const text = stateText(resolved.state);
     result.secrets.set(deployment.name, resolved.secrets);
-    result.states.set(deployment.name, { file, state: resolved.state, changed: JSON.stringify(previous) !== JSON.stringify(resolved.state) });
+    result.states.set(deployment.name, { file, state: resolved.state, text, changed: text !== previous?.text });
     for (const note of resolved.notes) result.notes.push({ deployment: deployment.name, note });
   }
   return result;
@@ -114,7 +114,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();
   const records: Record<string, DeploymentRecord> = {};
   const previousFiles = filesByDeployment(previous);
-  const hashes = new Map(inputs.deployments.map((d) => [d.name, inputsHash(fingerprint, d, states.get(d.name)!.state)]));
+  const hashes = new Map(inputs.deployments.map((d) => [d.name, inputsHash(fingerprint, d, states.get(d.name)!.text)]));
   const toRender: Deployment[] = [];
   for (const deployment of inputs.deployments) {
     const key = `${deployment.cluster.name}/${deployment.name}`;
@@ -152,7 +152,7 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
   const changes = await writeDist(outDir, planned.files, planned.index, planned.previous);
   const statesWritten: string[] = [];
   for (const s of [...planned.states.values()].filter((s) => s.changed && options.writeState !== false)) {
-    await writeState(s.file, s.state);
+    await writeState(s.file, s.text);
     statesWritten.push(path.relative(root, s.file));
   }
   const { inputs, notes, rendered, index } = planned;
@@ -175,10 +175,11 @@ async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap
   return new Map(results.flatMap((r) => [...r]));
 }
 
-/** Everything a deployment's files depend on: the generator, its cluster's and its own settings, its secrets. */
-function inputsHash(fingerprint: string, deployment: Deployment, state: SecretsState): string {
+/** Everything a deployment's files depend on: the generator, its cluster's and its own settings, its secrets (their state's text). */
+function inputsHash(fingerprint: string, deployment: Deployment, stateText: string): string {
   const { cluster } = deployment;
-  return sha256(JSON.stringify([fingerprint, cluster.name, cluster.spec, deployment.name, deployment.namespace, deployment.spec, state]));
+  const settings = JSON.stringify([fingerprint, cluster.name, cluster.spec, deployment.name, deployment.namespace, deployment.spec]);
+  return createHash('sha256').update(settings).update('\0').update(stateText).digest('hex');
 }
 
 /** The previous index's files (path → hash) by `<cluster>/<deployment>` folder. */

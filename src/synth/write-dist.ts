@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
-import { IO_CONCURRENCY } from '../io.js';
 import type { RenderedFiles } from './render.js';
 
 
 export const INDEX_FILE = 'index.json';
+
+/** Files written at once: enough to keep libuv's threads busy, far below the open-file limit. */
+const IO_CONCURRENCY = 64;
 
 export interface DistIndex {
   generator: { name: string; version: string };
@@ -123,7 +125,7 @@ async function removeEmptyFolders(root: string, removed: string[]): Promise<void
  */
 export async function readPrevious(outDir: string): Promise<PreviousOutput> {
   const out = path.resolve(outDir);
-  const files = await listFiles(out);
+  const files = listFiles(out);
   if (files.length && !files.includes(INDEX_FILE)) {
     throw new Error(`${out} holds files but no ${INDEX_FILE}: it is not a synth output, refusing to replace it`);
   }
@@ -131,16 +133,16 @@ export async function readPrevious(outDir: string): Promise<PreviousOutput> {
   let indexText: string | undefined;
   let indexWritten = -Infinity;
   try {
-    indexText = await readFile(path.join(out, INDEX_FILE), 'utf8');
+    indexText = readFileSync(path.join(out, INDEX_FILE), 'utf8');
     index = JSON.parse(indexText) as DistIndex;
-    indexWritten = (await stat(path.join(out, INDEX_FILE))).mtimeMs;
+    indexWritten = statSync(path.join(out, INDEX_FILE)).mtimeMs;
   } catch {
     // No index (a first synth) or an unreadable one: every file is read.
   }
   // As git does with its index: a file last modified before index.json was written (synth replaces it
   // last) still has the hash recorded there; other files (a hand edit, a checkout) are read. Strictly
   // before: timestamps advance in clock ticks of a few ms, and an edit may share index.json's tick.
-  // Synchronous stats: tens of thousands of them through the thread pool cost ten times more.
+  // Synchronous listing and stats: tens of thousands of them through the thread pool cost several times more.
   const entries = files
     .filter((file) => file !== INDEX_FILE)
     .map((file) => {
@@ -152,12 +154,13 @@ export async function readPrevious(outDir: string): Promise<PreviousOutput> {
 }
 
 /** Every file under `dir` by its `/`-separated relative path, sorted; empty when `dir` does not exist. */
-async function listFiles(dir: string): Promise<string[]> {
+function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
+  // Entries' parentPath start with `dir` as given: slicing is ten times faster than path.relative.
+  const prefix = dir.length + 1;
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .map((e) => `${e.parentPath.slice(prefix)}${e.parentPath.length > dir.length ? '/' : ''}${e.name}`.split(path.sep).join('/'))
     .sort();
 }
 
