@@ -56,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--changed', 'gate only the deployments whose files differ from --base (with their clusters\' cluster-scoped objects); the first path is the synth output')
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
     .option('--root <dir>', 'repository root holding clusters/ and deployments/ (for --check-synced)', '.')
-    .action(async (paths: string[], opts: { format: GateFormat; strict?: boolean; allowStorageClass?: string[]; checkSynced?: boolean; changed?: boolean; base: string; root: string }) => {
+    .option('--threads <count>', 'worker threads to read and check with, 0 for none (default: one per core from about 4000 files on)', threadCount)
+    .action(async (paths: string[], opts: { format: GateFormat; strict?: boolean; allowStorageClass?: string[]; checkSynced?: boolean; changed?: boolean; base: string; root: string; threads?: number }) => {
       try {
         if (opts.checkSynced) {
           const { driftFrom } = await import('./synth/compare.js');
@@ -78,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
           if (gated.length === 0) return;
         }
         const { runGate } = await import('./gate/gate.js');
-        const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass });
+        const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass, threads: opts.threads });
         process.stdout.write(formatReport(report, opts.format, { strict: opts.strict }));
         if (gateFails(report, { strict: opts.strict })) exitCode = EXIT.failed;
       } catch (error) {
@@ -164,6 +165,12 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   return exitCode;
+}
+
+function threadCount(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count > 256) throw new InvalidArgumentError(`expected a whole number of threads from 0 to 256, got ${value}`);
+  return count;
 }
 
 function parseScenarios(value: string): ScenarioId[] {

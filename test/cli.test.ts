@@ -1,6 +1,6 @@
-
-
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { generator } from '../src/version.js';
 import { redisGitops, runProgram } from './support/programs.js';
@@ -9,6 +9,22 @@ import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './supp
 const cli = (...args: string[]) => redisGitops(projectRoot, ...args);
 
 describe('redis-gitops CLI', () => {
+  it('runs compiled from what its sources say now: a changed source is compiled again', async () => {
+    const copy = tempDir();
+    for (const entry of ['bin', 'src', 'charts', 'package.json', 'tsconfig.json']) cpSync(path.join(projectRoot, entry), path.join(copy, entry), { recursive: true });
+    symlinkSync(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'));
+    const help = () => runProgram(process.execPath, [path.join(copy, 'bin/redis-gitops.mjs'), '--help']);
+    const { compiledCli } = (await import(pathToFileURL(path.join(copy, 'bin/compile.mjs')).href)) as { compiledCli: () => Promise<string | undefined> };
+    const before = await help();
+    expect(before.stdout, before.stderr).toContain('Generate and gate GitOps manifests');
+    const compiled = await compiledCli();
+    expect(compiled).toMatch(/node_modules\/\.cache\/redis-gitops\/cli\/[0-9a-f]{16}\/src\/cli\.js$/);
+    const cliSource = path.join(copy, 'src/cli.ts');
+    writeFileSync(cliSource, readFileSync(cliSource, 'utf8').replace('Generate and gate GitOps manifests', 'Generate, gate and compile GitOps manifests'));
+    expect(await compiledCli()).not.toBe(compiled);
+    expect((await help()).stdout).toContain('Generate, gate and compile GitOps manifests');
+  });
+
   it('synth prints what it wrote, then exits 1 listing every mistake and keeps dist/ on bad input', async () => {
     const repo = tempRepo();
     const out = path.join(repo, 'dist');

@@ -4,19 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { loadInputs } from '../src/config/load.js';
 import { runGate } from '../src/gate/gate.js';
 import { renderAll } from '../src/synth/render.js';
-import { resolveAllSecrets, synth } from '../src/synth/synth.js';
+import { resolveAllSecrets } from '../src/synth/synth.js';
 import { generator } from '../src/version.js';
+import { redisGitops } from './support/programs.js';
 import { tempRepo, writeInput } from './support/repo.js';
 
-// A fleet large enough that synth and the gate use worker threads (64 deployments and up).
+// A fleet large enough that synth uses worker threads (64 deployments and up), run through the CLI as
+// users run it (compiled, its threads loading compiled modules), compared with one thread.
 describe('worker threads', () => {
   it('give the same dist/ and the same findings as one thread', { timeout: 240_000 }, async () => {
     const repo = tempRepo();
     const orders = readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8');
     for (let i = 0; i < 110; i++) writeInput(repo, `deployments/fleet${String(i).padStart(3, '0')}.yaml`, orders);
     const out = path.join(repo, 'dist');
-    const result = await synth(repo, out);
-    expect(result.rendered).toBe(112);
+    const synth = await redisGitops(repo, 'synth');
+    expect(synth.stdout, synth.stderr).toContain('112 rendered');
 
     const inputs = await loadInputs(repo);
     const { secrets } = await resolveAllSecrets(repo, inputs, { writeState: false });
@@ -31,12 +33,14 @@ describe('worker threads', () => {
     edit('example/fleet003/statefulset-fleet003-data-0.yaml', 'storageClassName: redis-encrypted', 'storageClassName: standard');
     edit('example/fleet050/configmap-fleet050-members.yaml', 'port 0', 'port 6379');
     edit('example/fleet107/statefulset-fleet107-data-1.yaml', 'runAsNonRoot: true', 'runAsNonRoot: false');
-    const today = '2026-11-27';
-    const report = await runGate([out], { today, threads: 2 });
+    const gate = await redisGitops(repo, 'gate', out, '--threads', '2', '--format', 'json');
+    expect(gate.code, gate.stderr).toBe(1);
+    const report = JSON.parse(gate.stdout) as Awaited<ReturnType<typeof runGate>>;
     expect(report.summary.namespaces).toBeGreaterThanOrEqual(100);
     expect(report.summary.errors).toBeGreaterThanOrEqual(3);
-    const single = await runGate([out], { today, threads: 0 });
-    expect(report).toEqual(single);
+    const single = await runGate([out], { threads: 0 });
+    expect(report.violations).toEqual(single.violations);
+    expect(report.summary).toEqual(single.summary);
     // Findings that need the whole namespace: the Service is judged by the configuration it reaches.
     expect(report.violations.filter((v) => v.rule === 'tls.service_plaintext_port').map((v) => path.basename(v.file))).toEqual([
       'service-fleet050-data-0.yaml',

@@ -3,6 +3,7 @@ import { findManifestFiles, groupByDeployment, type Group } from './documents.js
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
 import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type ReadResult, type ReadTask } from './shard.js';
+import { moduleOf } from '../paths.js';
 import { chunked, Threads, workersFor } from '../workers/pool.js';
 
 export { evaluateGroup } from './shard.js';
@@ -65,7 +66,7 @@ async function inProcess(files: string[], paths: string[], data: PolicyData, tod
  * span folders), each group goes to the thread that holds most of its files.
  */
 async function inThreads(count: number, files: string[], paths: string[], data: PolicyData, today: string): Promise<Checked> {
-  const threads = new Threads(count, new URL('./shard.ts', import.meta.url));
+  const threads = new Threads(count, moduleOf('src/gate/shard.ts'));
   try {
     // More chunks than threads: a thread that finishes early takes the next one.
     const reads = await threads.spread<ReadTask, Outcome<ReadResult>>('readTask', byFolder(files, count * 8).map((chunk) => ({ files: chunk })));

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { platformRoleRules } from '../../charts/platform-roles.js';
 import { ENCRYPTION_ANNOTATION, providerStorage } from '../../charts/storage-providers.js';
+import { fromRoot } from '../paths.js';
 import type { PolicyInput } from './documents.js';
 
 /** The compiled policy and its rule catalogue, both built by `npm run policy:build` and committed. */
-export const POLICY_WASM = fileURLToPath(new URL('../../policies/build/policy.wasm', import.meta.url));
-export const RULE_CATALOGUE = fileURLToPath(new URL('../../policies/build/rules.json', import.meta.url));
+export const POLICY_WASM = fromRoot('policies/build/policy.wasm');
+export const RULE_CATALOGUE = fromRoot('policies/build/rules.json');
 const ENTRYPOINT = 'gate/violations';
 
 export type Severity = 'error' | 'warning';

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { fromRoot } from '../paths.js';
 import type { SourcedObject } from './documents.js';
 import type { RuleInfo, Violation } from './policy.js';
 
 
 /** Vendored by scripts/refresh-schemas.mjs from the Kubernetes OpenAPI spec and the projects' CRDs. */
-const SCHEMAS = fileURLToPath(new URL('../../schemas/kubernetes/', import.meta.url));
+const SCHEMAS = fromRoot('schemas/kubernetes');
 
 export const schemaRules: Record<string, RuleInfo> = {
   'schema.unknown_field': {
@@ -65,8 +65,8 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
 }
 
 /** Compiled validators as JavaScript, reused by later runs: compiling the schemas took half of a small gate. */
-const VALIDATOR_CACHE = fileURLToPath(new URL('../../node_modules/.cache/redis-gitops/validators/', import.meta.url));
-const requireValidator = createRequire(import.meta.url);
+const VALIDATOR_CACHE = fromRoot('node_modules/.cache/redis-gitops/validators');
+const requireValidator = createRequire(fromRoot('package.json'));
 const ajvVersion = (requireValidator('ajv/package.json') as { version: string }).version;
 const standaloneCode = (requireValidator('ajv/dist/standalone') as { default: (ajv: Ajv, validate: ValidateFunction) => string }).default;
 

@@ -1,13 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../paths.js';
 import { generator } from '../version.js';
 import { sha256 } from './write-dist.js';
 
-const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The code whose change changes what synth writes: charts and the synth, input and secrets code. */
-const renderingCode = ['charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts', 'src/quick-yaml.ts'];
+const renderingCode = ['charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts', 'src/paths.ts', 'src/quick-yaml.ts'];
 /** Libraries whose version changes what synth writes. */
 const renderingLibraries = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'selfsigned'];
 
@@ -26,13 +25,13 @@ export function generatorFingerprint(): Promise<string> {
 async function compute(): Promise<string> {
   const files: string[] = [];
   for (const entry of renderingCode) {
-    const full = path.join(packageRoot, entry);
+    const full = path.join(projectRoot, entry);
     if (entry.endsWith('.ts')) files.push(full);
     else for (const f of await readdir(full, { recursive: true })) if (f.endsWith('.ts')) files.push(path.join(full, f));
   }
   files.sort();
-  const sources = await Promise.all(files.map(async (f) => `${path.relative(packageRoot, f)}\n${await readFile(f, 'utf8')}`));
-  const require = createRequire(import.meta.url);
+  const sources = await Promise.all(files.map(async (f) => `${path.relative(projectRoot, f)}\n${await readFile(f, 'utf8')}`));
+  const require = createRequire(path.join(projectRoot, 'package.json'));
   const libraries = renderingLibraries.map((name) => `${name}@${(require(`${name}/package.json`) as { version: string }).version}`);
   return sha256(JSON.stringify([generator, libraries, sources]));
 }

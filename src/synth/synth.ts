@@ -6,6 +6,7 @@ import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } f
 import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { readState, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
+import { moduleOf } from '../paths.js';
 import { generator } from '../version.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
@@ -171,7 +172,7 @@ async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap
     generatorVersion: generator.version,
     secrets: new Map(chunk.map((d) => [d.name, secrets.get(d.name)!])),
   }));
-  const results = await inWorkers<RenderChunk, Map<string, DeploymentOutput>>(new URL('./render-worker.ts', import.meta.url), 'renderChunk', chunks);
+  const results = await inWorkers<RenderChunk, Map<string, DeploymentOutput>>(moduleOf('src/synth/render-worker.ts'), 'renderChunk', chunks);
   return new Map(results.flatMap((r) => [...r]));
 }
 

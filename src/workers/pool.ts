@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { fromRoot } from '../paths.js';
 
-const entry = new URL('./entry.mjs', import.meta.url).href;
+const entry = pathToFileURL(fromRoot('src/workers/entry.mjs')).href;
 
 /**
  * Runs `name` (an exported function of `module`, taking one chunk) over `chunks` in worker threads, at
