@@ -3,8 +3,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { findManifestFiles, groupByDeployment, UnreadableInput } from '../src/gate/documents.js';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput } from '../src/gate/documents.js';
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
+import { POLICY_WASM, policyData } from '../src/gate/policy.js';
 import { Shard } from '../src/gate/shard.js';
 import { schemaChecker } from '../src/gate/schema.js';
 import { redisGitops, runProgram } from './support/programs.js';
@@ -301,6 +303,20 @@ describe('gate on bad input', () => {
     const found = await other.check(task);
     expect(found.map((v) => `${v.rule} ${path.basename(v.file)}`)).toContain('tls.service_plaintext_port service-orders-data-0.yaml');
     expect(found).toEqual(await reader.check(task));
+  });
+
+  it('evaluates group after group in one wasm instance without its memory growing', async () => {
+    const dist = path.join(projectRoot, 'dist');
+    const groups = groupByDeployment((await findManifestFiles([dist])).flatMap(readObjects), [dist]);
+    const policy = await loadPolicy(readFileSync(POLICY_WASM));
+    policy.setData(policyData());
+    const sizes: number[] = [];
+    for (let round = 0; round < 100; round++) {
+      for (const group of groups) policy.evaluate({ ...group, today: '2026-06-01' }, 'gate/violations');
+      sizes.push(policy.mem.buffer.byteLength);
+    }
+    // It grows to hold the largest input, then each evaluation starts over at the end of the data.
+    expect(sizes.at(-1)).toBe(sizes[0]);
   });
 
   it('turns a failure of the policy engine into an error naming the objects', () => {

@@ -88,15 +88,15 @@ export function policyData(options: PolicyData = {}): object {
   };
 }
 
-/**
- * Loads the wasm policy once; each evaluate() reuses the instance (the SDK resets its heap to the
- * end of the data segment before every evaluation, so memory stays bounded by the largest input).
- */
 /** The rules' titles, severities and fixes, as the policy build took them from their METADATA. */
 export function loadRuleCatalogue(catalogueFile = RULE_CATALOGUE): Record<string, RuleInfo> {
   return JSON.parse(readFileSync(catalogueFile, 'utf8')) as Record<string, RuleInfo>;
 }
 
+/**
+ * Loads the wasm policy once; each evaluate() reuses the instance (the SDK resets its heap to the
+ * end of the data segment before every evaluation, so memory stays bounded by the largest input).
+ */
 export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE): Promise<Policy> {
   const wasm = await readFile(wasmFile);
   const rules = loadRuleCatalogue(catalogueFile);
