@@ -163,11 +163,18 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
 /** Below this many deployments to render, starting worker threads costs more than it saves. */
 const WORKER_THRESHOLD = 64;
 
+/**
+ * Deployments a worker renders per task: small tasks stream results back while the others render,
+ * where one task per thread held a whole share of the fleet's files in the thread at once (3000
+ * deployments took 4.6x as long as 1000).
+ */
+const RENDER_CHUNK = 50;
+
 /** Renders `deployments`, in worker threads (one per core) when there are many. */
 async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap<string, DeploymentSecrets>): Promise<Map<string, DeploymentOutput>> {
   const workers = workersFor(deployments.length, WORKER_THRESHOLD);
   if (workers === 0) return renderChunk({ deployments, generatorVersion: generator.version, secrets: new Map(secrets) });
-  const chunks = chunked(deployments, workers).map((chunk) => ({
+  const chunks = chunked(deployments, Math.max(workers, Math.ceil(deployments.length / RENDER_CHUNK))).map((chunk) => ({
     deployments: chunk,
     generatorVersion: generator.version,
     secrets: new Map(chunk.map((d) => [d.name, secrets.get(d.name)!])),
