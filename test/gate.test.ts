@@ -293,16 +293,22 @@ describe('gate on bad input', () => {
     expect(stderr).toContain(`${path.join(dir, 'half.yaml')}: document 2 (line 5) has no kind`);
   });
 
-  it('checks a group whose files another thread parsed, and gives the same findings', async () => {
+  it('checks a group whose files another thread parsed, or that its own budget did not keep, and gives the same findings', async () => {
     const members = 'example/orders/configmap-orders-members.yaml';
     const dir = distWith({ [members]: readFileSync(path.join(projectRoot, 'dist', members), 'utf8').replace('port 0', 'port 6379') });
     const files = await findManifestFiles([dir]);
-    const [reader, other] = [new Shard(), new Shard()];
-    const groups = groupByDeployment(reader.read(files).refs, [dir]);
+    const [reader, other, frugal] = [new Shard(), new Shard(), new Shard(0)];
+    const read = reader.read(files);
+    expect(read.kept).toEqual(files);
+    const groups = groupByDeployment(read.refs, [dir]);
     const task = { groups, data: {}, today: '2026-06-01' };
     const found = await other.check(task);
     expect(found.map((v) => `${v.rule} ${path.basename(v.file)}`)).toContain('tls.service_plaintext_port service-orders-data-0.yaml');
     expect(found).toEqual(await reader.check(task));
+    const frugalRead = frugal.read(files);
+    expect(frugalRead.kept).toEqual([]);
+    expect(frugalRead.refs).toEqual(read.refs);
+    expect(await frugal.check(task)).toEqual(found);
   });
 
   it('evaluates group after group in one wasm instance without its memory growing', async () => {

@@ -112,6 +112,11 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024;
  * took longer than parsing them).
  */
 export function readObjects(file: string): SourcedObject[] {
+  return readManifest(file).objects;
+}
+
+/** readObjects, and the size of the file's text. */
+export function readManifest(file: string): { objects: SourcedObject[]; bytes: number } {
   let text: string;
   try {
     const { size } = statSync(file);
@@ -124,7 +129,7 @@ export function readObjects(file: string): SourcedObject[] {
     throw new UnreadableInput(file, (error as Error).message);
   }
   if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
-  return quickRead(file, text) ?? preciseRead(file, text);
+  return { objects: quickRead(file, text) ?? preciseRead(file, text), bytes: text.length };
 }
 
 /** The objects of a plain file, read fast; undefined when preciseRead must read it (and explain). */

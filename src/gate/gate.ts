@@ -62,8 +62,9 @@ async function inProcess(files: string[], paths: string[], data: PolicyData, tod
 }
 
 /**
- * Each thread parses folders of files and keeps their objects; once all are read (a namespace may
- * span folders), each group goes to the thread that holds most of its files.
+ * Each thread parses folders of files and keeps their objects (up to KEEP_BYTES of YAML); once all
+ * are read (a namespace may span folders), each group goes to the thread that holds most of its
+ * files.
  */
 async function inThreads(count: number, files: string[], paths: string[], data: PolicyData, today: string): Promise<Checked> {
   const threads = new Threads(count, moduleOf('src/gate/shard.ts'));
@@ -75,13 +76,17 @@ async function inThreads(count: number, files: string[], paths: string[], data: 
     const violations: Violation[] = [];
     for (const { thread, output } of reads) {
       const read = unwrap(output);
-      for (const ref of read.refs) holder.set(ref.file, thread);
+      for (const file of read.kept) holder.set(file, thread);
       refs.push(...read.refs);
       violations.push(...read.violations);
     }
     const groups = groupByDeployment(refs, paths);
     const mine: Group<ObjectRef>[][] = Array.from({ length: count }, () => []);
-    for (const group of groups) mine[mostFilesHeldBy(group, holder)]!.push(group);
+    for (const group of groups) {
+      // A group no thread holds (its files were past a thread's budget) goes to the least busy one.
+      const thread = mostFilesHeldBy(group, holder) ?? mine.reduce((least, groupsOf, t) => (groupsOf.length < mine[least]!.length ? t : least), 0);
+      mine[thread]!.push(group);
+    }
     const checks = mine.flatMap((groupsOfThread, thread) =>
       chunked(groupsOfThread, 8).map((chunk) => threads.run<CheckTask, Outcome<Violation[]>>(thread, 'checkTask', { groups: chunk, data, today })),
     );
@@ -104,13 +109,13 @@ function byFolder(files: string[], count: number): string[][] {
   return chunks.filter((chunk) => chunk.length > 0);
 }
 
-function mostFilesHeldBy(group: Group<ObjectRef>, holder: ReadonlyMap<string, number>): number {
+function mostFilesHeldBy(group: Group<ObjectRef>, holder: ReadonlyMap<string, number>): number | undefined {
   const held = new Map<number, number>();
   for (const ref of group.resources) {
-    const thread = holder.get(ref.file) ?? 0;
-    held.set(thread, (held.get(thread) ?? 0) + 1);
+    const thread = holder.get(ref.file);
+    if (thread !== undefined) held.set(thread, (held.get(thread) ?? 0) + 1);
   }
-  return [...held].reduce((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0])[0];
+  return [...held].reduce<[number | undefined, number]>((best, entry) => (entry[1] > best[1] ? entry : best), [undefined, 0])[0];
 }
 
 function byLocation(a: Violation, b: Violation): number {

@@ -1,4 +1,4 @@
-import { isClusterScoped, readObjects, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
+import { isClusterScoped, readManifest, readObjects, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
 import { loadGatePolicy, type Policy, type PolicyData, type Violation } from './policy.js';
 import { schemaChecker } from './schema.js';
 
@@ -21,6 +21,8 @@ export interface ReadTask {
 export interface ReadResult {
   refs: ObjectRef[];
   violations: Violation[];
+  /** The files whose objects were kept for checking (the others are read again then). */
+  kept: string[];
 }
 
 export interface CheckTask {
@@ -33,30 +35,49 @@ export interface CheckTask {
 export type Outcome<T> = { ok: T } | { unreadable: { file: string; message: string } };
 
 /**
+ * YAML text whose parsed objects one thread keeps between reading and checking: a fleet of 1000
+ * deployments is about 100 MB of it (kept whole by two threads). Beyond this, files are parsed,
+ * validated and summarised, then dropped and parsed again when their group is checked: more CPU,
+ * but memory that does not grow with the fleet.
+ */
+export const KEEP_BYTES = 64 * 1024 * 1024;
+
+/**
  * The manifests one thread has parsed, kept until the groups they belong to are checked there: the
  * objects never travel between threads, only their refs do. A file is dropped once each of its
- * objects has been checked (each object belongs to exactly one group). A group whose files another
- * thread parsed (a namespace spread over folders) has them parsed again here.
+ * objects has been checked (each object belongs to exactly one group). A group whose files this
+ * thread does not hold (parsed by another thread, or past the budget) has them parsed again here.
  */
 export class Shard {
   private readonly held = new Map<string, { objects: SourcedObject[]; unchecked: number }>();
   private policy: Promise<Policy> | undefined;
   private checkSchema: ReturnType<typeof schemaChecker> | undefined;
+  /** YAML bytes this shard may still keep. */
+  private room: number;
+
+  constructor(keepBytes = KEEP_BYTES) {
+    this.room = keepBytes;
+  }
 
   read(files: readonly string[]): ReadResult {
     this.checkSchema ??= schemaChecker();
     const refs: ObjectRef[] = [];
     const violations: Violation[] = [];
+    const kept: string[] = [];
     for (const file of files) {
-      const objects = readObjects(file);
-      this.held.set(file, { objects, unchecked: objects.length });
+      const { objects, bytes } = readManifest(file);
+      if (bytes <= this.room) {
+        this.room -= bytes;
+        this.held.set(file, { objects, unchecked: objects.length });
+        kept.push(file);
+      }
       for (const [index, sourced] of objects.entries()) {
         const { object } = sourced;
         refs.push({ file, index, object: isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } });
         violations.push(...this.checkSchema(sourced));
       }
     }
-    return { refs, violations };
+    return { refs, violations, kept };
   }
 
   /** Policy findings of each group; its cluster_resources are taken as sent (they came whole). */
