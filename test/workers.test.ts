@@ -41,6 +41,9 @@ describe('worker threads', () => {
     const single = await runGate([out], { threads: 0 });
     expect(report.violations).toEqual(single.violations);
     expect(report.summary).toEqual(single.summary);
+    // Threads run from the sources too (through tsx), as when the CLI cannot be compiled.
+    const fromSources = await runGate([out], { threads: 2 });
+    expect(fromSources.violations).toEqual(single.violations);
     // Findings that need the whole namespace: the Service is judged by the configuration it reaches.
     expect(report.violations.filter((v) => v.rule === 'tls.service_plaintext_port').map((v) => path.basename(v.file))).toEqual([
       'service-fleet050-data-0.yaml',
