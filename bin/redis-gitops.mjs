@@ -9,7 +9,10 @@ process.stdout.on('error', (error) => {
   throw error;
 });
 let cli = await compiledCli();
-if (!cli) {
+if (cli) {
+  // Stack traces of the compiled CLI name the TypeScript sources (compile.mjs writes source maps).
+  process.setSourceMapsEnabled(true);
+} else {
   const { register } = await import('tsx/esm/api');
   register();
   cli = '../src/cli.ts';
