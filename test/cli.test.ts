@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +8,17 @@ import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './supp
 
 const cli = (...args: string[]) => redisGitops(projectRoot, ...args);
 
+/** A copy of the CLI's sources beside the project's installed packages. */
+function copyOfCli(): { copy: string; help: () => ReturnType<typeof runProgram> } {
+  const copy = tempDir();
+  for (const entry of ['bin', 'src', 'charts', 'package.json', 'tsconfig.json']) cpSync(path.join(projectRoot, entry), path.join(copy, entry), { recursive: true });
+  return { copy, help: () => runProgram(process.execPath, [path.join(copy, 'bin/redis-gitops.mjs'), '--help']) };
+}
+
 describe('redis-gitops CLI', () => {
   it('runs compiled from what its sources say now: a changed source is compiled again', async () => {
-    const copy = tempDir();
-    for (const entry of ['bin', 'src', 'charts', 'package.json', 'tsconfig.json']) cpSync(path.join(projectRoot, entry), path.join(copy, entry), { recursive: true });
+    const { copy, help } = copyOfCli();
     symlinkSync(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'));
-    const help = () => runProgram(process.execPath, [path.join(copy, 'bin/redis-gitops.mjs'), '--help']);
     const { compiledCli } = (await import(pathToFileURL(path.join(copy, 'bin/compile.mjs')).href)) as { compiledCli: () => Promise<string | undefined> };
     const before = await help();
     expect(before.stdout, before.stderr).toContain('Generate and gate GitOps manifests');
@@ -23,6 +28,20 @@ describe('redis-gitops CLI', () => {
     writeFileSync(cliSource, readFileSync(cliSource, 'utf8').replace('Generate and gate GitOps manifests', 'Generate, gate and compile GitOps manifests'));
     expect(await compiledCli()).not.toBe(compiled);
     expect((await help()).stdout).toContain('Generate, gate and compile GitOps manifests');
+  });
+
+  it('runs its sources through tsx where it cannot be compiled', async () => {
+    const { copy, help } = copyOfCli();
+    // The packages, but a file where the compiled CLI would be cached.
+    mkdirSync(path.join(copy, 'node_modules'));
+    for (const name of readdirSync(path.join(projectRoot, 'node_modules')).filter((n) => n !== '.cache')) {
+      symlinkSync(path.join(projectRoot, 'node_modules', name), path.join(copy, 'node_modules', name));
+    }
+    writeFileSync(path.join(copy, 'node_modules', '.cache'), 'not a folder');
+    const { compiledCli } = (await import(pathToFileURL(path.join(copy, 'bin/compile.mjs')).href)) as { compiledCli: () => Promise<string | undefined> };
+    expect(await compiledCli()).toBeUndefined();
+    const outcome = await help();
+    expect(outcome.stdout, outcome.stderr).toContain('Generate and gate GitOps manifests');
   });
 
   it('synth prints what it wrote, then exits 1 listing every mistake and keeps dist/ on bad input', async () => {
