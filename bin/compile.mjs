@@ -4,7 +4,7 @@
 // gives a new hash, so what runs is always what is in src/. Where compiling fails (a read-only
 // installation), the CLI runs its sources through tsx as before.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,14 +15,19 @@ const CACHE = path.join(root, 'node_modules', '.cache', 'redis-gitops', 'cli');
 /** The modules that start a program: the CLI and what its worker threads load. */
 export const ENTRY_POINTS = ['src/cli.ts', 'src/gate/shard.ts', 'src/synth/render-worker.ts'];
 
-/** Compiled builds other than the current one are removed once this old (a running CLI may still load from one). */
+/**
+ * Compiled builds other than the current one are removed once unused this long (a running CLI may
+ * still load modules from the build it started with: worker threads do).
+ */
 const STALE_MS = 60 * 60 * 1000;
 
 /** The URL of the compiled CLI module (compiling it first when the sources changed), or undefined when it cannot be had. */
 export async function compiledCli() {
   const dir = path.join(CACHE, sourceHash());
   const cli = path.join(dir, 'src', 'cli.js');
-  if (!existsSync(cli)) {
+  if (existsSync(cli)) {
+    markUsed(dir);
+  } else {
     try {
       await compile(dir);
     } catch {
@@ -31,6 +36,16 @@ export async function compiledCli() {
     removeStale(dir);
   }
   return pathToFileURL(cli).href;
+}
+
+/** A build's modification time says when a CLI last started from it. */
+function markUsed(dir) {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // A read-only cache: nothing is removed from it either.
+  }
 }
 
 /** A hash of everything that goes into the compiled CLI: the sources, where they are, and esbuild's version. */
