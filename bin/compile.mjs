@@ -1,6 +1,6 @@
 // The CLI runs compiled: esbuild bundles src/ and charts/ into node_modules/.cache/redis-gitops/cli/,
-// once per version of the sources (compiling takes about a second; loading the sources through tsx
-// cost every run a quarter of a second, and every worker thread as much again). A changed source
+// once per version of the sources (compiling takes a fraction of a second; loading the sources
+// through tsx cost every run a quarter of a second, and every worker thread as much again). A changed source
 // gives a new hash, so what runs is always what is in src/. Where compiling fails (a read-only
 // installation), the CLI runs its sources through tsx as before.
 import { createHash } from 'node:crypto';
@@ -13,7 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = path.join(root, 'node_modules', '.cache', 'redis-gitops', 'cli');
 
 /** The modules that start a program: the CLI and what its worker threads load. */
-export const ENTRY_POINTS = ['src/cli.ts', 'src/gate/shard.ts', 'src/synth/render-worker.ts'];
+const ENTRY_POINTS = ['src/cli.ts', 'src/gate/shard.ts', 'src/synth/render-worker.ts'];
 
 /**
  * Compiled builds other than the current one are removed once unused this long (a running CLI may
@@ -23,19 +23,19 @@ const STALE_MS = 60 * 60 * 1000;
 
 /** The URL of the compiled CLI module (compiling it first when the sources changed), or undefined when it cannot be had. */
 export async function compiledCli() {
-  const dir = path.join(CACHE, sourceHash());
-  const cli = path.join(dir, 'src', 'cli.js');
-  if (existsSync(cli)) {
-    markUsed(dir);
-  } else {
-    try {
+  try {
+    const dir = path.join(CACHE, sourceHash());
+    const cli = path.join(dir, 'src', 'cli.js');
+    if (existsSync(cli)) {
+      markUsed(dir);
+    } else {
       await compile(dir);
-    } catch {
-      return undefined;
+      removeStale(dir);
     }
-    removeStale(dir);
+    return pathToFileURL(cli).href;
+  } catch {
+    return undefined;
   }
-  return pathToFileURL(cli).href;
 }
 
 /** A build's modification time says when a CLI last started from it. */
