@@ -118,7 +118,7 @@ export function evaluateGroup(policy: Policy, group: PolicyInput, today: string)
 }
 
 /** Runs a task, turning UnreadableInput into a value that can cross threads. */
-export async function outcome<T>(task: () => T | Promise<T>): Promise<Outcome<T>> {
+async function outcome<T>(task: () => T | Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: await task() };
   } catch (error) {
