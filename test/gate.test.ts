@@ -263,6 +263,15 @@ describe('waivers', () => {
     expect(report.summary).toMatchObject({ errors: 2, waived: 0 });
     expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'waiver.invalid', message: expect.stringContaining('has no "reason"') }));
   });
+
+  it('a waiver naming a rule the gate does not have (a typo) waives nothing and says which id', async () => {
+    const dir = distWith(waived('[{"rules": ["security.image_pined"], "reason": "vendor hotfix build, OPS-42", "expires": "2099-01-01"}]'));
+    const report = await runGate([dir]);
+    expect(pinned(report)).toEqual([expect.not.objectContaining({ waiver: expect.anything() })]);
+    expect(report.violations).toContainEqual(
+      expect.objectContaining({ rule: 'waiver.invalid', message: 'Deployment orders-portal: waiver 1 of redis-gitops.dev/waivers names unknown or unwaivable rules (security.image_pined), so it waives nothing' }),
+    );
+  });
 });
 
 describe('warnings and --strict', () => {

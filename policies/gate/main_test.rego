@@ -31,6 +31,7 @@ _unpinned(annotations) := {
 
 _image_pinned(annotations, today) := [v |
 	some v in gate.violations with input as object.union(_unpinned(annotations), {"today": today})
+		with data.redis_gitops.rule_ids as ["security.image_pinned", "security.resources_set", "waiver.invalid"]
 	v.rule == "security.image_pinned"
 ]
 
@@ -48,11 +49,15 @@ test_expired_unknown_or_dateless_waivers_waive_nothing if {
 	not other_rule.waiver
 	[no_today] := _image_pinned(_waiver("2099-01-01"), null)
 	not no_today.waiver
+	misspelt := {"redis-gitops.dev/waivers": `[{"rules": ["security.image_pinned", "security.image_pined"], "reason": "r", "expires": "2099-01-01"}]`}
+	[with_misspelt] := _image_pinned(misspelt, "2026-06-01")
+	not with_misspelt.waiver
 }
 
 test_waiver_findings_cannot_be_waived if {
 	annotations := {"redis-gitops.dev/waivers": `[{"rules": ["waiver.invalid"], "reason": "r", "expires": "2099-01-01"}, {"rules": ["x"]}]`}
 	some v in gate.violations with input as _unpinned(annotations)
+		with data.redis_gitops.rule_ids as ["security.image_pinned", "waiver.invalid"]
 	v.rule == "waiver.invalid"
 	not v.waiver
 }

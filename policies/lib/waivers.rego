@@ -5,6 +5,10 @@
 #   finding about that object when it names the finding's rule, has a reason and a valid expiry date,
 #   and input.today (the date the gate runs, given by the caller as the wasm engine has no clock) is
 #   not past that date. Findings of the waiver.* rules cannot be waived.
+#
+#   A waiver may name the gate's rules (data.redis_gitops.rule_ids, from build/rules.json) but the
+#   waiver.* ones; one naming anything else is malformed: a misspelt id would otherwise waive
+#   nothing, unnoticed.
 package lib.waivers
 
 import data.lib.k8s
@@ -26,6 +30,7 @@ problems(waiver) := ["is not an object"] if {
 	not is_object(waiver)
 } else := array.flatten([
 	_problem(_rules_ok(waiver), `has no "rules" (a non-empty list of rule ids)`),
+	_unknown_rules(waiver),
 	_problem(_reason_ok(waiver), `has no "reason"`),
 	_problem(is_date(object.get(waiver, "expires", null)), `has no "expires" date (YYYY-MM-DD)`),
 ])
@@ -44,6 +49,18 @@ _rules_ok(waiver) if {
 		rule != ""
 	}
 }
+
+_waivable := {rule |
+	some rule in data.redis_gitops.rule_ids
+	not startswith(rule, "waiver.")
+}
+
+# The ids of a well-formed "rules" that name no rule a waiver can waive.
+_unknown_rules(waiver) := [sprintf("names unknown or unwaivable rules (%s)", [concat(", ", unknown)])] if {
+	_rules_ok(waiver)
+	unknown := sort({rule | some rule in waiver.rules} - _waivable)
+	count(unknown) > 0
+} else := []
 
 default _reason_ok(_) := false
 
@@ -79,7 +96,6 @@ expired(waiver) if {
 
 # The waiver in force for a finding of `rule` about the object of an entry: {"reason", "expires"}.
 in_force(entry, rule) := w if {
-	not startswith(rule, "waiver.")
 	is_date(input.today)
 	candidates := [{"reason": waiver.reason, "expires": waiver.expires} |
 		some waiver in parsed(entry.object)

@@ -68,9 +68,9 @@ export interface PolicyData {
  * The data the rules read besides their input, from the definitions synth renders with: the
  * generator's platform roles (iam.generator_roles_only), the annotation by which the generator states
  * a class's encryption and the parameter each provisioner takes a customer key in
- * (encryption.customer_key_used); and the StorageClass allow-list.
+ * (encryption.customer_key_used); the StorageClass allow-list; and the rule ids, which waivers may name.
  */
-export function policyData(options: PolicyData = {}): object {
+export function policyData(options: PolicyData = {}, rules: Record<string, RuleInfo> = loadRuleCatalogue()): object {
   const platformRoles = Object.fromEntries(Object.entries(platformRoleRules).map(([role, rules]) => [role.toLowerCase(), rules]));
   const customerKeyParameters = Object.fromEntries(
     Object.values(providerStorage).map((p) => {
@@ -84,6 +84,7 @@ export function policyData(options: PolicyData = {}): object {
       encryption_annotation: ENCRYPTION_ANNOTATION,
       customer_key_parameters: customerKeyParameters,
       allowed_storage_classes: options.allowedStorageClasses ?? [],
+      rule_ids: Object.keys(rules).sort(),
     },
   };
 }
@@ -101,7 +102,7 @@ export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WA
   const wasm = await readFile(wasmFile);
   const rules = loadRuleCatalogue(catalogueFile);
   const policy = await loadPolicy(wasm);
-  policy.setData(policyData(data));
+  policy.setData(policyData(data, rules));
   return {
     rules,
     evaluate(input, today) {

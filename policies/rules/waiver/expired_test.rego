@@ -7,6 +7,7 @@ _messages(expires, today) := msgs if {
 	annotation := json.marshal([{"rules": ["security.image_pinned", "security.resources_set"], "reason": "r", "expires": expires}])
 	cm := object.union(testing.config_map("cfg", {}), {"metadata": {"annotations": {"redis-gitops.dev/waivers": annotation}}})
 	msgs := testing.messages(expired.violation) with input as object.union(testing.input_of([cm]), {"today": today})
+		with data.redis_gitops.rule_ids as ["security.image_pinned", "security.resources_set"]
 }
 
 test_waiver_in_force_until_its_last_day if {

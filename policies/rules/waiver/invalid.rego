@@ -2,14 +2,16 @@
 # title: Waivers are well-formed
 # description: >-
 #   The annotation redis-gitops.dev/waivers is a JSON array whose every entry names the rule ids it
-#   waives ("rules"), why ("reason", not blank) and until when ("expires", YYYY-MM-DD). A waiver
-#   without a reason cannot be reviewed, and one without an expiry would waive for ever; neither
-#   waives anything.
+#   waives ("rules": ids of the gate's rules, but not waiver.* or schema.*), why ("reason", not
+#   blank) and until when ("expires", YYYY-MM-DD). A waiver without a reason cannot be reviewed, one
+#   without an expiry would waive for ever, and a misspelt rule id would leave its finding failing
+#   for no visible reason; none of them waives anything.
 # custom:
 #   severity: error
 #   remediation: >-
 #     Write the annotation as redis-gitops.dev/waivers: '[{"rules": ["<rule id>"], "reason": "<why,
-#     and the ticket that removes it>", "expires": "YYYY-MM-DD"}]', or fix what the rule found.
+#     and the ticket that removes it>", "expires": "YYYY-MM-DD"}]', with rule ids as the gate reports
+#     them (docs/POLICIES.md lists them), or fix what the rule found.
 package rules.waiver.invalid
 
 import data.lib.k8s
