@@ -3,10 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInputs } from '../src/config/load.js';
 import { runGate } from '../src/gate/gate.js';
-import { renderAll } from '../src/synth/render.js';
 import { resolveAllSecrets } from '../src/synth/synth.js';
 import { generator } from '../src/version.js';
 import { redisGitops } from './support/programs.js';
+import { renderAll } from './support/render.js';
 import { tempRepo, writeInput } from './support/repo.js';
 
 // A fleet large enough that synth uses worker threads (64 deployments and up), run through the CLI as

@@ -75,21 +75,6 @@ export function renderClusters(inputs: Inputs, generatorVersion: string, outputs
   return files;
 }
 
-/** Renders every cluster and deployment (no reuse): dist/-relative path → content, sorted by path. */
-export function renderAll(inputs: Inputs, generatorVersion: string, secrets: ReadonlyMap<string, DeploymentSecrets>): RenderedFiles {
-  const files: RenderedFiles = new Map();
-  const outputs = new Map<string, DeploymentOutput>();
-  for (const deployment of inputs.deployments) {
-    const deploymentSecrets = secrets.get(deployment.name);
-    if (!deploymentSecrets) throw new Error(`no secrets resolved for deployment ${deployment.name}`);
-    const output = renderDeployment(deployment, generatorVersion, deploymentSecrets);
-    outputs.set(deployment.name, output);
-    for (const [file, content] of output.files) files.set(file, content);
-  }
-  for (const [file, content] of renderClusters(inputs, generatorVersion, outputs)) files.set(file, content);
-  return sortFiles(files);
-}
-
 export function sortFiles(files: RenderedFiles): RenderedFiles {
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

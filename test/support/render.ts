@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
+import type { DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { loadInputs, type Inputs } from '../../src/config/load.js';
-import { renderAll } from '../../src/synth/render.js';
+import { renderClusters, renderDeployment, sortFiles, type DeploymentOutput, type RenderedFiles } from '../../src/synth/render.js';
 import { resolveAllSecrets } from '../../src/synth/synth.js';
 import { projectRoot } from './repo.js';
 
@@ -21,6 +22,22 @@ export async function renderManifests(inputs?: Inputs): Promise<Map<string, Mani
   const { secrets } = await resolveAllSecrets(projectRoot, resolvedInputs);
   const files = renderAll(resolvedInputs, '0.0.0-test', secrets);
   return new Map([...files].filter(([file]) => file.endsWith('.yaml')).map(([file, content]) => [file, parse(content) as Manifest]));
+}
+
+/**
+ * Renders every cluster and deployment in this thread, with none of synth's reuse or worker threads:
+ * dist/-relative path → content, sorted by path (what synth --full writes, but for dist/index.json).
+ */
+export function renderAll(inputs: Inputs, generatorVersion: string, secrets: ReadonlyMap<string, DeploymentSecrets>): RenderedFiles {
+  const files: RenderedFiles = new Map();
+  const outputs = new Map<string, DeploymentOutput>();
+  for (const deployment of inputs.deployments) {
+    const output = renderDeployment(deployment, generatorVersion, secrets.get(deployment.name)!);
+    outputs.set(deployment.name, output);
+    for (const [file, content] of output.files) files.set(file, content);
+  }
+  for (const [file, content] of renderClusters(inputs, generatorVersion, outputs)) files.set(file, content);
+  return sortFiles(files);
 }
 
 export function find(manifests: Map<string, Manifest>, kind: string, name: string): Manifest {
