@@ -203,6 +203,7 @@ function describeSynth(result: SynthResult, out: string): string {
       `${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
     ...result.notes.map((n) => `  ${n.deployment}: ${n.note}`),
     ...result.statesWritten.map((file) => `  wrote ${file} (commit it with dist/)`),
+    ...result.statesRemoved.map((file) => `  removed ${file}: its deployment is no longer declared (git history keeps it)`),
   ];
   const show = (mark: string, list: string[]) => {
     for (const file of list.slice(0, 50)) lines.push(`  ${mark} ${file}`);

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -133,6 +133,26 @@ describe('rotate', () => {
     expect(hashes(after)).toEqual(hashes(before));
     expect(result.notes).toContainEqual({ deployment: 'orders', note: expect.stringMatching(/names changed/) });
     expect(result.statesWritten).toEqual(['state/example/orders.json']);
+  });
+
+  it('removes the state of a deployment no longer declared, with its files in dist/, and nothing on a failed synth', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    writeFileSync(path.join(repo, 'state/NOTES.md'), 'not a state file\n');
+    rmSync(path.join(repo, 'deployments/sessions.yaml'));
+    const orders = readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8');
+    writeInput(repo, 'deployments/orders.yaml', orders.replace('cluster: example', 'cluster: nowhere'));
+    await expect(synth(repo, out)).rejects.toThrow(InputErrors);
+    expect(existsSync(path.join(repo, 'state/example/sessions.json'))).toBe(true);
+
+    writeInput(repo, 'deployments/orders.yaml', orders);
+    const result = await synth(repo, out);
+    expect(result.statesRemoved).toEqual(['state/example/sessions.json']);
+    expect(result.changes.removed).toContainEqual(expect.stringMatching(/^example\/sessions\//));
+    expect(readdirSync(path.join(repo, 'state/example'))).toEqual(['orders.json']);
+    expect(existsSync(path.join(repo, 'state/NOTES.md'))).toBe(true);
+    expect((await synth(repo, out)).statesRemoved).toEqual([]);
   });
 
   it('fails clearly when a cluster has no usable sealing certificate, with no plaintext fallback', async () => {

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -71,4 +71,26 @@ export async function writeState(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, text);
   await rename(tmp, file);
+}
+
+/**
+ * Removes the state files under `root` that are no state file of `keep` (a deployment no longer
+ * declared, or moved to another cluster): its sealed values open nowhere else, and git history keeps
+ * them. Other files under state/ are left alone. Returns the removed files, relative to `root`.
+ */
+export async function removeStatesExcept(root: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const stateDir = path.join(root, 'state');
+  const removed: string[] = [];
+  for (const cluster of existsSync(stateDir) ? readdirSync(stateDir, { withFileTypes: true }) : []) {
+    if (!cluster.isDirectory()) continue;
+    const dir = path.join(stateDir, cluster.name);
+    const files = readdirSync(dir, { withFileTypes: true });
+    const orphans = files.filter((f) => f.isFile() && f.name.endsWith('.json') && !keep.has(path.join(dir, f.name)));
+    for (const orphan of orphans) {
+      await rm(path.join(dir, orphan.name));
+      removed.push(path.relative(root, path.join(dir, orphan.name)));
+    }
+    if (orphans.length > 0 && orphans.length === files.length) await rmdir(dir);
+  }
+  return removed.sort();
 }

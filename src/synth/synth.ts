@@ -5,7 +5,7 @@ import { serverCertificateNames, type DeploymentSecrets } from '../../charts/dep
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
-import { readState, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
+import { readState, removeStatesExcept, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
 import { moduleOf } from '../paths.js';
 import { generator } from '../version.js';
 import { generatorFingerprint } from './fingerprint.js';
@@ -34,6 +34,8 @@ export interface SynthResult {
   notes: { deployment: string; note: string }[];
   /** State files written (secrets generated or re-sealed). */
   statesWritten: string[];
+  /** State files removed: their deployments are no longer declared (or moved to another cluster). */
+  statesRemoved: string[];
   /** Deployments rendered; the others were unchanged and their files kept. */
   rendered: number;
 }
@@ -145,19 +147,34 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
 }
 
 /**
- * Inputs under `root` → manifests in `outDir`, plus the secrets state under state/. Throws InputErrors
- * on bad input, leaving outDir and the state as they were; the state is written only after outDir.
+ * Inputs under `root` → manifests in `outDir`, plus the secrets state under state/ (the states of
+ * deployments no longer declared are removed, as their files in outDir are). Throws InputErrors on bad
+ * input, leaving outDir and the state as they were; the state is written only after outDir.
  */
 export async function synth(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthResult> {
   const planned = await plan(root, outDir, options);
   const changes = await writeDist(outDir, planned.files, planned.index, planned.previous);
   const statesWritten: string[] = [];
-  for (const s of [...planned.states.values()].filter((s) => s.changed && options.writeState !== false)) {
-    await writeState(s.file, s.text);
-    statesWritten.push(path.relative(root, s.file));
+  let statesRemoved: string[] = [];
+  if (options.writeState !== false) {
+    const states = [...planned.states.values()];
+    for (const s of states.filter((s) => s.changed)) {
+      await writeState(s.file, s.text);
+      statesWritten.push(path.relative(root, s.file));
+    }
+    statesRemoved = await removeStatesExcept(root, new Set(states.map((s) => s.file)));
   }
   const { inputs, notes, rendered, index } = planned;
-  return { clusters: inputs.clusters.length, deployments: inputs.deployments.length, files: Object.keys(index.files).length, changes, notes, statesWritten, rendered };
+  return {
+    clusters: inputs.clusters.length,
+    deployments: inputs.deployments.length,
+    files: Object.keys(index.files).length,
+    changes,
+    notes,
+    statesWritten,
+    statesRemoved,
+    rendered,
+  };
 }
 
 /** Below this many deployments to render, starting worker threads costs more than it saves. */
