@@ -7,12 +7,15 @@
 #   too) closes the plaintext port (`port 0`) and listens on a non-zero `tls-port`; where it sets
 #   `tls-protocols`, TLSv1 and TLSv1.1 are not among them; and it sets `tls-replication yes`, so
 #   replicas reach their primary (and sentinels their members) over TLS too. The last occurrence of
-#   a directive is the one checked, since it is the one redis applies.
+#   a directive is the one checked, since it is the one redis applies. It includes no other file
+#   (`include`): the gate cannot read one, and what it sets could reopen the plaintext port or allow
+#   the old protocols.
 # custom:
 #   severity: error
 #   remediation: >-
 #     Set `port 0` and `tls-port <port>` (6379 for redis, 26379 for sentinel) with tls-cert-file,
-#     tls-key-file and tls-ca-cert-file, `tls-protocols "TLSv1.2 TLSv1.3"` and `tls-replication yes`.
+#     tls-key-file and tls-ca-cert-file, `tls-protocols "TLSv1.2 TLSv1.3"` and `tls-replication yes`,
+#     in the ConfigMap itself rather than in an included file.
 package rules.tls.redis_tls_only
 
 import data.lib.k8s
@@ -52,6 +55,16 @@ violation contains _violation(config, sprintf("`tls-protocols` allows %s: allow 
 	some config in redis.configs
 	some protocol in redisconf.last(config.dirs, "tls-protocols")
 	lower(protocol) in _legacy_protocols
+}
+
+violation contains _violation(config, msg) if {
+	some config in redis.configs
+	some d in config.dirs
+	d.name == "include"
+	msg := sprintf(
+		"`include %s` (line %d): the gate cannot read what an included file sets, which may reopen the plaintext port or allow old TLS versions: write its directives into this configuration",
+		[concat(" ", d.args), d.line],
+	)
 }
 
 _nonzero_port([port]) if {

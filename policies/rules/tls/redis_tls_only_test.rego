@@ -83,3 +83,9 @@ test_only_config_maps_are_read if {
 test_replication_must_use_tls if {
 	_messages({"redis.conf": "port 0\ntls-port 6379\ntls-replication no\n"}) == {"ConfigMap orders-members key redis.conf: no `tls-replication yes`: replication and sentinel connections to members stay plaintext"}
 }
+
+test_included_files_are_flagged if {
+	_messages({"redis.conf": concat("", ["include /etc/redis/base.conf\n", _tls_redis])}) == {
+		"ConfigMap orders-members key redis.conf: `include /etc/redis/base.conf` (line 1): the gate cannot read what an included file sets, which may reopen the plaintext port or allow old TLS versions: write its directives into this configuration",
+	}
+}
