@@ -8,7 +8,7 @@ import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput } fr
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
 import { POLICY_WASM, policyData } from '../src/gate/policy.js';
 import { Shard } from '../src/gate/shard.js';
-import { schemaChecker } from '../src/gate/schema.js';
+import { schemaChecker, validatorCacheFile } from '../src/gate/schema.js';
 import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -165,6 +165,18 @@ describe('schema check', () => {
     expect(cached.length).toBeGreaterThan(0);
     expect(second).toEqual(first);
     expect(first.map((v) => v.rule).sort()).toEqual(['schema.invalid', 'schema.unknown_field']);
+  });
+
+  it("keeps V8's code cache of a cached validator, and writes it anew when V8 rejects it", () => {
+    const broken = { file: 'x.yaml', object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { colour: 'blue' } } };
+    const codeCache = `${validatorCacheFile(readFileSync(path.join(projectRoot, 'schemas/kubernetes/core_v1_Service.json'), 'utf8'))}.v8`;
+    const first = schemaChecker()(broken);
+    schemaChecker()(broken);
+    expect(existsSync(codeCache)).toBe(true);
+    writeFileSync(codeCache, 'not a code cache');
+    expect(schemaChecker()(broken)).toEqual(first);
+    expect(readFileSync(codeCache, 'utf8')).not.toBe('not a code cache');
+    expect(first).toEqual([expect.objectContaining({ rule: 'schema.unknown_field', message: 'unknown field spec.colour' })]);
   });
 
   it('passes every generated object, Argo CD, SealedSecret and prometheus-operator kinds included', async () => {

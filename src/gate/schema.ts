@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Script } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fromRoot } from '../paths.js';
@@ -50,6 +51,8 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
     const validate = validatorOf(object.apiVersion, object.kind);
     if (!validate) return [];
     const valid: boolean = validate(object);
+    afterFirstUse.get(validate)?.();
+    afterFirstUse.delete(validate);
     if (valid) return [];
     const resource = {
       apiVersion: object.apiVersion,
@@ -78,22 +81,60 @@ const standaloneCode = (requireValidator('ajv/dist/standalone') as { default: (a
 function cachedValidator(ajv: Ajv, schemaText: string): ValidateFunction {
   const compile = () => ajv.compile(JSON.parse(schemaText));
   if (schemaText.includes('(?i)')) return compile();
-  const file = path.join(VALIDATOR_CACHE, `${createHash('sha256').update(`${ajvVersion}\n${schemaText}`).digest('hex')}.cjs`);
+  const file = validatorCacheFile(schemaText);
   try {
-    if (existsSync(file)) return requireValidator(file) as ValidateFunction;
+    if (existsSync(file)) return loadValidator(file);
   } catch {
     rmSync(file, { force: true });
   }
   const validate = compile();
   try {
     mkdirSync(VALIDATOR_CACHE, { recursive: true });
-    const temporary = `${file}.${process.pid}-${threadId}`;
-    writeFileSync(temporary, standaloneCode(ajv, validate));
-    renameSync(temporary, file);
+    writeWhole(file, standaloneCode(ajv, validate));
   } catch {
     // A read-only installation: compile every time.
   }
   return validate;
+}
+
+/** Where the validator of a schema is cached (as Ajv standalone code; V8's code cache of it adds `.v8`). */
+export function validatorCacheFile(schemaText: string): string {
+  return path.join(VALIDATOR_CACHE, `${createHash('sha256').update(`${ajvVersion}\n${schemaText}`).digest('hex')}.cjs`);
+}
+
+/** What to do once a validator has validated its first object: store V8's code cache of it. */
+const afterFirstUse = new Map<ValidateFunction, () => void>();
+
+/**
+ * Loads a cached validator as CommonJS, with V8's code cache of it (`<file>.v8`) where an earlier run
+ * wrote one that this V8 accepts: the validators are large (0.7 MB for a StatefulSet), and parsing
+ * them and compiling the functions a first validation runs took half of a small gate. The code cache
+ * is written after the first validation, so that it holds those functions too.
+ */
+function loadValidator(file: string): ValidateFunction {
+  const codeCache = `${file}.v8`;
+  const cachedData = existsSync(codeCache) ? readFileSync(codeCache) : undefined;
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new Script(source, { filename: file, cachedData });
+  const module = { exports: {} as ValidateFunction };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, path.dirname(file));
+  if (!cachedData || script.cachedDataRejected) {
+    afterFirstUse.set(module.exports, () => {
+      try {
+        writeWhole(codeCache, script.createCachedData());
+      } catch {
+        // Read-only: the validator still works, only without the cache.
+      }
+    });
+  }
+  return module.exports;
+}
+
+/** Writes a file whole or not at all: other processes and threads may read or write it at once. */
+function writeWhole(file: string, content: string | Buffer): void {
+  const temporary = `${file}.${process.pid}-${threadId}`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
 }
 
 /**
