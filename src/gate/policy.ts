@@ -70,7 +70,7 @@ export interface PolicyData {
  * a class's encryption and the parameter each provisioner takes a customer key in
  * (encryption.customer_key_used); the StorageClass allow-list; and the rule ids, which waivers may name.
  */
-export function policyData(options: PolicyData = {}, rules: Record<string, RuleInfo> = loadRuleCatalogue()): object {
+export function policyData(options: PolicyData = {}, catalogue: Record<string, RuleInfo> = loadRuleCatalogue()): object {
   const platformRoles = Object.fromEntries(Object.entries(platformRoleRules).map(([role, rules]) => [role.toLowerCase(), rules]));
   const customerKeyParameters = Object.fromEntries(
     Object.values(providerStorage).map((p) => {
@@ -84,7 +84,7 @@ export function policyData(options: PolicyData = {}, rules: Record<string, RuleI
       encryption_annotation: ENCRYPTION_ANNOTATION,
       customer_key_parameters: customerKeyParameters,
       allowed_storage_classes: options.allowedStorageClasses ?? [],
-      rule_ids: Object.keys(rules).sort(),
+      rule_ids: Object.keys(catalogue).sort(),
     },
   };
 }
