@@ -12,7 +12,7 @@ import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
 import { secretNames } from './secret-keys.js';
 import { PORTAL_PORT, PORTAL_STATS_PORT, Portals, portalServiceName } from './portals.js';
-import { QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
+import { METRICS_PORT_NAMES, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
 
 /** Where Prometheus scrapes from. */
 const MONITORING_NAMESPACE = 'monitoring';
@@ -134,7 +134,7 @@ export class RedisDeploymentChart extends Chart {
     new AccessBindings(this, 'Access', { id, grants: spec.access.platform });
     new Monitoring(this, 'Monitoring', {
       id,
-      memberMetricPorts: ['metrics', 'sentinel-metrics'],
+      memberMetricPorts: [METRICS_PORT_NAMES.redis, METRICS_PORT_NAMES.sentinel],
       portalStatsPort: 'stats',
       caConfigMap,
       portalServerName: `${portalServiceName(id)}.${id.namespace}.svc`,

@@ -14,6 +14,11 @@ export const SENTINEL_PORT = 26379;
 /** Metrics of redis (data members) and of sentinel (every member), for Prometheus. */
 export const REDIS_METRICS_PORT = 9121;
 export const SENTINEL_METRICS_PORT = 9355;
+/**
+ * Their port names, which PodMonitors select by. Kubernetes refuses a pod whose port name is longer
+ * than 15 characters (an IANA service name), so "sentinel-metrics" (16) made every member pod fail.
+ */
+export const METRICS_PORT_NAMES = { redis: 'metrics', sentinel: 'sentinel-metric' } as const;
 /** Sentinels that must agree that the primary is down: 2 of 3, so any one member (or zone) may fail. */
 export const QUORUM = 2;
 
@@ -240,8 +245,8 @@ export class SentinelCluster extends Construct {
       volumeMounts: [{ name: 'tls', mountPath: memberPaths.tlsDir, readOnly: true }],
     });
     const exporters = [
-      ...(m.holdsData ? [exporter('exporter', 'metrics', REDIS_PORT, REDIS_METRICS_PORT, aclPasswordKey(EXPORTER_USER), EXPORTER_USER)] : []),
-      exporter('sentinel-exporter', 'sentinel-metrics', SENTINEL_PORT, SENTINEL_METRICS_PORT, authSecretKeys.sentinelAuth),
+      ...(m.holdsData ? [exporter('exporter', METRICS_PORT_NAMES.redis, REDIS_PORT, REDIS_METRICS_PORT, aclPasswordKey(EXPORTER_USER), EXPORTER_USER)] : []),
+      exporter('sentinel-exporter', METRICS_PORT_NAMES.sentinel, SENTINEL_PORT, SENTINEL_METRICS_PORT, authSecretKeys.sentinelAuth),
     ];
 
     new StatefulSetWithTypedClaims(this, m.name, {
