@@ -6,6 +6,7 @@ import { Script } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fromRoot } from '../paths.js';
+import { apiServerFindings, apiServerRules, goQuote, type ApiServerFinding } from './apiserver-validation.js';
 import type { SourcedObject } from './documents.js';
 import type { RuleInfo, Violation } from './policy.js';
 
@@ -28,11 +29,14 @@ export const schemaRules: Record<string, RuleInfo> = {
     severity: 'error',
     remediation: 'Give the field a value of the type the kind\'s schema requires.',
   },
+  ...apiServerRules,
 };
 
 /**
  * Strict, offline validation of objects whose kind has a vendored schema; other kinds (a stranger's
- * CRDs) are left to the policies. Validators are compiled once per kind, on first use.
+ * CRDs) are left to the policies. Validators are compiled once per kind, on first use. Every object,
+ * with a schema or not, is also held to what the API server checks beyond the schemas
+ * (apiserver-validation.ts).
  */
 export function schemaChecker(): (entry: SourcedObject) => Violation[] {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp, source: true } });
@@ -48,23 +52,33 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
   };
   return (entry) => {
     const { object } = entry;
-    const validate = validatorOf(object.apiVersion, object.kind);
-    if (!validate) return [];
-    const valid: boolean = validate(object);
-    afterFirstUse.get(validate)?.();
-    afterFirstUse.delete(validate);
-    if (valid) return [];
     const resource = {
       apiVersion: object.apiVersion,
       kind: object.kind,
       namespace: object.metadata?.namespace ?? '',
       name: object.metadata?.name ?? '',
     };
-    return relevant(validate.errors ?? []).map((e) => {
-      const rule = e.keyword === 'additionalProperties' ? 'schema.unknown_field' : 'schema.invalid';
-      return { rule, severity: 'error', title: schemaRules[rule]!.title, message: describe(e), resource, file: entry.file };
-    });
+    const violation = (rule: string, message: string): Violation => ({ rule, severity: 'error', title: schemaRules[rule]!.title, message, resource, file: entry.file });
+    // What the API server refuses beyond its schemas applies to every kind, schema or not.
+    const refused = apiServerFindings(object).map((f) => violation(f.rule, apiServerMessage(object.kind, f)));
+    const validate = validatorOf(object.apiVersion, object.kind);
+    if (!validate) return refused;
+    const valid: boolean = validate(object);
+    afterFirstUse.get(validate)?.();
+    afterFirstUse.delete(validate);
+    if (valid) return refused;
+    const invalid = relevant(validate.errors ?? []).map((e) => violation(e.keyword === 'additionalProperties' ? 'schema.unknown_field' : 'schema.invalid', describe(e)));
+    return [...invalid, ...refused];
   };
+}
+
+/**
+ * The API server's own words, and, when what it refuses is not the object but the pods its
+ * controller creates, which pod: otherwise the object would seem to be refused when it syncs fine.
+ */
+function apiServerMessage(kind: string, f: ApiServerFinding): string {
+  const refusal = f.pod === undefined ? f.message : `the API server will refuse the pods the ${kind} controller creates: Pod ${goQuote(f.pod)} is invalid: ${f.message}`;
+  return f.note ? `${refusal} (${f.note})` : refusal;
 }
 
 /** Compiled validators as JavaScript, reused by later runs: compiling the schemas took half of a small gate. */
