@@ -5,17 +5,21 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
 import { loadGatePolicy, policyData, RULE_CATALOGUE, type Policy, type Violation } from '../src/gate/policy.js';
+import { schemaChecker, schemaRules } from '../src/gate/schema.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
 // Per rule, policies/samples/<area>/<name>/allowed.yaml must pass that rule and denied.yaml must fail
 // it (like gatekeeper-library's samples). The compiled wasm is what the gate runs, so it is what is
 // checked; where the pinned opa has been built (npm run policy:test builds it), opa eval of the Rego
 // sources must give the very same findings, since the wasm target lacks some builtins and compiles
-// some constructs differently.
+// some constructs differently. The schema.* rules, checked in TypeScript, have samples too: through the
+// schema check, an allowed one has no schema finding at all and a denied one exactly its rule's.
 const SAMPLES = path.join(projectRoot, 'policies/samples');
 const FIXTURES = ['insecure-redis', 'malformed', 'unrelated-app'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
 const TODAY = '2026-06-01';
 const rules = Object.keys(JSON.parse(readFileSync(RULE_CATALOGUE, 'utf8')) as Record<string, unknown>);
+// The schema.* rules are checked in TypeScript, not in the wasm: their samples go through the schema check.
+const schemaRuleIds = Object.keys(schemaRules);
 const verdicts = ['allowed', 'denied'] as const;
 
 interface Sample {
@@ -25,11 +29,13 @@ interface Sample {
   groups: PolicyInput[];
 }
 
+const sampleFile = (rule: string, verdict: (typeof verdicts)[number]) => path.join(SAMPLES, ...rule.split('.'), `${verdict}.yaml`);
+
 async function loadSamples(): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const rule of rules) {
     for (const verdict of verdicts) {
-      const file = path.join(SAMPLES, ...rule.split('.'), `${verdict}.yaml`);
+      const file = sampleFile(rule, verdict);
       if (!existsSync(file)) continue;
       samples.push({ rule, verdict, file, groups: groupByDeployment(await readObjects(file), [file]) });
     }
@@ -53,16 +59,33 @@ describe('policy samples', () => {
   });
 
   it('every rule has an allowed and a denied sample', () => {
-    const missing = rules.flatMap((rule) => verdicts.filter((verdict) => !samples.some((s) => s.rule === rule && s.verdict === verdict)).map((verdict) => `${rule} ${verdict}`));
+    const missing = [...rules, ...schemaRuleIds].flatMap((rule) => verdicts.filter((verdict) => !existsSync(sampleFile(rule, verdict))).map((verdict) => `${rule} ${verdict}`));
     expect(missing).toEqual([]);
     // No stray sample folders either (a renamed rule would leave its samples unchecked).
     const folders = readdirSync(SAMPLES).flatMap((area) => readdirSync(path.join(SAMPLES, area)).map((name) => `${area}.${name}`));
-    expect(folders.sort()).toEqual([...rules].sort());
+    expect(folders.sort()).toEqual([...rules, ...schemaRuleIds].sort());
   });
 
   it('docs/POLICIES.md describes every rule', () => {
     const doc = readFileSync(path.join(projectRoot, 'docs/POLICIES.md'), 'utf8');
-    expect(rules.filter((rule) => !doc.includes(`\`${rule}\``))).toEqual([]);
+    expect([...rules, ...schemaRuleIds].filter((rule) => !doc.includes(`\`${rule}\``))).toEqual([]);
+  });
+
+  for (const rule of schemaRuleIds) {
+    it(`${rule}: the allowed sample has no schema finding, the denied one ${rule}'s and no other`, () => {
+      const check = schemaChecker();
+      const findings = (verdict: (typeof verdicts)[number]) => readObjects(sampleFile(rule, verdict)).flatMap((entry) => check(entry));
+      expect(findings('allowed')).toEqual([]);
+      const denied = findings('denied');
+      expect([...new Set(denied.map((v) => v.rule))]).toEqual([rule]);
+      for (const v of denied) expect(v.file).toBe(sampleFile(rule, 'denied'));
+    });
+  }
+
+  it('the samples of the policy rules are objects the schemas and the API server accept (no schema.* finding)', () => {
+    // So that a denied sample fails its rule, not a malformed object.
+    const check = schemaChecker();
+    expect(samples.flatMap((s) => readObjects(s.file).flatMap((entry) => check(entry))).map((v) => `${v.file}: ${v.rule}: ${v.message}`)).toEqual([]);
   });
 
   for (const rule of rules) {
