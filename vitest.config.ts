@@ -6,10 +6,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.process.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.process.test.ts', 'test/engine/**'] } },
       // Each of these runs a whole cluster of real processes (several per member): one file at a time,
       // so they do not starve each other of CPU on a 2-core machine and fail on timing.
-      { extends: true, test: { name: 'processes', include: ['test/**/*.process.test.ts'], fileParallelism: false } },
+      { extends: true, test: { name: 'processes', include: ['test/**/*.process.test.ts'], exclude: ['test/engine/**'], fileParallelism: false } },
     ],
   },
 });

@@ -1,32 +1,38 @@
-// Prints CI's one-line totals: vitest's results (its JSON report), the OPA unit tests (the
-// "PASS: n/m" or "FAIL: f/m" line of `opa test`) and the drill's scenarios (its JSON report, one
-// count per scenario). A run that produced no report counts as failed.
+// Prints CI's one-line totals: vitest's results (its JSON reports: the default suite and the engine
+// tier), the OPA unit tests (the "PASS: n/m" or "FAIL: f/m" line of `opa test`) and the drill's
+// scenarios (its JSON report, one count per scenario). A run that produced no report counts as failed.
+//   node scripts/ci-totals.mjs --vitest suite.json --vitest engine.json --opa policy.log --drill drill.json
 import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
-const [vitestReport, policyLog, drillReport] = process.argv.slice(2);
+const { values } = parseArgs({
+  options: { vitest: { type: 'string', multiple: true, default: [] }, opa: { type: 'string' }, drill: { type: 'string' } },
+});
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-if (vitestReport && existsSync(vitestReport)) {
-  const r = JSON.parse(readFileSync(vitestReport, 'utf8'));
-  passed += r.numPassedTests;
-  failed += r.numFailedTests;
-  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-} else {
-  console.log('no vitest report: the type check or the test runner failed before any test ran');
-  failed += 1;
+for (const report of values.vitest) {
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  } else {
+    console.log(`no vitest report ${report}: the type check, a build or the test runner failed before any test ran`);
+    failed += 1;
+  }
 }
-const opa = policyLog && existsSync(policyLog) ? /^(PASS|FAIL): (\d+)\/(\d+)$/m.exec(readFileSync(policyLog, 'utf8')) : null;
+const opa = values.opa && existsSync(values.opa) ? /^(PASS|FAIL): (\d+)\/(\d+)$/m.exec(readFileSync(values.opa, 'utf8')) : null;
 if (opa) {
   const [, verdict, count, total] = opa;
   const bad = verdict === 'FAIL' ? Number(count) : 0;
   passed += Number(total) - bad;
   failed += bad;
 }
-if (drillReport) {
+if (values.drill) {
   let drill;
   try {
-    drill = JSON.parse(readFileSync(drillReport, 'utf8'));
+    drill = JSON.parse(readFileSync(values.drill, 'utf8'));
   } catch {
     console.log('no drill report: the drill stopped before it could report');
     failed += 1;

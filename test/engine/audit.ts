@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+
+/** One write the API server carried out, from its audit log. */
+export interface AuditedWrite {
+  /** When the API server received it (microseconds in the log). */
+  at: string;
+  verb: string;
+  /** Who asked: the program's user agent, without its version ("argocd-application-controller", "kube-controller-manager/statefulset-controller"). */
+  agent: string;
+  resource: string;
+  namespace: string;
+  name: string;
+  subresource?: string;
+  code: number;
+}
+
+interface AuditEvent {
+  stage: string;
+  verb: string;
+  requestURI: string;
+  userAgent?: string;
+  requestReceivedTimestamp: string;
+  objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
+  responseStatus?: { code?: number };
+  responseObject?: { metadata?: { name?: string } };
+}
+
+/**
+ * The writes the API server accepted, in the order it received them, dry runs left out (Argo CD
+ * dry-runs every object before it applies any, and those change nothing).
+ */
+export function auditedWrites(log: string): AuditedWrite[] {
+  const writes: AuditedWrite[] = [];
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    if (e.stage !== 'ResponseComplete' || !e.objectRef?.resource) continue;
+    if (/[?&]dryRun=/.test(e.requestURI)) continue;
+    const code = e.responseStatus?.code ?? 0;
+    if (code < 200 || code >= 300) continue;
+    writes.push({
+      at: e.requestReceivedTimestamp,
+      verb: e.verb,
+      agent: agentOf(e.userAgent ?? ''),
+      resource: e.objectRef.resource,
+      // A Namespace is cluster-scoped, but the API server files a request on /namespaces/<name> under it.
+      namespace: e.objectRef.resource === 'namespaces' ? '' : (e.objectRef.namespace ?? ''),
+      // A create names its object in the response (the request path ends at the collection).
+      name: e.objectRef.name ?? e.responseObject?.metadata?.name ?? '',
+      ...(e.objectRef.subresource ? { subresource: e.objectRef.subresource } : {}),
+      code,
+    });
+  }
+  return writes.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** "kube-controller-manager/v1.28.15 (linux/amd64) kubernetes/$Format/statefulset-controller" → "kube-controller-manager/statefulset-controller". */
+function agentOf(userAgent: string): string {
+  const program = userAgent.split('/')[0] ?? '';
+  const controller = /\/([a-z-]+-controller)$/.exec(userAgent)?.[1];
+  return controller && controller !== program ? `${program}/${controller}` : program;
+}
+
+/** The API resource (plural, lower case) of a kind, as the audit log names it. */
+export function resourceOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  if (lower.endsWith('s')) return `${lower}es`;
+  return `${lower}s`;
+}
