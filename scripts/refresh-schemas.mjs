@@ -13,11 +13,20 @@ import { parseAllDocuments } from 'yaml';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = path.join(root, 'schemas', 'kubernetes');
 
+// The versions the engine tier runs (engine/*/go.mod, package.json "config"): the schemas the gate
+// checks against are those of the programs that are proven to accept the output.
+const required = (goMod, module) => {
+  const text = readFileSync(path.join(root, 'engine', goMod, 'go.mod'), 'utf8');
+  const match = new RegExp(`^\\s*(?:require\\s+)?${module.replaceAll('.', '\\.')}\\s+(v\\S+)`, 'm').exec(text);
+  if (!match) throw new Error(`engine/${goMod}/go.mod does not require ${module}`);
+  return match[1];
+};
+const config = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).config;
 const sources = {
-  kubernetes: { module: 'k8s.io/kubernetes', version: 'v1.28.15' },
-  argocd: { module: 'github.com/argoproj/argo-cd/v2', version: 'v2.13.3' },
-  sealedSecrets: { module: 'github.com/bitnami-labs/sealed-secrets', version: 'v0.27.1' },
-  prometheusOperator: { module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.79.2' },
+  kubernetes: { module: 'k8s.io/kubernetes', version: required('kubernetes', 'k8s.io/kubernetes') },
+  argocd: { module: 'github.com/argoproj/argo-cd/v3', version: required('argocd', 'github.com/argoproj/argo-cd/v3') },
+  sealedSecrets: { module: 'github.com/bitnami-labs/sealed-secrets', version: `v${config.kubesealVersion}` },
+  prometheusOperator: { module: 'github.com/prometheus-operator/prometheus-operator', version: `v${config.prometheusOperatorVersion}` },
 };
 
 /** Every kind the generator emits (and so the kinds the gate can check strictly). */

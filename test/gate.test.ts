@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput } from '../src/gate/documents.js';
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
@@ -198,9 +198,10 @@ describe('schema check', () => {
     const sts = parse(readFileSync(path.join(projectRoot, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8'));
     sts.spec.replica = 2;
     sts.spec.template.spec.containers[0].resources.limits.memory = { amount: 2 };
-    const app = parse(readFileSync(path.join(projectRoot, 'dist/_argocd/example/applicationset-redis-example.yaml'), 'utf8'));
+    const bootstrap = parseAllDocuments(readFileSync(path.join(projectRoot, 'dist/_argocd/example/bootstrap.yaml'), 'utf8')).map((d) => d.toJS());
+    const app = bootstrap.find((o) => o.kind === 'ApplicationSet');
     app.spec.template.spec.syncPolicy.automated.selfheal = true;
-    const dir = distWith({ 'example/orders/statefulset-orders-data-0.yaml': sts, '_argocd/example/applicationset-redis-example.yaml': app });
+    const dir = distWith({ 'example/orders/statefulset-orders-data-0.yaml': sts, '_argocd/example/bootstrap.yaml': bootstrap.map((o) => stringify(o)).join('---\n') });
     const { code, stdout } = await gateCli(dir, '--format', 'json');
     expect(code).toBe(1);
     const schema = JSON.parse(stdout).violations.filter((v: { rule: string }) => v.rule.startsWith('schema.'));

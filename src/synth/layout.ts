@@ -2,3 +2,5 @@
 export const CLUSTER_FOLDER = '_cluster';
 /** Folder of the Argo CD objects that bootstrap each cluster: dist/_argocd/<cluster>/. */
 export const ARGOCD_FOLDER = '_argocd';
+/** The one file of a cluster's bootstrap in dist/_argocd/<cluster>/: `kubectl apply -f` it once. */
+export const BOOTSTRAP_FILE = 'bootstrap.yaml';

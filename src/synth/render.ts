@@ -5,7 +5,7 @@ import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
 import type { Deployment, Inputs } from '../config/load.js';
-import { ARGOCD_FOLDER, CLUSTER_FOLDER } from './layout.js';
+import { ARGOCD_FOLDER, BOOTSTRAP_FILE, CLUSTER_FOLDER } from './layout.js';
 
 export { ARGOCD_FOLDER, CLUSTER_FOLDER } from './layout.js';
 
@@ -70,7 +70,11 @@ export function renderClusters(inputs: Inputs, generatorVersion: string, outputs
       clusterKinds: toGroupKinds([...groupKinds(clusterObjects), ...kinds((o) => o.clusterKinds)]),
       namespacedKinds: toGroupKinds(kinds((o) => o.namespacedKinds)),
     });
-    addChart(files, `${ARGOCD_FOLDER}/${cluster.name}`, argocd);
+    // One file, its documents in the order they depend on each other (AppProject, then the
+    // Applications and the ApplicationSet that name it): `kubectl apply -f` of a folder goes by file
+    // name, and created the ApplicationSet before its project; Argo CD then refused it and looked
+    // again only after its 3-minute requeue (measured by the engine tier).
+    files.set(`${ARGOCD_FOLDER}/${cluster.name}/${BOOTSTRAP_FILE}`, (argocd.toJson() as Manifest[]).map((m) => stringify(m, { lineWidth: 0 })).join('---\n'));
   }
   return files;
 }
