@@ -85,7 +85,9 @@ describe('Argo CD AppProject', () => {
     const project = find(manifests, 'AppProject', 'redis-example');
     expect(project.metadata.namespace).toBe('argocd');
     expect(project.spec.sourceRepos).toEqual(['https://git.example.com/platform/redis-gitops.git']);
-    expect(project.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['redis-orders', 'redis-sessions']);
+    // '' is the cluster-scoped Application's (Argo CD refused it otherwise); namespaced objects are still
+    // held to the deployments' namespaces.
+    expect(project.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['', 'redis-orders', 'redis-sessions']);
     expect(project.spec.clusterResourceWhitelist).toEqual([
       { group: '', kind: 'Namespace' },
       { group: 'storage.k8s.io', kind: 'StorageClass' },

@@ -186,9 +186,11 @@ describe('schema check', () => {
     const kinds = new Set<string>();
     for (const file of readdirSync(path.join(projectRoot, 'dist'), { recursive: true }) as string[]) {
       if (!file.endsWith('.yaml')) continue;
-      const { apiVersion, kind } = parse(readFileSync(path.join(projectRoot, 'dist', file), 'utf8')) as { apiVersion: string; kind: string };
-      const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
-      kinds.add(`${group}_${version}_${kind}.json`);
+      for (const doc of parseAllDocuments(readFileSync(path.join(projectRoot, 'dist', file), 'utf8'))) {
+        const { apiVersion, kind } = doc.toJS() as { apiVersion: string; kind: string };
+        const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
+        kinds.add(`${group}_${version}_${kind}.json`);
+      }
     }
     expect(kinds.size).toBeGreaterThan(15);
     for (const schema of kinds) expect(existsSync(path.join(projectRoot, 'schemas/kubernetes', schema)), schema).toBe(true);

@@ -16,6 +16,7 @@ export interface AuditedWrite {
 
 interface AuditEvent {
   stage: string;
+  annotations?: Record<string, string>;
   verb: string;
   requestURI: string;
   userAgent?: string;
@@ -67,4 +68,20 @@ export function resourceOf(kind: string): string {
   if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
   if (lower.endsWith('s')) return `${lower}es`;
   return `${lower}s`;
+}
+
+/**
+ * What Pod Security admission found against the namespace's `audit` level, per request (dry runs
+ * included: Argo CD's dry run is the first time an object meets admission). A workload that breaks
+ * the level is let through with a warning; its pods are then refused.
+ */
+export function podSecurityViolations(log: string): string[] {
+  const found: string[] = [];
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    const violation = e.annotations?.['pod-security.kubernetes.io/audit-violations'];
+    if (e.stage === 'ResponseComplete' && violation) found.push(`${e.verb} ${e.objectRef?.resource}/${e.objectRef?.namespace}/${e.objectRef?.name ?? ''}: ${violation}`);
+  }
+  return found;
 }

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_WAVE_ANNOTATION } from '../../charts/sync-waves.js';
 import { projectRoot, snapshotTree } from '../support/repo.js';
 import { git } from './argocd.js';
-import { auditedWrites, resourceOf } from './audit.js';
+import { auditedWrites, podSecurityViolations, resourceOf } from './audit.js';
 import { type Engine, applyBootstrap, distObjects, expectedApplications, startEngine, waitForApplications } from './engine.js';
-import type { KubeObject } from './kube.js';
+import { type KubeObject, until } from './kube.js';
 import { ZONE_LABEL } from './nodes.js';
 
 /**
@@ -83,6 +83,23 @@ describe('day 1 on the real engine (example cluster)', () => {
       }
     });
   }
+
+  it('no object breaks the namespaces\' restricted pod security level (Pod Security admission\'s audit annotations)', () => {
+    expect(podSecurityViolations(engine.cp.auditLog)).toEqual([]);
+  });
+
+  it('...and would see one: a privileged Deployment dry-run into redis-orders is annotated', async () => {
+    await engine.cp.kube.create('/apis/apps/v1/namespaces/redis-orders/deployments?dryRun=All', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'privileged-probe' },
+      spec: {
+        selector: { matchLabels: { app: 'probe' } },
+        template: { metadata: { labels: { app: 'probe' } }, spec: { containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] } },
+      },
+    });
+    await until('the audit log to record the dry run', 10_000, () => podSecurityViolations(engine.cp.auditLog).find((v) => v.startsWith('create deployments/redis-orders/') && v.includes('privileged')));
+  });
 
   it('Argo CD applied each deployment in sync-wave order (recorded from the API server audit log)', () => {
     const writes = auditedWrites(engine.cp.auditLog).filter((w) => w.agent === 'argocd-application-controller' && !w.subresource && ['create', 'patch', 'update'].includes(w.verb));

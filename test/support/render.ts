@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import type { DeploymentSecrets } from '../../charts/deployment-chart.js';
 import { loadInputs, type Inputs } from '../../src/config/load.js';
 import { renderClusters, renderDeployment, sortFiles, type DeploymentOutput, type RenderedFiles } from '../../src/synth/render.js';
@@ -21,7 +21,15 @@ export async function renderManifests(inputs?: Inputs): Promise<Map<string, Mani
   const resolvedInputs = inputs ?? (await loadInputs(projectRoot));
   const { secrets } = await resolveAllSecrets(projectRoot, resolvedInputs);
   const files = renderAll(resolvedInputs, '0.0.0-test', secrets);
-  return new Map([...files].filter(([file]) => file.endsWith('.yaml')).map(([file, content]) => [file, parse(content) as Manifest]));
+  // A file of several documents (the Argo CD bootstrap) gives one entry per document: `file#index`.
+  return new Map(
+    [...files]
+      .filter(([file]) => file.endsWith('.yaml'))
+      .flatMap(([file, content]) => {
+        const docs = parseAllDocuments(content).map((d) => d.toJS() as Manifest);
+        return docs.length === 1 ? [[file, docs[0]!] as const] : docs.map((m, i) => [`${file}#${i}`, m] as const);
+      }),
+  );
 }
 
 /**
