@@ -78,13 +78,18 @@ describe('metadata.name, by kind', () => {
   it('a name or a generateName is required; a generateName may end in "-"', () => {
     expect(messages(object('v1', 'ConfigMap', undefined))).toEqual(['metadata.name: Required value: name or generateName is required']);
     expect(messages(object('v1', 'ConfigMap', undefined, { metadata: { generateName: 'orders-' } }))).toEqual([]);
-    expect(messages(object('v1', 'ConfigMap', undefined, { metadata: { generateName: 'Orders-' } }))).toEqual([`metadata.generateName: Invalid value: "Orders-": ${DNS1123_SUBDOMAIN}`]);
+    // Both the generateName and the name generated from it (the 5 random characters printed <random>).
+    expect(messages(object('v1', 'ConfigMap', undefined, { metadata: { generateName: 'Orders-' } }))).toEqual([
+      `metadata.generateName: Invalid value: "Orders-": ${DNS1123_SUBDOMAIN}`,
+      `metadata.name: Invalid value: "Orders-<random>": ${DNS1123_SUBDOMAIN}`,
+    ]);
   });
 
   it('lengths are counted in bytes, as Go does', () => {
     const name = `${letters(62)}é`;
     expect(name.length).toBe(63);
-    expect(messages(object('v1', 'Namespace', name))).toEqual([`metadata.name: Invalid value: "${name}": must be no more than 63 characters`, `metadata.name: Invalid value: "${name}": ${DNS1123_LABEL}`]);
+    expect(messages(object('v1', 'ConfigMap', name))).toEqual([`metadata.name: Invalid value: "${name}": ${DNS1123_SUBDOMAIN}`]);
+    expect(messages(object('apps/v1', 'StatefulSet', name))).toEqual([`metadata.name: Invalid value: "${name}": must be no more than 63 characters`, `metadata.name: Invalid value: "${name}": ${DNS1123_LABEL}`]);
   });
 });
 
@@ -171,6 +176,7 @@ describe('pod specs', () => {
     const at = (prefix: string) => `${prefix}.containers[0].ports[0].name: Invalid value: "sentinel-metrics": must be no more than 15 characters`;
     expect(messages(object('v1', 'Pod', 'orders-debug', { spec: bad }))).toEqual([at('spec')]);
     for (const kind of ['Deployment', 'ReplicaSet', 'DaemonSet']) expect(messages(object('apps/v1', kind, 'orders', { spec: { template: { spec: bad } } }))).toEqual([at('spec.template.spec')]);
+    expect(messages(object('v1', 'ReplicationController', 'orders', { spec: { template: { spec: bad } } }))).toEqual([at('spec.template.spec')]);
     expect(messages(object('batch/v1', 'Job', 'orders-backup', { spec: { template: { spec: bad } } }))).toEqual([at('spec.template.spec')]);
     expect(messages(object('batch/v1', 'CronJob', 'orders-backup', { spec: { jobTemplate: { spec: { template: { spec: bad } } } } }))).toEqual([at('spec.jobTemplate.spec.template.spec')]);
   });
@@ -281,6 +287,92 @@ describe('the generator and the gate', () => {
       expect(apiServerFindings(o)).toEqual([]);
     }
     expect(messages(deployment({ containers: [{ name: 7, ports: [{ name: 8 }], volumeMounts: 'x' }, null] }))).toEqual([]);
+  });
+});
+
+// What test/engine/apiserver-validation.engine.test.ts found, comparing the gate with a real
+// kube-apiserver v1.28.15 on dry-run creates; each case is what that API server answered.
+describe('the differences a real API server showed', () => {
+  const generated = (kind: string, generateName: string, apiVersion = 'v1') => object(apiVersion, kind, undefined, { metadata: { generateName }, ...(kind === 'CronJob' ? { spec: {} } : {}) });
+
+  it('the name generated from a generateName is validated too: generateName cut to 58 bytes, then 5 random characters', () => {
+    // Go masks a trailing '-' as 'a' after cutting two bytes, so "X-" passes as a generateName; "X<random>" does not as a name.
+    expect(apiServerFindings(generated('ConfigMap', 'X-'))).toEqual([
+      expect.objectContaining({ rule: 'schema.object_name', field: 'metadata.name', message: `metadata.name: Invalid value: "X-<random>": ${DNS1123_SUBDOMAIN}`, note: expect.stringContaining('5 random characters') }),
+    ]);
+    expect(messages(generated('ConfigMap', 'a.-'))).toEqual([`metadata.name: Invalid value: "a.-<random>": ${DNS1123_SUBDOMAIN}`]);
+    expect(messages(generated('Service', '1-'))).toEqual([`metadata.name: Invalid value: "1-<random>": ${DNS1035_LABEL}`]);
+    expect(messages(generated('ConfigMap', letters(100)))).toEqual([]);
+    // A generated CronJob name has up to 63 characters: a generateName of 48 makes 53.
+    expect(messages(generated('CronJob', letters(47), 'batch/v1'))).toEqual([]);
+    expect(messages(generated('CronJob', letters(48), 'batch/v1'))).toEqual([`metadata.name: Invalid value: "${letters(48)}<random>": must be no more than 52 characters`]);
+    // Cutting bytes can split a character: what is left of it is not UTF-8, and Go quotes it byte by byte.
+    expect(messages(generated('ConfigMap', `${letters(57)}é-`))).toEqual([
+      `metadata.generateName: Invalid value: "${letters(57)}é-": ${DNS1123_SUBDOMAIN}`,
+      `metadata.name: Invalid value: "${letters(57)}\\xc3<random>": ${DNS1123_SUBDOMAIN}`,
+    ]);
+  });
+
+  it("a Namespace's name is also its kubernetes.io/metadata.name label, replacing any (not so for a generated name)", () => {
+    const name = `${letters(62)}é`;
+    expect(messages(object('v1', 'Namespace', name))).toEqual([
+      `metadata.name: Invalid value: "${name}": must be no more than 63 characters`,
+      `metadata.name: Invalid value: "${name}": ${DNS1123_LABEL}`,
+      `metadata.labels: Invalid value: "${name}": must be no more than 63 characters`,
+      `metadata.labels: Invalid value: "${name}": ${LABEL_VALUE}`,
+    ]);
+    expect(rulesOf(object('v1', 'Namespace', '-orders'))).toEqual(['schema.object_name']);
+    const labelled = (metadata: Obj) => object('v1', 'Namespace', undefined, { metadata: { ...metadata, namespace: undefined, labels: { 'kubernetes.io/metadata.name': 'Not valid!' } } });
+    expect(messages(labelled({ name: 'orders' }))).toEqual([]);
+    expect(messages(labelled({ generateName: 'orders-' }))).toEqual([`metadata.labels: Invalid value: "Not valid!": ${LABEL_VALUE}`]);
+  });
+
+  it("a Job's name labels its pod template (job-name, batch.kubernetes.io/job-name), so it has at most 63 characters", () => {
+    const job = (name: string, spec: Obj = {}, metadata: Obj = {}) =>
+      object('batch/v1', 'Job', name, { metadata, spec: { template: { spec: podSpec([{ name: 'backup' }], { restartPolicy: 'Never' }) }, ...spec } });
+    expect(messages(job(letters(63)))).toEqual([]);
+    const long = letters(64);
+    expect(apiServerFindings(job(long))).toEqual([
+      expect.objectContaining({ rule: 'schema.object_name', message: `spec.template.labels: Invalid value: "${long}": must be no more than 63 characters`, note: expect.stringContaining('job-name') }),
+      expect.objectContaining({ rule: 'schema.object_name', message: `spec.template.labels: Invalid value: "${long}": must be no more than 63 characters`, note: expect.stringContaining('batch.kubernetes.io/job-name') }),
+    ]);
+    // Not with a manual selector.
+    expect(messages(job(long, { manualSelector: true, selector: { matchLabels: { app: 'x' } } }))).toEqual([]);
+    // An Indexed Job's last pod is named <name>-<completions - 1>, a DNS label.
+    const indexed = (name: string, completions: number) => messages(job(name, { completionMode: 'Indexed', completions }));
+    expect(indexed(letters(61), 10)).toEqual([]);
+    expect(indexed(letters(61), 11)).toEqual([`metadata.name: Invalid value: "${letters(61)}": will not able to create pod with invalid DNS label: ${letters(61)}-10`]);
+  });
+
+  it("a Job or ReplicationController without labels is given its template's, the same map: refused twice", () => {
+    const template = (labels: Obj) => ({ metadata: { labels }, spec: podSpec([{ name: 'redis' }]) });
+    const rc = (labels: Obj | undefined) => object('v1', 'ReplicationController', 'orders', { metadata: labels ? { labels } : {}, spec: { template: template({ app: 'x', tier: 'Not valid!' }) } });
+    const bad = `Invalid value: "Not valid!": ${LABEL_VALUE}`;
+    expect(messages(rc(undefined))).toEqual([`spec.template.labels: ${bad}`, `metadata.labels: ${bad}`]);
+    expect(messages(rc({}))).toEqual([`spec.template.labels: ${bad}`, `metadata.labels: ${bad}`]);
+    expect(messages(rc({ team: 'x' }))).toEqual([`spec.template.labels: ${bad}`]);
+    // A Job's job-name labels are added to that map, so they are the Job's too.
+    const long = letters(64);
+    const job = object('batch/v1', 'Job', long, { spec: { template: template({}) } });
+    expect(apiServerFindings(job).map((f) => f.field)).toEqual(['spec.template.labels', 'metadata.labels', 'spec.template.labels', 'metadata.labels']);
+    // Without template labels there is no map to share.
+    expect(apiServerFindings(object('batch/v1', 'Job', long, { spec: { template: { spec: podSpec([{ name: 'redis' }]) } } })).map((f) => f.field)).toEqual(['spec.template.labels', 'spec.template.labels']);
+  });
+
+  it("a StatefulSet with a generateName: its pods are checked too, named <generateName><random>-<ordinal>; not when the generateName is refused", () => {
+    const sts = (generateName: string) => {
+      const s = statefulSet(podSpec([{ name: 'redis', ports: [{ name: 'sentinel-metrics', containerPort: 9355 }] }]));
+      delete (s.metadata as Obj).name;
+      (s.metadata as Obj).generateName = generateName;
+      return s;
+    };
+    expect(apiServerFindings(sts('orders-'))).toEqual([
+      expect.objectContaining({ rule: 'schema.port_names', message: 'spec.containers[0].ports[0].name: Invalid value: "sentinel-metrics": must be no more than 15 characters', pod: 'orders-<random>-0' }),
+    ]);
+    // 58 + 5 characters: the revision label and the pod name would be too long, but the generateName
+    // itself (65 characters, 64 once its '-' is masked) is refused, so no pod is ever made.
+    expect(rulesOf(sts(`${letters(64)}-`))).toEqual(['schema.object_name', 'schema.port_names']);
+    expect(apiServerFindings(sts(`${letters(63)}-`)).map((f) => f.field)).toEqual(['metadata.labels', 'metadata.labels', 'spec.hostname', 'spec.containers[0].ports[0].name']);
   });
 });
 

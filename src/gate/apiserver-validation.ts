@@ -7,8 +7,10 @@ import type { RuleInfo } from './policy.js';
  * targets (k8s.io/apimachinery@v0.28.15 pkg/util/validation and pkg/api/validation,
  * k8s.io/kubernetes@v1.28.15 pkg/apis/{core,apps,batch}/validation, pkg/registry and
  * pkg/controller/{statefulset,history}), with the regular expressions and messages copied, so that a
- * finding prints what the API server would. No I/O and no dependencies: a differential test can
- * feed the same objects to a real API server and compare.
+ * finding prints what the API server would. No I/O and no dependencies: the differential test
+ * test/engine/apiserver-validation.engine.test.ts feeds the same objects (and a StatefulSet's pods) to
+ * a real kube-apiserver v1.28.15 as dry-run creates and requires the same refusals, field by field and
+ * message by message.
  *
  * Deliberately not ported: the rest of pod validation (images, probes, env, resources, volume
  * sources, ...), defaulting (the server fills in fields before it validates), admission, and checks
@@ -23,8 +25,10 @@ export const apiServerRules = {
       "a DNS-1123 label (at most 63 lowercase alphanumerics or '-', starting and ending alphanumeric) for Namespaces and StatefulSets; " +
       'a DNS-1035 label (the same, starting with a letter) for Services; a DNS-1123 subdomain (labels joined by dots, at most 253) ' +
       "for the other workload, configuration, storage and network kinds and for custom resources; no '/' or '%' for RBAC kinds and " +
-      'PodDisruptionBudgets. A CronJob name has at most 52 characters, as its Jobs append 11. The OpenAPI schemas say nothing of it; ' +
-      'the API server refuses the object.',
+      "PodDisruptionBudgets. A CronJob name has at most 52 characters, as its Jobs append 11; a Job name at most 63, as it labels the " +
+      "Job's pods (and an Indexed Job's last pod, <name>-<completions - 1>, is a DNS label); a Namespace name is also its " +
+      'kubernetes.io/metadata.name label. With generateName, the API server checks the generateName and the name it makes of it ' +
+      '(cut to 58 bytes, plus 5 random characters). The OpenAPI schemas say nothing of it; the API server refuses the object.',
     severity: 'error',
     remediation: 'Rename the object as the message says, and whatever refers to it by name.',
   },
@@ -34,7 +38,8 @@ export const apiServerRules = {
       "Label and annotation keys are qualified names: an optional DNS-1123 subdomain prefix and '/', then at most 63 alphanumerics, " +
       "'-', '_' or '.', starting and ending alphanumeric (annotation keys in any case); label values are empty or at most 63 such " +
       "characters; an object's annotations, keys and values together, hold at most 256 KiB. Checked on every object and on the pod " +
-      'template of workloads; the API server refuses the object.',
+      "template of workloads (a Job or ReplicationController without labels takes its template's, checked twice); the API server " +
+      'refuses the object.',
     severity: 'error',
     remediation: 'Shorten or rename the label or annotation; move large data out of annotations (into a ConfigMap, say).',
   },
@@ -107,7 +112,8 @@ export function apiServerFindings(object: unknown): ApiServerFinding[] {
   const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '';
   const found = new Findings();
   const metadata = mapOf(object.metadata);
-  checkObjectMeta(found, metadata, nameRuleOf(group, kind));
+  const name = objectName(metadata);
+  checkObjectMeta(found, metadata, nameRuleOf(group, kind), name, `${group}/${kind}` === '/Namespace');
   const spec = mapOf(object.spec);
   switch (`${group}/${kind}`) {
     case '/Pod':
@@ -116,22 +122,60 @@ export function apiServerFindings(object: unknown): ApiServerFinding[] {
     case 'apps/Deployment':
     case 'apps/ReplicaSet':
     case 'apps/DaemonSet':
-    case 'batch/Job':
       checkTemplate(found, spec.template, 'spec.template');
       break;
+    case '/ReplicationController':
+      checkTemplate(found, spec.template, 'spec.template');
+      checkSharedLabels(found, metadata, spec);
+      break;
+    case 'batch/Job': {
+      checkTemplate(found, spec.template, 'spec.template');
+      const shared = checkSharedLabels(found, metadata, spec);
+      if (name) checkJobName(found, name, spec, shared);
+      break;
+    }
     case 'batch/CronJob': {
       checkTemplate(found, mapOf(mapOf(spec.jobTemplate).spec).template, 'spec.jobTemplate.spec.template');
       // batch/validation ValidateCronJobCreate: the controller names each Job <cronjob>-<scheduled
       // time in minutes> (11 more characters), and a Job name has at most 63.
-      const name = stringOf(metadata.name);
-      if (name !== undefined && byteLength(name) > 52) found.add('schema.object_name', 'metadata.name', invalid(name, 'must be no more than 52 characters'));
+      if (name && byteLength(name.value) > 52) found.add('schema.object_name', 'metadata.name', invalidQuoted(name.quoted, 'must be no more than 52 characters'), name.note);
       break;
     }
     case 'apps/StatefulSet':
-      checkStatefulSet(found, metadata, spec);
+      checkStatefulSet(found, name, found.list.some((f) => f.field === 'metadata.name' || f.field === 'metadata.generateName'), spec);
       break;
   }
   return found.list;
+}
+
+/**
+ * What a Job's name must also be (batch/validation ValidateJob, after the registry's generateSelector):
+ * unless spec.manualSelector is true, the registry labels the pod template job-name and
+ * batch.kubernetes.io/job-name with the Job's name (where the template does not set them), and those
+ * labels must be valid, so the name has at most 63 characters; an Indexed Job's pods are named
+ * <name>-<index>, and the last one must be a DNS label.
+ */
+function checkJobName(found: Findings, name: ObjectName, spec: Record<string, unknown>, sharedLabels: boolean): void {
+  if (spec.manualSelector !== true) {
+    const labels = mapOf(mapOf(mapOf(spec.template).metadata).labels);
+    for (const key of ['job-name', 'batch.kubernetes.io/job-name']) {
+      if (key in labels) continue;
+      for (const msg of isValidLabelValue(name.value)) {
+        for (const field of sharedLabels ? ['spec.template.labels', 'metadata.labels'] : ['spec.template.labels']) {
+          found.add('schema.object_name', field, invalidQuoted(name.quoted, msg), {
+            note: `the API server labels the Job's pod template ${key}: <the Job's name>, which must be a valid label value${sharedLabels ? " (and a Job without labels has its template's)" : ''}`,
+          });
+        }
+      }
+    }
+  }
+  const completions = spec.completions;
+  if (spec.completionMode === 'Indexed' && typeof completions === 'number' && Number.isInteger(completions) && completions > 0) {
+    const lastHostname = `${name.value}-${completions - 1}`;
+    if (isDNS1123Label(lastHostname).length > 0) {
+      found.add('schema.object_name', 'metadata.name', invalidQuoted(name.quoted, `will not able to create pod with invalid DNS label: ${name.display}-${completions - 1}`), name.note);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,8 +297,27 @@ function regexError(msg: string, fmt: string, ...examples: string[]): string {
 
 type NameRule = (name: string, prefix: boolean) => string[];
 
-/** A generated name gets a suffix: a trailing '-' of the prefix is then inside the name. */
-const maskTrailingDash = (name: string) => (name.length > 1 && name.endsWith('-') ? `${name.slice(0, -2)}a` : name);
+/**
+ * A generated name gets a suffix: a trailing '-' of the prefix is then inside the name. Go replaces
+ * the last two bytes with 'a' (name[:len(name)-2] + "a"): a multi-byte character before the '-' is
+ * cut, and its bytes left are not UTF-8, which no rule accepts ('?' stands for each).
+ */
+function maskTrailingDash(name: string): string {
+  if (name.length <= 1 || !name.endsWith('-')) return name;
+  const { text, partial } = cutBytes(Buffer.from(name, 'utf8').subarray(0, -2));
+  return `${text}${'?'.repeat(partial.length)}a`;
+}
+
+/** Bytes cut from UTF-8 text: the text of the whole characters, and the bytes of a character cut at the end. */
+function cutBytes(cut: Buffer): { text: string; partial: number[] } {
+  let whole = cut.length;
+  let lead = cut.length - 1;
+  while (lead > 0 && (cut[lead]! & 0xc0) === 0x80) lead--;
+  const width = cut[lead]! >= 0xf0 ? 4 : cut[lead]! >= 0xe0 ? 3 : cut[lead]! >= 0xc0 ? 2 : 1;
+  if (lead >= 0 && cut.length - lead < width) whole = lead;
+  return { text: cut.subarray(0, whole).toString('utf8'), partial: [...cut.subarray(whole)] };
+}
+
 const nameIsDNSSubdomain: NameRule = (name, prefix) => isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name);
 const nameIsDNSLabel: NameRule = (name, prefix) => isDNS1123Label(prefix ? maskTrailingDash(name) : name);
 const nameIsDNS1035Label: NameRule = (name, prefix) => isDNS1035Label(prefix ? maskTrailingDash(name) : name);
@@ -344,26 +407,94 @@ function nameRuleOf(group: string, kind: string): NameRule | undefined {
 
 const totalAnnotationSizeLimitB = 256 * (1 << 10);
 
-function checkObjectMeta(found: Findings, metadata: Record<string, unknown>, nameRule: NameRule | undefined): void {
+/**
+ * An object's name as the API server validates it: metadata.name, or the name the registry generates
+ * from metadata.generateName before it validates (names.SimpleNameGenerator: generateName cut to 58
+ * bytes, then 5 random lowercase letters and digits).
+ */
+interface ObjectName {
+  /** What the rules are checked on; for a generated name, 5 letters stand for the random ones (no rule's verdict depends on which). */
+  value: string;
+  /** How the API server quotes it in a message (Go's %q); `<random>` stands for the random characters. */
+  quoted: string;
+  /** How it prints unquoted (with `<random>`). */
+  display: string;
+  /** For a generated name, what a finding on it says about it. */
+  note?: { note: string };
+}
+
+const maxGeneratedNameLength = 63 - 5;
+const randomSuffix = '<random>';
+
+function objectName(metadata: Record<string, unknown>): ObjectName | undefined {
   const name = stringOf(metadata.name);
+  if (name) return { value: name, quoted: goQuote(name), display: name };
+  const generateName = stringOf(metadata.generateName);
+  if (name !== '' || !generateName) return undefined;
+  const note = { note: `the API server names the object generateName (cut to ${maxGeneratedNameLength} bytes) and 5 random characters, and validates that name` };
+  const bytes = Buffer.from(generateName, 'utf8');
+  // The name is the server's: a lone surrogate reached it (through JSON) as U+FFFD.
+  const wellFormed = generateName.replace(/[\ud800-\udfff]/gu, '\ufffd');
+  if (bytes.length <= maxGeneratedNameLength) return { value: `${generateName}bcdfg`, quoted: goQuote(`${generateName}${randomSuffix}`), display: `${wellFormed}${randomSuffix}`, note };
+  // Go cuts bytes: a character cut in two leaves bytes that are not UTF-8, which no rule accepts,
+  // which %q prints as \xNN, and which reach the client (through JSON) as U+FFFD each.
+  const { text, partial } = cutBytes(bytes.subarray(0, maxGeneratedNameLength));
+  return {
+    value: `${text}${'?'.repeat(partial.length)}bcdfg`,
+    quoted: `${goQuote(text).slice(0, -1)}${partial.map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}${randomSuffix}"`,
+    display: `${text}${'\ufffd'.repeat(partial.length)}${randomSuffix}`,
+    note,
+  };
+}
+
+/** The label the registry gives every Namespace (namespace strategy PrepareForCreate), replacing any of that key. */
+const namespaceNameLabel = 'kubernetes.io/metadata.name';
+
+function checkObjectMeta(found: Findings, metadata: Record<string, unknown>, nameRule: NameRule | undefined, name: ObjectName | undefined, namespace: boolean): void {
   const generateName = stringOf(metadata.generateName);
   if (nameRule && generateName) {
     for (const msg of nameRule(generateName, true)) found.add('schema.object_name', 'metadata.generateName', invalid(generateName, msg));
   }
-  // The registry generates the name from generateName before it validates.
-  if (name === '' && !generateName) found.add('schema.object_name', 'metadata.name', required('name or generateName is required'));
-  else if (nameRule && name) for (const msg of nameRule(name, false)) found.add('schema.object_name', 'metadata.name', invalid(name, msg));
-  checkLabels(found, metadata.labels, 'metadata.labels');
+  // The registry generates the name from generateName before it validates, and validates both.
+  if (stringOf(metadata.name) === '' && !generateName) found.add('schema.object_name', 'metadata.name', required('name or generateName is required'));
+  else if (nameRule && name) for (const msg of nameRule(name.value, false)) found.add('schema.object_name', 'metadata.name', invalidQuoted(name.quoted, msg), name.note);
+  const explicitName = stringOf(metadata.name);
+  if (namespace && explicitName) {
+    // Defaulting labels a Namespace kubernetes.io/metadata.name: <its name> before validation, so its
+    // name is a label value too. Not a generated name: that is not known yet when defaults are set,
+    // and the label is set after validation (namespace strategy Canonicalize), unchecked.
+    const { [namespaceNameLabel]: _replaced, ...labels } = mapOf(metadata.labels);
+    checkLabels(found, labels, 'metadata.labels');
+    for (const msg of isValidLabelValue(explicitName)) {
+      found.add('schema.object_name', 'metadata.labels', invalid(explicitName, msg), { note: `the API server labels every Namespace ${namespaceNameLabel}: <its name>` });
+    }
+  } else {
+    checkLabels(found, metadata.labels, 'metadata.labels');
+  }
   checkAnnotations(found, metadata.annotations, 'metadata.annotations');
 }
 
-function checkLabels(found: Findings, labels: unknown, field: string): void {
+function checkLabels(found: Findings, labels: unknown, field: string, extra: { note?: string } = {}): void {
   if (!isMap(labels)) return;
   for (const [key, value] of Object.entries(labels)) {
-    for (const msg of isQualifiedName(key)) found.add('schema.labels_annotations', field, invalid(key, msg));
+    for (const msg of isQualifiedName(key)) found.add('schema.labels_annotations', field, invalid(key, msg), extra);
     // A value of another type is schema.invalid's to report.
-    if (typeof value === 'string') for (const msg of isValidLabelValue(value)) found.add('schema.labels_annotations', field, invalid(value, msg));
+    if (typeof value === 'string') for (const msg of isValidLabelValue(value)) found.add('schema.labels_annotations', field, invalid(value, msg), extra);
   }
+}
+
+/**
+ * Defaulting gives a ReplicationController or a Job that has no labels its pod template's labels
+ * (core/v1 and batch/v1 defaults.go: obj.Labels = obj.Spec.Template.Labels, where the template has
+ * labels): the same Go map, so they are validated as metadata.labels too, and so are the labels the
+ * registry then adds to a Job's template. Returns whether the labels are shared.
+ */
+function checkSharedLabels(found: Findings, metadata: Record<string, unknown>, spec: Record<string, unknown>): boolean {
+  const templateLabels = mapOf(mapOf(spec.template).metadata).labels;
+  const own = metadata.labels;
+  if (!isMap(templateLabels) || (own !== undefined && own !== null && !(isMap(own) && Object.keys(own).length === 0))) return false;
+  checkLabels(found, templateLabels, 'metadata.labels', { note: "an object without labels is given its pod template's labels before validation" });
+  return true;
 }
 
 function checkAnnotations(found: Findings, annotations: unknown, field: string): void {
@@ -471,25 +602,26 @@ function checkContainer(found: Findings, container: unknown, at: string, volumes
 /** The longest hash ControllerRevisionName appends: FNV-32 printed in decimal (then only re-lettered). */
 const revisionHashMaxLength = String(2 ** 32 - 1).length;
 
-function checkStatefulSet(found: Findings, metadata: Record<string, unknown>, spec: Record<string, unknown>): void {
+function checkStatefulSet(found: Findings, stsName: ObjectName | undefined, nameRefused: boolean, spec: Record<string, unknown>): void {
   const template = mapOf(spec.template);
   const templateMeta = mapOf(template.metadata);
   checkLabels(found, templateMeta.labels, 'spec.template.labels');
   checkAnnotations(found, templateMeta.annotations, 'spec.template.annotations');
 
-  const name = stringOf(metadata.name);
-  if (!name) return;
+  if (!stsName) return;
+  // A generated name (from generateName) prints with <random> for its random characters.
+  const { value: name, display } = stsName;
   const start = naturalOf(mapOf(spec.ordinals).start) ?? 0;
   const replicas = naturalOf(spec.replicas) ?? 1;
-  const first = `${name}-${start}`;
-  const pods = new Findings(first);
+  const pods = new Findings(`${display}-${start}`);
 
-  // A name the API server refuses already makes every pod name invalid: that is object_name's to say.
-  const nameAccepted = isDNS1123Label(name).length === 0;
+  // A name (or generateName) the API server refuses makes every pod name invalid, or the pods moot:
+  // that is object_name's to say.
+  const nameAccepted = !nameRefused && isDNS1123Label(name).length === 0;
   // The pod's controller-revision-hash label is the revision's name, <name>-<hash>.
   if (nameAccepted && byteLength(name) + 1 + revisionHashMaxLength > labelValueMaxLength) {
     const room = Math.max(labelValueMaxLength - byteLength(name) - 1, 0);
-    pods.add('schema.controller_pods', 'metadata.labels', invalid(`${name}-<hash>`, maxLenError(labelValueMaxLength)), {
+    pods.add('schema.controller_pods', 'metadata.labels', invalid(`${display}-<hash>`, maxLenError(labelValueMaxLength)), {
       note:
         `the controller labels each pod controller-revision-hash: <StatefulSet name>-<hash of the pod template>, a hash of up to ` +
         `${revisionHashMaxLength} characters, ${revisionHashMaxLength} for about 3 templates in 4; this name leaves room for ${room}, ` +
@@ -504,9 +636,10 @@ function checkStatefulSet(found: Findings, metadata: Record<string, unknown>, sp
   for (let power = 10; power <= last; power *= 10) if (power > start) ordinals.push(power);
   for (const ordinal of nameAccepted ? ordinals : []) {
     const podName = `${name}-${ordinal}`;
-    const podFound = new Findings(podName);
-    for (const msg of isValidLabelValue(podName)) podFound.add('schema.controller_pods', 'metadata.labels', invalid(podName, msg));
-    for (const msg of isDNS1123Label(podName)) podFound.add('schema.controller_pods', 'spec.hostname', invalid(podName, msg));
+    const shown = `${display}-${ordinal}`;
+    const podFound = new Findings(shown);
+    for (const msg of isValidLabelValue(podName)) podFound.add('schema.controller_pods', 'metadata.labels', invalid(shown, msg));
+    for (const msg of isDNS1123Label(podName)) podFound.add('schema.controller_pods', 'spec.hostname', invalid(shown, msg));
     if (podFound.list.length > 0) {
       pods.list.push(...podFound.list);
       break;
@@ -542,7 +675,8 @@ class Findings {
   }
 }
 
-const invalid = (value: string, detail: string) => `Invalid value: ${goQuote(value)}: ${detail}`;
+const invalid = (value: string, detail: string) => invalidQuoted(goQuote(value), detail);
+const invalidQuoted = (quoted: string, detail: string) => `Invalid value: ${quoted}: ${detail}`;
 const required = (detail = '') => (detail ? `Required value: ${detail}` : 'Required value');
 const duplicate = (value: string) => `Duplicate value: ${goQuote(value)}`;
 const notFound = (value: string) => `Not found: ${goQuote(value)}`;
