@@ -88,17 +88,17 @@ describe('day 1 on the real engine (example cluster)', () => {
     expect(podSecurityViolations(engine.cp.auditLog)).toEqual([]);
   });
 
-  it('...and would see one: a privileged Deployment dry-run into redis-orders is annotated', async () => {
+  it('...and would see one: a Deployment without a restricted security context, dry-run into redis-orders, is annotated', async () => {
     await engine.cp.kube.create('/apis/apps/v1/namespaces/redis-orders/deployments?dryRun=All', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'privileged-probe' },
+      metadata: { name: 'unrestricted-probe' },
       spec: {
         selector: { matchLabels: { app: 'probe' } },
-        template: { metadata: { labels: { app: 'probe' } }, spec: { containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] } },
+        template: { metadata: { labels: { app: 'probe' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
       },
     });
-    await until('the audit log to record the dry run', 10_000, () => podSecurityViolations(engine.cp.auditLog).find((v) => v.startsWith('create deployments/redis-orders/') && v.includes('privileged')));
+    await until('the audit log to record the dry run', 10_000, () => podSecurityViolations(engine.cp.auditLog).find((v) => v.startsWith('create deployments/redis-orders/') && v.includes('allowPrivilegeEscalation != false')));
   });
 
   it('Argo CD applied each deployment in sync-wave order (recorded from the API server audit log)', () => {
