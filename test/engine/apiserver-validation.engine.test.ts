@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pMap from 'p-map';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServerFinding, apiServerFindings, isDNS1123Subdomain } from '../../src/gate/apiserver-validation.js';
 import { missingBinaries } from './binaries.js';
 import { type ControlPlane, startControlPlane } from './control-plane.js';
-import { until } from './kube.js';
+import { Kube, KubeError, until } from './kube.js';
 import { stopPrograms } from './processes.js';
 
 /**
@@ -86,55 +85,28 @@ const collections: Record<string, { base: string; plural: string; namespaced: bo
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { base: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterrolebindings', namespaced: false },
 };
 
-/**
- * Dry-run creates with their whole answer: kube.ts's client keeps only a refusal's message, and the
- * comparison needs the Status's details.causes (field by field). Its own agent: at most CONCURRENCY
- * connections, kept alive.
- */
+/** Dry-run creates with their whole answer (a refusal's Status, whose details.causes name each field), CONCURRENCY at a time. */
 class DryRun {
-  private readonly agent: https.Agent;
-  constructor(
-    private readonly cp: ControlPlane,
-  ) {
-    this.agent = new https.Agent({ ca: readFileSync(cp.caFile, 'utf8'), keepAlive: true, maxSockets: CONCURRENCY });
+  private readonly kube: Kube;
+  constructor(cp: ControlPlane) {
+    this.kube = new Kube(cp.server, cp.token, readFileSync(cp.caFile, 'utf8'), { maxSockets: CONCURRENCY });
   }
 
   /** POST the object to its collection with ?dryRun=All; the status and the decoded body (a Status when refused). */
-  create(object: Obj): Promise<Answer> {
+  async create(object: Obj): Promise<Answer> {
     const collection = collections[`${object.apiVersion}/${object.kind}`];
     if (!collection) throw new Error(`no collection known for ${object.apiVersion} ${object.kind}`);
     const url = `${collection.base}${collection.namespaced ? `/namespaces/${NAMESPACE}` : ''}/${collection.plural}?dryRun=All`;
-    const payload = JSON.stringify(object);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        new URL(url, this.cp.server),
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: { authorization: `Bearer ${this.cp.token}`, accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: Obj;
-            try {
-              body = JSON.parse(text) as Obj;
-            } catch {
-              body = { message: text };
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+    try {
+      return { status: 201, body: (await this.kube.create(url, object)) as unknown as Obj };
+    } catch (e) {
+      if (!(e instanceof KubeError)) throw e;
+      return { status: e.status, body: (e.body ?? { message: e.message }) as Obj };
+    }
   }
 
   close(): void {
-    this.agent.destroy();
+    this.kube.close();
   }
 }
 

@@ -6,6 +6,8 @@ export class KubeError extends Error {
     readonly status: number,
     message: string,
     readonly reason?: string,
+    /** The whole Status object the API server answered with (its details.causes name each refused field). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -46,8 +48,9 @@ export class Kube {
     readonly server: string,
     private readonly token: string,
     ca: string,
+    options: { maxSockets?: number } = {},
   ) {
-    this.agent = new https.Agent({ ca, keepAlive: true });
+    this.agent = new https.Agent({ ca, keepAlive: true, ...options });
   }
 
   request<T = KubeObject>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
@@ -77,14 +80,15 @@ export class Kube {
             }
             let message = text;
             let reason: string | undefined;
+            let body: Record<string, unknown> | undefined;
             try {
-              const s = JSON.parse(text) as { message?: string; reason?: string };
-              message = s.message ?? text;
-              reason = s.reason;
+              body = JSON.parse(text) as Record<string, unknown>;
+              message = (body.message as string | undefined) ?? text;
+              reason = body.reason as string | undefined;
             } catch {
               // not a Status object: keep the text
             }
-            reject(new KubeError(status, `${method} ${path}: ${message}`, reason));
+            reject(new KubeError(status, `${method} ${path}: ${message}`, reason, body));
           });
         },
       );
