@@ -52,7 +52,7 @@ function markUsed(dir) {
 function sourceHash() {
   const hash = createHash('sha256');
   hash.update(`${root}\n${esbuildVersion()}\n`);
-  for (const folder of ['src', 'charts']) {
+  for (const folder of ['model', 'src', 'charts']) {
     const files = readdirSync(path.join(root, folder), { recursive: true }).filter((f) => /\.[mc]?ts$/.test(f)).sort();
     for (const file of files) hash.update(`${folder}/${file}\n`).update(readFileSync(path.join(root, folder, file))).update('\n');
   }

@@ -1,17 +1,11 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { Identity } from './labels.js';
-import { platformRoleRules, type PlatformRole, type Rule } from './platform-roles.js';
-
-export { platformRoleRules, type PlatformRole } from './platform-roles.js';
+import type { Identity } from '../model/labels.js';
+import { platformRoleName, platformRoleRules, type PlatformRole, type Rule } from '../model/platform-roles.js';
 
 export interface AccessBindingsProps {
   id: Identity;
   grants: readonly { group?: string; serviceAccount?: string; role: PlatformRole }[];
-}
-
-export function platformRoleName(id: Identity, role: PlatformRole): string {
-  return `${id.deployment}-${role.toLowerCase()}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster } from '../src/config/load.js';
-import { GENERATOR_VERSION_LABEL } from './labels.js';
+import { GENERATOR_VERSION_LABEL } from '../model/labels.js';
 
 export interface GroupKind {
   group: string;

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { Cluster } from '../src/config/load.js';
 import { EncryptedStorage } from './encrypted-storage.js';
 import { applySyncWaves } from './sync-waves.js';
-import { GENERATOR_VERSION_LABEL } from './labels.js';
+import { GENERATOR_VERSION_LABEL } from '../model/labels.js';
 
 export interface ClusterChartProps {
   cluster: Cluster;

@@ -3,56 +3,28 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
-import { redisImages } from './images.js';
-import { objectLabels, type Identity, type Placement } from './labels.js';
+import { redisImages } from '../model/images.js';
+import { objectLabels, type Identity, type Placement } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { applySyncWaves } from './sync-waves.js';
 import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
-import { secretNames } from './secret-keys.js';
-import { PORTAL_PORT, PORTAL_STATS_PORT, Portals, portalServiceName } from './portals.js';
-import { METRICS_PORT_NAMES, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, SentinelCluster, memberHosts } from './sentinel-cluster.js';
+import { CA_BUNDLE_KEY, secretNames, type DeploymentSecrets } from '../model/secrets.js';
+import { METRICS_PORT_NAMES, PORTAL_PORT, PORTAL_STATS_PORT, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, memberHosts, portalServiceName } from '../model/topology.js';
+import { Portals } from './portals.js';
+import { SentinelCluster } from './sentinel-cluster.js';
+
+// Transitional re-export for the drill, which imports it from here while it is being reworked.
+export type { DeploymentSecrets } from '../model/secrets.js';
 
 /** Where Prometheus scrapes from. */
 const MONITORING_NAMESPACE = 'monitoring';
-
-/** The deployment's secrets, sealed for its cluster (src/secrets makes them; charts only place them). */
-export interface DeploymentSecrets {
-  /** Secret name → key → sealed value. */
-  sealedSecrets: Record<string, Record<string, string>>;
-  /** PEM certificates of the CA(s) applications must trust. */
-  caBundle: string;
-  /** Changes whenever a secret value changes, so the pods that mount them roll. */
-  checksum: string;
-}
 
 export interface RedisDeploymentChartProps {
   deployment: Deployment;
   generatorVersion: string;
   secrets: DeploymentSecrets;
-}
-
-/** ConfigMap key of the published CA certificate(s). */
-export const CA_BUNDLE_KEY = 'ca.crt';
-
-/**
- * Names the server certificate covers: the portal Service in every form a client may use, each
- * member's host name (portal health checks and replication verify them), and the extra hostnames.
- */
-export function serverCertificateNames(deployment: Deployment, identity: Placement): string[] {
-  const service = portalServiceName(identity);
-  const ns = identity.namespace;
-  return [
-    service,
-    `${service}.${ns}`,
-    `${service}.${ns}.svc`,
-    `${service}.${ns}.svc.cluster.local`,
-    ...memberHosts(identity).map((m) => m.host),
-    // The metrics exporters reach their own member's redis and sentinel on localhost.
-    'localhost',
-    ...deployment.spec.portal.hostnames,
-  ];
 }
 
 /** Every namespaced object of one Redis deployment. Composes constructs; decides nothing itself. */

@@ -1,7 +1,6 @@
 import type { Deployment } from '../src/config/load.js';
-import { portalServiceName } from './portals.js';
-import type { Placement } from './labels.js';
-import { memberHosts, members } from './sentinel-cluster.js';
+import type { Placement } from '../model/labels.js';
+import { memberHosts, members, portalServiceName } from '../model/topology.js';
 
 /**
  * dist/<cluster>/<deployment>/README.md: what a reviewer sees rendered in a pull request, the

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { StorageProvider } from '../src/config/schema.js';
-import { ENCRYPTION_ANNOTATION, providerStorage } from './storage-providers.js';
+import type { StorageProvider } from '../model/storage-providers.js';
+import { ENCRYPTION_ANNOTATION, providerStorage } from '../model/storage-providers.js';
 
 export interface EncryptedStorageProps {
   provider: StorageProvider;

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderAlertRules } from './config/alert-rules.js';
-import { selectorLabels, type Identity } from './labels.js';
+import { selectorLabels, type Identity } from '../model/labels.js';
 
 export interface MonitoringProps {
   id: Identity;

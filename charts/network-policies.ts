@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import { selectorLabels, type Identity } from './labels.js';
+import { selectorLabels, type Identity } from '../model/labels.js';
 
 export interface NetworkPoliciesProps {
   id: Identity;

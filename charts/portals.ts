@@ -2,16 +2,15 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderHaproxyConfig } from './config/haproxy-cfg.js';
-import { HAPROXY_UID, haproxyImage } from './images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity, type Placement } from './labels.js';
-import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
+import { HAPROXY_UID, haproxyImage } from '../model/images.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from '../model/labels.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
+import { PORTAL_PORT, PORTAL_STATS_PORT, portalPaths, portalServiceName } from '../model/topology.js';
+import { PORTAL_CHECK_USER } from '../model/users.js';
 
-export const PORTAL_PORT = 6379;
-export const PORTAL_STATS_PORT = 8404;
-/** ACL user of the portals' redis health checks. */
-export const PORTAL_CHECK_USER = 'portal';
-
-export const portalPaths = { configDir: '/etc/haproxy', tlsDir: '/tls' } as const;
+// Transitional re-exports for the drill, which imports them from here while it is being reworked.
+export { PORTAL_PORT, PORTAL_STATS_PORT, portalPaths, portalServiceName } from '../model/topology.js';
+export { PORTAL_CHECK_USER } from '../model/users.js';
 
 export interface PortalsProps {
   id: Identity;
@@ -29,11 +28,6 @@ export interface PortalsProps {
 }
 
 const env = { checkUserPassword: 'PORTAL_CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' } as const;
-
-/** The Service applications use: named after the deployment, e.g. `orders.redis-orders.svc`. */
-export function portalServiceName(id: Placement): string {
-  return id.deployment;
-}
 
 /**
  * Two HAProxy portals in different zones behind one Service: the TLS endpoint applications use,

@@ -3,42 +3,17 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js';
 import { renderSentinelConfig } from './config/sentinel-conf.js';
-import { renderMemberScripts, scriptNames, type MemberPaths } from './config/member-scripts.js';
-import { EXPORTER_UID, REDIS_UID, exporterImage } from './images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity, type Placement } from './labels.js';
-import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from './secret-keys.js';
+import { renderMemberScripts, scriptNames } from './config/member-scripts.js';
+import { EXPORTER_UID, REDIS_UID, exporterImage } from '../model/images.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from '../model/labels.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
 import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
+import { EXPORTER_USER } from '../model/users.js';
+import { METRICS_PORT_NAMES, memberHosts, memberPaths, members, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, type MemberName } from '../model/topology.js';
 
-export const REDIS_PORT = 6379;
-export const SENTINEL_PORT = 26379;
-/** Metrics of redis (data members) and of sentinel (every member), for Prometheus. */
-export const REDIS_METRICS_PORT = 9121;
-export const SENTINEL_METRICS_PORT = 9355;
-/**
- * Their port names, which PodMonitors select by. Kubernetes refuses a pod whose port name is longer
- * than 15 characters (an IANA service name), so "sentinel-metrics" (16) made every member pod fail.
- */
-export const METRICS_PORT_NAMES = { redis: 'metrics', sentinel: 'sentinel-metric' } as const;
-/** Sentinels that must agree that the primary is down: 2 of 3, so any one member (or zone) may fail. */
-export const QUORUM = 2;
-
-/** The three members, one per zone: two hold data, the third only votes (the sentinel tie-breaker). */
-export const members = [
-  { name: 'data-0', holdsData: true },
-  { name: 'data-1', holdsData: true },
-  { name: 'tiebreaker', holdsData: false },
-] as const;
-export type MemberName = (typeof members)[number]['name'];
-
-/** Where the member containers find their files. */
-export const memberPaths = {
-  configDir: '/etc/redis',
-  secretsDir: '/secrets',
-  tlsDir: '/tls',
-  runDir: '/run/redis',
-  dataDir: '/data',
-  sentinelStateDir: '/data/sentinel',
-} as const satisfies MemberPaths & Record<string, string>;
+// Transitional re-exports for the drill, which imports them from here while it is being reworked.
+export { EXPORTER_USER } from '../model/users.js';
+export { members, memberHost, memberHosts, memberPaths, METRICS_PORT_NAMES, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, type MemberName } from '../model/topology.js';
 
 export interface SentinelClusterProps {
   id: Identity;
@@ -61,19 +36,6 @@ export interface SentinelClusterProps {
   authSecretName: string;
   /** Checksum of the mounted secrets' values: a change rolls the pods. */
   secretsChecksum: string;
-}
-
-/** DNS name of a member's pod through its own headless Service. */
-export function memberHost(id: Placement, member: MemberName): string {
-  return `${id.deployment}-${member}-0.${id.deployment}-${member}.${id.namespace}.svc.cluster.local`;
-}
-
-/** ACL user of the redis metrics exporter. */
-export const EXPORTER_USER = 'exporter';
-
-/** Every member with its announced host name, in member order. */
-export function memberHosts(id: Placement): { name: MemberName; host: string; holdsData: boolean }[] {
-  return members.map((m) => ({ name: m.name, host: memberHost(id, m.name), holdsData: m.holdsData }));
 }
 
 /** Volume of the tie-breaker, which keeps only sentinel state. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadInputs } from '../src/config/load.js';
-import { storageProviders } from '../src/config/schema.js';
+import { storageProviders } from '../model/storage-providers.js';
 import { projectRoot } from './support/repo.js';
 import { find, renderManifests } from './support/render.js';
 

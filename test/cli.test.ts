@@ -11,7 +11,7 @@ const cli = (...args: string[]) => redisGitops(projectRoot, ...args);
 /** A copy of the CLI's sources beside the project's installed packages. */
 function copyOfCli(): { copy: string; help: () => ReturnType<typeof runProgram> } {
   const copy = tempDir();
-  for (const entry of ['bin', 'src', 'charts', 'package.json', 'tsconfig.json']) cpSync(path.join(projectRoot, entry), path.join(copy, entry), { recursive: true });
+  for (const entry of ['bin', 'model', 'src', 'charts', 'package.json', 'tsconfig.json']) cpSync(path.join(projectRoot, entry), path.join(copy, entry), { recursive: true });
   return { copy, help: () => runProgram(process.execPath, [path.join(copy, 'bin/redis-gitops.mjs'), '--help']) };
 }
 
@@ -44,7 +44,7 @@ describe('redis-gitops CLI', () => {
     expect(outcome.stdout, outcome.stderr).toContain('Generate and gate GitOps manifests');
   });
 
-  it('synth prints what it wrote, then exits 1 listing every mistake and keeps dist/ on bad input', async () => {
+  it('synth prints what it wrote, then exits 2 listing every mistake and keeps dist/ on bad input', async () => {
     const repo = tempRepo();
     const out = path.join(repo, 'dist');
     const first = await cli('synth', '--root', repo, '--out', out);
@@ -55,7 +55,7 @@ describe('redis-gitops CLI', () => {
 
     writeInput(repo, 'deployments/orders.yaml', 'cluster: example\nredis: {memory: lots}\npersistence: {size: 10Gi}\nextra: 1\n');
     const failed = await cli('synth', '--root', repo, '--out', out);
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(2);
     expect(failed.stderr).toContain('deployments/orders.yaml:2:9: redis.memory: expected a Kubernetes quantity');
     expect(failed.stderr).toContain('deployments/orders.yaml:4:1: extra: unknown field');
     expect(failed.stderr).toContain('was left unchanged');

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PORTAL_PORT, PORTAL_STATS_PORT } from '../charts/portals.js';
+import { PORTAL_PORT, PORTAL_STATS_PORT } from '../model/topology.js';
 import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { missingPrograms, tlsHandshake } from './support/programs.js';
 import { tempDir } from './support/repo.js';

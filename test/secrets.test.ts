@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { serverCertificateNames } from '../charts/deployment-chart.js';
+import { serverCertificateNames } from '../model/secrets.js';
 import { InputErrors, loadInputs } from '../src/config/load.js';
 import { sha256Hex } from '../src/secrets/passwords.js';
 import { joinPem } from '../src/secrets/pem.js';
@@ -54,7 +54,7 @@ describe('secrets in dist/', () => {
     const sans = cert.subjectAltName!.split(', ').map((s) => s.replace(/^DNS:/, ''));
     const inputs = await loadInputs(projectRoot);
     const deployment = inputs.deployments.find((d) => d.name === 'orders')!;
-    const names = serverCertificateNames(deployment, { deployment: 'orders', namespace: 'redis-orders' });
+    const names = serverCertificateNames({ deployment: 'orders', namespace: 'redis-orders' }, deployment.spec.portal.hostnames);
     expect(names).toEqual(
       expect.arrayContaining(['orders', 'orders.redis-orders.svc.cluster.local', 'orders-data-0-0.orders-data-0.redis-orders.svc.cluster.local', 'orders-redis.example.com']),
     );

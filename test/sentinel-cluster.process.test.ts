@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_PORT } from '../charts/sentinel-cluster.js';
+import { REDIS_PORT } from '../model/topology.js';
 import { scriptNames } from '../charts/config/member-scripts.js';
 import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { missingPrograms, tlsHandshake } from './support/programs.js';

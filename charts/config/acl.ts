@@ -10,43 +10,8 @@ export interface AclUser {
   rules: string;
 }
 
-/** Users the members themselves need, with the permissions Redis documents for each job. */
-export const systemUserRules = {
-  // Replicas authenticate to the primary with masteruser/masterauth.
-  replication: '+psync +replconf +ping',
-  // What a sentinel sends to the instances it monitors (Redis Sentinel documentation, "ACL").
-  sentinel:
-    'allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info ' +
-    '+client|setname +client|kill +script|kill',
-  // The member's own probes and pre-stop hand-over.
-  member: '+ping +info +role +client|pause',
-  // The portals' health checks: is this member the primary?
-  portal: '+info',
-  // The metrics exporter: server statistics and settings, never key contents.
-  exporter: '+ping +info +config|get +client|list +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram +memory|stats +select +dbsize',
-} as const;
-
-/**
- * Service roles (IAM-style) as ACL rules on all keys and channels. Reader: read commands; Writer:
- * read and write, without admin or dangerous commands; Manager: everything.
- */
-export const serviceRoleRules = {
-  Reader: '~* &* +@read +@connection -@dangerous',
-  Writer: '~* &* +@read +@write +@connection +@transaction +@pubsub +@scripting -@admin -@dangerous',
-  Manager: '~* &* +@all',
-} as const;
-
-/** The operators' own user (the deployment's admin password). */
-export const ADMIN_USER = 'admin';
-
-/** Every ACL user of a deployment with its rules: the members' own users, the admin, one per service grant. */
-export function deploymentAclUsers(serviceGrants: readonly { user: string; role: keyof typeof serviceRoleRules }[]): Omit<AclUser, 'passwordSha256'>[] {
-  return [
-    ...Object.entries(systemUserRules).map(([name, rules]) => ({ name, rules })),
-    { name: ADMIN_USER, rules: serviceRoleRules.Manager },
-    ...serviceGrants.map((g) => ({ name: g.user, rules: serviceRoleRules[g.role] })),
-  ];
-}
+// Transitional re-exports for the drill, which imports them from here while it is being reworked.
+export { ADMIN_USER, deploymentAclUsers, serviceRoleRules, systemUserRules } from '../../model/users.js';
 
 export function renderAclFile(users: readonly AclUser[]): string {
   const lines = [

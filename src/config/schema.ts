@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { redisVersions, type RedisVersion } from '../../model/images.js';
+import { platformRoles } from '../../model/platform-roles.js';
+import { storageProviders } from '../../model/storage-providers.js';
+import { reservedUserNames, serviceRoles, type ServiceRole } from '../../model/users.js';
 import { parseQuantity } from './quantity.js';
 
 /**
@@ -32,8 +36,6 @@ const hostname = z
     error: 'expected a fully qualified DNS name such as redis.example.com',
   });
 
-export const storageProviders = ['ibm-vpc-block', 'aws-ebs', 'gcp-pd', 'azure-disk'] as const;
-export type StorageProvider = (typeof storageProviders)[number];
 
 export const ClusterSchema = z
   .strictObject({
@@ -91,9 +93,6 @@ export const ClusterSchema = z
   })
   .describe('A Kubernetes cluster that runs Redis deployments (clusters/<name>.yaml).');
 
-export const redisVersions = ['7.0', '7.2'] as const;
-export const platformRoles = ['Viewer', 'Operator', 'Editor', 'Administrator'] as const;
-export const serviceRoles = ['Reader', 'Writer', 'Manager'] as const;
 export const evictionPolicies = [
   'noeviction',
   'allkeys-lru',
@@ -122,16 +121,13 @@ const platformGrant = z
     error: 'a platform grant names exactly one subject: group or serviceAccount (users are not allowed)',
   });
 
-/** ACL users the service itself needs; applications cannot take these names. */
-export const reservedUserNames = ['default', 'admin', 'replication', 'sentinel', 'member', 'portal'] as const;
-
 const serviceGrant = z.strictObject({
   user: dnsLabel(32)
-    .refine((name) => !(reservedUserNames as readonly string[]).includes(name), {
+    .refine((name) => !reservedUserNames.includes(name), {
       error: `reserved for the service itself (${reservedUserNames.join(', ')}): choose another user name`,
     })
     .describe('Redis ACL user name an application authenticates as.'),
-  role: z.enum(serviceRoles),
+  role: z.enum(serviceRoles as [ServiceRole, ...ServiceRole[]]),
 });
 
 /**
@@ -166,7 +162,7 @@ export const DeploymentSchema = z
       .describe('Namespace of the deployment. Default: redis-<deployment name>.'),
     redis: z
       .strictObject({
-        version: z.enum(redisVersions).default('7.2').describe('Redis major.minor version. Default: 7.2.'),
+        version: z.enum(redisVersions as [RedisVersion, ...RedisVersion[]]).default('7.2').describe('Redis major.minor version. Default: 7.2.'),
         memory: quantity('256Mi').describe(
           'Memory limit of each data member\'s redis container; maxmemory is derived from it.',
         ),

@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../synth/layout.js';
-import { INDEX_FILE } from '../synth/write-dist.js';
+import { ARGOCD_FOLDER, CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
 import { UnreadableInput } from './documents.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { quickLoadAll } from '../quick-yaml.js';
-import { CLUSTER_FOLDER } from '../synth/layout.js';
+import { CLUSTER_FOLDER } from '../../model/dist-layout.js';
 
 /** A Kubernetes object and the file it came from (as the user named it). */
 export interface SourcedObject {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { platformRoleRules } from '../../charts/platform-roles.js';
-import { ENCRYPTION_ANNOTATION, providerStorage } from '../../charts/storage-providers.js';
+import { platformRoleRules } from '../../model/platform-roles.js';
+import { ENCRYPTION_ANNOTATION, providerStorage } from '../../model/storage-providers.js';
 import { fromRoot } from '../paths.js';
 import type { PolicyInput } from './documents.js';
 

@@ -1,6 +1,7 @@
-import { deploymentAclUsers, renderAclFile, systemUserRules } from '../../charts/config/acl.js';
-import { aclPasswordKey, authSecretKeys, secretNames, tlsSecretKeys, USER_PASSWORD_KEY } from '../../charts/secret-keys.js';
-import type { DeploymentSecrets } from '../../charts/deployment-chart.js';
+import { renderAclFile } from '../../charts/config/acl.js';
+import { deploymentAclUsers, systemUserRules } from '../../model/users.js';
+import { aclPasswordKey, authSecretKeys, secretNames, tlsSecretKeys, USER_PASSWORD_KEY } from '../../model/secrets.js';
+import type { DeploymentSecrets } from '../../model/secrets.js';
 import { InputErrors, type Deployment } from '../config/load.js';
 import { newPassword, sha256Hex } from './passwords.js';
 import { joinPem } from './pem.js';

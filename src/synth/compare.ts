@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { plan } from './synth.js';
-import { compare, INDEX_FILE, type DistChanges } from './write-dist.js';
+import { INDEX_FILE } from '../../model/dist-layout.js';
+import { compare, type DistChanges } from './write-dist.js';
 
 export interface Drift {
   changes: DistChanges;

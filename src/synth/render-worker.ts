@@ -1,4 +1,4 @@
-import type { DeploymentSecrets } from '../../charts/deployment-chart.js';
+import type { DeploymentSecrets } from '../../model/secrets.js';
 import type { Deployment } from '../config/load.js';
 import { renderDeployment, type DeploymentOutput } from './render.js';
 

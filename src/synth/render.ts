@@ -2,12 +2,13 @@ import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ArgoCdChart, type GroupKind } from '../../charts/argocd.js';
 import { ClusterChart } from '../../charts/cluster-chart.js';
-import { RedisDeploymentChart, type DeploymentSecrets } from '../../charts/deployment-chart.js';
+import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
+import type { DeploymentSecrets } from '../../model/secrets.js';
 import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
 import type { Deployment, Inputs } from '../config/load.js';
-import { ARGOCD_FOLDER, BOOTSTRAP_FILE, CLUSTER_FOLDER } from './layout.js';
+import { ARGOCD_FOLDER, BOOTSTRAP_FILE, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 
-export { ARGOCD_FOLDER, CLUSTER_FOLDER } from './layout.js';
+export { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 
 /** Where Argo CD finds the output in the repository: the committed dist/. */
 const DIST_IN_REPOSITORY = 'dist';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { serverCertificateNames, type DeploymentSecrets } from '../../charts/deployment-chart.js';
+import { serverCertificateNames, type DeploymentSecrets } from '../../model/secrets.js';
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
@@ -71,7 +71,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
     const previous = readState(file);
     const resolved = await resolveSecrets({
       deployment,
-      subjectNames: serverCertificateNames(deployment, { deployment: deployment.name, namespace: deployment.namespace }),
+      subjectNames: serverCertificateNames({ deployment: deployment.name, namespace: deployment.namespace }, deployment.spec.portal.hostnames),
       sealingKey: await sealingKeyOf(deployment.cluster),
       previous: previous?.state,
       now,

@@ -6,7 +6,7 @@ import pMap from 'p-map';
 import type { RenderedFiles } from './render.js';
 
 
-export const INDEX_FILE = 'index.json';
+import { INDEX_FILE } from '../../model/dist-layout.js';
 
 /** Files written at once: enough to keep libuv's threads busy, far below the open-file limit. */
 const IO_CONCURRENCY = 64;

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import type { DeploymentSecrets } from '../../charts/deployment-chart.js';
+import type { DeploymentSecrets } from '../../model/secrets.js';
 import { loadInputs, type Inputs } from '../../src/config/load.js';
 import { renderClusters, renderDeployment, sortFiles, type DeploymentOutput, type RenderedFiles } from '../../src/synth/render.js';
 import { resolveAllSecrets } from '../../src/synth/synth.js';

@@ -1,6 +1,9 @@
-// What each storage provider needs to encrypt at rest, apart from the construct that renders it: the
-// policy gate reads it too (as data for encryption.customer_key_used) and must not load cdk8s to do so.
-import type { StorageProvider } from '../src/config/schema.js';
+// What each storage provider needs to encrypt at rest: the cluster schema offers the providers, the
+// EncryptedStorage construct renders their StorageClass, and the policy gate reads the same table (as
+// data for the encryption.* rules).
+
+export const storageProviders = ['ibm-vpc-block', 'aws-ebs', 'gcp-pd', 'azure-disk'] as const;
+export type StorageProvider = (typeof storageProviders)[number];
 
 export const ENCRYPTION_ANNOTATION = 'redis-gitops.dev/encryption-at-rest';
 
@@ -13,8 +16,7 @@ export interface ProviderStorage {
 }
 
 /**
- * What each CSI driver needs to encrypt at rest (docs/ and the encryption.* policies hold the same
- * table): AWS EBS is opt-in; IBM VPC block, GCP PD and Azure Disk always encrypt with provider keys
+ * What each CSI driver needs to encrypt at rest: AWS EBS is opt-in; IBM VPC block, GCP PD and Azure Disk always encrypt with provider keys
  * and take a customer key through their own parameter.
  */
 export const providerStorage: Record<StorageProvider, ProviderStorage> = {

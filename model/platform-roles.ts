@@ -1,8 +1,15 @@
-// The platform roles' rules, apart from the constructs that render them: the policy gate reads them
-// too (as data for iam.generator_roles_only) and must not load cdk8s to do so.
-import type { platformRoles } from '../src/config/schema.js';
+// The platform roles (IAM-style) and their Kubernetes rules. The input schema offers the roles, the
+// AccessBindings construct renders them, and the policy gate reads the same rules and naming (as data
+// for iam.generator_roles_only).
+import type { Placement } from './topology.js';
 
+export const platformRoles = ['Viewer', 'Operator', 'Editor', 'Administrator'] as const;
 export type PlatformRole = (typeof platformRoles)[number];
+
+/** The Role (and RoleBinding) of a platform role in a deployment's namespace. */
+export function platformRoleName(id: Placement, role: PlatformRole): string {
+  return `${id.deployment}-${role.toLowerCase()}`;
+}
 
 export interface Rule {
   apiGroups: string[];
