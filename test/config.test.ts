@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputErrors, loadInputs, type InputError } from '../src/config/load.js';
 import { inputJsonSchemas } from '../src/config/json-schema.js';
+import { deploymentAclUsers } from '../model/users.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,6 +78,19 @@ describe('loading inputs', () => {
         expect.stringMatching(/^access\.service\[1\]: duplicate service user/),
       ]),
     );
+  });
+
+  it('refuses every user name the service itself defines, exporter included (one list with the ACL renderer)', async () => {
+    const repo = tempRepo();
+    const reserved = ['default', ...deploymentAclUsers([]).map((u) => u.name)];
+    expect(reserved).toContain('exporter');
+    writeInput(
+      repo,
+      'deployments/names.yaml',
+      ['cluster: example', 'redis: {memory: 1Gi}', 'persistence: {size: 10Gi}', 'access:', '  service:', ...reserved.map((user) => `    - {user: ${user}, role: Reader}`)].join('\n'),
+    );
+    const errors = (await errorsOf(repo)).map((e) => `${e.field}: ${e.message}`);
+    expect(errors).toEqual(reserved.map((_, i) => expect.stringMatching(new RegExp(`^access\\.service\\[${i}\\]\\.user: reserved for the service itself`))));
   });
 
   it('names a cluster that does not exist, and a namespace used twice on one cluster', async () => {
