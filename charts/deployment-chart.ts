@@ -101,7 +101,7 @@ export class RedisDeploymentChart extends Chart {
       quorum: QUORUM,
       tlsSecretName,
       authSecretName,
-      secretsChecksum: props.secrets.checksum,
+      sealedSecrets: props.secrets.sealedSecrets,
     });
     new AccessBindings(this, 'Access', { id, grants: spec.access.platform });
     new Monitoring(this, 'Monitoring', {

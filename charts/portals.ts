@@ -23,8 +23,12 @@ export interface PortalsProps {
   quorum: number;
   tlsSecretName: string;
   authSecretName: string;
-  /** Checksum of the mounted secrets' values: a change rolls the pods. */
-  secretsChecksum: string;
+  /**
+   * The deployment's sealed secrets (name → key → sealed value). The portals roll when a value they
+   * use changes (the TLS Secret, their check password, the sentinels' password), and only then: a new
+   * application user changes the auth Secret's ACL file, which the portals do not read.
+   */
+  sealedSecrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 const env = { checkUserPassword: 'PORTAL_CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' } as const;
@@ -58,6 +62,11 @@ export class Portals extends Construct {
 
     new k8s.KubeConfigMap(this, 'Config', { metadata: { name, labels }, data: { 'haproxy.cfg': this.haproxyConfig } });
 
+    const fromAuth = [aclPasswordKey(PORTAL_CHECK_USER), authSecretKeys.sentinelAuth];
+    const consumedSecrets = {
+      tls: props.sealedSecrets[props.tlsSecretName],
+      auth: fromAuth.map((key) => props.sealedSecrets[props.authSecretName]?.[key]),
+    };
     const secretEnv = (variable: string, key: string): k8s.EnvVar => ({
       name: variable,
       valueFrom: { secretKeyRef: { name: props.authSecretName, key } },
@@ -82,7 +91,7 @@ export class Portals extends Construct {
             labels: selector,
             annotations: {
               [CONFIG_CHECKSUM_ANNOTATION]: createHash('sha256').update(this.haproxyConfig).digest('hex'),
-              [SECRETS_CHECKSUM_ANNOTATION]: props.secretsChecksum,
+              [SECRETS_CHECKSUM_ANNOTATION]: createHash('sha256').update(JSON.stringify(consumedSecrets)).digest('hex'),
             },
           },
           spec: {
@@ -108,7 +117,7 @@ export class Portals extends Construct {
                 image: haproxyImage,
                 imagePullPolicy: 'IfNotPresent',
                 command: ['haproxy', '-W', '-db', '-f', `${portalPaths.configDir}/haproxy.cfg`],
-                env: [secretEnv(env.checkUserPassword, aclPasswordKey(PORTAL_CHECK_USER)), secretEnv(env.sentinelPassword, authSecretKeys.sentinelAuth)],
+                env: [secretEnv(env.checkUserPassword, fromAuth[0]!), secretEnv(env.sentinelPassword, fromAuth[1]!)],
                 ports: [
                   { name: 'redis-tls', containerPort: PORTAL_PORT },
                   { name: 'stats', containerPort: PORTAL_STATS_PORT },

@@ -3,10 +3,13 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { plan } from './synth.js';
 import { INDEX_FILE } from '../../model/dist-layout.js';
+import type { ChangePlan } from './change-plan.js';
 import { compare, type DistChanges } from './write-dist.js';
 
 export interface Drift {
   changes: DistChanges;
+  /** What the change does to each running deployment (refusals included: diff shows them, synth stops on them). */
+  plans: ChangePlan[];
   /** Unified diffs of the changed, added and removed files, by file. */
   patches: Map<string, string>;
 }
@@ -17,7 +20,7 @@ export interface Drift {
  * were edited, are rendered. `only` keeps the files under one folder (a deployment).
  */
 export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean): Promise<Drift> {
-  const { previous, files, index } = await plan(root, distDir, { writeState: false });
+  const { previous, files, index, plans } = await plan(root, distDir, { writeState: false, refuse: false });
   const keep = (file: string) => file !== INDEX_FILE && (!only || only(file));
   const changes = compare(
     new Map([...previous.hashes].filter(([file]) => keep(file))),
@@ -28,5 +31,5 @@ export async function driftFrom(root: string, distDir: string, only?: (file: str
   for (const file of [...changes.changed, ...changes.added, ...changes.removed].sort()) {
     patches.set(file, createTwoFilesPatch(`a/${file}`, `b/${file}`, await current(file), files.get(file) ?? '', 'committed', 'synth'));
   }
-  return { changes, patches };
+  return { changes, patches, plans: only ? plans.filter((p) => only(`${p.folder}/`)) : plans };
 }

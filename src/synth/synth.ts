@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serverCertificateNames, type DeploymentSecrets } from '../../model/secrets.js';
@@ -8,6 +9,8 @@ import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { readState, removeStatesExcept, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
 import { moduleOf } from '../paths.js';
 import { generator } from '../version.js';
+import { CLUSTER_FOLDER } from '../../model/dist-layout.js';
+import { type ChangePlan, objectsOf, planChanges, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
@@ -23,6 +26,10 @@ export interface SynthOptions {
   writeState?: boolean;
   /** Render every deployment, even those whose inputs are unchanged since the previous output. */
   full?: boolean;
+  /** Deployments and clusters whose refused changes (see change-plan.ts) the user accepts. */
+  acceptChanges?: ReadonlySet<string>;
+  /** false: report refused changes in the plans instead of failing (diff). Default true. */
+  refuse?: boolean;
 }
 
 export interface SynthResult {
@@ -38,6 +45,8 @@ export interface SynthResult {
   statesRemoved: string[];
   /** Deployments rendered; the others were unchanged and their files kept. */
   rendered: number;
+  /** What the change does to each running deployment whose files change. */
+  plans: ChangePlan[];
 }
 
 export interface ResolvedAll {
@@ -95,6 +104,7 @@ export interface SynthPlan {
   states: ResolvedAll['states'];
   notes: SynthResult['notes'];
   rendered: number;
+  plans: ChangePlan[];
 }
 
 /**
@@ -143,7 +153,10 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   }
   for (const [file, content] of renderClusters(inputs, generator.version, outputs)) files.set(file, content);
   const sorted = sortFiles(files);
-  return { inputs, previous, files: sorted, index: buildIndex(sorted, generator, records, kept), states, notes, rendered: toRender.length };
+  const plans = changePlans(outDir, previous, sorted, inputs, toRender);
+  const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
+  if (refused.length && options.refuse !== false) throw new InputErrors(refused);
+  return { inputs, previous, files: sorted, index: buildIndex(sorted, generator, records, kept), states, notes, rendered: toRender.length, plans };
 }
 
 /**
@@ -164,7 +177,7 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
     }
     statesRemoved = await removeStatesExcept(root, new Set(states.map((s) => s.file)));
   }
-  const { inputs, notes, rendered, index } = planned;
+  const { inputs, notes, rendered, index, plans } = planned;
   return {
     clusters: inputs.clusters.length,
     deployments: inputs.deployments.length,
@@ -174,7 +187,32 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
     statesWritten,
     statesRemoved,
     rendered,
+    plans,
   };
+}
+
+/**
+ * The plan of each rendered deployment and of each cluster's cluster-scoped objects: their files in
+ * the previous output (read from `outDir`) against the files rendered now. Deployments not rendered
+ * did not change.
+ */
+function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFiles, inputs: Inputs, rendered: Deployment[]): ChangePlan[] {
+  const folderFiles = (folder: string) => {
+    const prefix = `${folder}/`;
+    const before = [...previous.hashes.keys()].filter((f) => f.startsWith(prefix)).map((f): [string, string] => [f, readFileSync(path.join(outDir, f), 'utf8')]);
+    const after = [...files].filter(([f]) => f.startsWith(prefix));
+    return [objectsOf(before), objectsOf(after)] as const;
+  };
+  const plans: ChangePlan[] = [];
+  for (const cluster of inputs.clusters) {
+    const folder = `${cluster.name}/${CLUSTER_FOLDER}`;
+    plans.push(planChanges(folder, ...folderFiles(folder), { clusterFile: cluster.file }));
+  }
+  for (const d of rendered) {
+    const folder = `${d.cluster.name}/${d.name}`;
+    plans.push(planChanges(folder, ...folderFiles(folder), { deploymentFile: d.file, clusterFile: d.cluster.file }));
+  }
+  return plans.filter((p) => p.refused.length || p.restarts.length || p.changes.length);
 }
 
 /** Below this many deployments to render, starting worker threads costs more than it saves. */
