@@ -1,9 +1,13 @@
-import { aclPasswordKey, authSecretKeys } from '../secret-keys.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../model/secrets.js';
+import type { SystemUser } from '../../model/users.js';
+import { memberScriptFiles } from './member-scripts/embedded.js';
 
 /**
- * The shell scripts a member runs: entrypoints for redis and sentinel, the probe and the pre-stop
- * hand-over. POSIX sh with redis-cli and coreutils only (what the redis image has). Rendered by a pure
- * function so a test runs the same text on real redis-server and redis-sentinel processes.
+ * The shell scripts a member runs: entrypoints for redis and sentinel, the probes and the pre-stop
+ * hand-over. They are shell files in ./member-scripts/ (POSIX sh, checked with bash -n, dash -n and
+ * shellcheck by test/member-scripts.test.ts), embedded by scripts/embed-member-scripts.mjs; this
+ * renders them, unchanged, with the library they source and the settings file it sources. Pure, so
+ * a test runs the same files on real redis-server and redis-sentinel processes.
  */
 export interface MemberScriptsInput {
   /** Name the sentinels know the primary by. */
@@ -19,7 +23,7 @@ export interface MemberScriptsInput {
 }
 
 export interface MemberPaths {
-  /** Read-only ConfigMap mount with redis.conf and sentinel.conf. */
+  /** Read-only ConfigMap mount with redis.conf, sentinel.conf and these scripts. */
   configDir: string;
   /** Read-only mount of the auth Secret (authSecretKeys). */
   secretsDir: string;
@@ -29,7 +33,6 @@ export interface MemberPaths {
   runDir: string;
 }
 
-
 export const scriptNames = {
   startRedis: 'start-redis.sh',
   startSentinel: 'start-sentinel.sh',
@@ -38,178 +41,52 @@ export const scriptNames = {
   stopRedis: 'stop-redis.sh',
 } as const;
 
+/** What every script sources from its own folder: the shared functions, which source the settings. */
+export const MEMBER_LIBRARY = 'member-lib.sh';
+export const MEMBER_SETTINGS = 'member.env';
+
+/** The ACL users the scripts act as: the probes and hand-over, a replica, a sentinel. */
+const scriptUsers = { member: 'member', replication: 'replication', sentinel: 'sentinel' } as const satisfies Record<string, SystemUser>;
+
 export function renderMemberScripts(input: MemberScriptsInput): Record<string, string> {
-  const prelude = renderPrelude(input);
-  const script = (purpose: string, body: string) => `#!/bin/sh\n# ${purpose}\n${prelude}\n${body.trim()}\n`;
-  return {
-    [scriptNames.startRedis]: script('Data member entrypoint: start as a replica of the primary the sentinels name.', startRedis),
-    [scriptNames.startSentinel]: script('Sentinel entrypoint: keep what this sentinel learned across restarts.', startSentinel),
-    [scriptNames.probeRedis]: script('Probe of the redis container: `live` or `ready`.', probeRedis),
-    [scriptNames.probeSentinel]: script('Probe of the sentinel container.', probeSentinel),
-    [scriptNames.stopRedis]: script('Pre-stop hook: a primary hands over to its replica before it exits.', stopRedis),
-  };
+  const files: Record<string, string> = {};
+  for (const name of [...Object.values(scriptNames), MEMBER_LIBRARY] as const) files[name] = memberScriptFiles[name];
+  files[MEMBER_SETTINGS] = renderSettings(input);
+  return files;
 }
 
-function renderPrelude(input: MemberScriptsInput): string {
-  const [firstPrimary] = input.memberHosts;
-  const q = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
-  return `set -eu
-PRIMARY_NAME=${q(input.primaryName)}
-SENTINELS=${q(input.memberHosts.join(' '))}
-FIRST_PRIMARY=${q(firstPrimary ?? '')}
-REDIS_PORT=${input.redisPort}
-SENTINEL_PORT=${input.sentinelPort}
-QUORUM=${input.quorum}
-HAND_OVER_SECONDS=${input.handOverSeconds}
-CONFIG_DIR=${q(input.paths.configDir)}
-SECRETS_DIR=${q(input.paths.secretsDir)}
-TLS_DIR=${q(input.paths.tlsDir)}
-RUN_DIR=${q(input.paths.runDir)}
-: "\${MEMBER_HOST:?MEMBER_HOST must be this member's announced host name (set by its StatefulSet)}"
-LOCAL_ADDRESS="\${LOCAL_ADDRESS:-127.0.0.1}"
-
-log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >&2; }
-
-# redis-cli has no connect timeout: an unreachable peer must not hang a probe or an entrypoint.
-sentinel_cli() {
-  host=$1; shift
-  REDISCLI_AUTH=$(cat "$SECRETS_DIR/${authSecretKeys.sentinelAuth}") timeout 3 redis-cli --no-auth-warning --tls \\
-    --cacert "$TLS_DIR/ca.crt" -h "$host" -p "$SENTINEL_PORT" --raw "$@"
+/**
+ * The scripts' settings as shell variable assignments, one a line: names, ports, mount paths, users
+ * and Secret keys, the same for every member. A file in the ConfigMap rather than environment
+ * variables of the containers: the ConfigMap's checksum covers it as it covers the scripts, and
+ * whatever runs the scripts from a copy of the ConfigMap (the drill, on loopback addresses and
+ * temporary folders) gets them with no set-up. What differs between members (its announced host
+ * name, the sentinel state folder) is the containers' environment, set by the StatefulSet.
+ */
+function renderSettings(input: MemberScriptsInput): string {
+  const q = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+  const settings: [string, string | number][] = [
+    ['PRIMARY_NAME', input.primaryName],
+    ['SENTINELS', input.memberHosts.join(' ')],
+    ['FIRST_PRIMARY', input.memberHosts[0] ?? ''],
+    ['REDIS_PORT', input.redisPort],
+    ['SENTINEL_PORT', input.sentinelPort],
+    ['QUORUM', input.quorum],
+    ['HAND_OVER_SECONDS', input.handOverSeconds],
+    ['CONFIG_DIR', input.paths.configDir],
+    ['SECRETS_DIR', input.paths.secretsDir],
+    ['TLS_DIR', input.paths.tlsDir],
+    ['RUN_DIR', input.paths.runDir],
+    // Keys of the mounted Secrets: file names in SECRETS_DIR and TLS_DIR.
+    ['CA_KEY', tlsSecretKeys.ca],
+    ['SENTINEL_AUTH_KEY', authSecretKeys.sentinelAuth],
+    ['MEMBER_USER', scriptUsers.member],
+    ['MEMBER_PASSWORD_KEY', aclPasswordKey(scriptUsers.member)],
+    ['REPLICATION_USER', scriptUsers.replication],
+    ['REPLICATION_PASSWORD_KEY', aclPasswordKey(scriptUsers.replication)],
+    ['SENTINEL_USER', scriptUsers.sentinel],
+    ['SENTINEL_PASSWORD_KEY', aclPasswordKey(scriptUsers.sentinel)],
+  ];
+  const lines = settings.map(([name, value]) => `${name}=${typeof value === 'number' ? value : q(value)}\n`);
+  return `# Settings of the member scripts, rendered by charts/config/member-scripts.ts; sourced by ${MEMBER_LIBRARY}.\n${lines.join('')}`;
 }
-member_cli() {
-  REDISCLI_AUTH=$(cat "$SECRETS_DIR/${aclPasswordKey('member')}") timeout 3 redis-cli --no-auth-warning --tls \\
-    --cacert "$TLS_DIR/ca.crt" --user member -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" --raw "$@"
-}
-
-# Prints the primary named by most of the sentinels that answer, nothing when none knows one. A
-# split answer (a failover under way) is asked again a few times before the most common one wins.
-discover_primary() {
-  attempt=1
-  while :; do
-    answers=''
-    for s in $SENTINELS; do
-      a=$(sentinel_cli "$s" SENTINEL get-master-addr-by-name "$PRIMARY_NAME" 2>/dev/null | head -n 1) || a=''
-      case "$a" in ''|ERR*|NOAUTH*|WRONGPASS*) ;; *) answers="$answers$a
-" ;; esac
-    done
-    [ -n "$answers" ] || return 0
-    total=$(printf '%s' "$answers" | grep -c .)
-    best=$(printf '%s' "$answers" | sort | uniq -c | sort -rn | head -n 1)
-    votes=$(echo "$best" | awk '{print $1}')
-    if [ $((votes * 2)) -gt "$total" ] || [ "$attempt" -ge 5 ]; then
-      echo "$best" | awk '{print $2}'
-      return 0
-    fi
-    attempt=$((attempt + 1))
-    sleep 1
-  done
-}`;
-}
-
-const startRedis = `
-# Measured with redis 7.0: a former primary restarted with its original configuration runs as a
-# primary for ~10 s until sentinel demotes it, and writes routed to it then are lost. So it asks first.
-primary=''
-waited=0
-while [ -z "$primary" ] && [ "$waited" -lt 30 ]; do
-  primary=$(discover_primary)
-  if [ -z "$primary" ]; then sleep 2; waited=$((waited + 2)); fi
-done
-if [ -z "$primary" ]; then
-  primary=$FIRST_PRIMARY
-  log "no sentinel answered within 30 s: following the designated first primary $FIRST_PRIMARY"
-fi
-
-mkdir -p "$RUN_DIR"
-umask 077
-conf="$RUN_DIR/redis.conf"
-cp "$CONFIG_DIR/redis.conf" "$conf"
-{
-  echo "replica-announce-ip $MEMBER_HOST"
-  echo "masteruser replication"
-  echo "masterauth $(cat "$SECRETS_DIR/${aclPasswordKey('replication')}")"
-  if [ "$primary" != "$MEMBER_HOST" ]; then echo "replicaof $primary $REDIS_PORT"; fi
-} >>"$conf"
-if [ "$primary" = "$MEMBER_HOST" ]; then log "starting as the primary"; else log "starting as a replica of $primary"; fi
-exec redis-server "$conf"
-`;
-
-const startSentinel = `
-: "\${SENTINEL_STATE_DIR:?SENTINEL_STATE_DIR must be a persistent folder for the sentinel state}"
-state="$SENTINEL_STATE_DIR/sentinel.conf"
-mkdir -p "$SENTINEL_STATE_DIR"
-umask 077
-# The current primary, epochs and known peers survive restarts on the member's volume; everything
-# else comes from the rendered configuration, so a changed setting takes effect on restart.
-monitor=''
-if [ -s "$state" ]; then monitor=$(grep "^sentinel monitor $PRIMARY_NAME " "$state" || true); fi
-if [ -z "$monitor" ]; then
-  primary=$(discover_primary)
-  if [ -n "$primary" ]; then monitor="sentinel monitor $PRIMARY_NAME $primary $REDIS_PORT $QUORUM"; fi
-fi
-{
-  if [ -n "$monitor" ]; then
-    sed "s|^sentinel monitor $PRIMARY_NAME .*|$monitor|" "$CONFIG_DIR/sentinel.conf"
-  else
-    cat "$CONFIG_DIR/sentinel.conf"
-  fi
-  echo "sentinel announce-ip $MEMBER_HOST"
-  echo "sentinel auth-user $PRIMARY_NAME sentinel"
-  echo "sentinel auth-pass $PRIMARY_NAME $(cat "$SECRETS_DIR/${aclPasswordKey('sentinel')}")"
-  echo "requirepass $(cat "$SECRETS_DIR/${authSecretKeys.sentinelAuth}")"
-  echo "sentinel sentinel-pass $(cat "$SECRETS_DIR/${authSecretKeys.sentinelAuth}")"
-  if [ -s "$state" ]; then
-    grep -E "^sentinel (myid|current-epoch|config-epoch|leader-epoch|known-replica|known-sentinel) " "$state" || true
-  fi
-} >"$state.next"
-mv "$state.next" "$state"
-exec redis-sentinel "$state"
-`;
-
-const probeRedis = `
-case "\${1:-}" in
-  live)
-    # LOADING is alive: a large dataset takes a while to load after a restart.
-    reply=$(member_cli PING 2>&1) || reply=''
-    case "$reply" in PONG|*LOADING*) exit 0 ;; esac
-    echo "redis did not answer PING: $reply"; exit 1 ;;
-  ready)
-    info=$(member_cli INFO replication 2>&1) || { echo "redis did not answer: $info"; exit 1; }
-    case "$info" in *role:master*) exit 0 ;; esac
-    case "$info" in *master_link_status:up*) exit 0 ;; esac
-    echo "replica without a replication link to its primary"; exit 1 ;;
-  *) echo "usage: $0 live|ready"; exit 2 ;;
-esac
-`;
-
-const probeSentinel = `
-reply=$(sentinel_cli "$LOCAL_ADDRESS" PING 2>&1) || reply=''
-[ "$reply" = PONG ] || { echo "sentinel did not answer PING: $reply"; exit 1; }
-`;
-
-const stopRedis = `
-role=$(member_cli ROLE 2>/dev/null | head -n 1) || role=''
-[ "$role" = master ] || exit 0
-log "primary shutting down: pausing writes and handing over to the replica"
-pause_ms=$(( (HAND_OVER_SECONDS + 5) * 1000 ))
-member_cli CLIENT PAUSE "$pause_ms" WRITE >/dev/null
-# Writes are paused; let the replica catch up with the last acknowledged write before promoting it.
-i=0
-while [ "$i" -lt 10 ]; do
-  info=$(member_cli INFO replication | tr -d '\\r')
-  own=$(echo "$info" | sed -n 's/^master_repl_offset://p')
-  replica=$(echo "$info" | sed -n 's/^slave0:.*offset=\\([0-9]*\\).*/\\1/p')
-  [ -n "$replica" ] && [ "$replica" = "$own" ] && break
-  sleep 0.5; i=$((i + 1))
-done
-for s in $SENTINELS; do
-  if sentinel_cli "$s" SENTINEL FAILOVER "$PRIMARY_NAME" 2>/dev/null | grep -q OK; then break; fi
-done
-waited=0
-while [ "$waited" -lt "$HAND_OVER_SECONDS" ]; do
-  primary=$(discover_primary)
-  if [ -n "$primary" ] && [ "$primary" != "$MEMBER_HOST" ]; then log "handed over to $primary"; exit 0; fi
-  sleep 1; waited=$((waited + 1))
-done
-log "no hand-over within $HAND_OVER_SECONDS s: stopping anyway"
-`;

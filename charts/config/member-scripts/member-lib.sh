@@ -1,0 +1,52 @@
+# shellcheck shell=sh
+# What the member scripts share, sourced by each of them: the settings and the functions that talk to
+# redis and the sentinels. Sourced rather than pasted into each script at render time, so that the
+# ConfigMap holds these very files, byte for byte (what shellcheck checked is what runs); every
+# function here is called by some script (test/member-scripts.test.ts checks that, and that every
+# setting is read). POSIX sh with redis-cli and coreutils only (what the redis image has).
+
+# The settings (names, ports, mount paths, Secret keys): rendered by charts/config/member-scripts.ts
+# into the same ConfigMap as these scripts, so they are not in this folder for shellcheck to follow.
+# shellcheck source=/dev/null
+. "$(dirname -- "$0")/member.env"
+
+# Where this member's own redis and sentinel listen: localhost in a pod; the drill runs every member
+# on a loopback address of its own.
+LOCAL_ADDRESS=${LOCAL_ADDRESS:-127.0.0.1}
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >&2; }
+
+# redis-cli has no connect timeout: an unreachable peer must not hang a probe or an entrypoint.
+sentinel_cli() {
+  host=$1; shift
+  REDISCLI_AUTH=$(cat "$SECRETS_DIR/$SENTINEL_AUTH_KEY") timeout 3 redis-cli --no-auth-warning --tls \
+    --cacert "$TLS_DIR/$CA_KEY" -h "$host" -p "$SENTINEL_PORT" --raw "$@"
+}
+member_cli() {
+  REDISCLI_AUTH=$(cat "$SECRETS_DIR/$MEMBER_PASSWORD_KEY") timeout 3 redis-cli --no-auth-warning --tls \
+    --cacert "$TLS_DIR/$CA_KEY" --user "$MEMBER_USER" -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" --raw "$@"
+}
+
+# Prints the primary named by most of the sentinels that answer, nothing when none knows one. A
+# split answer (a failover under way) is asked again a few times before the most common one wins.
+discover_primary() {
+  attempt=1
+  while :; do
+    answers=''
+    for s in $SENTINELS; do
+      a=$(sentinel_cli "$s" SENTINEL get-master-addr-by-name "$PRIMARY_NAME" 2>/dev/null | head -n 1) || a=''
+      case "$a" in ''|ERR*|NOAUTH*|WRONGPASS*) ;; *) answers="$answers$a
+" ;; esac
+    done
+    [ -n "$answers" ] || return 0
+    total=$(printf '%s' "$answers" | grep -c .)
+    best=$(printf '%s' "$answers" | sort | uniq -c | sort -rn | head -n 1)
+    votes=$(echo "$best" | awk '{print $1}')
+    if [ $((votes * 2)) -gt "$total" ] || [ "$attempt" -ge 5 ]; then
+      echo "$best" | awk '{print $2}'
+      return 0
+    fi
+    attempt=$((attempt + 1))
+    sleep 1
+  done
+}
