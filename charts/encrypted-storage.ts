@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { StorageProvider } from '../model/storage-providers.js';
-import { ENCRYPTION_ANNOTATION, providerStorage } from '../model/storage-providers.js';
+import { ENCRYPTION_ANNOTATION, encryptionKeyStates, providerStorage } from '../model/storage-providers.js';
 
 export interface EncryptedStorageProps {
   provider: StorageProvider;
@@ -30,7 +30,7 @@ export class EncryptedStorage extends Construct {
         name: props.name,
         labels: props.labels,
         // States the encryption even where no parameter can (GCP and Azure always encrypt).
-        annotations: { [ENCRYPTION_ANNOTATION]: props.customerKey ? 'customer-managed-key' : 'provider-managed-key' },
+        annotations: { [ENCRYPTION_ANNOTATION]: props.customerKey ? encryptionKeyStates.customer : encryptionKeyStates.provider },
       },
       provisioner: provider.provisioner,
       parameters: {

@@ -6,9 +6,14 @@ import type { Placement } from './topology.js';
 export const platformRoles = ['Viewer', 'Operator', 'Editor', 'Administrator'] as const;
 export type PlatformRole = (typeof platformRoles)[number];
 
-/** The Role (and RoleBinding) of a platform role in a deployment's namespace. */
+/** The Role (and RoleBinding) of a platform role in a deployment's namespace: `<deployment>-<role in lower case>`. */
 export function platformRoleName(id: Placement, role: PlatformRole): string {
-  return `${id.deployment}-${role.toLowerCase()}`;
+  return `${id.deployment}${platformRoleNameSuffix(role)}`;
+}
+
+/** What the name of a platform role's Role ends with after the deployment's name (the gate tells the roles by it). */
+export function platformRoleNameSuffix(role: PlatformRole): string {
+  return `-${role.toLowerCase()}`;
 }
 
 export interface Rule {

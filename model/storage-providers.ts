@@ -5,10 +5,22 @@
 export const storageProviders = ['ibm-vpc-block', 'aws-ebs', 'gcp-pd', 'azure-disk'] as const;
 export type StorageProvider = (typeof storageProviders)[number];
 
+/** The annotation by which the generator states whose keys encrypt a StorageClass's volumes, and its values. */
 export const ENCRYPTION_ANNOTATION = 'redis-gitops.dev/encryption-at-rest';
+export const encryptionKeyStates = { customer: 'customer-managed-key', provider: 'provider-managed-key' } as const;
 
 export interface ProviderStorage {
+  /** The provider as the gate's messages name it. */
+  title: string;
+  /** The CSI driver, which the generator's StorageClass names. */
   provisioner: string;
+  /**
+   * The in-tree provisioner of the same disks, still written in hand-written manifests (the CSI
+   * migration hands its volumes to the driver, parameters and all); the gate judges it as the driver.
+   */
+  inTreeProvisioner?: string;
+  /** Whether the disks are encrypted only when the class asks (with `encryption(undefined)`); otherwise always. */
+  encryptionOptIn: boolean;
   profileParameter: string;
   defaultProfile: string;
   /** Parameters that switch encryption on, always written even where the provider encrypts anyway. */
@@ -21,27 +33,49 @@ export interface ProviderStorage {
  */
 export const providerStorage: Record<StorageProvider, ProviderStorage> = {
   'ibm-vpc-block': {
+    title: 'IBM Cloud VPC block',
     provisioner: 'vpc.block.csi.ibm.io',
+    encryptionOptIn: false,
     profileParameter: 'profile',
     defaultProfile: '10iops-tier',
     encryption: (key) => ({ encrypted: 'true', ...(key ? { encryptionKey: key } : {}) }),
   },
   'aws-ebs': {
+    title: 'AWS EBS',
     provisioner: 'ebs.csi.aws.com',
+    inTreeProvisioner: 'kubernetes.io/aws-ebs',
+    encryptionOptIn: true,
     profileParameter: 'type',
     defaultProfile: 'gp3',
     encryption: (key) => ({ encrypted: 'true', ...(key ? { kmsKeyId: key } : {}) }),
   },
   'gcp-pd': {
+    title: 'GCP PD',
     provisioner: 'pd.csi.storage.gke.io',
+    inTreeProvisioner: 'kubernetes.io/gce-pd',
+    encryptionOptIn: false,
     profileParameter: 'type',
     defaultProfile: 'pd-balanced',
     encryption: (key): Record<string, string> => (key ? { 'disk-encryption-kms-key': key } : {}),
   },
   'azure-disk': {
+    title: 'Azure Disk',
     provisioner: 'disk.csi.azure.com',
+    inTreeProvisioner: 'kubernetes.io/azure-disk',
+    encryptionOptIn: false,
     profileParameter: 'skuName',
     defaultProfile: 'Premium_LRS',
     encryption: (key): Record<string, string> => (key ? { diskEncryptionSetID: key } : {}),
   },
 };
+
+/** The parameters a class of the provider must have for its disks to be encrypted: none where it always encrypts. */
+export function encryptionRequirement(provider: ProviderStorage): Record<string, string> {
+  return provider.encryptionOptIn ? provider.encryption(undefined) : {};
+}
+
+/** The parameter in which the provider takes a customer-managed key (what `encryption` adds for a key). */
+export function customerKeyParameter(provider: ProviderStorage): string | undefined {
+  const always = Object.keys(provider.encryption(undefined));
+  return Object.keys(provider.encryption('key')).find((k) => !always.includes(k));
+}

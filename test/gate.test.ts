@@ -4,11 +4,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput } from '../src/gate/documents.js';
+import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput, type KubeObject, type SourcedObject } from '../src/gate/documents.js';
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
-import { POLICY_WASM, policyData } from '../src/gate/policy.js';
+import { loadGatePolicy, POLICY_WASM, policyData } from '../src/gate/policy.js';
 import { Shard } from '../src/gate/shard.js';
 import { schemaChecker, validatorCacheFile } from '../src/gate/schema.js';
+import { platformRoleName, platformRoleRules, platformRoles } from '../model/platform-roles.js';
+import { encryptionRequirement, providerStorage } from '../model/storage-providers.js';
 import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -386,6 +388,51 @@ describe('gate on bad input', () => {
     const report = await runGate([dir]);
     expect(report.summary).toMatchObject({ files: 3001, resources: 3001, errors: 1 });
     expect(report.violations).toEqual([expect.objectContaining({ rule: 'secrets.no_plaintext_secret', file: path.join(dir, 'd7', 'secret.yaml') })]);
+  });
+});
+
+describe('what the policies take from the model (as data, never restated in Rego)', () => {
+  const today = '2026-06-01';
+  const entry = (object: KubeObject): SourcedObject => ({ file: `t/${object.kind.toLowerCase()}.yaml`, object });
+
+  it("judges each provider's classes, by the CSI or the in-tree provisioner, by the parameters the provider table switches encryption on with", async () => {
+    const policy = await loadGatePolicy();
+    const classes = Object.entries(providerStorage).flatMap(([id, p]) =>
+      [
+        ['csi', p.provisioner],
+        ['in-tree', p.inTreeProvisioner],
+      ].flatMap(([how, provisioner]) =>
+        provisioner
+          ? [
+              { name: `${id}-${how}-asked`, provisioner, parameters: encryptionRequirement(p) },
+              { name: `${id}-${how}-plain`, provisioner, parameters: {} },
+            ].map(({ name, ...rest }) =>
+              entry({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name }, ...rest, reclaimPolicy: 'Retain', volumeBindingMode: 'WaitForFirstConsumer' }),
+            )
+          : [],
+      ),
+    );
+    const findings = policy.evaluate({ namespace: null, resources: classes, cluster_resources: classes }, today);
+    expect(findings.map((v) => `${v.rule}: ${v.message}`).sort()).toEqual([
+      'encryption.storage_class_encrypted: StorageClass aws-ebs-csi-plain does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"',
+      'encryption.storage_class_encrypted: StorageClass aws-ebs-in-tree-plain does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"',
+    ]);
+    expect(classes.length).toBe(14); // four providers, three with an in-tree name, each asked and plain
+  });
+
+  it('knows the Roles of the platform roles by the names platformRoleName gives them', async () => {
+    const policy = await loadGatePolicy();
+    const id = { deployment: 'cache-eu', namespace: 'redis-t' };
+    const rbac = (kind: string, name: string, rest: object) => entry({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name, namespace: id.namespace }, ...rest });
+    const binding = (name: string) => rbac('RoleBinding', name, { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'sre' }] });
+    const resources = [
+      ...platformRoles.flatMap((role) => [rbac('Role', platformRoleName(id, role), { rules: platformRoleRules[role] }), binding(platformRoleName(id, role))]),
+      binding('cache-eu-viewers'),
+    ];
+    const findings = policy.evaluate({ namespace: id.namespace, resources, cluster_resources: [] }, today).filter((v) => v.rule === 'iam.generator_roles_only');
+    expect(findings.map((v) => v.message)).toEqual([
+      'RoleBinding cache-eu-viewers binds Role cache-eu-viewers, which is not a platform role of the generator (<deployment>-<role>, role one of: administrator, editor, operator, viewer)',
+    ]);
   });
 });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { platformRoleRules } from '../../model/platform-roles.js';
-import { ENCRYPTION_ANNOTATION, providerStorage } from '../../model/storage-providers.js';
+import { platformRoleNameSuffix, platformRoleRules, type PlatformRole, type Rule } from '../../model/platform-roles.js';
+import { customerKeyParameter, ENCRYPTION_ANNOTATION, encryptionKeyStates, encryptionRequirement, providerStorage } from '../../model/storage-providers.js';
 import { fromRoot } from '../paths.js';
 import type { PolicyInput } from './documents.js';
 
@@ -65,23 +65,34 @@ export interface PolicyData {
 }
 
 /**
- * The data the rules read besides their input, from the definitions synth renders with: the
- * generator's platform roles (iam.generator_roles_only), the annotation by which the generator states
- * a class's encryption and the parameter each provisioner takes a customer key in
- * (encryption.customer_key_used); the StorageClass allow-list; and the rule ids, which waivers may name.
+ * The data the rules read besides their input, derived from the definitions synth renders with (so a
+ * fact the generator holds is never restated in Rego): the generator's platform roles, each with
+ * the suffix platformRoleName gives its Role and its rules (iam.generator_roles_only); the storage
+ * provisioners whose encryption the gate knows, CSI and in-tree, each with its provider and the
+ * parameters that must switch encryption on, none where the provider always encrypts
+ * (encryption.storage_class_encrypted); the annotation by which the generator states a class's
+ * encryption, its customer-key value, and the parameter each provisioner takes a customer key in
+ * (encryption.customer_key_used); the StorageClass allow-list; and the rule ids, which waivers may
+ * name.
  */
 export function policyData(options: PolicyData = {}, catalogue: Record<string, RuleInfo> = loadRuleCatalogue()): object {
-  const platformRoles = Object.fromEntries(Object.entries(platformRoleRules).map(([role, rules]) => [role.toLowerCase(), rules]));
-  const customerKeyParameters = Object.fromEntries(
-    Object.values(providerStorage).map((p) => {
-      const always = Object.keys(p.encryption(undefined));
-      return [p.provisioner, Object.keys(p.encryption('key')).find((k) => !always.includes(k))];
+  const platformRoles = Object.fromEntries(
+    (Object.entries(platformRoleRules) as [PlatformRole, Rule[]][]).map(([role, rules]) => [role.toLowerCase(), { name_suffix: platformRoleNameSuffix(role), rules }]),
+  );
+  const providers = Object.values(providerStorage);
+  const storageProvisioners = Object.fromEntries(
+    providers.flatMap((p) => {
+      const facts = { provider: p.title, encryption_parameters: encryptionRequirement(p) };
+      return [p.provisioner, ...(p.inTreeProvisioner ? [p.inTreeProvisioner] : [])].map((name) => [name, facts]);
     }),
   );
+  const customerKeyParameters = Object.fromEntries(providers.map((p) => [p.provisioner, customerKeyParameter(p)]));
   return {
     redis_gitops: {
       platform_roles: platformRoles,
+      storage_provisioners: storageProvisioners,
       encryption_annotation: ENCRYPTION_ANNOTATION,
+      customer_managed_key: encryptionKeyStates.customer,
       customer_key_parameters: customerKeyParameters,
       allowed_storage_classes: options.allowedStorageClasses ?? [],
       rule_ids: Object.keys(catalogue).sort(),

@@ -12,6 +12,7 @@ _class(annotation, parameters) := {
 _messages(sc) := msgs if {
 	msgs := testing.messages(customer_key_used.violation) with input as testing.input_of([sc])
 		with data.redis_gitops.encryption_annotation as "redis-gitops.dev/encryption-at-rest"
+		with data.redis_gitops.customer_managed_key as "customer-managed-key"
 		with data.redis_gitops.customer_key_parameters as {"vpc.block.csi.ibm.io": "encryptionKey"}
 }
 

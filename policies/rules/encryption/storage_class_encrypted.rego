@@ -5,12 +5,14 @@
 #   (the cluster's default class may be unencrypted), that StorageClass is among the cluster-scoped
 #   manifests of the same input set (or in the allow-list the gate is given as data,
 #   data.redis_gitops.allowed_storage_classes: classes that exist in the cluster and were reviewed
-#   there), and it encrypts by its provisioner: AWS EBS (ebs.csi.aws.com, or the in-tree
-#   kubernetes.io/aws-ebs) only with parameters.encrypted "true"; IBM Cloud VPC block
-#   (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io, kubernetes.io/gce-pd) and Azure Disk
-#   (disk.csi.azure.com, kubernetes.io/azure-disk) always encrypt (provider-managed keys). Any other
-#   provisioner's encryption cannot be proven from a manifest. An unencrypted StorageClass is itself
-#   a violation.
+#   there), and it encrypts by its provisioner, as the generator's provider table says
+#   (data.redis_gitops.storage_provisioners: provisioner → its provider and the parameters that
+#   switch encryption on, none where the provider always encrypts; in-tree names too): AWS EBS
+#   (ebs.csi.aws.com, or the in-tree kubernetes.io/aws-ebs) only with parameters.encrypted "true";
+#   IBM Cloud VPC block (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io, kubernetes.io/gce-pd)
+#   and Azure Disk (disk.csi.azure.com, kubernetes.io/azure-disk) always encrypt (provider-managed
+#   keys). Any other provisioner's encryption cannot be proven from a manifest. An unencrypted
+#   StorageClass is itself a violation.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -21,10 +23,9 @@ package rules.encryption.storage_class_encrypted
 
 import data.lib.k8s
 
-# In-tree provisioners are still written in manifests (the CSI migration maps them to the drivers).
-_opt_in := {"ebs.csi.aws.com", "kubernetes.io/aws-ebs"}
-
-_always_encrypted := {"vpc.block.csi.ibm.io", "pd.csi.storage.gke.io", "kubernetes.io/gce-pd", "disk.csi.azure.com", "kubernetes.io/azure-disk"}
+# The provisioners whose encryption the gate knows, CSI and in-tree (the CSI migration maps the
+# in-tree ones to the drivers): {"provider", "encryption_parameters"}.
+_provisioners := data.redis_gitops.storage_provisioners
 
 # The StorageClasses of the input set by name; a name may come twice (two files), and each is judged.
 _classes[k8s.name(entry.object)] contains entry.object if {
@@ -82,20 +83,26 @@ violation contains k8s.violation(entry, msg) if {
 }
 
 # Why a StorageClass does not encrypt; undefined when it does.
-_unencrypted(sc) := `does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"` if {
-	sc.provisioner in _opt_in
-	object.get(sc, ["parameters", "encrypted"], "") != "true"
+_unencrypted(sc) := msg if {
+	known := _provisioners[sc.provisioner]
+	some name, value in known.encryption_parameters
+	object.get(sc, ["parameters", name], "") != value
+	msg := sprintf("does not encrypt: %s encrypts only with %s", [known.provider, _parameters_text(known.encryption_parameters)])
 }
 
 _unencrypted(sc) := msg if {
 	provisioner := object.get(sc, "provisioner", "")
-	not provisioner in _opt_in
-	not provisioner in _always_encrypted
+	not _provisioners[provisioner]
 	msg := sprintf(
 		"cannot be proven encrypted: provisioner %s is not one whose encryption the gate knows (%s)",
-		[_display(provisioner), concat(", ", sort(_opt_in | _always_encrypted))],
+		[_display(provisioner), concat(", ", sort([name | some name, _ in _provisioners]))],
 	)
 }
+
+# `parameters.encrypted "true"`, and so on.
+_parameters_text(parameters) := concat(" and ", [sprintf(`parameters.%s "%s"`, [name, parameters[name]]) |
+	some name in sort([name | some name, _ in parameters])
+])
 
 _display(s) := s if s != ""
 

@@ -44,7 +44,24 @@ _statefulset(template_spec) := {
 
 _group(resources) := {"namespace": "redis-orders", "resources": resources, "cluster_resources": _classes}
 
-_messages(resources) := {v.msg | some v in storage_class_encrypted.violation with input as _group(resources)}
+# The shape policyData gives (from the generator's provider table), with some of its entries.
+_aws_ebs := {"provider": "AWS EBS", "encryption_parameters": {"encrypted": "true"}}
+
+_provisioners := {
+	"ebs.csi.aws.com": _aws_ebs,
+	"kubernetes.io/aws-ebs": _aws_ebs,
+	"vpc.block.csi.ibm.io": {"provider": "IBM Cloud VPC block", "encryption_parameters": {}},
+	"pd.csi.storage.gke.io": {"provider": "GCP PD", "encryption_parameters": {}},
+	"kubernetes.io/gce-pd": {"provider": "GCP PD", "encryption_parameters": {}},
+	"disk.csi.azure.com": {"provider": "Azure Disk", "encryption_parameters": {}},
+}
+
+_violations(group) := violations if {
+	violations := storage_class_encrypted.violation with input as group
+		with data.redis_gitops.storage_provisioners as _provisioners
+}
+
+_messages(resources) := {v.msg | some v in _violations(_group(resources))}
 
 test_claims_on_encrypting_classes_pass if {
 	claims := [
@@ -64,7 +81,7 @@ test_claim_without_class_is_flagged if {
 }
 
 test_unknown_class_is_flagged if {
-	violations := storage_class_encrypted.violation with input as _group([_pvc({"storageClassName": "standard"})])
+	violations := _violations(_group([_pvc({"storageClassName": "standard"})]))
 	violations == {{
 		"msg": "the claim uses StorageClass standard, which is neither among the cluster-scoped manifests nor allowed (--allow-storage-class): its encryption cannot be checked",
 		"resource": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": "redis-orders", "name": "scratch"},
@@ -83,7 +100,7 @@ test_unknown_provisioner_cannot_be_proven if {
 
 test_unencrypted_classes_are_flagged_in_the_cluster_group if {
 	group := {"namespace": null, "resources": _classes, "cluster_resources": _classes}
-	violations := storage_class_encrypted.violation with input as group
+	violations := _violations(group)
 	{v.resource.name | some v in violations} == {"ebs-plain", "nfs"}
 	some v in violations
 	v.resource == {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "namespace": "", "name": "ebs-plain"}
@@ -92,21 +109,39 @@ test_unencrypted_classes_are_flagged_in_the_cluster_group if {
 
 test_class_without_provisioner_cannot_be_proven if {
 	sc := {"file": "sc.yaml", "object": {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "odd"}}}
-	some v in storage_class_encrypted.violation with input as {"namespace": null, "resources": [sc], "cluster_resources": [sc]}
+	some v in _violations({"namespace": null, "resources": [sc], "cluster_resources": [sc]})
 	contains(v.msg, "provisioner (none) is not one")
 }
 
 test_allowed_class_needs_no_manifest if {
-	count(storage_class_encrypted.violation) == 0 with input as _group([_pvc({"storageClassName": "standard"})])
-		with data.redis_gitops.allowed_storage_classes as ["standard"]
+	count(_violations(_group([_pvc({"storageClassName": "standard"})]))) == 0 with data.redis_gitops.allowed_storage_classes as ["standard"]
 }
 
-test_in_tree_provisioners if {
+test_every_provisioner_of_the_table_is_judged_by_its_entry if {
+	# In-tree names come as entries of their own.
 	classes := [
 		_class("aws-in-tree", "kubernetes.io/aws-ebs", {"type": "gp2"}),
 		_class("gce-in-tree", "kubernetes.io/gce-pd", {}),
 		_class("azure-in-tree", "kubernetes.io/azure-disk", {}),
 	]
+	violations := _violations({"namespace": null, "resources": classes, "cluster_resources": classes})
+	{v.msg | some v in violations} == {
+		`StorageClass aws-in-tree does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"`,
+		"StorageClass azure-in-tree cannot be proven encrypted: provisioner kubernetes.io/azure-disk is not one whose encryption the gate knows (disk.csi.azure.com, ebs.csi.aws.com, kubernetes.io/aws-ebs, kubernetes.io/gce-pd, pd.csi.storage.gke.io, vpc.block.csi.ibm.io)",
+	}
+}
+
+test_every_parameter_that_switches_encryption_on_is_needed if {
+	classes := [
+		_class("both", "example.com/disk", {"encrypted": "true", "cipher": "aes-256"}),
+		_class("one", "example.com/disk", {"encrypted": "true"}),
+		_class("wrong", "example.com/disk", {"encrypted": "false", "cipher": "aes-256"}),
+	]
+	provisioners := {"example.com/disk": {"provider": "Example", "encryption_parameters": {"encrypted": "true", "cipher": "aes-256"}}}
 	violations := storage_class_encrypted.violation with input as {"namespace": null, "resources": classes, "cluster_resources": classes}
-	{v.resource.name | some v in violations} == {"aws-in-tree"}
+		with data.redis_gitops.storage_provisioners as provisioners
+	{v.msg | some v in violations} == {
+		`StorageClass one does not encrypt: Example encrypts only with parameters.cipher "aes-256" and parameters.encrypted "true"`,
+		`StorageClass wrong does not encrypt: Example encrypts only with parameters.cipher "aes-256" and parameters.encrypted "true"`,
+	}
 }

@@ -2,11 +2,11 @@
 # title: RoleBindings grant only the generator's platform roles, unchanged
 # description: >-
 #   Every RoleBinding binds a Role (not a ClusterRole) named `<deployment>-<role>` for one of the
-#   platform roles the gate is given as data (data.redis_gitops.platform_roles: role → rules, taken
-#   from the generator's definitions: viewer, operator, editor, administrator), and that Role is
-#   among the same namespace's manifests with exactly those rules (order aside). A hand-edited Role
-#   with one more verb, or a binding to a Role the review never saw, grants what no reviewer
-#   approved.
+#   platform roles the gate is given as data (data.redis_gitops.platform_roles: role → the suffix
+#   the generator's Role name ends with and its rules, taken from the generator's definitions:
+#   viewer, operator, editor, administrator), and that Role is among the same namespace's manifests
+#   with exactly those rules (order aside). A hand-edited Role with one more verb, or a binding to
+#   a Role the review never saw, grants what no reviewer approved.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -21,10 +21,11 @@ _roles[k8s.name(entry.object)] contains entry.object if {
 	some entry in k8s.of_kind("Role")
 }
 
-# The platform role a Role name stands for ("orders-viewer" gives "viewer").
+# The platform role a Role name stands for, by the suffix the generator names its Role with
+# ("orders-viewer" gives "viewer").
 _platform_role(name) := role if {
-	some role, _ in data.redis_gitops.platform_roles
-	endswith(name, concat("-", ["", role]))
+	some role, platform_role in data.redis_gitops.platform_roles
+	endswith(name, platform_role.name_suffix)
 }
 
 _known := concat(", ", sort([role | some role, _ in data.redis_gitops.platform_roles]))
@@ -52,7 +53,7 @@ violation contains k8s.violation(entry, msg) if {
 	name := entry.object.roleRef.name
 	role := _platform_role(name)
 	some bound in _roles[name]
-	_normalized(object.get(bound, "rules", [])) != _normalized(data.redis_gitops.platform_roles[role])
+	_normalized(object.get(bound, "rules", [])) != _normalized(data.redis_gitops.platform_roles[role].rules)
 	msg := sprintf("RoleBinding %s binds Role %s, whose rules differ from the generator's %s role", [k8s.name(entry.object), name, role])
 }
 

@@ -4,8 +4,8 @@ import data.lib.testing
 import data.rules.iam.generator_roles_only
 
 _roles := {
-	"viewer": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]}],
-	"operator": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}],
+	"viewer": {"name_suffix": "-viewer", "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]}]},
+	"operator": {"name_suffix": "-operator", "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}]},
 }
 
 _messages(objects) := msgs if {
@@ -40,4 +40,16 @@ test_other_missing_and_changed_roles if {
 		"RoleBinding b binds Role cache-viewer, which is not among the manifests: its rules cannot be checked",
 		"RoleBinding c binds Role cache-operator, whose rules differ from the generator's operator role",
 	}
+}
+
+test_roles_are_told_by_the_suffix_given_as_data if {
+	# The suffix comes from the generator's naming rule, not from the role's key.
+	roles := {"viewer": {"name_suffix": ".view", "rules": []}}
+	msgs := testing.messages(generator_roles_only.violation) with input as testing.input_of([
+		_role("cache.view", []),
+		_binding("a", "Role", "cache.view"),
+		_binding("b", "Role", "cache-viewer"),
+	])
+		with data.redis_gitops.platform_roles as roles
+	msgs == {"RoleBinding b binds Role cache-viewer, which is not a platform role of the generator (<deployment>-<role>, role one of: viewer)"}
 }
