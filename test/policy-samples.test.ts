@@ -3,17 +3,24 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
 import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
-import { loadGatePolicy, policyData, RULE_CATALOGUE, type Policy, type Violation } from '../src/gate/policy.js';
+import { loadGatePolicy, policyData, RULE_CATALOGUE, type Policy, type Resource, type Waiver } from '../src/gate/policy.js';
 import { schemaChecker, schemaRules } from '../src/gate/schema.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
-// Per rule, policies/samples/<area>/<name>/allowed.yaml must pass that rule and denied.yaml must fail
-// it (like gatekeeper-library's samples). The compiled wasm is what the gate runs, so it is what is
-// checked; where the pinned opa has been built (npm run policy:test builds it), opa eval of the Rego
-// sources must give the very same findings, since the wasm target lacks some builtins and compiles
-// some constructs differently. The schema.* rules, checked in TypeScript, have samples too: through the
-// schema check, an allowed one has no schema finding at all and a denied one exactly its rule's.
+// Per rule, policies/samples/<area>/<name>/ holds allowed.yaml, denied.yaml and expected.yaml, which
+// lists the findings the gate must give on each sample, no more and no fewer (like gatekeeper-library's
+// suite files): every finding of the sample's rule, and of any other rule an entry names (a waiver
+// sample states the finding it waives), each with its rule, resource (Kind/name) and message (or
+// messageContains, a stable part of it) and, when waived, its waiver. Findings of other rules are not
+// the sample's business: a minimal Deployment breaks pod security, say. An allowed sample lists no
+// finding of its rule, a denied one at least one. The compiled wasm is what the gate runs, so it is
+// what is checked; where the pinned opa has been built (npm run policy:test builds it), opa eval of
+// the Rego sources must give the very same findings, since the wasm target lacks some builtins and
+// compiles some constructs differently. The schema.* rules, checked in TypeScript, have samples too:
+// their expected.yaml lists every finding of the schema check (of any schema.* rule).
 const SAMPLES = path.join(projectRoot, 'policies/samples');
 const FIXTURES = ['insecure-redis', 'malformed', 'unrelated-app'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
 const TODAY = '2026-06-01';
@@ -22,6 +29,20 @@ const rules = Object.keys(JSON.parse(readFileSync(RULE_CATALOGUE, 'utf8')) as Re
 const schemaRuleIds = Object.keys(schemaRules);
 const verdicts = ['allowed', 'denied'] as const;
 
+const expectedFinding = z
+  .strictObject({
+    rule: z.string(),
+    /** `Kind/name`. */
+    resource: z.string().regex(/^[A-Za-z]+\/[^/\s]+$/, 'Kind/name'),
+    message: z.string().optional(),
+    /** A stable part of the message, where the rest is not the sample's to state. */
+    messageContains: z.string().min(1).optional(),
+    waiver: z.strictObject({ reason: z.string(), expires: z.string() }).optional(),
+  })
+  .refine((f) => (f.message === undefined) !== (f.messageContains === undefined), 'give either message or messageContains');
+type ExpectedFinding = z.infer<typeof expectedFinding>;
+const expectedFindings = z.strictObject({ allowed: z.array(expectedFinding), denied: z.array(expectedFinding) });
+
 interface Sample {
   rule: string;
   verdict: (typeof verdicts)[number];
@@ -29,7 +50,78 @@ interface Sample {
   groups: PolicyInput[];
 }
 
+/** A finding as the comparison sees it, from the wasm, opa eval or the schema check. */
+interface Finding {
+  rule: string;
+  resource: Resource;
+  message: string;
+  file: string;
+  waiver?: Waiver;
+}
+
 const sampleFile = (rule: string, verdict: (typeof verdicts)[number]) => path.join(SAMPLES, ...rule.split('.'), `${verdict}.yaml`);
+const expectedFile = (rule: string) => path.join(SAMPLES, ...rule.split('.'), 'expected.yaml');
+
+/** A rule's expected.yaml, checked; throws naming the file and what is wrong. */
+function readExpected(rule: string): z.infer<typeof expectedFindings> {
+  const file = path.relative(projectRoot, expectedFile(rule));
+  if (!existsSync(expectedFile(rule))) throw new Error(`${file} is missing: list the findings of allowed.yaml and denied.yaml`);
+  const parsed = expectedFindings.safeParse(parse(readFileSync(expectedFile(rule), 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
+  const schema = rule.startsWith('schema.');
+  const problems = [
+    ...[...parsed.data.allowed, ...parsed.data.denied]
+      .filter((f) => !(schema ? schemaRuleIds : rules).includes(f.rule))
+      .map((f) => `${f.rule} is not ${schema ? 'a schema.* rule' : 'a rule of the policies'}`),
+    ...(parsed.data.allowed.some((f) => f.rule === rule) ? [`allowed lists a finding of ${rule}`] : []),
+    ...(parsed.data.denied.some((f) => f.rule === rule) ? [] : [`denied lists no finding of ${rule}`]),
+  ];
+  if (problems.length) throw new Error(`${file}: ${problems.join('; ')}`);
+  return parsed.data;
+}
+
+/** The rules whose findings a sample's expected.yaml states: its own and those its entries name; all for schema.*. */
+function scopeOf(rule: string): (id: string) => boolean {
+  if (rule.startsWith('schema.')) return () => true;
+  const expected = readExpected(rule);
+  const named = new Set([rule, ...[...expected.allowed, ...expected.denied].map((f) => f.rule)]);
+  return (id) => named.has(id);
+}
+
+/**
+ * The findings and the expected ones as sorted lines, for toEqual to compare and show: an expected
+ * finding given by messageContains stands for the found one it matches (or says what was missing).
+ */
+function compared(found: Finding[], expected: ExpectedFinding[]): { found: string[]; expected: string[] } {
+  const line = (f: { rule: string; waiver?: Waiver }, resource: string, message: string) =>
+    `${f.rule} ${resource}${f.waiver ? ` (waived: ${f.waiver.reason}; expires ${f.waiver.expires})` : ''}: ${message}`;
+  const foundLines = found.map((f) => line(f, `${f.resource.kind}/${f.resource.name}`, f.message));
+  const unmatched = [...foundLines];
+  const take = (l: string) => {
+    const i = unmatched.indexOf(l);
+    if (i >= 0) unmatched.splice(i, 1);
+  };
+  const exact = expected.filter((e) => e.message !== undefined).map((e) => line(e, e.resource, e.message!));
+  exact.forEach(take);
+  const partial = expected
+    .filter((e) => e.messageContains !== undefined)
+    .map((e) => {
+      const prefix = line(e, e.resource, '');
+      const hit = unmatched.find((l) => l.startsWith(prefix) && l.slice(prefix.length).includes(e.messageContains!));
+      if (hit === undefined) return `${prefix}(a message containing ${JSON.stringify(e.messageContains)})`;
+      take(hit);
+      return hit;
+    });
+  return { found: foundLines.sort(), expected: [...exact, ...partial].sort() };
+}
+
+/** Compares what was found on a sample with its expected.yaml, within the rules it states. */
+function expectFindings(sample: { rule: string; verdict: (typeof verdicts)[number]; file: string }, found: Finding[], by: string): void {
+  const inScope = found.filter((f) => scopeOf(sample.rule)(f.rule));
+  const { found: lines, expected } = compared(inScope, readExpected(sample.rule)[sample.verdict]);
+  expect(lines, `${path.relative(projectRoot, sample.file)}, ${by}`).toEqual(expected);
+  for (const f of inScope) expect(f.file).toBe(sample.file);
+}
 
 async function loadSamples(): Promise<Sample[]> {
   const samples: Sample[] = [];
@@ -42,8 +134,6 @@ async function loadSamples(): Promise<Sample[]> {
   }
   return samples;
 }
-
-const findingsOf = (violations: Violation[], rule: string) => violations.filter((v) => v.rule === rule && !v.waiver);
 
 const opaBinary = (() => {
   const { opaVersion } = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { config: { opaVersion: string } }).config;
@@ -58,12 +148,25 @@ describe('policy samples', () => {
     [samples, policy] = await Promise.all([loadSamples(), loadGatePolicy()]);
   });
 
-  it('every rule has an allowed and a denied sample', () => {
-    const missing = [...rules, ...schemaRuleIds].flatMap((rule) => verdicts.filter((verdict) => !existsSync(sampleFile(rule, verdict))).map((verdict) => `${rule} ${verdict}`));
+  it('every rule has an allowed and a denied sample, and the list of the findings each must give', () => {
+    const files = ['allowed.yaml', 'denied.yaml', 'expected.yaml'];
+    const missing = [...rules, ...schemaRuleIds].flatMap((rule) =>
+      files.filter((name) => !existsSync(path.join(SAMPLES, ...rule.split('.'), name))).map((name) => `${rule} ${name}`),
+    );
     expect(missing).toEqual([]);
     // No stray sample folders either (a renamed rule would leave its samples unchecked).
     const folders = readdirSync(SAMPLES).flatMap((area) => readdirSync(path.join(SAMPLES, area)).map((name) => `${area}.${name}`));
     expect(folders.sort()).toEqual([...rules, ...schemaRuleIds].sort());
+    // Each list is well formed: known rules, none of its own in allowed, some in denied.
+    const problems = [...rules, ...schemaRuleIds].flatMap((rule) => {
+      try {
+        readExpected(rule);
+        return [];
+      } catch (error) {
+        return [(error as Error).message];
+      }
+    });
+    expect(problems).toEqual([]);
   });
 
   it('docs/POLICIES.md describes every rule', () => {
@@ -72,13 +175,12 @@ describe('policy samples', () => {
   });
 
   for (const rule of schemaRuleIds) {
-    it(`${rule}: the allowed sample has no schema finding, the denied one ${rule}'s and no other`, () => {
+    it(`${rule}: the schema check finds in each sample exactly what expected.yaml lists`, () => {
       const check = schemaChecker();
-      const findings = (verdict: (typeof verdicts)[number]) => readObjects(sampleFile(rule, verdict)).flatMap((entry) => check(entry));
-      expect(findings('allowed')).toEqual([]);
-      const denied = findings('denied');
-      expect([...new Set(denied.map((v) => v.rule))]).toEqual([rule]);
-      for (const v of denied) expect(v.file).toBe(sampleFile(rule, 'denied'));
+      for (const verdict of verdicts) {
+        const file = sampleFile(rule, verdict);
+        expectFindings({ rule, verdict, file }, readObjects(file).flatMap((entry) => check(entry)), 'the schema check');
+      }
     });
   }
 
@@ -89,14 +191,10 @@ describe('policy samples', () => {
   });
 
   for (const rule of rules) {
-    it(`${rule}: the allowed sample passes it and the denied one fails it, through the wasm`, () => {
-      const evaluate = (s: Sample) => findingsOf(s.groups.flatMap((g) => policy.evaluate(g, TODAY)), rule);
-      const allowed = samples.find((s) => s.rule === rule && s.verdict === 'allowed')!;
-      const denied = samples.find((s) => s.rule === rule && s.verdict === 'denied')!;
-      expect(evaluate(allowed)).toEqual([]);
-      const found = evaluate(denied);
-      expect(found.length).toBeGreaterThan(0);
-      for (const v of found) expect(v.file).toBe(denied.file);
+    it(`${rule}: the gate finds in each sample exactly what expected.yaml lists, through the wasm`, () => {
+      for (const s of samples.filter((sample) => sample.rule === rule)) {
+        expectFindings(s, s.groups.flatMap((g) => policy.evaluate(g, TODAY)), 'the wasm');
+      }
     });
   }
 
@@ -132,7 +230,9 @@ describe('policy samples', () => {
       const wasmOf = (groups: PolicyInput[]) =>
         groups.flatMap((g) => policy.evaluate(g, TODAY)).map((v) => ({ rule: v.rule, msg: v.message, resource: v.resource, file: v.file, ...(v.waiver ? { waiver: v.waiver } : {}) }));
       for (const s of samples) {
-        expect(wasmOf(s.groups).map(key).sort(), `${s.rule} ${s.verdict}`).toEqual((byOpa[`${s.rule} ${s.verdict}`] ?? []).map(key).sort());
+        const opaFindings = (byOpa[`${s.rule} ${s.verdict}`] ?? []) as (Omit<Finding, 'message'> & { msg: string })[];
+        expect(wasmOf(s.groups).map(key).sort(), `${s.rule} ${s.verdict}`).toEqual(opaFindings.map(key).sort());
+        expectFindings(s, opaFindings.map(({ msg, ...rest }) => ({ ...rest, message: msg })), 'opa eval');
       }
       const verdict = (v: unknown) => key({ ...(v as object), msg: undefined });
       for (const f of fixtures) {
