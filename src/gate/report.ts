@@ -8,11 +8,13 @@ export type GateFormat = (typeof gateFormats)[number];
 export interface ReportOptions {
   /** Warnings fail the gate too. */
   strict?: boolean;
+  /** Why the gate fails besides the findings, a clause each (`dist/ is not what synth makes of the inputs`). */
+  alsoFails?: readonly string[];
 }
 
-/** Whether the gate fails: errors always do, warnings only when strict; waived findings never. */
-export function gateFails(report: GateReport, { strict = false }: ReportOptions = {}): boolean {
-  return report.summary.errors > 0 || (strict && report.summary.warnings > 0);
+/** Whether the gate fails: errors always do, warnings only when strict, any reason in alsoFails; waived findings never. */
+export function gateFails(report: GateReport, { strict = false, alsoFails = [] }: ReportOptions = {}): boolean {
+  return report.summary.errors > 0 || (strict && report.summary.warnings > 0) || alsoFails.length > 0;
 }
 
 /**
@@ -51,7 +53,8 @@ function verdict(report: GateReport, options: ReportOptions): string {
   const s = report.summary;
   return (
     `${gateFails(report, options) ? 'FAIL' : 'PASS'}: ${s.errors} error(s), ${s.warnings} warning(s) in ${s.resources} resources ` +
-    `(${s.files} files, ${s.namespaces} namespaces)${s.waived ? `; ${s.waived} waived` : ''}${options.strict ? '; strict: warnings fail' : ''}`
+    `(${s.files} files, ${s.namespaces} namespaces)${s.waived ? `; ${s.waived} waived` : ''}${options.strict ? '; strict: warnings fail' : ''}` +
+    (options.alsoFails ?? []).map((reason) => `; ${reason}`).join('')
   );
 }
 
