@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { requireDeployment, ROOT_HELP } from './common.js';
+import type { Outcome } from './exit-codes.js';
+
+export interface DiffOptions {
+  out: string;
+  root: string;
+}
+
+export function diffCommand(): Command {
+  return new Command('diff')
+    .description('show, resource by resource, what a synth would change in dist/ (nothing is written)')
+    .argument('[deployment]', 'only this deployment')
+    .option('--out <dir>', 'the committed output folder', 'dist')
+    .option('--root <dir>', ROOT_HELP, '.');
+}
+
+/** Prints the patches and a count; exit 0 whether or not something would change (it is a view, not a check). */
+export async function diffAction(deployment: string | undefined, opts: DiffOptions): Promise<Outcome> {
+  if (deployment !== undefined) await requireDeployment(opts.root, deployment);
+  const only = deployment ? (file: string) => file.split('/')[1] === deployment : undefined;
+  const { driftFrom } = await import('../synth/compare.js');
+  const { changes: c, patches } = await driftFrom(opts.root, opts.out, only);
+  for (const patch of patches.values()) process.stdout.write(patch);
+  process.stdout.write(`diff: ${c.changed.length} changed, ${c.added.length} added, ${c.removed.length} removed\n`);
+  return 'ok';
+}

@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander';
+import { missingPrograms } from '../drill/programs.js';
+import { scenarioIds, type ScenarioId } from '../drill/scenario-ids.js';
+import { parseList, requireDeployment, ROOT_HELP } from './common.js';
+import { UsageError, type Outcome } from './exit-codes.js';
+
+export interface DrillCommandOptions {
+  scenarios: ScenarioId[];
+  format: 'text' | 'json';
+  subnet: string;
+  keep?: boolean;
+  root: string;
+}
+
+/** The scenarios, for --help. */
+function scenarioList(): string {
+  return ['', 'Scenarios (they run in this order; --scenarios picks some):', ...scenarioIds.map((id) => `  ${id}`)].join('\n');
+}
+
+export function drillCommand(): Command {
+  return new Command('drill')
+    .description("run a deployment's generated configuration on local redis, sentinel and haproxy processes, inject faults, report")
+    .argument('<deployment>', 'the deployment to drill (deployments/<name>.yaml)')
+    .addOption(
+      new Option('--scenarios <ids>', 'comma-separated scenarios to run, in their fixed order')
+        .default([...scenarioIds], 'all of them')
+        .argParser((value) => parseList(value, 'scenario', scenarioIds)),
+    )
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('--subnet <a.b.c>', 'first three octets of the loopback addresses to bind (members .11-.13, portals .21-.22)', '127.0.9')
+    .option('--keep', "keep the processes' folder (configuration, logs, data) for a look afterwards")
+    .option('--root <dir>', ROOT_HELP, '.')
+    .addHelpText('after', scenarioList);
+}
+
+export async function drillAction(deployment: string, opts: DrillCommandOptions): Promise<Outcome> {
+  await requireDeployment(opts.root, deployment);
+  const missing = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
+  if (missing) throw new UsageError(`${missing}; on Debian: apt-get install redis-server redis-sentinel haproxy openssl`);
+  const { drill, formatDrillText } = await import('../drill/drill.js');
+  const report = await drill({
+    root: opts.root,
+    deployment,
+    scenarios: opts.scenarios,
+    subnet: opts.subnet,
+    keep: !!opts.keep,
+    progress: (message) => process.stderr.write(`drill: ${message}\n`),
+  });
+  process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDrillText(report));
+  return report.passed ? 'ok' : 'failed';
+}

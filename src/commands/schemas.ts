@@ -1,0 +1,24 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import type { Outcome } from './exit-codes.js';
+
+export interface SchemasOptions {
+  out: string;
+}
+
+export function schemasCommand(): Command {
+  return new Command('schemas')
+    .description('write the JSON Schemas of the input files (for editors) into a folder')
+    .option('--out <dir>', 'output folder', 'schemas');
+}
+
+export async function schemasAction(opts: SchemasOptions): Promise<Outcome> {
+  await mkdir(opts.out, { recursive: true });
+  const { inputJsonSchemas } = await import('../config/json-schema.js');
+  for (const [name, content] of Object.entries(inputJsonSchemas())) {
+    await writeFile(path.join(opts.out, name), content);
+    process.stdout.write(`wrote ${path.join(opts.out, name)}\n`);
+  }
+  return 'ok';
+}

@@ -1,0 +1,166 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scenarioIds } from '../src/drill/scenario-ids.js';
+import { redisGitops, type Outcome } from './support/programs.js';
+import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
+
+// The exit codes every command shares (src/commands/exit-codes.ts, README "Exit codes"), run as a
+// user runs the CLI.
+
+const cli = (...args: string[]) => redisGitops(projectRoot, ...args);
+
+/** A temporary repository synthesized into its dist/. */
+async function syncedRepo(): Promise<string> {
+  const repo = tempRepo();
+  const synth = await redisGitops(repo, 'synth');
+  expect(synth.code, synth.stderr).toBe(0);
+  return repo;
+}
+
+const lastLine = (text: string) => text.trimEnd().split('\n').at(-1);
+const noStack = (outcome: Outcome) => expect(outcome.stderr).not.toMatch(/^\s+at /m);
+
+describe('exit 0: done', () => {
+  it('drill --help lists every scenario, in order', async () => {
+    for (const args of [['drill', '--help'], ['help', 'drill']]) {
+      const help = await cli(...args);
+      expect(help.code).toBe(0);
+      const listed = help.stdout.split(/^Scenarios .*\n/m)[1]!.trimEnd().split('\n');
+      expect(listed).toEqual(scenarioIds.map((id) => `  ${id}`));
+    }
+  });
+});
+
+describe('exit 1: the check found problems', () => {
+  it('gate with violations', async () => {
+    const gate = await cli('gate', 'test/fixtures/insecure-redis');
+    expect(gate.code).toBe(1);
+    expect(lastLine(gate.stdout)).toMatch(/^FAIL: \d+ error\(s\)/);
+  });
+
+  it('gate --check-synced with files out of step ends with a FAIL line that says why, in every format with a verdict', async () => {
+    const repo = await syncedRepo();
+    const synced = await redisGitops(repo, 'gate', '--check-synced');
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(lastLine(synced.stdout)).toMatch(/^PASS: 0 error\(s\)/);
+
+    writeFileSync(path.join(repo, 'dist/example/orders/README.md'), `${readFileSync(path.join(repo, 'dist/example/orders/README.md'), 'utf8')}edited\n`);
+    const text = await redisGitops(repo, 'gate', '--check-synced');
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain('changed  example/orders/README.md');
+    expect(text.stdout).not.toContain('PASS');
+    expect(lastLine(text.stdout)).toMatch(/^FAIL: 0 error\(s\), 0 warning\(s\) .*; dist\/ is not what synth makes of the inputs \(1 file\(s\)\)$/);
+    const markdown = await redisGitops(repo, 'gate', '--check-synced', '--format', 'markdown');
+    expect(markdown.code).toBe(1);
+    expect(markdown.stdout).toContain('### Policy gate: failed');
+  });
+});
+
+describe('exit 2: bad usage or bad input', () => {
+  it('an unknown command, option, scenario or rotation, or a missing mandatory option', async () => {
+    for (const args of [['deploy'], ['synth', '--colour'], ['gate', 'dist', '--colour'], ['drill', 'orders', '--scenarios', 'kill-primary,meteor'], ['rotate', 'orders'], ['rotate', 'orders', '--what', 'keys']]) {
+      const outcome = await cli(...args);
+      expect(outcome.code, args.join(' ')).toBe(2);
+      expect(outcome.stderr, args.join(' ')).toMatch(/^error: /);
+    }
+    expect((await cli('drill', 'orders', '--scenarios', 'kill-primary,meteor')).stderr).toContain('unknown scenario meteor: choose from baseline,');
+    expect((await cli('rotate', 'orders', '--what', 'ca,keys')).stderr).toContain('unknown rotation keys: choose from ca, server, passwords');
+  });
+
+  it('an unknown deployment for diff, rotate and drill, naming its file and the deployments there are', async () => {
+    const repo = await syncedRepo();
+    const before = readFileSync(path.join(repo, 'dist/index.json'), 'utf8');
+    for (const args of [['diff', 'nosuch'], ['rotate', 'nosuch', '--what', 'ca'], ['drill', 'nosuch']]) {
+      const outcome = await redisGitops(repo, ...args);
+      expect(outcome.code, args.join(' ')).toBe(2);
+      expect(outcome.stderr).toBe(`${args[0]}: deployments/nosuch.yaml: no such deployment (deployments here: orders, sessions)\n`);
+      expect(outcome.stdout).toBe('');
+    }
+    expect(readFileSync(path.join(repo, 'dist/index.json'), 'utf8')).toBe(before);
+  });
+
+  it('input files that do not validate: every mistake with its file, line and field, for synth, diff and gate --check-synced', async () => {
+    const repo = await syncedRepo();
+    writeInput(repo, 'deployments/orders.yaml', 'cluster: example\nredis: {memory: lots}\npersistence: {size: 10Gi}\nextra: 1\n');
+    const mistakes = ['  deployments/orders.yaml:2:9: redis.memory: expected a Kubernetes quantity', '  deployments/orders.yaml:4:1: extra: unknown field'];
+    const cases: [string[], string][] = [
+      [['synth'], 'synth: 2 problem(s) in the inputs; dist/ was left unchanged\n'],
+      [['diff'], 'diff: 2 problem(s) in the inputs\n'],
+      [['diff', 'orders'], 'diff: 2 problem(s) in the inputs\n'],
+      [['gate', '--check-synced'], 'gate: 2 problem(s) in the inputs\n'],
+    ];
+    for (const [args, header] of cases) {
+      const outcome = await redisGitops(repo, ...args);
+      expect(outcome.code, args.join(' ')).toBe(2);
+      expect(outcome.stderr.startsWith(header), outcome.stderr).toBe(true);
+      for (const mistake of mistakes) expect(outcome.stderr).toContain(mistake);
+      noStack(outcome);
+    }
+  });
+
+  it('an unreadable manifest for the gate, named with its line', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'notes.yaml'), 'key: [unclosed\n');
+    const gate = await cli('gate', dir);
+    expect(gate.code).toBe(2);
+    expect(gate.stderr).toMatch(new RegExp(`^gate: ${dir}/notes.yaml: invalid YAML at line \\d+`));
+    noStack(gate);
+  });
+});
+
+describe('exit 70: an internal error', () => {
+  it('says in one line what failed and that it is a bug; the stack trace only with --verbose or REDIS_GITOPS_VERBOSE=1', async () => {
+    const file = path.join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    const out = path.join(file, 'schemas');
+    const quiet = await cli('schemas', '--out', out);
+    expect(quiet.code).toBe(70);
+    expect(quiet.stderr).toBe(
+      `schemas: internal error: Error: ENOTDIR: not a directory, mkdir '${out}' (this is a bug in redis-gitops; --verbose or REDIS_GITOPS_VERBOSE=1 prints its stack trace)\n`,
+    );
+
+    for (const verbose of [() => cli('schemas', '--out', out, '--verbose'), () => cli('--verbose', 'schemas', '--out', out), () => withEnv('REDIS_GITOPS_VERBOSE', '1', () => cli('schemas', '--out', out))]) {
+      const outcome = await verbose();
+      expect(outcome.code).toBe(70);
+      expect(outcome.stderr).toContain(`schemas: internal error: Error: ENOTDIR: not a directory, mkdir '${out}' (this is a bug in redis-gitops; its stack trace follows)\n`);
+      expect(outcome.stderr).toMatch(/^\s+at .*schemas\.ts/m);
+    }
+  });
+});
+
+describe('options before or after the arguments', () => {
+  it('rotate, diff, gate and drill take their options on either side of their arguments', async () => {
+    const repo = await syncedRepo();
+    for (const args of [['rotate', '--what', 'passwords', 'orders'], ['rotate', 'orders', '--what', 'passwords'], ['rotate', 'orders', '--what', 'ca,passwords'], ['rotate', '--what', 'ca', '--what', 'server', 'orders']]) {
+      const rotate = await redisGitops(repo, ...args);
+      expect(rotate.code, `${args.join(' ')}\n${rotate.stderr}`).toBe(0);
+      expect(rotate.stdout).toMatch(/^ {2}orders: /m);
+    }
+    for (const args of [['diff', '--out', 'dist', 'sessions'], ['diff', 'sessions', '--out', 'dist']]) {
+      const diff = await redisGitops(repo, ...args);
+      expect(diff.code, diff.stderr).toBe(0);
+      expect(diff.stdout).toBe('diff: 0 changed, 0 added, 0 removed\n');
+    }
+    for (const args of [['gate', '--allow-storage-class', 'standard', 'test/fixtures/insecure-redis'], ['gate', 'test/fixtures/insecure-redis', '--allow-storage-class', 'standard']]) {
+      const gate = await cli(...args);
+      expect(gate.code, gate.stderr).toBe(1);
+      expect(gate.stdout).toContain('test/fixtures/insecure-redis/');
+    }
+    // Parsed whole (the deployment is looked for, not taken as a scenario), before any process starts.
+    const drill = await redisGitops(repo, 'drill', '--scenarios', 'baseline', '--format', 'json', 'nosuch');
+    expect(drill.code).toBe(2);
+    expect(drill.stderr).toContain('no such deployment');
+  });
+});
+
+async function withEnv<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
+  const before = process.env[name];
+  process.env[name] = value;
+  try {
+    return await body();
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}
