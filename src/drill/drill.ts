@@ -41,8 +41,8 @@ export async function findDeployment(root: string, name: string): Promise<Deploy
   return deployment;
 }
 
-/** The deployment's member and portal configuration exactly as synth renders it (nothing is written). */
-export async function renderDeployment(root: string, deployment: Deployment): Promise<RenderedDeployment> {
+/** The deployment's member and portal configuration exactly as synth renders it (nothing is written): a local cluster's inputs. */
+export async function renderForLocalCluster(root: string, deployment: Deployment): Promise<RenderedDeployment> {
   const { secrets } = await resolveAllSecrets(root, { clusters: [deployment.cluster], deployments: [deployment] }, { writeState: false });
   const chart = new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion: generator.version, secrets: secrets.get(deployment.name)! });
   const objects = chart.toJson() as { kind: string; metadata: { name: string; namespace: string }; data?: Record<string, string> }[];
@@ -65,7 +65,7 @@ export async function renderDeployment(root: string, deployment: Deployment): Pr
  */
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   const deployment = await findDeployment(options.root, options.deployment);
-  const rendered = await renderDeployment(options.root, deployment);
+  const rendered = await renderForLocalCluster(options.root, deployment);
   const settings: DrillSettings = {
     downAfterMilliseconds: deployment.spec.sentinel.downAfterMilliseconds,
     failoverTimeout: deployment.spec.sentinel.failoverTimeout,

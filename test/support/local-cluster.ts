@@ -1,6 +1,6 @@
 import { beforeEach } from 'vitest';
 import { LocalCluster } from '../../src/drill/cluster.js';
-import { renderDeployment } from '../../src/drill/drill.js';
+import { renderForLocalCluster } from '../../src/drill/drill.js';
 import { loadInputs } from '../../src/config/load.js';
 import { projectRoot } from './repo.js';
 import { renderManifests, type Manifest } from './render.js';
@@ -18,7 +18,7 @@ export async function launchOrders(subnet: string): Promise<{ cluster: LocalClus
   // 3 s, not less: a sentinel that misses PONGs for down-after fails over, and a loaded CI machine
   // stalls processes for over a second; sentinel's own guard (TILT) only covers stalls over 2 s.
   orders.spec.sentinel = { downAfterMilliseconds: 3000, failoverTimeout: 10000 };
-  const cluster = await LocalCluster.create(await renderDeployment(projectRoot, orders), subnet);
+  const cluster = await LocalCluster.create(await renderForLocalCluster(projectRoot, orders), subnet);
   for (const member of cluster.members) cluster.start(member, 'sentinel');
   for (const member of cluster.dataMembers) cluster.start(member, 'redis');
   await cluster.settled(60);
