@@ -12,6 +12,9 @@ import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../charts/secr
 import { memberHost, memberPaths, members, REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
 import { joinPem } from '../secrets/pem.js';
 import { issueTls } from '../secrets/tls.js';
+import { waitFor } from './waits.js';
+
+export { sleep, waitFor } from './waits.js';
 
 const run = promisify(execFile);
 
@@ -27,6 +30,9 @@ export interface RenderedDeployment {
 }
 
 export type Program = 'redis' | 'sentinel';
+
+/** The signals that stop a process: SIGKILL at once, SIGTERM letting it shut down. */
+export type StopSignal = 'SIGKILL' | 'SIGTERM';
 
 export interface LocalMember {
   name: string;
@@ -195,12 +201,24 @@ export class LocalCluster {
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
   }
 
-  async kill(m: LocalMember, program: Program, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** Stops a member's program and waits for the exit: SIGKILL, or SIGTERM as the kubelet stops a container. */
+  async kill(m: LocalMember, program: Program, signal: StopSignal = 'SIGKILL'): Promise<void> {
     await this.signal(m[program], signal);
   }
 
-  async killPortal(p: LocalPortal, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** Stops a portal's haproxy and waits for the exit (SIGKILL, or SIGTERM). */
+  async killPortal(p: LocalPortal, signal: StopSignal = 'SIGKILL'): Promise<void> {
     await this.signal(p.haproxy, signal);
+  }
+
+  /** Freezes a member's program (SIGSTOP): alive but silent, as a partition looks from the other side. */
+  async freeze(m: LocalMember, program: Program): Promise<void> {
+    await this.signal(m[program], 'SIGSTOP');
+  }
+
+  /** Lets a frozen program run again (SIGCONT). */
+  async thaw(m: LocalMember, program: Program): Promise<void> {
+    await this.signal(m[program], 'SIGCONT');
   }
 
   isRunning(child: ChildProcess | undefined): boolean {
@@ -346,19 +364,4 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Polls `check` every 200 ms until it returns a value (not undefined/false) or `seconds` pass. */
-export async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

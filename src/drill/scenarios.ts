@@ -255,7 +255,7 @@ const scenarios: Record<ScenarioId, Scenario> = {
       let accepted: string[] = [];
       await step.underLoad('drill:partition', async () => {
         step.ctx.progress(`freezing the primary ${primary.name} (SIGSTOP)`);
-        await cluster.kill(primary, 'redis', 'SIGSTOP');
+        await cluster.freeze(primary, 'redis');
         const replies = isolatedKeys.map((key) => direct.set(key, key).then(() => key));
         try {
           const promoted = await awaitPromotion(step, primary);
@@ -263,7 +263,7 @@ const scenarios: Record<ScenarioId, Scenario> = {
           await sleep(1000);
         } finally {
           step.ctx.progress(`thawing ${primary.name} (SIGCONT)`);
-          await cluster.kill(primary, 'redis', 'SIGCONT');
+          await cluster.thaw(primary, 'redis');
         }
         accepted = (await Promise.allSettled(replies)).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
         await waitFor(`${primary.name} to rejoin as a replica`, 60, async () => {
