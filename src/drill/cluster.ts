@@ -147,6 +147,15 @@ export class LocalCluster {
     return this.members.filter((m) => m.holdsData);
   }
 
+  /** Every listener of the cluster (each data member's redis, each member's sentinel, each portal): all TLS only. */
+  get listeners(): { name: string; ip: string; port: number }[] {
+    return [
+      ...this.dataMembers.map((m) => ({ name: `${m.name} redis`, ip: m.ip, port: REDIS_PORT })),
+      ...this.members.map((m) => ({ name: `${m.name} sentinel`, ip: m.ip, port: SENTINEL_PORT })),
+      ...this.portals.map((p) => ({ name: p.name, ip: p.ip, port: PORTAL_PORT })),
+    ];
+  }
+
   private env(m: LocalMember): NodeJS.ProcessEnv {
     return { ...process.env, MEMBER_HOST: m.ip, LOCAL_ADDRESS: m.ip, SENTINEL_STATE_DIR: path.join(m.dir, 'data', 'sentinel') };
   }
@@ -188,6 +197,17 @@ export class LocalCluster {
       const e = error as { code: number; stdout: string; stderr: string };
       return { code: e.code, output: e.stdout + e.stderr };
     }
+  }
+
+  /** Runs a data member's pre-stop hook, as the kubelet does before it stops the redis container. */
+  async runPreStopHook(m: LocalMember): Promise<{ code: number; output: string }> {
+    return this.runScript(m, scriptNames.stopRedis);
+  }
+
+  /** Whether the member's readiness probes pass: its sentinel's, and its redis' when it holds data. */
+  async isReady(m: LocalMember): Promise<boolean> {
+    if ((await this.runScript(m, scriptNames.probeSentinel)).code !== 0) return false;
+    return !m.holdsData || (await this.runScript(m, scriptNames.probeRedis, 'ready')).code === 0;
   }
 
   /**

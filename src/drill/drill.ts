@@ -5,7 +5,9 @@ import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
 import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
 import { LocalCluster, type RenderedDeployment } from './cluster.js';
-import { continues, plan, runScenario, type DrillSettings, type ScenarioId, type ScenarioResult } from './scenarios.js';
+import { ConfirmedWrites } from './confirmed-writes.js';
+import { runScenario, type DrillContext, type DrillSettings, type ScenarioResult } from './scenario-run.js';
+import { continuesFrom, scenarioById, scenariosToRun, type ScenarioId } from './scenarios/index.js';
 
 export interface DrillOptions {
   /** Repository root holding clusters/ and deployments/. */
@@ -86,13 +88,13 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   try {
     options.progress(`starting ${deployment.name}: 3 sentinels, 2 redis, 2 portals on ${options.subnet}.x (folder ${cluster.dir})`);
     await cluster.launch();
-    const ctx = { cluster, settings, confirmed: [], progress: options.progress };
-    const order = plan(options.scenarios);
+    const context: DrillContext = { cluster, settings, confirmedWrites: new ConfirmedWrites(cluster), progress: options.progress };
+    const order = scenariosToRun(options.scenarios);
     for (const [i, id] of order.entries()) {
       // A scenario that continues another starts from what that one left; the rest from a whole cluster.
-      if (i > 0 && !continues(id, order[i - 1]!)) await restore(cluster);
+      if (i > 0 && !continuesFrom(id, order[i - 1]!)) await restore(cluster);
       options.progress(`[${i + 1}/${order.length}] ${id}`);
-      const result = await runScenario(ctx, id);
+      const result = await runScenario(context, scenarioById(id));
       options.progress(`[${i + 1}/${order.length}] ${id}: ${result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`}`);
       results.push(result);
     }

@@ -1,3 +1,3 @@
-/** The drill's scenarios in the order they run: each starts from the state the one before leaves. */
-export const scenarioIds = ['baseline', 'kill-primary', 'restart-old-primary', 'portals', 'sentinel-quorum', 'partition', 'power-cycle', 'rolling-restart'] as const;
-export type ScenarioId = (typeof scenarioIds)[number];
+// The scenario ids (and the scenarios' descriptions) for the CLI, which loads this at startup: the
+// registry loads no cluster, client or chart module.
+export { scenarioIds, scenarios, type Scenario, type ScenarioId } from './scenarios/index.js';

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
-import { ADMIN_USER } from '../../charts/config/acl.js';
-import { PORTAL_PORT } from '../../charts/portals.js';
-import { REDIS_PORT } from '../../charts/sentinel-cluster.js';
-import { sleep, type LocalCluster, type LocalMember } from './cluster.js';
+import type { Redis } from 'ioredis';
+import { PORTAL_PORT } from '../../model/topology.js';
+import { ADMIN_USER } from '../../model/users.js';
+import type { LocalCluster } from './cluster.js';
+import { connectClient } from './redis-clients.js';
+import { sleep } from './waits.js';
 
 /**
  * How long a client retries one operation before it reports a failure. A normal client: ioredis by
@@ -13,7 +13,7 @@ import { sleep, type LocalCluster, type LocalMember } from './cluster.js';
 export const RETRY = { forMs: 10_000, backoffMs: 250 } as const;
 
 /** What the load saw; keys are kept to check afterwards that the cluster still has them. */
-export interface LoadResult {
+export interface WriteLoadResult {
   /** Operations started (each retried for up to RETRY.forMs). */
   attempted: number;
   /** SET answered OK and WAIT 1 confirmed a replica has it: the write a careful client relies on. */
@@ -24,29 +24,6 @@ export interface LoadResult {
   failed: number;
   /** Longest time from a failed attempt to the next successful write, in seconds. */
   unavailableSeconds: number;
-}
-
-/** A client that fails fast; `options` override (a client left waiting on a frozen server has no command timeout). */
-function connect(cluster: LocalCluster, host: string, port: number, user: string, options: RedisOptions = {}): Redis {
-  const client = new Redis({
-    host,
-    port,
-    username: user,
-    password: cluster.passwords[user],
-    tls: { ca: readFileSync(cluster.caFile) },
-    // Fail fast and let the load's own retry decide: no offline queue, no automatic resend.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    connectTimeout: 1000,
-    commandTimeout: 1500,
-    retryStrategy: () => 200,
-    lazyConnect: false,
-    ...options,
-  });
-  // Errors surface on the commands; without a listener ioredis prints every reconnect failure.
-  client.on('error', () => undefined);
-  return client;
 }
 
 /**
@@ -60,13 +37,13 @@ export class WriteLoad {
   private loop: Promise<void> | undefined;
   private next = 0;
   private downSince: number | undefined;
-  private readonly result: LoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0 };
+  private readonly result: WriteLoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0 };
 
   constructor(
     cluster: LocalCluster,
     private readonly prefix: string,
   ) {
-    this.clients = cluster.portals.map((p) => connect(cluster, p.ip, PORTAL_PORT, ADMIN_USER));
+    this.clients = cluster.portals.map((p) => connectClient(cluster, p.ip, PORTAL_PORT, ADMIN_USER));
   }
 
   get failed(): number {
@@ -79,7 +56,7 @@ export class WriteLoad {
     return this;
   }
 
-  async stop(): Promise<LoadResult> {
+  async stop(): Promise<WriteLoadResult> {
     this.running = false;
     await this.loop;
     for (const c of this.clients) c.disconnect();
@@ -132,34 +109,5 @@ export class WriteLoad {
     if (this.downSince === undefined) return;
     this.result.unavailableSeconds = Math.max(this.result.unavailableSeconds, (Date.now() - this.downSince) / 1000);
     this.downSince = undefined;
-  }
-}
-
-/** A ready admin connection straight to a member's redis. */
-export async function connectTo(cluster: LocalCluster, member: LocalMember, options: RedisOptions = {}): Promise<Redis> {
-  const client = connect(cluster, member.ip, REDIS_PORT, ADMIN_USER, options);
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    setTimeout(() => reject(new Error(`no connection to ${member.name} (${member.ip}) within 5 s`)), 5000);
-  });
-  return client;
-}
-
-/** Keys of `keys` that `member` does not hold (read as the admin, directly, in batches). */
-export async function missingKeys(cluster: LocalCluster, member: LocalMember, keys: readonly string[]): Promise<string[]> {
-  if (keys.length === 0) return [];
-  const client = await connectTo(cluster, member);
-  try {
-    const missing: string[] = [];
-    for (let i = 0; i < keys.length; i += 500) {
-      const batch = keys.slice(i, i + 500);
-      const values = await client.mget(...batch);
-      batch.forEach((key, j) => {
-        if (values[j] !== key) missing.push(key);
-      });
-    }
-    return missing;
-  } finally {
-    client.disconnect();
   }
 }

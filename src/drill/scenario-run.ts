@@ -1,0 +1,160 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import type { LocalCluster, LocalMember } from './cluster.js';
+import type { ConfirmedWrites } from './confirmed-writes.js';
+import { connectToMember, keysMissingOn } from './redis-clients.js';
+import type { ScenarioId } from './scenarios/index.js';
+import type { Scenario } from './scenarios/scenario.js';
+import { sleep } from './waits.js';
+import { WriteLoad, type WriteLoadResult } from './write-load.js';
+
+/** One scenario's line of the report (`--format json` prints these as they are). */
+export interface ScenarioResult {
+  id: ScenarioId;
+  /** The scenario's one-line description. */
+  title: string;
+  /** Longest time writes through the portals failed, in seconds (0 when they never did). */
+  unavailableSeconds: number;
+  /** The most this scenario allows, in seconds. */
+  boundSeconds: number;
+  attempted: number;
+  /** Writes confirmed by the client with WAIT 1 (a replica has them). */
+  confirmed: number;
+  /** Writes answered OK without a replica's confirmation. */
+  unconfirmed: number;
+  failed: number;
+  /** Confirmed writes missing afterwards: must be 0. */
+  lostConfirmed: number;
+  /** Unconfirmed writes missing afterwards: reported, allowed. */
+  lostUnconfirmed: number;
+  passed: boolean;
+  /** Why the scenario failed, one line each. */
+  problems: string[];
+  /** What was observed, for the report. */
+  notes: string[];
+}
+
+export interface DrillSettings {
+  downAfterMilliseconds: number;
+  failoverTimeout: number;
+  minReplicasToWrite: number;
+  /** Service users and their roles, for the ACL checks. */
+  serviceGrants: readonly { user: string; role: 'Reader' | 'Writer' | 'Manager' }[];
+}
+
+/** What the scenarios of one drill share: the cluster, the settings and the ledger of confirmed writes. */
+export interface DrillContext {
+  cluster: LocalCluster;
+  settings: DrillSettings;
+  confirmedWrites: ConfirmedWrites;
+  progress: (message: string) => void;
+}
+
+/** The run of one scenario, filled in as it goes: what a scenario's `run` is handed. */
+export class ScenarioRun {
+  readonly problems: string[] = [];
+  readonly notes: string[] = [];
+  /** What the write load saw (empty until `underWriteLoad` returns). */
+  load: WriteLoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0 };
+  lostConfirmed = 0;
+  lostUnconfirmed = 0;
+  private running: WriteLoad | undefined;
+
+  constructor(
+    private readonly drill: DrillContext,
+    /** Seconds this scenario may leave writes failing; 0: no write may fail beyond a client's retries. */
+    readonly boundSeconds: number,
+  ) {}
+
+  get cluster(): LocalCluster {
+    return this.drill.cluster;
+  }
+
+  get settings(): DrillSettings {
+    return this.drill.settings;
+  }
+
+  get confirmedWrites(): ConfirmedWrites {
+    return this.drill.confirmedWrites;
+  }
+
+  progress(message: string): void {
+    this.drill.progress(message);
+  }
+
+  /** Writes of the running load that failed so far. */
+  get failedSoFar(): number {
+    return this.running?.failed ?? this.load.failed;
+  }
+
+  check(ok: boolean, problem: string): void {
+    if (!ok) this.problems.push(problem);
+  }
+
+  note(...lines: string[]): void {
+    this.notes.push(...lines);
+  }
+
+  /**
+   * Runs `body` under a write load through the portals, records the writes it confirmed, then checks
+   * that the primary holds every confirmed write of the drill so far.
+   */
+  async underWriteLoad(prefix: string, body: () => Promise<void>): Promise<void> {
+    const load = new WriteLoad(this.cluster, prefix).start();
+    this.running = load;
+    try {
+      await sleep(1000);
+      await body();
+      await sleep(1000);
+    } finally {
+      this.load = await load.stop();
+      this.running = undefined;
+    }
+    this.confirmedWrites.record(this.load.replicated);
+    const primary = await this.cluster.namedPrimary(this.boundSeconds + 30);
+    const lost = await this.confirmedWrites.missingOn(primary);
+    this.lostConfirmed = lost.length;
+    this.check(lost.length === 0, `${lost.length} confirmed write(s) missing on the primary ${primary.name}, first ${lost[0]}`);
+    this.lostUnconfirmed = (await keysMissingOn(this.cluster, primary, this.load.written)).length;
+  }
+
+  /** A ready admin connection straight to a member's redis, bypassing the portals. */
+  connectToMember(member: LocalMember, options: RedisOptions = {}): Promise<Redis> {
+    return connectToMember(this.cluster, member, options);
+  }
+
+  /** Keys of `keys` that `member` does not hold. */
+  keysMissingOn(member: LocalMember, keys: readonly string[]): Promise<string[]> {
+    return keysMissingOn(this.cluster, member, keys);
+  }
+}
+
+/** Runs one scenario and sums it up; an exception (a timeout, a process that would not start) fails it. */
+export async function runScenario(drill: DrillContext, scenario: Scenario<ScenarioId>): Promise<ScenarioResult> {
+  const run = new ScenarioRun(drill, scenario.bound(drill.settings));
+  try {
+    await scenario.perform(run);
+  } catch (error) {
+    run.problems.push((error as Error).message);
+  }
+  const { load } = run;
+  if (run.boundSeconds === 0) {
+    run.check(load.failed === 0, `${load.failed} write(s) failed after a client's retries`);
+  } else {
+    run.check(load.unavailableSeconds <= run.boundSeconds, `writes failed for ${load.unavailableSeconds.toFixed(1)} s, more than the ${run.boundSeconds} s bound`);
+  }
+  return {
+    id: scenario.id,
+    title: scenario.description,
+    unavailableSeconds: Math.round(load.unavailableSeconds * 10) / 10,
+    boundSeconds: run.boundSeconds,
+    attempted: load.attempted,
+    confirmed: load.replicated.length,
+    unconfirmed: load.written.length,
+    failed: load.failed,
+    lostConfirmed: run.lostConfirmed,
+    lostUnconfirmed: run.lostUnconfirmed,
+    passed: run.problems.length === 0,
+    problems: run.problems,
+    notes: run.notes,
+  };
+}

@@ -1,0 +1,45 @@
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { scenarioIds as cliScenarioIds } from '../src/drill/scenario-ids.js';
+import { continuesFrom, scenarioIds, scenarios, scenariosToRun } from '../src/drill/scenarios/index.js';
+import { projectRoot } from './support/repo.js';
+
+describe('drill scenario registry', () => {
+  it('lists each scenario once, saying in one line each what it is, injects and asserts', () => {
+    expect(new Set(scenarioIds).size).toBe(scenarios.length);
+    expect(cliScenarioIds).toEqual(scenarioIds);
+    for (const s of scenarios) {
+      for (const text of [s.description, s.injects, s.asserts]) {
+        expect(text.trim(), s.id).not.toBe('');
+        expect(text, s.id).not.toContain('\n');
+      }
+      // A scenario that continues another runs just after it.
+      if (s.after) expect(scenarioIds.indexOf(s.after as never), s.id).toBe(scenarioIds.indexOf(s.id) - 1);
+    }
+  });
+
+  it('runs a selection in the fixed order, with the scenario a selected one continues', () => {
+    expect(scenariosToRun(['rolling-restart', 'baseline'])).toEqual(['baseline', 'rolling-restart']);
+    expect(scenariosToRun(['restart-old-primary'])).toEqual(['kill-primary', 'restart-old-primary']);
+    expect(scenariosToRun(['kill-primary', 'restart-old-primary', 'kill-primary'])).toEqual(['kill-primary', 'restart-old-primary']);
+    expect(continuesFrom('restart-old-primary', 'kill-primary')).toBe(true);
+    expect(continuesFrom('portals', 'restart-old-primary')).toBe(false);
+  });
+
+  it('loads no package and nothing outside src/drill: the CLI loads it at startup', async () => {
+    const result = await build({
+      absWorkingDir: projectRoot,
+      entryPoints: ['src/drill/scenario-ids.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      write: false,
+      metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((file) => !file.startsWith('src/drill/'))).toEqual([]);
+    const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+    expect(imports.filter((p) => !p.startsWith('node:'))).toEqual([]);
+  });
+});
