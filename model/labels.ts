@@ -32,6 +32,11 @@ export function objectLabels(id: Identity): Record<string, string> {
   };
 }
 
+/** The label that says which part of the service an object belongs to (set on each object). */
+export function componentLabels(component: Component): Record<string, string> {
+  return { 'app.kubernetes.io/component': component };
+}
+
 /** The pinned selector of one component (and optionally one member) of a deployment. */
 export function selectorLabels(id: Identity, component: Component, member?: string): Record<string, string> {
   return {

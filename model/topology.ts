@@ -23,6 +23,11 @@ export const METRICS_PORT_NAMES = { redis: 'metrics', sentinel: 'sentinel-metric
 /** The portals' TLS port (what applications connect to) and their stats/metrics port. */
 export const PORTAL_PORT = 6379;
 export const PORTAL_STATS_PORT = 8404;
+/**
+ * Names of the TLS ports on containers and Services (the portals' client port is `redis`: it speaks
+ * the same protocol), and of the portals' stats port, which their PodMonitor selects by.
+ */
+export const PORT_NAMES = { redis: 'redis-tls', sentinel: 'sentinel-tls', portalStats: 'stats' } as const;
 
 /** Sentinels that must agree that the primary is down: 2 of 3, so any one member (or zone) may fail. */
 export const QUORUM = 2;
@@ -48,9 +53,33 @@ export const memberPaths = {
 /** Where the portal containers find theirs. */
 export const portalPaths = { configDir: '/etc/haproxy', tlsDir: '/tls' } as const;
 
+/** Keys of the members' ConfigMap besides the member scripts (which start the servers on them), and of the portals'. */
+export const memberConfigFiles = { redis: 'redis.conf', sentinel: 'sentinel.conf' } as const;
+export const PORTAL_CONFIG_FILE = 'haproxy.cfg';
+
+/** What differs between members reaches the member scripts as environment, set by each member's StatefulSet. */
+export const memberEnv = { host: 'MEMBER_HOST', sentinelStateDir: 'SENTINEL_STATE_DIR' } as const;
+/** Environment variables haproxy.cfg reads the portals' passwords from (set from the auth Secret). */
+export const portalEnv = { checkUserPassword: 'PORTAL_CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' } as const;
+
+/** Names of a deployment's objects that more than one part of the generator refers to. */
+export function objectNames(deployment: string) {
+  return {
+    /** The members' ConfigMap (memberConfigFiles and the member scripts) and PodDisruptionBudget. */
+    members: `${deployment}-members`,
+    /** A member's StatefulSet and its headless Service. */
+    member: (member: MemberName) => `${deployment}-${member}`,
+    /** The portals' ConfigMap (PORTAL_CONFIG_FILE), Deployment and PodDisruptionBudget. */
+    portal: `${deployment}-portal`,
+    /** The ConfigMap with the CA certificate(s) applications trust. */
+    ca: `${deployment}-ca`,
+  };
+}
+
 /** DNS name of a member's pod through its own headless Service. */
 export function memberHost(id: Placement, member: MemberName): string {
-  return `${id.deployment}-${member}-0.${id.deployment}-${member}.${id.namespace}.svc.cluster.local`;
+  const name = objectNames(id.deployment).member(member);
+  return `${name}-0.${name}.${id.namespace}.svc.cluster.local`;
 }
 
 /** Every member with its announced host name, in member order. */
