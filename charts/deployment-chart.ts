@@ -4,16 +4,29 @@ import type { Construct } from 'constructs';
 import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
 import { redisImages } from '../model/images.js';
-import { objectLabels, type Identity, type Placement } from '../model/labels.js';
+import { componentLabels, objectLabels, type Identity } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { applySyncWaves } from './sync-waves.js';
 import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
 import { CA_BUNDLE_KEY, secretNames, type DeploymentSecrets } from '../model/secrets.js';
-import { METRICS_PORT_NAMES, PORTAL_PORT, PORTAL_STATS_PORT, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, memberHosts, portalServiceName } from '../model/topology.js';
-import { Portals } from './portals.js';
-import { SentinelCluster } from './sentinel-cluster.js';
+import {
+  METRICS_PORT_NAMES,
+  PORT_NAMES,
+  PORTAL_PORT,
+  PORTAL_STATS_PORT,
+  QUORUM,
+  REDIS_METRICS_PORT,
+  REDIS_PORT,
+  SENTINEL_METRICS_PORT,
+  SENTINEL_PORT,
+  memberHosts,
+  objectNames,
+  portalServiceName,
+} from '../model/topology.js';
+import { Portals, type PortalsProps } from './portals.js';
+import { SentinelCluster, type SentinelClusterProps } from './sentinel-cluster.js';
 
 // Transitional re-export for the drill, which imports it from here while it is being reworked.
 export type { DeploymentSecrets } from '../model/secrets.js';
@@ -22,8 +35,11 @@ export type { DeploymentSecrets } from '../model/secrets.js';
 const MONITORING_NAMESPACE = 'monitoring';
 
 export interface RedisDeploymentChartProps {
+  /** The deployment as loaded and validated from its file, with its cluster. */
   deployment: Deployment;
+  /** Version of this generator: a label on every object. */
   generatorVersion: string;
+  /** The deployment's sealed secrets, CA bundle and secrets checksum (src/secrets makes them). */
   secrets: DeploymentSecrets;
 }
 
@@ -41,74 +57,16 @@ export class RedisDeploymentChart extends Chart {
     };
     super(scope, name, { namespace: id.namespace, labels: objectLabels(id), disableResourceNameHashes: true });
 
-    const namespace = new k8s.KubeNamespace(this, 'Namespace', {
-      metadata: {
-        name: id.namespace,
-        labels: {
-          'app.kubernetes.io/component': 'namespace',
-          // The cluster itself then refuses a pod the gate's security rules would flag.
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'v1.28',
-          'pod-security.kubernetes.io/warn': 'restricted',
-          'pod-security.kubernetes.io/audit': 'restricted',
-        },
-      },
-    });
-    // The chart stamps its namespace on every object; a Namespace itself has none.
-    namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-
-    const { spec } = deployment;
-    const { tls: tlsSecretName, auth: authSecretName } = secretNames(id.deployment);
-    for (const [secretName, encryptedData] of Object.entries(props.secrets.sealedSecrets)) {
-      new SealedSecret(this, `Sealed-${secretName}`, {
-        name: secretName,
-        namespace: id.namespace,
-        encryptedData,
-        labels: { ...objectLabels(id), 'app.kubernetes.io/component': 'secrets' },
-      });
-    }
-    const caConfigMap = { name: `${id.deployment}-ca`, key: CA_BUNDLE_KEY };
-    new k8s.KubeConfigMap(this, 'CaBundle', {
-      metadata: { name: caConfigMap.name, labels: { 'app.kubernetes.io/component': 'secrets' } },
-      data: { [CA_BUNDLE_KEY]: props.secrets.caBundle },
-    });
-    new SentinelCluster(this, 'Members', {
-      id,
-      zones: deployment.cluster.spec.zones,
-      image: image.image,
-      redisMemory: spec.redis.memory,
-      redisMemoryBytes: parseQuantity(spec.redis.memory),
-      evictionPolicy: spec.redis.evictionPolicy,
-      persistence: spec.persistence.mode,
-      minReplicasToWrite: spec.redis.minReplicasToWrite,
-      downAfterMilliseconds: spec.sentinel.downAfterMilliseconds,
-      failoverTimeout: spec.sentinel.failoverTimeout,
-      storageClassName: deployment.cluster.spec.storage.storageClassName,
-      diskSize: spec.persistence.size,
-      tlsSecretName,
-      authSecretName,
-      secretsChecksum: props.secrets.checksum,
-    });
-    const hosts = memberHosts(id);
-    new Portals(this, 'Portals', {
-      id,
-      serviceType: spec.portal.serviceType,
-      primaryName: id.deployment,
-      dataMembers: hosts.filter((m) => m.holdsData),
-      sentinels: hosts,
-      redisPort: REDIS_PORT,
-      sentinelPort: SENTINEL_PORT,
-      quorum: QUORUM,
-      tlsSecretName,
-      authSecretName,
-      sealedSecrets: props.secrets.sealedSecrets,
-    });
-    new AccessBindings(this, 'Access', { id, grants: spec.access.platform });
+    this.addNamespace(id);
+    this.addSecrets(id, props.secrets);
+    new SentinelCluster(this, 'Members', sentinelClusterProps(deployment, id, image.image, props.secrets));
+    new Portals(this, 'Portals', portalsProps(deployment, id, props.secrets));
+    new AccessBindings(this, 'Access', { id, grants: deployment.spec.access.platform });
     new Monitoring(this, 'Monitoring', {
       id,
       memberMetricPorts: [METRICS_PORT_NAMES.redis, METRICS_PORT_NAMES.sentinel],
-      portalStatsPort: 'stats',
-      caConfigMap,
+      portalStatsPort: PORT_NAMES.portalStats,
+      caConfigMap: { name: objectNames(id.deployment).ca, key: CA_BUNDLE_KEY },
       portalServerName: `${portalServiceName(id)}.${id.namespace}.svc`,
       sentinels: memberHosts(id).length,
     });
@@ -123,4 +81,81 @@ export class RedisDeploymentChart extends Chart {
     });
     applySyncWaves(this);
   }
+
+  /** The deployment's namespace, which enforces the restricted pod security standard. */
+  private addNamespace(id: Identity): void {
+    const namespace = new k8s.KubeNamespace(this, 'Namespace', {
+      metadata: {
+        name: id.namespace,
+        labels: {
+          ...componentLabels('namespace'),
+          // The cluster itself then refuses a pod the gate's security rules would flag.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'v1.28',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    });
+    // The chart stamps its namespace on every object; a Namespace itself has none.
+    namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  }
+
+  /** The sealed secrets, and the CA bundle applications trust as a ConfigMap. */
+  private addSecrets(id: Identity, secrets: DeploymentSecrets): void {
+    for (const [secretName, encryptedData] of Object.entries(secrets.sealedSecrets)) {
+      new SealedSecret(this, `Sealed-${secretName}`, {
+        name: secretName,
+        namespace: id.namespace,
+        encryptedData,
+        labels: { ...objectLabels(id), ...componentLabels('secrets') },
+      });
+    }
+    new k8s.KubeConfigMap(this, 'CaBundle', {
+      metadata: { name: objectNames(id.deployment).ca, labels: componentLabels('secrets') },
+      data: { [CA_BUNDLE_KEY]: secrets.caBundle },
+    });
+  }
+}
+
+/** The members' settings, from the deployment file and its cluster's. */
+function sentinelClusterProps(deployment: Deployment, id: Identity, image: string, secrets: DeploymentSecrets): SentinelClusterProps {
+  const { spec } = deployment;
+  const { tls, auth } = secretNames(id.deployment);
+  return {
+    id,
+    zones: deployment.cluster.spec.zones,
+    image,
+    redisMemory: spec.redis.memory,
+    redisMemoryBytes: parseQuantity(spec.redis.memory),
+    evictionPolicy: spec.redis.evictionPolicy,
+    persistence: spec.persistence.mode,
+    minReplicasToWrite: spec.redis.minReplicasToWrite,
+    downAfterMilliseconds: spec.sentinel.downAfterMilliseconds,
+    failoverTimeout: spec.sentinel.failoverTimeout,
+    storageClassName: deployment.cluster.spec.storage.storageClassName,
+    diskSize: spec.persistence.size,
+    tlsSecretName: tls,
+    authSecretName: auth,
+    secretsChecksum: secrets.checksum,
+  };
+}
+
+/** The portals' settings: the members they route to, and the secrets they use. */
+function portalsProps(deployment: Deployment, id: Identity, secrets: DeploymentSecrets): PortalsProps {
+  const hosts = memberHosts(id);
+  const { tls, auth } = secretNames(id.deployment);
+  return {
+    id,
+    serviceType: deployment.spec.portal.serviceType,
+    primaryName: id.deployment,
+    dataMembers: hosts.filter((m) => m.holdsData),
+    sentinels: hosts,
+    redisPort: REDIS_PORT,
+    sentinelPort: SENTINEL_PORT,
+    quorum: QUORUM,
+    tlsSecretName: tls,
+    authSecretName: auth,
+    sealedSecrets: secrets.sealedSecrets,
+  };
 }

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderHaproxyConfig } from './config/haproxy-cfg.js';
+import { restrictedContainer, restrictedPod } from './pod-security.js';
 import { HAPROXY_UID, haproxyImage } from '../model/images.js';
-import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, selectorLabels, type Identity } from '../model/labels.js';
+import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
-import { PORTAL_PORT, PORTAL_STATS_PORT, portalPaths, portalServiceName } from '../model/topology.js';
+import { PORT_NAMES, PORTAL_CONFIG_FILE, PORTAL_PORT, PORTAL_STATS_PORT, objectNames, portalEnv, portalPaths, portalServiceName } from '../model/topology.js';
 import { PORTAL_CHECK_USER } from '../model/users.js';
 
 // Transitional re-exports for the drill, which imports them from here while it is being reworked.
@@ -13,15 +14,25 @@ export { PORTAL_PORT, PORTAL_STATS_PORT, portalPaths, portalServiceName } from '
 export { PORTAL_CHECK_USER } from '../model/users.js';
 
 export interface PortalsProps {
+  /** The deployment's identity: object names and selector labels derive from it. */
   id: Identity;
+  /** Type of the Service applications connect to: LoadBalancer to reach it from outside the cluster. */
   serviceType: 'ClusterIP' | 'LoadBalancer';
+  /** Name the sentinels know the primary by. */
   primaryName: string;
+  /** The members that hold data, with their announced host names: the servers a portal routes to. */
   dataMembers: readonly { name: string; host: string }[];
+  /** Every member's sentinel, with its announced host name: whom a portal asks for the primary. */
   sentinels: readonly { name: string; host: string }[];
+  /** The members' redis TLS port. */
   redisPort: number;
+  /** The members' sentinel TLS port. */
   sentinelPort: number;
+  /** Sentinels that must name a member before a portal routes to it. */
   quorum: number;
+  /** Secret with the server certificate bundle and the CA (tlsSecretKeys). */
   tlsSecretName: string;
+  /** Secret with the portals' check password and the sentinels' password (authSecretKeys). */
   authSecretName: string;
   /**
    * The deployment's sealed secrets (name → key → sealed value). The portals roll when a value they
@@ -31,20 +42,23 @@ export interface PortalsProps {
   sealedSecrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
-const env = { checkUserPassword: 'PORTAL_CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' } as const;
+/** The keys of the auth Secret a portal reads, each into its environment variable (portalEnv). */
+const authKeys = { checkUserPassword: aclPasswordKey(PORTAL_CHECK_USER), sentinelPassword: authSecretKeys.sentinelAuth } as const;
 
 /**
  * Two HAProxy portals in different zones behind one Service: the TLS endpoint applications use,
- * always routing to the current primary (see renderHaproxyConfig for how).
+ * always routing to the current primary (see renderHaproxyConfig for how). Composes their ConfigMap,
+ * Deployment, Service and PodDisruptionBudget.
  */
 export class Portals extends Construct {
+  /** The rendered haproxy.cfg. */
   readonly haproxyConfig: string;
 
   constructor(scope: Construct, id: string, props: PortalsProps) {
     super(scope, id);
-    const name = `${props.id.deployment}-portal`;
+    const name = objectNames(props.id.deployment).portal;
     const selector = selectorLabels(props.id, 'portal');
-    const labels = { 'app.kubernetes.io/component': 'portal' };
+    const labels = componentLabels('portal');
     this.haproxyConfig = renderHaproxyConfig({
       deployment: props.id.deployment,
       primaryName: props.primaryName,
@@ -56,28 +70,11 @@ export class Portals extends Construct {
       statsPort: PORTAL_STATS_PORT,
       quorum: props.quorum,
       paths: { certBundle: `${portalPaths.tlsDir}/${tlsSecretKeys.bundle}`, caFile: `${portalPaths.tlsDir}/${tlsSecretKeys.ca}` },
-      env,
+      env: portalEnv,
       checkUser: PORTAL_CHECK_USER,
     });
 
-    new k8s.KubeConfigMap(this, 'Config', { metadata: { name, labels }, data: { 'haproxy.cfg': this.haproxyConfig } });
-
-    const fromAuth = [aclPasswordKey(PORTAL_CHECK_USER), authSecretKeys.sentinelAuth];
-    const consumedSecrets = {
-      tls: props.sealedSecrets[props.tlsSecretName],
-      auth: fromAuth.map((key) => props.sealedSecrets[props.authSecretName]?.[key]),
-    };
-    const secretEnv = (variable: string, key: string): k8s.EnvVar => ({
-      name: variable,
-      valueFrom: { secretKeyRef: { name: props.authSecretName, key } },
-    });
-    const statsProbe = (failureThreshold: number, initialDelaySeconds = 0): k8s.Probe => ({
-      httpGet: { scheme: 'HTTPS', path: '/metrics', port: k8s.IntOrString.fromNumber(PORTAL_STATS_PORT) },
-      initialDelaySeconds,
-      periodSeconds: 5,
-      timeoutSeconds: 3,
-      failureThreshold,
-    });
+    new k8s.KubeConfigMap(this, 'Config', { metadata: { name, labels }, data: { [PORTAL_CONFIG_FILE]: this.haproxyConfig } });
 
     new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name, labels },
@@ -90,63 +87,11 @@ export class Portals extends Construct {
           metadata: {
             labels: selector,
             annotations: {
-              [CONFIG_CHECKSUM_ANNOTATION]: createHash('sha256').update(this.haproxyConfig).digest('hex'),
-              [SECRETS_CHECKSUM_ANNOTATION]: createHash('sha256').update(JSON.stringify(consumedSecrets)).digest('hex'),
+              [CONFIG_CHECKSUM_ANNOTATION]: sha256(this.haproxyConfig),
+              [SECRETS_CHECKSUM_ANNOTATION]: sha256(JSON.stringify(consumedSecrets(props))),
             },
           },
-          spec: {
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: HAPROXY_UID,
-              runAsGroup: HAPROXY_UID,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-            topologySpreadConstraints: [
-              { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selector } },
-            ],
-            affinity: {
-              podAntiAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } }],
-              },
-            },
-            containers: [
-              {
-                name: 'haproxy',
-                image: haproxyImage,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['haproxy', '-W', '-db', '-f', `${portalPaths.configDir}/haproxy.cfg`],
-                env: [secretEnv(env.checkUserPassword, fromAuth[0]!), secretEnv(env.sentinelPassword, fromAuth[1]!)],
-                ports: [
-                  { name: 'redis-tls', containerPort: PORTAL_PORT },
-                  { name: 'stats', containerPort: PORTAL_STATS_PORT },
-                ],
-                // HAProxy counts a server up until its first check fails: a new portal joins the
-                // Service only after its checks (every 1 s, 3 s timeout) have run.
-                readinessProbe: statsProbe(2, 5),
-                livenessProbe: statsProbe(6),
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
-                  limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('256Mi') },
-                },
-                securityContext: {
-                  runAsNonRoot: true,
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ['ALL'] },
-                },
-                volumeMounts: [
-                  { name: 'config', mountPath: portalPaths.configDir, readOnly: true },
-                  { name: 'tls', mountPath: portalPaths.tlsDir, readOnly: true },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'config', configMap: { name } },
-              { name: 'tls', secret: { secretName: props.tlsSecretName } },
-            ],
-          },
+          spec: portalPod(props, selector),
         },
       },
     });
@@ -157,7 +102,7 @@ export class Portals extends Construct {
         type: props.serviceType,
         selector,
         // Only the TLS client port: the stats port stays for the in-namespace scraper.
-        ports: [{ name: 'redis-tls', port: PORTAL_PORT, targetPort: k8s.IntOrString.fromNumber(PORTAL_PORT) }],
+        ports: [{ name: PORT_NAMES.redis, port: PORTAL_PORT, targetPort: k8s.IntOrString.fromNumber(PORTAL_PORT) }],
       },
     });
 
@@ -166,4 +111,77 @@ export class Portals extends Construct {
       spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
   }
+}
+
+/** The sealed values a portal uses, and only those: what its secrets checksum covers. */
+function consumedSecrets(props: PortalsProps) {
+  return {
+    tls: props.sealedSecrets[props.tlsSecretName],
+    auth: [authKeys.checkUserPassword, authKeys.sentinelPassword].map((key) => props.sealedSecrets[props.authSecretName]?.[key]),
+  };
+}
+
+/** A portal's pod: spread over the zones, never two on one node. */
+function portalPod(props: PortalsProps, selector: Record<string, string>): k8s.PodSpec {
+  return {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: restrictedPod({ uid: HAPROXY_UID }),
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selector } },
+    ],
+    affinity: {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } }],
+      },
+    },
+    containers: [haproxyContainer(props.authSecretName)],
+    volumes: [
+      { name: 'config', configMap: { name: objectNames(props.id.deployment).portal } },
+      { name: 'tls', secret: { secretName: props.tlsSecretName } },
+    ],
+  };
+}
+
+/** HAProxy on the portal's configuration, its passwords from the auth Secret. */
+function haproxyContainer(authSecretName: string): k8s.Container {
+  const secretEnv = (variable: string, key: string): k8s.EnvVar => ({ name: variable, valueFrom: { secretKeyRef: { name: authSecretName, key } } });
+  return {
+    name: 'haproxy',
+    image: haproxyImage,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['haproxy', '-W', '-db', '-f', `${portalPaths.configDir}/${PORTAL_CONFIG_FILE}`],
+    env: [secretEnv(portalEnv.checkUserPassword, authKeys.checkUserPassword), secretEnv(portalEnv.sentinelPassword, authKeys.sentinelPassword)],
+    ports: [
+      { name: PORT_NAMES.redis, containerPort: PORTAL_PORT },
+      { name: PORT_NAMES.portalStats, containerPort: PORTAL_STATS_PORT },
+    ],
+    // HAProxy counts a server up until its first check fails: a new portal joins the Service only
+    // after its checks (every 1 s, 3 s timeout) have run.
+    readinessProbe: statsProbe(2, 5),
+    livenessProbe: statsProbe(6),
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
+      limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('256Mi') },
+    },
+    securityContext: restrictedContainer,
+    volumeMounts: [
+      { name: 'config', mountPath: portalPaths.configDir, readOnly: true },
+      { name: 'tls', mountPath: portalPaths.tlsDir, readOnly: true },
+    ],
+  };
+}
+
+function statsProbe(failureThreshold: number, initialDelaySeconds = 0): k8s.Probe {
+  return {
+    httpGet: { scheme: 'HTTPS', path: '/metrics', port: k8s.IntOrString.fromNumber(PORTAL_STATS_PORT) },
+    initialDelaySeconds,
+    periodSeconds: 5,
+    timeoutSeconds: 3,
+    failureThreshold,
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
