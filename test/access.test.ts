@@ -9,49 +9,19 @@ import { ADMIN_USER, serviceRoleRules, systemUserRules } from '../model/users.js
 import { InputErrors, loadInputs } from '../src/config/load.js';
 import { sha256Hex } from '../src/secrets/passwords.js';
 import { missingPrograms } from './support/programs.js';
-import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
-import { find, renderManifests, type Manifest } from './support/render.js';
+import { tempDir, tempRepo, writeInput } from './support/repo.js';
 
 const run = promisify(execFile);
 
 describe('platform roles as RBAC', () => {
-  it('creates the four Roles in the namespace and binds only the granted groups', async () => {
-    const manifests = await renderManifests();
-    for (const role of ['viewer', 'operator', 'editor', 'administrator']) {
-      expect(find(manifests, 'Role', `orders-${role}`).metadata.namespace).toBe('redis-orders');
-    }
-    const bindings = [...manifests.values()].filter((m) => m.kind === 'RoleBinding' && m.metadata.namespace === 'redis-orders');
-    expect(bindings.map((b) => ({ name: b.metadata.name, roleRef: b.roleRef, subjects: b.subjects }))).toEqual([
-      {
-        name: 'orders-administrator',
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders-administrator' },
-        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'platform-admins' }],
-      },
-      {
-        name: 'orders-operator',
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'orders-operator' },
-        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'orders-sre' }],
-      },
-    ]);
-    expect([...manifests.values()].filter((m) => /^Cluster(Role|RoleBinding)$/.test(m.kind))).toEqual([]);
-  });
-
-  it('binds a service account of the namespace when the grant names one', async () => {
-    const inputs = await loadInputs(projectRoot);
-    inputs.deployments[0]!.spec.access.platform = [{ serviceAccount: 'backup', role: 'Viewer' }];
-    const binding = find(await renderManifests(inputs), 'RoleBinding', 'orders-viewer');
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'backup', namespace: 'redis-orders' }]);
-  });
-
+  // The Roles and RoleBindings themselves: test/constructs/access-bindings.test.ts and deployment-chart.test.ts.
   const allows = (rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[], resource: string, verb: string) =>
     rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
 
-  it('never lets Viewer, Operator or Editor read Secrets or exec into a member', async () => {
-    const manifests = await renderManifests();
-    for (const role of ['viewer', 'operator', 'editor']) {
-      const rules = find(manifests, 'Role', `orders-${role}`).rules;
-      for (const verb of ['get', 'list', 'watch']) expect(allows(rules, 'secrets', verb), `${role} ${verb} secrets`).toBe(false);
-      expect(allows(rules, 'pods/exec', 'create'), `${role} exec`).toBe(false);
+  it('lets Viewer read logs, Operator restart, Editor change configuration, and only Administrator read Secrets', () => {
+    for (const role of ['Viewer', 'Operator', 'Editor'] as const) {
+      for (const verb of ['get', 'list', 'watch']) expect(allows(platformRoleRules[role], 'secrets', verb), `${role} ${verb} secrets`).toBe(false);
+      expect(allows(platformRoleRules[role], 'pods/exec', 'create'), `${role} exec`).toBe(false);
     }
     expect(allows(platformRoleRules.Viewer, 'pods/log', 'get')).toBe(true);
     expect(allows(platformRoleRules.Operator, 'pods', 'delete')).toBe(true);
@@ -77,29 +47,6 @@ describe('platform roles as RBAC', () => {
     expect((error as InputErrors).errors).toEqual([
       expect.objectContaining({ file: 'deployments/open.yaml', field: 'access.platform[0].group', message: expect.stringMatching(/system groups/) }),
     ]);
-  });
-});
-
-describe('Argo CD AppProject', () => {
-  it("allows exactly the generator's namespaces, kinds and repository", async () => {
-    const manifests = await renderManifests();
-    const project = find(manifests, 'AppProject', 'redis-example');
-    expect(project.metadata.namespace).toBe('argocd');
-    expect(project.spec.sourceRepos).toEqual(['https://git.example.com/platform/redis-gitops.git']);
-    // '' is the cluster-scoped Application's (Argo CD refused it otherwise); namespaced objects are still
-    // held to the deployments' namespaces.
-    expect(project.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['', 'redis-orders', 'redis-sessions']);
-    expect(project.spec.clusterResourceWhitelist).toEqual([
-      { group: '', kind: 'Namespace' },
-      { group: 'storage.k8s.io', kind: 'StorageClass' },
-    ]);
-    const groupKind = (m: Manifest) => `${m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : ''}/${m.kind}`;
-    const allowed = new Set(project.spec.namespaceResourceWhitelist.map((g: { group: string; kind: string }) => `${g.group}/${g.kind}`));
-    for (const m of manifests.values()) {
-      // Argo CD's own objects (namespace argocd) are the bootstrap, applied outside the project.
-      if (m.metadata.namespace && m.metadata.namespace !== 'argocd') expect(allowed.has(groupKind(m)), groupKind(m)).toBe(true);
-    }
-    expect([...allowed]).not.toContain('/Secret');
   });
 });
 

@@ -1,42 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { SYNC_WAVE_ANNOTATION } from '../charts/sync-waves.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { synth } from '../src/synth/synth.js';
 import { redisGitops } from './support/programs.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
-import { find, renderManifests } from './support/render.js';
+import { find, renderManifests, type Manifest } from './support/render.js';
 
+// Sync waves and the keeping of data volumes: test/constructs/ (sync-waves, sentinel-cluster, encrypted-storage, the charts).
 describe('Argo CD', () => {
-  it('gives every object of a deployment a sync wave: namespace, then secrets and configuration, then workloads', async () => {
-    const manifests = [...(await renderManifests()).values()].filter((m) => m.metadata.namespace === 'redis-orders' || m.metadata.name === 'redis-orders');
-    const wave = (kind: string) => {
-      const waves = new Set(manifests.filter((m) => m.kind === kind).map((m) => Number(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION])));
-      expect(waves.size, kind).toBe(1);
-      return [...waves][0]!;
-    };
-    for (const m of manifests) expect(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION], `${m.kind} ${m.metadata.name}`).toMatch(/^-?\d+$/);
-    expect(wave('Namespace')).toBeLessThan(wave('SealedSecret'));
-    for (const before of ['SealedSecret', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'PodDisruptionBudget']) {
-      expect(wave(before), before).toBeLessThan(wave('StatefulSet'));
-      expect(wave(before), before).toBeLessThan(wave('Deployment'));
-    }
-    expect(wave('SealedSecret')).toBeLessThan(wave('Service'));
-    expect(wave('StatefulSet')).toBeLessThan(wave('PrometheusRule'));
-    const storageClass = find(await renderManifests(), 'StorageClass', 'redis-encrypted');
-    expect(Number(storageClass.metadata.annotations?.[SYNC_WAVE_ANNOTATION])).toBeLessThan(wave('Namespace'));
+  let manifests: Map<string, Manifest>;
+  beforeAll(async () => {
+    manifests = await renderManifests();
   });
 
-  it('never prunes or deletes a data volume', async () => {
-    const sts = find(await renderManifests(), 'StatefulSet', 'orders-data-0');
-    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
-    expect(sts.spec.volumeClaimTemplates[0].metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' });
-    expect(find(await renderManifests(), 'StorageClass', 'redis-encrypted').reclaimPolicy).toBe('Retain');
-  });
-
-  it('makes one automatically synced Application per deployment, for its namespace, from the cluster file', async () => {
-    const manifests = await renderManifests();
+  it('makes one automatically synced Application per deployment, for its namespace, from the cluster file', () => {
     const set = find(manifests, 'ApplicationSet', 'redis-example');
     expect(set.metadata.namespace).toBe('argocd');
     expect(set.spec.generators).toEqual([
@@ -55,6 +33,26 @@ describe('Argo CD', () => {
     expect(app.syncPolicy.syncOptions).toContain('CreateNamespace=true');
     expect(app.syncPolicy.retry.limit).toBeGreaterThan(0);
     expect(find(manifests, 'Application', 'redis-example-cluster-scoped').spec.source.path).toBe('dist/example/_cluster');
+  });
+
+  it("lets the AppProject allow exactly the generator's namespaces, kinds and repository", () => {
+    const project = find(manifests, 'AppProject', 'redis-example');
+    expect(project.metadata.namespace).toBe('argocd');
+    expect(project.spec.sourceRepos).toEqual(['https://git.example.com/platform/redis-gitops.git']);
+    // '' is the cluster-scoped Application's (Argo CD refused it otherwise); namespaced objects are still
+    // held to the deployments' namespaces.
+    expect(project.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['', 'redis-orders', 'redis-sessions']);
+    expect(project.spec.clusterResourceWhitelist).toEqual([
+      { group: '', kind: 'Namespace' },
+      { group: 'storage.k8s.io', kind: 'StorageClass' },
+    ]);
+    const groupKind = (m: Manifest) => `${m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : ''}/${m.kind}`;
+    const allowed = new Set(project.spec.namespaceResourceWhitelist.map((g: { group: string; kind: string }) => `${g.group}/${g.kind}`));
+    for (const m of manifests.values()) {
+      // Argo CD's own objects (namespace argocd) are the bootstrap, applied outside the project.
+      if (m.metadata.namespace && m.metadata.namespace !== 'argocd') expect(allowed.has(groupKind(m)), groupKind(m)).toBe(true);
+    }
+    expect([...allowed]).not.toContain('/Secret');
   });
 });
 

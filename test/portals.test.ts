@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { renderHaproxyConfig } from '../charts/config/haproxy-cfg.js';
-import { find, renderManifests } from './support/render.js';
 
 const input: Parameters<typeof renderHaproxyConfig>[0] = {
   deployment: 'orders',
@@ -61,30 +60,4 @@ describe('haproxy.cfg', () => {
   });
 });
 
-describe('portal manifests', () => {
-  it('runs two portals in different zones behind one Service that exposes only the TLS port', async () => {
-    const manifests = await renderManifests();
-    const deployment = find(manifests, 'Deployment', 'orders-portal');
-    expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'orders', 'app.kubernetes.io/component': 'portal' });
-    expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
-    const pod = deployment.spec.template.spec;
-    expect(pod.topologySpreadConstraints).toEqual([
-      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } },
-    ]);
-    expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
-    expect(deployment.spec.template.metadata.annotations['redis-gitops.dev/config-checksum']).toMatch(/^[0-9a-f]{64}$/);
-    const [haproxy] = pod.containers;
-    expect(haproxy.securityContext).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(haproxy.env.map((e: { valueFrom: { secretKeyRef: { name: string; key: string } } }) => e.valueFrom.secretKeyRef)).toEqual([
-      { name: 'orders-auth', key: 'acl-portal' },
-      { name: 'orders-auth', key: 'sentinel-auth' },
-    ]);
-
-    const service = find(manifests, 'Service', 'orders');
-    expect(service.spec).toMatchObject({ type: 'LoadBalancer', selector: deployment.spec.selector.matchLabels });
-    expect(service.spec.ports).toEqual([{ name: 'redis-tls', port: 6379, targetPort: 6379 }]);
-    expect(find(manifests, 'Service', 'sessions').spec.type).toBe('ClusterIP');
-    expect(find(manifests, 'PodDisruptionBudget', 'orders-portal').spec).toEqual({ minAvailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
-  });
-});
+// The portals' manifests: test/constructs/portals.test.ts and deployment-chart.test.ts.
