@@ -1,11 +1,29 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { Identity } from '../model/labels.js';
+import { componentLabels, type Identity } from '../model/labels.js';
 import { platformRoleName, platformRoleRules, type PlatformRole, type Rule } from '../model/platform-roles.js';
 
 export interface AccessBindingsProps {
+  /** The deployment's identity: the Roles' names derive from it, and service accounts are of its namespace. */
   id: Identity;
-  grants: readonly { group?: string; serviceAccount?: string; role: PlatformRole }[];
+  /**
+   * Who gets which platform role, each grant naming exactly one subject. A role without grants gets
+   * its Role and no RoleBinding.
+   */
+  grants: readonly {
+    /**
+     * An identity-provider group.
+     * @default - none: the grant names a service account
+     */
+    group?: string;
+    /**
+     * A service account of the deployment's namespace.
+     * @default - none: the grant names a group
+     */
+    serviceAccount?: string;
+    /** The platform role granted. */
+    role: PlatformRole;
+  }[];
 }
 
 /**
@@ -15,7 +33,7 @@ export interface AccessBindingsProps {
 export class AccessBindings extends Construct {
   constructor(scope: Construct, id: string, props: AccessBindingsProps) {
     super(scope, id);
-    const labels = { 'app.kubernetes.io/component': 'access' };
+    const labels = componentLabels('access');
     for (const [role, rules] of Object.entries(platformRoleRules) as [PlatformRole, Rule[]][]) {
       const name = platformRoleName(props.id, role);
       new k8s.KubeRole(this, `${role}Role`, { metadata: { name, labels }, rules });

@@ -4,13 +4,21 @@ import type { StorageProvider } from '../model/storage-providers.js';
 import { ENCRYPTION_ANNOTATION, encryptionKeyStates, providerStorage } from '../model/storage-providers.js';
 
 export interface EncryptedStorageProps {
+  /** The cloud whose CSI driver provisions the volumes (providerStorage). */
   provider: StorageProvider;
   /** Name of the StorageClass. */
   name: string;
-  /** Customer-managed key; default: the provider's own keys. */
+  /**
+   * Customer-managed key the volumes are encrypted with.
+   * @default - the provider's own keys
+   */
   customerKey?: string;
-  /** Provider volume profile/type; default: a general-purpose SSD profile of the provider. */
+  /**
+   * Provider volume profile/type.
+   * @default - a general-purpose SSD profile of the provider (its defaultProfile)
+   */
   profile?: string;
+  /** Labels of the StorageClass. */
   labels: Record<string, string>;
 }
 

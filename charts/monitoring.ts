@@ -1,16 +1,20 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderAlertRules } from './config/alert-rules.js';
-import { selectorLabels, type Identity } from '../model/labels.js';
+import { componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 
 export interface MonitoringProps {
+  /** The deployment's identity: object names, selectors and the alerts' labels derive from it. */
   id: Identity;
-  /** Member pod ports with metrics, and the portals' stats port name. */
+  /** Names of the member pods' metrics ports (their exporters'). */
   memberMetricPorts: readonly string[];
+  /** Name of the portal pods' stats port, which serves their metrics over TLS. */
   portalStatsPort: string;
-  /** ConfigMap holding the CA the portals' TLS stats endpoint is verified against, and the name to verify. */
+  /** ConfigMap, and its key, holding the CA the portals' TLS stats endpoint is verified against. */
   caConfigMap: { name: string; key: string };
+  /** The name the portals' certificate is verified for. */
   portalServerName: string;
+  /** How many sentinels there are: an alert fires when fewer see each other. */
   sentinels: number;
 }
 
@@ -24,7 +28,7 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const { deployment, namespace } = props.id;
-    const labels = { 'app.kubernetes.io/component': 'monitoring' };
+    const labels = componentLabels('monitoring');
     const members = `${deployment}-members`;
     const portals = `${deployment}-portals`;
     new ApiObject(this, 'Members', {

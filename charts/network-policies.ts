@@ -1,13 +1,17 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import { selectorLabels, type Identity } from '../model/labels.js';
+import { componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 
 export interface NetworkPoliciesProps {
+  /** The deployment's identity: policy names and pod selectors derive from it. */
   id: Identity;
+  /** The members' redis TLS port (replication, and the portals' traffic). */
   redisPort: number;
+  /** The members' sentinel TLS port (gossip, and the portals' questions). */
   sentinelPort: number;
-  /** Port applications reach the portals on, and the portals' stats/metrics port. */
+  /** Port applications reach the portals on. */
   portalPort: number;
+  /** The portals' stats/metrics port, open to the scraper only. */
   portalStatsPort: number;
   /** Ports of the members' metrics exporters. */
   metricsPorts: readonly number[];
@@ -34,7 +38,7 @@ export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
     super(scope, id);
     const { deployment } = props.id;
-    const labels = { 'app.kubernetes.io/component': 'member' };
+    const labels = componentLabels('member');
     const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace } } };
     const members = { matchLabels: selectorLabels(props.id, 'member') };
     const portals = { matchLabels: selectorLabels(props.id, 'portal') };
@@ -57,7 +61,7 @@ export class NetworkPolicies extends Construct {
       },
     });
     new k8s.KubeNetworkPolicy(this, 'Portals', {
-      metadata: { name: `${deployment}-portals`, labels: { 'app.kubernetes.io/component': 'portal' } },
+      metadata: { name: `${deployment}-portals`, labels: componentLabels('portal') },
       spec: {
         podSelector: portals,
         policyTypes: ['Ingress', 'Egress'],

@@ -19,7 +19,10 @@ export const restrictedContainer: k8s.SecurityContext = {
 export function restrictedPod(options: {
   /** uid and gid of the image's unprivileged user. */
   uid: number;
-  /** Make the pod's volumes writable by that group. @default false */
+  /**
+   * Make the pod's volumes writable by that group (fsGroup).
+   * @default false
+   */
   ownVolumes?: boolean;
 }): k8s.PodSecurityContext {
   return {

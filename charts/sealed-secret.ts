@@ -2,10 +2,13 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 
 export interface SealedSecretProps {
+  /** Name of the SealedSecret and of the Secret the controller makes from it. */
   name: string;
+  /** Namespace the values were sealed for: the Secret's template names it. */
   namespace: string;
   /** Key → value sealed for this namespace/name (strict scope). */
   encryptedData: Record<string, string>;
+  /** Labels of the SealedSecret and of the Secret made from it. */
   labels: Record<string, string>;
 }
 

@@ -18,17 +18,29 @@ export interface Identity extends Placement {
 
 export type { Placement } from './topology.js';
 
-export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'secrets';
+export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'secrets' | 'monitoring' | 'gitops';
 
 /** Labels for the metadata of every object of a deployment (set once, on the chart). */
 export function objectLabels(id: Identity): Record<string, string> {
+  return generatorLabels(id.deployment, id.redisVersion, id.generatorVersion);
+}
+
+/**
+ * Labels for the objects of a cluster that belong to no one deployment (its StorageClass, its Argo CD
+ * bootstrap): the instance is the cluster, and the version the generator's.
+ */
+export function clusterLabels(cluster: string, generatorVersion: string): Record<string, string> {
+  return generatorLabels(cluster, generatorVersion, generatorVersion);
+}
+
+function generatorLabels(instance: string, version: string, generatorVersion: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'redis',
-    'app.kubernetes.io/instance': id.deployment,
+    'app.kubernetes.io/instance': instance,
     'app.kubernetes.io/part-of': 'managed-redis',
     'app.kubernetes.io/managed-by': 'redis-gitops',
-    'app.kubernetes.io/version': id.redisVersion,
-    [GENERATOR_VERSION_LABEL]: id.generatorVersion,
+    'app.kubernetes.io/version': version,
+    [GENERATOR_VERSION_LABEL]: generatorVersion,
   };
 }
 
