@@ -39,8 +39,9 @@ export const serviceRoleRules = {
 export type ServiceRole = keyof typeof serviceRoleRules;
 export const serviceRoles = Object.keys(serviceRoleRules) as ServiceRole[];
 
-/** The operators' own user (the deployment's admin password). */
+/** The operators' own user (the deployment's admin password), and the service role it has. */
 export const ADMIN_USER = 'admin';
+export const ADMIN_ROLE: ServiceRole = 'Manager';
 
 /** Names an `access.service` user may not take: redis's own default user and every user the service defines. */
 export const reservedUserNames: readonly string[] = ['default', ADMIN_USER, ...Object.keys(systemUserRules)];
@@ -49,7 +50,7 @@ export const reservedUserNames: readonly string[] = ['default', ADMIN_USER, ...O
 export function deploymentAclUsers(serviceGrants: readonly { user: string; role: ServiceRole }[]): { name: string; rules: string }[] {
   return [
     ...Object.entries(systemUserRules).map(([name, rules]) => ({ name, rules })),
-    { name: ADMIN_USER, rules: serviceRoleRules.Manager },
+    { name: ADMIN_USER, rules: serviceRoleRules[ADMIN_ROLE] },
     ...serviceGrants.map((g) => ({ name: g.user, rules: serviceRoleRules[g.role] })),
   ];
 }
