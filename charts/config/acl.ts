@@ -10,9 +10,6 @@ export interface AclUser {
   rules: string;
 }
 
-// Transitional re-exports for the drill, which imports them from here while it is being reworked.
-export { ADMIN_USER, deploymentAclUsers, serviceRoleRules, systemUserRules } from '../../model/users.js';
-
 export function renderAclFile(users: readonly AclUser[]): string {
   const lines = [
     'user default off resetpass -@all',

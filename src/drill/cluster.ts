@@ -4,12 +4,11 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ADMIN_USER, renderAclFile, type AclUser } from '../../charts/config/acl.js';
+import { renderAclFile, type AclUser } from '../../charts/config/acl.js';
 import { scriptNames } from '../../charts/config/member-scripts.js';
-import type { Placement } from '../../charts/labels.js';
-import { PORTAL_CHECK_USER, PORTAL_PORT, portalPaths } from '../../charts/portals.js';
-import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../charts/secret-keys.js';
-import { memberHost, memberPaths, members, REDIS_PORT, SENTINEL_PORT } from '../../charts/sentinel-cluster.js';
+import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../model/secrets.js';
+import { memberHost, memberPaths, members, PORTAL_PORT, portalPaths, REDIS_PORT, SENTINEL_PORT, type Placement } from '../../model/topology.js';
+import { ADMIN_USER, PORTAL_CHECK_USER } from '../../model/users.js';
 import { joinPem } from '../secrets/pem.js';
 import { issueTls } from '../secrets/tls.js';
 import { waitFor } from './waits.js';

@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { deploymentAclUsers } from '../../charts/config/acl.js';
+import { deploymentAclUsers } from '../../model/users.js';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
 import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
 import { resolveAllSecrets } from '../synth/synth.js';
