@@ -2,6 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster } from '../src/config/load.js';
 import { clusterLabels, componentLabels } from '../model/labels.js';
+import { argoProjectName, clusterScopedApplicationName, deploymentApplicationName } from '../model/argocd.js';
 
 /** A kind of object, as an AppProject's resource whitelists name it. */
 export interface GroupKind {
@@ -27,9 +28,6 @@ export interface ArgoCdChartProps {
   namespacedKinds: readonly GroupKind[];
 }
 
-export function argoProjectName(cluster: string): string {
-  return `redis-${cluster}`;
-}
 
 const ARGO = 'argoproj.io/v1alpha1';
 
@@ -82,7 +80,7 @@ export class ArgoCdChart extends Chart {
     new ApiObject(this, 'ClusterScoped', {
       apiVersion: ARGO,
       kind: 'Application',
-      metadata: argoMetadata(props, `${project}-cluster-scoped`),
+      metadata: argoMetadata(props, clusterScopedApplicationName(props.cluster.name)),
       spec: {
         project,
         source: argoSource(props, `${props.clusterPath}/${props.clusterFolder}`),
@@ -103,7 +101,7 @@ export class ArgoCdChart extends Chart {
         goTemplateOptions: ['missingkey=error'],
         generators: [{ list: { elements: props.deployments.map((d) => ({ deployment: d.name, namespace: d.namespace })) } }],
         template: {
-          metadata: { name: `${project}-{{.deployment}}`, labels: argoLabels(props) },
+          metadata: { name: deploymentApplicationName(props.cluster.name, '{{.deployment}}'), labels: argoLabels(props) },
           spec: {
             project,
             source: argoSource(props, `${props.clusterPath}/{{.deployment}}`),

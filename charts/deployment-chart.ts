@@ -28,9 +28,6 @@ import {
 import { Portals, type PortalsProps } from './portals.js';
 import { SentinelCluster, type SentinelClusterProps } from './sentinel-cluster.js';
 
-// Transitional re-export for the drill, which imports it from here while it is being reworked.
-export type { DeploymentSecrets } from '../model/secrets.js';
-
 /** Where Prometheus scrapes from. */
 const MONITORING_NAMESPACE = 'monitoring';
 

@@ -9,10 +9,6 @@ import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.
 import { PORT_NAMES, PORTAL_CONFIG_FILE, PORTAL_PORT, PORTAL_STATS_PORT, objectNames, portalEnv, portalPaths, portalServiceName } from '../model/topology.js';
 import { PORTAL_CHECK_USER } from '../model/users.js';
 
-// Transitional re-exports for the drill, which imports them from here while it is being reworked.
-export { PORTAL_PORT, PORTAL_STATS_PORT, portalPaths, portalServiceName } from '../model/topology.js';
-export { PORTAL_CHECK_USER } from '../model/users.js';
-
 export interface PortalsProps {
   /** The deployment's identity: object names and selector labels derive from it. */
   id: Identity;

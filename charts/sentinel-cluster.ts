@@ -12,10 +12,6 @@ import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabel
 import { authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
 import { PORT_NAMES, memberConfigFiles, memberHosts, memberPaths, objectNames, QUORUM, REDIS_PORT, SENTINEL_PORT, type MemberName } from '../model/topology.js';
 
-// Transitional re-exports for the drill, which imports them from here while it is being reworked.
-export { EXPORTER_USER } from '../model/users.js';
-export { members, memberHost, memberHosts, memberPaths, METRICS_PORT_NAMES, QUORUM, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, type MemberName } from '../model/topology.js';
-
 export interface SentinelClusterProps {
   /** The deployment's identity: object names, host names and selector labels derive from it. */
   id: Identity;

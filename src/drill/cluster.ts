@@ -7,7 +7,20 @@ import { promisify } from 'node:util';
 import { renderAclFile, type AclUser } from '../../charts/config/acl.js';
 import { scriptNames } from '../../charts/config/member-scripts.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../model/secrets.js';
-import { memberHost, memberPaths, members, PORTAL_PORT, portalPaths, REDIS_PORT, SENTINEL_PORT, type Placement } from '../../model/topology.js';
+import {
+  memberConfigFiles,
+  memberEnv,
+  memberHost,
+  memberPaths,
+  members,
+  PORTAL_CONFIG_FILE,
+  PORTAL_PORT,
+  portalEnv,
+  portalPaths,
+  REDIS_PORT,
+  SENTINEL_PORT,
+  type Placement,
+} from '../../model/topology.js';
 import { ADMIN_USER, PORTAL_CHECK_USER } from '../../model/users.js';
 import { joinPem } from '../secrets/pem.js';
 import { issueTls } from '../secrets/tls.js';
@@ -98,7 +111,7 @@ export class LocalCluster {
     for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
     for (const [file, text] of Object.entries(this.rendered.memberFiles)) {
       let local = this.localise(text, folders);
-      if (file === 'redis.conf' || file === 'sentinel.conf') local += `bind ${m.ip}\n`;
+      if (file === memberConfigFiles.redis || file === memberConfigFiles.sentinel) local += `bind ${m.ip}\n`;
       writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
     }
     const secrets = folders[memberPaths.secretsDir]!;
@@ -113,7 +126,7 @@ export class LocalCluster {
     for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
     this.writeTls(folders[portalPaths.tlsDir]!, tls);
     const cfg = this.localise(this.rendered.haproxyCfg, folders).replace(/^(\s*bind )(:\d+)/gm, `$1${p.ip}$2`);
-    writeFileSync(path.join(folders[portalPaths.configDir]!, 'haproxy.cfg'), cfg);
+    writeFileSync(path.join(folders[portalPaths.configDir]!, PORTAL_CONFIG_FILE), cfg);
   }
 
   private writeTls(dir: string, tls: { ca: string; cert: string; key: string }): void {
@@ -156,7 +169,7 @@ export class LocalCluster {
   }
 
   private env(m: LocalMember): NodeJS.ProcessEnv {
-    return { ...process.env, MEMBER_HOST: m.ip, LOCAL_ADDRESS: m.ip, SENTINEL_STATE_DIR: path.join(m.dir, 'data', 'sentinel') };
+    return { ...process.env, [memberEnv.host]: m.ip, LOCAL_ADDRESS: m.ip, [memberEnv.sentinelStateDir]: path.join(m.dir, 'data', 'sentinel') };
   }
 
   private script(m: LocalMember, name: string): string {
@@ -171,8 +184,8 @@ export class LocalCluster {
 
   /** Starts portal i on its localised haproxy.cfg. */
   startPortal(p: LocalPortal): void {
-    const env = { ...process.env, PORTAL_CHECK_PASSWORD: this.passwords[PORTAL_CHECK_USER], SENTINEL_PASSWORD: this.passwords[authSecretKeys.sentinelAuth] };
-    p.haproxy = this.spawnLogged('haproxy', ['-W', '-db', '-f', path.join(p.dir, 'config', 'haproxy.cfg')], env, path.join(p.dir, 'haproxy.log'));
+    const env = { ...process.env, [portalEnv.checkUserPassword]: this.passwords[PORTAL_CHECK_USER], [portalEnv.sentinelPassword]: this.passwords[authSecretKeys.sentinelAuth] };
+    p.haproxy = this.spawnLogged('haproxy', ['-W', '-db', '-f', path.join(p.dir, 'config', PORTAL_CONFIG_FILE)], env, path.join(p.dir, 'haproxy.log'));
   }
 
   /**

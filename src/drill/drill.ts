@@ -1,4 +1,5 @@
 import { App } from 'cdk8s';
+import { objectNames, PORTAL_CONFIG_FILE } from '../../model/topology.js';
 import { deploymentAclUsers } from '../../model/users.js';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
 import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
@@ -48,15 +49,16 @@ export async function renderForLocalCluster(root: string, deployment: Deployment
   const { secrets } = await resolveAllSecrets(root, { clusters: [deployment.cluster], deployments: [deployment] }, { writeState: false });
   const chart = new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion: generator.version, secrets: secrets.get(deployment.name)! });
   const objects = chart.toJson() as { kind: string; metadata: { name: string; namespace: string }; data?: Record<string, string> }[];
-  const configMap = (suffix: string) => {
-    const found = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${deployment.name}-${suffix}`);
-    if (!found?.data) throw new Error(`the rendered deployment has no ConfigMap ${deployment.name}-${suffix}`);
+  const configMap = (name: string) => {
+    const found = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
+    if (!found?.data) throw new Error(`the rendered deployment has no ConfigMap ${name}`);
     return found.data;
   };
+  const names = objectNames(deployment.name);
   return {
     id: { deployment: deployment.name, namespace: deployment.namespace },
-    memberFiles: configMap('members'),
-    haproxyCfg: configMap('portal')['haproxy.cfg']!,
+    memberFiles: configMap(names.members),
+    haproxyCfg: configMap(names.portal)[PORTAL_CONFIG_FILE]!,
     aclUsers: deploymentAclUsers(deployment.spec.access.service),
   };
 }

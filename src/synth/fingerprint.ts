@@ -5,8 +5,8 @@ import { projectRoot } from '../paths.js';
 import { generator } from '../version.js';
 import { sha256 } from './write-dist.js';
 
-/** The code whose change changes what synth writes: charts and the synth, input and secrets code. */
-const renderingCode = ['charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts', 'src/paths.ts', 'src/quick-yaml.ts'];
+/** The code whose change changes what synth writes: the model, charts and the synth, input and secrets code. */
+const renderingCode = ['model', 'charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts', 'src/paths.ts', 'src/quick-yaml.ts'];
 /** Libraries whose version changes what synth writes. */
 const renderingLibraries = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'selfsigned'];
 

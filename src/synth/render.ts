@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { ArgoCdChart, type GroupKind } from '../../charts/argocd.js';
 import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
-import type { DeploymentSecrets } from '../../model/secrets.js';
+import { CA_BUNDLE_KEY, type DeploymentSecrets } from '../../model/secrets.js';
 import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
 import type { Deployment, Inputs } from '../config/load.js';
 import { ARGOCD_FOLDER, BOOTSTRAP_FILE, CLUSTER_FOLDER } from '../../model/dist-layout.js';
@@ -40,7 +40,7 @@ export function renderDeployment(deployment: Deployment, generatorVersion: strin
   const folder = `${deployment.cluster.name}/${deployment.name}`;
   const manifests = addChart(files, folder, new RedisDeploymentChart(new App(), deployment.name, { deployment, generatorVersion, secrets }));
   // The CA for applications, as a plain file beside the manifests (and in the <name>-ca ConfigMap).
-  files.set(`${folder}/ca.crt`, secrets.caBundle);
+  files.set(`${folder}/${CA_BUNDLE_KEY}`, secrets.caBundle);
   files.set(`${folder}/README.md`, renderDeploymentReadme(deployment, { deployment: deployment.name, namespace: deployment.namespace }));
   return {
     files,

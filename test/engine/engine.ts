@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { clusterScopedApplicationName, deploymentApplicationName } from '../../model/argocd.js';
 import { redisGitops } from '../support/programs.js';
 import { projectRoot } from '../support/repo.js';
 import { ARGOCD_NAMESPACE, RECONCILIATION_SECONDS, applications, git, startArgoCd } from './argocd.js';
@@ -94,7 +95,7 @@ export function distObjects(engine: Engine, folder: string): KubeObject[] {
 /** The Applications the ApplicationSet and the bootstrap make for the cluster: cluster-scoped plus one per deployment. */
 export function expectedApplications(engine: Engine): string[] {
   const folders = readdirSync(path.join(engine.repo, 'dist', engine.cluster)).filter((f) => !f.startsWith('_'));
-  return [`redis-${engine.cluster}-cluster-scoped`, ...folders.map((d) => `redis-${engine.cluster}-${d}`)].sort();
+  return [clusterScopedApplicationName(engine.cluster), ...folders.map((d) => deploymentApplicationName(engine.cluster, d))].sort();
 }
 
 interface AppStatus {
