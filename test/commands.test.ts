@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scenarioIds } from '../src/drill/scenario-ids.js';
+import { scenarios } from '../src/drill/scenario-ids.js';
 import { redisGitops, type Outcome } from './support/programs.js';
 import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
 
@@ -22,12 +22,12 @@ const lastLine = (text: string) => text.trimEnd().split('\n').at(-1);
 const noStack = (outcome: Outcome) => expect(outcome.stderr).not.toMatch(/^\s+at /m);
 
 describe('exit 0: done', () => {
-  it('drill --help lists every scenario, in order', async () => {
+  it('drill --help lists every scenario of the registry with its description, in order', async () => {
     for (const args of [['drill', '--help'], ['help', 'drill']]) {
       const help = await cli(...args);
       expect(help.code).toBe(0);
       const listed = help.stdout.split(/^Scenarios .*\n/m)[1]!.trimEnd().split('\n');
-      expect(listed).toEqual(scenarioIds.map((id) => `  ${id}`));
+      expect(listed).toEqual(scenarios.map((s) => expect.stringMatching(new RegExp(`^  ${s.id} +${s.description.replace(/[()+]/g, '\\$&')}$`))));
     }
   });
 });

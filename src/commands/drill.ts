@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { missingPrograms } from '../drill/programs.js';
-import { scenarioIds, type ScenarioId } from '../drill/scenario-ids.js';
+import { scenarioIds, scenarios, type ScenarioId } from '../drill/scenario-ids.js';
 import { parseList, requireDeployment, ROOT_HELP } from './common.js';
 import { UsageError, type Outcome } from './exit-codes.js';
 
@@ -12,9 +12,10 @@ export interface DrillCommandOptions {
   root: string;
 }
 
-/** The scenarios, for --help. */
+/** The scenarios, one line each, for --help: from the drill's registry, which loads no cluster or chart module. */
 function scenarioList(): string {
-  return ['', 'Scenarios (they run in this order; --scenarios picks some):', ...scenarioIds.map((id) => `  ${id}`)].join('\n');
+  const width = Math.max(...scenarios.map((s) => s.id.length)) + 2;
+  return ['', 'Scenarios (they run in this order; --scenarios picks some):', ...scenarios.map((s) => `  ${s.id.padEnd(width)}${s.description}`)].join('\n');
 }
 
 export function drillCommand(): Command {
