@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
 import { driftFrom } from '../src/synth/compare.js';
 import { synth } from '../src/synth/synth.js';
+import { redisGitops } from './support/programs.js';
 import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
 
 /**
@@ -113,6 +114,21 @@ describe('change plan', () => {
     const result = await synth(repo, path.join(repo, 'dist'), { acceptChanges: new Set(['orders']) });
     expect(result.plans[0]?.refused).toHaveLength(2);
     expect(readFileSync(path.join(repo, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8')).toContain('storage: 40Gi');
+  });
+
+  it('through the CLI: synth exits 2 naming the field, diff prints the plan, --accept-change applies it', async () => {
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 40Gi'));
+    const refused = await redisGitops(repo, 'synth');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/deployments\/orders\.yaml: persistence\.size: refused: grows the volumes of orders-data-0/);
+    const diff = await redisGitops(repo, 'diff', 'orders');
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/plan example\/orders: nothing restarts\n {4}refused: deployments\/orders\.yaml: persistence\.size: grows/);
+    const accepted = await redisGitops(repo, 'synth', '--accept-change', 'orders');
+    expect(accepted.code, accepted.stderr).toBe(0);
+    edited(repo, 'deployments/orders.yaml', 'evictionPolicy: noeviction', 'evictionPolicy: allkeys-lru');
+    const edit = await redisGitops(repo, 'synth');
+    expect(edit.stdout).toContain('plan example/orders: restarts orders-data-0, orders-data-1, orders-tiebreaker (in one sync wave: together)');
   });
 
   it('plans nothing on a first synth or an unchanged one', async () => {

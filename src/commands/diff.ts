@@ -20,8 +20,10 @@ export async function diffAction(deployment: string | undefined, opts: DiffOptio
   if (deployment !== undefined) await requireDeployment(opts.root, deployment);
   const only = deployment ? (file: string) => file.split('/')[1] === deployment : undefined;
   const { driftFrom } = await import('../synth/compare.js');
-  const { changes: c, patches } = await driftFrom(opts.root, opts.out, only);
+  const { changes: c, patches, plans } = await driftFrom(opts.root, opts.out, only);
   for (const patch of patches.values()) process.stdout.write(patch);
+  const { describePlans } = await import('./synth.js');
+  for (const line of describePlans(plans)) process.stdout.write(`${line}\n`);
   process.stdout.write(`diff: ${c.changed.length} changed, ${c.added.length} added, ${c.removed.length} removed\n`);
   return 'ok';
 }

@@ -1,12 +1,14 @@
 import { Command } from 'commander';
+import type { ChangePlan } from '../synth/change-plan.js';
 import type { SynthOptions, SynthResult } from '../synth/synth.js';
-import { ROOT_HELP } from './common.js';
+import { listOption, ROOT_HELP } from './common.js';
 import { withConsequence, type Outcome } from './exit-codes.js';
 
 export interface SynthCommandOptions {
   out: string;
   root: string;
   full?: boolean;
+  acceptChange?: string[];
 }
 
 export function synthCommand(): Command {
@@ -14,11 +16,16 @@ export function synthCommand(): Command {
     .description('render deployments/*.yaml and clusters/*.yaml into Kubernetes manifests')
     .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', ROOT_HELP, '.')
-    .option('--full', 'render every deployment, also those whose inputs did not change since the last synth');
+    .option('--full', 'render every deployment, also those whose inputs did not change since the last synth')
+    .option(
+      '--accept-change <names>',
+      'apply the changes the change plan refuses for these deployments or clusters (comma-separated or repeated), for whoever follows the manual procedure it prints',
+      listOption('deployment or cluster'),
+    );
 }
 
 export async function synthAction(opts: SynthCommandOptions): Promise<Outcome> {
-  return runSynth(opts.root, opts.out, { full: !!opts.full });
+  return runSynth(opts.root, opts.out, { full: !!opts.full, acceptChanges: new Set(opts.acceptChange ?? []) });
 }
 
 /** Synth, then what it wrote. Bad input leaves `out` as it was. */
@@ -40,6 +47,7 @@ function describeSynth(result: SynthResult, out: string): string {
     ...result.notes.map((n) => `  ${n.deployment}: ${n.note}`),
     ...result.statesWritten.map((file) => `  wrote ${file} (commit it with dist/)`),
     ...result.statesRemoved.map((file) => `  removed ${file}: its deployment is no longer declared (git history keeps it)`),
+    ...describePlans(result.plans),
   ];
   const show = (mark: string, list: string[]) => {
     for (const file of list.slice(0, 50)) lines.push(`  ${mark} ${file}`);
@@ -49,4 +57,18 @@ function describeSynth(result: SynthResult, out: string): string {
   show('~', c.changed);
   show('-', c.removed);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The change plan, one line per deployment (or cluster) that changes: which workloads restart, what
+ * changes without a restart, and the refusals (accepted ones, after synth; all of them, for diff).
+ */
+export function describePlans(plans: readonly ChangePlan[]): string[] {
+  return plans.flatMap((p) => {
+    const what = p.restarts.length
+      ? `restarts ${p.restarts.join(', ')}${p.restarts.length > 1 ? ' (in one sync wave: together)' : ''}`
+      : 'nothing restarts';
+    const others = p.changes.length ? `; ${p.changes.length} other object(s) change without a restart` : '';
+    return [`  plan ${p.folder}: ${what}${others}`, ...p.refused.map((r) => `    refused: ${r.file}: ${r.field ? `${r.field}: ` : ''}${r.reason}. Instead: ${r.procedure}`)];
+  });
 }

@@ -121,7 +121,7 @@ function refusalsOf(previous: KubernetesObject, next: KubernetesObject, sources:
               file: deploymentFile,
               field: 'persistence.size',
               reason: `grows the volumes of ${name} from ${was} to ${size} through the StatefulSet's claim templates, which Kubernetes refuses to change (the sync would fail on every retry: ${updateRefusals(previous, next)[0]})`,
-              procedure: `expand each existing claim instead (kubectl -n ${next.metadata.namespace} patch pvc <claim> -p '{"spec":{"resources":{"requests":{"storage":"${size}"}}}}'; the class allows expansion), then change persistence.size and synth with --accept-change`,
+              procedure: `expand each existing claim (kubectl -n ${next.metadata.namespace} patch pvc <claim> -p '{"spec":{"resources":{"requests":{"storage":"${size}"}}}}'; the class allows expansion), then change persistence.size and synth with --accept-change`,
             },
       );
     }
