@@ -26,7 +26,12 @@ export function synthChart(chart: Chart): Manifest[] {
 /** Builds what `build` adds to a fresh `Testing.chart()` and returns the chart's objects. */
 export function synthConstruct(build: (scope: Chart) => void): Manifest[] {
   const chart = Testing.chart();
-  build(chart);
+  try {
+    build(chart);
+  } catch (error) {
+    rmSync(App.of(chart).outdir, { recursive: true, force: true });
+    throw error;
+  }
   return synthChart(chart);
 }
 
