@@ -6,7 +6,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.process.test.ts', 'test/engine/**'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.process.test.ts', 'test/engine/**', 'test/constructs/**'] } },
+      // Construct tests build one construct each and share no state: one module graph for all of them
+      // saves vitest's per-file start (about 0.5 s a file; 10 files took 6-7 s, together 2 s).
+      { extends: true, test: { name: 'constructs', include: ['test/constructs/**/*.test.ts'], isolate: false } },
       // Each of these runs a whole cluster of real processes (several per member): one file at a time,
       // so they do not starve each other of CPU on a 2-core machine and fail on timing.
       { extends: true, test: { name: 'processes', include: ['test/**/*.process.test.ts'], exclude: ['test/engine/**'], fileParallelism: false } },
