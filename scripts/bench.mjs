@@ -7,7 +7,7 @@
 //
 //   node scripts/bench.mjs [--sizes 10,100,1000] [--clusters 4] [--skip-conftest] [--keep]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,8 +47,10 @@ const clusterNames = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', '
 const memories = ['256Mi', '512Mi', '1Gi', '2Gi', '4Gi'];
 const modes = ['aof', 'rdb', 'aof+rdb'];
 const evictions = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-ttl'];
-const platformRoles = ['Viewer', 'Operator', 'Editor', 'Administrator'];
-const serviceRoles = ['Reader', 'Writer', 'Manager'];
+// The roles a deployment file may grant, from its JSON Schema (written from model/ by `npm run schemas`).
+const deploymentSchema = JSON.parse(readFileSync(path.join(repo, 'schemas/deployment.schema.json'), 'utf8'));
+const platformRoles = deploymentSchema.properties.access.properties.platform.items.properties.role.enum;
+const serviceRoles = deploymentSchema.properties.access.properties.service.items.properties.role.enum;
 
 function deploymentYaml(i, name) {
   const cluster = clusterNames[i % clusterNames.length];
