@@ -1,15 +1,14 @@
 import { parseAllDocuments } from 'yaml';
+import type { KubernetesObject } from '../../model/kubernetes-updates.js';
 import type { DeploymentSecrets } from '../../model/secrets.js';
 import { loadInputs, type Inputs } from '../../src/config/load.js';
 import { renderClusters, renderDeployment, sortFiles, type DeploymentOutput, type RenderedFiles } from '../../src/synth/render.js';
 import { resolveAllSecrets } from '../../src/synth/synth.js';
 import { projectRoot } from './repo.js';
 
-export interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: any;
+/** A rendered object; tests read any field of it. */
+export interface Manifest extends KubernetesObject {
+  // biome-ignore lint: tests read any field
   [key: string]: any;
 }
 
