@@ -118,14 +118,6 @@ export function applications(cp: ControlPlane): Promise<KubeObject[]> {
   return cp.kube.list(`${ARGO}/namespaces/${ARGOCD_NAMESPACE}/applications`);
 }
 
-/**
- * Ends the running sync operation of an Application, as `argocd app terminate-op` does: a sync keeps
- * the revision it started with, so after a fixing commit the old operation must be ended first.
- */
-export async function terminateOperation(cp: ControlPlane, name: string): Promise<void> {
-  await cp.kube.mergePatch(`${ARGO}/namespaces/${ARGOCD_NAMESPACE}/applications/${name}`, { status: { operationState: { phase: 'Terminating' } } });
-}
-
 /** Git as a user runs it, in the scratch repository. */
 export function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { binaries, versions } from './binaries.js';
+import { binaries } from './binaries.js';
 import { Kube, until } from './kube.js';
 import { type Program, assertRunning, freePort, startProgram } from './processes.js';
 
@@ -172,4 +172,3 @@ export function kubectl(cp: Pick<ControlPlane, 'kubeconfig'>, args: string[], in
   }
 }
 
-export { versions };

@@ -5,7 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { clusterScopedApplicationName, deploymentApplicationName } from '../../model/argocd.js';
 import { redisGitops } from '../support/programs.js';
 import { projectRoot } from '../support/repo.js';
-import { ARGOCD_NAMESPACE, RECONCILIATION_SECONDS, applications, git, startArgoCd } from './argocd.js';
+import { RECONCILIATION_SECONDS, applications, git, startArgoCd } from './argocd.js';
 import { binaries, missingBinaries } from './binaries.js';
 import { type ControlPlane, kubectl, startControlPlane } from './control-plane.js';
 import { FatalWait, type KubeObject, until } from './kube.js';
@@ -183,4 +183,3 @@ async function failOnRefusedPods(engine: Engine): Promise<void> {
   if (refused.length) throw new FatalWait(`pods refused by the API server:\n${[...new Set(refused)].join('\n')}`);
 }
 
-export { ARGOCD_NAMESPACE };
