@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Cluster } from '../src/config/load.js';
 import { clusterLabels, componentLabels } from '../model/labels.js';
-import { argoProjectName, clusterScopedApplicationName, deploymentApplicationName } from '../model/argocd.js';
+import { IGNORED_DIFFERENCES, argoProjectName, clusterScopedApplicationName, deploymentApplicationName } from '../model/argocd.js';
 
 /** A kind of object, as an AppProject's resource whitelists name it. */
 export interface GroupKind {
@@ -106,6 +106,7 @@ export class ArgoCdChart extends Chart {
             project,
             source: argoSource(props, `${props.clusterPath}/{{.deployment}}`),
             destination: { server: props.cluster.spec.argocd.destinationServer, namespace: '{{.namespace}}' },
+            ignoreDifferences: IGNORED_DIFFERENCES,
             syncPolicy,
           },
         },
@@ -120,11 +121,14 @@ export class ArgoCdChart extends Chart {
 //   is what later ignoreDifferences rules need;
 // - retry.refresh: a failed sync is retried at the newest revision, so a fixing commit is taken
 //   by the next retry instead of the broken revision being retried until the limit.
+// - RespectIgnoreDifferences: a sync applies the live value of what ignoreDifferences names (the
+//   StatefulSets' claim templates, which Kubernetes refuses to change: a bigger persistence.size
+//   grows the declared claims instead), not git's, so the update is accepted.
 // A sync that waits for a workload that never becomes healthy is not failed but waits: only the
 // controller's sync timeout (a setting of the Argo CD installation, see the README) ends it.
 const syncPolicy = {
   automated: { prune: true, selfHeal: true },
-  syncOptions: ['CreateNamespace=true', 'PruneLast=true', 'ServerSideApply=true'],
+  syncOptions: ['CreateNamespace=true', 'PruneLast=true', 'ServerSideApply=true', 'RespectIgnoreDifferences=true'],
   retry: { limit: 5, refresh: true, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
 };
 

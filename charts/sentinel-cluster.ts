@@ -7,6 +7,7 @@ import { renderMemberScripts } from './config/member-scripts.js';
 import { exporterContainer, memberPodVolumes, memberVolumes, redisContainer, sentinelContainer } from './member-containers.js';
 import { restrictedPod } from './pod-security.js';
 import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
+import { statefulSetClaimName } from '../model/kubernetes-updates.js';
 import { REDIS_UID } from '../model/images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
@@ -115,10 +116,19 @@ export class SentinelCluster extends Construct {
     });
   }
 
-  /** The member's StatefulSet of one pod, with its volume as a claim template. */
+  /** The member's StatefulSet of one pod, with its volume as a claim template, and that claim. */
   private memberStatefulSet(props: SentinelClusterProps, m: PlacedMember, configChecksum: string): void {
     const name = objectNames(props.id.deployment).member(m.name);
     const selector = selectorLabels(props.id, 'member', m.name);
+    const claim = {
+      // Copied onto the claims: Argo CD must never prune or delete a data volume.
+      metadata: { name: memberVolumes.data, labels: selector, annotations: KEEP_DATA_SYNC_OPTIONS },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: props.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(m.holdsData ? props.diskSize : SENTINEL_STATE_SIZE) } },
+      },
+    };
     new StatefulSetWithTypedClaims(this, m.name, {
       metadata: { name, labels: componentLabels('member') },
       spec: {
@@ -136,18 +146,16 @@ export class SentinelCluster extends Construct {
         },
         // Deleting or scaling a member never deletes its volume.
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-        volumeClaimTemplates: [
-          {
-            // Copied onto the claims: Argo CD must never prune or delete a data volume.
-            metadata: { name: memberVolumes.data, labels: selector, annotations: KEEP_DATA_SYNC_OPTIONS },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: props.storageClassName,
-              resources: { requests: { storage: k8s.Quantity.fromString(m.holdsData ? props.diskSize : SENTINEL_STATE_SIZE) } },
-            },
-          },
-        ],
+        // Argo CD leaves the live templates as they are (ignoreDifferences + RespectIgnoreDifferences,
+        // charts/argocd.ts): Kubernetes refuses any change to them. A new member is made at this size.
+        volumeClaimTemplates: [claim],
       },
+    });
+    // The claim the StatefulSet controller makes from the template, declared as well: a claim's
+    // size may grow (the class allows expansion), so a bigger persistence.size expands it online.
+    new k8s.KubePersistentVolumeClaim(this, `${m.name}-claim`, {
+      metadata: { ...claim.metadata, name: statefulSetClaimName(memberVolumes.data, name, 0) },
+      spec: claim.spec,
     });
   }
 }

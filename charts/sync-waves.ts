@@ -20,6 +20,9 @@ const waves: Record<string, number> = {
   Service: 0,
   PodDisruptionBudget: 0,
   NetworkPolicy: 0,
+  // A member's claim with its StatefulSet: the claim of a WaitForFirstConsumer class is Pending (for
+  // Argo CD, Progressing) until its pod is scheduled, so in an earlier wave it would wait for ever.
+  PersistentVolumeClaim: 1,
   StatefulSet: 1,
   Deployment: 1,
   PodMonitor: 2,

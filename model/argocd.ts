@@ -14,3 +14,10 @@ export function clusterScopedApplicationName(cluster: string): string {
 export function deploymentApplicationName(cluster: string, deployment: string): string {
   return `${argoProjectName(cluster)}-${deployment}`;
 }
+
+/**
+ * What Argo CD leaves as it is on the live objects of a deployment (the Applications' ignoreDifferences,
+ * with RespectIgnoreDifferences so a sync applies the live value there too): the claim templates of
+ * StatefulSets, which Kubernetes refuses to change. The claims themselves are declared, and grow.
+ */
+export const IGNORED_DIFFERENCES = [{ group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] }] as const;

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
@@ -63,20 +63,46 @@ describe('change plan', () => {
     expect(plan?.changes).toEqual(['+ RoleBinding/redis-sessions/sessions-operator']);
   });
 
-  it('refuses growing persistence.size through the claim templates (Kubernetes refuses it), with the procedure', async () => {
+  it('grows persistence.size online: the declared claims expand, nothing restarts, the StatefulSets change only where Argo CD leaves them as they are', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 40Gi'));
-    expect(await refusals(repo)).toEqual([
-      expect.stringMatching(/^deployments\/orders\.yaml: persistence\.size: refused: grows the volumes of orders-data-0 from 20Gi to 40Gi .*Forbidden: updates to statefulset spec .*Instead: expand each existing claim/),
-      expect.stringMatching(/^deployments\/orders\.yaml: persistence\.size: refused: grows the volumes of orders-data-1/),
+    const result = await synth(repo, path.join(repo, 'dist'));
+    expect(result.plans).toEqual([
+      { folder: 'example/orders', refused: [], restarts: [], expands: ['data-orders-data-0-0 20Gi → 40Gi', 'data-orders-data-1-0 20Gi → 40Gi'], changes: [] },
     ]);
+    const claim = readFileSync(path.join(repo, 'dist/example/orders/persistentvolumeclaim-data-orders-data-1-0.yaml'), 'utf8');
+    expect(claim).toContain('storage: 40Gi');
+    // A new member is made at the declared size; the live template is left as it is (IGNORED_DIFFERENCES).
+    expect(readFileSync(path.join(repo, 'dist/example/orders/statefulset-orders-data-1.yaml'), 'utf8')).toContain('storage: 40Gi');
+    expect(readFileSync(path.join(repo, 'dist/example/orders/persistentvolumeclaim-data-orders-tiebreaker-0.yaml'), 'utf8')).toContain('storage: 1Gi');
   });
 
-  it('refuses shrinking persistence.size', async () => {
+  it('grows the claims a previous generator left to the StatefulSets (no declared claims yet): they are taken over at the new size', async () => {
+    const repo = await afterEdit((r) => {
+      for (const f of readdirSync(path.join(r, 'dist/example/orders')).filter((f) => f.startsWith('persistentvolumeclaim-'))) rmSync(path.join(r, 'dist/example/orders', f));
+      edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 40Gi');
+    });
+    const [plan] = (await driftFrom(repo, path.join(repo, 'dist'))).plans;
+    expect(plan).toMatchObject({ refused: [], restarts: [], expands: ['data-orders-data-0-0 20Gi → 40Gi', 'data-orders-data-1-0 20Gi → 40Gi'] });
+    // The tie-breaker's claim keeps its size: taken over, with the generator's labels.
+    expect(plan?.changes).toEqual(['~ PersistentVolumeClaim/redis-orders/data-orders-tiebreaker-0']);
+  });
+
+  it('refuses shrinking persistence.size: the file, the field, why, and what to do instead', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 10Gi'));
-    expect(await refusals(repo)).toEqual([
-      expect.stringMatching(/persistence\.size: refused: shrinks the volumes of orders-data-0 from 20Gi to 10Gi: a volume cannot shrink/),
-      expect.stringMatching(/persistence\.size: refused: shrinks the volumes of orders-data-1/),
-    ]);
+    const refused = await refusals(repo);
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toBe(
+      'deployments/orders.yaml: persistence.size: refused: shrinks the volume data-orders-data-0-0 from 20Gi to 10Gi: a volume cannot shrink ' +
+        '(the API server refuses it: spec.resources.requests.storage: Forbidden: field can not be less than previous value, and the sync would fail on every retry). ' +
+        'Instead: keep persistence.size at 20Gi or more; to move to smaller volumes, declare a new deployment with the smaller size, copy the data to it ' +
+        '(a replica of this one, or a backup), move the applications, then remove this deployment. (To apply it anyway, knowing this: synth --accept-change orders)',
+    );
+    expect(refused[1]).toMatch(/^deployments\/orders\.yaml: persistence\.size: refused: shrinks the volume data-orders-data-1-0 from 20Gi to 10Gi/);
+  });
+
+  it('refuses a shrink written in other units (19.5Gi is less than 20Gi)', async () => {
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 19968Mi'));
+    expect(await refusals(repo)).toEqual([expect.stringMatching(/shrinks the volume data-orders-data-0-0 from 20Gi to 19968Mi/), expect.stringMatching(/data-orders-data-1-0/)]);
   });
 
   it('refuses moving a deployment to another namespace: its volumes would stay behind', async () => {
@@ -108,27 +134,36 @@ describe('change plan', () => {
   });
 
   it('applies a refused change the user accepts (--accept-change), and diff shows the refusal without failing', async () => {
-    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 40Gi'));
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'version: "7.2"', 'version: "7.0"'));
     const drift = await driftFrom(repo, path.join(repo, 'dist'));
-    expect(drift.plans.flatMap((p) => p.refused.map((r) => r.field))).toEqual(['persistence.size', 'persistence.size']);
+    expect(drift.plans.flatMap((p) => p.refused.map((r) => r.field))).toEqual(['redis.version', 'redis.version', 'redis.version']);
     const result = await synth(repo, path.join(repo, 'dist'), { acceptChanges: new Set(['orders']) });
-    expect(result.plans[0]?.refused).toHaveLength(2);
-    expect(readFileSync(path.join(repo, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8')).toContain('storage: 40Gi');
+    expect(result.plans[0]?.refused).toHaveLength(3);
+    expect(readFileSync(path.join(repo, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8')).toContain(':7.0.');
   });
 
   it('through the CLI: synth exits 2 naming the field, diff prints the plan, --accept-change applies it', async () => {
-    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 40Gi'));
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 10Gi'));
     const refused = await redisGitops(repo, 'synth');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/deployments\/orders\.yaml: persistence\.size: refused: grows the volumes of orders-data-0/);
+    expect(refused.stderr).toMatch(/deployments\/orders\.yaml: persistence\.size: refused: shrinks the volume data-orders-data-0-0 from 20Gi to 10Gi: a volume cannot shrink/);
     const diff = await redisGitops(repo, 'diff', 'orders');
     expect(diff.code).toBe(0);
-    expect(diff.stdout).toMatch(/plan example\/orders: nothing restarts\n {4}refused: deployments\/orders\.yaml: persistence\.size: grows/);
-    const accepted = await redisGitops(repo, 'synth', '--accept-change', 'orders');
-    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(diff.stdout).toMatch(/plan example\/orders: nothing restarts\n {4}refused: deployments\/orders\.yaml: persistence\.size: shrinks the volume data-orders-data-0-0/);
+    edited(repo, 'deployments/orders.yaml', 'size: 10Gi', 'size: 40Gi');
+    const grown = await redisGitops(repo, 'diff', 'orders');
+    expect(grown.code).toBe(0);
+    expect(grown.stdout).toContain('plan example/orders: nothing restarts; volumes expand online: data-orders-data-0-0 20Gi → 40Gi, data-orders-data-1-0 20Gi → 40Gi\n');
+    const synthGrown = await redisGitops(repo, 'synth');
+    expect(synthGrown.code, synthGrown.stderr).toBe(0);
+    expect(synthGrown.stdout).toContain('plan example/orders: nothing restarts; volumes expand online: data-orders-data-0-0 20Gi → 40Gi, data-orders-data-1-0 20Gi → 40Gi\n');
     edited(repo, 'deployments/orders.yaml', 'evictionPolicy: noeviction', 'evictionPolicy: allkeys-lru');
     const edit = await redisGitops(repo, 'synth');
     expect(edit.stdout).toContain('plan example/orders: restarts orders-data-0, orders-data-1, orders-tiebreaker (in one sync wave: together)');
+    edited(repo, 'deployments/orders.yaml', 'version: "7.2"', 'version: "7.0"');
+    expect((await redisGitops(repo, 'synth')).code).toBe(2);
+    const accepted = await redisGitops(repo, 'synth', '--accept-change', 'orders');
+    expect(accepted.code, accepted.stderr).toBe(0);
   });
 
   it('plans nothing on a first synth or an unchanged one', async () => {

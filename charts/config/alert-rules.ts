@@ -150,7 +150,7 @@ export function renderAlertRules(input: AlertRulesInput): { name: string; rules:
           'warning',
           'a data volume is nearly full',
           'Less than 15% of {{ $labels.persistentvolumeclaim }} is free: AOF rewrites and RDB saves will start failing.',
-          'Raise persistence.size (the StorageClass allows expansion) and re-synth.',
+          'Raise persistence.size in the deployment file, run synth (its plan says the volumes expand online), commit: Argo CD grows the members\' claims and the storage driver expands the volumes while the members run, with no restart. Volumes cannot shrink.',
         ),
       ],
     },

@@ -60,15 +60,16 @@ function describeSynth(result: SynthResult, out: string): string {
 }
 
 /**
- * The change plan, one line per deployment (or cluster) that changes: which workloads restart, what
- * changes without a restart, and the refusals (accepted ones, after synth; all of them, for diff).
+ * The change plan, one line per deployment (or cluster) that changes: which workloads restart, which
+ * volumes expand online, what changes without a restart, and the refusals (accepted ones, after synth; all of them, for diff).
  */
 export function describePlans(plans: readonly ChangePlan[]): string[] {
   return plans.flatMap((p) => {
     const what = p.restarts.length
       ? `restarts ${p.restarts.join(', ')}${p.restarts.length > 1 ? ' (in one sync wave: together)' : ''}`
       : 'nothing restarts';
+    const expands = p.expands.length ? `; volumes expand online: ${p.expands.join(', ')}` : '';
     const others = p.changes.length ? `; ${p.changes.length} other object(s) change without a restart` : '';
-    return [`  plan ${p.folder}: ${what}${others}`, ...p.refused.map((r) => `    refused: ${r.file}: ${r.field ? `${r.field}: ` : ''}${r.reason}. Instead: ${r.procedure}`)];
+    return [`  plan ${p.folder}: ${what}${expands}${others}`, ...p.refused.map((r) => `    refused: ${r.file}: ${r.field ? `${r.field}: ` : ''}${r.reason}. Instead: ${r.procedure}`)];
   });
 }

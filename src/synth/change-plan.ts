@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
-import { type KubernetesObject, sameJson, updateRefusals } from '../../model/kubernetes-updates.js';
+import { IGNORED_DIFFERENCES } from '../../model/argocd.js';
+import { CLAIM_SHRINK_REFUSAL, type KubernetesObject, quantityBytes, sameJson, statefulSetClaimName, updateRefusals } from '../../model/kubernetes-updates.js';
 import type { InputError } from '../config/errors.js';
 
 /**
@@ -11,6 +12,8 @@ import type { InputError } from '../config/errors.js';
  *   namespace change leaves the claims behind), each with the input field that caused it, why, and
  *   the manual procedure;
  * - restarts: the workloads whose pods roll (their pod template changed);
+ * - expands: the claims whose volumes grow, online (the declared claims; Argo CD leaves the
+ *   StatefulSets' claim templates as they are live, model/argocd.ts IGNORED_DIFFERENCES);
  * - and the other objects that change without restarting anything.
  */
 export interface ChangePlan {
@@ -19,6 +22,8 @@ export interface ChangePlan {
   refused: Refusal[];
   /** Workloads (StatefulSet or Deployment names) whose pods restart. */
   restarts: string[];
+  /** Claims whose volumes grow, online: `<claim> <size before> → <size after>`. */
+  expands: string[];
   /** Objects that change (or appear, or go) without restarting a pod. */
   changes: string[];
 }
@@ -61,7 +66,7 @@ export interface PlanSources {
 }
 
 export function planChanges(folder: string, before: Objects, after: Objects, sources: PlanSources): ChangePlan {
-  const plan: ChangePlan = { folder, refused: [], restarts: [], changes: [] };
+  const plan: ChangePlan = { folder, refused: [], restarts: [], expands: [], changes: [] };
   if (before.size === 0) return plan;
   const deploymentFile = sources.deploymentFile ?? sources.clusterFile;
   const namespaces = (objects: Objects) => [...objects.values()].filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
@@ -75,17 +80,33 @@ export function planChanges(folder: string, before: Objects, after: Objects, sou
     });
     return plan;
   }
-  for (const [id, next] of after) {
-    const previous = before.get(id);
+  const claimsBefore = claimsOf(before);
+  for (const [id, desired] of after) {
+    const previous = desired.kind === 'PersistentVolumeClaim' ? claimsBefore.get(id) : before.get(id);
     if (!previous) {
       plan.changes.push(`+ ${id}`);
       continue;
     }
+    // What Argo CD applies: git's object, but for what it leaves as it is live.
+    const next = asApplied(previous, desired);
     if (sameJson(previous, next)) continue;
+    if (next.kind === 'PersistentVolumeClaim') {
+      const [was, size] = [storageOf(previous), storageOf(next)];
+      if (was && size && quantityBytes(size) < quantityBytes(was)) {
+        plan.refused.push({
+          file: deploymentFile,
+          field: 'persistence.size',
+          reason: `shrinks the volume ${next.metadata.name} from ${was} to ${size}: a volume cannot shrink (the API server refuses it: ${CLAIM_SHRINK_REFUSAL}, and the sync would fail on every retry)`,
+          procedure: `keep persistence.size at ${was} or more; to move to smaller volumes, declare a new deployment with the smaller size, copy the data to it (a replica of this one, or a backup), move the applications, then remove this deployment`,
+        });
+        continue;
+      }
+    }
     const refusals = refusalsOf(previous, next, sources, deploymentFile);
     plan.refused.push(...refusals);
     if (refusals.length) continue;
     if ((next.kind === 'StatefulSet' || next.kind === 'Deployment') && !sameJson(previous.spec?.template, next.spec?.template)) plan.restarts.push(next.metadata.name);
+    else if (next.kind === 'PersistentVolumeClaim' && storageOf(previous) !== storageOf(next)) plan.expands.push(`${next.metadata.name} ${storageOf(previous)} → ${storageOf(next)}`);
     else plan.changes.push(`~ ${id}`);
   }
   for (const id of before.keys()) if (!after.has(id)) plan.changes.push(`- ${id}`);
@@ -104,26 +125,6 @@ function refusalsOf(previous: KubernetesObject, next: KubernetesObject, sources:
         reason: `moves member ${name} from zone ${zoneBefore} to ${zoneAfter}: its volume is block storage in ${zoneBefore} and cannot follow, so the pod could never start`,
         procedure: 'keep the zones of an existing cluster; to move a deployment to other zones, declare it on a cluster file with those zones and copy the data over',
       });
-    }
-    const [sizesBefore, sizesAfter] = [claimSizes(previous), claimSizes(next)];
-    for (const [claim, size] of sizesAfter) {
-      const was = sizesBefore.get(claim);
-      if (was === undefined || was === size) continue;
-      refused.push(
-        bytes(size) < bytes(was)
-          ? {
-              file: deploymentFile,
-              field: 'persistence.size',
-              reason: `shrinks the volumes of ${name} from ${was} to ${size}: a volume cannot shrink`,
-              procedure: `keep ${was} or more`,
-            }
-          : {
-              file: deploymentFile,
-              field: 'persistence.size',
-              reason: `grows the volumes of ${name} from ${was} to ${size} through the StatefulSet's claim templates, which Kubernetes refuses to change (the sync would fail on every retry: ${updateRefusals(previous, next)[0]})`,
-              procedure: `expand each existing claim (kubectl -n ${next.metadata.namespace} patch pvc <claim> -p '{"spec":{"resources":{"requests":{"storage":"${size}"}}}}'; the class allows expansion), then change persistence.size and synth with --accept-change`,
-            },
-      );
     }
     const [versionBefore, versionAfter] = [redisVersionOf(previous), redisVersionOf(next)];
     if (versionBefore && versionAfter && compareVersions(versionAfter, versionBefore) < 0) {
@@ -161,14 +162,59 @@ function zoneOf(sts: KubernetesObject): string | undefined {
   return undefined;
 }
 
-function claimSizes(sts: KubernetesObject): Map<string, string> {
-  return new Map((sts.spec?.volumeClaimTemplates ?? []).map((t: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }) => [t.metadata.name, t.spec.resources.requests.storage]));
+function storageOf(claim: KubernetesObject): string | undefined {
+  return claim.spec?.resources?.requests?.storage;
 }
 
-const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12, '': 1 };
-function bytes(quantity: string): number {
-  const m = /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(quantity);
-  return m ? Number(m[1]) * (units[m[2]!] ?? Number.NaN) : Number.NaN;
+/**
+ * The claims the StatefulSets of `objects` make from their templates, by identity, as they are live:
+ * bound to their volumes (a running member's are). Where the previous output declared no claims (a
+ * generator before they were declared), these are the claims a declared one then takes over.
+ */
+function claimsOf(objects: Objects): Objects {
+  const claims: Objects = new Map();
+  for (const o of objects.values()) {
+    if (o.kind === 'PersistentVolumeClaim') claims.set(identity(o), { ...o, status: { phase: 'Bound' } });
+  }
+  for (const sts of objects.values()) {
+    if (sts.kind !== 'StatefulSet') continue;
+    for (const t of sts.spec?.volumeClaimTemplates ?? []) {
+      for (let ordinal = 0; ordinal < (sts.spec?.replicas ?? 1); ordinal++) {
+        const { apiVersion: _a, kind: _k, ...template } = t;
+        const claim: KubernetesObject = {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          ...template,
+          metadata: { ...template.metadata, name: statefulSetClaimName(t.metadata.name, sts.metadata.name, ordinal), namespace: sts.metadata.namespace },
+          status: { phase: 'Bound' },
+        };
+        if (!claims.has(identity(claim))) claims.set(identity(claim), claim);
+      }
+    }
+  }
+  return claims;
+}
+
+/** `desired` as Argo CD applies it over `live`: with the live value where the Applications ignore differences. */
+function asApplied(live: KubernetesObject, desired: KubernetesObject): KubernetesObject {
+  let applied = desired;
+  for (const rule of IGNORED_DIFFERENCES) {
+    if (desired.kind !== rule.kind || !desired.apiVersion.startsWith(`${rule.group}/`)) continue;
+    for (const pointer of rule.jsonPointers) applied = withValueAt(applied, pointer.split('/').slice(1), valueAt(live, pointer.split('/').slice(1)));
+  }
+  // The live claim's status (its phase decides what may change) is not the output's to set.
+  return live.status && desired.kind === 'PersistentVolumeClaim' ? { ...applied, status: live.status } : applied;
+}
+
+function valueAt(o: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), o);
+}
+
+function withValueAt<T>(o: T, path: string[], value: unknown): T {
+  const [key, ...rest] = path;
+  if (key === undefined) return value as T;
+  const object = (o ?? {}) as Record<string, unknown>;
+  return { ...object, [key]: withValueAt(object[key], rest, value) } as T;
 }
 
 /** The version of the redis image of a member (the tag of its redis container). */

@@ -212,7 +212,7 @@ function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFi
     const folder = `${d.cluster.name}/${d.name}`;
     plans.push(planChanges(folder, ...folderFiles(folder), { deploymentFile: d.file, clusterFile: d.cluster.file }));
   }
-  return plans.filter((p) => p.refused.length || p.restarts.length || p.changes.length);
+  return plans.filter((p) => p.refused.length || p.restarts.length || p.expands.length || p.changes.length);
 }
 
 /** Below this many deployments to render, starting worker threads costs more than it saves. */

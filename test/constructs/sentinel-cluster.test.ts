@@ -87,11 +87,25 @@ describe('SentinelCluster', () => {
     expect(() => synth({ zones: ['zone-a', 'zone-b'] })).toThrow(/tiebreaker has no zone/);
   });
 
+  it('declares each member\'s claim as the StatefulSet controller names it, from the same template, so a bigger size can grow it', () => {
+    for (const name of memberNames) {
+      const [template] = statefulSet(objects, name).spec.volumeClaimTemplates;
+      const claim = objectNamed(objects, 'PersistentVolumeClaim', `data-${name}-0`);
+      expect(claim.spec, name).toEqual(template.spec);
+      expect(claim.metadata.annotations, name).toMatchObject(template.metadata.annotations);
+      expect(claim.metadata.labels, name).toMatchObject(template.metadata.labels);
+    }
+    const grown = synth({ diskSize: '40Gi' });
+    expect(objectNamed(grown, 'PersistentVolumeClaim', 'data-orders-data-1-0').spec.resources.requests.storage).toBe('40Gi');
+    expect(objectNamed(grown, 'PersistentVolumeClaim', 'data-orders-tiebreaker-0').spec.resources.requests.storage).toBe('1Gi');
+  });
+
   it('never prunes or deletes a data volume', () => {
     for (const name of memberNames) {
       const sts = statefulSet(objects, name);
       expect(sts.spec.persistentVolumeClaimRetentionPolicy, name).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
       expect(sts.spec.volumeClaimTemplates[0].metadata.annotations, name).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' });
+      expect(objectNamed(objects, 'PersistentVolumeClaim', `data-${name}-0`).metadata.annotations, name).toMatchObject({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' });
     }
   });
 

@@ -55,6 +55,32 @@ export function auditedWrites(log: string): AuditedWrite[] {
   return writes.sort((a, b) => a.at.localeCompare(b.at));
 }
 
+/**
+ * The writes the API server refused (status 400 and up), dry runs included (Argo CD dry-runs every
+ * object first: a refusal there fails the sync as surely), in the order it received them.
+ */
+export function refusedWrites(log: string): (AuditedWrite & { dryRun: boolean })[] {
+  const refused: (AuditedWrite & { dryRun: boolean })[] = [];
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    const code = e.responseStatus?.code ?? 0;
+    if (e.stage !== 'ResponseComplete' || !e.objectRef?.resource || code < 400) continue;
+    refused.push({
+      at: e.requestReceivedTimestamp,
+      verb: e.verb,
+      agent: agentOf(e.userAgent ?? ''),
+      resource: e.objectRef.resource,
+      namespace: e.objectRef.namespace ?? '',
+      name: e.objectRef.name ?? '',
+      ...(e.objectRef.subresource ? { subresource: e.objectRef.subresource } : {}),
+      code,
+      dryRun: /[?&]dryRun=/.test(e.requestURI),
+    });
+  }
+  return refused.sort((a, b) => a.at.localeCompare(b.at));
+}
+
 /** "kube-controller-manager/v1.28.15 (linux/amd64) kubernetes/$Format/statefulset-controller" → "kube-controller-manager/statefulset-controller". */
 function agentOf(userAgent: string): string {
   const program = userAgent.split('/')[0] ?? '';

@@ -19,6 +19,8 @@ export interface Engine {
   repo: string;
   cluster: string;
   dir: string;
+  /** What the cloud stand-in did: the volumes it provisioned and the claims it expanded. */
+  cloud: { provisioned: string[]; resized: string[] };
   stop(): Promise<void>;
   /** The end of every program's log, for a failed test's message. */
   diagnostics(): string;
@@ -68,7 +70,7 @@ export async function startEngine(options: { cluster: string; sealingKey: string
     await stop();
     throw new Error(message);
   }
-  return { cp, repo, cluster: options.cluster, dir, stop, diagnostics: () => diagnosticsOf(dir) };
+  return { cp, repo, cluster: options.cluster, dir, cloud, stop, diagnostics: () => diagnosticsOf(dir) };
 }
 
 function diagnosticsOf(dir: string): string {

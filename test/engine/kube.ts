@@ -22,6 +22,7 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   deletionTimestamp?: string;
   resourceVersion?: string;
+  generation?: number;
   ownerReferences?: { kind: string; name: string }[];
 }
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { quantityBytes } from '../../model/kubernetes-updates.js';
 import { binaries, versions } from './binaries.js';
 import type { ControlPlane } from './control-plane.js';
 import { type KubeObject, KubeError, until } from './kube.js';
@@ -83,12 +84,17 @@ export async function startNodes(cp: ControlPlane, dir: string, region: string, 
  *   (`volume.kubernetes.io/selected-node`): a PersistentVolume pre-bound to the claim, of the class's
  *   provisioner, reclaim policy and the claim's size, with node affinity to the node's *zone* (as block
  *   storage is zonal); the PV controller then binds them and the scheduler places the pod;
+ * - expands each bound claim that asks for more than its capacity, when its class allows expansion, as
+ *   the CSI driver's external-resizer does: the PersistentVolume's capacity grows, then the claim's
+ *   `status.capacity` (a driver that needs no node step; the filesystem growth on the node is kubelet's,
+ *   and no kubelet runs here);
  * - gives each LoadBalancer Service an ingress host name under `.invalid` (a name that never resolves:
  *   no traffic can follow it), which is what Argo CD's health check of such a Service waits for.
  * Claims of Immediate classes are left alone: nothing here generates one.
  */
-export function startCloudStandIn(cp: ControlPlane): { stop: () => Promise<void>; provisioned: string[] } {
+export function startCloudStandIn(cp: ControlPlane): { stop: () => Promise<void>; provisioned: string[]; resized: string[] } {
   const provisioned: string[] = [];
+  const resized: string[] = [];
   let running = true;
   let lastError: unknown;
   const step = async () => {
@@ -106,6 +112,23 @@ export function startCloudStandIn(cp: ControlPlane): { stop: () => Promise<void>
       } catch (e) {
         if (!(e instanceof KubeError && e.status === 409)) throw e;
       }
+    }
+    for (const claim of claims) {
+      const [requested, capacity] = [claim.spec.resources?.requests?.storage, claim.status?.capacity?.storage];
+      if (claim.status?.phase !== 'Bound' || !requested || !capacity || quantityBytes(requested) <= quantityBytes(capacity)) continue;
+      const sc = await cp.kube.find(`/apis/storage.k8s.io/v1/storageclasses/${claim.spec.storageClassName}`);
+      if (!sc?.allowVolumeExpansion) continue;
+      const pv = await cp.kube.get(`/api/v1/persistentvolumes/${claim.spec.volumeName}`);
+      if (quantityBytes(pv.spec.capacity.storage) < quantityBytes(requested)) {
+        await cp.kube.request('PATCH', `/api/v1/persistentvolumes/${pv.metadata.name}`, { spec: { capacity: { storage: requested } } }, 'application/merge-patch+json');
+      }
+      await cp.kube.request(
+        'PATCH',
+        `/api/v1/namespaces/${claim.metadata.namespace}/persistentvolumeclaims/${claim.metadata.name}/status`,
+        { status: { capacity: { storage: requested } } },
+        'application/merge-patch+json',
+      );
+      resized.push(`${claim.metadata.namespace}/${claim.metadata.name} ${capacity} → ${requested}`);
     }
     for (const svc of await cp.kube.list('/api/v1/services')) {
       if (svc.spec.type !== 'LoadBalancer' || svc.status?.loadBalancer?.ingress?.length) continue;
@@ -127,6 +150,7 @@ export function startCloudStandIn(cp: ControlPlane): { stop: () => Promise<void>
   })();
   return {
     provisioned,
+    resized,
     stop: async () => {
       running = false;
       await loop;
