@@ -115,9 +115,13 @@ describe('volumes grow online on the real engine (example cluster)', () => {
       expect(is.metadata.generation, `${name}'s generation`).toBe(was.metadata.generation);
       expect(is.spec.volumeClaimTemplates, `${name}'s claim templates`).toEqual(was.spec.volumeClaimTemplates);
     }
-    // Argo CD's own writes since the commit: the claims' patches, accepted; nothing refused, dry runs included.
     const since = (w: { at: string }) => Date.parse(w.at) >= committedAt;
     const argo = (w: { agent: string }) => w.agent === 'argocd-application-controller';
+    // Online: no member pod was deleted or created since the commit.
+    const memberPods = statefulSets.map((name) => `${name}-0`);
+    const podChanges = auditedWrites(engine.cp.auditLog).filter((w) => since(w) && w.resource === 'pods' && memberPods.includes(w.name) && ['create', 'delete'].includes(w.verb));
+    expect(podChanges.map((w) => `${w.verb} ${w.namespace}/${w.name} by ${w.agent}`)).toEqual([]);
+    // Argo CD's own writes since the commit: the claims' patches, accepted; nothing refused, dry runs included.
     expect(refusedWrites(engine.cp.auditLog).filter(argo)).toEqual([]);
     const patchedClaims = auditedWrites(engine.cp.auditLog).filter((w) => since(w) && argo(w) && w.resource === 'persistentvolumeclaims').map((w) => w.name);
     expect([...new Set(patchedClaims)].sort()).toEqual(expect.arrayContaining([...claims.orders, ...claims.sessions].sort()));
