@@ -117,6 +117,17 @@ describe('change plan', () => {
     expect(refused).toEqual(expect.arrayContaining([expect.stringMatching(/^clusters\/example\.yaml: zones: refused: moves member orders-data-1 from zone us-south-2 to us-south-3: its volume/)]));
   });
 
+  it('refuses renaming the cluster\'s StorageClass: a claim\'s class cannot change', async () => {
+    const repo = await afterEdit((r) => edited(r, 'clusters/example.yaml', 'profile: 10iops-tier', 'profile: 10iops-tier\n  storageClassName: redis-encrypted-2'));
+    const refused = await refusals(repo);
+    expect(refused).toHaveLength(6);
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^clusters\/example\.yaml: storage\.storageClassName: refused: moves the volume data-orders-data-0-0 from StorageClass redis-encrypted to redis-encrypted-2: a claim's class cannot change .*Instead: keep the storageClassName of an existing cluster/),
+      ]),
+    );
+  });
+
   it('refuses changing the storage provider settings: a StorageClass cannot change', async () => {
     const repo = await afterEdit((r) => edited(r, 'clusters/example.yaml', 'profile: 10iops-tier', 'profile: 5iops-tier'));
     expect(await refusals(repo)).toEqual([

@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { IGNORED_DIFFERENCES } from '../../model/argocd.js';
-import { CLAIM_SHRINK_REFUSAL, type KubernetesObject, quantityBytes, sameJson, statefulSetClaimName, updateRefusals } from '../../model/kubernetes-updates.js';
+import { CLAIM_SHRINK_REFUSAL, CLAIM_SPEC_REFUSAL, type KubernetesObject, quantityBytes, sameJson, statefulSetClaimName, updateRefusals } from '../../model/kubernetes-updates.js';
 import type { InputError } from '../config/errors.js';
 
 /**
@@ -98,6 +98,16 @@ export function planChanges(folder: string, before: Objects, after: Objects, sou
           field: 'persistence.size',
           reason: `shrinks the volume ${next.metadata.name} from ${was} to ${size}: a volume cannot shrink (the API server refuses it: ${CLAIM_SHRINK_REFUSAL}, and the sync would fail on every retry)`,
           procedure: `keep persistence.size at ${was} or more; to move to smaller volumes, declare a new deployment with the smaller size, copy the data to it (a replica of this one, or a backup), move the applications, then remove this deployment`,
+        });
+        continue;
+      }
+      const [classBefore, classAfter] = [previous.spec?.storageClassName, next.spec?.storageClassName];
+      if (classBefore !== classAfter) {
+        plan.refused.push({
+          file: sources.clusterFile,
+          field: 'storage.storageClassName',
+          reason: `moves the volume ${next.metadata.name} from StorageClass ${classBefore} to ${classAfter}: a claim's class cannot change (the API server refuses it: ${CLAIM_SPEC_REFUSAL}), and the volume is the old class's`,
+          procedure: 'keep the storageClassName of an existing cluster; for volumes of another class, declare the deployments on a cluster file with that class and copy the data over',
         });
         continue;
       }
