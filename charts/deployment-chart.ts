@@ -6,7 +6,7 @@ import type { Deployment } from '../src/config/load.js';
 import { redisImages } from '../model/images.js';
 import { componentLabels, objectLabels, type Identity } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
-import { applySyncWaves } from './sync-waves.js';
+import { APPLICATION_SECRET_WAVE, applySyncWaves, SYNC_WAVE_ANNOTATION } from './sync-waves.js';
 import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
@@ -100,12 +100,16 @@ export class RedisDeploymentChart extends Chart {
 
   /** The sealed secrets, and the CA bundle applications trust as a ConfigMap. */
   private addSecrets(id: Identity, secrets: DeploymentSecrets): void {
+    const { tls, auth } = secretNames(id.deployment);
     for (const [secretName, encryptedData] of Object.entries(secrets.sealedSecrets)) {
+      // Every Secret but the members' and portals' own holds a user's password for applications.
+      const forApplications = secretName !== tls && secretName !== auth;
       new SealedSecret(this, `Sealed-${secretName}`, {
         name: secretName,
         namespace: id.namespace,
         encryptedData,
         labels: { ...objectLabels(id), ...componentLabels('secrets') },
+        ...(forApplications ? { annotations: { [SYNC_WAVE_ANNOTATION]: String(APPLICATION_SECRET_WAVE) } } : {}),
       });
     }
     new k8s.KubeConfigMap(this, 'CaBundle', {

@@ -10,6 +10,8 @@ export interface SealedSecretProps {
   encryptedData: Record<string, string>;
   /** Labels of the SealedSecret and of the Secret made from it. */
   labels: Record<string, string>;
+  /** Annotations of the SealedSecret (a sync wave of its own). @default none */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -24,7 +26,7 @@ export class SealedSecret extends Construct {
     new ApiObject(this, 'Resource', {
       apiVersion: 'bitnami.com/v1alpha1',
       kind: 'SealedSecret',
-      metadata: { name: props.name, labels: props.labels },
+      metadata: { name: props.name, labels: props.labels, ...(props.annotations ? { annotations: props.annotations } : {}) },
       spec: {
         encryptedData: sorted,
         template: { metadata: { name: props.name, namespace: props.namespace, labels: props.labels }, type: 'Opaque' },

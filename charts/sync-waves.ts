@@ -33,9 +33,19 @@ export function syncWave(kind: string): number {
   return waves[kind] ?? 1;
 }
 
-/** Annotates every API object under `scope` with its sync wave. */
+/**
+ * The Secrets applications read (their users' passwords) come after the workloads: in a password
+ * rotation's start step, Argo CD hands an application its new password only once every member has
+ * restarted with the ACL file that accepts it (the auth Secret, applied before them), never while a
+ * member still knows only the old one. Their SealedSecrets carry it; applySyncWaves keeps it.
+ */
+export const APPLICATION_SECRET_WAVE = Math.max(syncWave('StatefulSet'), syncWave('Deployment')) + 1;
+
+/** Annotates every API object under `scope` with its kind's sync wave, unless it has one of its own. */
 export function applySyncWaves(scope: Construct): void {
   for (const child of scope.node.findAll()) {
-    if (child instanceof ApiObject) child.metadata.addAnnotation(SYNC_WAVE_ANNOTATION, String(syncWave(child.kind)));
+    if (child instanceof ApiObject && child.metadata.toJson().annotations?.[SYNC_WAVE_ANNOTATION] === undefined) {
+      child.metadata.addAnnotation(SYNC_WAVE_ANNOTATION, String(syncWave(child.kind)));
+    }
   }
 }

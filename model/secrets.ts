@@ -8,8 +8,13 @@ import { memberHosts, portalServiceName, type Placement } from './topology.js';
 /** `<deployment>-auth`: the ACL file, the sentinels' password and one password per ACL user. */
 export const authSecretKeys = {
   aclFile: 'users.acl',
-  /** The sentinels' own password (requirepass of the sentinel port). */
+  /** The sentinels' own password: what their clients and the other sentinels log in with. */
   sentinelAuth: 'sentinel-auth',
+  /**
+   * During a password rotation only: the other password the sentinels accept (the new one before the
+   * switch step, the old one after it). Absent otherwise.
+   */
+  sentinelAuthAlso: 'sentinel-auth-also',
 } as const;
 
 /** Key of an ACL user's password in the auth Secret. */

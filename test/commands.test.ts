@@ -59,13 +59,18 @@ describe('exit 1: the check found problems', () => {
 
 describe('exit 2: bad usage or bad input', () => {
   it('an unknown command, option, scenario or rotation, or a missing mandatory option', async () => {
-    for (const args of [['deploy'], ['synth', '--colour'], ['gate', 'dist', '--colour'], ['drill', 'orders', '--scenarios', 'kill-primary,meteor'], ['rotate', 'orders'], ['rotate', 'orders', '--what', 'keys']]) {
+    for (const args of [['deploy'], ['synth', '--colour'], ['gate', 'dist', '--colour'], ['drill', 'orders', '--scenarios', 'kill-primary,meteor'], ['rotate', 'orders'], ['rotate', 'orders', '--what', 'keys'], ['rotate', 'orders', '--what', 'ca', '--step', 'later']]) {
       const outcome = await cli(...args);
       expect(outcome.code, args.join(' ')).toBe(2);
       expect(outcome.stderr, args.join(' ')).toMatch(/^error: /);
     }
     expect((await cli('drill', 'orders', '--scenarios', 'kill-primary,meteor')).stderr).toContain('unknown scenario meteor: choose from baseline,');
-    expect((await cli('rotate', 'orders', '--what', 'ca,keys')).stderr).toContain('unknown rotation keys: choose from ca, server, passwords');
+    expect((await cli('rotate', 'orders', '--what', 'ca,keys')).stderr).toContain('unknown rotation keys: choose from ca, passwords, server');
+    expect((await cli('rotate', 'orders', '--what', 'ca', '--step', 'later')).stderr).toContain("argument 'later' is invalid. Allowed choices are start, switch, finish.");
+    const together = await cli('rotate', 'orders', '--what', 'ca,server');
+    expect([together.code, together.stderr]).toEqual([2, 'rotate: --what ca and --what server are two steps of one CA rotation: take one at a time, each committed and synced before the next\n']);
+    const serverStep = await cli('rotate', 'orders', '--what', 'server', '--step', 'finish');
+    expect([serverStep.code, serverStep.stderr]).toEqual([2, "rotate: --what server is the CA rotation's switch step (--what ca --step switch) and takes no --step\n"]);
   });
 
   it('an unknown deployment for diff, rotate and drill, naming its file and the deployments there are', async () => {
@@ -132,7 +137,13 @@ describe('exit 70: an internal error', () => {
 describe('options before or after the arguments', () => {
   it('rotate, diff, gate and drill take their options on either side of their arguments', async () => {
     const repo = await syncedRepo();
-    for (const args of [['rotate', '--what', 'passwords', 'orders'], ['rotate', 'orders', '--what', 'passwords'], ['rotate', 'orders', '--what', 'ca,passwords'], ['rotate', '--what', 'ca', '--what', 'server', 'orders']]) {
+    for (const args of [
+      ['rotate', '--what', 'passwords', 'orders'],
+      ['rotate', 'orders', '--what', 'passwords', '--step', 'switch'],
+      ['rotate', '--step', 'finish', 'orders', '--what', 'passwords'],
+      ['rotate', 'orders', '--what', 'ca,passwords'],
+      ['rotate', '--what', 'server', 'orders'],
+    ]) {
       const rotate = await redisGitops(repo, ...args);
       expect(rotate.code, `${args.join(' ')}\n${rotate.stderr}`).toBe(0);
       expect(rotate.stdout).toMatch(/^ {2}orders: /m);

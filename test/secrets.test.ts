@@ -11,21 +11,14 @@ import { sha256Hex } from '../src/secrets/passwords.js';
 import { joinPem } from '../src/secrets/pem.js';
 import { readState, type SecretsState } from '../src/secrets/state.js';
 import { issueTls } from '../src/secrets/tls.js';
+import type { RotationRequest } from '../src/secrets/rotations.js';
 import { synth } from '../src/synth/synth.js';
-import { goTool, missingPrograms, tlsHandshake } from './support/programs.js';
+import { goTool, missingPrograms, tlsHandshake, unseal } from './support/programs.js';
 import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
 
 const run = promisify(execFile);
-const testKey = path.join(projectRoot, 'clusters/example.sealing-key.TEST-ONLY-DO-NOT-USE.pem');
 const dist = path.join(projectRoot, 'dist');
 const state = async (root: string, deployment: string) => readState(path.join(root, 'state/example', `${deployment}.json`))!.state;
-
-/** Opens one SealedSecret file of dist/ with the real kubeseal and the test-only private key. */
-async function unseal(file: string): Promise<Record<string, string>> {
-  const { stdout } = await run(goTool('kubeseal')!, ['--recovery-unseal', '--recovery-private-key', testKey, '-f', file, '-o', 'json']);
-  const secret = JSON.parse(stdout) as { data: Record<string, string> };
-  return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-}
 
 describe('secrets in dist/', () => {
   it('holds no private key and no Secret, only SealedSecrets', () => {
@@ -86,39 +79,138 @@ describe('secrets in dist/', () => {
 describe('rotate', () => {
   const sealedTls = (s: SecretsState) => s.tls.sealed;
   const hashes = (s: SecretsState) => Object.fromEntries(Object.entries(s.users).map(([u, v]) => [u, v.passwordSha256]));
+  const step = (repo: string, request: RotationRequest) => synth(repo, path.join(repo, 'dist'), { rotate: new Map([['orders', request]]) });
+  const sealedSecret = (repo: string, name: string): Record<string, string> =>
+    parse(readFileSync(path.join(repo, 'dist/example/orders', `sealedsecret-${name}.yaml`), 'utf8')).spec.encryptedData;
+  const certificates = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+  /** After each step: a plain synth renders nothing new (dist/ and state/ agree), the ConfigMap and ca.crt agree. */
+  const consistent = async (repo: string) => {
+    const again = await synth(repo, path.join(repo, 'dist'));
+    expect(again.statesWritten, 'a synth after the step writes no state').toEqual([]);
+    expect([...again.changes.added, ...again.changes.changed, ...again.changes.removed], 'nor changes dist/').toEqual([]);
+    const bundle = readFileSync(path.join(repo, 'dist/example/orders/ca.crt'), 'utf8');
+    expect(parse(readFileSync(path.join(repo, 'dist/example/orders/configmap-orders-ca.yaml'), 'utf8')).data['ca.crt']).toBe(bundle);
+    return bundle;
+  };
 
-  it('changes exactly what it was asked to change', async () => {
+  it('rotates the CA in three steps, both CAs trusted by the servers and published from the start step to the finish step', async () => {
     const repo = tempRepo();
-    const out = path.join(repo, 'dist');
-    await synth(repo, out);
+    await synth(repo, path.join(repo, 'dist'));
     const before = await state(repo, 'orders');
     const sessions = await state(repo, 'sessions');
+    const old = before.tls.ca.certificate;
+    expect(certificates(await consistent(repo))).toEqual([old]);
 
-    await synth(repo, out, { rotate: new Map([['orders', new Set(['passwords'] as const)]]) });
-    const afterPasswords = await state(repo, 'orders');
-    expect(sealedTls(afterPasswords)).toEqual(sealedTls(before));
-    for (const [user, hash] of Object.entries(hashes(afterPasswords))) expect(hash, user).not.toBe(hashes(before)[user]);
-    expect(await state(repo, 'sessions')).toEqual(sessions);
+    await step(repo, { ca: 'start' });
+    const started = await state(repo, 'orders');
+    const fresh = started.pendingTls!.ca.certificate;
+    expect(started.tls, 'the servers still present the old certificate').toEqual(before.tls);
+    expect(certificates(await consistent(repo)), 'published: old and new').toEqual([old, fresh]);
+    expect(sealedSecret(repo, 'orders-tls')['tls.crt']).toBe(before.tls.sealed['tls.crt']);
+    expect(sealedSecret(repo, 'orders-tls')['ca.crt'], "the servers' ca.crt is sealed anew").toBe(started.caFile!.sealed);
+    expect(hashes(started)).toEqual(hashes(before));
 
-    await synth(repo, out, { rotate: new Map([['orders', new Set(['ca'] as const)]]) });
-    const afterCa = await state(repo, 'orders');
-    expect(sealedTls(afterCa)).toEqual(sealedTls(before));
-    expect(hashes(afterCa)).toEqual(hashes(afterPasswords));
-    expect(afterCa.pendingTls?.ca.fingerprint).not.toBe(before.tls.ca.fingerprint);
-    const bundle = readFileSync(path.join(out, 'example/orders/ca.crt'), 'utf8');
-    expect(bundle.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    await step(repo, { ca: 'switch' });
+    const switched = await state(repo, 'orders');
+    expect(switched.tls, 'the servers present the new certificate').toEqual(started.pendingTls);
+    expect(switched.retiringCa).toEqual(before.tls.ca);
+    expect(certificates(await consistent(repo)), 'still old and new, the same text: applications need not reload').toEqual([old, fresh]);
+    expect(switched.caFile, 'the same ca.crt, not sealed again').toEqual(started.caFile);
+    expect(sealedSecret(repo, 'orders-tls')['tls.crt']).toBe(switched.tls.sealed['tls.crt']);
 
-    await synth(repo, out, { rotate: new Map([['orders', new Set(['server'] as const)]]) });
-    const afterServer = await state(repo, 'orders');
-    expect(afterServer.tls).toEqual(afterCa.pendingTls);
-    expect(afterServer.pendingTls).toBeUndefined();
-    expect(hashes(afterServer)).toEqual(hashes(afterPasswords));
-    expect(readFileSync(path.join(out, 'example/orders/ca.crt'), 'utf8')).toBe(afterServer.tls.ca.certificate);
+    await step(repo, { ca: 'finish' });
+    const finished = await state(repo, 'orders');
+    expect(finished.tls).toEqual(switched.tls);
+    expect([finished.pendingTls, finished.retiringCa, finished.caFile]).toEqual([undefined, undefined, undefined]);
+    expect(certificates(await consistent(repo)), 'only the new CA').toEqual([fresh]);
+    expect(sealedSecret(repo, 'orders-tls')).toEqual(finished.tls.sealed);
+    expect(hashes(finished)).toEqual(hashes(before));
+    expect(await state(repo, 'sessions'), 'other deployments untouched').toEqual(sessions);
   });
 
-  it('refuses to serve a new server certificate that no CA rotation prepared', async () => {
+  it('rotates the passwords in three steps: both accepted from start to finish, applications handed the new one from the start, the service itself from the switch', async () => {
     const repo = tempRepo();
-    await expect(synth(repo, path.join(repo, 'dist'), { rotate: new Map([['orders', new Set(['server'] as const)]]) })).rejects.toThrow(InputErrors);
+    await synth(repo, path.join(repo, 'dist'));
+    const before = await state(repo, 'orders');
+    const system = ['replication', 'sentinel', 'member', 'portal', 'exporter'];
+    const applications = ['admin', 'orders-api', 'orders-reporting'];
+    expect(Object.keys(before.users).sort()).toEqual([...system, ...applications].sort());
+
+    await step(repo, { passwords: 'start' });
+    const started = await state(repo, 'orders');
+    expect(sealedTls(started)).toEqual(sealedTls(before));
+    for (const user of Object.keys(before.users)) expect(hashes(started)[user], user).not.toBe(hashes(before)[user]);
+    expect(started.passwordRotation).toEqual({ step: 'start', previous: { users: before.users, sentinelAuth: before.sentinelAuth } });
+    const auth = () => sealedSecret(repo, 'orders-auth');
+    for (const user of applications) expect(sealedSecret(repo, `orders-user-${user}`).password, user).toBe(started.users[user]!.sealed);
+    for (const user of system) expect(auth()[`acl-${user}`], user).toBe(before.users[user]!.sealed);
+    expect(auth()['sentinel-auth']).toBe(before.sentinelAuth.sealed);
+    expect(auth()['sentinel-auth-also']).toBe(started.sentinelAuth.sealed);
+    await consistent(repo);
+
+    await step(repo, { passwords: 'switch' });
+    const switched = await state(repo, 'orders');
+    expect(switched.users).toEqual(started.users);
+    expect(switched.passwordRotation?.step).toBe('switch');
+    for (const user of system) expect(auth()[`acl-${user}`], user).toBe(started.users[user]!.sealed);
+    expect(auth()['sentinel-auth']).toBe(started.sentinelAuth.sealed);
+    expect(auth()['sentinel-auth-also']).toBe(before.sentinelAuth.sealed);
+    for (const user of applications) expect(sealedSecret(repo, `orders-user-${user}`).password, user).toBe(started.users[user]!.sealed);
+    await consistent(repo);
+
+    await step(repo, { passwords: 'finish' });
+    const finished = await state(repo, 'orders');
+    expect(finished.passwordRotation).toBeUndefined();
+    expect(finished.users).toEqual(started.users);
+    expect(auth()).not.toHaveProperty('sentinel-auth-also');
+    expect(auth()['acl-replication']).toBe(started.users.replication!.sealed);
+    expect(finished.acl.sha256).not.toBe(switched.acl.sha256);
+    await consistent(repo);
+  });
+
+  it('refuses a step out of order, saying what is under way and the next step', async () => {
+    const repo = tempRepo();
+    const refusal = async (request: RotationRequest) => {
+      const error = await step(repo, request).catch((e: unknown) => e);
+      expect(error, JSON.stringify(request)).toBeInstanceOf(InputErrors);
+      const [first] = (error as InputErrors).errors;
+      expect(first!.file).toBe('deployments/orders.yaml');
+      return first!.message;
+    };
+    const unchanged = readFileSync(path.join(repo, 'state/example/orders.json'), 'utf8');
+    expect(await refusal({ ca: 'switch' })).toMatch(/^no CA rotation is under way, so there is nothing to switch: start one with redis-gitops rotate orders --what ca$/);
+    expect(await refusal({ ca: 'finish' })).toMatch(/^no CA rotation is under way/);
+    expect(await refusal({ passwords: 'finish' })).toMatch(/^no password rotation is under way/);
+    expect(readFileSync(path.join(repo, 'state/example/orders.json'), 'utf8'), 'a refused step writes nothing').toBe(unchanged);
+
+    await step(repo, { ca: 'start', passwords: 'start' });
+    expect(await refusal({ ca: 'start' })).toBe(
+      'a CA rotation is under way already (its start step is done): finish it before starting another; next: redis-gitops rotate orders --what ca --step switch',
+    );
+    expect(await refusal({ ca: 'finish' })).toMatch(/^the servers still present the old CA's certificate: .* Run the switch step first \(redis-gitops rotate orders --what ca --step switch\)/);
+    expect(await refusal({ passwords: 'finish' })).toMatch(/still log in with the old passwords: .* Run the switch step first \(redis-gitops rotate orders --what passwords --step switch\)/);
+    await step(repo, { ca: 'switch', passwords: 'switch' });
+    expect(await refusal({ ca: 'switch' })).toMatch(/switch step is done already: .*next: redis-gitops rotate orders --what ca --step finish$/);
+    expect(await refusal({ passwords: 'start' })).toMatch(/^a password rotation is under way already \(its switch step is done\)/);
+    const result = await synth(repo, path.join(repo, 'dist'));
+    expect(result.notes.filter((n) => n.deployment === 'orders').map((n) => n.note)).toEqual([
+      'a CA rotation is under way (its switch step is done); next: redis-gitops rotate orders --what ca --step finish',
+      'a password rotation is under way (its switch step is done); next: redis-gitops rotate orders --what passwords --step finish',
+    ]);
+  });
+
+  it('keeps a password rotation to the users there are: a user added during it has one password, a removed one none', async () => {
+    const repo = tempRepo();
+    await step(repo, { passwords: 'start' });
+    const file = path.join(repo, 'deployments/orders.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('- user: orders-reporting');
+    writeInput(repo, 'deployments/orders.yaml', text.replace(/\n\s+- user: orders-reporting\n\s+role: \w+/, '\n    - user: billing\n      role: Reader'));
+    await synth(repo, path.join(repo, 'dist'));
+    const after = await state(repo, 'orders');
+    expect(Object.keys(after.passwordRotation!.previous.users)).not.toContain('orders-reporting');
+    expect(Object.keys(after.passwordRotation!.previous.users)).not.toContain('billing');
+    expect(after.users).toHaveProperty('billing');
   });
 
   it('issues a new certificate when the names change, and keeps the passwords', async () => {

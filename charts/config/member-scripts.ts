@@ -80,6 +80,7 @@ function renderSettings(input: MemberScriptsInput): string {
     // Keys of the mounted Secrets: file names in SECRETS_DIR and TLS_DIR.
     ['CA_KEY', tlsSecretKeys.ca],
     ['SENTINEL_AUTH_KEY', authSecretKeys.sentinelAuth],
+    ['SENTINEL_AUTH_ALSO_KEY', authSecretKeys.sentinelAuthAlso],
     ['MEMBER_USER', scriptUsers.member],
     ['MEMBER_PASSWORD_KEY', aclPasswordKey(scriptUsers.member)],
     ['REPLICATION_USER', scriptUsers.replication],

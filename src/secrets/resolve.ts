@@ -7,10 +7,10 @@ import { newPassword, sha256Hex } from './passwords.js';
 import { joinPem } from './pem.js';
 import { sealValue, type SealingKey } from './seal.js';
 import type { SecretsState, TlsGenerationState } from './state.js';
-import type { Rotation } from './rotations.js';
+import { beforeNextStep, nextStep, rotationNames, rotationSteps, stepCommand, stepEffects, type RotationKind, type RotationRequest, type RotationStep } from './rotations.js';
 import { issueTls, summarize } from './tls.js';
 
-export { rotations, type Rotation } from './rotations.js';
+export type { RotationRequest } from './rotations.js';
 
 export interface ResolveInput {
   deployment: Deployment;
@@ -19,7 +19,8 @@ export interface ResolveInput {
   sealingKey: SealingKey;
   previous: SecretsState | undefined;
   now: Date;
-  rotate: ReadonlySet<Rotation>;
+  /** The rotation steps to take now. */
+  rotate: RotationRequest;
 }
 
 export interface ResolvedSecrets {
@@ -60,64 +61,147 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
     };
   };
 
+  const refuse = (message: string): never => {
+    throw new InputErrors([{ file: deployment.file, field: '', message }]);
+  };
+  const done = (kind: RotationKind, step: RotationStep) => {
+    const next = nextStep(step);
+    const before = beforeNextStep[kind][step];
+    notes.push(
+      `${rotationNames[kind]}, step ${rotationSteps.indexOf(step) + 1} of ${rotationSteps.length} (${step}): ${stepEffects[kind][step]}` +
+        (next ? `. Commit state/ with dist/ and let Argo CD sync; next, once ${before}: ${stepCommand(deployment.name, kind, next)}` : ''),
+    );
+  };
+
+  // TLS: `tls` is what the servers present; during a CA rotation `pendingTls` (after start) or
+  // `retiringCa` (after switch) is the other CA that every trust file holds.
   let tls = previous?.tls;
   let pendingTls = previous?.pendingTls;
+  let retiringCa = previous?.retiringCa;
   if (!tls || JSON.stringify(previous?.sans) !== JSON.stringify(sans)) {
-    if (tls) notes.push('certificate names changed: new CA and server certificate (applications need the new ca.crt)');
+    if (tls) {
+      notes.push(
+        'certificate names changed: new CA and server certificate at once (applications need the new ca.crt)' +
+          (pendingTls || retiringCa ? '; the CA rotation that was under way is abandoned' : ''),
+      );
+    }
     tls = await issue();
     pendingTls = undefined;
+    retiringCa = undefined;
   }
-  if (rotate.has('ca')) {
-    pendingTls = await issue();
-    notes.push('new CA published beside the current one; run `rotate --what server` once applications have it');
+  const caStep = caRotationStep(pendingTls, retiringCa);
+  switch (rotate.ca) {
+    case 'start':
+      if (caStep) refuse(underWay(deployment.name, 'ca', caStep));
+      pendingTls = await issue();
+      done('ca', 'start');
+      break;
+    case 'switch':
+      if (!caStep) refuse(noneUnderWay(deployment.name, 'ca', 'switch'));
+      if (caStep === 'switch') refuse(`the CA rotation's switch step is done already: the servers present the new CA's certificate; next: ${stepCommand(deployment.name, 'ca', 'finish')}`);
+      retiringCa = tls.ca;
+      tls = pendingTls!;
+      pendingTls = undefined;
+      done('ca', 'switch');
+      break;
+    case 'finish':
+      if (!caStep) refuse(noneUnderWay(deployment.name, 'ca', 'finish'));
+      if (caStep === 'start') {
+        refuse(
+          "the servers still present the old CA's certificate: without the old CA no client or member could verify them. " +
+            `Run the switch step first (${stepCommand(deployment.name, 'ca', 'switch')}), commit, let Argo CD sync, then finish`,
+        );
+      }
+      retiringCa = undefined;
+      done('ca', 'finish');
+      break;
   }
-  if (rotate.has('server')) {
-    if (!pendingTls) {
-      throw new InputErrors([
-        {
-          file: deployment.file,
-          field: '',
-          message:
-            'rotate --what server serves the certificate that rotate --what ca prepared, and there is none: run ' +
-            'rotate --what ca first (the CA key is never kept, so a new server certificate comes with a new CA)',
-        },
-      ]);
-    }
-    tls = pendingTls;
-    pendingTls = undefined;
-    notes.push('now serving the certificate of the new CA');
-  }
+  if (!rotate.ca && caStep) notes.push(stillUnderWay(deployment.name, 'ca', caStep));
   if (Date.parse(tls.server.notAfter) - now.getTime() < EXPIRY_WARNING_MS) {
-    notes.push(`warning: the server certificate expires on ${tls.server.notAfter}: run rotate --what ca, then --what server`);
+    notes.push(`warning: the server certificate expires on ${tls.server.notAfter}: rotate the CA (${stepCommand(deployment.name, 'ca', 'start')})`);
+  }
+  // Oldest first: the text stays the same from the start step to the finish step's eve.
+  const trusted = [retiringCa, tls.ca, pendingTls?.ca].filter((c): c is NonNullable<typeof c> => !!c);
+  const caText = joinPem(...trusted.map((c) => c.certificate));
+  let caFile: SecretsState['caFile'];
+  if (trusted.length > 1) {
+    const sha256 = sha256Hex(caText);
+    caFile = previous?.caFile?.sha256 === sha256 ? previous.caFile : { sha256, sealed: seal(names.tls, caText) };
   }
 
-  const renew = rotate.has('passwords');
+  // Passwords: `users` holds each user's newest password; during a rotation `previous` the ones it
+  // replaces. Both are in the ACL file. Applications are handed the newest from the start step; the
+  // service's own components (whose Secret keys the members and portals read) only from the switch.
   const homeOf = (user: string) => (user in systemUserRules ? names.auth : names.user(user));
   const aclUsers = deploymentAclUsers(deployment.spec.access.service);
   const wanted = aclUsers.map((u) => u.name);
+  const keptRotation = previous?.passwordRotation;
+  let rotation: SecretsState['passwordRotation'] = keptRotation && {
+    step: keptRotation.step,
+    previous: { users: pick(keptRotation.previous.users, wanted), sentinelAuth: keptRotation.previous.sentinelAuth },
+  };
+  const kept = pick(previous?.users ?? {}, wanted);
+  let sentinelAuth = previous?.sentinelAuth;
+  let renew = false;
+  switch (rotate.passwords) {
+    case 'start':
+      if (rotation) refuse(underWay(deployment.name, 'passwords', rotation.step));
+      renew = true;
+      if (!sentinelAuth) {
+        notes.push('no passwords yet: generated (nothing to overlap)');
+        break;
+      }
+      rotation = { step: 'start', previous: { users: kept, sentinelAuth } };
+      done('passwords', 'start');
+      break;
+    case 'switch':
+      if (!rotation) refuse(noneUnderWay(deployment.name, 'passwords', 'switch'));
+      if (rotation!.step === 'switch') refuse(`the password rotation's switch step is done already; next: ${stepCommand(deployment.name, 'passwords', 'finish')}`);
+      rotation = { ...rotation!, step: 'switch' };
+      done('passwords', 'switch');
+      break;
+    case 'finish':
+      if (!rotation) refuse(noneUnderWay(deployment.name, 'passwords', 'finish'));
+      if (rotation!.step === 'start') {
+        refuse(
+          "the service's own components (replication, sentinels, probes, portals, exporters) still log in with the old passwords: dropping them would lock them out. " +
+            `Run the switch step first (${stepCommand(deployment.name, 'passwords', 'switch')}), commit, let Argo CD sync, then finish`,
+        );
+      }
+      rotation = undefined;
+      done('passwords', 'finish');
+      break;
+  }
+  if (!rotate.passwords && rotation) notes.push(stillUnderWay(deployment.name, 'passwords', rotation.step));
   const users: SecretsState['users'] = {};
   for (const user of wanted) {
-    const kept = renew ? undefined : previous?.users[user];
-    if (kept) {
-      users[user] = kept;
+    const reuse = renew ? undefined : kept[user];
+    if (reuse) {
+      users[user] = reuse;
     } else {
       const password = newPassword();
       users[user] = { passwordSha256: sha256Hex(password), sealed: seal(homeOf(user), password) };
     }
   }
-  const sentinelAuth = (!renew && previous?.sentinelAuth) || { sealed: seal(names.auth, newPassword()) };
-  if (renew) notes.push('all passwords renewed');
+  if (renew || !sentinelAuth) sentinelAuth = { sealed: seal(names.auth, newPassword()) };
+  // What the service's own components log in with: the previous passwords until the switch step.
+  const inUse = rotation?.step === 'start' ? rotation.previous : undefined;
+  const systemPassword = (user: string) => inUse?.users[user]?.sealed ?? users[user]!.sealed;
+  const otherSentinelAuth = rotation && (rotation.step === 'start' ? sentinelAuth : rotation.previous.sentinelAuth);
 
-  const aclText = renderAclFile(aclUsers.map((u) => ({ ...u, passwordSha256: users[u.name]!.passwordSha256 })));
+  const aclText = renderAclFile(
+    aclUsers.map((u) => ({ ...u, passwordSha256: users[u.name]!.passwordSha256, previousPasswordSha256: rotation?.previous.users[u.name]?.passwordSha256 })),
+  );
   const aclSha256 = sha256Hex(aclText);
   const acl = previous?.acl.sha256 === aclSha256 ? previous.acl : { sha256: aclSha256, sealed: seal(names.auth, aclText) };
 
   const sealedSecrets: DeploymentSecrets['sealedSecrets'] = {
-    [names.tls]: tls.sealed,
+    [names.tls]: caFile ? { ...tls.sealed, [tlsSecretKeys.ca]: caFile.sealed } : tls.sealed,
     [names.auth]: {
       [authSecretKeys.aclFile]: acl.sealed,
-      [authSecretKeys.sentinelAuth]: sentinelAuth.sealed,
-      ...Object.fromEntries(Object.keys(systemUserRules).map((user) => [aclPasswordKey(user), users[user]!.sealed])),
+      [authSecretKeys.sentinelAuth]: (inUse?.sentinelAuth ?? sentinelAuth).sealed,
+      ...(otherSentinelAuth ? { [authSecretKeys.sentinelAuthAlso]: otherSentinelAuth.sealed } : {}),
+      ...Object.fromEntries(Object.keys(systemUserRules).map((user) => [aclPasswordKey(user), systemPassword(user)])),
     },
     ...Object.fromEntries(wanted.filter((u) => !(u in systemUserRules)).map((user) => [names.user(user), { [USER_PASSWORD_KEY]: users[user]!.sealed }])),
   };
@@ -128,17 +212,43 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
     sans,
     tls,
     ...(pendingTls ? { pendingTls } : {}),
+    ...(retiringCa ? { retiringCa } : {}),
+    ...(caFile ? { caFile } : {}),
     users,
     sentinelAuth,
+    ...(rotation ? { passwordRotation: rotation } : {}),
     acl,
   };
   return {
     state,
     secrets: {
       sealedSecrets,
-      caBundle: joinPem(tls.ca.certificate, ...(pendingTls ? [pendingTls.ca.certificate] : [])),
+      caBundle: caText,
       checksum: sha256Hex(JSON.stringify(sealedSecrets)),
     },
     notes,
   };
+}
+
+/** The step a CA rotation has done, if one is under way. */
+function caRotationStep(pending: unknown, retiring: unknown): 'start' | 'switch' | undefined {
+  if (retiring) return 'switch';
+  return pending ? 'start' : undefined;
+}
+
+function underWay(deployment: string, kind: RotationKind, step: RotationStep): string {
+  return `a ${rotationNames[kind]} is under way already (its ${step} step is done): finish it before starting another; next: ${stepCommand(deployment, kind, nextStep(step)!)}`;
+}
+
+function noneUnderWay(deployment: string, kind: RotationKind, step: RotationStep): string {
+  return `no ${rotationNames[kind]} is under way, so there is nothing to ${step}: start one with ${stepCommand(deployment, kind, 'start')}`;
+}
+
+function stillUnderWay(deployment: string, kind: RotationKind, step: RotationStep): string {
+  return `a ${rotationNames[kind]} is under way (its ${step} step is done); next: ${stepCommand(deployment, kind, nextStep(step)!)}`;
+}
+
+/** The entries of `record` whose keys are in `keys`, in the order of `keys`. */
+function pick<T>(record: Readonly<Record<string, T>>, keys: readonly string[]): Record<string, T> {
+  return Object.fromEntries(keys.filter((k) => k in record).map((k) => [k, record[k]!]));
 }

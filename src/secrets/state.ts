@@ -18,6 +18,9 @@ const TlsGeneration = z.strictObject({
   sealed: z.record(z.string(), z.string()),
 });
 
+/** A password: its SHA-256 (what the ACL file holds) and the password sealed for the Secret that hands it out. */
+const Password = z.strictObject({ passwordSha256: z.string(), sealed: z.string() });
+
 export const SecretsStateSchema = z.strictObject({
   version: z.literal(1),
   /** Sealed values are bound to namespace/name and to the cluster's sealing key. */
@@ -26,17 +29,36 @@ export const SecretsStateSchema = z.strictObject({
   /** Names the server certificate was made for. */
   sans: z.array(z.string()),
   tls: TlsGeneration,
-  /** A CA and server certificate made by `rotate --what ca`, served after `rotate --what server`. */
+  /**
+   * A CA rotation's first step done (`rotate --what ca`): the new CA and the server certificate it
+   * signed, trusted everywhere, presented after the switch step.
+   */
   pendingTls: TlsGeneration.optional(),
-  /** ACL user → SHA-256 of its password (what the ACL file holds) and the sealed password. */
-  users: z.record(z.string(), z.strictObject({ passwordSha256: z.string(), sealed: z.string() })),
+  /** A CA rotation's switch step done: the CA the servers presented before, trusted until the finish step. */
+  retiringCa: Certificate.optional(),
+  /**
+   * The TLS Secret's ca.crt while it holds more than the presented generation's own CA (during a CA
+   * rotation): the hash of its text and the sealed text, re-sealed only when the text changes.
+   */
+  caFile: z.strictObject({ sha256: z.string(), sealed: z.string() }).optional(),
+  /** ACL user → SHA-256 of its newest password (what the ACL file holds) and the sealed password. */
+  users: z.record(z.string(), Password),
+  /** The sentinels' newest password, sealed (for the auth Secret). */
   sentinelAuth: z.strictObject({ sealed: z.string() }),
+  /** A password rotation under way: its last step, and the passwords it replaces, still accepted. */
+  passwordRotation: z
+    .strictObject({
+      step: z.enum(['start', 'switch']),
+      previous: z.strictObject({ users: z.record(z.string(), Password), sentinelAuth: z.strictObject({ sealed: z.string() }) }),
+    })
+    .optional(),
   /** The sealed ACL file and the hash of its text, to re-seal only when it changes. */
   acl: z.strictObject({ sha256: z.string(), sealed: z.string() }),
 });
 
 export type SecretsState = z.output<typeof SecretsStateSchema>;
 export type TlsGenerationState = z.output<typeof TlsGeneration>;
+export type CertificateState = z.output<typeof Certificate>;
 
 export function stateFile(root: string, cluster: string, deployment: string): string {
   return path.join(root, 'state', cluster, `${deployment}.json`);

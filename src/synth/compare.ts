@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { plan } from './synth.js';
+import { plan, type SynthOptions, type SynthResult } from './synth.js';
 import { INDEX_FILE } from '../../model/dist-layout.js';
 import type { ChangePlan } from './change-plan.js';
 import { compare, type DistChanges } from './write-dist.js';
@@ -12,15 +12,18 @@ export interface Drift {
   plans: ChangePlan[];
   /** Unified diffs of the changed, added and removed files, by file. */
   patches: Map<string, string>;
+  /** Per deployment: secrets that would be generated or rotated, rotations under way. */
+  notes: SynthResult['notes'];
 }
 
 /**
  * What a synth of the inputs under `root` would change in `distDir`, worked out without writing
  * anything (neither distDir nor state/): only the deployments whose inputs changed, or whose files
- * were edited, are rendered. `only` keeps the files under one folder (a deployment).
+ * were edited, are rendered. `only` keeps the files under one folder (a deployment). `options.rotate`
+ * shows what rotation steps would do.
  */
-export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean): Promise<Drift> {
-  const { previous, files, index, plans } = await plan(root, distDir, { writeState: false, refuse: false });
+export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate'> = {}): Promise<Drift> {
+  const { previous, files, index, plans, notes } = await plan(root, distDir, { ...options, writeState: false, refuse: false });
   const keep = (file: string) => file !== INDEX_FILE && (!only || only(file));
   const changes = compare(
     new Map([...previous.hashes].filter(([file]) => keep(file))),
@@ -31,5 +34,5 @@ export async function driftFrom(root: string, distDir: string, only?: (file: str
   for (const file of [...changes.changed, ...changes.added, ...changes.removed].sort()) {
     patches.set(file, createTwoFilesPatch(`a/${file}`, `b/${file}`, await current(file), files.get(file) ?? '', 'committed', 'synth'));
   }
-  return { changes, patches, plans: only ? plans.filter((p) => only(`${p.folder}/`)) : plans };
+  return { changes, patches, plans: only ? plans.filter((p) => only(`${p.folder}/`)) : plans, notes: only ? notes.filter((n) => only(`_/${n.deployment}/`)) : notes };
 }

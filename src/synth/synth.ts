@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serverCertificateNames, type DeploymentSecrets } from '../../model/secrets.js';
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
-import { resolveSecrets, type Rotation } from '../secrets/resolve.js';
+import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { readState, removeStatesExcept, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
 import { moduleOf } from '../paths.js';
@@ -18,8 +18,8 @@ import { renderChunk, type RenderChunk } from './render-worker.js';
 import { buildIndex, readPrevious, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
-  /** Rotations to apply, by deployment name. */
-  rotate?: ReadonlyMap<string, ReadonlySet<Rotation>>;
+  /** Rotation steps to take, by deployment name. */
+  rotate?: ReadonlyMap<string, RotationRequest>;
   /** The time certificates are issued at; default now. Only used when something is generated. */
   now?: Date;
   /** false: leave state/ untouched (a synth to compare with, not to keep). Default true. */
@@ -84,7 +84,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
       sealingKey: await sealingKeyOf(deployment.cluster),
       previous: previous?.state,
       now,
-      rotate: options.rotate?.get(deployment.name) ?? new Set(),
+      rotate: options.rotate?.get(deployment.name) ?? {},
     });
     const text = stateText(resolved.state);
     result.secrets.set(deployment.name, resolved.secrets);

@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
-import { SYNC_WAVE_ANNOTATION, syncWave } from '../../charts/sync-waves.js';
+import { APPLICATION_SECRET_WAVE, SYNC_WAVE_ANNOTATION, syncWave } from '../../charts/sync-waves.js';
 import { redisImages } from '../../model/images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, GENERATOR_VERSION_LABEL, SECRETS_CHECKSUM_ANNOTATION } from '../../model/labels.js';
 import { serverCertificateNames } from '../../model/secrets.js';
@@ -60,8 +60,12 @@ describe('deployment chart', () => {
     }
   });
 
-  it('gives every object the sync wave of its kind', () => {
-    for (const o of objects) expect(o.metadata.annotations?.[SYNC_WAVE_ANNOTATION], `${o.kind} ${o.metadata.name}`).toBe(String(syncWave(o.kind)));
+  it("gives every object the sync wave of its kind, but the users' Secrets, which come after the workloads", () => {
+    const forApplications = (o: { kind: string; metadata: { name: string } }) => o.kind === 'SealedSecret' && o.metadata.name.startsWith('orders-user-');
+    expect(objects.filter(forApplications).map((o) => o.metadata.name).sort()).toEqual(['orders-user-admin']);
+    for (const o of objects) {
+      expect(o.metadata.annotations?.[SYNC_WAVE_ANNOTATION], `${o.kind} ${o.metadata.name}`).toBe(String(forApplications(o) ? APPLICATION_SECRET_WAVE : syncWave(o.kind)));
+    }
   });
 
   it("places the members in the cluster's zones, on its storage class, with the deployment's memory and disk", () => {

@@ -2,8 +2,8 @@ import { rmSync } from 'node:fs';
 import { App, Testing, type Chart } from 'cdk8s';
 import { redisImages } from '../../model/images.js';
 import type { Identity } from '../../model/labels.js';
-import { aclPasswordKey, authSecretKeys, secretNames, tlsSecretKeys, type DeploymentSecrets } from '../../model/secrets.js';
-import { systemUserRules } from '../../model/users.js';
+import { aclPasswordKey, authSecretKeys, secretNames, tlsSecretKeys, USER_PASSWORD_KEY, type DeploymentSecrets } from '../../model/secrets.js';
+import { ADMIN_USER, systemUserRules } from '../../model/users.js';
 import type { Cluster } from '../../src/config/load.js';
 import { ClusterSchema } from '../../src/config/schema.js';
 import type { Manifest } from './render.js';
@@ -78,6 +78,7 @@ export function fixedSecrets(deployment: string): DeploymentSecrets {
       [names.auth]: Object.fromEntries(
         [...Object.values(authSecretKeys), ...Object.keys(systemUserRules).map(aclPasswordKey)].map((key) => [key, `sealed-${key}`]),
       ),
+      [names.user(ADMIN_USER)]: { [USER_PASSWORD_KEY]: `sealed-${ADMIN_USER}` },
     },
     caBundle: '-----BEGIN CERTIFICATE-----\nZml4ZWQgdGVzdCBDQQ==\n-----END CERTIFICATE-----\n',
     checksum: 'c'.repeat(64),
@@ -93,7 +94,7 @@ export function passwordLines(name: string, data: Record<string, string>): strin
         /^\s*(requirepass|masterauth|sentinel (auth-pass|sentinel-pass))\s+\S/.test(line) ||
         /^\s*user \S+ on .*[>#]/.test(line) ||
         // Lines the scripts append take the password from a file, never a literal.
-        (/echo "(masterauth|requirepass|sentinel (auth-pass|sentinel-pass))/.test(line) && !line.includes('$(cat "$SECRETS_DIR/'));
+        (/echo "(masterauth|requirepass|user \S+ on|sentinel (auth-pass|sentinel-pass))/.test(line) && !line.includes('$(cat "$SECRETS_DIR/'));
       if (literal) offences.push(`${name}/${key}: ${line}`);
     }
   }

@@ -63,6 +63,18 @@ export function runProgram(file: string, args: string[], cwd?: string): Promise<
   });
 }
 
+/** The example cluster's TEST-ONLY private sealing key. */
+export const testSealingKey = fileURLToPath(new URL('../../clusters/example.sealing-key.TEST-ONLY-DO-NOT-USE.pem', import.meta.url));
+
+/** Opens one SealedSecret file with the real kubeseal and the test-only private key: the Secret's data, as text. */
+export async function unseal(file: string): Promise<Record<string, string>> {
+  const kubeseal = goTool('kubeseal');
+  if (!kubeseal) throw new Error('kubeseal is not built (.ci/run builds it into .tools/)');
+  const { stdout } = await runProgram(kubeseal, ['--recovery-unseal', '--recovery-private-key', testSealingKey, '-f', file, '-o', 'json']);
+  const secret = JSON.parse(stdout) as { data: Record<string, string> };
+  return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+}
+
 export const cliPath = fileURLToPath(new URL('../../bin/redis-gitops.mjs', import.meta.url));
 
 /** The redis-gitops CLI as a user runs it, in `cwd`. */

@@ -28,7 +28,11 @@ fi
   echo "sentinel announce-ip $MEMBER_HOST"
   echo "sentinel auth-user $PRIMARY_NAME $SENTINEL_USER"
   echo "sentinel auth-pass $PRIMARY_NAME $(cat "$SECRETS_DIR/$SENTINEL_PASSWORD_KEY")"
-  echo "requirepass $(cat "$SECRETS_DIR/$SENTINEL_AUTH_KEY")"
+  # The passwords clients and the other sentinels may log in with: the sentinels' own, and during a
+  # password rotation the other one too, so that members restarted one at a time keep talking.
+  also=''
+  if [ -s "$SECRETS_DIR/$SENTINEL_AUTH_ALSO_KEY" ]; then also=" >$(cat "$SECRETS_DIR/$SENTINEL_AUTH_ALSO_KEY")"; fi
+  echo "user default on resetpass >$(cat "$SECRETS_DIR/$SENTINEL_AUTH_KEY")$also ~* &* +@all"
   echo "sentinel sentinel-pass $(cat "$SECRETS_DIR/$SENTINEL_AUTH_KEY")"
   if [ -s "$state" ]; then
     grep -E "^sentinel (myid|current-epoch|config-epoch|leader-epoch|known-replica|known-sentinel) " "$state" || true
