@@ -149,6 +149,18 @@ export class LocalCluster {
     return out;
   }
 
+  /**
+   * Replaces what a member's auth Secret mount holds with `files` (key → content), as the kubelet
+   * does when the Secret changes: a process reads them when it starts. For a rotation rehearsed with
+   * the very Secrets synth made (unsealed), instead of the run's own passwords.
+   */
+  useSecrets(m: LocalMember, files: Readonly<Record<string, string>>): void {
+    const dir = path.join(m.dir, 'secrets');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const [key, text] of Object.entries(files)) writeFileSync(path.join(dir, key), text, { mode: 0o600 });
+  }
+
   member(name: string): LocalMember {
     const found = this.members.find((m) => m.name === name || m.ip === name);
     if (!found) throw new Error(`no member ${name}`);

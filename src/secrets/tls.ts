@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 /** A CA and a server certificate it signed. The CA's private key is not part of it: it is dropped. */
@@ -20,7 +20,12 @@ export const SERVER_VALIDITY_YEARS = 5;
  */
 export async function issueTls(deployment: string, sans: readonly string[], now: Date): Promise<IssuedTls> {
   const at = (years: number) => new Date(now.getTime() + years * YEAR_MS);
-  const ca = await generate([{ name: 'commonName', value: `redis-gitops ${deployment} CA` }], {
+  // Each CA a name of its own: during a CA rotation both CAs are in one trust file, and OpenSSL (redis,
+  // haproxy, most clients) looks a certificate's issuer up by name; with two CAs of one name, the
+  // server certificate of the second fails ("certificate signature failure": measured with redis and
+  // openssl). The certificates carry no key identifiers to tell them apart (selfsigned makes none).
+  const generation = `issued ${now.toISOString().slice(0, 10)} ${randomBytes(4).toString('hex')}`;
+  const ca = await generate([{ name: 'commonName', value: `redis-gitops ${deployment} CA` }, { shortName: 'OU', value: generation }], {
     keyType: 'ec',
     curve: 'P-384',
     algorithm: 'sha384',
