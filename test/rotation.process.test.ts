@@ -151,6 +151,7 @@ describe.skipIf(skip)(`a CA rotation on real redis, haproxy and openssl${skip ? 
       member(ip(1), m);
       portal(ip(3), m, ip(1));
       await waitFor(`the member on step ${k}`, 10, async () => (await redisCli(ip(1), REDIS, m.ca, 'PING')) === 'PONG' || undefined);
+      await waitFor(`the portal on step ${k}`, 10, async () => (await redisCli(ip(3), PORTAL, m.published, 'PING')) === 'PONG' || undefined);
       for (const [host, port] of [[ip(1), REDIS], [ip(3), PORTAL]] as const) {
         const at = `step ${k}, ${host}:${port}`;
         expect((await tlsHandshake(host, port, 'tls1_3', oldCa, 'localhost')).verified, `${at}: the old CA alone`).toBe(k < 2);

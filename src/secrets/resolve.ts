@@ -7,7 +7,7 @@ import { newPassword, sha256Hex } from './passwords.js';
 import { joinPem } from './pem.js';
 import { sealValue, type SealingKey } from './seal.js';
 import type { SecretsState, TlsGenerationState } from './state.js';
-import { beforeNextStep, nextStep, rotationNames, rotationSteps, stepCommand, stepEffects, type RotationKind, type RotationRequest, type RotationStep } from './rotations.js';
+import { beforeNextStep, nextStep, rotationNames, rotationSteps, stepCommand, stepEffects, stepRefusal, underWayNote, type RotationKind, type RotationRequest, type RotationStep } from './rotations.js';
 import { issueTls, summarize } from './tls.js';
 
 export type { RotationRequest } from './rotations.js';
@@ -61,9 +61,6 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
     };
   };
 
-  const refuse = (message: string): never => {
-    throw new InputErrors([{ file: deployment.file, field: '', message }]);
-  };
   const done = (kind: RotationKind, step: RotationStep) => {
     const next = nextStep(step);
     const before = beforeNextStep[kind][step];
@@ -90,33 +87,27 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
     retiringCa = undefined;
   }
   const caStep = caRotationStep(pendingTls, retiringCa);
+  const check = (kind: RotationKind, done: RotationStep | undefined) => {
+    const step = rotate[kind];
+    const refusal = step && stepRefusal(deployment.name, kind, step, done);
+    if (refusal) throw new InputErrors([{ file: deployment.file, field: '', message: refusal }]);
+  };
+  check('ca', caStep);
   switch (rotate.ca) {
     case 'start':
-      if (caStep) refuse(underWay(deployment.name, 'ca', caStep));
       pendingTls = await issue();
-      done('ca', 'start');
       break;
     case 'switch':
-      if (!caStep) refuse(noneUnderWay(deployment.name, 'ca', 'switch'));
-      if (caStep === 'switch') refuse(`the CA rotation's switch step is done already: the servers present the new CA's certificate; next: ${stepCommand(deployment.name, 'ca', 'finish')}`);
       retiringCa = tls.ca;
       tls = pendingTls!;
       pendingTls = undefined;
-      done('ca', 'switch');
       break;
     case 'finish':
-      if (!caStep) refuse(noneUnderWay(deployment.name, 'ca', 'finish'));
-      if (caStep === 'start') {
-        refuse(
-          "the servers still present the old CA's certificate: without the old CA no client or member could verify them. " +
-            `Run the switch step first (${stepCommand(deployment.name, 'ca', 'switch')}), commit, let Argo CD sync, then finish`,
-        );
-      }
       retiringCa = undefined;
-      done('ca', 'finish');
       break;
   }
-  if (!rotate.ca && caStep) notes.push(stillUnderWay(deployment.name, 'ca', caStep));
+  if (rotate.ca) done('ca', rotate.ca);
+  if (!rotate.ca && caStep) notes.push(underWayNote(deployment.name, 'ca', caStep));
   if (Date.parse(tls.server.notAfter) - now.getTime() < EXPIRY_WARNING_MS) {
     notes.push(`warning: the server certificate expires on ${tls.server.notAfter}: rotate the CA (${stepCommand(deployment.name, 'ca', 'start')})`);
   }
@@ -143,36 +134,22 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
   const kept = pick(previous?.users ?? {}, wanted);
   let sentinelAuth = previous?.sentinelAuth;
   let renew = false;
+  check('passwords', rotation?.step);
   switch (rotate.passwords) {
     case 'start':
-      if (rotation) refuse(underWay(deployment.name, 'passwords', rotation.step));
       renew = true;
-      if (!sentinelAuth) {
-        notes.push('no passwords yet: generated (nothing to overlap)');
-        break;
-      }
-      rotation = { step: 'start', previous: { users: kept, sentinelAuth } };
-      done('passwords', 'start');
+      if (sentinelAuth) rotation = { step: 'start', previous: { users: kept, sentinelAuth } };
+      else notes.push('no passwords yet: generated (nothing to overlap)');
       break;
     case 'switch':
-      if (!rotation) refuse(noneUnderWay(deployment.name, 'passwords', 'switch'));
-      if (rotation!.step === 'switch') refuse(`the password rotation's switch step is done already; next: ${stepCommand(deployment.name, 'passwords', 'finish')}`);
       rotation = { ...rotation!, step: 'switch' };
-      done('passwords', 'switch');
       break;
     case 'finish':
-      if (!rotation) refuse(noneUnderWay(deployment.name, 'passwords', 'finish'));
-      if (rotation!.step === 'start') {
-        refuse(
-          "the service's own components (replication, sentinels, probes, portals, exporters) still log in with the old passwords: dropping them would lock them out. " +
-            `Run the switch step first (${stepCommand(deployment.name, 'passwords', 'switch')}), commit, let Argo CD sync, then finish`,
-        );
-      }
       rotation = undefined;
-      done('passwords', 'finish');
       break;
   }
-  if (!rotate.passwords && rotation) notes.push(stillUnderWay(deployment.name, 'passwords', rotation.step));
+  if (rotate.passwords && (rotation || rotate.passwords === 'finish')) done('passwords', rotate.passwords);
+  if (!rotate.passwords && rotation) notes.push(underWayNote(deployment.name, 'passwords', rotation.step));
   const users: SecretsState['users'] = {};
   for (const user of wanted) {
     const reuse = renew ? undefined : kept[user];
@@ -234,18 +211,6 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
 function caRotationStep(pending: unknown, retiring: unknown): 'start' | 'switch' | undefined {
   if (retiring) return 'switch';
   return pending ? 'start' : undefined;
-}
-
-function underWay(deployment: string, kind: RotationKind, step: RotationStep): string {
-  return `a ${rotationNames[kind]} is under way already (its ${step} step is done): finish it before starting another; next: ${stepCommand(deployment, kind, nextStep(step)!)}`;
-}
-
-function noneUnderWay(deployment: string, kind: RotationKind, step: RotationStep): string {
-  return `no ${rotationNames[kind]} is under way, so there is nothing to ${step}: start one with ${stepCommand(deployment, kind, 'start')}`;
-}
-
-function stillUnderWay(deployment: string, kind: RotationKind, step: RotationStep): string {
-  return `a ${rotationNames[kind]} is under way (its ${step} step is done); next: ${stepCommand(deployment, kind, nextStep(step)!)}`;
 }
 
 /** The entries of `record` whose keys are in `keys`, in the order of `keys`. */

@@ -61,3 +61,29 @@ export function nextStep(step: RotationStep): RotationStep | undefined {
 export function stepCommand(deployment: string, kind: RotationKind, step: RotationStep): string {
   return `redis-gitops rotate ${deployment} --what ${kind}${step === 'start' ? '' : ` --step ${step}`}`;
 }
+
+/** Why the finish step must wait for the switch step, per rotation. */
+const finishTooEarly: Record<RotationKind, string> = {
+  ca: "the servers still present the old CA's certificate: without the old CA no client or member could verify them",
+  passwords:
+    "the service's own components (replication, sentinels, probes, portals, exporters) still log in with the old passwords: dropping them would lock them out",
+};
+
+/**
+ * Why `step` may not be taken now, `done` being the last step of the rotation under way (undefined:
+ * none is); undefined when it may.
+ */
+export function stepRefusal(deployment: string, kind: RotationKind, step: RotationStep, done: RotationStep | undefined): string | undefined {
+  if (step === 'start') return done ? `a ${rotationNames[kind]} is under way already (its ${done} step is done): finish it before starting another; next: ${stepCommand(deployment, kind, nextStep(done)!)}` : undefined;
+  if (!done) return `no ${rotationNames[kind]} is under way, so there is nothing to ${step}: start one with ${stepCommand(deployment, kind, 'start')}`;
+  if (step === done) return `the ${rotationNames[kind]}'s ${step} step is done already; next: ${stepCommand(deployment, kind, nextStep(done)!)}`;
+  if (step === 'finish' && done === 'start') {
+    return `${finishTooEarly[kind]}. Run the switch step first (${stepCommand(deployment, kind, 'switch')}), commit, let Argo CD sync, then finish`;
+  }
+  return undefined;
+}
+
+/** The note synth prints while a rotation is under way. */
+export function underWayNote(deployment: string, kind: RotationKind, done: RotationStep): string {
+  return `a ${rotationNames[kind]} is under way (its ${done} step is done); next: ${stepCommand(deployment, kind, nextStep(done)!)}`;
+}
