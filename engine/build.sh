@@ -27,6 +27,16 @@ if [[ ! -x $out/kubectl ]]; then
   rm -rf "$out" && mv "$out.partial" "$out"
 fi
 
+# The gate's differential test reads manifests with kubectl's own reader (k8s.io/cli-runtime at the
+# same version): a small helper of this module, ~10 s once kubectl's packages are in Go's build cache.
+# Cached by the Kubernetes version and the helper's source.
+reader=$root/.tools/manifest-reader/${k8s#v}-$(sha256sum engine/kubernetes/cmd/manifest-reader/main.go | cut -c1-12)
+if [[ ! -x $reader/manifest-reader ]]; then
+  say "manifest-reader (k8s.io/cli-runtime $k8s)"
+  (cd engine/kubernetes && GOWORK=off go build -o "$reader.partial/manifest-reader" -ldflags "-s -w" ./cmd/manifest-reader)
+  rm -rf "$reader" && mv "$reader.partial" "$reader"
+fi
+
 # Argo CD: a multi-call main of its three controllers (engine/argocd/main.go).
 argocd=$(module_version engine/argocd github.com/argoproj/argo-cd/v3)
 out=$root/.tools/argocd/${argocd#v}

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,7 +79,7 @@ describe('gate', () => {
     const readme = path.join(dir, 'README.md');
     writeFileSync(readme, '# not a manifest\n');
     const notYaml = await gateCli(readme);
-    expect(notYaml).toMatchObject({ code: 2, stderr: expect.stringContaining(`${readme}: not a YAML file`) });
+    expect(notYaml).toMatchObject({ code: 2, stderr: expect.stringContaining(`${readme}: not a manifest file`) });
 
     expect((await gateCli(path.join(dir, 'missing'))).code).toBe(2);
     expect((await gateCli('--format', 'xml')).code).toBe(2);
@@ -282,8 +282,8 @@ describe('waivers', () => {
   });
 
   it('a waiver naming a rule the gate does not have (a typo) waives nothing and says which id', async () => {
-    const dir = distWith(waived('[{"rules": ["security.image_pined"], "reason": "vendor hotfix build, OPS-42", "expires": "2099-01-01"}]'));
-    const report = await runGate([dir]);
+    const dir = distWith(waived('[{"rules": ["security.image_pined"], "reason": "vendor hotfix build, OPS-42", "expires": "2026-12-31"}]'));
+    const report = await runGate([dir], { today: '2026-12-01' });
     expect(pinned(report)).toEqual([expect.not.objectContaining({ waiver: expect.anything() })]);
     expect(report.violations).toContainEqual(
       expect.objectContaining({ rule: 'waiver.invalid', message: 'Deployment orders-portal: waiver 1 of redis-gitops.dev/waivers names unknown or unwaivable rules (security.image_pined), so it waives nothing' }),
@@ -475,5 +475,72 @@ describe('objects with no relation to Redis', () => {
     expect([...areas].filter((area) => area === 'tls' || area === 'availability' || area === 'encryption')).toEqual([]);
     expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'secrets.no_password_in_env', resource: expect.objectContaining({ name: 'web-proxy' }) }));
     expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'security.pod_hardened', resource: expect.objectContaining({ name: 'web' }) }));
+  });
+});
+
+/**
+ * Inputs that once passed the gate while kubectl applied something insecure from them: each is read
+ * now as kubectl reads it (test/engine/manifest-reader.engine.test.ts compares the reader with
+ * kubectl's own on these and thousands of generated files), or refused.
+ */
+describe('the gate sees what kubectl applies', () => {
+  const hostFindings = async (files: Record<string, string>) => {
+    const dir = tempDir();
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), text);
+    }
+    const report = await runGate([dir]);
+    return report.violations.filter((v) => v.rule === 'security.no_host_namespaces').map((v) => `${v.resource.kind}/${v.resource.name}: ${v.message}`);
+  };
+  const pod = (spec: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n${spec}  containers: [{name: c, image: 'x:1'}]\n`;
+
+  it('YAML 1.1 booleans: yes and on are true', async () => {
+    expect(await hostFindings({ 'p.yaml': pod('  hostNetwork: yes\n  hostPID: on\n') })).toHaveLength(2);
+    expect(await hostFindings({ 'p.yaml': pod('  hostNetwork: "yes"\n') })).toEqual([]);
+  });
+
+  it('merge keys, and a merged key overriding one set before it', async () => {
+    expect(await hostFindings({ 'p.yaml': pod('  hostNetwork: false\n  <<: {hostNetwork: true}\n') })).toHaveLength(1);
+  });
+
+  it('the later of two equal keys', async () => {
+    expect(await hostFindings({ 'p.yaml': pod('  hostNetwork: false\n  hostNetwork: true\n') })).toHaveLength(1);
+  });
+
+  it('a <Kind>List (or any object with items), whose items take its kind', async () => {
+    const list = 'apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: d, namespace: n}\n  spec:\n    selector: {matchLabels: {a: b}}\n    template:\n      metadata: {labels: {a: b}}\n      spec:\n        hostNetwork: true\n        containers: [{name: c, image: "x:1"}]\n';
+    expect(await hostFindings({ 'l.yaml': list })).toEqual([expect.stringMatching(/^Deployment\/d: /)]);
+    const configMapWithItems = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nitems:\n- ${pod('  hostNetwork: true\n').replaceAll('\n', '\n  ')}`;
+    expect(await hostFindings({ 'c.yaml': configMapWithItems })).toEqual([expect.stringMatching(/^Pod\/p: /)]);
+  });
+
+  it('.json files, hidden files and folders, links to files', async () => {
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'x:1' }] } });
+    expect(await hostFindings({ '.hidden/p.json': json })).toHaveLength(1);
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'target.txt'), pod('  hostIPC: true\n'));
+    mkdirSync(path.join(dir, 'gated'));
+    symlinkSync(path.join(dir, 'target.txt'), path.join(dir, 'gated', 'p.yaml'));
+    const report = await runGate([path.join(dir, 'gated')]);
+    expect(report.violations.map((v) => v.rule)).toContain('security.no_host_namespaces');
+  });
+
+  it('refuses a Unicode line break or a lone carriage return, which hide a key from YAML 1.2 readers but not from Kubernetes', async () => {
+    for (const odd of ['\u2028', '\u2029', '\u0085', '\r']) {
+      const dir = tempDir();
+      writeFileSync(path.join(dir, 'p.yaml'), pod(`  # note${odd}  hostNetwork: true\n`));
+      const { code, stderr } = await gateCli(dir);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`${path.join(dir, 'p.yaml')}: line 5: a `);
+    }
+  });
+
+  it('never passes on nothing: a folder without a manifest is bad input', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'p.yml.txt'), pod('  hostNetwork: true\n'));
+    const { code, stderr } = await gateCli(dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain('no Kubernetes objects to check');
   });
 });

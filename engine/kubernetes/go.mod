@@ -8,6 +8,8 @@ go 1.22
 
 require (
 	go.etcd.io/etcd/server/v3 v3.5.9
+	k8s.io/apimachinery v0.28.15
+	k8s.io/cli-runtime v0.28.15
 	k8s.io/kubernetes v1.28.15
 )
 
@@ -188,9 +190,7 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	k8s.io/api v0.28.15 // indirect
 	k8s.io/apiextensions-apiserver v0.0.0 // indirect
-	k8s.io/apimachinery v0.28.15 // indirect
 	k8s.io/apiserver v0.28.15 // indirect
-	k8s.io/cli-runtime v0.28.15 // indirect
 	k8s.io/client-go v0.28.15 // indirect
 	k8s.io/cloud-provider v0.28.15 // indirect
 	k8s.io/cluster-bootstrap v0.0.0 // indirect

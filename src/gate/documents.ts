@@ -1,9 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
-import { quickLoadAll } from '../quick-yaml.js';
-import { CLUSTER_FOLDER } from '../../model/dist-layout.js';
+import { kubernetesDocuments, UnreadableError } from './kube-yaml.js';
+import { CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
 
 /** A Kubernetes object and the file it came from (as the user named it). */
 export interface SourcedObject {
@@ -49,7 +47,8 @@ export class UnreadableInput extends Error {
   }
 }
 
-const yamlFile = /\.ya?ml$/;
+/** The files kubectl reads from a folder (k8s.io/cli-runtime's FileExtensions), as Argo CD does too. */
+const manifestFile = /\.(json|ya?ml)$/;
 
 /**
  * Kinds that have no namespace. Anything else without metadata.namespace would be applied to the
@@ -77,26 +76,58 @@ export function isClusterScoped(object: { kind: string }): boolean {
   return clusterScopedKinds.has(object.kind);
 }
 
-/** Every YAML file under the given paths (files or folders), sorted. Hidden folders are skipped. */
+/**
+ * Every manifest file under the given paths, in the order `kubectl apply -R -f PATH...` reads them
+ * (k8s.io/cli-runtime walks each folder with filepath.Walk): each path in turn, a folder's entries by
+ * name (bytes), depth first, hidden files and folders included, `.json`, `.yaml` and `.yml` files,
+ * symbolic links to files followed. A link to a folder is not followed by kubectl, Argo CD or the
+ * gate; one whose name looks like a manifest file is refused (kubectl fails on it). synth's index at
+ * the top of a folder named (dist/index.json) is left out.
+ */
 export async function findManifestFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
+  const walk = (dir: string) => {
+    const names = readdirSync(dir).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const link = lstatSync(file);
+      if (link.isDirectory()) walk(file);
+      else if (manifestFile.test(name)) {
+        const target = statOrUnreadable(file);
+        if (!target.isFile()) throw new UnreadableInput(file, link.isSymbolicLink() ? 'a link to a folder named like a manifest file (kubectl would fail on it)' : 'not a regular file');
+        files.push(file);
+      }
+    }
+  };
   for (const p of paths) {
     if (!existsSync(p)) throw new UnreadableInput(p, 'no such file or folder');
     if (statSync(p).isDirectory()) {
-      const entries = await readdir(p, { recursive: true, withFileTypes: true });
-      for (const e of entries) {
-        const file = path.join(e.parentPath, e.name);
-        if (e.isFile() && yamlFile.test(e.name) && !path.relative(p, file).split(path.sep).some((s) => s.startsWith('.'))) {
-          files.push(file);
-        }
-      }
-    } else if (yamlFile.test(p)) {
-      files.push(p);
-    } else {
-      throw new UnreadableInput(p, 'not a YAML file (expected .yaml or .yml)');
+      walk(p);
+      // synth's index of dist/ is no manifest (Argo CD reads the folders below it, never it).
+      const index = files.indexOf(path.join(p, INDEX_FILE));
+      if (index >= 0 && isSynthIndex(files[index]!)) files.splice(index, 1);
     }
+    else if (manifestFile.test(p)) files.push(p);
+    else throw new UnreadableInput(p, 'not a manifest file (expected .yaml, .yml or .json)');
   }
-  return [...new Set(files)].sort();
+  return [...new Set(files)];
+}
+
+function isSynthIndex(file: string): boolean {
+  try {
+    const index = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return typeof index.generator === 'object' && index.kind === undefined && index.items === undefined;
+  } catch {
+    return false;
+  }
+}
+
+function statOrUnreadable(file: string) {
+  try {
+    return statSync(file);
+  } catch (error) {
+    throw new UnreadableInput(file, `a link to nothing (${(error as NodeJS.ErrnoException).code}): kubectl would fail on it`);
+  }
 }
 
 /**
@@ -123,62 +154,61 @@ export function readManifest(file: string): { objects: SourcedObject[]; bytes: n
     if (size > MAX_FILE_BYTES) {
       throw new UnreadableInput(file, `${(size / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB the gate reads per file (the API server refuses objects over 1.5 MiB): split it, or leave it out`);
     }
-    text = readFileSync(file, 'utf8');
+    text = utf8.decode(readFileSync(file));
   } catch (error) {
     if (error instanceof UnreadableInput) throw error;
-    throw new UnreadableInput(file, (error as Error).message);
+    throw new UnreadableInput(file, error instanceof TypeError ? 'not UTF-8 text' : (error as Error).message);
   }
   if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
-  return { objects: quickRead(file, text) ?? preciseRead(file, text), bytes: text.length };
-}
-
-/** The objects of a plain file, read fast; undefined when preciseRead must read it (and explain). */
-function quickRead(file: string, text: string): SourcedObject[] | undefined {
-  const docs = quickLoadAll(text);
-  if (!docs) return undefined;
   const objects: SourcedObject[] = [];
-  for (const doc of docs) {
-    const read = objectsOf(doc);
-    if ('problem' in read) return undefined;
-    for (const object of read.objects) objects.push({ file, object });
+  try {
+    for (const { value, index, line } of kubernetesDocuments(text)) {
+      const read = objectsOf(value);
+      const where = `document ${index} (line ${line})`;
+      if ('problem' in read) throw new UnreadableInput(file, `${read.item ? `item ${read.item} of the list in ${where}` : where} ${read.problem}`);
+      for (const object of read.objects) objects.push({ file, object });
+    }
+  } catch (error) {
+    if (error instanceof UnreadableError) throw new UnreadableInput(file, error.message);
+    throw error;
   }
-  return objects;
+  return { objects, bytes: text.length };
 }
 
-function preciseRead(file: string, text: string): SourcedObject[] {
-  const lineCounter = new LineCounter();
-  const objects: SourcedObject[] = [];
-  for (const [index, doc] of parseAllDocuments(text, { lineCounter }).entries()) {
-    const [error] = doc.errors;
-    if (error) {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      throw new UnreadableInput(file, `invalid YAML at line ${line}, column ${col}: ${error.message.split('\n')[0]}`);
-    }
-    const where = `document ${index + 1} (line ${lineCounter.linePos((doc.contents?.range ?? doc.range)[0]).line})`;
-    let value: unknown;
-    try {
-      value = doc.toJS();
-    } catch (error) {
-      // The yaml library refuses to expand aliases past a limit (the "billion laughs" attack).
-      throw new UnreadableInput(file, `${where}: ${(error as Error).message}`);
-    }
-    const read = objectsOf(value);
-    if ('problem' in read) throw new UnreadableInput(file, `${read.item ? `item ${read.item} of the List in ${where}` : where} ${read.problem}`);
-    for (const object of read.objects) objects.push({ file, object });
-  }
-  return objects;
-}
+// Invalid UTF-8 is refused: Node would replace it silently, go-yaml refuses it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The objects of one document: none for an empty one, a List's items, or the document itself. */
+/**
+ * The objects kubectl applies from one document (k8s.io/apimachinery's unstructured decoder and
+ * cli-runtime's list flattening): none for an empty one; for a list (any object with an `items`
+ * field, whatever its kind) its items, those without kind and apiVersion taking the list's kind
+ * without its `List` suffix and the list's apiVersion; else the document itself. A list inside a
+ * list is refused: the gate does not model how kubectl flattens it.
+ */
 function objectsOf(value: unknown): { objects: KubeObject[] } | { problem: string; item?: number } {
   if (value === null || value === undefined) return { objects: [] };
-  const list = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? (value.items as unknown[]) : undefined;
-  const items: unknown[] = list ?? [value];
-  for (const [i, item] of items.entries()) {
-    const problem = notAnObject(item);
-    if (problem) return list ? { problem, item: i + 1 } : { problem };
+  if (!isObject(value) || !('items' in value)) {
+    const problem = notAnObject(value);
+    return problem ? { problem } : { objects: [value as KubeObject] };
   }
-  return { objects: items as KubeObject[] };
+  if (typeof value.kind !== 'string' || value.kind === '') return { problem: 'has items but no kind (a string every Kubernetes object has): the gate cannot check what it cannot identify' };
+  if (value.items !== null && !Array.isArray(value.items)) return { problem: 'has items that are not a list: kubectl reads any object with items as a list' };
+  const items = (value.items ?? []) as unknown[];
+  const objects: KubeObject[] = [];
+  for (const [i, item] of items.entries()) {
+    if (isObject(item) && item.kind === undefined && item.apiVersion === undefined) {
+      objects.push({ ...item, kind: value.kind.replace(/List$/, ''), apiVersion: value.apiVersion } as KubeObject);
+    } else {
+      const problem = notAnObject(item) ?? (isObject(item) && 'items' in item ? 'is a list inside a list, which the gate does not read' : undefined);
+      if (problem) return { problem, item: i + 1 };
+      objects.push(item as KubeObject);
+    }
+  }
+  for (const [i, object] of objects.entries()) {
+    const problem = notAnObject(object);
+    if (problem) return { problem, item: i + 1 };
+  }
+  return { objects };
 }
 
 /** Why a parsed document is not a Kubernetes object, naming the field; undefined when it is one. */

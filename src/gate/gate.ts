@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findManifestFiles, groupByDeployment, type Group } from './documents.js';
+import { findManifestFiles, groupByDeployment, UnreadableInput, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
 import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type ReadResult, type ReadTask } from './shard.js';
@@ -29,6 +29,8 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const files = await findManifestFiles(paths);
   const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
   const { violations, refs, groups } = await (threads > 0 ? inThreads(threads, files, paths, options, today) : inProcess(files, paths, options, today));
+  // A PASS on nothing would read as a pass on what the user meant to check (a folder of .yml.txt, a typo).
+  if (refs === 0) throw new UnreadableInput(paths.join(', '), 'no Kubernetes objects to check (the gate reads .yaml, .yml and .json files, as kubectl and Argo CD do)');
   violations.sort(byLocation);
   return {
     violations,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../support/repo.js';
@@ -19,6 +20,11 @@ export const versions = {
   sealedSecrets: config.kubesealVersion!,
 };
 
+/** The first 12 hex digits of a file's SHA-256, as engine/build.sh names a helper built from it. */
+function sourceHash(file: string): string {
+  return createHash('sha256').update(readFileSync(path.join(projectRoot, file))).digest('hex').slice(0, 12);
+}
+
 const tools = (...parts: string[]) => path.join(projectRoot, '.tools', ...parts);
 
 /** Where engine/build.sh puts each program. */
@@ -28,6 +34,7 @@ export const binaries = {
   kubeControllerManager: tools('kubernetes', versions.kubernetes, 'kube-controller-manager'),
   kubeScheduler: tools('kubernetes', versions.kubernetes, 'kube-scheduler'),
   kubectl: tools('kubernetes', versions.kubernetes, 'kubectl'),
+  manifestReader: tools('manifest-reader', `${versions.kubernetes}-${sourceHash('engine/kubernetes/cmd/manifest-reader/main.go')}`, 'manifest-reader'),
   kwok: tools('kwok', versions.kwok, 'kwok'),
   sealedSecretsController: tools('sealed-secrets-controller', versions.sealedSecrets, 'sealed-secrets-controller'),
   argocd: tools('argocd', versions.argocd, 'argocd'),
