@@ -291,6 +291,22 @@ describe('waivers', () => {
   });
 });
 
+describe('waivers that run too long', () => {
+  it('a waiver expiring more than 90 days after today waives nothing; --waiver-max-days allows longer', async () => {
+    const portal = parse(readFileSync(path.join(projectRoot, 'dist/example/orders/deployment-orders-portal.yaml'), 'utf8'));
+    portal.metadata.annotations['redis-gitops.dev/waivers'] = '[{"rules": ["security.image_pinned"], "reason": "vendor hotfix build, OPS-42", "expires": "2027-06-01"}]';
+    portal.spec.template.spec.containers[0].image = 'docker.io/library/haproxy';
+    const dir = distWith({ 'example/orders/deployment-orders-portal.yaml': portal });
+    const tooLong = await runGate([dir], { today: '2026-12-01' });
+    expect(tooLong.violations).toContainEqual(
+      expect.objectContaining({ rule: 'waiver.invalid', message: 'Deployment orders-portal: waiver 1 of redis-gitops.dev/waivers expires 2027-06-01, more than 90 days after 2026-12-01 (the longest a waiver may run), so it waives nothing' }),
+    );
+    expect(tooLong.summary).toMatchObject({ errors: 2, waived: 0 });
+    const allowed = await runGate([dir], { today: '2026-12-01', waiverMaxDays: 365 });
+    expect(allowed.summary).toMatchObject({ errors: 0, waived: 1 });
+  });
+});
+
 describe('warnings and --strict', () => {
   const writable = () => {
     const portal = parse(readFileSync(path.join(projectRoot, 'dist/example/orders/deployment-orders-portal.yaml'), 'utf8'));

@@ -153,10 +153,11 @@ invocation_plaintext_ports(inv) := {port | port := options(inv.args).port[0]; po
 	config_file(inv)
 } else := {default_port(inv.sentinel)}
 
-# Redis and sentinel configurations held in ConfigMaps of the input: [{"entry", "key", "dirs"}].
+# Redis and sentinel configurations held in ConfigMaps of the input: [{"entry", "key", "dirs",
+# "opaque"}] (opaque: the numbers of the lines redisconf cannot read as redis does).
 # (Arrays, not sets, here and in the collections below: the wasm engine hashes a set's element, the
 # whole object, at every step of iterating over the set.)
-configs := [{"entry": t.entry, "key": t.key, "dirs": redisconf.directives(t.text)} |
+configs := [{"entry": t.entry, "key": t.key, "dirs": redisconf.directives(t.text), "opaque": redisconf.opaque_lines(t.text)} |
 	some t in config_map_texts
 	redisconf.is_config(t.names)
 ]

@@ -76,3 +76,28 @@ last(dirs, name) := dirs[i].args if {
 	count(indices) > 0
 	i := indices[count(indices) - 1]
 }
+
+# The numbers of the lines redis reads differently from directives(): redis (sdssplitargs) decodes
+# escapes inside double quotes (`"TLSv1.2\x20TLSv1"` is two protocols to redis, one word here) and
+# separates arguments at a carriage return, vertical tab or form feed inside a line. What such a
+# line sets cannot be checked; the rules report it rather than guess. (test/redis-config.process.test.ts
+# runs real redis-server on such lines.) Lines are trimmed and skipped as redis does.
+opaque_lines(text) := [n |
+	some i, raw in split(text, "\n")
+	line := trim(raw, " \t\r")
+	line != ""
+	not startswith(line, "#")
+	_opaque(line)
+	n := i + 1
+]
+
+_opaque(line) if {
+	contains(line, `"`)
+	contains(line, `\`)
+}
+
+_opaque(line) if contains(line, "\r")
+
+_opaque(line) if contains(line, "\u000b")
+
+_opaque(line) if contains(line, "\f")

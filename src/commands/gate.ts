@@ -12,6 +12,7 @@ export interface GateOptions {
   base: string;
   root: string;
   threads?: number;
+  waiverMaxDays?: number;
 }
 
 export function gateCommand(): Command {
@@ -25,6 +26,7 @@ export function gateCommand(): Command {
       'StorageClasses that exist in the clusters and were reviewed there (claims may use them although no manifest defines them; several: comma-separated or the option repeated)',
       listOption('StorageClass'),
     )
+    .option('--waiver-max-days <days>', 'the longest a waiver may run, in days after today (default: docs/POLICIES.md); a waiver expiring later waives nothing', dayCount)
     .option('--check-synced', 'also fail when the first path is not what synth makes of the current inputs')
     .option('--changed', 'gate only the deployments whose files differ from --base (with their clusters\' cluster-scoped objects); the first path is the synth output')
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
@@ -54,10 +56,16 @@ export async function gateAction(paths: string[], opts: GateOptions): Promise<Ou
     if (gated.length === 0) return alsoFails.length ? 'failed' : 'ok';
   }
   const { runGate } = await import('../gate/gate.js');
-  const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass, threads: opts.threads });
+  const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass, threads: opts.threads, waiverMaxDays: opts.waiverMaxDays });
   const options = { strict: opts.strict, alsoFails };
   process.stdout.write(formatReport(report, opts.format, options));
   return gateFails(report, options) ? 'failed' : 'ok';
+}
+
+function dayCount(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || count > 3660) throw new InvalidArgumentError(`expected a whole number of days from 1 to 3660, got ${value}`);
+  return count;
 }
 
 function threadCount(value: string): number {

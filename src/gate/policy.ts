@@ -59,9 +59,14 @@ export interface Policy {
   evaluate(input: PolicyInput, today: string): Violation[];
 }
 
+/** How long a waiver may run by default (the policy's own default, lib/waivers.rego, is the same). */
+export const WAIVER_MAX_DAYS = 90;
+
 export interface PolicyData {
   /** StorageClasses that exist in the clusters and were reviewed there (encryption.storage_class_encrypted). */
   allowedStorageClasses?: string[];
+  /** The longest a waiver may run, in days after the day the gate runs (lib/waivers.rego; 90 by default). */
+  waiverMaxDays?: number;
 }
 
 /**
@@ -72,8 +77,8 @@ export interface PolicyData {
  * parameters that must switch encryption on, none where the provider always encrypts
  * (encryption.storage_class_encrypted); the annotation by which the generator states a class's
  * encryption, its customer-key value, and the parameter each provisioner takes a customer key in
- * (encryption.customer_key_used); the StorageClass allow-list; and the rule ids, which waivers may
- * name.
+ * (encryption.customer_key_used); the StorageClass allow-list; the longest a waiver may run; and the
+ * rule ids, which waivers may name.
  */
 export function policyData(options: PolicyData = {}, catalogue: Record<string, RuleInfo> = loadRuleCatalogue()): object {
   const platformRoles = Object.fromEntries(
@@ -95,6 +100,7 @@ export function policyData(options: PolicyData = {}, catalogue: Record<string, R
       customer_managed_key: encryptionKeyStates.customer,
       customer_key_parameters: customerKeyParameters,
       allowed_storage_classes: options.allowedStorageClasses ?? [],
+      waiver_max_days: options.waiverMaxDays ?? WAIVER_MAX_DAYS,
       rule_ids: Object.keys(catalogue).sort(),
     },
   };

@@ -9,7 +9,9 @@
 #   replicas reach their primary (and sentinels their members) over TLS too. The last occurrence of
 #   a directive is the one checked, since it is the one redis applies. It includes no other file
 #   (`include`): the gate cannot read one, and what it sets could reopen the plaintext port or allow
-#   the old protocols.
+#   the old protocols. Nor has it a line the gate cannot read as redis does: an escape inside double
+#   quotes (redis decodes `\x20` to a space, so `"TLSv1.2\x20TLSv1"` allows TLSv1), or a carriage
+#   return, vertical tab or form feed inside a line (redis separates arguments there).
 # custom:
 #   severity: error
 #   remediation: >-
@@ -67,6 +69,15 @@ violation contains _violation(config, msg) if {
 	)
 }
 
+violation contains _violation(config, msg) if {
+	some config in redis.configs
+	some line in config.opaque
+	msg := sprintf(
+		"line %d has an escape inside double quotes, or a carriage return, vertical tab or form feed, which redis decodes or splits at and the gate does not: it cannot check what the line sets (a port, the TLS versions); write it without them",
+		[line],
+	)
+}
+
 _nonzero_port([port]) if {
 	port != ""
 	trim(port, "0123456789") == "" # digits only, so to_number cannot fail
@@ -79,4 +90,5 @@ violation contains _violation(config, "no `tls-replication yes`: replication and
 	not _replicates_over_tls(config.dirs)
 }
 
-_replicates_over_tls(dirs) if redisconf.last(dirs, "tls-replication") == ["yes"]
+# redis reads yes and no in any case.
+_replicates_over_tls(dirs) if [lower(arg) | some arg in redisconf.last(dirs, "tls-replication")] == ["yes"]

@@ -1,5 +1,6 @@
 package rules.tls.redis_tls_only_test
 
+import data.lib.testing
 import data.rules.tls.redis_tls_only
 
 _config_map(values) := {"resources": [{
@@ -88,4 +89,16 @@ test_included_files_are_flagged if {
 	_messages({"redis.conf": concat("", ["include /etc/redis/base.conf\n", _tls_redis])}) == {
 		"ConfigMap orders-members key redis.conf: `include /etc/redis/base.conf` (line 1): the gate cannot read what an included file sets, which may reopen the plaintext port or allow old TLS versions: write its directives into this configuration",
 	}
+}
+
+test_lines_redis_reads_differently if {
+	good := "port 0\ntls-port 6379\ntls-replication yes\n"
+	count(_opaque_messages(concat("", [good, `tls-protocols "TLSv1.2\x20TLSv1"`]))) == 1
+	count(_opaque_messages(concat("", [good, "tls-protocols TLSv1.2\rTLSv1"]))) == 1
+	count(_opaque_messages(concat("", [good, "tls-protocols \"TLSv1.2 TLSv1.3\"\r\n# a \\ \"comment\"\n"]))) == 0
+}
+
+_opaque_messages(text) := {msg |
+	some msg in testing.messages(redis_tls_only.violation) with input as testing.input_of([testing.config_map("c", {"redis.conf": text})])
+	contains(msg, "redis decodes or splits at")
 }

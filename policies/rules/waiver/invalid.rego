@@ -3,15 +3,17 @@
 # description: >-
 #   The annotation redis-gitops.dev/waivers is a JSON array whose every entry names the rule ids it
 #   waives ("rules": ids of the gate's rules, but not waiver.* or schema.*), why ("reason", not
-#   blank) and until when ("expires", YYYY-MM-DD). A waiver without a reason cannot be reviewed, one
-#   without an expiry would waive for ever, and a misspelt rule id would leave its finding failing
-#   for no visible reason; none of them waives anything.
+#   blank) and until when ("expires", a date of the calendar written YYYY-MM-DD, at most 90 days
+#   after the day the gate runs unless the gate is given --waiver-max-days). A waiver without a
+#   reason cannot be reviewed, one without an expiry or one far off would waive for ever, and a
+#   misspelt rule id would leave its finding failing for no visible reason; none of them waives
+#   anything.
 # custom:
 #   severity: error
 #   remediation: >-
 #     Write the annotation as redis-gitops.dev/waivers: '[{"rules": ["<rule id>"], "reason": "<why,
 #     and the ticket that removes it>", "expires": "YYYY-MM-DD"}]', with rule ids as the gate reports
-#     them (docs/POLICIES.md lists them), or fix what the rule found.
+#     them (docs/POLICIES.md lists them) and an expiry within 90 days, or fix what the rule found.
 package rules.waiver.invalid
 
 import data.lib.k8s

@@ -1,6 +1,7 @@
 package rules.waiver.invalid_test
 
 import data.lib.testing
+import data.lib.waivers
 import data.rules.waiver.invalid
 
 _messages(annotation) := msgs if {
@@ -10,8 +11,8 @@ _messages(annotation) := msgs if {
 }
 
 test_well_formed_waivers_pass if {
-	count(_messages(`[{"rules": ["a.b"], "reason": "r", "expires": "2026-12-31"}]`)) == 0
-	count(_messages(`[{"rules": ["c.d", "a.b"], "reason": "r", "expires": "2026-12-31"}]`)) == 0
+	count(_messages(`[{"rules": ["a.b"], "reason": "r", "expires": "2026-08-01"}]`)) == 0
+	count(_messages(`[{"rules": ["c.d", "a.b"], "reason": "r", "expires": "2026-08-01"}]`)) == 0
 	count(_messages(`[]`)) == 0
 }
 
@@ -26,7 +27,25 @@ test_malformed_annotations if {
 }
 
 test_rules_a_waiver_cannot_waive if {
-	_messages(`[{"rules": ["a.b", "waiver.expired", "a.c", "schema.invalid"], "reason": "r", "expires": "2026-12-31"}]`) == {
+	_messages(`[{"rules": ["a.b", "waiver.expired", "a.c", "schema.invalid"], "reason": "r", "expires": "2026-08-01"}]`) == {
 		"ConfigMap cfg: waiver 1 of redis-gitops.dev/waivers names unknown or unwaivable rules (a.c, schema.invalid, waiver.expired), so it waives nothing",
 	}
+}
+
+test_dates_of_the_calendar_only if {
+	waivers.is_date("2028-02-29")
+	not waivers.is_date("2026-02-29")
+	not waivers.is_date("2026-04-31")
+	not waivers.is_date("2100-02-29")
+	waivers.is_date("2000-02-29")
+	waivers.days("2026-03-01") - waivers.days("2026-02-28") == 1
+	waivers.days("2029-01-01") - waivers.days("2028-01-01") == 366
+	waivers.days("2026-12-31") - waivers.days("2026-06-01") == 213
+}
+
+test_waiver_longer_than_the_maximum if {
+	waivers.problems({"rules": ["a.b"], "reason": "r", "expires": "9999-12-31"}) == [`expires 9999-12-31, more than 90 days after 2026-06-01 (the longest a waiver may run)`] with input.today as "2026-06-01" with data.redis_gitops.rule_ids as ["a.b"]
+	waivers.problems({"rules": ["a.b"], "reason": "r", "expires": "2026-08-30"}) == [] with input.today as "2026-06-01" with data.redis_gitops.rule_ids as ["a.b"]
+	count(waivers.problems({"rules": ["a.b"], "reason": "r", "expires": "2026-08-31"})) == 1 with input.today as "2026-06-01" with data.redis_gitops.rule_ids as ["a.b"]
+	waivers.problems({"rules": ["a.b"], "reason": "r", "expires": "2027-06-01"}) == [] with input.today as "2026-06-01" with data.redis_gitops.rule_ids as ["a.b"] with data.redis_gitops.waiver_max_days as 365
 }

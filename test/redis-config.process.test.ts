@@ -1,0 +1,143 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGatePolicy, type Policy } from '../src/gate/policy.js';
+import { makeTestPki, missingPrograms, type TestPki } from './support/programs.js';
+
+/**
+ * The gate's reading of redis configuration (policies/lib/redisconf.rego, rule tls.redis_tls_only)
+ * against real redis-server reading the same text: each configuration of a corpus of lines redis
+ * and a naive reader split differently (quotes, escapes inside them, carriage returns and other
+ * whitespace, case, repeated directives) is loaded by redis-server, and `CONFIG GET` says what it
+ * applied. Where redis then listens in plaintext, lacks a TLS port, replicates in plaintext or allows
+ * TLSv1/TLSv1.1, the gate must report the configuration; where redis applied a configuration that
+ * is safe, the gate reports nothing, or the lines it cannot read (fail closed).
+ * A configuration redis refuses to start with is left out (nothing listens).
+ */
+
+const skip = missingPrograms('redis-server', 'redis-cli', 'openssl');
+
+const tls = 'port 0\ntls-port 6380\ntls-replication yes\n';
+const corpus: Record<string, string> = {
+  'safe': tls,
+  'escaped space in quotes': `${tls}tls-protocols "TLSv1.2\\x20TLSv1"\n`,
+  'escaped letter in quotes': `${tls}tls-protocols "\\x54LSv1.1"\n`,
+  'escaped tab in quotes': `${tls}tls-protocols "TLSv1.2\\tTLSv1"\n`,
+  'quoted protocols': `${tls}tls-protocols "TLSv1.2 TLSv1"\n`,
+  'single-quoted protocols': `${tls}tls-protocols 'TLSv1.2 TLSv1.1'\n`,
+  'lower-case protocols': `${tls}tls-protocols "tlsv1.2 tlsv1"\n`,
+  'modern protocols': `${tls}tls-protocols "TLSv1.2 TLSv1.3"\n`,
+  'empty protocols': `${tls}tls-protocols ""\n`,
+  'double space in protocols': `${tls}tls-protocols "TLSv1.2  TLSv1.3"\n`,
+  'quoted port': 'port "0"\ntls-port 6380\ntls-replication yes\n',
+  'single-quoted port': "port '0'\ntls-port '6380'\ntls-replication 'yes'\n",
+  'quoted directive': '"port" 6379\ntls-port 6380\ntls-replication yes\n',
+  'escaped port': 'port "\\x30"\ntls-port 6380\ntls-replication yes\n',
+  'escaped plaintext port': 'port "6\\x33379"\ntls-port 6380\ntls-replication yes\n',
+  'upper-case directive': 'PORT 0\nTls-Port 6380\ntls-replication yes\n',
+  'upper-case yes': 'port 0\ntls-port 6380\ntls-replication YES\n',
+  'plaintext port': 'port 6379\ntls-port 6380\ntls-replication yes\n',
+  'no port': 'tls-port 6380\ntls-replication yes\n',
+  'last port wins': 'port 0\ntls-port 6380\ntls-replication yes\nport 6379\n',
+  'last port wins, closed': 'port 6379\ntls-port 6380\ntls-replication yes\nport 0\n',
+  'commented port': '# port 0\ntls-port 6380\ntls-replication yes\n',
+  'indented comment': '   # port 0\ntls-port 6380\ntls-replication yes\n',
+  'CRLF': 'port 0\r\ntls-port 6380\r\ntls-replication yes\r\n',
+  'carriage return inside a line': 'port 0\ntls-port 6380\rport 6379\ntls-replication yes\n',
+  'carriage return between arguments': 'port\r0\ntls-port 6380\ntls-replication yes\n',
+  'tab between arguments': 'port\t0\ntls-port\t6380\ntls-replication\tyes\n',
+  'vertical tab at the end': 'port 0\u000b\ntls-port 6380\ntls-replication yes\n',
+  'form feed between arguments': 'port\f6379\ntls-port 6380\ntls-replication yes\n',
+  'trailing spaces': 'port 0   \ntls-port 6380 \t\ntls-replication yes  \n',
+  'no tls-port': 'port 0\ntls-replication yes\n',
+  'tls-port 0': 'port 0\ntls-port 0\ntls-replication yes\n',
+  'plaintext replication': 'port 0\ntls-port 6380\ntls-replication no\n',
+  'replication set twice': 'port 0\ntls-port 6380\ntls-replication yes\ntls-replication no\n',
+  'comment after a value': 'port 0 # closed\ntls-port 6380\ntls-replication yes\n',
+  'non-breaking space': 'port 0\n\u00a0port 6379\ntls-port 6380\ntls-replication yes\n',
+  'quote inside a word': 'port 0\ntls-port 6380\ntls-replication yes\ntls-protocols TLSv1.2" "TLSv1\n',
+};
+
+interface Applied {
+  port: string;
+  'tls-port': string;
+  'tls-replication': string;
+  'tls-protocols': string;
+}
+
+describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  let dir: string;
+  let pki: TestPki;
+  let policy: Policy;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'redis-config-'));
+    pki = makeTestPki(path.join(dir, 'pki'), ['127.0.0.1']);
+    policy = await loadGatePolicy();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What redis-server applied of a configuration, or undefined when it refused to start. */
+  async function applied(name: string, text: string): Promise<Applied | undefined> {
+    const socket = path.join(dir, 'redis.sock');
+    rmSync(socket, { force: true });
+    // Our lines come first: the text under test overrides them, as it would override redis's defaults.
+    const ours = `bind 127.0.0.1\nunixsocket ${socket}\ndir ${dir}\nsave ""\ntls-cert-file ${pki.certFile}\ntls-key-file ${pki.keyFile}\ntls-ca-cert-file ${pki.caFile}\n`;
+    const file = path.join(dir, 'redis.conf');
+    writeFileSync(file, ours + text);
+    const server = spawn('redis-server', [file], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    try {
+      for (let i = 0; i < 200 && server.exitCode === null && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
+      if (!existsSync(socket)) {
+        if (server.exitCode === null) throw new Error(`${name}: redis-server neither started nor exited`);
+        return undefined;
+      }
+      const out = execFileSync('redis-cli', ['-s', socket, '--raw', 'CONFIG', 'GET', 'port', 'tls-port', 'tls-replication', 'tls-protocols'], { encoding: 'utf8' }).split('\n');
+      const values: Record<string, string> = {};
+      for (let i = 0; i + 1 < out.length; i += 2) values[out[i]!] = out[i + 1]!;
+      return values as unknown as Applied;
+    } finally {
+      server.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  function insecure(a: Applied): string[] {
+    const problems: string[] = [];
+    if (a.port !== '0') problems.push(`listens in plaintext on ${a.port}`);
+    if (a['tls-port'] === '0') problems.push('has no TLS port');
+    if (a['tls-replication'] !== 'yes') problems.push('replicates in plaintext');
+    const legacy = a['tls-protocols'].split(' ').filter((p) => ['tlsv1', 'tlsv1.1'].includes(p.toLowerCase()));
+    if (legacy.length) problems.push(`allows ${legacy.join(', ')}`);
+    return problems;
+  }
+
+  function gateFindings(text: string): string[] {
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': text } };
+    return policy
+      .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object }], cluster_resources: [] }, '2026-06-01')
+      .filter((v) => v.rule === 'tls.redis_tls_only')
+      .map((v) => v.message);
+  }
+
+  it('reports every configuration redis applies insecurely, and no wrong value of a safe one', async () => {
+    const disagreements: string[] = [];
+    let compared = 0;
+    for (const [name, text] of Object.entries(corpus)) {
+      const truth = await applied(name, text);
+      if (!truth) continue;
+      compared++;
+      const problems = insecure(truth);
+      const findings = gateFindings(text);
+      const failClosed = (m: string) => m.includes('redis decodes or splits at');
+      if (problems.length && findings.length === 0) disagreements.push(`${name}: redis ${problems.join(', ')}; the gate passes it`);
+      // A configuration with a line the gate cannot read is refused whole; it must be rewritten anyway.
+      if (!problems.length && findings.length && !findings.some(failClosed)) disagreements.push(`${name}: redis applies it safely (${JSON.stringify(truth)}); the gate reports ${JSON.stringify(findings)}`);
+    }
+    expect(disagreements).toEqual([]);
+    // Most of the corpus starts: the comparison is not vacuous.
+    expect(compared).toBeGreaterThan(Object.keys(corpus).length / 2);
+  });
+});
