@@ -51,7 +51,7 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
     return compiled.get(key);
   };
   return (entry) => {
-    const { object } = entry;
+    const object = withoutNulls(entry.object);
     const resource = {
       apiVersion: object.apiVersion,
       kind: object.kind,
@@ -70,6 +70,33 @@ export function schemaChecker(): (entry: SourcedObject) => Violation[] {
     const invalid = relevant(validate.errors ?? []).map((e) => violation(e.keyword === 'additionalProperties' ? 'schema.unknown_field' : 'schema.invalid', describe(e)));
     return [...invalid, ...refused];
   };
+}
+
+/**
+ * The object as the API server decodes it: a field whose value is null is absent (Go's JSON decoding
+ * leaves it unset; for custom resources, structural schemas prune it). Charts write `annotations:`
+ * with nothing after it, or `nodePort: null`; these are no mistakes. Nulls in lists stay: an item
+ * that is null is a zero value the API server refuses. The object itself when it has no null field.
+ */
+export function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) {
+    const items = value.map(withoutNulls);
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  let changed = false;
+  const kept: [string, unknown][] = [];
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null) {
+      changed = true;
+      continue;
+    }
+    const stripped = withoutNulls(item);
+    if (stripped !== item) changed = true;
+    kept.push([key, stripped]);
+  }
+  // fromEntries defines each key, __proto__ included, as a plain property.
+  return (changed ? Object.fromEntries(kept) : value) as T;
 }
 
 /**
