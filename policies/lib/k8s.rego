@@ -33,6 +33,16 @@ pod_template(obj) := obj.spec.template if obj.kind in _template_kinds
 
 pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
 
+# A kind of a custom resource definition (an Argo Rollout, a Knative Service, an OpenKruise CloneSet,
+# ...) runs pods from its spec.template as a Deployment does: where that is a pod template (it has
+# containers), it is checked as one, rather than passed because the gate does not know the kind.
+pod_template(obj) := obj.spec.template if {
+	not obj.kind in _builtin_pod_kinds
+	is_array(obj.spec.template.spec.containers)
+}
+
+_builtin_pod_kinds := _template_kinds | {"Pod", "CronJob"}
+
 # The labels a workload gives its pods ({} when none).
 pod_labels(obj) := object.get(pod_template(obj), ["metadata", "labels"], {})
 

@@ -36,3 +36,9 @@ test_replicas_default_and_malformed if {
 	k8s.replicas({"spec": {}}) == 1
 	k8s.replicas({"spec": {"replicas": "3"}}) == 1
 }
+
+test_pod_template_of_a_custom_workload_kind if {
+	rollout := {"kind": "Rollout", "spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}}
+	k8s.pod_template(rollout) == rollout.spec.template
+	not k8s.pod_template({"kind": "ApplicationSet", "spec": {"template": {"spec": {"project": "p"}}}})
+}
