@@ -1,7 +1,8 @@
 # METADATA
 # title: Data volumes are encrypted at rest
 # description: >-
-#   Every PersistentVolumeClaim and every StatefulSet volumeClaimTemplate names a storageClassName
+#   Every PersistentVolumeClaim, every StatefulSet volumeClaimTemplate and every generic ephemeral
+#   volume of a pod template (volumes[].ephemeral.volumeClaimTemplate) names a storageClassName
 #   (the cluster's default class may be unencrypted), that StorageClass is among the cluster-scoped
 #   manifests of the same input set (or in the allow-list the gate is given as data,
 #   data.redis_gitops.allowed_storage_classes: classes that exist in the cluster and were reviewed
@@ -41,10 +42,18 @@ _claims := array.concat(
 	[{"entry": entry, "what": "the claim", "class": _class_name(entry.object)} |
 		some entry in k8s.of_kind("PersistentVolumeClaim")
 	],
-	[{"entry": entry, "what": sprintf("volumeClaimTemplate %s", [k8s.name(template)]), "class": _class_name(template)} |
-		some entry in k8s.of_kind("StatefulSet")
-		some template in object.get(entry.object, ["spec", "volumeClaimTemplates"], [])
-	],
+	array.concat(
+		[{"entry": entry, "what": sprintf("volumeClaimTemplate %s", [k8s.name(template)]), "class": _class_name(template)} |
+			some entry in k8s.of_kind("StatefulSet")
+			some template in object.get(entry.object, ["spec", "volumeClaimTemplates"], [])
+		],
+		# Generic ephemeral volumes: each pod gets a claim from the template, on the template's class.
+		[{"entry": entry, "what": sprintf("ephemeral volume %s", [object.get(volume, "name", "")]), "class": _class_name(volume.ephemeral.volumeClaimTemplate)} |
+			some entry in input.resources
+			some volume in object.get(k8s.pod_template(entry.object), ["spec", "volumes"], [])
+			is_object(volume.ephemeral)
+		],
+	),
 )
 
 _class_name(claim) := name if {

@@ -145,3 +145,12 @@ test_every_parameter_that_switches_encryption_on_is_needed if {
 		`StorageClass wrong does not encrypt: Example encrypts only with parameters.cipher "aes-256" and parameters.encrypted "true"`,
 	}
 }
+
+test_generic_ephemeral_volume_without_a_class if {
+	deployment := {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}, "spec": {"template": {"spec": {
+		"containers": [{"name": "c"}],
+		"volumes": [{"name": "v", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}}],
+	}}}}
+	msgs := {v.msg | some v in storage_class_encrypted.violation with input as {"resources": [{"file": "f", "object": deployment}], "cluster_resources": []}}
+	msgs == {"ephemeral volume v names no storageClassName: the cluster's default class may be unencrypted"}
+}
