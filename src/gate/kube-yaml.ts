@@ -225,8 +225,9 @@ function plainTree(value: unknown): boolean {
   return true;
 }
 
-/** Aliases expanded per document before the gate refuses it (the "billion laughs" attack). */
+/** Nodes and aliases expanded per document before the gate refuses it (the "billion laughs" attack). */
 const MAX_NODES = 1_000_000;
+const MAX_ALIASES = 10_000;
 
 /** One document read with the yaml library's syntax tree and gopkg.in/yaml.v2's semantics. */
 function preciseValue(text: string, firstLine: number): unknown {
@@ -234,11 +235,15 @@ function preciseValue(text: string, firstLine: number): unknown {
   const doc = parseDocumentsOf(text, lineCounter, firstLine);
   if (!doc) return null;
   let nodes = 0;
+  let aliases = 0;
   const where = (node: Node | null | undefined) => `line ${lineCounter.linePos(node?.range?.[0] ?? 0).line + firstLine - 1}`;
   const convert = (node: Node | null | undefined, depth: number): unknown => {
     if (++nodes > MAX_NODES || depth > 1000) throw new UnreadableError(`Excessive alias count: the document expands past ${MAX_NODES} nodes (at ${where(node)})`);
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return convert(node.resolve(doc) as Node | undefined, depth + 1);
+    if (isAlias(node)) {
+      if (++aliases > MAX_ALIASES) throw new UnreadableError(`Excessive alias count: more than ${MAX_ALIASES} aliases expanded (at ${where(node)})`);
+      return convert(node.resolve(doc) as Node | undefined, depth + 1);
+    }
     if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:str' && node.tag !== '!!str') {
       throw new UnreadableError(`${where(node)}: the YAML tag ${node.tag}: the gate reads untagged YAML (and !!str) only`);
     }
