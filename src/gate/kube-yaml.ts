@@ -86,26 +86,30 @@ function checkNumbers(value: unknown, line: number): void {
 /** apimachinery's YAMLReader: documents separated by lines that start with `---`. */
 export function yamlChunks(text: string): { text: string; line: number }[] {
   const chunks: { text: string; line: number }[] = [];
-  let buffer: string[] = [];
-  let start = 1;
-  const lines = text.split(/(?<=\n)/);
-  for (const [i, line] of lines.entries()) {
-    if (line.startsWith('---')) {
-      const rest = line.slice(3).trim();
-      if (rest !== '' && !rest.startsWith('#')) {
-        throw new UnreadableError(`line ${i + 1}: "${line.trimEnd()}": Kubernetes refuses anything but a comment after a document separator`);
-      }
-      if (buffer.length) {
-        chunks.push({ text: buffer.join(''), line: start });
-        buffer = [];
-        start = i + 2;
-        continue;
-      }
+  // Only the lines that start with --- matter; the text between them is taken whole.
+  let start = 0; // where the current chunk starts
+  let startLine = 1;
+  let line = 1; // the line number of `at`
+  let lineAt = 0; // where counting lines got to
+  for (let at = text.startsWith('---') ? 0 : text.indexOf('\n---'); at !== -1; at = text.indexOf('\n---', at + 1)) {
+    const begin = at === 0 && text.startsWith('---') ? 0 : at + 1;
+    for (let i = text.indexOf('\n', lineAt); i !== -1 && i < begin; i = text.indexOf('\n', i + 1)) line++;
+    lineAt = begin;
+    const end = text.indexOf('\n', begin);
+    const separator = text.slice(begin, end === -1 ? text.length : end);
+    const rest = separator.slice(3).trim();
+    if (rest !== '' && !rest.startsWith('#')) {
+      throw new UnreadableError(`line ${line}: "${separator.trimEnd()}": Kubernetes refuses anything but a comment after a document separator`);
     }
-    if (!buffer.length) start = i + 1;
-    buffer.push(line);
+    if (begin > start) {
+      chunks.push({ text: text.slice(start, begin), line: startLine });
+      // The separator line ends this chunk and is dropped; the next starts after it.
+      start = end === -1 ? text.length : end + 1;
+      startLine = line + 1;
+    }
+    // A separator that starts the text (or follows one) opens the chunk, as the reader keeps it.
   }
-  if (buffer.length) chunks.push({ text: buffer.join(''), line: start });
+  if (start < text.length) chunks.push({ text: text.slice(start), line: startLine });
   return chunks;
 }
 
@@ -174,14 +178,25 @@ const goPlainTypes = (['bool', 'int', 'float'] as const).map(
   (tag) =>
     new Type(`tag:yaml.org,2002:${tag}`, {
       kind: 'scalar',
-      resolve: (data: string | null) => data !== null && resolvePlain(data).tag === tag,
-      construct: (data: string | null) => (data === null ? null : resolvePlain(data).value),
+      resolve: (data: string | null) => data !== null && (data === '' || hinted[data.charCodeAt(0)] === 1) && lastResolved(data).tag === tag,
+      construct: (data: string | null) => (data === null ? null : lastResolved(data).value),
     }),
 );
+
+// The first characters of the scalars go-yaml may type (its resolveTable): any other is a string.
+const hinted = new Uint8Array(128);
+for (const c of '+-0123456789yYnNtTfFoO~.') hinted[c.charCodeAt(0)] = 1;
+
+// js-yaml asks each type in turn about the same scalar, then constructs it: resolve it once.
+let last: { text: string; resolved: Resolved } = { text: '', resolved: { tag: 'null', value: null } };
+function lastResolved(text: string): Resolved {
+  if (last.text !== text) last = { text, resolved: resolvePlain(text) };
+  return last.resolved;
+}
 // js-yaml resolves an empty plain scalar through the null type with data null.
 const goNull = new Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
-  resolve: (data: string | null) => data === null || resolvePlain(data).tag === 'null',
+  resolve: (data: string | null) => data === null || data === '' || (hinted[data.charCodeAt(0)] === 1 && lastResolved(data).tag === 'null'),
   construct: () => null,
 });
 const goSchema = FAILSAFE_SCHEMA.extend({ implicit: [goNull, ...goPlainTypes] });
@@ -195,7 +210,7 @@ const emptyCompactItem = /^[ \t]*(?:-[ \t]+)+-[ \t]*\r?$/m;
  */
 function quickValue(text: string): unknown {
   // js-yaml reads an empty item of a compact nested sequence (`- -` ending a line) into the wrong list.
-  if (text.includes('<<') || emptyCompactItem.test(text)) return undefined;
+  if (text.includes('<<') || (/-[ \t]+-/.test(text) && emptyCompactItem.test(text))) return undefined;
   let anchored = false;
   let docs: unknown[];
   try {
