@@ -45,7 +45,8 @@ export function kubernetesDocuments(text: string): KubeDocument[] {
     try {
       value = quickValue(chunk.text) ?? preciseValue(chunk.text, chunk.line);
     } catch (error) {
-      if (error instanceof UnreadableError) throw new UnreadableError(`document ${i + 1} (line ${chunk.line}): ${error.message}`);
+      // A syntax error names its own line and column.
+      if (error instanceof UnreadableError && !error.message.startsWith('invalid YAML')) throw new UnreadableError(`document ${i + 1} (line ${chunk.line}): ${error.message}`);
       throw error;
     }
     if (value !== null) documents.push({ value, index: i + 1, line: chunk.line });
