@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import { renderHaproxyConfig } from './config/haproxy-cfg.js';
+import { renderHaproxyConfig, renderPortalLua } from './config/haproxy-cfg.js';
 import { restrictedContainer, restrictedPod } from './pod-security.js';
 import { HAPROXY_UID, haproxyImage } from '../model/images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
-import { PORT_NAMES, PORTAL_CONFIG_FILE, PORTAL_PORT, PORTAL_STATS_PORT, objectNames, portalEnv, portalPaths, portalServiceName } from '../model/topology.js';
+import { PORT_NAMES, PORTAL_CONFIG_FILE, PORTAL_LUA_FILE, PORTAL_PORT, PORTAL_STATS_PORT, objectNames, portalEnv, portalPaths, portalServiceName } from '../model/topology.js';
 import { PORTAL_CHECK_USER } from '../model/users.js';
 
 export interface PortalsProps {
@@ -49,6 +49,8 @@ const authKeys = { checkUserPassword: aclPasswordKey(PORTAL_CHECK_USER), sentine
 export class Portals extends Construct {
   /** The rendered haproxy.cfg. */
   readonly haproxyConfig: string;
+  /** The rendered Lua task haproxy.cfg loads. */
+  readonly haproxyLua: string;
 
   constructor(scope: Construct, id: string, props: PortalsProps) {
     super(scope, id);
@@ -68,9 +70,11 @@ export class Portals extends Construct {
       paths: { certBundle: `${portalPaths.tlsDir}/${tlsSecretKeys.bundle}`, caFile: `${portalPaths.tlsDir}/${tlsSecretKeys.ca}` },
       env: portalEnv,
       checkUser: PORTAL_CHECK_USER,
+      luaFile: `${portalPaths.configDir}/${PORTAL_LUA_FILE}`,
     });
+    this.haproxyLua = renderPortalLua({ deployment: props.id.deployment, dataMembers: props.dataMembers, quorum: props.quorum });
 
-    new k8s.KubeConfigMap(this, 'Config', { metadata: { name, labels }, data: { [PORTAL_CONFIG_FILE]: this.haproxyConfig } });
+    new k8s.KubeConfigMap(this, 'Config', { metadata: { name, labels }, data: { [PORTAL_CONFIG_FILE]: this.haproxyConfig, [PORTAL_LUA_FILE]: this.haproxyLua } });
 
     new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name, labels },
@@ -83,7 +87,7 @@ export class Portals extends Construct {
           metadata: {
             labels: selector,
             annotations: {
-              [CONFIG_CHECKSUM_ANNOTATION]: sha256(this.haproxyConfig),
+              [CONFIG_CHECKSUM_ANNOTATION]: sha256(this.haproxyConfig + this.haproxyLua),
               [SECRETS_CHECKSUM_ANNOTATION]: sha256(JSON.stringify(consumedSecrets(props))),
             },
           },

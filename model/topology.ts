@@ -56,6 +56,8 @@ export const portalPaths = { configDir: '/etc/haproxy', tlsDir: '/tls' } as cons
 /** Keys of the members' ConfigMap besides the member scripts (which start the servers on them), and of the portals'. */
 export const memberConfigFiles = { redis: 'redis.conf', sentinel: 'sentinel.conf' } as const;
 export const PORTAL_CONFIG_FILE = 'haproxy.cfg';
+/** The portals' Lua task (cuts the sessions of a member the sentinel quorum no longer names), next to haproxy.cfg. */
+export const PORTAL_LUA_FILE = 'portal.lua';
 
 /** What differs between members reaches the member scripts as environment, set by each member's StatefulSet. */
 export const memberEnv = { host: 'MEMBER_HOST', sentinelStateDir: 'SENTINEL_STATE_DIR' } as const;

@@ -14,10 +14,10 @@ export const systemUserRules = {
   sentinel:
     'allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info ' +
     '+client|setname +client|kill +script|kill',
-  // The member's own probes and pre-stop hand-over.
-  member: '+ping +info +role +client|pause',
-  // The portals' health checks: is this member the primary?
-  portal: '+info',
+  // The member's own probes, pre-stop hand-over, and the demotion of a primary the sentinels deposed.
+  member: '+ping +info +role +client|pause +replicaof',
+  // The portals' health checks: is this member the primary? (PING marks the end of the INFO answer.)
+  portal: '+info +ping',
   // The metrics exporter: server statistics and settings, never key contents.
   exporter: '+ping +info +config|get +client|list +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram +memory|stats +select +dbsize',
 } as const;

@@ -94,7 +94,7 @@ describe('member scripts', () => {
     const dir = tempDir();
     const odd = { ...input, primaryName: `it's "odd" $HOME`, memberHosts: ['a', 'b', 'c'] };
     writeFileSync(path.join(dir, MEMBER_SETTINGS), renderMemberScripts(odd)[MEMBER_SETTINGS]!);
-    const out = await runProgram('sh', ['-c', `. ./${MEMBER_SETTINGS} && printf '%s|' "$PRIMARY_NAME" "$SENTINELS" "$FIRST_PRIMARY" "$REDIS_PORT" "$RUN_DIR"`], dir);
-    expect(out).toEqual({ code: 0, stdout: `it's "odd" $HOME|a b c|a|6379|/run/redis|`, stderr: '' });
+    const out = await runProgram('sh', ['-c', `. ./${MEMBER_SETTINGS} && printf '%s|' "$PRIMARY_NAME" "$SENTINELS" "$QUORUM" "$REDIS_PORT" "$RUN_DIR"`], dir);
+    expect(out).toEqual({ code: 0, stdout: `it's "odd" $HOME|a b c|2|6379|/run/redis|`, stderr: '' });
   });
 });

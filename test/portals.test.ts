@@ -21,6 +21,7 @@ const input: Parameters<typeof renderHaproxyConfig>[0] = {
   paths: { certBundle: '/tls/server.pem', caFile: '/tls/ca.crt' },
   env: { checkUserPassword: 'CHECK_PASSWORD', sentinelPassword: 'SENTINEL_PASSWORD' },
   checkUser: 'portal',
+  luaFile: '/etc/haproxy/portal.lua',
 };
 
 describe('haproxy.cfg', () => {
@@ -49,9 +50,19 @@ describe('haproxy.cfg', () => {
       'tcp-request content reject unless { nbsrv(sentinels-name-data-0) ge 2 } { srv_is_up(primary/data-0) } or ' +
         '{ nbsrv(sentinels-name-data-1) ge 2 } { srv_is_up(primary/data-1) }',
     );
-    expect(lines).toContain('tcp-check expect string role:master');
-    expect(lines).toContain('tcp-check expect string m1.example');
+    expect(lines).toContain('tcp-check expect min-recv 1 string role:master');
+    expect(lines).toContain('tcp-check expect min-recv 1 string m1.example');
     for (const s of lines.filter((l) => /^server data-\d m\d\.example:6379/.test(l))) expect(s).toContain('on-marked-down shutdown-sessions');
+  });
+
+  it('asks the sentinels without QUIT (Redis 7.0 sentinel refuses it and keeps the connection) and decides on the whole answer at once', () => {
+    const sends = lines.filter((l) => l.startsWith('tcp-check send'));
+    expect(sends.filter((l) => /QUIT/.test(l))).toEqual([]);
+    expect(lines).toContain('tcp-check send "SENTINEL get-master-addr-by-name orders\\r\\nPING\\r\\n"');
+    // +PONG first: the whole answer is in; then a mismatch is final (min-recv), not left to time out.
+    const sentinelChecks = cfg.split('backend ').filter((b) => b.startsWith('sentinels-name-'));
+    expect(sentinelChecks).toHaveLength(2);
+    for (const b of sentinelChecks) expect(b).toMatch(/tcp-check expect string \+PONG\n\s*tcp-check expect min-recv 1 string m\d\.example\n/);
   });
 
   it('takes the check passwords from the environment, never literally', () => {

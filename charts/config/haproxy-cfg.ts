@@ -12,6 +12,12 @@ import { TLS12_CIPHERS, TLS13_CIPHERSUITES } from './redis-conf.js';
  * scheme, with every leg in TLS verified against the deployment CA (portal → redis, portal →
  * sentinel), authenticated checks, and `on-marked-down shutdown-sessions` so clients still attached to
  * a demoted primary are cut and reconnect to the new one.
+ *
+ * A primary cut off from the sentinels is not demoted (nobody reaches it) and keeps answering
+ * `role:master` to the portals: measured by the drill's asymmetric partition, a client's existing
+ * connection kept writing to it for ~24 s after the sentinel majority had moved. So the portals also
+ * cut the sessions of a member as soon as fewer than a quorum of sentinels name it (renderPortalLua,
+ * a task of HAProxy's own Lua), not only when its role check fails.
  */
 export interface HaproxyConfigInput {
   deployment: string;
@@ -37,6 +43,8 @@ export interface HaproxyConfigInput {
   env: { checkUserPassword: string; sentinelPassword: string };
   /** ACL user of the redis health checks. */
   checkUser: string;
+  /** Path of the Lua file (renderPortalLua) the portal loads. */
+  luaFile: string;
 }
 
 export function renderHaproxyConfig(input: HaproxyConfigInput): string {
@@ -47,6 +55,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     'global',
     '  log stdout format raw local0 notice',
     '  maxconn 4096',
+    `  lua-load ${input.luaFile}`,
     // TLS 1.2 minimum, forward-secret AEAD ciphers, no session tickets: for every bind and every server.
     `  ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets`,
     `  ssl-default-bind-ciphers ${TLS12_CIPHERS}`,
@@ -68,7 +77,9 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     // Redis clients keep idle connections open; their own keep-alive PINGs stay well inside this.
     '  timeout client 330s',
     '  timeout server 330s',
-    '  timeout check 3s',
+    // A sentinel or redis that does not answer within 2 s counts as down: inter 1s + 2 s bounds how
+    // long a silent (cut-off) sentinel still counts as naming a member.
+    '  timeout check 2s',
     '',
     'frontend stats',
     '  mode http',
@@ -93,11 +104,12 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     '  tcp-check connect default',
     `  tcp-check send "AUTH ${input.checkUser} \${${input.env.checkUserPassword}}\\r\\n"`,
     '  tcp-check expect string +OK',
-    // QUIT in the same send: the server closes after its answer, so a check whose expected string is
-    // not in that answer fails at once instead of waiting out `timeout check` (measured by the
-    // drill: 3 s more unavailability on every primary change).
-    '  tcp-check send "INFO replication\\r\\nQUIT\\r\\n"',
-    '  tcp-check expect string role:master',
+    // A PING after INFO, no QUIT (deprecated since Redis 7.2): once +PONG is in, the whole INFO is,
+    // and `min-recv 1` makes a reply without role:master fail at once instead of at `timeout check`
+    // (measured by the drill: 3 s more unavailability on every primary change when it waited).
+    '  tcp-check send "INFO replication\\r\\nPING\\r\\n"',
+    '  tcp-check expect string +PONG',
+    '  tcp-check expect min-recv 1 string role:master',
     ...input.dataMembers.map(
       (m) =>
         `  server ${m.name} ${m.host}:${input.redisPort} ${verify(m.host)} ${resolve} ` +
@@ -110,12 +122,53 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
       '  tcp-check connect default',
       `  tcp-check send "AUTH \${${input.env.sentinelPassword}}\\r\\n"`,
       '  tcp-check expect string +OK',
-      `  tcp-check send "SENTINEL get-master-addr-by-name ${input.primaryName}\\r\\nQUIT\\r\\n"`,
-      `  tcp-check expect string ${m.host}`,
+      // No QUIT: Redis 7.0's sentinel answers it with -ERR unknown command and keeps the connection
+      // open, so an answer without the member's host waited out `timeout check` (3 s then). A PING
+      // after the question instead: once +PONG is in, the whole answer is, and `min-recv 1` makes a
+      // mismatch final at once (without it HAProxy waits for more data until the timeout).
+      `  tcp-check send "SENTINEL get-master-addr-by-name ${input.primaryName}\\r\\nPING\\r\\n"`,
+      '  tcp-check expect string +PONG',
+      `  tcp-check expect min-recv 1 string ${m.host}`,
       ...input.sentinels.map(
         (s) => `  server ${s.name} ${s.host}:${input.sentinelPort} ${verify(s.host)} ${resolve} check inter 1s fall 1 rise 1`,
       ),
     ]),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The portals' Lua task: every 100 ms, the client sessions on a data member that fewer than `quorum`
+ * sentinels name (the count the routing rules use, nbsrv of sentinels-name-<member>) are shut, so an
+ * application attached to a primary the sentinel majority has deposed reconnects and is routed to the
+ * new one, even while the deposed primary, cut off from the sentinels, still says it is master.
+ */
+export function renderPortalLua(input: Pick<HaproxyConfigInput, 'deployment' | 'dataMembers' | 'quorum'>): string {
+  return `-- Lua of the portals of deployment ${input.deployment}, rendered by redis-gitops: edit the deployment file instead.
+local quorum = ${input.quorum}
+local members = { ${input.dataMembers.map((m) => `"${m.name}"`).join(', ')} }
+
+-- Whether at least a quorum of the sentinels' checks name the member (servers UP in sentinels-name-<member>).
+local function named(member)
+  local up = 0
+  for _, sentinel in pairs(core.backends["sentinels-name-" .. member].servers) do
+    local status = sentinel:get_stats()["status"]
+    if status == "UP" or string.sub(status, 1, 3) == "UP " then up = up + 1 end
+  end
+  return up >= quorum
+end
+
+core.register_task(function()
+  while true do
+    for _, member in ipairs(members) do
+      local server = core.backends["primary"].servers[member]
+      if not named(member) and (tonumber(server:get_stats()["scur"]) or 0) > 0 then
+        core.Warning("sentinel quorum no longer names " .. member .. ": shutting its client sessions")
+        server:shut_sess()
+      end
+    end
+    core.msleep(100)
+  end
+end)
+`;
 }

@@ -68,7 +68,6 @@ function renderSettings(input: MemberScriptsInput): string {
   const settings: [string, string | number][] = [
     ['PRIMARY_NAME', input.primaryName],
     ['SENTINELS', input.memberHosts.join(' ')],
-    ['FIRST_PRIMARY', input.memberHosts[0] ?? ''],
     ['REDIS_PORT', input.redisPort],
     ['SENTINEL_PORT', input.sentinelPort],
     ['QUORUM', input.quorum],

@@ -24,6 +24,7 @@ import {
 import { ADMIN_USER, PORTAL_CHECK_USER } from '../../model/users.js';
 import { joinPem } from '../secrets/pem.js';
 import { issueTls } from '../secrets/tls.js';
+import { DrillNetwork } from './network.js';
 import { waitFor } from './waits.js';
 
 export { sleep, waitFor } from './waits.js';
@@ -35,8 +36,8 @@ export interface RenderedDeployment {
   id: Placement;
   /** The member ConfigMap: redis.conf, sentinel.conf and the entrypoint, probe and pre-stop scripts. */
   memberFiles: Record<string, string>;
-  /** The portal ConfigMap's haproxy.cfg. */
-  haproxyCfg: string;
+  /** The portal ConfigMap: haproxy.cfg and the Lua file it loads. */
+  portalFiles: Record<string, string>;
   /** Every ACL user of the deployment with its rules (passwords are made up for the run). */
   aclUsers: Omit<AclUser, 'passwordSha256'>[];
 }
@@ -49,6 +50,11 @@ export type StopSignal = 'SIGKILL' | 'SIGTERM';
 export interface LocalMember {
   name: string;
   ip: string;
+  /**
+   * With network namespaces, a second address its sentinel connects from (`bind-source-addr`), so
+   * that a partition can cut the sentinels' links and leave redis' replication link alone.
+   */
+  sentinelSource?: string;
   holdsData: boolean;
   dir: string;
   redis?: ChildProcess;
@@ -77,12 +83,20 @@ export class LocalCluster {
 
   private constructor(
     readonly rendered: RenderedDeployment,
-    /** First three octets of the loopback addresses: members .11-.13, portals .21-.22. */
+    /** First three octets of the addresses: members .11-.13, portals .21-.22 (sentinels' sources .111-.113). */
     subnet: string,
     readonly dir: string,
     tls: { ca: string; cert: string; key: string },
+    /** Each member and portal in a network namespace of its own (see network.ts); loopback addresses without. */
+    readonly network?: DrillNetwork,
   ) {
-    this.members = members.map((m, i) => ({ name: m.name, holdsData: m.holdsData, ip: `${subnet}.${11 + i}`, dir: path.join(dir, m.name) }));
+    this.members = members.map((m, i) => ({
+      name: m.name,
+      holdsData: m.holdsData,
+      ip: `${subnet}.${11 + i}`,
+      ...(network ? { sentinelSource: `${subnet}.${111 + i}` } : {}),
+      dir: path.join(dir, m.name),
+    }));
     this.portals = [0, 1].map((i) => ({ name: `portal-${i}`, ip: `${subnet}.${21 + i}`, dir: path.join(dir, `portal-${i}`) }));
     this.caFile = path.join(dir, 'ca.crt');
     writeFileSync(this.caFile, tls.ca);
@@ -92,12 +106,23 @@ export class LocalCluster {
     for (const p of this.portals) this.layOutPortal(p, tls);
   }
 
-  static async create(rendered: RenderedDeployment, subnet: string): Promise<LocalCluster> {
+  /**
+   * Lays out a cluster on `subnet` (a.b.c). With `namespaces`, every member and portal gets a network
+   * namespace of its own on a bridge (the caller checks DrillNetwork.unavailable() first); `stop`
+   * removes them.
+   */
+  static async create(rendered: RenderedDeployment, subnet: string, options: { namespaces?: boolean } = {}): Promise<LocalCluster> {
     const dir = mkdtempSync(path.join(tmpdir(), `redis-gitops-${rendered.id.deployment}-`));
     const ips = [...members.map((_, i) => `${subnet}.${11 + i}`), `${subnet}.21`, `${subnet}.22`];
     const issued = await issueTls(rendered.id.deployment, [...ips, 'localhost'], new Date());
     const tls = { ca: joinPem(issued.caCertificate), cert: joinPem(issued.serverCertificate), key: joinPem(issued.serverKey) };
-    return new LocalCluster(rendered, subnet, dir, tls);
+    const network = options.namespaces
+      ? DrillNetwork.create(subnet, [
+          ...members.map((m, i) => ({ name: m.name, addresses: [`${subnet}.${11 + i}`, `${subnet}.${111 + i}`] })),
+          ...[0, 1].map((i) => ({ name: `portal-${i}`, addresses: [`${subnet}.${21 + i}`] })),
+        ])
+      : undefined;
+    return new LocalCluster(rendered, subnet, dir, tls, network);
   }
 
   private layOutMember(m: LocalMember, tls: { ca: string; cert: string; key: string }, acl: string): void {
@@ -111,7 +136,8 @@ export class LocalCluster {
     for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
     for (const [file, text] of Object.entries(this.rendered.memberFiles)) {
       let local = this.localise(text, folders);
-      if (file === memberConfigFiles.redis || file === memberConfigFiles.sentinel) local += `bind ${m.ip}\n`;
+      if (file === memberConfigFiles.redis) local += `bind ${m.ip}\n`;
+      if (file === memberConfigFiles.sentinel) local += `bind ${m.ip}\n${m.sentinelSource ? `bind-source-addr ${m.sentinelSource}\n` : ''}`;
       writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
     }
     const secrets = folders[memberPaths.secretsDir]!;
@@ -125,8 +151,11 @@ export class LocalCluster {
     const folders = { [portalPaths.configDir]: path.join(p.dir, 'config'), [portalPaths.tlsDir]: path.join(p.dir, 'tls') };
     for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
     this.writeTls(folders[portalPaths.tlsDir]!, tls);
-    const cfg = this.localise(this.rendered.haproxyCfg, folders).replace(/^(\s*bind )(:\d+)/gm, `$1${p.ip}$2`);
-    writeFileSync(path.join(folders[portalPaths.configDir]!, PORTAL_CONFIG_FILE), cfg);
+    for (const [file, text] of Object.entries(this.rendered.portalFiles)) {
+      let local = this.localise(text, folders);
+      if (file === PORTAL_CONFIG_FILE) local = local.replace(/^(\s*bind )(:\d+)/gm, `$1${p.ip}$2`);
+      writeFileSync(path.join(folders[portalPaths.configDir]!, file), local);
+    }
   }
 
   private writeTls(dir: string, tls: { ca: string; cert: string; key: string }): void {
@@ -191,31 +220,39 @@ export class LocalCluster {
   /** Starts a member's redis or sentinel through its entrypoint script, logging to a file. */
   start(m: LocalMember, program: Program): void {
     const name = program === 'redis' ? scriptNames.startRedis : scriptNames.startSentinel;
-    m[program] = this.spawnLogged('sh', [this.script(m, name)], this.env(m), path.join(m.dir, `${program}.log`));
+    m[program] = this.spawnLogged(m.name, 'sh', [this.script(m, name)], this.env(m), path.join(m.dir, `${program}.log`));
   }
 
   /** Starts portal i on its localised haproxy.cfg. */
   startPortal(p: LocalPortal): void {
     const env = { ...process.env, [portalEnv.checkUserPassword]: this.passwords[PORTAL_CHECK_USER], [portalEnv.sentinelPassword]: this.passwords[authSecretKeys.sentinelAuth] };
-    p.haproxy = this.spawnLogged('haproxy', ['-W', '-db', '-f', path.join(p.dir, 'config', PORTAL_CONFIG_FILE)], env, path.join(p.dir, 'haproxy.log'));
+    p.haproxy = this.spawnLogged(p.name, 'haproxy', ['-W', '-db', '-f', path.join(p.dir, 'config', PORTAL_CONFIG_FILE)], env, path.join(p.dir, 'haproxy.log'));
   }
 
   /**
    * Each process leads a process group of its own, so that a signal reaches what it forked too:
    * haproxy's worker (it runs master-worker, as in the pod), redis' background-save child.
    */
-  private spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  private spawnLogged(node: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
     const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // `ip netns exec` enters the namespace and execs the program: the child is still the program.
+    const [file, ...rest] = [...this.inNamespace(node), command, ...args];
+    const child = spawn(file!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     return child;
   }
 
+  /** The command prefix that runs a program where a member or portal runs (nothing on loopback). */
+  private inNamespace(node: string): string[] {
+    return this.network ? this.network.exec(node) : [];
+  }
+
   /** Runs one of the member's scripts to completion (a probe, the pre-stop hook). */
   async runScript(m: LocalMember, name: string, ...args: string[]): Promise<{ code: number; output: string }> {
     try {
-      const { stdout, stderr } = await run('sh', [this.script(m, name), ...args], { env: this.env(m), timeout: 90_000 });
+      const [file, ...rest] = [...this.inNamespace(m.name), 'sh', this.script(m, name), ...args];
+      const { stdout, stderr } = await run(file!, rest, { env: this.env(m), timeout: 90_000 });
       return { code: 0, output: stdout + stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -384,6 +421,7 @@ export class LocalCluster {
       signalGroup(child, 'SIGCONT');
       await this.signal(child, 'SIGKILL');
     }
+    this.network?.dispose();
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -393,6 +431,7 @@ export class LocalCluster {
       signalGroup(child, 'SIGCONT');
       signalGroup(child, 'SIGKILL');
     }
+    this.network?.dispose();
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }

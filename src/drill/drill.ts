@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { objectNames, PORTAL_CONFIG_FILE } from '../../model/topology.js';
+import { objectNames } from '../../model/topology.js';
 import { deploymentAclUsers } from '../../model/users.js';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
 import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
@@ -7,6 +7,7 @@ import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
 import { LocalCluster, type RenderedDeployment } from './cluster.js';
 import { ConfirmedWrites } from './confirmed-writes.js';
+import { DrillNetwork } from './network.js';
 import { runScenario, type DrillContext, type DrillSettings, type ScenarioResult } from './scenario-run.js';
 import { continuesFrom, scenarioById, scenariosToRun, type ScenarioId } from './scenarios/index.js';
 
@@ -15,8 +16,13 @@ export interface DrillOptions {
   root: string;
   deployment: string;
   scenarios: readonly ScenarioId[];
-  /** First three octets of the loopback addresses the processes bind. */
+  /**
+   * First three octets of the loopback addresses the processes bind (127.a.b). With network namespaces
+   * the cluster runs on 198.18.b.0/24 instead (RFC 2544's range for network tests), its own bridge.
+   */
   subnet: string;
+  /** Run members and portals in network namespaces (default: wherever they can be made, as root on Linux). */
+  namespaces?: boolean;
   /** Keep the folder (configuration, logs, data) after the run. */
   keep: boolean;
   progress: (message: string) => void;
@@ -58,7 +64,7 @@ export async function renderForLocalCluster(root: string, deployment: Deployment
   return {
     id: { deployment: deployment.name, namespace: deployment.namespace },
     memberFiles: configMap(names.members),
-    haproxyCfg: configMap(names.portal)[PORTAL_CONFIG_FILE]!,
+    portalFiles: configMap(names.portal),
     aclUsers: deploymentAclUsers(deployment.spec.access.service),
   };
 }
@@ -76,7 +82,9 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
     minReplicasToWrite: deployment.spec.redis.minReplicasToWrite,
     serviceGrants: deployment.spec.access.service,
   };
-  const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, options.subnet);
+  const namespacesUnavailable = options.namespaces === false ? 'network namespaces not asked for' : DrillNetwork.unavailable();
+  const subnet = namespacesUnavailable ? options.subnet : `198.18.${options.subnet.split('.')[2]}`;
+  const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, subnet, { namespaces: !namespacesUnavailable });
   const cleanUp = () => cluster.stopNow(options.keep);
   const interrupted = (signal: NodeJS.Signals) => {
     options.progress(`${signal}: stopping every process of the drill`);
@@ -88,16 +96,26 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   process.once('exit', cleanUp);
   const results: ScenarioResult[] = [];
   try {
-    options.progress(`starting ${deployment.name}: 3 sentinels, 2 redis, 2 portals on ${options.subnet}.x (folder ${cluster.dir})`);
+    options.progress(
+      `starting ${deployment.name}: 3 sentinels, 2 redis, 2 portals on ${subnet}.x, ` +
+        `${namespacesUnavailable ? `loopback (partition scenarios skipped: ${namespacesUnavailable})` : 'each in a network namespace'} (folder ${cluster.dir})`,
+    );
     await cluster.launch();
-    const context: DrillContext = { cluster, settings, confirmedWrites: new ConfirmedWrites(cluster), progress: options.progress };
+    const context: DrillContext = {
+      cluster,
+      settings,
+      confirmedWrites: new ConfirmedWrites(cluster),
+      progress: options.progress,
+      ...(namespacesUnavailable ? { namespacesUnavailable } : {}),
+    };
     const order = scenariosToRun(options.scenarios);
     for (const [i, id] of order.entries()) {
       // A scenario that continues another starts from what that one left; the rest from a whole cluster.
       if (i > 0 && !continuesFrom(id, order[i - 1]!)) await restore(cluster);
       options.progress(`[${i + 1}/${order.length}] ${id}`);
       const result = await runScenario(context, scenarioById(id));
-      options.progress(`[${i + 1}/${order.length}] ${id}: ${result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`}`);
+      const verdict = result.skipped ? `skipped: ${result.skipped}` : result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`;
+      options.progress(`[${i + 1}/${order.length}] ${id}: ${verdict}`);
       results.push(result);
     }
   } finally {
@@ -117,6 +135,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
 
 /** Starts whatever a scenario left stopped (through the entrypoints, as Kubernetes would) and waits for a settled cluster. */
 async function restore(cluster: LocalCluster): Promise<void> {
+  cluster.network?.heal();
   for (const m of cluster.members) {
     if (!cluster.isRunning(m.sentinel)) cluster.start(m, 'sentinel');
     if (m.holdsData && !cluster.isRunning(m.redis)) cluster.start(m, 'redis');
@@ -138,20 +157,28 @@ export function formatDrillText(report: DrillReport): string {
     String(r.failed),
     String(r.lostConfirmed),
     String(r.lostUnconfirmed),
-    r.passed ? 'pass' : 'FAIL',
+    r.skipped ? 'skip' : r.passed ? 'pass' : 'FAIL',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [
     `drill of ${report.deployment} (down-after ${report.settings.downAfterMilliseconds} ms, failover-timeout ${report.settings.failoverTimeout} ms, ` +
       `min-replicas-to-write ${report.settings.minReplicasToWrite})`,
     '',
-    line(header),
-    ...rows.map(line),
+    ...table(header, rows),
     '',
   ];
+  const partitions = report.scenarios.filter((r) => r.partition);
+  if (partitions.length) {
+    const partitionHeader = ['partition', 'portal acked', 'confirmed', 'lost', 'direct acked', 'confirmed', 'lost', 'stale-routed', 'latest s', 'two primaries s', 'after heal s'];
+    const partitionRows = partitions.map(({ id, partition: p }) =>
+      [id, p!.portal.acknowledged, p!.portal.confirmed, p!.portal.lost, p!.direct.acknowledged, p!.direct.confirmed, p!.direct.lost, p!.staleRouted]
+        .map(String)
+        .concat([p!.staleRoutedLatestSeconds.toFixed(1), p!.twoPrimariesSeconds.toFixed(1), p!.twoPrimariesAfterHealSeconds.toFixed(1)]),
+    );
+    out.push(...table(partitionHeader, partitionRows), '');
+  }
   for (const r of report.scenarios) {
     out.push(`${r.id}: ${r.title}`);
+    if (r.skipped) out.push(`  skipped: ${r.skipped}`);
     for (const p of r.problems) out.push(`  FAIL ${p}`);
     for (const n of r.notes) out.push(`  ${n}`);
   }
@@ -159,4 +186,11 @@ export function formatDrillText(report: DrillReport): string {
   out.push('', failed ? `${failed} of ${report.scenarios.length} scenario(s) failed` : `all ${report.scenarios.length} scenario(s) passed`);
   if (report.kept) out.push(`processes' folder kept in ${report.kept}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Rows under a header, the first column left-aligned and the others right-aligned. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
 }

@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { LocalCluster, LocalMember } from './cluster.js';
 import type { ConfirmedWrites } from './confirmed-writes.js';
+import { cutSentinels, isolate, underPartition, type Observer, type PartitionFigures } from './partition-run.js';
 import { connectToMember, keysMissingOn } from './redis-clients.js';
 import type { ScenarioId } from './scenarios/index.js';
 import type { Scenario } from './scenarios/scenario.js';
@@ -27,6 +28,10 @@ export interface ScenarioResult {
   /** Unconfirmed writes missing afterwards: reported, allowed. */
   lostUnconfirmed: number;
   passed: boolean;
+  /** Why the scenario did not run (it needs what this machine cannot give); it then counts as passed. */
+  skipped?: string;
+  /** A partition scenario's figures: portal and direct clients, stale-routed writes, time with two primaries. */
+  partition?: PartitionFigures;
   /** Why the scenario failed, one line each. */
   problems: string[];
   /** What was observed, for the report. */
@@ -47,6 +52,8 @@ export interface DrillContext {
   settings: DrillSettings;
   confirmedWrites: ConfirmedWrites;
   progress: (message: string) => void;
+  /** Why the cluster runs without network namespaces (the partition scenarios are then skipped). */
+  namespacesUnavailable?: string;
 }
 
 /** The run of one scenario, filled in as it goes: what a scenario's `run` is handed. */
@@ -57,6 +64,9 @@ export class ScenarioRun {
   load: WriteLoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0 };
   lostConfirmed = 0;
   lostUnconfirmed = 0;
+  partitionFigures: PartitionFigures | undefined;
+  /** The observer's timeline of the last partition (sentinel majority, roles), for a scenario's own checks. */
+  lastObserver: Observer | undefined;
   private running: WriteLoad | undefined;
 
   constructor(
@@ -117,6 +127,35 @@ export class ScenarioRun {
     this.lostUnconfirmed = (await keysMissingOn(this.cluster, primary, this.load.written)).length;
   }
 
+  /**
+   * Runs `inject` (which cuts links with `cut`) under writes through the portals and writes straight to
+   * the primary from inside its partition, heals every cut, waits for one primary that both portals
+   * route to, and checks: no confirmed write lost, nothing stale-routed later than 1 s after the
+   * sentinel majority moved, exactly one primary. Needs the cluster's network namespaces.
+   */
+  async underPartition(prefix: string, inject: (primary: LocalMember, cut: PartitionCuts) => Promise<void>): Promise<void> {
+    const { network } = this.cluster;
+    if (!network) throw new Error('a partition needs network namespaces');
+    const primary = await this.cluster.settled(30);
+    const cuts: PartitionCuts = {
+      isolate: (node) => isolate(this.cluster, network, node),
+      cutSentinels: (member) => cutSentinels(this.cluster, network, member),
+      heal: () => network.heal(),
+    };
+    const context = { cluster: this.cluster, network, primary, progress: (m: string) => this.progress(m), failoverSeconds: this.boundSeconds || 65 };
+    const outcome = await underPartition(context, prefix, () => inject(primary, cuts));
+    this.load = outcome.portalLoad;
+    this.confirmedWrites.record(outcome.portalLoad.replicated);
+    this.partitionFigures = outcome.figures;
+    this.lastObserver = outcome.observer;
+    this.lostConfirmed = outcome.figures.portal.lostConfirmed + outcome.figures.direct.lostConfirmed;
+    this.lostUnconfirmed = outcome.figures.portal.lost - outcome.figures.portal.lostConfirmed;
+    this.problems.push(...outcome.problems);
+    this.notes.push(...outcome.notes);
+    const lost = await this.confirmedWrites.missingOn(outcome.finalPrimary);
+    this.check(lost.length === 0, `${lost.length} confirmed write(s) of the drill missing on the primary ${outcome.finalPrimary.name}, first ${lost[0]}`);
+  }
+
   /** A ready admin connection straight to a member's redis, bypassing the portals. */
   connectToMember(member: LocalMember, options: RedisOptions = {}): Promise<Redis> {
     return connectToMember(this.cluster, member, options);
@@ -128,9 +167,24 @@ export class ScenarioRun {
   }
 }
 
+/** The cuts a partition scenario makes (each heals with `heal`, and all heal at the end of the partition). */
+export interface PartitionCuts {
+  /** Cuts every link of a member or portal (by name) to every other member and portal. */
+  isolate(node: string): void;
+  /** Cuts a member's links to the other sentinels, leaving redis to redis and the portals. */
+  cutSentinels(member: LocalMember): void;
+  heal(): void;
+}
+
 /** Runs one scenario and sums it up; an exception (a timeout, a process that would not start) fails it. */
 export async function runScenario(drill: DrillContext, scenario: Scenario<ScenarioId>): Promise<ScenarioResult> {
   const run = new ScenarioRun(drill, scenario.bound(drill.settings));
+  if (scenario.needsNamespaces && drill.namespacesUnavailable) {
+    return {
+      id: scenario.id, title: scenario.description, unavailableSeconds: 0, boundSeconds: run.boundSeconds, attempted: 0, confirmed: 0, unconfirmed: 0,
+      failed: 0, lostConfirmed: 0, lostUnconfirmed: 0, passed: true, skipped: drill.namespacesUnavailable, problems: [], notes: [],
+    };
+  }
   try {
     await scenario.perform(run);
   } catch (error) {
@@ -154,6 +208,7 @@ export async function runScenario(drill: DrillContext, scenario: Scenario<Scenar
     lostConfirmed: run.lostConfirmed,
     lostUnconfirmed: run.lostUnconfirmed,
     passed: run.problems.length === 0,
+    ...(run.partitionFigures ? { partition: run.partitionFigures } : {}),
     problems: run.problems,
     notes: run.notes,
   };

@@ -24,6 +24,24 @@ export interface WriteLoadResult {
   failed: number;
   /** Longest time from a failed attempt to the next successful write, in seconds. */
   unavailableSeconds: number;
+  /** With `identify`: every acknowledged write, when it was sent and the address of the redis that took it. */
+  acknowledged?: AcknowledgedWrite[];
+}
+
+export interface AcknowledgedWrite {
+  key: string;
+  /** Date.now() when the attempt that succeeded was sent. */
+  sentAt: number;
+  /** The address of the redis that executed it (CLIENT INFO's laddr, in the same pipeline). */
+  by: string;
+  confirmed: boolean;
+}
+
+export interface WriteLoadOptions {
+  /** Where to write (default: the two portals, as an application behind the Service). */
+  targets?: readonly { host: string; port: number }[];
+  /** Ask, in each write's pipeline, which redis executed it (CLIENT INFO), and keep every acknowledged write. */
+  identify?: boolean;
 }
 
 /**
@@ -42,8 +60,11 @@ export class WriteLoad {
   constructor(
     cluster: LocalCluster,
     private readonly prefix: string,
+    private readonly options: WriteLoadOptions = {},
   ) {
-    this.clients = cluster.portals.map((p) => connectClient(cluster, p.ip, PORTAL_PORT, ADMIN_USER));
+    const targets = options.targets ?? cluster.portals.map((p) => ({ host: p.ip, port: PORTAL_PORT }));
+    this.clients = targets.map((t) => connectClient(cluster, t.host, t.port, ADMIN_USER));
+    if (options.identify) this.result.acknowledged = [];
   }
 
   get failed(): number {
@@ -82,12 +103,19 @@ export class WriteLoad {
       const client = this.pick();
       try {
         if (!client) throw new Error('no portal connection');
-        const replies = await client.pipeline().set(key, key).wait(1, 250).exec();
+        const pipeline = client.pipeline().set(key, key).wait(1, 250);
+        if (this.options.identify) pipeline.call('CLIENT', 'INFO');
+        const replies = await pipeline.exec();
         const [setError, set] = replies?.[0] ?? [new Error('no reply')];
         if (setError || set !== 'OK') throw setError ?? new Error(`SET answered ${String(set)}`);
         this.recovered();
         const [, replicas] = replies?.[1] ?? [];
-        return Number(replicas) >= 1 ? 'replicated' : 'written';
+        const confirmed = Number(replicas) >= 1;
+        if (this.result.acknowledged) {
+          const by = /\bladdr=(\S+):\d+/.exec(String(replies?.[2]?.[1] ?? ''))?.[1] ?? 'unknown';
+          this.result.acknowledged.push({ key, sentAt: started, by, confirmed });
+        }
+        return confirmed ? 'replicated' : 'written';
       } catch {
         this.downSince ??= started;
         this.next++;

@@ -28,11 +28,11 @@ const resealed = (secret: string, key: string) => ({ ...sealed, [secret]: { ...s
 function synth(more: Partial<PortalsProps> = {}) {
   let portals: Portals | undefined;
   const objects = synthConstruct((scope) => (portals = new Portals(scope, 'Portals', { ...props, ...more })));
-  return { objects, haproxyConfig: portals!.haproxyConfig };
+  return { objects, haproxyConfig: portals!.haproxyConfig, haproxyLua: portals!.haproxyLua };
 }
 
 describe('Portals', () => {
-  const { objects, haproxyConfig } = synth();
+  const { objects, haproxyConfig, haproxyLua } = synth();
   const deployment = objectNamed(objects, 'Deployment', 'orders-portal');
   const selector = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'orders', 'app.kubernetes.io/component': 'portal' };
   const pod = deployment.spec.template.spec;
@@ -56,11 +56,13 @@ describe('Portals', () => {
     expect(objectNamed(synth({ serviceType: 'ClusterIP' }).objects, 'Service', 'orders').spec.type).toBe('ClusterIP');
   });
 
-  it('mounts the rendered haproxy.cfg and rolls the pods when it or the secrets change', () => {
-    expect(objectNamed(objects, 'ConfigMap', 'orders-portal').data).toEqual({ 'haproxy.cfg': haproxyConfig });
+  it('mounts the rendered haproxy.cfg and the Lua it loads, and rolls the pods when they or the secrets change', () => {
+    expect(objectNamed(objects, 'ConfigMap', 'orders-portal').data).toEqual({ 'haproxy.cfg': haproxyConfig, 'portal.lua': haproxyLua });
+    expect(haproxyConfig).toContain('lua-load /etc/haproxy/portal.lua');
     const annotations = deployment.spec.template.metadata.annotations;
-    expect(annotations[CONFIG_CHECKSUM_ANNOTATION]).toBe(createHash('sha256').update(haproxyConfig).digest('hex'));
+    expect(annotations[CONFIG_CHECKSUM_ANNOTATION]).toBe(createHash('sha256').update(haproxyConfig + haproxyLua).digest('hex'));
     expect(synth({ quorum: QUORUM + 1 }).haproxyConfig).not.toBe(haproxyConfig);
+    expect(synth({ quorum: QUORUM + 1 }).haproxyLua).not.toBe(haproxyLua);
     const secretsChecksum = (sealedSecrets: PortalsProps['sealedSecrets']) =>
       objectNamed(synth({ sealedSecrets }).objects, 'Deployment', 'orders-portal').spec.template.metadata.annotations[SECRETS_CHECKSUM_ANNOTATION];
     expect(annotations[SECRETS_CHECKSUM_ANNOTATION]).toMatch(/^[0-9a-f]{64}$/);

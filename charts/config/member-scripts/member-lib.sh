@@ -27,9 +27,13 @@ member_cli() {
     --cacert "$TLS_DIR/$CA_KEY" --user "$MEMBER_USER" -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" --raw "$@"
 }
 
-# Prints the primary named by most of the sentinels that answer, nothing when none knows one. A
-# split answer (a failover under way) is asked again a few times before the most common one wins.
+# Prints the primary named by a majority of ALL the configured sentinels (2 of 3), nothing when no host
+# has one. Not a majority of those that answer: a member cut off from the others hears only its own
+# sentinel, whose state may still name it primary (measured by the drill: a member restarted during a
+# partition started as a second primary). A split answer (a failover under way) is asked again a few times.
 discover_primary() {
+  configured=0
+  for s in $SENTINELS; do configured=$((configured + 1)); done
   attempt=1
   while :; do
     answers=''
@@ -39,13 +43,13 @@ discover_primary() {
 " ;; esac
     done
     [ -n "$answers" ] || return 0
-    total=$(printf '%s' "$answers" | grep -c .)
     best=$(printf '%s' "$answers" | sort | uniq -c | sort -rn | head -n 1)
     votes=$(echo "$best" | awk '{print $1}')
-    if [ $((votes * 2)) -gt "$total" ] || [ "$attempt" -ge 5 ]; then
+    if [ $((votes * 2)) -gt "$configured" ]; then
       echo "$best" | awk '{print $2}'
       return 0
     fi
+    [ "$attempt" -lt 3 ] || return 0
     attempt=$((attempt + 1))
     sleep 1
   done

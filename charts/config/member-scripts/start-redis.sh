@@ -7,17 +7,19 @@ set -eu
 : "${MEMBER_HOST:?MEMBER_HOST must be the announced host name of this member (set by its StatefulSet)}"
 
 # Measured with redis 7.0: a former primary restarted with its original configuration runs as a
-# primary for ~10 s until sentinel demotes it, and writes routed to it then are lost. So it asks first.
+# primary for ~10 s until sentinel demotes it, and writes routed to it then are lost. So it asks first,
+# and waits for as long as it takes for a majority of the sentinels to name a primary: starting as
+# primary on any lesser evidence (its own sentinel's state, a designated first primary) made a member
+# restarted during a partition a second primary. Kubernetes' startup probe restarts it if it waits too long.
 primary=''
 waited=0
-while [ -z "$primary" ] && [ "$waited" -lt 30 ]; do
+while [ -z "$primary" ]; do
   primary=$(discover_primary)
-  if [ -z "$primary" ]; then sleep 2; waited=$((waited + 2)); fi
+  if [ -z "$primary" ]; then
+    if [ $((waited % 30)) -eq 0 ]; then log "waiting for a majority of the sentinels ($SENTINELS) to name the primary"; fi
+    sleep 2; waited=$((waited + 2))
+  fi
 done
-if [ -z "$primary" ]; then
-  primary=$FIRST_PRIMARY
-  log "no sentinel answered within 30 s: following the designated first primary $FIRST_PRIMARY"
-fi
 
 mkdir -p "$RUN_DIR"
 umask 077
@@ -30,4 +32,21 @@ cp "$CONFIG_DIR/redis.conf" "$conf"
   if [ "$primary" != "$MEMBER_HOST" ]; then echo "replicaof $primary $REDIS_PORT"; fi
 } >>"$conf"
 if [ "$primary" = "$MEMBER_HOST" ]; then log "starting as the primary"; else log "starting as a replica of $primary"; fi
+
+# A primary the sentinels deposed while it was cut off stays master until a sentinel reaches it and
+# waits out its own delay (~10 s, measured by the drill), taking writes that are then discarded. This
+# watcher demotes it as soon as a majority of the sentinels names another primary. It runs beside
+# redis-server, in its process group, and dies with it.
+watch_deposed() {
+  while sleep 1; do
+    role=$(member_cli ROLE 2>/dev/null | head -n 1) || role=''
+    [ "$role" = master ] || continue
+    named=$(discover_primary)
+    if [ -n "$named" ] && [ "$named" != "$MEMBER_HOST" ]; then
+      log "the sentinels' majority names $named: this deposed primary becomes its replica"
+      member_cli REPLICAOF "$named" "$REDIS_PORT" >/dev/null 2>&1 || true
+    fi
+  done
+}
+watch_deposed &
 exec redis-server "$conf"

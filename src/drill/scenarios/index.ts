@@ -1,7 +1,13 @@
 // The registry of drill scenarios: the one list of them and of their ids. Light to load (see scenario.ts).
 import { baseline } from './baseline.js';
 import { killPrimary } from './kill-primary.js';
-import { partition } from './partition.js';
+import { freezePrimary } from './freeze-primary.js';
+import { partitionFlapping } from './partition-flapping.js';
+import { partitionPortal } from './partition-portal.js';
+import { partitionPrimary } from './partition-primary.js';
+import { partitionRestart } from './partition-restart.js';
+import { partitionSentinels } from './partition-sentinels.js';
+import { partitionTiebreaker } from './partition-tiebreaker.js';
 import { portals } from './portals.js';
 import { powerCycle } from './power-cycle.js';
 import { restartOldPrimary } from './restart-old-primary.js';
@@ -12,7 +18,22 @@ import { sentinelQuorum } from './sentinel-quorum.js';
 export type { Scenario } from './scenario.js';
 
 /** The drill's scenarios in the order they run: each starts from the state the one before leaves. */
-export const scenarios = [baseline, killPrimary, restartOldPrimary, portals, sentinelQuorum, partition, powerCycle, rollingRestart] as const;
+export const scenarios = [
+  baseline,
+  killPrimary,
+  restartOldPrimary,
+  portals,
+  sentinelQuorum,
+  freezePrimary,
+  partitionPrimary,
+  partitionSentinels,
+  partitionPortal,
+  partitionRestart,
+  partitionFlapping,
+  partitionTiebreaker,
+  powerCycle,
+  rollingRestart,
+] as const;
 
 export type ScenarioId = (typeof scenarios)[number]['id'];
 

@@ -1,12 +1,12 @@
 import { sleep, waitForPromotion } from '../waits.js';
-import { defineScenario, failoverBound } from './scenario.js';
+import { defineScenario, twoSentinelFailoverBound } from './scenario.js';
 
 export const sentinelQuorum = defineScenario({
   id: 'sentinel-quorum',
   description: 'Kill the sentinel-only member, then the primary: two sentinels fail over',
   injects: "SIGKILL the sentinel-only member's sentinel, then the primary's redis",
-  asserts: 'nothing changes until the primary goes; two sentinels fail over within down-after + failover-timeout',
-  bound: failoverBound,
+  asserts: 'nothing changes until the primary goes; two sentinels fail over within down-after + 3 × failover-timeout (one split vote)',
+  bound: twoSentinelFailoverBound,
   async perform(run) {
     const tiebreaker = run.cluster.members.find((m) => !m.holdsData)!;
     const primary = await run.cluster.settled(30);

@@ -1,9 +1,9 @@
 import { sleep, waitFor, waitForPromotion } from '../waits.js';
 import { defineScenario, failoverBound } from './scenario.js';
 
-export const partition = defineScenario({
-  id: 'partition',
-  description: 'Partition the primary (SIGSTOP beyond down-after), then let it return',
+export const freezePrimary = defineScenario({
+  id: 'freeze-primary',
+  description: 'Freeze the primary (SIGSTOP beyond down-after), then let it return',
   injects: "SIGSTOP the primary's redis beyond down-after, then SIGCONT; 20 writes sent straight to it meanwhile",
   asserts: 'failover within down-after + failover-timeout; no confirmed write lost; reports what the isolated primary accepted',
   bound: failoverBound,
@@ -12,9 +12,9 @@ export const partition = defineScenario({
     // An application on the primary's side of the partition, connected to it directly: its writes
     // wait in the socket while the primary is cut off and run when it returns, before it is demoted.
     const direct = await run.connectToMember(primary, { commandTimeout: undefined, enableOfflineQueue: true });
-    const isolatedKeys = Array.from({ length: 20 }, (_, i) => `drill:partition:isolated:${i}`);
+    const isolatedKeys = Array.from({ length: 20 }, (_, i) => `drill:freeze:isolated:${i}`);
     let accepted: string[] = [];
-    await run.underWriteLoad('drill:partition', async () => {
+    await run.underWriteLoad('drill:freeze', async () => {
       run.progress(`freezing the primary ${primary.name} (SIGSTOP)`);
       await run.cluster.freeze(primary, 'redis');
       const replies = isolatedKeys.map((key) => direct.set(key, key).then(() => key));
