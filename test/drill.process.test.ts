@@ -83,7 +83,7 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
             // The portals without their Lua task: sessions are cut only when the role check fails.
             portalFiles: { ...rendered.portalFiles, [PORTAL_CONFIG_FILE]: cfg.replace(/^\s*lua-load .*\n/m, '') },
             // A majority of the sentinels that answer, as before: a member cut off hears only its own.
-            memberFiles: { ...rendered.memberFiles, [MEMBER_LIBRARY]: library.replace(majorityOfAll, 'if [ $((votes * 2)) -gt "$(printf \'%s\' "$answers" | grep -c .)" ]; then') },
+            memberFiles: { ...rendered.memberFiles, [MEMBER_LIBRARY]: library.replace(majorityOfAll, 'if [ $((votes * 2)) -gt "$(printf \'%s\\n\' "$1" | grep -c .)" ]; then') },
           };
         },
       });

@@ -27,28 +27,36 @@ member_cli() {
     --cacert "$TLS_DIR/$CA_KEY" --user "$MEMBER_USER" -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" --raw "$@"
 }
 
-# Prints the primary named by a majority of ALL the configured sentinels (2 of 3), nothing when no host
-# has one. Not a majority of those that answer: a member cut off from the others hears only its own
-# sentinel, whose state may still name it primary (measured by the drill: a member restarted during a
-# partition started as a second primary). A split answer (a failover under way) is asked again a few times.
-discover_primary() {
+# Prints each sentinel's answer to who the primary is, one line per sentinel that answers.
+sentinel_answers() {
+  for s in $SENTINELS; do
+    a=$(sentinel_cli "$s" SENTINEL get-master-addr-by-name "$PRIMARY_NAME" 2>/dev/null | head -n 1) || a=''
+    case "$a" in ''|ERR*|NOAUTH*|WRONGPASS*) ;; *) echo "$a" ;; esac
+  done
+}
+
+# Prints the host of `answers` ($1, one per line) named by a majority of ALL the configured sentinels
+# (2 of 3), nothing when no host has one. Not a majority of those that answer: a member cut off from
+# the others hears only its own sentinel, whose state may still name it primary (measured by the
+# drill: a member restarted during a partition started as a second primary).
+majority_of() {
   configured=0
   for s in $SENTINELS; do configured=$((configured + 1)); done
+  [ -n "$1" ] || return 0
+  best=$(printf '%s\n' "$1" | sort | uniq -c | sort -rn | head -n 1)
+  votes=$(echo "$best" | awk '{print $1}')
+  if [ $((votes * 2)) -gt "$configured" ]; then echo "$best" | awk '{print $2}'; fi
+}
+
+# Prints the primary a majority of all the sentinels names, nothing when none has one. A split
+# answer (a failover under way) is asked again a few times.
+discover_primary() {
   attempt=1
   while :; do
-    answers=''
-    for s in $SENTINELS; do
-      a=$(sentinel_cli "$s" SENTINEL get-master-addr-by-name "$PRIMARY_NAME" 2>/dev/null | head -n 1) || a=''
-      case "$a" in ''|ERR*|NOAUTH*|WRONGPASS*) ;; *) answers="$answers$a
-" ;; esac
-    done
+    answers=$(sentinel_answers)
     [ -n "$answers" ] || return 0
-    best=$(printf '%s' "$answers" | sort | uniq -c | sort -rn | head -n 1)
-    votes=$(echo "$best" | awk '{print $1}')
-    if [ $((votes * 2)) -gt "$configured" ]; then
-      echo "$best" | awk '{print $2}'
-      return 0
-    fi
+    named=$(majority_of "$answers")
+    if [ -n "$named" ]; then echo "$named"; return 0; fi
     [ "$attempt" -lt 3 ] || return 0
     attempt=$((attempt + 1))
     sleep 1
