@@ -28,7 +28,11 @@ export function drillCommand(): Command {
         .argParser((value) => parseList(value, 'scenario', scenarioIds)),
     )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
-    .option('--subnet <a.b.c>', 'first three octets of the loopback addresses to bind (members .11-.13, portals .21-.22)', '127.0.9')
+    .option(
+      '--subnet <a.b.c>',
+      'first three octets of the loopback addresses to bind (members .11-.13, portals .21-.22); as root, with network namespaces, 198.18.<c> instead',
+      '127.0.9',
+    )
     .option('--keep', "keep the processes' folder (configuration, logs, data) for a look afterwards")
     .option('--root <dir>', ROOT_HELP, '.')
     .addHelpText('after', scenarioList);

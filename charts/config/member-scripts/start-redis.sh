@@ -35,23 +35,23 @@ if [ "$primary" = "$MEMBER_HOST" ]; then log "starting as the primary"; else log
 
 # A primary the sentinels deposed while it was cut off stays master until a sentinel reaches it and
 # waits out its own delay (~10 s, measured by the drill), taking writes that are then discarded. This
-# watcher demotes it once a majority of the sentinels names another member and no sentinel names it,
-# on 4 checks in a row: a replica just promoted is named by the failover's leader within a second
-# (its next INFO), before the others learn of it, and must not be taken for a deposed primary. It
-# runs beside redis-server, in its process group, and dies with it.
+# watcher demotes it once a majority of the sentinels names another member on 2 checks in a row, but
+# never in its first 5 s as primary (as this watcher saw it): a replica just promoted is named by the
+# failover's leader only at its next INFO, and by the others later still, so the majority names the
+# old primary for a moment (a watcher without that grace undid failovers). It runs beside
+# redis-server, in its process group, and dies with it.
 watch_deposed() {
+  master_since=''
   strikes=0
   while sleep 1; do
     role=$(member_cli ROLE 2>/dev/null | head -n 1) || role=''
-    if [ "$role" != master ]; then strikes=0; continue; fi
-    answers=$(sentinel_answers)
-    named=$(majority_of "$answers")
-    if [ -n "$named" ] && [ "$named" != "$MEMBER_HOST" ] && ! printf '%s\n' "$answers" | grep -qxF "$MEMBER_HOST"; then
-      strikes=$((strikes + 1))
-    else
-      strikes=0
-    fi
-    if [ "$strikes" -ge 4 ]; then
+    if [ "$role" != master ]; then master_since=''; strikes=0; continue; fi
+    now=$(date +%s)
+    master_since=${master_since:-$now}
+    [ $((now - master_since)) -ge 5 ] || continue
+    named=$(majority_of "$(sentinel_answers)")
+    if [ -n "$named" ] && [ "$named" != "$MEMBER_HOST" ]; then strikes=$((strikes + 1)); else strikes=0; fi
+    if [ "$strikes" -ge 2 ]; then
       log "the sentinels' majority names $named: this deposed primary becomes its replica"
       member_cli REPLICAOF "$named" "$REDIS_PORT" >/dev/null 2>&1 || true
       strikes=0
