@@ -58,7 +58,7 @@ describe('redis-gitops CLI', () => {
     expect(failed.code).toBe(2);
     expect(failed.stderr).toContain('deployments/orders.yaml:2:9: redis.memory: expected a Kubernetes quantity');
     expect(failed.stderr).toContain('deployments/orders.yaml:4:1: extra: unknown field');
-    expect(failed.stderr).toContain('was left unchanged');
+    expect(failed.stderr).toContain('were left unchanged');
     expect(snapshotTree(out)).toEqual(before);
   });
 

@@ -90,7 +90,7 @@ describe('exit 2: bad usage or bad input', () => {
     writeInput(repo, 'deployments/orders.yaml', 'cluster: example\nredis: {memory: lots}\npersistence: {size: 10Gi}\nextra: 1\n');
     const mistakes = ['  deployments/orders.yaml:2:9: redis.memory: expected a Kubernetes quantity', '  deployments/orders.yaml:4:1: extra: unknown field'];
     const cases: [string[], string][] = [
-      [['synth'], 'synth: 2 problem(s) in the inputs; dist/ was left unchanged\n'],
+      [['synth'], 'synth: 2 problem(s) in the inputs; dist/ and state/ were left unchanged\n'],
       [['diff'], 'diff: 2 problem(s) in the inputs\n'],
       [['diff', 'orders'], 'diff: 2 problem(s) in the inputs\n'],
       [['gate', '--check-synced'], 'gate: 2 problem(s) in the inputs\n'],

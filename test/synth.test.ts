@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
 import { synth } from '../src/synth/synth.js';
 import { buildIndex, readPrevious, sha256, writeDist } from '../src/synth/write-dist.js';
+import { transactionFolder } from '../src/synth/transaction.js';
 import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
 
 describe('synth', () => {
@@ -112,7 +113,7 @@ describe('synth', () => {
     const previous = await readPrevious(out);
     await expect(writeDist(out, broken, buildIndex(broken, { name: 'redis-gitops', version: '0' }), previous)).rejects.toThrow();
     expect(snapshotTree(out)).toEqual(before);
-    expect(existsSync(`${out}.staging-${process.pid}`)).toBe(false);
+    expect(existsSync(transactionFolder(out))).toBe(false);
   });
 
   it('refuses to replace a folder that is not a synth output', async () => {

@@ -1,6 +1,8 @@
 import { CommanderError } from 'commander';
 import { InputErrors, formatInputError, type InputError } from '../config/errors.js';
 import { UnreadableInput } from '../gate/documents.js';
+import { describeRefusal, isSystemRefusal, SystemRefusal } from '../io.js';
+import { RepositoryBusy } from '../synth/lock.js';
 
 /**
  * The exit codes of every command, decided here and nowhere else (README: "Exit codes"):
@@ -11,7 +13,9 @@ import { UnreadableInput } from '../gate/documents.js';
  * - 2: bad usage or bad input: an unknown command, option, deployment or scenario, input files that
  *   do not validate (each mistake with its file, line and field), an unreadable manifest, a program
  *   the command needs that is not installed.
- * - 70: an internal error, an exception nobody expected: a bug (70 is EX_SOFTWARE of sysexits.h).
+ * - 70: the command could not finish: the system refused a file operation (a full disk, a missing
+ *   permission; one line names the file and says what was left as it was), or an exception nobody
+ *   expected, which is a bug (70 is EX_SOFTWARE of sysexits.h).
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -30,7 +34,7 @@ export class UsageError extends Error {
   }
 }
 
-/** Input files that do not validate, with what the command did about it (`dist/ was left unchanged`): exit 2. */
+/** Input files that do not validate, with what the command did about it (`dist/ and state/ were left unchanged`): exit 2. */
 export class BadInput extends Error {
   constructor(
     readonly errors: readonly InputError[],
@@ -41,12 +45,14 @@ export class BadInput extends Error {
   }
 }
 
-/** Runs `action`, turning InputErrors into BadInput with `consequence` added to its message. */
+/** Runs `action`, adding `consequence` to the message of bad input or of a system refusal it throws. */
 export async function withConsequence<T>(consequence: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    throw error instanceof InputErrors ? new BadInput(error.errors, consequence) : error;
+    if (error instanceof InputErrors) throw new BadInput(error.errors, consequence);
+    if (isSystemRefusal(error)) throw new SystemRefusal(error, consequence);
+    throw error;
   }
 }
 
@@ -62,7 +68,7 @@ export interface Failure {
 export function exitCodeFor(error: unknown, { command, verbose, write }: Failure): ExitCode {
   // The parser has printed its message already (or the help, or the version: exit code 0).
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (error instanceof UsageError || error instanceof UnreadableInput) {
+  if (error instanceof UsageError || error instanceof UnreadableInput || error instanceof RepositoryBusy) {
     write(`${command}: ${error.message}\n`);
     return EXIT.usage;
   }
@@ -71,6 +77,10 @@ export function exitCodeFor(error: unknown, { command, verbose, write }: Failure
     write(`${command}: ${error.errors.length} problem(s) in the inputs${consequence}\n`);
     for (const e of error.errors) write(`  ${formatInputError(e)}\n`);
     return EXIT.usage;
+  }
+  if (error instanceof SystemRefusal || isSystemRefusal(error)) {
+    write(`${command}: ${error instanceof SystemRefusal ? error.message : describeRefusal(error)}\n`);
+    return EXIT.internal;
   }
   const summary = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split('\n')[0];
   const stack = verbose && error instanceof Error ? error.stack : undefined;

@@ -30,9 +30,10 @@ export async function synthAction(opts: SynthCommandOptions): Promise<Outcome> {
 
 /** Synth, then what it wrote. Bad input leaves `out` as it was. */
 export async function runSynth(root: string, out: string, options?: SynthOptions): Promise<Outcome> {
-  const result = await withConsequence(`${out}/ was left unchanged`, async () => {
+  const result = await withConsequence(`${out}/ and state/ were left unchanged`, async () => {
     const { synth } = await import('../synth/synth.js');
-    return synth(root, out, options);
+    const onWait = (holder: string) => process.stderr.write(`synth: waiting for another synth (${holder}) to finish\n`);
+    return synth(root, out, { ...options, lock: { onWait } });
   });
   process.stdout.write(describeSynth(result, out));
   return 'ok';
@@ -44,6 +45,8 @@ function describeSynth(result: SynthResult, out: string): string {
     `synth: ${result.deployments} deployment(s) on ${result.clusters} cluster(s), ${result.rendered} rendered, ` +
       `${result.deployments - result.rendered} unchanged → ${out}/ (${result.files} files): ` +
       `${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
+    ...(result.recovered === 'completed' ? ['  first completed the synth a killed run had committed (dist/ and state/ were not in step until now)'] : []),
+    ...(result.recovered === 'discarded' ? ['  first removed what a killed run had left unfinished (it had changed nothing)'] : []),
     ...result.notes.map((n) => `  ${n.deployment}: ${n.note}`),
     ...result.statesWritten.map((file) => `  wrote ${file} (commit it with dist/)`),
     ...result.statesRemoved.map((file) => `  removed ${file}: its deployment is no longer declared (git history keeps it)`),

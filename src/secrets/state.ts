@@ -1,5 +1,4 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -87,32 +86,20 @@ export function stateText(state: SecretsState): string {
   return `${JSON.stringify(state, null, 2)}\n`;
 }
 
-/** Writes a state file (its stateText) whole or not at all. */
-export async function writeState(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 /**
- * Removes the state files under `root` that are no state file of `keep` (a deployment no longer
- * declared, or moved to another cluster): its sealed values open nowhere else, and git history keeps
- * them. Other files under state/ are left alone. Returns the removed files, relative to `root`.
+ * The state files under `root` that are no state file of `keep` (a deployment no longer declared, or
+ * moved to another cluster): synth removes them, as their sealed values open nowhere else, and git
+ * history keeps them. Other files under state/ are not listed. Absolute paths, sorted.
  */
-export async function removeStatesExcept(root: string, keep: ReadonlySet<string>): Promise<string[]> {
+export function orphanStates(root: string, keep: ReadonlySet<string>): string[] {
   const stateDir = path.join(root, 'state');
-  const removed: string[] = [];
+  const orphans: string[] = [];
   for (const cluster of existsSync(stateDir) ? readdirSync(stateDir, { withFileTypes: true }) : []) {
     if (!cluster.isDirectory()) continue;
     const dir = path.join(stateDir, cluster.name);
-    const files = readdirSync(dir, { withFileTypes: true });
-    const orphans = files.filter((f) => f.isFile() && f.name.endsWith('.json') && !keep.has(path.join(dir, f.name)));
-    for (const orphan of orphans) {
-      await rm(path.join(dir, orphan.name));
-      removed.push(path.relative(root, path.join(dir, orphan.name)));
+    for (const f of readdirSync(dir, { withFileTypes: true })) {
+      if (f.isFile() && f.name.endsWith('.json') && !keep.has(path.join(dir, f.name))) orphans.push(path.join(dir, f.name));
     }
-    if (orphans.length > 0 && orphans.length === files.length) await rmdir(dir);
   }
-  return removed.sort();
+  return orphans.sort();
 }

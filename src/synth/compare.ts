@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { plan, type SynthOptions, type SynthResult } from './synth.js';
+import { planInStep, type SynthOptions, type SynthResult } from './synth.js';
 import { INDEX_FILE } from '../../model/dist-layout.js';
 import type { ChangePlan } from './change-plan.js';
 import { compare, type DistChanges } from './write-dist.js';
@@ -23,7 +23,7 @@ export interface Drift {
  * shows what rotation steps would do.
  */
 export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate'> = {}): Promise<Drift> {
-  const { previous, files, index, plans, notes } = await plan(root, distDir, { ...options, writeState: false, refuse: false });
+  const { previous, files, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false });
   const keep = (file: string) => file !== INDEX_FILE && (!only || only(file));
   const changes = compare(
     new Map([...previous.hashes].filter(([file]) => keep(file))),

@@ -6,7 +6,7 @@ import { serverCertificateNames, type DeploymentSecrets } from '../../model/secr
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
-import { readState, removeStatesExcept, stateFile, stateText, writeState, type SecretsState } from '../secrets/state.js';
+import { orphanStates, readState, stateFile, stateText, type SecretsState } from '../secrets/state.js';
 import { moduleOf } from '../paths.js';
 import { generator } from '../version.js';
 import { CLUSTER_FOLDER } from '../../model/dist-layout.js';
@@ -15,6 +15,8 @@ import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
 import { renderChunk, type RenderChunk } from './render-worker.js';
+import { withRepositoryLock, type LockOptions } from './lock.js';
+import { recover } from './transaction.js';
 import { buildIndex, readPrevious, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
@@ -30,6 +32,8 @@ export interface SynthOptions {
   acceptChanges?: ReadonlySet<string>;
   /** false: report refused changes in the plans instead of failing (diff). Default true. */
   refuse?: boolean;
+  /** How to wait for another synth of the same repository (see lock.ts). */
+  lock?: LockOptions;
 }
 
 export interface SynthResult {
@@ -47,6 +51,8 @@ export interface SynthResult {
   rendered: number;
   /** What the change does to each running deployment whose files change. */
   plans: ChangePlan[];
+  /** What this run did first with what a killed run left: completed its committed changes, or discarded uncommitted ones. */
+  recovered?: 'completed' | 'discarded';
 }
 
 export interface ResolvedAll {
@@ -161,34 +167,44 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
 
 /**
  * Inputs under `root` → manifests in `outDir`, plus the secrets state under state/ (the states of
- * deployments no longer declared are removed, as their files in outDir are). Throws InputErrors on bad
- * input, leaving outDir and the state as they were; the state is written only after outDir.
+ * deployments no longer declared are removed, as their files in outDir are), written as one
+ * transaction under the repository's lock (see transaction.ts). Throws InputErrors on bad input,
+ * leaving outDir and the state as they were.
  */
 export async function synth(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthResult> {
-  const planned = await plan(root, outDir, options);
-  const changes = await writeDist(outDir, planned.files, planned.index, planned.previous);
-  const statesWritten: string[] = [];
-  let statesRemoved: string[] = [];
-  if (options.writeState !== false) {
+  return withRepositoryLock(root, async () => {
+    const recovered = await recover(outDir);
+    const planned = await plan(root, outDir, options);
     const states = [...planned.states.values()];
-    for (const s of states.filter((s) => s.changed)) {
-      await writeState(s.file, s.text);
-      statesWritten.push(path.relative(root, s.file));
-    }
-    statesRemoved = await removeStatesExcept(root, new Set(states.map((s) => s.file)));
-  }
-  const { inputs, notes, rendered, index, plans } = planned;
-  return {
-    clusters: inputs.clusters.length,
-    deployments: inputs.deployments.length,
-    files: Object.keys(index.files).length,
-    changes,
-    notes,
-    statesWritten,
-    statesRemoved,
-    rendered,
-    plans,
-  };
+    const keepState = options.writeState !== false;
+    const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text]) : []);
+    const stateRemoves = keepState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
+    const changes = await writeDist(outDir, planned.files, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves });
+    const { inputs, notes, rendered, index, plans } = planned;
+    return {
+      clusters: inputs.clusters.length,
+      deployments: inputs.deployments.length,
+      files: Object.keys(index.files).length,
+      changes,
+      notes,
+      statesWritten: [...stateWrites.keys()].map((file) => path.relative(root, file)),
+      statesRemoved: stateRemoves.map((file) => path.relative(root, file)),
+      rendered,
+      plans,
+      ...(recovered ? { recovered } : {}),
+    };
+  }, options.lock);
+}
+
+/**
+ * `plan`, under the repository's lock and after completing what a killed synth left, for a caller
+ * that reads without writing (diff, gate --check-synced): it sees dist/ and state/ in step.
+ */
+export async function planInStep(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
+  return withRepositoryLock(root, async () => {
+    await recover(outDir);
+    return plan(root, outDir, options);
+  }, options.lock);
 }
 
 /**

@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pMap from 'p-map';
 import type { RenderedFiles } from './render.js';
-
-
 import { INDEX_FILE } from '../../model/dist-layout.js';
-
-/** Files written at once: enough to keep libuv's threads busy, far below the open-file limit. */
-const IO_CONCURRENCY = 64;
+import { commit } from './transaction.js';
 
 export interface DistIndex {
   generator: { name: string; version: string };
@@ -60,63 +54,39 @@ export interface PreviousOutput {
   indexText: string | undefined;
 }
 
+/** State files to write (absolute path → text) and to delete, in the same transaction as dist/. */
+export interface StateChanges {
+  writes: ReadonlyMap<string, string>;
+  removes: readonly string[];
+}
+
 /**
  * Makes `outDir` hold exactly the previous files that `index` still lists, `files` and index.json,
- * touching only what changes: a file whose content is the same keeps its timestamps, so git (which
- * re-reads files whose ctime moved) and the next synth see nothing to do. New and changed files are
- * first written to a sibling staging folder; only when all are written are they renamed into place
- * (each rename atomic), removed files deleted, and index.json replaced last. An error before that
- * leaves the previous output as it was; a crash in between leaves files newer than index.json, which
- * the next synth re-reads rather than trusts.
+ * and applies `states`, as one transaction (transaction.ts): a failure or a crash at any point leaves
+ * both as they were or, once committed, is completed by the next run. Only what changes is touched:
+ * a file whose content is the same keeps its timestamps, so git (which re-reads files whose ctime
+ * moved) and the next synth see nothing to do.
  */
-export async function writeDist(outDir: string, files: RenderedFiles, index: DistIndex, previous: PreviousOutput): Promise<DistChanges> {
-  const out = path.resolve(outDir);
+export async function writeDist(
+  outDir: string,
+  files: RenderedFiles,
+  index: DistIndex,
+  previous: PreviousOutput,
+  states: StateChanges = { writes: new Map(), removes: [] },
+): Promise<DistChanges> {
   const changes = compare(previous.hashes, index.files);
   const writes = [...changes.added, ...changes.changed];
   const indexText = `${JSON.stringify(index, null, 2)}\n`;
-  if (writes.length === 0 && changes.removed.length === 0 && indexText === previous.indexText) return changes;
-  const stage = `${out}.staging-${process.pid}`;
-  await rm(stage, { recursive: true, force: true });
-  try {
-    await makeFolders(stage, [...writes, INDEX_FILE]);
-    await pMap(
-      writes,
-      (file) => {
-        const content = files.get(file);
-        if (content === undefined) throw new Error(`${file}: listed in the index as new or changed but not rendered`);
-        return writeFile(path.join(stage, file), content);
-      },
-      { concurrency: IO_CONCURRENCY },
-    );
-    await writeFile(path.join(stage, INDEX_FILE), indexText);
-    await makeFolders(out, writes);
-    await pMap(writes, (file) => rename(path.join(stage, file), path.join(out, file)), { concurrency: IO_CONCURRENCY });
-    await pMap(changes.removed, (file) => rm(path.join(out, file), { force: true }), { concurrency: IO_CONCURRENCY });
-    await removeEmptyFolders(out, changes.removed);
-    await rename(path.join(stage, INDEX_FILE), path.join(out, INDEX_FILE));
-  } finally {
-    await rm(stage, { recursive: true, force: true });
+  const stateChanges = states.writes.size + states.removes.length;
+  if (writes.length === 0 && changes.removed.length === 0 && indexText === previous.indexText && stateChanges === 0) return changes;
+  const contents = new Map<string, string>();
+  for (const file of writes) {
+    const content = files.get(file);
+    if (content === undefined) throw new Error(`${file}: listed in the index as new or changed but not rendered`);
+    contents.set(file, content);
   }
+  await commit({ out: outDir, writes: contents, removes: changes.removed, index: indexText, stateWrites: states.writes, stateRemoves: states.removes });
   return changes;
-}
-
-/** Creates the folders `files` (relative to `root`) need, parents first. */
-async function makeFolders(root: string, files: string[]): Promise<void> {
-  const folders = new Set([root, ...files.map((file) => path.dirname(path.join(root, file)))]);
-  // Sorted paths put a folder before its subfolders.
-  for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true });
-}
-
-/** Removes the folders that held `removed` files once they are empty (a deleted deployment), deepest first. */
-async function removeEmptyFolders(root: string, removed: string[]): Promise<void> {
-  const folders = new Set<string>();
-  for (const file of removed) {
-    for (let dir = path.dirname(file); dir !== '.'; dir = path.dirname(dir)) folders.add(dir);
-  }
-  for (const folder of [...folders].sort((a, b) => b.length - a.length)) {
-    const full = path.join(root, folder);
-    if (existsSync(full) && (await readdir(full)).length === 0) await rm(full, { recursive: true });
-  }
 }
 
 /**

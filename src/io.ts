@@ -1,0 +1,40 @@
+/**
+ * The operating system refusing a file operation: a full disk, a missing permission, a read-only
+ * file system. Not a bug of redis-gitops, and not bad input either: the command says which file and
+ * why, and what it left as it was (exit 70, README "Exit codes").
+ */
+const REFUSALS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files in this process',
+  ENFILE: 'too many open files on this system',
+};
+
+/** Whether `error` is the system refusing a file operation (see REFUSALS). */
+export function isSystemRefusal(error: unknown): error is NodeJS.ErrnoException {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && code in REFUSALS;
+}
+
+/** "cannot open dist/x.yaml: permission denied (EACCES)" */
+export function describeRefusal(error: NodeJS.ErrnoException): string {
+  const what = error.syscall ? `cannot ${error.syscall}` : 'failed';
+  const dest = (error as { dest?: string }).dest;
+  const where = error.path ? ` ${error.path}${dest ? ` to ${dest}` : ''}` : '';
+  return `${what}${where}: ${REFUSALS[error.code!] ?? error.message} (${error.code})`;
+}
+
+/** A system refusal, with what the command left as it was or what completes it. */
+export class SystemRefusal extends Error {
+  constructor(
+    readonly error: NodeJS.ErrnoException,
+    readonly consequence: string,
+  ) {
+    super(`${describeRefusal(error)}; ${consequence}`);
+    this.name = 'SystemRefusal';
+  }
+}

@@ -1,0 +1,224 @@
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { access, copyFile, mkdir, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import pMap from 'p-map';
+import { INDEX_FILE } from '../../model/dist-layout.js';
+import { isSystemRefusal, SystemRefusal } from '../io.js';
+
+/**
+ * A synth's changes to dist/ and state/ as one transaction: after a crash at any point (SIGKILL, a
+ * full disk, a power cut of the journal) the next run finds dist/ and state/ both as they were or
+ * both as the synth meant them, never one without the other.
+ *
+ * How: every new byte is first written to a folder beside the output, `<out>.transaction/` (so that
+ * its files can be renamed into place: same file system). Then its journal, the list of what moves
+ * where and what goes, is written to a temporary file, flushed to disk and renamed to `journal.json`:
+ * that rename is the commit. Applying the journal is renames and deletions only (no byte to write, so
+ * a full disk cannot stop it half-way), each of them idempotent, index.json last. A run that finds a
+ * journal applies it again before anything else (roll forward); a transaction folder without one is
+ * a run that died before its commit, and is deleted (roll back). The caller holds the repository's
+ * lock (lock.ts), so no two runs share the folder.
+ *
+ * Not a full guarantee against a power cut: only the journal is flushed, not the staged files
+ * (flushing thousands of files would cost more than the synth), so after a power cut a committed
+ * journal could move a file the disk had not written yet. A process killed at any point is covered.
+ */
+
+export interface Transaction {
+  /** The output folder (dist/). */
+  out: string;
+  /** out-relative path → content: files that are new or change. */
+  writes: ReadonlyMap<string, string>;
+  /** out-relative paths of the files to delete. */
+  removes: readonly string[];
+  /** The text of index.json, written last; undefined when it does not change. */
+  index: string | undefined;
+  /** State files (absolute paths) → text, and state files to delete. */
+  stateWrites: ReadonlyMap<string, string>;
+  stateRemoves: readonly string[];
+}
+
+/** What a journal says, every path relative to the transaction folder's parent or to the output. */
+interface Journal {
+  version: 1;
+  /** out-relative files staged under dist/, and out-relative files to delete. */
+  write: string[];
+  remove: string[];
+  /** index.json staged beside the journal. */
+  index: boolean;
+  /** [target relative to the transaction folder, staged file relative to it]. */
+  stateWrite: [string, string][];
+  /** Targets relative to the transaction folder. */
+  stateRemove: string[];
+}
+
+const JOURNAL = 'journal.json';
+/** Files written at once: enough to keep libuv's threads busy, far below the open-file limit. */
+const IO_CONCURRENCY = 64;
+
+/** The folder in which a synth of `out` prepares its changes. */
+export function transactionFolder(out: string): string {
+  return `${path.resolve(out)}.transaction`;
+}
+
+/** Writes `tx` whole: on a failure before its commit nothing changed; after it, the next run completes it. */
+export async function commit(tx: Transaction): Promise<void> {
+  const txn = transactionFolder(tx.out);
+  const out = path.resolve(tx.out);
+  const created: string[] = [];
+  let committed = false;
+  try {
+    await rm(txn, { recursive: true, force: true });
+    await mkdir(path.join(txn, 'dist'), { recursive: true });
+    const writes = [...tx.writes.keys()];
+    await makeFolders(path.join(txn, 'dist'), writes);
+    await pMap(writes, (file) => writeFile(path.join(txn, 'dist', file), tx.writes.get(file)!), { concurrency: IO_CONCURRENCY });
+    const stateWrite: [string, string][] = [];
+    if (tx.stateWrites.size) await mkdir(path.join(txn, 'state'));
+    for (const [i, [file, text]] of [...tx.stateWrites].entries()) {
+      const staged = `state/${i}.json`;
+      await writeFile(path.join(txn, staged), text);
+      stateWrite.push([path.relative(txn, file), staged]);
+    }
+    if (tx.index !== undefined) await writeFile(path.join(txn, INDEX_FILE), tx.index);
+    // The folders the files go to, made now (a full disk cannot stop the renames later) and checked
+    // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
+    for (const folder of await makeFolders(out, writes)) created.push(folder);
+    for (const file of tx.stateWrites.keys()) {
+      const made = await mkdir(path.dirname(file), { recursive: true });
+      if (made) created.push(made);
+    }
+    const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
+    for (const folder of targets) if (existsSync(folder)) await access(folder, constants.W_OK);
+    const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)) };
+    await writeFile(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
+    syncFile(path.join(txn, `${JOURNAL}.tmp`));
+    await rename(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
+    syncFile(txn);
+    committed = true;
+    await apply(txn, journal);
+  } catch (error) {
+    if (!committed) {
+      await rm(txn, { recursive: true, force: true }).catch(() => undefined);
+      for (const folder of created.sort((a, b) => b.length - a.length)) await removeIfEmpty(folder);
+    }
+    throw isSystemRefusal(error) ? refusal(error, committed, tx.out) : error;
+  }
+}
+
+/**
+ * Completes or discards what a killed run left beside `out`: 'completed' when it had committed (its
+ * journal is applied), 'discarded' when it had not (its staged files are deleted), undefined when
+ * there was nothing. Run under the repository's lock before reading dist/ or state/.
+ */
+export async function recover(out: string): Promise<'completed' | 'discarded' | undefined> {
+  const txn = transactionFolder(out);
+  let outcome: 'completed' | 'discarded' | undefined;
+  if (existsSync(path.join(txn, JOURNAL))) {
+    try {
+      await apply(txn, JSON.parse(readFileSync(path.join(txn, JOURNAL), 'utf8')) as Journal);
+    } catch (error) {
+      throw isSystemRefusal(error) ? refusal(error, true, out) : error;
+    }
+    outcome = 'completed';
+  } else if (existsSync(txn)) {
+    await rm(txn, { recursive: true, force: true });
+    outcome = 'discarded';
+  }
+  // Staging folders of the synth before transactions (`<out>.staging-<pid>`), left by killed runs.
+  const parent = path.dirname(path.resolve(out));
+  const stale = new RegExp(`^${path.basename(path.resolve(out)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.staging-\\d+$`);
+  for (const name of existsSync(parent) ? readdirSync(parent) : []) {
+    if (stale.test(name)) {
+      await rm(path.join(parent, name), { recursive: true, force: true });
+      outcome ??= 'discarded';
+    }
+  }
+  return outcome;
+}
+
+function refusal(error: NodeJS.ErrnoException, committed: boolean, out: string): SystemRefusal {
+  const shown = path.relative(process.cwd(), path.resolve(out)) || '.';
+  return new SystemRefusal(
+    error,
+    committed
+      ? `the synth was committed (${shown}.transaction/${JOURNAL}) but not completed: once this is fixed, the next synth completes it before anything else`
+      : `${shown}/ and state/ were left unchanged`,
+  );
+}
+
+/** Applies a committed journal. Each step may already have been done by a run that was killed. */
+async function apply(txn: string, journal: Journal): Promise<void> {
+  const out = txn.slice(0, -'.transaction'.length);
+  await makeFolders(out, journal.write);
+  await pMap(journal.write, (file) => moveStaged(path.join(txn, 'dist', file), path.join(out, file)), { concurrency: IO_CONCURRENCY });
+  await pMap(journal.remove, (file) => rm(path.join(out, file), { force: true }), { concurrency: IO_CONCURRENCY });
+  await removeEmptyFolders(out, journal.remove);
+  for (const [target, staged] of journal.stateWrite) {
+    const file = path.resolve(txn, target);
+    await mkdir(path.dirname(file), { recursive: true });
+    await moveStaged(path.join(txn, staged), file);
+  }
+  for (const target of journal.stateRemove) {
+    const file = path.resolve(txn, target);
+    await rm(file, { force: true });
+    await removeIfEmpty(path.dirname(file));
+  }
+  if (journal.index) await moveStaged(path.join(txn, INDEX_FILE), path.join(out, INDEX_FILE));
+  await rm(txn, { recursive: true, force: true });
+}
+
+/** Renames a staged file into place; a staged file that is gone was moved by an earlier attempt. */
+async function moveStaged(staged: string, target: string): Promise<void> {
+  try {
+    await rename(staged, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !existsSync(staged)) return;
+    if (code !== 'EXDEV') throw error;
+    // state/ on another file system than dist/: copy beside the target, then rename there.
+    const tmp = `${target}.transaction-tmp`;
+    await copyFile(staged, tmp);
+    await rename(tmp, target);
+    await unlink(staged);
+  }
+}
+
+function syncFile(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Creates the folders `files` (relative to `root`) need, parents first; returns the topmost folders it created. */
+async function makeFolders(root: string, files: readonly string[]): Promise<string[]> {
+  const folders = new Set([root, ...files.map((file) => path.dirname(path.join(root, file)))]);
+  const created: string[] = [];
+  // Sorted paths put a folder before its subfolders.
+  for (const folder of [...folders].sort()) {
+    const made = await mkdir(folder, { recursive: true });
+    if (made) created.push(made);
+  }
+  return created;
+}
+
+/** Removes the folders that held `removed` files once they are empty (a deleted deployment), deepest first. */
+async function removeEmptyFolders(root: string, removed: readonly string[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const file of removed) {
+    for (let dir = path.dirname(file); dir !== '.'; dir = path.dirname(dir)) folders.add(dir);
+  }
+  for (const folder of [...folders].sort((a, b) => b.length - a.length)) await removeIfEmpty(path.join(root, folder));
+}
+
+async function removeIfEmpty(folder: string): Promise<void> {
+  try {
+    if ((await readdir(folder)).length === 0) await rmdir(folder);
+  } catch (error) {
+    if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
