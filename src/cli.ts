@@ -16,6 +16,9 @@ import { generator } from './version.js';
 export { EXIT } from './commands/exit-codes.js';
 
 export async function main(argv: string[]): Promise<number> {
+  // Files and folders the commands write (dist/, state/, the drill's) are 0644 and 0755 whatever the
+  // user's umask: under umask 000 they were world-writable, and git records the executable bit.
+  process.umask(0o022);
   let outcome = 'ok' as Outcome;
   let running = 'redis-gitops';
   const program = new Command('redis-gitops')

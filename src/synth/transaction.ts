@@ -73,15 +73,15 @@ export async function commit(tx: Transaction): Promise<void> {
     await mkdir(path.join(txn, 'dist'), { recursive: true });
     const writes = [...tx.writes.keys()];
     await makeFolders(path.join(txn, 'dist'), writes);
-    await pMap(writes, (file) => writeFile(path.join(txn, 'dist', file), tx.writes.get(file)!), { concurrency: IO_CONCURRENCY });
+    await pMap(writes, (file) => writeNamed(path.join(txn, 'dist', file), tx.writes.get(file)!), { concurrency: IO_CONCURRENCY });
     const stateWrite: [string, string][] = [];
     if (tx.stateWrites.size) await mkdir(path.join(txn, 'state'));
     for (const [i, [file, text]] of [...tx.stateWrites].entries()) {
       const staged = `state/${i}.json`;
-      await writeFile(path.join(txn, staged), text);
+      await writeNamed(path.join(txn, staged), text);
       stateWrite.push([path.relative(txn, file), staged]);
     }
-    if (tx.index !== undefined) await writeFile(path.join(txn, INDEX_FILE), tx.index);
+    if (tx.index !== undefined) await writeNamed(path.join(txn, INDEX_FILE), tx.index);
     // The folders the files go to, made now (a full disk cannot stop the renames later) and checked
     // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
     for (const folder of await makeFolders(out, writes)) created.push(folder);
@@ -92,7 +92,7 @@ export async function commit(tx: Transaction): Promise<void> {
     const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
     for (const folder of targets) if (existsSync(folder)) await access(folder, constants.W_OK);
     const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)) };
-    await writeFile(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
+    await writeNamed(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
     syncFile(path.join(txn, `${JOURNAL}.tmp`));
     await rename(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
     syncFile(txn);
@@ -167,6 +167,16 @@ async function apply(txn: string, journal: Journal): Promise<void> {
   }
   if (journal.index) await moveStaged(path.join(txn, INDEX_FILE), path.join(out, INDEX_FILE));
   await rm(txn, { recursive: true, force: true });
+}
+
+/** writeFile, whose error names the file (a failed write(2), such as ENOSPC, does not). */
+async function writeNamed(file: string, content: string): Promise<void> {
+  try {
+    await writeFile(file, content);
+  } catch (error) {
+    (error as NodeJS.ErrnoException).path ??= file;
+    throw error;
+  }
 }
 
 /** Renames a staged file into place; a staged file that is gone was moved by an earlier attempt. */
