@@ -28,9 +28,6 @@ import {
 import { Portals, type PortalsProps } from './portals.js';
 import { SentinelCluster, type SentinelClusterProps } from './sentinel-cluster.js';
 
-/** Where Prometheus scrapes from. */
-const MONITORING_NAMESPACE = 'monitoring';
-
 export interface RedisDeploymentChartProps {
   /** The deployment as loaded and validated from its file, with its cluster. */
   deployment: Deployment;
@@ -74,7 +71,7 @@ export class RedisDeploymentChart extends Chart {
       portalPort: PORTAL_PORT,
       portalStatsPort: PORTAL_STATS_PORT,
       metricsPorts: [REDIS_METRICS_PORT, SENTINEL_METRICS_PORT],
-      monitoringNamespace: MONITORING_NAMESPACE,
+      monitoringNamespace: deployment.cluster.spec.monitoring.namespace,
     });
     applySyncWaves(this);
   }

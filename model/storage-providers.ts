@@ -25,6 +25,8 @@ export interface ProviderStorage {
   defaultProfile: string;
   /** Parameters that switch encryption on, always written even where the provider encrypts anyway. */
   encryption(customerKey: string | undefined): Record<string, string>;
+  /** What a customer-managed key of the provider looks like: the cluster file's storage.customerKey. */
+  customerKey: { what: string; pattern: RegExp; example: string };
 }
 
 /**
@@ -39,6 +41,11 @@ export const providerStorage: Record<StorageProvider, ProviderStorage> = {
     profileParameter: 'profile',
     defaultProfile: '10iops-tier',
     encryption: (key) => ({ encrypted: 'true', ...(key ? { encryptionKey: key } : {}) }),
+    customerKey: {
+      what: 'the CRN of a Key Protect or Hyper Protect Crypto Services root key',
+      pattern: /^crn:v1:[a-z]+:[a-z]+:(kms|hs-crypto):[a-z0-9-]+:a\/[0-9a-f]{32}:[0-9a-f-]{36}:key:[0-9a-f-]{36}$/,
+      example: 'crn:v1:bluemix:public:kms:us-south:a/0123456789abcdef0123456789abcdef:01234567-89ab-cdef-0123-456789abcdef:key:fedcba98-7654-3210-fedc-ba9876543210',
+    },
   },
   'aws-ebs': {
     title: 'AWS EBS',
@@ -48,6 +55,11 @@ export const providerStorage: Record<StorageProvider, ProviderStorage> = {
     profileParameter: 'type',
     defaultProfile: 'gp3',
     encryption: (key) => ({ encrypted: 'true', ...(key ? { kmsKeyId: key } : {}) }),
+    customerKey: {
+      what: 'the ARN of a KMS key (kmsKeyId takes a full ARN)',
+      pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-f-]{36}$/,
+      example: 'arn:aws:kms:us-east-1:123456789012:key/01234567-89ab-cdef-0123-456789abcdef',
+    },
   },
   'gcp-pd': {
     title: 'GCP PD',
@@ -57,6 +69,11 @@ export const providerStorage: Record<StorageProvider, ProviderStorage> = {
     profileParameter: 'type',
     defaultProfile: 'pd-balanced',
     encryption: (key): Record<string, string> => (key ? { 'disk-encryption-kms-key': key } : {}),
+    customerKey: {
+      what: 'the resource name of a Cloud KMS key',
+      pattern: /^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
+      example: 'projects/my-project/locations/us-central1/keyRings/redis/cryptoKeys/volumes',
+    },
   },
   'azure-disk': {
     title: 'Azure Disk',
@@ -66,6 +83,11 @@ export const providerStorage: Record<StorageProvider, ProviderStorage> = {
     profileParameter: 'skuName',
     defaultProfile: 'Premium_LRS',
     encryption: (key): Record<string, string> => (key ? { diskEncryptionSetID: key } : {}),
+    customerKey: {
+      what: 'the resource id of a disk encryption set',
+      pattern: /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/diskEncryptionSets\/[-\w]{1,80}$/,
+      example: '/subscriptions/01234567-89ab-cdef-0123-456789abcdef/resourceGroups/redis/providers/Microsoft.Compute/diskEncryptionSets/redis-volumes',
+    },
   },
 };
 

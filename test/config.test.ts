@@ -3,12 +3,17 @@ import { InputErrors, loadInputs, type InputError } from '../src/config/load.js'
 import { inputJsonSchemas } from '../src/config/json-schema.js';
 import { deploymentAclUsers } from '../model/users.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { generate } from 'selfsigned';
+import { members, objectNames } from '../model/topology.js';
+import { STATEFULSET_NAME_MAX } from '../model/kubernetes-names.js';
+import { synth } from '../src/synth/synth.js';
+import { snapshotTree } from './support/repo.js';
 
-async function errorsOf(repo: string): Promise<InputError[]> {
+async function errorsOf(repo: string, now?: Date): Promise<InputError[]> {
   try {
-    await loadInputs(repo);
+    await loadInputs(repo, { now });
   } catch (error) {
     if (error instanceof InputErrors) return error.errors;
     throw error;
@@ -34,7 +39,7 @@ describe('loading inputs', () => {
       repo,
       'clusters/two.yaml',
       'region: eu\nzones: [a, b]\nstorage: {provider: ibm-vpc-block}\n' +
-        'sealedSecrets: {certificate: clusters/example.sealing-cert.TEST-ONLY.pem}\nargocd: {repoURL: x}\n',
+        'sealedSecrets: {certificate: clusters/example.sealing-cert.TEST-ONLY.pem}\nargocd: {repoURL: "https://git.example.com/redis.git"}\n',
     );
     writeInput(
       repo,
@@ -120,5 +125,181 @@ describe('loading inputs', () => {
     expect(deployment.additionalProperties).toBe(false);
     expect(deployment.required).toEqual(['cluster', 'redis', 'persistence']);
     expect(deployment.properties.redis.properties.version.enum).toEqual(['7.0', '7.2']);
+  });
+});
+
+const deployment = (more = '') => `cluster: example\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\n${more}`;
+const exampleCluster = () => readFileSync(path.join(projectRoot, 'clusters/example.yaml'), 'utf8');
+/** `file: field: message` of each error, to compare whole. */
+const said = async (repo: string, now?: Date) => (await errorsOf(repo, now)).map((e) => `${e.file}: ${e.field}: ${e.message}`);
+
+describe('refused at input time, naming the file and the field', () => {
+  it('one deployment in two files (x.yaml and x.yml): both named, neither loaded', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/billing.yaml', deployment());
+    writeInput(repo, 'deployments/billing.yml', deployment());
+    expect(await said(repo)).toEqual([
+      'deployments/billing.yaml: : billing is also declared by deployments/billing.yml: the file name is the name, keep one file',
+      'deployments/billing.yml: : billing is also declared by deployments/billing.yaml: the file name is the name, keep one file',
+    ]);
+  });
+
+  it('a deployment file moved into a subfolder: refused, and synth keeps its state and dist/', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const before = { dist: snapshotTree(out), state: snapshotTree(path.join(repo, 'state')) };
+    mkdirSync(path.join(repo, 'deployments/team-a'));
+    renameSync(path.join(repo, 'deployments/sessions.yaml'), path.join(repo, 'deployments/team-a/sessions.yaml'));
+    expect(await said(repo)).toEqual([
+      'deployments/team-a/: : a folder holding deployments/team-a/sessions.yaml: only files directly in deployments/ are read (the file name is the deployment\'s name); move them to deployments/ or out of it',
+    ]);
+    await expect(synth(repo, out)).rejects.toThrow(InputErrors);
+    expect({ dist: snapshotTree(out), state: snapshotTree(path.join(repo, 'state')) }).toEqual(before);
+  });
+
+  it('a symbolic link to a folder or to nothing: named, no stack trace', async () => {
+    const repo = tempRepo();
+    mkdirSync(path.join(repo, 'elsewhere'));
+    writeFileSync(path.join(repo, 'elsewhere/carts.yaml'), deployment());
+    symlinkSync(path.join(repo, 'elsewhere'), path.join(repo, 'deployments/linked.yaml'));
+    symlinkSync(path.join(repo, 'nothing.yaml'), path.join(repo, 'deployments/dangling.yaml'));
+    expect(await said(repo)).toEqual([
+      'deployments/dangling.yaml: : a symbolic link to nothing (its target does not exist)',
+      'deployments/linked.yaml/: : a symbolic link to a folder holding deployments/linked.yaml/carts.yaml: only files directly in deployments/ are read (the file name is the deployment\'s name); move them to deployments/ or out of it',
+    ]);
+  });
+
+  it("the cluster's own namespaces: default, kube-*, and the ones the cluster file gives Argo CD, Sealed Secrets and Prometheus", async () => {
+    const repo = tempRepo();
+    const namespaces = ['default', 'kube-system', 'kube-anything', 'argocd', 'monitoring'];
+    namespaces.forEach((ns, i) => writeInput(repo, `deployments/n${i}.yaml`, deployment(`namespace: ${ns}\n`)));
+    writeInput(repo, 'clusters/example.yaml', exampleCluster().replace(/sealedSecrets:\n/, 'sealedSecrets:\n  controllerNamespace: sealed-secrets\n'));
+    writeInput(repo, 'deployments/n5.yaml', deployment('namespace: sealed-secrets\n'));
+    const own = "choose the deployment's own";
+    const rules = 'a deployment namespace gets a restricted pod-security label and a deny-all NetworkPolicy';
+    expect(await said(repo)).toEqual([
+      `deployments/n0.yaml: namespace: a namespace of the cluster itself (default, kube-*): ${own}`,
+      `deployments/n1.yaml: namespace: a namespace of the cluster itself (default, kube-*): ${own}`,
+      `deployments/n2.yaml: namespace: a namespace of the cluster itself (default, kube-*): ${own}`,
+      `deployments/n3.yaml: namespace: namespace argocd is the cluster's own (clusters/example.yaml argocd.namespace: Argo CD runs there), and ${rules}: ${own}`,
+      `deployments/n4.yaml: namespace: namespace monitoring is the cluster's own (clusters/example.yaml monitoring.namespace: Prometheus runs there), and ${rules}: ${own}`,
+      `deployments/n5.yaml: namespace: namespace sealed-secrets is the cluster's own (clusters/example.yaml sealedSecrets.controllerNamespace: the Sealed Secrets controller runs there), and ${rules}: ${own}`,
+    ]);
+  });
+
+  it("a name whose objects' names would pass Kubernetes' limits (a StatefulSet's 52), worked out from the model's names", async () => {
+    const repo = tempRepo();
+    // The longest member StatefulSet name the model makes, at the limit and one over.
+    const suffix = Math.max(...members.map((m) => objectNames('').member(m.name).length));
+    const fits = 'a'.repeat(STATEFULSET_NAME_MAX - suffix);
+    const longer = `${fits}b`;
+    writeInput(repo, `deployments/${fits}.yaml`, deployment());
+    writeInput(repo, `deployments/${longer}.yaml`, deployment('namespace: long-one\n'));
+    expect(fits.length).toBe(41);
+    expect(await said(repo)).toEqual([
+      `deployments/${longer}.yaml: : the file name is the deployment's name, and makes the StatefulSet name ${longer}-tiebreaker (53 characters): ` +
+        'Kubernetes allows at most 52 (its pods are labelled controller-revision-hash: <name>-<hash>, a label value of at most 63 characters); use a file name of at most 41 characters',
+    ]);
+  });
+
+  it("a deployment named like the cluster's own Argo CD Application (cluster-scoped)", async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/cluster-scoped.yaml', deployment());
+    expect(await said(repo)).toEqual([
+      "deployments/cluster-scoped.yaml: : the deployment's Argo CD Application would be redis-example-cluster-scoped, the name of the Application of the cluster's own cluster-scoped objects: choose another file name",
+    ]);
+  });
+
+  it('a repoURL that is a pattern or no git URL; the URLs Argo CD takes pass', async () => {
+    const repo = tempRepo();
+    const cluster = (url: string) => exampleCluster().replace(/repoURL: .*/, `repoURL: ${JSON.stringify(url)}`);
+    const bad = ['*', 'https://git.example.com/*', 'https://git.example.com/team/[ab].git', 'not a url', 'https://exa mple.com/x.git'];
+    bad.forEach((url, i) => writeInput(repo, `clusters/c${i}.yaml`, cluster(url)));
+    const errors = await said(repo);
+    expect(errors).toEqual([
+      "clusters/c0.yaml: argocd.repoURL: expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject's sourceRepos)",
+      "clusters/c1.yaml: argocd.repoURL: expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject's sourceRepos)",
+      "clusters/c2.yaml: argocd.repoURL: expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject's sourceRepos)",
+      'clusters/c3.yaml: argocd.repoURL: expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
+      'clusters/c4.yaml: argocd.repoURL: expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
+    ]);
+    const good = tempRepo();
+    ['https://git.example.com/platform/redis.git', 'ssh://git@git.example.com/platform/redis.git', 'git@github.com:platform/redis.git', 'file:///srv/git/redis'].forEach((url, i) =>
+      writeInput(good, `clusters/c${i}.yaml`, cluster(url)),
+    );
+    await expect(loadInputs(good)).resolves.toBeDefined();
+  });
+
+  it('a sealing certificate that is expired, not yet valid, too small (RSA 1024 and 512), not RSA or not a certificate', async () => {
+    const repo = tempRepo();
+    const certs: [string, string][] = [
+      ['expired', (await generate([{ name: 'commonName', value: 'old' }], { notBeforeDate: new Date('2020-01-01'), notAfterDate: new Date('2021-01-01') })).cert],
+      ['future', (await generate([{ name: 'commonName', value: 'future' }], { notBeforeDate: new Date('2090-01-01'), notAfterDate: new Date('2091-01-01') })).cert],
+      ['rsa1024', (await generate([{ name: 'commonName', value: 'small' }], { keySize: 1024 })).cert],
+      ['rsa512', (await generate([{ name: 'commonName', value: 'tiny' }], { keySize: 512 })).cert],
+      ['ec', (await generate([{ name: 'commonName', value: 'ec' }], { keyType: 'ec' })).cert],
+      ['garbage', 'not a certificate\n'],
+    ];
+    for (const [name, pem] of certs) {
+      writeInput(repo, `clusters/${name}.pem`, pem);
+      writeInput(repo, `clusters/${name}.yaml`, exampleCluster().replace(/certificate: .*/, `certificate: clusters/${name}.pem`));
+    }
+    const errors = await said(repo);
+    const fetch = 'fetch the current one with kubeseal --fetch-cert';
+    expect(errors).toEqual([
+      expect.stringMatching(/^clusters\/ec\.yaml: sealedSecrets\.certificate: clusters\/ec\.pem: the certificate holds a ec key; a sealing certificate holds an RSA key/),
+      `clusters/expired.yaml: sealedSecrets.certificate: clusters/expired.pem: the certificate expired on 2021-01-01T00:00:00.000Z (kubeseal refuses it too): ${fetch}`,
+      `clusters/future.yaml: sealedSecrets.certificate: clusters/future.pem: the certificate is not valid before 2090-01-01T00:00:00.000Z (check the clock, or ${fetch})`,
+      expect.stringMatching(/^clusters\/garbage\.yaml: sealedSecrets\.certificate: clusters\/garbage\.pem: not a PEM certificate/),
+      `clusters/rsa1024.yaml: sealedSecrets.certificate: clusters/rsa1024.pem: the certificate's RSA key has 1024 bits; expected at least 2048 (the controller makes 4096-bit keys): ${fetch}`,
+      `clusters/rsa512.yaml: sealedSecrets.certificate: clusters/rsa512.pem: the certificate's RSA key has 512 bits; expected at least 2048 (the controller makes 4096-bit keys): ${fetch}`,
+    ]);
+    // The example's own certificate, once past its date.
+    expect(await said(tempRepo(), new Date('2200-01-01'))).toEqual([expect.stringMatching(/^clusters\/example\.yaml: sealedSecrets\.certificate: .*: the certificate expired on 2126-/)]);
+  });
+
+  it("placeholders of the documentation, and a customer key not in its provider's format", async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'clusters/a.yaml', exampleCluster().replace(/storage:\n/, 'storage:\n  customerKey: crn:v1:...\n'));
+    writeInput(repo, 'deployments/b.yaml', deployment('access:\n  platform:\n    - {group: <group>, role: Viewer}\n'));
+    writeInput(repo, 'clusters/c.yaml', exampleCluster().replace(/provider: .*/, 'provider: aws-ebs\n  customerKey: arn:aws:kms:us-east-1:123456789012:key/01234567-89ab-cdef-0123-456789abcdef'));
+    writeInput(repo, 'clusters/d.yaml', exampleCluster().replace(/provider: .*/, 'provider: aws-ebs\n  customerKey: alias/redis'));
+    expect(await said(repo)).toEqual([
+      expect.stringMatching(/^clusters\/a\.yaml: storage\.customerKey: expected the CRN of a Key Protect or Hyper Protect Crypto Services root key, such as crn:v1:bluemix:public:kms:/),
+      expect.stringMatching(/^clusters\/d\.yaml: storage\.customerKey: expected the ARN of a KMS key \(kmsKeyId takes a full ARN\), such as arn:aws:kms:/),
+      'deployments/b.yaml: access.platform[0].group: "<group>" looks like a placeholder of the documentation (... or <...>): put the real value',
+    ]);
+  });
+
+  it('control characters (a line break in a zone would reach the generated README.md), invalid UTF-8, an alias bomb', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'clusters/zones.yaml', exampleCluster().replace(/zones: .*/, 'zones: ["us-south-1\\n## injected", us-south-2, us-south-3]'));
+    writeInput(repo, 'deployments/grant.yaml', deployment('access:\n  platform:\n    - {group: "ops\\nteam", role: Viewer}\n'));
+    const latin = deployment('access:\n  platform:\n    - {group: caf');
+    writeFileSync(path.join(repo, 'deployments/latin.yaml'), Buffer.concat([Buffer.from(latin), Buffer.from([0xe9]), Buffer.from(', role: Viewer}\n')]));
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)];
+    writeInput(repo, 'deployments/bomb.yaml', `${bomb.join('\n')}\n`);
+    const errors = await errorsOf(repo);
+    expect(errors.map((e) => `${e.file}:${e.line ?? ''}: ${e.field}: ${e.message}`)).toEqual([
+      expect.stringMatching(/^clusters\/zones\.yaml:\d+: zones\[0\]: expected a zone name as Kubernetes labels nodes with it/),
+      expect.stringMatching(/^deployments\/bomb\.yaml:: : invalid YAML: Excessive alias count/),
+      'deployments/grant.yaml:6: access.platform[0].group: contains a control character (U+000A, a line break); values are single lines of text',
+      `deployments/latin.yaml:6: : not valid UTF-8 (byte 0xe9 at offset ${latin.length}): save the file as UTF-8`,
+    ]);
+  });
+
+  it('an unquoted version says to quote it; a truncated state file is bad input naming it', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace(/version: .*/, 'version: 7.2'));
+    expect(await said(repo)).toEqual(['deployments/orders.yaml: redis.version: expected one of "7.0", "7.2", in quotes: unquoted, YAML reads 7.2 as a number']);
+    const state = tempRepo();
+    writeFileSync(path.join(state, 'state/example/orders.json'), readFileSync(path.join(state, 'state/example/orders.json'), 'utf8').slice(0, 100));
+    const error = await synth(state, path.join(state, 'dist')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputErrors);
+    expect((error as InputErrors).errors).toEqual([
+      expect.objectContaining({ file: 'state/example/orders.json', message: expect.stringMatching(/^not a secrets state file \(invalid JSON: .*\): restore it from git \(git checkout -- state\/example\/orders.json\)$/) }),
+    ]);
+    rmSync(state, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
@@ -6,6 +7,11 @@ import type { z } from 'zod';
 import { ClusterSchema, DeploymentSchema, type ClusterSpec, type DeploymentSpec } from './schema.js';
 import { InputErrors, type InputError } from './errors.js';
 import { quickLoadAll } from '../quick-yaml.js';
+import { clusterScopedApplicationName, deploymentApplicationName } from '../../model/argocd.js';
+import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isSystemNamespace, STATEFULSET_NAME_MAX } from '../../model/kubernetes-names.js';
+import { secretNames } from '../../model/secrets.js';
+import { members, objectNames, portalServiceName } from '../../model/topology.js';
+import { parseSealingCertificate } from './sealing-certificate.js';
 
 export { formatInputError, InputErrors, type InputError } from './errors.js';
 
@@ -35,26 +41,30 @@ const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
  * Reads and validates clusters/*.yaml and deployments/*.yaml under `root`. Every mistake of every file
  * is collected before failing, so a user fixes them in one round.
  */
-export async function loadInputs(root: string): Promise<Inputs> {
+export async function loadInputs(root: string, { now = new Date() }: { now?: Date } = {}): Promise<Inputs> {
   const errors: InputError[] = [];
   const clusters = new Map<string, Cluster>();
-  const clusterFiles = readAll(root, await listYaml(root, 'clusters', errors));
+  const clusterFiles = readAll(root, await listYaml(root, 'clusters', errors), errors);
   for (const [file, text] of clusterFiles) {
     const parsed = parseFile(file, text, ClusterSchema, errors);
     if (!parsed) continue;
     const cluster: Cluster = { name: baseName(file), file, spec: parsed.value };
-    if (!existsSync(path.join(root, cluster.spec.sealedSecrets.certificate))) {
+    const certificate = path.join(root, cluster.spec.sealedSecrets.certificate);
+    if (!existsSync(certificate) || !statSync(certificate).isFile()) {
       errors.push(
         parsed.at(['sealedSecrets', 'certificate'], `file ${cluster.spec.sealedSecrets.certificate} does not exist ` +
           '(expected the PEM certificate printed by kubeseal --fetch-cert, path relative to the repository root)'),
       );
+    } else {
+      const checked = parseSealingCertificate(readFileSync(certificate, 'latin1'), now);
+      if ('problem' in checked) errors.push(parsed.at(['sealedSecrets', 'certificate'], `${cluster.spec.sealedSecrets.certificate}: ${checked.problem}`));
     }
     clusters.set(cluster.name, cluster);
   }
 
   const deployments: Deployment[] = [];
   const namespaces = new Map<string, string>();
-  for (const [file, text] of readAll(root, await listYaml(root, 'deployments', errors))) {
+  for (const [file, text] of readAll(root, await listYaml(root, 'deployments', errors), errors)) {
     const parsed = parseFile(file, text, DeploymentSchema, errors);
     if (!parsed) continue;
     const name = baseName(file);
@@ -66,6 +76,11 @@ export async function loadInputs(root: string): Promise<Inputs> {
       continue;
     }
     const namespace = spec.namespace ?? `redis-${name}`;
+    const refused = [...derivedNameProblems(cluster, name, spec.namespace === undefined), ...clusterNamespaceProblems(cluster, namespace)];
+    if (refused.length) {
+      for (const [field, message] of refused) errors.push(field === undefined ? { file, field: '', message } : parsed.at(field, message));
+      continue;
+    }
     const key = `${cluster.name}/${namespace}`;
     const owner = namespaces.get(key);
     if (owner) {
@@ -80,31 +95,134 @@ export async function loadInputs(root: string): Promise<Inputs> {
   return { clusters: [...clusters.values()], deployments };
 }
 
+type Problem = [field: PropertyKey[] | undefined, message: string];
+
+/**
+ * What Kubernetes or Argo CD would refuse among the names derived from a deployment's name (its file
+ * name), found from the model's own name functions: too long for their kind, or taken by the cluster.
+ */
+function derivedNameProblems(cluster: Cluster, name: string, defaultNamespace: boolean): Problem[] {
+  const problems: Problem[] = [];
+  const names = objectNames(name);
+  const secrets = secretNames(name);
+  const limited: [kind: string, derived: string, max: number, why: string][] = [
+    ...members.map((m): [string, string, number, string] => ['StatefulSet', names.member(m.name), STATEFULSET_NAME_MAX, "its pods are labelled controller-revision-hash: <name>-<hash>, a label value of at most 63 characters"]),
+    ...[names.members, names.portal, names.ca, portalServiceName({ deployment: name, namespace: '' })].map((n): [string, string, number, string] => ['Service or ConfigMap', n, DNS_LABEL_MAX, 'a DNS label']),
+    ...[secrets.tls, secrets.auth].map((n): [string, string, number, string] => ['Secret', n, DNS_SUBDOMAIN_MAX, 'a DNS subdomain']),
+    ...(defaultNamespace ? [['Namespace (the default redis-<name>)', `redis-${name}`, DNS_LABEL_MAX, 'a DNS label'] as [string, string, number, string]] : []),
+  ];
+  const worst = limited.reduce((a, b) => (b[1].length - b[2] > a[1].length - a[2] ? b : a));
+  const excess = worst[1].length - worst[2];
+  if (excess > 0) {
+    problems.push([
+      undefined,
+      `the file name is the deployment's name, and makes the ${worst[0]} name ${worst[1]} (${worst[1].length} characters): ` +
+        `Kubernetes allows at most ${worst[2]} (${worst[3]}); use a file name of at most ${name.length - excess} characters`,
+    ]);
+  }
+  const application = deploymentApplicationName(cluster.name, name);
+  if (application === clusterScopedApplicationName(cluster.name)) {
+    problems.push([undefined, `the deployment's Argo CD Application would be ${application}, the name of the Application of the cluster's own cluster-scoped objects: choose another file name`]);
+  }
+  return problems;
+}
+
+/** A deployment namespace that the cluster file gives to Argo CD, Sealed Secrets or Prometheus, or that is the cluster's own. */
+function clusterNamespaceProblems(cluster: Cluster, namespace: string): Problem[] {
+  const taken: [string, string][] = [
+    [cluster.spec.argocd.namespace, 'argocd.namespace: Argo CD runs there'],
+    [cluster.spec.sealedSecrets.controllerNamespace, 'sealedSecrets.controllerNamespace: the Sealed Secrets controller runs there'],
+    [cluster.spec.monitoring.namespace, 'monitoring.namespace: Prometheus runs there'],
+  ];
+  const owner = taken.find(([ns]) => ns === namespace);
+  const restricted = 'a deployment namespace gets a restricted pod-security label and a deny-all NetworkPolicy';
+  if (owner) return [[['namespace'], `namespace ${namespace} is the cluster's own (${cluster.file} ${owner[1]}), and ${restricted}: choose the deployment's own`]];
+  if (isSystemNamespace(namespace)) return [[['namespace'], `namespace ${namespace} is the cluster's own (default, kube-*), and ${restricted}: choose the deployment's own`]];
+  return [];
+}
+
 function byPosition(a: InputError, b: InputError): number {
   return a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 }
 
+/**
+ * The YAML files directly in `folder`, by their repository-relative path. Refused, each naming the
+ * file: a name that is not a DNS label, two files of one name (x.yaml and x.yml), a symbolic link to
+ * a folder or to nothing, and a subfolder holding YAML files (only files directly in the folder are
+ * read: a file moved into a subfolder would be dropped silently, and its state deleted).
+ */
 async function listYaml(root: string, folder: string, errors: InputError[]): Promise<string[]> {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = await readdir(path.join(root, folder));
+    entries = await readdir(path.join(root, folder), { withFileTypes: true });
   } catch {
     return [];
   }
   const files: string[] = [];
-  for (const name of names.sort()) {
-    if (!/\.ya?ml$/.test(name)) continue;
-    if (!fileName.test(name)) {
+  const byName = new Map<string, string[]>();
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const file = `${folder}/${entry.name}`;
+    const full = path.join(root, file);
+    let kind: 'file' | 'folder' | 'dangling' | 'other';
+    try {
+      const stat = statSync(full);
+      kind = stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
+    } catch {
+      kind = 'dangling';
+    }
+    if (kind === 'folder') {
+      if (entry.name.startsWith('.')) continue;
+      const nested = yamlFilesUnder(full);
+      if (nested.length) {
+        const link = entry.isSymbolicLink() ? 'a symbolic link to a folder' : 'a folder';
+        errors.push({
+          file: `${file}/`,
+          field: '',
+          message: `${link} holding ${nested.map((f) => `${file}/${f}`).join(', ')}: only files directly in ${folder}/ are read (the file name is the ${folder === 'clusters' ? 'cluster' : 'deployment'}'s name); move them to ${folder}/ or out of it`,
+        });
+      }
+      continue;
+    }
+    if (!/\.ya?ml$/.test(entry.name)) continue;
+    if (kind === 'dangling') {
+      errors.push({ file, field: '', message: 'a symbolic link to nothing (its target does not exist)' });
+      continue;
+    }
+    if (kind !== 'file') {
+      errors.push({ file, field: '', message: 'not a regular file' });
+      continue;
+    }
+    if (!fileName.test(entry.name)) {
       errors.push({
-        file: `${folder}/${name}`,
+        file,
         field: '',
         message: 'the file name is the resource name: use a DNS label (lower-case letters, digits, -) with .yaml',
       });
       continue;
     }
-    files.push(`${folder}/${name}`);
+    const name = baseName(file);
+    byName.set(name, [...(byName.get(name) ?? []), file]);
   }
-  return files;
+  for (const [name, named] of byName) {
+    if (named.length === 1) {
+      files.push(named[0]!);
+      continue;
+    }
+    for (const file of named) {
+      const others = named.filter((f) => f !== file).join(', ');
+      errors.push({ file, field: '', message: `${name} is also declared by ${others}: the file name is the name, keep one file` });
+    }
+  }
+  return files.sort();
+}
+
+/** The YAML files under `dir`, relative to it (a subfolder that would be dropped). */
+function yamlFilesUnder(dir: string): string[] {
+  try {
+    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch {
+    return [];
+  }
 }
 
 function baseName(file: string): string {
@@ -117,9 +235,38 @@ interface Parsed<T> {
   at(fieldPath: PropertyKey[], message: string): InputError;
 }
 
-/** The texts of `files` (relative to `root`), in order. Synchronously: a fleet's are many and small. */
-function readAll(root: string, files: string[]): [string, string][] {
-  return files.map((file) => [file, readFileSync(path.join(root, file), 'utf8')]);
+/**
+ * The texts of `files` (relative to `root`), in order; a file that is not UTF-8 is an error at its
+ * first invalid byte (decoding it would turn the byte into U+FFFD and carry on). Synchronously: a
+ * fleet's files are many and small.
+ */
+function readAll(root: string, files: string[], errors: InputError[]): [string, string][] {
+  const texts: [string, string][] = [];
+  for (const file of files) {
+    const bytes = readFileSync(path.join(root, file));
+    if (isUtf8(bytes)) {
+      texts.push([file, bytes.toString('utf8')]);
+      continue;
+    }
+    const offset = firstInvalidUtf8(bytes);
+    const before = bytes.subarray(0, offset);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const column = offset - before.lastIndexOf(0x0a);
+    errors.push({ file, field: '', line, column, message: `not valid UTF-8 (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at offset ${offset}): save the file as UTF-8` });
+  }
+  return texts;
+}
+
+/** The offset of the first byte of `bytes` that does not belong to a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  let offset = 0;
+  for (const char of bytes.toString('utf8')) {
+    const size = Buffer.byteLength(char);
+    // U+FFFD is either in the file (EF BF BD) or stands for the bytes that were not UTF-8.
+    if (char === '\uFFFD' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
+    offset += size;
+  }
+  return offset;
 }
 
 function parseFile<S extends z.ZodType>(file: string, text: string, schema: S, errors: InputError[]): Parsed<z.output<S>> | undefined {
@@ -129,7 +276,8 @@ function parseFile<S extends z.ZodType>(file: string, text: string, schema: S, e
     const result = schema.safeParse(quick[0] ?? {});
     if (result.success) {
       let located: ReturnType<typeof locator> | undefined;
-      return { value: result.data as z.output<S>, at: (fieldPath, message) => (located ??= locator(file, text))(fieldPath, message) };
+      const at = (fieldPath: PropertyKey[], message: string) => (located ??= locator(file, text))(fieldPath, message);
+      return checkedValues({ value: result.data as z.output<S>, at }, errors);
     }
   }
   const lineCounter = new LineCounter();
@@ -147,18 +295,53 @@ function parseFile<S extends z.ZodType>(file: string, text: string, schema: S, e
     return undefined;
   }
   const at = locator(file, text, doc, lineCounter);
-  const result = schema.safeParse(doc.toJS() ?? {});
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (error) {
+    // Too many aliases (a "billion laughs" file) and the like.
+    errors.push({ file, field: '', message: `invalid YAML: ${(error as Error).message}` });
+    return undefined;
+  }
+  const result = schema.safeParse(raw ?? {});
   if (!result.success) {
     for (const issue of result.error.issues) {
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) errors.push(at([...issue.path, key], 'unknown field (check the spelling; see schemas/)'));
       } else {
-        errors.push(at(issue.path, describeIssue(issue)));
+        errors.push(at(issue.path, describeIssue(issue, valueAt(raw, issue.path))));
       }
     }
     return undefined;
   }
-  return { value: result.data as z.output<S>, at };
+  return checkedValues({ value: result.data as z.output<S>, at }, errors);
+}
+
+/**
+ * Refuses, in every string of a valid file, what no field can mean: control characters (a line break
+ * in a zone name reached the generated README.md) and the placeholders of the documentation
+ * (`crn:v1:...`, `clusters/<cluster>.sealing-cert.pem`).
+ */
+function checkedValues<T>(parsed: Parsed<T>, errors: InputError[]): Parsed<T> | undefined {
+  const found: InputError[] = [];
+  const walk = (value: unknown, at: PropertyKey[]) => {
+    if (typeof value === 'string') {
+      const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
+      if (control) {
+        const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+        found.push(parsed.at(at, `contains a control character (U+${code}${control[0] === '\n' ? ', a line break' : ''}); values are single lines of text`));
+      } else if (/\.\.\.|\u2026|<[^<>]*>/.test(value)) {
+        found.push(parsed.at(at, `${JSON.stringify(value)} looks like a placeholder of the documentation (... or <...>): put the real value`));
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, [...at, i]));
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) walk(item, [...at, key]);
+    }
+  };
+  walk(parsed.value, []);
+  errors.push(...found);
+  return found.length ? undefined : parsed;
 }
 
 /** An error maker that names the line and column of a field of `file` (parsing `text` unless given the document). */
@@ -172,10 +355,22 @@ function locator(file: string, text: string, doc?: Document, lineCounter = new L
   });
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The value at `fieldPath` of a parsed document. */
+function valueAt(value: unknown, fieldPath: PropertyKey[]): unknown {
+  return fieldPath.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), value);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
   if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
-  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_value') {
+    const choices = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    // `version: 7.2` unquoted is the number 7.2 to YAML (and 7.0 the number 7).
+    if (typeof input === 'number' && issue.values.every((v) => typeof v === 'string')) {
+      return `${choices}, in quotes: unquoted, YAML reads ${input} as a number`;
+    }
+    return choices;
+  }
   return issue.message;
 }
 

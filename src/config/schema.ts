@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { redisVersions, type RedisVersion } from '../../model/images.js';
 import { platformRoles } from '../../model/platform-roles.js';
-import { storageProviders } from '../../model/storage-providers.js';
+import { DNS_LABEL_MAX, isSystemNamespace, LABEL_VALUE } from '../../model/kubernetes-names.js';
+import { providerStorage, storageProviders } from '../../model/storage-providers.js';
 import { reservedUserNames, serviceRoles, type ServiceRole } from '../../model/users.js';
 import { parseQuantity } from './quantity.js';
 
@@ -30,6 +31,26 @@ const quantity = (min: string) =>
       error: `expected at least ${min}`,
     });
 
+/** A value Kubernetes puts in a label (a node's topology.kubernetes.io/region and zone). */
+const labelValue = (what: string) =>
+  z
+    .string()
+    .min(1, { error: `expected ${what}` })
+    .max(DNS_LABEL_MAX, { error: `expected at most ${DNS_LABEL_MAX} characters (a Kubernetes label value)` })
+    .regex(LABEL_VALUE, { error: `expected ${what} as Kubernetes labels nodes with it: letters, digits, '-', '_' and '.'` });
+
+/**
+ * A repository Argo CD may read from. Its AppProject lists it in sourceRepos, where Argo CD reads
+ * `*`, `?` and `[...]` as globs: `*` would let the project's Applications sync from any repository.
+ */
+const repoURL = z
+  .string()
+  .min(1)
+  .refine((url) => !/[*?[\]{}!]/.test(url), { error: 'expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject\'s sourceRepos)', abort: true })
+  .refine((url) => /^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) && URL.canParse(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(url), {
+    error: 'expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
+  });
+
 const hostname = z
   .string()
   .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/, {
@@ -39,9 +60,9 @@ const hostname = z
 
 export const ClusterSchema = z
   .strictObject({
-    region: z.string().min(1).describe('Cloud region the cluster runs in, e.g. us-south.'),
+    region: labelValue('a region name').describe('Cloud region the cluster runs in, e.g. us-south.'),
     zones: z
-      .array(z.string().min(1), { error: 'expected a list of three zone names' })
+      .array(labelValue('a zone name'), { error: 'expected a list of three zone names' })
       .length(3, { error: 'expected exactly three availability zones (one per cluster member)', abort: true })
       .refine((zones) => new Set(zones).size === 3, { error: 'expected three different zones' })
       .describe('The three availability zones; member i runs in zones[i] (topology.kubernetes.io/zone).'),
@@ -86,10 +107,27 @@ export const ClusterSchema = z
         destinationServer: z
           .url({ error: 'expected a URL such as https://kubernetes.default.svc' })
           .default('https://kubernetes.default.svc'),
-        repoURL: z.string().min(1).describe('Git repository Argo CD reads dist/ from.'),
+        repoURL: repoURL.describe('Git repository Argo CD reads dist/ from.'),
         targetRevision: z.string().min(1).default('main'),
       })
       .describe('Argo CD destination for this cluster.'),
+    monitoring: z
+      .strictObject({
+        namespace: dnsLabel(63)
+          .default('monitoring')
+          .describe('Namespace of the Prometheus that scrapes the deployments (their NetworkPolicies let it reach the metrics ports). Default: monitoring.'),
+      })
+      .default({ namespace: 'monitoring' })
+      .describe('The cluster\'s Prometheus.'),
+  })
+  .superRefine((cluster, ctx) => {
+    // A customer key in its provider's format: a placeholder such as `crn:v1:...` fails here.
+    const key = cluster.storage?.customerKey;
+    const provider = providerStorage[cluster.storage?.provider];
+    if (key === undefined || !provider) return;
+    if (!provider.customerKey.pattern.test(key)) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 'customerKey'], message: `expected ${provider.customerKey.what}, such as ${provider.customerKey.example}` });
+    }
   })
   .describe('A Kubernetes cluster that runs Redis deployments (clusters/<name>.yaml).');
 
@@ -158,6 +196,7 @@ export const DeploymentSchema = z
   .strictObject({
     cluster: dnsLabel(63).describe('Name of the cluster file (clusters/<cluster>.yaml).'),
     namespace: dnsLabel(63)
+      .refine((ns) => !isSystemNamespace(ns), { error: "a namespace of the cluster itself (default, kube-*): choose the deployment's own" })
       .optional()
       .describe('Namespace of the deployment. Default: redis-<deployment name>.'),
     redis: z

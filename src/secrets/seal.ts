@@ -1,24 +1,13 @@
-import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
+import { parseSealingCertificate, type SealingKey } from '../config/sealing-certificate.js';
 
-/** A cluster's public sealing key: what `kubeseal --fetch-cert` prints. */
-export interface SealingKey {
-  publicKey: KeyObject;
-  /** sha256 of the certificate (DER), to notice when a cluster's controller key changed. */
-  fingerprint: string;
-}
+export type { SealingKey } from '../config/sealing-certificate.js';
 
-/** The public key of a sealing certificate; throws an Error saying what is wrong with it. */
-export function loadSealingKey(certificatePem: string, source: string): SealingKey {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certificatePem);
-  } catch (error) {
-    throw new Error(`${source}: not a PEM certificate (expected the output of kubeseal --fetch-cert): ${(error as Error).message}`);
-  }
-  if (cert.publicKey.asymmetricKeyType !== 'rsa') {
-    throw new Error(`${source}: the sealing certificate must hold an RSA key (Sealed Secrets encrypts with RSA-OAEP)`);
-  }
-  return { publicKey: cert.publicKey, fingerprint: createHash('sha256').update(cert.raw).digest('hex') };
+/** The public key of a sealing certificate; throws an Error naming `source` and saying what is wrong with it. */
+export function loadSealingKey(certificatePem: string, source: string, now = new Date()): SealingKey {
+  const parsed = parseSealingCertificate(certificatePem, now);
+  if ('problem' in parsed) throw new Error(`${source}: ${parsed.problem}`);
+  return parsed;
 }
 
 const SESSION_KEY_BYTES = 32;

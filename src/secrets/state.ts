@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { InputErrors } from '../config/errors.js';
 
 /**
  * What synth keeps between runs about a deployment's secrets, committed under state/: only public
@@ -69,14 +70,24 @@ export interface StoredState {
   text: string;
 }
 
-/** Reads a state file (synchronously: synth reads one per deployment, and they are small). */
-export function readState(file: string): StoredState | undefined {
+/**
+ * Reads a state file (synchronously: synth reads one per deployment, and they are small). A file that
+ * is not one (truncated, edited by hand) is bad input named as `shown` (its repository path).
+ */
+export function readState(file: string, shown = file): StoredState | undefined {
   if (!existsSync(file)) return undefined;
   const text = readFileSync(file, 'utf8');
-  const parsed = SecretsStateSchema.safeParse(JSON.parse(text));
+  const refuse = (why: string) => new InputErrors([{ file: shown, field: '', message: `not a secrets state file (${why}): restore it from git (git checkout -- ${shown})` }]);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw refuse(`invalid JSON: ${(error as Error).message}`);
+  }
+  const parsed = SecretsStateSchema.safeParse(json);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
-    throw new Error(`${file}: not a secrets state file (${issue?.path.join('.')}: ${issue?.message}); restore it from git`);
+    throw refuse(`${issue?.path.join('.')}: ${issue?.message}`);
   }
   return { state: parsed.data, text };
 }

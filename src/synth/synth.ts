@@ -70,7 +70,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
     if (!key) {
       const file = cluster.spec.sealedSecrets.certificate;
       try {
-        key = loadSealingKey(await readFile(path.join(root, file), 'utf8'), file);
+        key = loadSealingKey(await readFile(path.join(root, file), 'utf8'), file, options.now);
       } catch (error) {
         throw new InputErrors([{ file: cluster.file, field: 'sealedSecrets.certificate', message: (error as Error).message }]);
       }
@@ -83,7 +83,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
   const files = inputs.deployments.map((d) => stateFile(root, d.cluster.name, d.name));
   for (const [i, deployment] of inputs.deployments.entries()) {
     const file = files[i]!;
-    const previous = readState(file);
+    const previous = readState(file, path.relative(root, file));
     const resolved = await resolveSecrets({
       deployment,
       subjectNames: serverCertificateNames({ deployment: deployment.name, namespace: deployment.namespace }, deployment.spec.portal.hostnames),
@@ -119,7 +119,7 @@ export interface SynthPlan {
  * whose files are as synth wrote them, is not rendered again. Throws InputErrors on bad input.
  */
 export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
-  const inputs = await loadInputs(root);
+  const inputs = await loadInputs(root, { now: options.now });
   for (const name of options.rotate?.keys() ?? []) {
     if (!inputs.deployments.some((d) => d.name === name)) {
       throw new InputErrors([{ file: `deployments/${name}.yaml`, field: '', message: 'no such deployment to rotate' }]);

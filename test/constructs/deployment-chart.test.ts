@@ -120,6 +120,14 @@ describe('deployment chart', () => {
     expect(members.egress.flatMap((rule: { ports: { port: number }[] }) => rule.ports.map((p) => p.port))).toEqual([6379, 26379, 53, 53]);
   });
 
+  it("lets the cluster file's monitoring namespace, not a fixed one, reach the metrics ports", () => {
+    const prometheus = { ...cluster, spec: { ...cluster.spec, monitoring: { namespace: 'prometheus' } } };
+    const deployment: Deployment = { name: 'orders', file: 'deployments/orders.yaml', namespace: 'redis-orders', spec: DeploymentSchema.parse(ordersFile), cluster: prometheus };
+    const chart = synthChart(new RedisDeploymentChart(Testing.app(), 'orders', { deployment, generatorVersion: '0.0.0-test', secrets }));
+    const scraper = objectNamed(chart, 'NetworkPolicy', 'orders-members').spec.ingress[1].from;
+    expect(scraper).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }]);
+  });
+
   it("binds the deployment's platform grants, groups or service accounts of its namespace, and nothing cluster-wide", () => {
     const bindings = (o: typeof objects) => Object.fromEntries(ofKind(o, 'RoleBinding').map((b) => [b.metadata.name, b.subjects]));
     const group = (name: string) => [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }];
