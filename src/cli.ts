@@ -6,6 +6,7 @@ import { gateAction, gateCommand } from './commands/gate.js';
 import { rotateAction, rotateCommand } from './commands/rotate.js';
 import { schemasAction, schemasCommand } from './commands/schemas.js';
 import { synthAction, synthCommand } from './commands/synth.js';
+import { testSealingKeyAction, testSealingKeyCommand } from './commands/test-sealing-key.js';
 import { generator } from './version.js';
 
 // One module per command in src/commands/: its definition and its action. Each action loads its own
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   add(diffCommand(), diffAction);
   add(drillCommand(), drillAction);
   add(schemasCommand(), schemasAction);
+  add(testSealingKeyCommand(), testSealingKeyAction);
 
   try {
     await program.parseAsync(argv);
