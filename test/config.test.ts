@@ -302,4 +302,15 @@ describe('refused at input time, naming the file and the field', () => {
     ]);
     rmSync(state, { recursive: true, force: true });
   });
+
+  it('a namespace clash blames the file that introduced it (not in the previous output), not the older one', async () => {
+    const repo = tempRepo();
+    await synth(repo, path.join(repo, 'dist'));
+    // aaa sorts before orders: by file order alone, orders.yaml would be blamed.
+    writeInput(repo, 'deployments/aaa.yaml', deployment('namespace: redis-orders\n'));
+    const error = await synth(repo, path.join(repo, 'dist')).catch((e: unknown) => e);
+    expect((error as InputErrors).errors.map((e) => `${e.file}: ${e.field}: ${e.message}`)).toEqual(['deployments/aaa.yaml: namespace: namespace redis-orders on cluster example is already used by deployments/orders.yaml']);
+    // Without a previous output, the later file in name order is the one named.
+    expect(await said(repo)).toEqual(['deployments/orders.yaml: namespace: namespace redis-orders on cluster example is already used by deployments/aaa.yaml']);
+  });
 });

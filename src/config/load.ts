@@ -35,13 +35,23 @@ export interface Inputs {
   deployments: Deployment[];
 }
 
+export interface LoadOptions {
+  /** The time certificates must be valid at; default now. */
+  now?: Date;
+  /**
+   * `<cluster>/<deployment>` of the deployments the previous output holds: where two deployments
+   * claim one namespace, the one not there yet is the one that introduced the clash, and is blamed.
+   */
+  existing?: ReadonlySet<string>;
+}
+
 const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
 
 /**
  * Reads and validates clusters/*.yaml and deployments/*.yaml under `root`. Every mistake of every file
  * is collected before failing, so a user fixes them in one round.
  */
-export async function loadInputs(root: string, { now = new Date() }: { now?: Date } = {}): Promise<Inputs> {
+export async function loadInputs(root: string, { now = new Date(), existing = new Set() }: LoadOptions = {}): Promise<Inputs> {
   const errors: InputError[] = [];
   const clusters = new Map<string, Cluster>();
   const clusterFiles = readAll(root, await listYaml(root, 'clusters', errors), errors);
@@ -63,7 +73,7 @@ export async function loadInputs(root: string, { now = new Date() }: { now?: Dat
   }
 
   const deployments: Deployment[] = [];
-  const namespaces = new Map<string, string>();
+  const namespaces = new Map<string, { file: string; key: string; at: Parsed<unknown>['at'] }>();
   for (const [file, text] of readAll(root, await listYaml(root, 'deployments', errors), errors)) {
     const parsed = parseFile(file, text, DeploymentSchema, errors);
     if (!parsed) continue;
@@ -84,10 +94,12 @@ export async function loadInputs(root: string, { now = new Date() }: { now?: Dat
     const key = `${cluster.name}/${namespace}`;
     const owner = namespaces.get(key);
     if (owner) {
-      errors.push(parsed.at(['namespace'], `namespace ${namespace} on cluster ${cluster.name} is already used by ${owner}`));
+      const used = (by: string) => `namespace ${namespace} on cluster ${cluster.name} is already used by ${by}`;
+      const ownerIsNew = !existing.has(owner.key) && existing.has(`${cluster.name}/${name}`);
+      errors.push(ownerIsNew ? owner.at(['namespace'], used(file)) : parsed.at(['namespace'], used(owner.file)));
       continue;
     }
-    namespaces.set(key, file);
+    namespaces.set(key, { file, key: `${cluster.name}/${name}`, at: parsed.at });
     deployments.push({ name, file, namespace, spec, cluster });
   }
 

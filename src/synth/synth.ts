@@ -119,13 +119,13 @@ export interface SynthPlan {
  * whose files are as synth wrote them, is not rendered again. Throws InputErrors on bad input.
  */
 export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
-  const inputs = await loadInputs(root, { now: options.now });
+  const previous = await readPrevious(outDir);
+  const inputs = await loadInputs(root, { now: options.now, existing: new Set(Object.keys(previous.index?.deployments ?? {})) });
   for (const name of options.rotate?.keys() ?? []) {
     if (!inputs.deployments.some((d) => d.name === name)) {
       throw new InputErrors([{ file: `deployments/${name}.yaml`, field: '', message: 'no such deployment to rotate' }]);
     }
   }
-  const previous = await readPrevious(outDir);
   const { secrets, states, notes } = await resolveAllSecrets(root, inputs, options);
   const fingerprint = await generatorFingerprint();
   const files: RenderedFiles = new Map();
