@@ -11,13 +11,13 @@ const synth = (c: Cluster) => synthChart(new ClusterChart(Testing.app(), c.name,
 
 describe('cluster chart', () => {
   it("renders the cluster file's storage as its one StorageClass: provider, customer key, profile, and the default name", () => {
-    const [sc, ...rest] = synth(cluster({ provider: 'aws-ebs', customerKey: 'arn:aws:kms:key', profile: 'io2' }));
+    const [sc, ...rest] = synth(cluster({ provider: 'aws-ebs', customerKey: 'arn:aws:kms:us-east-1:123456789012:key/01234567-89ab-cdef-0123-456789abcdef', profile: 'io2' }));
     expect(rest).toEqual([]);
     expect(sc).toMatchObject({
       kind: 'StorageClass',
       metadata: { name: 'redis-encrypted', annotations: { [ENCRYPTION_ANNOTATION]: 'customer-managed-key' } },
       provisioner: 'ebs.csi.aws.com',
-      parameters: { type: 'io2', encrypted: 'true', kmsKeyId: 'arn:aws:kms:key' },
+      parameters: { type: 'io2', encrypted: 'true', kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/01234567-89ab-cdef-0123-456789abcdef' },
     });
     const [named] = synth(cluster({ provider: 'gcp-pd', storageClassName: 'redis-cmek' }));
     expect(named!.metadata.name).toBe('redis-cmek');
