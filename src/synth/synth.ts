@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pMap from 'p-map';
 import { serverCertificateNames, type DeploymentSecrets } from '../../model/secrets.js';
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
@@ -10,7 +11,7 @@ import { orphanStates, readState, stateFile, stateText, type SecretsState } from
 import { moduleOf } from '../paths.js';
 import { generator } from '../version.js';
 import { CLUSTER_FOLDER } from '../../model/dist-layout.js';
-import { type ChangePlan, objectsOf, planChanges, refusalErrors } from './change-plan.js';
+import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
@@ -62,36 +63,58 @@ export interface ResolvedAll {
   notes: SynthResult['notes'];
 }
 
+/** Deployments whose secrets are resolved at once (libuv's thread pool has 4 threads by default). */
+const SECRETS_CONCURRENCY = 8;
+
 /** Every deployment's secrets, from its state file under `root` where that still fits. */
 export async function resolveAllSecrets(root: string, inputs: Inputs, options: SynthOptions = {}): Promise<ResolvedAll> {
-  const sealingKeys = new Map<string, SealingKey>();
-  const sealingKeyOf = async (cluster: Cluster) => {
+  const sealingKeys = new Map<string, Promise<SealingKey>>();
+  const sealingKeyOf = (cluster: Cluster) => {
     let key = sealingKeys.get(cluster.name);
     if (!key) {
       const file = cluster.spec.sealedSecrets.certificate;
-      try {
-        key = loadSealingKey(await readFile(path.join(root, file), 'utf8'), file, options.now);
-      } catch (error) {
-        throw new InputErrors([{ file: cluster.file, field: 'sealedSecrets.certificate', message: (error as Error).message }]);
-      }
+      key = readFile(path.join(root, file), 'utf8')
+        .then((pem) => loadSealingKey(pem, file, options.now))
+        .catch((error: unknown) => {
+          throw new InputErrors([{ file: cluster.file, field: 'sealedSecrets.certificate', message: (error as Error).message }]);
+        });
       sealingKeys.set(cluster.name, key);
     }
     return key;
   };
   const now = options.now ?? new Date();
+  // Several deployments at once: generating keys and signing (WebCrypto, under selfsigned) run on
+  // libuv's threads, and one deployment at a time left this thread idle for a third of a cold synth.
+  const resolvedAll = await pMap(
+    inputs.deployments,
+    async (deployment) => {
+      try {
+        const file = stateFile(root, deployment.cluster.name, deployment.name);
+        const previous = readState(file, path.relative(root, file));
+        const resolved = await resolveSecrets({
+          deployment,
+          subjectNames: serverCertificateNames({ deployment: deployment.name, namespace: deployment.namespace }, deployment.spec.portal.hostnames),
+          sealingKey: await sealingKeyOf(deployment.cluster),
+          previous: previous?.state,
+          now,
+          rotate: options.rotate?.get(deployment.name) ?? {},
+        });
+        return { file, previous, resolved };
+      } catch (error) {
+        return { error };
+      }
+    },
+    { concurrency: SECRETS_CONCURRENCY },
+  );
+  // The first deployment's error, in the deployments' order (not whichever failed first in time).
+  const failed = resolvedAll.find((r) => 'error' in r);
+  if (failed) throw failed.error;
   const result: ResolvedAll = { secrets: new Map(), states: new Map(), notes: [] };
-  const files = inputs.deployments.map((d) => stateFile(root, d.cluster.name, d.name));
-  for (const [i, deployment] of inputs.deployments.entries()) {
-    const file = files[i]!;
-    const previous = readState(file, path.relative(root, file));
-    const resolved = await resolveSecrets({
-      deployment,
-      subjectNames: serverCertificateNames({ deployment: deployment.name, namespace: deployment.namespace }, deployment.spec.portal.hostnames),
-      sealingKey: await sealingKeyOf(deployment.cluster),
-      previous: previous?.state,
-      now,
-      rotate: options.rotate?.get(deployment.name) ?? {},
-    });
+  // In the deployments' order, whatever order they finished in.
+  for (const [i, r] of resolvedAll.entries()) {
+    if ('error' in r) continue;
+    const { file, previous, resolved } = r;
+    const deployment = inputs.deployments[i]!;
     const text = stateText(resolved.state);
     result.secrets.set(deployment.name, resolved.secrets);
     result.states.set(deployment.name, { file, state: resolved.state, text, changed: text !== previous?.text });
@@ -213,22 +236,34 @@ export async function planInStep(root: string, outDir: string, options: SynthOpt
  * did not change.
  */
 function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFiles, inputs: Inputs, rendered: Deployment[]): ChangePlan[] {
-  const folderFiles = (folder: string) => {
-    const prefix = `${folder}/`;
-    const before = [...previous.hashes.keys()].filter((f) => f.startsWith(prefix)).map((f): [string, string] => [f, readFileSync(path.join(outDir, f), 'utf8')]);
-    const after = [...files].filter(([f]) => f.startsWith(prefix));
-    return [objectsOf(before), objectsOf(after)] as const;
+  // Files by folder, listed once (a fleet's output is tens of thousands of files).
+  const previousFiles = byFolder(previous.hashes.keys());
+  const renderedFiles = byFolder(files.keys());
+  const plan = (folder: string, sources: PlanSources) => {
+    const before = (previousFiles.get(folder) ?? []).map((f): [string, string] => [f, readFileSync(path.join(outDir, f), 'utf8')]);
+    // Nothing was there before: nothing to plan (and no need to parse what is rendered now).
+    if (before.length === 0) return undefined;
+    const after = (renderedFiles.get(folder) ?? []).map((f): [string, string] => [f, files.get(f)!]);
+    // The same files, byte for byte (synth --full of an unchanged deployment): nothing changes.
+    if (before.length === after.length && before.every(([f, text], i) => after[i]![0] === f && after[i]![1] === text)) return undefined;
+    return planChanges(folder, objectsOf(before), objectsOf(after), sources);
   };
-  const plans: ChangePlan[] = [];
-  for (const cluster of inputs.clusters) {
-    const folder = `${cluster.name}/${CLUSTER_FOLDER}`;
-    plans.push(planChanges(folder, ...folderFiles(folder), { clusterFile: cluster.file }));
+  const plans: (ChangePlan | undefined)[] = [];
+  for (const cluster of inputs.clusters) plans.push(plan(`${cluster.name}/${CLUSTER_FOLDER}`, { clusterFile: cluster.file }));
+  for (const d of rendered) plans.push(plan(`${d.cluster.name}/${d.name}`, { deploymentFile: d.file, clusterFile: d.cluster.file }));
+  return plans.filter((p): p is ChangePlan => p !== undefined && (p.refused.length > 0 || p.restarts.length > 0 || p.expands.length > 0 || p.changes.length > 0));
+}
+
+/** dist/-relative paths by their `<cluster>/<deployment>` (or `<cluster>/_cluster`) folder, in the order given. */
+function byFolder(files: Iterable<string>): Map<string, string[]> {
+  const folders = new Map<string, string[]>();
+  for (const f of files) {
+    const folder = f.split('/', 2).join('/');
+    const list = folders.get(folder);
+    if (list) list.push(f);
+    else folders.set(folder, [f]);
   }
-  for (const d of rendered) {
-    const folder = `${d.cluster.name}/${d.name}`;
-    plans.push(planChanges(folder, ...folderFiles(folder), { deploymentFile: d.file, clusterFile: d.cluster.file }));
-  }
-  return plans.filter((p) => p.refused.length || p.restarts.length || p.expands.length || p.changes.length);
+  return folders;
 }
 
 /** Below this many deployments to render, starting worker threads costs more than it saves. */
