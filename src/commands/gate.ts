@@ -13,6 +13,8 @@ export interface GateOptions {
   root: string;
   threads?: number;
   waiverMaxDays?: number;
+  /** false with --no-cache. */
+  cache: boolean;
 }
 
 export function gateCommand(): Command {
@@ -31,6 +33,7 @@ export function gateCommand(): Command {
     .option('--changed', 'gate only the deployments whose files differ from --base (with their clusters\' cluster-scoped objects); the first path is the synth output')
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
     .option('--root <dir>', 'repository root holding clusters/ and deployments/ (for --check-synced)', '.')
+    .option('--no-cache', 'judge every file and group anew, without the verdicts earlier runs kept (by content) in node_modules/.cache/redis-gitops/gate/')
     .option('--threads <count>', 'worker threads to read and check with, 0 for none (default: one per core from about 4000 files on)', threadCount);
 }
 
@@ -56,7 +59,8 @@ export async function gateAction(paths: string[], opts: GateOptions): Promise<Ou
     if (gated.length === 0) return alsoFails.length ? 'failed' : 'ok';
   }
   const { runGate } = await import('../gate/gate.js');
-  const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass, threads: opts.threads, waiverMaxDays: opts.waiverMaxDays });
+  const { GATE_CACHE } = await import('../gate/cache.js');
+  const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass, threads: opts.threads, waiverMaxDays: opts.waiverMaxDays, cache: opts.cache ? GATE_CACHE : undefined });
   const options = { strict: opts.strict, alsoFails };
   process.stdout.write(formatReport(report, opts.format, options));
   return gateFails(report, options) ? 'failed' : 'ok';

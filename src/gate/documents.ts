@@ -148,6 +148,12 @@ export function readObjects(file: string): SourcedObject[] {
 
 /** readObjects, and the size of the file's text. */
 export function readManifest(file: string): { objects: SourcedObject[]; bytes: number } {
+  const text = readManifestText(file);
+  return { objects: parseManifest(file, text), bytes: text.length };
+}
+
+/** The text of a manifest file, refused when it is too large, not UTF-8 or binary. */
+export function readManifestText(file: string): string {
   let text: string;
   try {
     const { size } = statSync(file);
@@ -160,6 +166,11 @@ export function readManifest(file: string): { objects: SourcedObject[]; bytes: n
     throw new UnreadableInput(file, error instanceof TypeError ? 'not UTF-8 text' : (error as Error).message);
   }
   if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
+  return text;
+}
+
+/** The objects of a manifest's text (see readObjects). */
+export function parseManifest(file: string, text: string): SourcedObject[] {
   const objects: SourcedObject[] = [];
   try {
     for (const { value, index, line } of kubernetesDocuments(text)) {
@@ -172,7 +183,7 @@ export function readManifest(file: string): { objects: SourcedObject[]; bytes: n
     if (error instanceof UnreadableError) throw new UnreadableInput(file, error.message);
     throw error;
   }
-  return { objects, bytes: text.length };
+  return objects;
 }
 
 // Invalid UTF-8 is refused: Node would replace it silently, go-yaml refuses it.

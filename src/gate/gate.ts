@@ -2,7 +2,8 @@ import path from 'node:path';
 import { findManifestFiles, groupByDeployment, UnreadableInput, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
-import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type ReadResult, type ReadTask } from './shard.js';
+import { gateFingerprint, groupKey, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
+import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
 import { moduleOf } from '../paths.js';
 import { chunked, Threads, workersFor } from '../workers/pool.js';
 
@@ -21,6 +22,10 @@ export interface GateOptions extends PolicyData {
   today?: string;
   /** Worker threads; 0 checks in this thread. By default one per core for large inputs, else 0. */
   threads?: number;
+  /** A folder to keep verdicts in between runs, keyed by content (see cache.ts); none by default. */
+  cache?: string;
+  /** The files verdicts come from besides the code (the built policy and schemas by default). */
+  sources?: VerdictSources;
 }
 
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
@@ -28,13 +33,17 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const files = await findManifestFiles(paths);
   const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
-  const { violations, refs, groups } = await (threads > 0 ? inThreads(threads, files, paths, options, today) : inProcess(files, paths, options, today));
+  const sources = options.sources ?? verdictSources;
+  const cache = options.cache === undefined ? undefined : VerdictCache.open(options.cache, await gateFingerprint(sources));
+  const run: Run = { files, paths, data: { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays }, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache };
+  const { violations, refs, groups } = await (threads > 0 ? inThreads(threads, run) : inProcess(run));
+  cache?.save();
   // A PASS on nothing would read as a pass on what the user meant to check (a folder of .yml.txt, a typo).
   if (refs === 0) throw new UnreadableInput(paths.join(', '), 'no Kubernetes objects to check (the gate reads .yaml, .yml and .json files, as kubectl and Argo CD do)');
   violations.sort(byLocation);
   return {
     violations,
-    rules: { ...schemaRules, ...loadRuleCatalogue() },
+    rules: { ...schemaRules, ...loadRuleCatalogue(sources.catalogue) },
     summary: {
       errors: violations.filter((v) => !v.waiver && v.severity === 'error').length,
       warnings: violations.filter((v) => !v.waiver && v.severity === 'warning').length,
@@ -49,18 +58,96 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
 /** Below this many files (about 130 deployments), starting worker threads costs more than it saves (measured). */
 const WORKER_THRESHOLD = 4000;
 
+interface Run {
+  files: string[];
+  paths: string[];
+  data: PolicyData;
+  today: string;
+  policy: PolicyFiles;
+  cache: VerdictCache | undefined;
+}
+
 interface Checked {
   violations: Violation[];
   refs: number;
   groups: Group<ObjectRef>[];
 }
 
-async function inProcess(files: string[], paths: string[], data: PolicyData, today: string): Promise<Checked> {
+/**
+ * The refs and schema findings of every file, in file order: from the reads, and from the cache for
+ * the files a read skipped (their text has the hash the cache holds a verdict for). Files parsed now
+ * are added to the cache. Returns the skipped files the cache no longer has, to be parsed after all.
+ */
+function merge(run: Run, reads: (ReadResult & { files: string[] })[]): { refs: ObjectRef[]; violations: Violation[]; missing: string[] } {
+  const byFile = new Map<string, { refs: ObjectRef[]; violations: Violation[] }>();
+  const entryOf = (file: string) => {
+    let entry = byFile.get(file);
+    if (!entry) byFile.set(file, (entry = { refs: [], violations: [] }));
+    return entry;
+  };
+  const missing: string[] = [];
+  for (const read of reads) {
+    for (const ref of read.refs) entryOf(ref.file).refs.push(ref);
+    for (const v of read.violations) entryOf(v.file).violations.push(v);
+    if (!run.cache) continue;
+    const skipped = new Set(read.skipped);
+    for (const [i, file] of read.files.entries()) {
+      const hash = read.hashes[i]!;
+      if (!skipped.has(file)) {
+        const { refs, violations } = entryOf(file);
+        run.cache.putFile(file, hash, { objects: refs.map((r) => r.object), violations });
+        continue;
+      }
+      const verdict = run.cache.fileVerdict(hash);
+      if (!verdict) {
+        missing.push(file);
+        continue;
+      }
+      run.cache.seen(file, hash);
+      const entry = entryOf(file);
+      entry.refs = verdict.objects.map((object, index) => ({ file, hash, index, object }));
+      // The same text under another path: the findings name this one.
+      entry.violations = verdict.violations.map((v) => ({ ...v, file }));
+    }
+  }
+  const refs: ObjectRef[] = [];
+  const violations: Violation[] = [];
+  for (const file of run.files) {
+    const entry = byFile.get(file);
+    if (entry) refs.push(...entry.refs), violations.push(...entry.violations);
+  }
+  return { refs, violations, missing };
+}
+
+/** The groups whose verdict the cache holds, their findings, and the others to check (with their keys). */
+function fromCache(run: Run, groups: Group<ObjectRef>[]): { found: Violation[]; toCheck: Group<ObjectRef>[]; keys: string[] } {
+  const found: Violation[] = [];
+  const toCheck: Group<ObjectRef>[] = [];
+  const keys: string[] = [];
+  for (const group of groups) {
+    const key = run.cache ? groupKey(group, run.data, run.today) : '';
+    const cached = run.cache?.groupVerdict(key);
+    if (cached) found.push(...cached);
+    else toCheck.push(group), keys.push(key);
+  }
+  return { found, toCheck, keys };
+}
+
+function readTaskOf(run: Run, files: string[]): ReadTask {
+  return { files, hash: run.cache !== undefined, cached: run.cache ? files.map((f) => run.cache!.hint(f)) : undefined };
+}
+
+async function inProcess(run: Run): Promise<Checked> {
   const shard = new Shard();
-  const read = shard.read(files);
-  const groups = groupByDeployment(read.refs, paths);
-  const found = await shard.check({ groups, data, today });
-  return { violations: [...read.violations, ...found], refs: read.refs.length, groups };
+  const first = { ...shard.read(readTaskOf(run, run.files)), files: run.files };
+  const { refs, violations, missing } = merge(run, [first]);
+  // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
+  if (missing.length) return inProcess({ ...run, cache: undefined });
+  const groups = groupByDeployment(refs, run.paths);
+  const { found, toCheck, keys } = fromCache(run, groups);
+  const checked = await shard.check({ groups: toCheck, data: run.data, today: run.today, policy: run.policy });
+  for (const [i, v] of checked.entries()) run.cache?.putGroup(keys[i]!, v);
+  return { violations: [...violations, ...found, ...checked.flat()], refs: refs.length, groups };
 }
 
 /**
@@ -68,31 +155,39 @@ async function inProcess(files: string[], paths: string[], data: PolicyData, tod
  * are read (a namespace may span folders), each group goes to the thread that holds most of its
  * files.
  */
-async function inThreads(count: number, files: string[], paths: string[], data: PolicyData, today: string): Promise<Checked> {
+async function inThreads(count: number, run: Run): Promise<Checked> {
   const threads = new Threads(count, moduleOf('src/gate/shard.ts'));
   try {
     // More chunks than threads: a thread that finishes early takes the next one.
-    const reads = await threads.spread<ReadTask, Outcome<ReadResult>>('readTask', byFolder(files, count * 8).map((chunk) => ({ files: chunk })));
+    const chunks = byFolder(run.files, count * 8);
+    const reads = await threads.spread<ReadTask, Outcome<ReadResult>>('readTask', chunks.map((chunk) => readTaskOf(run, chunk)));
     const holder = new Map<string, number>();
-    const refs: ObjectRef[] = [];
-    const violations: Violation[] = [];
-    for (const { thread, output } of reads) {
+    const results: (ReadResult & { files: string[] })[] = [];
+    for (const [i, { thread, output }] of reads.entries()) {
       const read = unwrap(output);
       for (const file of read.kept) holder.set(file, thread);
-      refs.push(...read.refs);
-      violations.push(...read.violations);
+      results.push({ ...read, files: chunks[i]! });
     }
-    const groups = groupByDeployment(refs, paths);
-    const mine: Group<ObjectRef>[][] = Array.from({ length: count }, () => []);
-    for (const group of groups) {
-      // A group no thread holds (its files were past a thread's budget) goes to the least busy one.
+    const { refs, violations, missing } = merge(run, results);
+    // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
+    if (missing.length) return inThreads(count, { ...run, cache: undefined });
+    const groups = groupByDeployment(refs, run.paths);
+    const { found, toCheck, keys } = fromCache(run, groups);
+    violations.push(...found);
+    const mine: { group: Group<ObjectRef>; key: string }[][] = Array.from({ length: count }, () => []);
+    for (const [i, group] of toCheck.entries()) {
+      // A group no thread holds (its files were past a thread's budget, or not parsed) goes to the least busy one.
       const thread = mostFilesHeldBy(group, holder) ?? mine.reduce((least, groupsOf, t) => (groupsOf.length < mine[least]!.length ? t : least), 0);
-      mine[thread]!.push(group);
+      mine[thread]!.push({ group, key: keys[i]! });
     }
     const checks = mine.flatMap((groupsOfThread, thread) =>
-      chunked(groupsOfThread, 8).map((chunk) => threads.run<CheckTask, Outcome<Violation[]>>(thread, 'checkTask', { groups: chunk, data, today })),
+      chunked(groupsOfThread, 8).map(async (chunk) => {
+        const found = unwrap(await threads.run<CheckTask, Outcome<Violation[][]>>(thread, 'checkTask', { groups: chunk.map((c) => c.group), data: run.data, today: run.today, policy: run.policy }));
+        for (const [i, v] of found.entries()) run.cache?.putGroup(chunk[i]!.key, v);
+        return found.flat();
+      }),
     );
-    for (const found of await Promise.all(checks)) violations.push(...unwrap(found));
+    for (const found of await Promise.all(checks)) violations.push(...found);
     return { violations, refs: refs.length, groups };
   } finally {
     await threads.destroy();
@@ -120,8 +215,9 @@ function mostFilesHeldBy(group: Group<ObjectRef>, holder: ReadonlyMap<string, nu
   return [...held].reduce<[number | undefined, number]>((best, entry) => (entry[1] > best[1] ? entry : best), [undefined, 0])[0];
 }
 
+/** By file, resource, rule and message; then by everything else, so that the order never depends on which thread or cache found what. */
 function byLocation(a: Violation, b: Violation): number {
-  const key = (v: Violation) => [v.file, v.resource.kind, v.resource.name, v.rule, v.message].join('\0');
+  const key = (v: Violation) => [v.file, v.resource.kind, v.resource.name, v.rule, v.message, JSON.stringify(v)].join('\0');
   const [ka, kb] = [key(a), key(b)];
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }

@@ -12,7 +12,7 @@ import type { RuleInfo, Violation } from './policy.js';
 
 
 /** Vendored by scripts/refresh-schemas.mjs from the Kubernetes OpenAPI spec and the projects' CRDs. */
-const SCHEMAS = fromRoot('schemas/kubernetes');
+export const SCHEMAS = fromRoot('schemas/kubernetes');
 
 export const schemaRules: Record<string, RuleInfo> = {
   'schema.unknown_field': {

@@ -1,5 +1,6 @@
-import { isClusterScoped, readManifest, readObjects, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
-import { loadGatePolicy, type Policy, type PolicyData, type Violation } from './policy.js';
+import { contentHash } from './cache.js';
+import { isClusterScoped, parseManifest, readManifestText, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
+import { loadGatePolicy, POLICY_WASM, RULE_CATALOGUE, type Policy, type PolicyData, type Violation } from './policy.js';
 import { schemaChecker } from './schema.js';
 
 /**
@@ -9,12 +10,21 @@ import { schemaChecker } from './schema.js';
  */
 export interface ObjectRef {
   file: string;
+  /** The sha256 of the file's text as read (empty when the gate keeps no cache). */
+  hash: string;
   index: number;
   object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>;
 }
 
 export interface ReadTask {
   files: string[];
+  /** Hash each file's text (for the verdict cache). */
+  hash?: boolean;
+  /**
+   * Per file, the content hash whose verdict the cache holds: a file whose text still has it is
+   * hashed but not parsed (its refs and schema findings come from the cache).
+   */
+  cached?: (string | undefined)[];
 }
 
 /** The objects of the files read, and their schema findings (each object is validated once, where it is read). */
@@ -23,12 +33,23 @@ export interface ReadResult {
   violations: Violation[];
   /** The files whose objects were kept for checking (the others are read again then). */
   kept: string[];
+  /** Per file of the task, its content hash ('' when not asked to hash). */
+  hashes: string[];
+  /** The files not parsed: their content hash is the one the cache holds a verdict for. */
+  skipped: string[];
 }
 
 export interface CheckTask {
   groups: Group<ObjectRef>[];
   data: PolicyData;
   today: string;
+  /** The compiled policy and its catalogue; the built ones by default. */
+  policy?: PolicyFiles;
+}
+
+export interface PolicyFiles {
+  wasm: string;
+  catalogue: string;
 }
 
 /** A task's result, or the unreadable input that stopped it (an Error's class does not cross threads). */
@@ -59,13 +80,23 @@ export class Shard {
     this.room = keepBytes;
   }
 
-  read(files: readonly string[]): ReadResult {
+  read({ files, hash = false, cached = [] }: ReadTask): ReadResult {
     this.checkSchema ??= schemaChecker();
     const refs: ObjectRef[] = [];
     const violations: Violation[] = [];
     const kept: string[] = [];
-    for (const file of files) {
-      const { objects, bytes } = readManifest(file);
+    const hashes: string[] = [];
+    const skipped: string[] = [];
+    for (const [i, file] of files.entries()) {
+      const text = readManifestText(file);
+      const textHash = hash ? contentHash(text) : '';
+      hashes.push(textHash);
+      if (cached[i] !== undefined && cached[i] === textHash) {
+        skipped.push(file);
+        continue;
+      }
+      const objects = parseManifest(file, text);
+      const bytes = text.length;
       if (bytes <= this.room) {
         this.room -= bytes;
         this.held.set(file, { objects, unchecked: objects.length });
@@ -73,26 +104,29 @@ export class Shard {
       }
       for (const [index, sourced] of objects.entries()) {
         const { object } = sourced;
-        refs.push({ file, index, object: isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } });
+        refs.push({ file, hash: textHash, index, object: isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } });
         violations.push(...this.checkSchema(sourced));
       }
     }
-    return { refs, violations, kept };
+    return { refs, violations, kept, hashes, skipped };
   }
 
   /** Policy findings of each group; its cluster_resources are taken as sent (they came whole). */
-  async check({ groups, data, today }: CheckTask): Promise<Violation[]> {
-    this.policy ??= loadGatePolicy(data);
+  async check({ groups, data, today, policy: files = { wasm: POLICY_WASM, catalogue: RULE_CATALOGUE } }: CheckTask): Promise<Violation[][]> {
+    this.policy ??= loadGatePolicy(data, files.wasm, files.catalogue);
     const policy = await this.policy;
-    return groups.flatMap((group) =>
+    return groups.map((group) =>
       evaluateGroup(policy, { namespace: group.namespace, resources: group.resources.map((ref) => this.take(ref)), cluster_resources: group.cluster_resources as SourcedObject[] }, today),
     );
   }
 
-  private take({ file, index }: ObjectRef): SourcedObject {
+  private take({ file, hash, index }: ObjectRef): SourcedObject {
     let entry = this.held.get(file);
     if (!entry) {
-      const objects = readObjects(file);
+      const text = readManifestText(file);
+      // A verdict is cached under the hash the file had when it was read first: judging other text under it would poison the cache.
+      if (hash && contentHash(text) !== hash) throw new UnreadableInput(file, 'changed while the gate was reading it: run the gate again');
+      const objects = parseManifest(file, text);
       this.held.set(file, (entry = { objects, unchecked: objects.length }));
     }
     if (--entry.unchecked === 0) this.held.delete(file);
@@ -135,6 +169,6 @@ export function unwrap<T>(result: Outcome<T>): T {
 // The gate's worker threads: one shard each.
 const shard = new Shard();
 
-export const readTask = (task: ReadTask) => outcome(() => shard.read(task.files));
+export const readTask = (task: ReadTask) => outcome(() => shard.read(task));
 
 export const checkTask = (task: CheckTask) => outcome(() => shard.check(task));

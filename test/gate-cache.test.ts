@@ -1,0 +1,146 @@
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { gateFingerprint, verdictSources } from '../src/gate/cache.js';
+import { runGate, type GateOptions, type GateReport } from '../src/gate/gate.js';
+import { projectRoot, tempDir } from './support/repo.js';
+
+/**
+ * The gate's verdict cache (src/gate/cache.ts) against the gate without it: the same report, byte
+ * for byte, whatever the cache holds; and each thing a verdict depends on besides the files (the day,
+ * the policy's catalogue, the compiled policy, the schemas) invalidates what a stale cache would
+ * otherwise have answered.
+ */
+
+const portalFile = 'example/orders/deployment-orders-portal.yaml';
+const membersFile = 'example/orders/configmap-orders-members.yaml';
+
+/** A copy of the committed dist/ with some manifests replaced. */
+function distWith(files: Record<string, unknown> = {}): string {
+  const dir = path.join(tempDir(), 'dist');
+  cpSync(path.join(projectRoot, 'dist'), dir, { recursive: true });
+  rewrite(dir, files);
+  return dir;
+}
+
+function rewrite(dir: string, files: Record<string, unknown>): void {
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), typeof content === 'string' ? content : stringify(content));
+  }
+}
+
+const committed = (file: string) => parse(readFileSync(path.join(projectRoot, 'dist', file), 'utf8'));
+
+/** The portal with an unpinned image (security.image_pinned) and, optionally, a waiver of it. */
+function unpinnedPortal(waivers?: string) {
+  const portal = committed(portalFile);
+  portal.spec.template.spec.containers[0].image = 'docker.io/library/haproxy';
+  if (waivers) portal.metadata.annotations['redis-gitops.dev/waivers'] = waivers;
+  return portal;
+}
+
+/** The members' ConfigMap with a plaintext port (tls.redis_tls_only) and a misspelled field (schema.unknown_field). */
+function brokenMembers() {
+  const members = committed(membersFile);
+  members.data['redis.conf'] = members.data['redis.conf'].replace('port 0', 'port 6379');
+  members.dta = { misspelled: 'yes' };
+  return members;
+}
+
+/** What a user sees of a report: the JSON the CLI prints, and the summary. */
+const seen = (report: GateReport) => JSON.stringify({ violations: report.violations, summary: report.summary });
+
+const waiver = '[{"rules": ["security.image_pinned"], "reason": "vendor hotfix build, OPS-42", "expires": "2026-12-31"}]';
+
+describe('gate verdict cache', () => {
+  it('gives the report the uncached gate gives, cold and warm, in a thread or in several, before and after a change', async () => {
+    const dir = distWith({ [portalFile]: unpinnedPortal(), [membersFile]: brokenMembers() });
+    const cache = path.join(tempDir(), 'cache');
+    const options = (more: GateOptions = {}): GateOptions => ({ today: '2026-06-01', ...more });
+    const uncached = await runGate([dir], options({ threads: 0 }));
+    expect(uncached.violations.map((v) => v.rule)).toEqual(expect.arrayContaining(['security.image_pinned', 'tls.redis_tls_only', 'schema.unknown_field']));
+    expect(seen(await runGate([dir], options({ threads: 2 })))).toBe(seen(uncached));
+    for (const threads of [0, 2, 0]) {
+      // The first run fills the cache; the next ones answer from it.
+      expect(seen(await runGate([dir], options({ threads, cache })))).toBe(seen(uncached));
+    }
+
+    // One file fixed: the cache answers for the rest and judges the new text.
+    rewrite(dir, { [portalFile]: committed(portalFile) });
+    const fixed = await runGate([dir], options({ threads: 0 }));
+    expect(fixed.violations.map((v) => v.rule)).not.toContain('security.image_pinned');
+    for (const threads of [2, 0]) expect(seen(await runGate([dir], options({ threads, cache })))).toBe(seen(fixed));
+
+    // And broken again: the verdict of the earlier text is found again, and is still right.
+    rewrite(dir, { [portalFile]: unpinnedPortal() });
+    expect(seen(await runGate([dir], options({ cache })))).toBe(seen(uncached));
+  });
+
+  it('keys by content, not by timestamps: a file changed with its modification time put back is judged anew', async () => {
+    const dir = distWith();
+    const cache = path.join(tempDir(), 'cache');
+    const passed = await runGate([dir], { cache });
+    expect(passed.summary.errors).toBe(0);
+    const file = path.join(dir, portalFile);
+    const { atime, mtime } = statSync(file);
+    rewrite(dir, { [portalFile]: unpinnedPortal() });
+    utimesSync(file, atime, mtime);
+    const cached = await runGate([dir], { cache });
+    expect(cached.violations.map((v) => v.rule)).toContain('security.image_pinned');
+    expect(seen(cached)).toBe(seen(await runGate([dir])));
+  });
+
+  it('names the file a finding is in when the same text is cached under another path', async () => {
+    const dir = distWith({ [membersFile]: brokenMembers() });
+    const cache = path.join(tempDir(), 'cache');
+    await runGate([dir], { cache });
+    const copy = 'example/orders/configmap-orders-members-copy.yaml';
+    rewrite(dir, { [copy]: readFileSync(path.join(dir, membersFile), 'utf8') });
+    const report = await runGate([dir], { cache });
+    const schemaFiles = report.violations.filter((v) => v.rule === 'schema.unknown_field').map((v) => path.relative(dir, v.file));
+    expect(schemaFiles.sort()).toEqual([membersFile, copy].sort());
+    expect(seen(report)).toBe(seen(await runGate([dir])));
+  });
+
+  it('judges waivers on the day of the run: a waiver that expired since the cached run no longer waives', async () => {
+    const dir = distWith({ [portalFile]: unpinnedPortal(waiver) });
+    const cache = path.join(tempDir(), 'cache');
+    const inForce = await runGate([dir], { cache, today: '2026-12-31' });
+    expect(inForce.summary).toMatchObject({ errors: 0, waived: 1 });
+    // A verdict keyed by the files alone would say "waived" again.
+    const dayAfter = await runGate([dir], { cache, today: '2027-01-01' });
+    expect(dayAfter.summary).toMatchObject({ errors: 2, waived: 0 });
+    expect(seen(dayAfter)).toBe(seen(await runGate([dir], { today: '2027-01-01' })));
+  });
+
+  it('judges by the policy it runs: a catalogue that makes a rule a warning is not answered with the cached error', async () => {
+    const dir = distWith({ [portalFile]: unpinnedPortal() });
+    const cache = path.join(tempDir(), 'cache');
+    const before = await runGate([dir], { cache });
+    expect(before.violations).toContainEqual(expect.objectContaining({ rule: 'security.image_pinned', severity: 'error' }));
+    const catalogue = path.join(tempDir(), 'rules.json');
+    const rules = JSON.parse(readFileSync(verdictSources.catalogue, 'utf8'));
+    rules['security.image_pinned'].severity = 'warning';
+    writeFileSync(catalogue, JSON.stringify(rules));
+    const sources = { ...verdictSources, catalogue };
+    const after = await runGate([dir], { cache, sources });
+    expect(after.violations).toContainEqual(expect.objectContaining({ rule: 'security.image_pinned', severity: 'warning' }));
+    expect(seen(after)).toBe(seen(await runGate([dir], { sources })));
+  });
+
+  it('takes the compiled policy and every vendored schema into its fingerprint', async () => {
+    const base = await gateFingerprint();
+    expect(await gateFingerprint()).toBe(base);
+    const wasm = path.join(tempDir(), 'policy.wasm');
+    writeFileSync(wasm, Buffer.concat([readFileSync(verdictSources.wasm), Buffer.from([0])]));
+    expect(await gateFingerprint({ ...verdictSources, wasm })).not.toBe(base);
+    const schemas = path.join(tempDir(), 'schemas');
+    cpSync(verdictSources.schemas, schemas, { recursive: true });
+    expect(await gateFingerprint({ ...verdictSources, schemas })).toBe(base);
+    const [first] = readdirSync(schemas).sort();
+    writeFileSync(path.join(schemas, first!), `${readFileSync(path.join(schemas, first!), 'utf8')} `);
+    expect(await gateFingerprint({ ...verdictSources, schemas })).not.toBe(base);
+  });
+});
