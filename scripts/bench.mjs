@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench`: times synth (cold and warm) and the gate on synthetic fleets of 10, 100 and 1000
-// deployments, and compares the gate with `conftest test` running the same Rego rules.
+// deployments (10000 with --sizes), and compares the gate with `conftest test` running the same Rego
+// rules and with the floor: js-yaml alone parsing the same files on the same cores.
 // Not part of `npm test`; it asserts no time bound. Every fleet lives in a temporary folder outside the
 // repository; each stage runs in a child process (under /usr/bin/time -v where available, for CPU time
 // and peak RSS).
 //
 //   node scripts/bench.mjs [--sizes 10,100,1000] [--clusters 4] [--skip-conftest] [--keep]
+//
+// conftest --combine holds every document at once (2 GB at 1000 deployments): it runs up to
+// CONFTEST_MAX_SIZE deployments.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +21,7 @@ import { parseArgs } from 'node:util';
 /** The conftest release compared against, pinned. Built from its Go module into .tools/ (git-ignored). */
 const CONFTEST_VERSION = 'v0.71.1';
 const CONFTEST_MODULE = 'github.com/open-policy-agent/conftest';
+const CONFTEST_MAX_SIZE = 1000;
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'bin', 'redis-gitops.mjs');
@@ -305,7 +310,7 @@ const conftestRatios = [];
 for (const size of sizes) {
   const root = await makeFleet(size);
   const dist = path.join(root, 'dist');
-  console.log(`\n== ${size} deployment(s) over ${clusterNames.length} clusters in ${root}`);
+  console.log(`\n== ${size} deployment(s) over ${clusterNames.length} clusters in ${root} (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
   try {
     const synthStages = {
       'synth (cold)': { args: [], note: 'secrets generated, every deployment rendered' },
@@ -320,12 +325,29 @@ for (const size of sizes) {
       console.log(`${stage}: ${fmt(r.wallMs / 1000, 2)} s  ${first}`);
     }
     const { objects } = await countObjects(dist);
-    const gate = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json'], { okCodes: [0, 1] });
-    const summary = JSON.parse(gate.stdout).summary;
+    // The floor: js-yaml alone parsing the same files on the same cores.
+    const floor = await measure(process.execPath, [path.join(repo, 'scripts', 'yaml-floor.mjs'), dist]);
+    const parsed = JSON.parse(floor.stdout);
+    rows.push({ size, stage: 'yaml parse floor', ...floor, objects, note: `js-yaml alone, ${parsed.threads} threads, ${(parsed.bytes / 1e6).toFixed(0)} MB of YAML` });
+    console.log(`yaml parse floor: ${fmt(floor.wallMs / 1000, 2)} s  ${parsed.files} files, ${(parsed.bytes / 1e6).toFixed(1)} MB, ${parsed.documents} documents`);
+    // The gate without its verdict cache (what the first round measured), then with it: a first run
+    // (nothing of this fleet cached; it writes the cache) and a run over the unchanged fleet.
+    const gateStages = {
+      gate: { args: ['--no-cache'], note: 'no verdict cache' },
+      'gate (cache cold)': { args: [], note: 'verdicts computed and cached' },
+      'gate (unchanged, cached)': { args: [], note: 'every verdict from the cache' },
+    };
+    let gate;
+    let summary;
     const stage = 'gate';
-    const gateRow = { size, stage, ...gate, objects, note: `${summary.errors} errors, ${summary.warnings} warnings, ${summary.resources} resources` };
-    rows.push(gateRow);
-    console.log(`${stage}: ${fmt(gate.wallMs / 1000, 2)} s  exit ${gate.code}, ${gateRow.note}`);
+    for (const [name, { args, note }] of Object.entries(gateStages)) {
+      const r = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json', ...args], { okCodes: [0, 1] });
+      const s = JSON.parse(r.stdout).summary;
+      const row = { size, stage: name, ...r, objects, note: `${note}; ${s.errors} errors, ${s.warnings} warnings, ${s.resources} resources` };
+      rows.push(row);
+      if (name === stage) [gate, summary] = [r, s];
+      console.log(`${name}: ${fmt(r.wallMs / 1000, 2)} s  exit ${r.code}, ${row.note}${name === stage ? `; gate / floor = ${(r.wallMs / floor.wallMs).toFixed(2)}` : ''}`);
+    }
 
     // A commit that changes one deployment: synth (incremental) then the gate of what changed.
     // No automatic gc: committing 32 000 new objects at once would start one in the background,
@@ -346,7 +368,9 @@ for (const size of sizes) {
     rows.push({ size, stage: 'one changed: synth + gate', wallMs: both, cpuMs: oneSynth.cpuMs === null ? null : oneSynth.cpuMs + oneGate.cpuMs, rssMb: null, objects: oneSummary.resources, note: 'sum of the two' });
     console.log(`one changed: synth ${fmt(oneSynth.wallMs / 1000, 2)} s + gate --changed ${fmt(oneGate.wallMs / 1000, 2)} s = ${fmt(both / 1000, 2)} s`);
 
-    if (conftest.ok) {
+    if (conftest.ok && size > CONFTEST_MAX_SIZE) {
+      console.log(`conftest skipped at ${size}: over ${CONFTEST_MAX_SIZE} deployments (--combine holds every document at once: 2 GB at 1000)`);
+    } else if (conftest.ok) {
       const policy = await conftestPolicyDir(root);
       const data = await conftestDataDir(root);
       // Run from inside dist/ so that paths start with the cluster folder; only the YAML manifests.
@@ -380,12 +404,20 @@ for (const stage of [...new Set(rows.map((r) => r.stage))]) {
 }
 const growth = [];
 const at = (size, stage) => rows.find((r) => r.size === size && r.stage === stage);
-for (const stage of ['synth (cold)', 'synth (full)', 'synth (warm)', 'gate', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate']) {
-  const [a, b] = [at(100, stage), at(1000, stage)];
-  if (a && b) growth.push(`${stage}: time(1000)/time(100) = ${(b.wallMs / a.wallMs).toFixed(2)} (10x the deployments)`);
+const growthStages = ['synth (cold)', 'synth (full)', 'synth (warm)', 'yaml parse floor', 'gate', 'gate (cache cold)', 'gate (unchanged, cached)', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate'];
+for (const [small, large] of [[100, 1000], [1000, 10000]]) {
+  for (const stage of growthStages) {
+    const [a, b] = [at(small, stage), at(large, stage)];
+    if (a && b) growth.push(`${stage}: time(${large})/time(${small}) = ${(b.wallMs / a.wallMs).toFixed(2)} (10x the deployments)`);
+  }
 }
 console.log('\ngrowth:');
-console.log(growth.length ? growth.map((g) => `  ${g}`).join('\n') : '  (needs sizes 100 and 1000)');
+console.log(growth.length ? growth.map((g) => `  ${g}`).join('\n') : '  (needs sizes 100 and 1000, or 1000 and 10000)');
+console.log('\ngate / yaml parse floor (wall time):');
+for (const size of sizes) {
+  const [g, f] = [at(size, 'gate'), at(size, 'yaml parse floor')];
+  if (g && f) console.log(`  ${size}: ${(g.wallMs / f.wallMs).toFixed(2)} (gate ${fmt(g.wallMs / 1000, 2)} s, floor ${fmt(f.wallMs / 1000, 2)} s)`);
+}
 console.log('\ngate vs conftest (wall time, gate / conftest):');
 if (conftestRatios.length) {
   for (const c of conftestRatios) console.log(`  ${c.size}: ${c.ratio.toFixed(2)} (${c.stage} ${fmt(c.gateMs / 1000, 2)} s, conftest ${fmt(c.conftestMs / 1000, 2)} s)`);
