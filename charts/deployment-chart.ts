@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
-import { redisImages } from '../model/images.js';
+import { engineVersion, imagePatch, type Engine } from '../model/engines.js';
 import { componentLabels, objectLabels, type Identity } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { APPLICATION_SECRET_WAVE, applySyncWaves, SYNC_WAVE_ANNOTATION } from './sync-waves.js';
@@ -41,19 +41,20 @@ export interface RedisDeploymentChartProps {
 export class RedisDeploymentChart extends Chart {
   constructor(scope: Construct, name: string, props: RedisDeploymentChartProps) {
     const { deployment } = props;
-    const image = redisImages[deployment.spec.redis.version];
-    if (!image) throw new Error(`no image pinned for Redis ${deployment.spec.redis.version}`);
+    const { engine, version } = deployment.spec.redis;
+    const line = engineVersion(engine, version);
+    if (!line) throw new Error(`no image pinned for ${engine} ${version}`);
     const id: Identity = {
       deployment: deployment.name,
       namespace: deployment.namespace,
-      redisVersion: image.version,
+      redisVersion: imagePatch(line.image),
       generatorVersion: props.generatorVersion,
     };
     super(scope, name, { namespace: id.namespace, labels: objectLabels(id), disableResourceNameHashes: true });
 
     this.addNamespace(id);
     this.addSecrets(id, props.secrets);
-    new SentinelCluster(this, 'Members', sentinelClusterProps(deployment, id, image.image, props.secrets));
+    new SentinelCluster(this, 'Members', sentinelClusterProps(deployment, id, engine, line.image, props.secrets));
     new Portals(this, 'Portals', portalsProps(deployment, id, props.secrets));
     new AccessBindings(this, 'Access', { id, grants: deployment.spec.access.platform });
     new Monitoring(this, 'Monitoring', {
@@ -117,11 +118,12 @@ export class RedisDeploymentChart extends Chart {
 }
 
 /** The members' settings, from the deployment file and its cluster's. */
-function sentinelClusterProps(deployment: Deployment, id: Identity, image: string, secrets: DeploymentSecrets): SentinelClusterProps {
+function sentinelClusterProps(deployment: Deployment, id: Identity, engine: Engine, image: string, secrets: DeploymentSecrets): SentinelClusterProps {
   const { spec } = deployment;
   const { tls, auth } = secretNames(id.deployment);
   return {
     id,
+    engine,
     zones: deployment.cluster.spec.zones,
     image,
     redisMemory: spec.redis.memory,

@@ -8,7 +8,7 @@ import { exporterContainer, memberPodVolumes, memberVolumes, redisContainer, sen
 import { restrictedPod } from './pod-security.js';
 import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
 import { statefulSetClaimName } from '../model/kubernetes-updates.js';
-import { REDIS_UID } from '../model/images.js';
+import { engineTraits, type Engine } from '../model/engines.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
 import { PORT_NAMES, memberConfigFiles, memberHosts, memberPaths, objectNames, QUORUM, REDIS_PORT, SENTINEL_PORT, type MemberName } from '../model/topology.js';
@@ -18,7 +18,9 @@ export interface SentinelClusterProps {
   id: Identity;
   /** zones[i] is where member i runs (topology.kubernetes.io/zone); one zone per member, three in all. */
   zones: readonly string[];
-  /** The pinned Redis image, for both redis and sentinel. */
+  /** The server engine (program names, configuration names, the image's uid). */
+  engine: Engine;
+  /** The pinned Redis or Valkey image, for both the server and sentinel. */
   image: string;
   /** Memory request and limit of each redis container, a Kubernetes quantity. */
   redisMemory: string;
@@ -198,6 +200,7 @@ function memberFiles(props: SentinelClusterProps, hosts: readonly string[]): Rec
       quorum: QUORUM,
       paths: memberPaths,
       handOverSeconds: HAND_OVER_SECONDS,
+      engine: engineTraits[props.engine],
     }),
   };
 }
@@ -211,7 +214,7 @@ function memberPod(props: SentinelClusterProps, m: PlacedMember): k8s.PodSpec {
     enableServiceLinks: false,
     // The pre-stop hand-over plus redis' own shutdown (a final save).
     terminationGracePeriodSeconds: HAND_OVER_SECONDS + 30,
-    securityContext: restrictedPod({ uid: REDIS_UID, ownVolumes: true }),
+    securityContext: restrictedPod({ uid: engineTraits[props.engine].uid, ownVolumes: true }),
     affinity: memberAffinity(props.id, m.zone),
     containers: m.holdsData
       ? [redisContainer({ ...server, memory: props.redisMemory }), sentinelContainer(server), exporterContainer({ server: 'redis', ...auth }), exporterContainer({ server: 'sentinel', ...auth })]

@@ -1,17 +1,7 @@
 /**
- * Pinned images: a deployment names a Redis major.minor version; the patch release is chosen here, and
- * the versions a deployment may name are this table's keys (so a version without an image cannot be
- * offered).
+ * The Redis and Valkey images, per engine and line, are in ./engines.ts with everything else that
+ * differs between them; this file has the other images a deployment runs.
  */
-export const redisImages = {
-  '7.0': { image: 'docker.io/library/redis:7.0.15', version: '7.0.15' },
-  '7.2': { image: 'docker.io/library/redis:7.2.5', version: '7.2.5' },
-} as const satisfies Record<string, { image: string; version: string }>;
-export type RedisVersion = keyof typeof redisImages;
-export const redisVersions = Object.keys(redisImages) as RedisVersion[];
-
-/** uid/gid of the redis user in the official image; pods run as it, never as root. */
-export const REDIS_UID = 999;
 
 /** HAProxy LTS for the portals; the official image runs as the unprivileged user haproxy (uid 99). */
 export const haproxyImage = 'docker.io/library/haproxy:2.8.14';

@@ -10,9 +10,10 @@
 export const systemUserRules = {
   // Replicas authenticate to the primary with masteruser/masterauth.
   replication: '+psync +replconf +ping',
-  // What a sentinel sends to the instances it monitors (Redis Sentinel documentation, "ACL").
+  // What a sentinel sends to the instances it monitors (Redis Sentinel documentation, "ACL"), and
+  // REPLICAOF, the name newer sentinels (Valkey's) may send instead of SLAVEOF.
   sentinel:
-    'allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info ' +
+    'allchannels +multi +slaveof +replicaof +ping +exec +subscribe +config|rewrite +role +publish +info ' +
     '+client|setname +client|kill +script|kill',
   // The member's own probes, pre-stop hand-over, and the demotion of a primary the sentinels deposed.
   member: '+ping +info +role +client|pause +replicaof',
@@ -29,10 +30,14 @@ export const EXPORTER_USER: SystemUser = 'exporter';
 
 /**
  * Service roles (IAM-style) as ACL rules on all keys and channels. Reader: read commands; Writer:
- * read and write, without admin or dangerous commands; Manager: everything.
+ * read and write, without admin or dangerous commands; Manager: everything. The denials come last and
+ * name every category a role must not reach, not only those its grants overlap today: Redis 8 put its
+ * bundled modules' commands (FT.*, JSON.*, TS.*, ...) in @read, @write and @dangerous too, so a command
+ * in both @read and @write (or a new @dangerous one) is still denied. test/access.test.ts checks every
+ * command each engine's server knows, by category, against each role (ACL DRYRUN).
  */
 export const serviceRoleRules = {
-  Reader: '~* &* +@read +@connection -@dangerous',
+  Reader: '~* &* +@read +@connection -@write -@admin -@dangerous',
   Writer: '~* &* +@read +@write +@connection +@transaction +@pubsub +@scripting -@admin -@dangerous',
   Manager: '~* &* +@all',
 } as const;

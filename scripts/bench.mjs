@@ -56,13 +56,16 @@ const evictions = ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'volatile-ttl'];
 const deploymentSchema = JSON.parse(readFileSync(path.join(repo, 'schemas/deployment.schema.json'), 'utf8'));
 const platformRoles = deploymentSchema.properties.access.properties.platform.items.properties.role.enum;
 const serviceRoles = deploymentSchema.properties.access.properties.service.items.properties.role.enum;
+// Engine lines from the same schema: the engine enum, and the versions it completes (each engine takes some of them).
+const engines = deploymentSchema.properties.redis.properties.engine.enum;
 
 function deploymentYaml(i, name) {
   const cluster = clusterNames[i % clusterNames.length];
   const lines = [
     `cluster: ${cluster}`,
     'redis:',
-    `  version: "${i % 3 === 0 ? '7.0' : '7.2'}"`,
+    // Either engine, each on a line it offers: valkey 8.1 / 9.1, redis 7.2 / 8.2 / 8.6.
+    ...(i % 2 ? [`  engine: ${engines[1]}`, `  version: "${['8.1', '9.1'][i % 4 === 1 ? 0 : 1]}"`] : [`  engine: ${engines[0]}`, `  version: "${['7.2', '8.2', '8.6'][i % 3]}"`]),
     `  memory: ${memories[i % memories.length]}`,
     `  evictionPolicy: ${evictions[i % evictions.length]}`,
     'persistence:',

@@ -1,12 +1,12 @@
 // Prints CI's one-line totals: vitest's results (its JSON reports: the default suite and the engine
 // tier), the OPA unit tests (the "PASS: n/m" or "FAIL: f/m" line of `opa test`) and the drill's
 // scenarios (its JSON report, one count per scenario). A run that produced no report counts as failed.
-//   node scripts/ci-totals.mjs --vitest suite.json --vitest engine.json --opa policy.log --drill drill.json
+//   node scripts/ci-totals.mjs --vitest suite.json --vitest engine.json --opa policy.log --drill drill.json [--drill drill2.json]
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { vitest: { type: 'string', multiple: true, default: [] }, opa: { type: 'string' }, drill: { type: 'string' } },
+  options: { vitest: { type: 'string', multiple: true, default: [] }, opa: { type: 'string' }, drill: { type: 'string', multiple: true, default: [] } },
 });
 let passed = 0;
 let failed = 0;
@@ -29,14 +29,16 @@ if (opa) {
   passed += Number(total) - bad;
   failed += bad;
 }
-if (values.drill) {
+// One report per drilled deployment (each engine line CI drills).
+for (const file of values.drill) {
   let drill;
   try {
-    drill = JSON.parse(readFileSync(values.drill, 'utf8'));
+    drill = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    console.log('no drill report: the drill stopped before it could report');
+    console.log(`no drill report in ${file}: the drill stopped before it could report`);
     failed += 1;
   }
+  if (drill?.servers) console.log(`drill of ${drill.deployment} ran ${drill.servers.engine} ${drill.servers.version}`);
   for (const scenario of drill?.scenarios ?? []) {
     // A partition scenario where network namespaces cannot be made reports why it was skipped.
     if (scenario.skipped) skipped += 1;

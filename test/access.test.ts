@@ -8,7 +8,7 @@ import { platformRoleRules } from '../model/platform-roles.js';
 import { ADMIN_USER, serviceRoleRules, systemUserRules } from '../model/users.js';
 import { InputErrors, loadInputs } from '../src/config/load.js';
 import { sha256Hex } from '../src/secrets/passwords.js';
-import { missingPrograms } from './support/programs.js';
+import { testedLines } from '../src/drill/programs.js';
 import { tempDir, tempRepo, writeInput } from './support/repo.js';
 
 const run = promisify(execFile);
@@ -50,9 +50,11 @@ describe('platform roles as RBAC', () => {
   });
 });
 
-const skip = missingPrograms('redis-server', 'redis-cli');
-describe.skipIf(skip)(`service roles as Redis ACL users on a real redis-server${skip ? ` [skipped: ${skip}]` : ''}`, () => {
-  it('lets Reader read, Writer write but not administer, Manager do anything, and default nothing', async () => {
+// On each engine line built here (test/engines.process.test.ts holds every role against every command).
+const { built } = testedLines();
+const skip = built.length ? undefined : 'no engine build here (npm run servers:build)';
+describe.skipIf(skip)(`service roles as ACL users on a real server${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  it.each(built.map((p) => [`${p.engine} ${p.version}`, p] as const))('lets Reader read, Writer write but not administer, Manager do anything, and default nothing (%s)', async (_, p) => {
     const dir = tempDir();
     const users = {
       reader: serviceRoleRules.Reader,
@@ -62,11 +64,11 @@ describe.skipIf(skip)(`service roles as Redis ACL users on a real redis-server${
     };
     const aclFile = path.join(dir, 'users.acl');
     writeFileSync(aclFile, renderAclFile(Object.entries(users).map(([name, rules]) => ({ name, passwordSha256: sha256Hex(`${name}-pw`), rules }))));
-    const port = '16390';
-    const server = spawn('redis-server', ['--port', port, '--bind', '127.0.4.1', '--aclfile', aclFile, '--save', '', '--dir', dir], { stdio: 'ignore' });
+    const port = String(16390 + built.indexOf(p));
+    const server = spawn(path.join(p.binDir, p.server), ['--port', port, '--bind', '127.0.4.1', '--aclfile', aclFile, '--save', '', '--dir', dir], { stdio: 'ignore' });
     const as = async (user: string | undefined, ...args: string[]) => {
       const auth = user ? ['--user', user, '--pass', `${user}-pw`] : [];
-      const { stdout } = await run('redis-cli', ['--no-auth-warning', '-h', '127.0.4.1', '-p', port, ...auth, '--raw', ...args]).catch((e: { stdout: string }) => e);
+      const { stdout } = await run(path.join(p.binDir, p.cli), ['--no-auth-warning', '-h', '127.0.4.1', '-p', port, ...auth, '--raw', ...args]).catch((e: { stdout: string }) => e);
       return stdout.trim();
     };
     try {

@@ -136,12 +136,26 @@ describe('change plan', () => {
   });
 
   it('refuses a Redis downgrade', async () => {
-    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'version: "7.2"', 'version: "7.0"'));
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'version: "8.6"', 'version: "8.2"'));
     expect(await refusals(repo)).toEqual([
-      expect.stringMatching(/redis\.version: refused: downgrades orders-data-0 from Redis 7\.2\.5 to 7\.0\.15/),
+      expect.stringMatching(/redis\.version: refused: downgrades orders-data-0 from redis 8\.6\.4 to 8\.2\.9/),
       expect.stringMatching(/downgrades orders-data-1/),
       expect.stringMatching(/downgrades orders-tiebreaker/),
     ]);
+  });
+
+  it('refuses a move to an engine line that cannot load the data files (Redis 8.6 to Valkey 8.1), naming the way to move', async () => {
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', /engine: redis\n  version: "8\.6"/, 'engine: valkey\n  version: "8.1"'));
+    const found = await refusals(repo);
+    expect(found).toHaveLength(3);
+    expect(found[0]).toMatch(/redis\.engine: refused: moves orders-data-0 from redis 8\.6\.4 to valkey 8\.1\.10: valkey 8\.1 cannot load the data files redis 8\.6 writes \(RDB format 12; it loads up to 11\).*Instead: keep redis 8\.6; to move, create a new deployment/);
+  });
+
+  it('rolls an engine move the new line can load (Valkey 8.1 to 9.1) out like any upgrade', async () => {
+    const repo = await afterEdit((r) => edited(r, 'deployments/sessions.yaml', 'version: "8.1"', 'version: "9.1"'));
+    const result = await synth(repo, path.join(repo, 'dist'));
+    expect(result.plans.flatMap((p) => p.refused)).toEqual([]);
+    expect(readFileSync(path.join(repo, 'dist/example/sessions/statefulset-sessions-data-0.yaml'), 'utf8')).toContain('docker.io/valkey/valkey:9.1.2@sha256:');
   });
 
   it('applies a refused change the user accepts (--accept-change), and diff shows the refusal without failing', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputErrors, loadInputs, type InputError } from '../src/config/load.js';
 import { inputJsonSchemas } from '../src/config/json-schema.js';
 import { deploymentAclUsers } from '../model/users.js';
+import { DEFAULT_ENGINE, DEFAULT_VERSION, engineVersions } from '../model/engines.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,7 +29,7 @@ describe('loading inputs', () => {
     expect(inputs.deployments.map((d) => d.name)).toEqual(['orders', 'sessions']);
     const sessions = inputs.deployments.find((d) => d.name === 'sessions')!;
     expect(sessions.namespace).toBe('redis-sessions');
-    expect(sessions.spec.redis.version).toBe('7.2');
+    expect(sessions.spec.redis).toMatchObject({ engine: 'valkey', version: '8.1' });
     expect(sessions.spec.portal).toEqual({ serviceType: 'ClusterIP', hostnames: [] });
     expect(sessions.cluster.spec.storage.storageClassName).toBe('redis-encrypted');
   });
@@ -124,7 +125,39 @@ describe('loading inputs', () => {
     const deployment = JSON.parse(inputJsonSchemas()['deployment.schema.json']!);
     expect(deployment.additionalProperties).toBe(false);
     expect(deployment.required).toEqual(['cluster', 'redis', 'persistence']);
-    expect(deployment.properties.redis.properties.version.enum).toEqual(['7.0', '7.2']);
+    expect(deployment.properties.redis.properties.version.enum).toEqual([...new Set(engineVersions.map((v) => v.line))].sort());
+    expect(deployment.properties.redis.properties.engine.enum).toEqual(['redis', 'valkey']);
+  });
+
+  it('resolves engine and version: the defaults, a version without an engine (redis), and the lines of each engine', async () => {
+    const repo = tempRepo();
+    const file = (redis: string) => `cluster: example\nredis: {memory: 1Gi${redis}}\npersistence: {size: 10Gi}\n`;
+    writeInput(repo, 'deployments/plain.yaml', file(''));
+    writeInput(repo, 'deployments/old.yaml', file(', version: "7.2"'));
+    writeInput(repo, 'deployments/vk.yaml', file(', engine: valkey'));
+    writeInput(repo, 'deployments/rd.yaml', file(', engine: redis'));
+    const byName = Object.fromEntries((await loadInputs(repo)).deployments.map((d) => [d.name, d.spec.redis]));
+    expect(byName.plain).toMatchObject({ engine: DEFAULT_ENGINE, version: DEFAULT_VERSION[DEFAULT_ENGINE] });
+    expect(byName.old).toMatchObject({ engine: 'redis', version: '7.2' });
+    expect(byName.vk).toMatchObject({ engine: 'valkey', version: DEFAULT_VERSION.valkey });
+    expect(byName.rd).toMatchObject({ engine: 'redis', version: DEFAULT_VERSION.redis });
+  });
+
+  it('refuses Redis 7.0 with its upgrade path, a line of the other engine, and an unquoted version', async () => {
+    const repo = tempRepo();
+    const file = (redis: string) => `cluster: example\nredis: {memory: 1Gi${redis}}\npersistence: {size: 10Gi}\n`;
+    writeInput(repo, 'deployments/seven.yaml', file(', version: "7.0"'));
+    writeInput(repo, 'deployments/cross.yaml', file(', engine: valkey, version: "8.6"'));
+    writeInput(repo, 'deployments/number.yaml', file(', engine: valkey, version: 8.1'));
+    const errors = await errorsOf(repo);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'deployments/seven.yaml', field: 'redis.version', message: expect.stringMatching(/7\.0 is no longer offered: .*end of life.*Upgrade path: .*"7\.2"/) }),
+        expect.objectContaining({ file: 'deployments/cross.yaml', field: 'redis.version', message: expect.stringMatching(/expected valkey "8\.1", "9\.1" \(redis\.engine is valkey\)/) }),
+        expect.objectContaining({ file: 'deployments/number.yaml', field: 'redis.version', message: expect.stringMatching(/expected string/) }),
+      ]),
+    );
+    expect(errors).toHaveLength(3);
   });
 });
 

@@ -8,9 +8,10 @@ import { waitFor } from '../src/drill/cluster.js';
 import { drill, type DrillReport } from '../src/drill/drill.js';
 import { DrillNetwork } from '../src/drill/network.js';
 import { cliPath, missingPrograms, redisGitops } from './support/programs.js';
+import { ordersCannotRun } from './support/local-cluster.js';
 import { projectRoot } from './support/repo.js';
 
-const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
+const skip = await ordersCannotRun('haproxy', 'openssl');
 const noNamespaces = skip ?? DrillNetwork.unavailable();
 
 describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: ${skip}]` : ''}`, () => {

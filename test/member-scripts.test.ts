@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MEMBER_LIBRARY, MEMBER_SETTINGS, renderMemberScripts, scriptNames, type MemberScriptsInput } from '../charts/config/member-scripts.js';
+import { engineTraits } from '../model/engines.js';
 import { missingPrograms, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -19,6 +20,7 @@ const input: MemberScriptsInput = {
   quorum: 2,
   paths: { configDir: '/etc/redis', secretsDir: '/secrets', tlsDir: '/tls', runDir: '/run/redis' },
   handOverSeconds: 30,
+  engine: engineTraits.valkey,
 };
 
 /** `program args... file` for every script; each failure as `file: what the program printed`. */

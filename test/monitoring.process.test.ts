@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { renderAlertRules, type AlertRule } from '../charts/config/alert-rules.js';
 import { PORTAL_STATS_PORT, REDIS_METRICS_PORT, SENTINEL_METRICS_PORT } from '../model/topology.js';
 import { EXPORTER_USER } from '../model/users.js';
-import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { diagnoseOnFailure, launchOrders, ordersCannotRun, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { goTool, missingPrograms } from './support/programs.js';
 import { tempDir } from './support/repo.js';
 import { find, type Manifest } from './support/render.js';
@@ -147,7 +147,7 @@ function metricsUsedByRules(): Set<string> {
   return new Set(rules.flatMap((r) => [...r.expr.matchAll(/\b((?:redis|haproxy)_[a-z0-9_]+)\b/g)].map((m) => m[1]!)));
 }
 
-const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl', 'curl') ?? (goTool('redis_exporter') ? undefined : 'redis_exporter not built (.ci/run builds it)');
+const skip = (await ordersCannotRun('haproxy', 'openssl', 'curl')) ?? (goTool('redis_exporter') ? undefined : 'redis_exporter not built (.ci/run builds it)');
 describe.skipIf(skip)(`metrics from real redis, sentinel, exporters and haproxy${skip ? ` [skipped: ${skip}]` : ''}`, () => {
   let cluster: LocalCluster;
   diagnoseOnFailure(() => cluster);

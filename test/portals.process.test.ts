@@ -4,13 +4,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_PORT, PORTAL_STATS_PORT } from '../model/topology.js';
-import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { diagnoseOnFailure, launchOrders, ordersCannotRun, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { missingPrograms, tlsHandshake } from './support/programs.js';
 import { tempDir } from './support/repo.js';
 import { find, renderManifests, type Manifest } from './support/render.js';
 
 const run = promisify(execFile);
-const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
+const skip = await ordersCannotRun('haproxy', 'openssl');
 
 describe.skipIf(missingPrograms('haproxy'))('rendered haproxy.cfg', () => {
   it('is accepted by `haproxy -c` for every example deployment', async () => {
@@ -51,7 +51,7 @@ describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${sk
         expect(await tlsHandshake(portal.ip, port, 'tls1_2', cluster.caFile), `${portal.ip}:${port} tls1_2`).toMatchObject({ connected: true, verified: true });
         expect(await tlsHandshake(portal.ip, port, 'tls1_3', cluster.caFile), `${portal.ip}:${port} tls1_3`).toMatchObject({ connected: true, verified: true });
       }
-      const plain = await run('redis-cli', ['-h', portal.ip, '-p', String(PORTAL_PORT), 'PING'], { timeout: 5000 }).then(
+      const plain = await run(cluster.cliPath, ['-h', portal.ip, '-p', String(PORTAL_PORT), 'PING'], { timeout: 5000 }).then(
         (r) => r.stdout,
         (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
       );

@@ -3,11 +3,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_PORT } from '../model/topology.js';
 import { scriptNames } from '../charts/config/member-scripts.js';
-import { diagnoseOnFailure, launchOrders, type LocalCluster, waitFor } from './support/local-cluster.js';
+import { diagnoseOnFailure, launchOrders, ordersCannotRun, type LocalCluster, waitFor } from './support/local-cluster.js';
 import { missingPrograms, tlsHandshake } from './support/programs.js';
 
 const run = promisify(execFile);
-const skip = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'openssl');
+const skip = await ordersCannotRun('openssl');
 
 // One scenario, step by step: each test starts from the state the previous one left.
 describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipped: ${skip}]` : ''}`, () => {
@@ -39,14 +39,14 @@ describe.skipIf(skip)(`sentinel cluster on real redis processes${skip ? ` [skipp
   });
 
   it('refuses plaintext connections and TLS 1.1; the default user can do nothing', async () => {
-    const plain = await run('redis-cli', ['-h', m(data0).ip, '-p', String(REDIS_PORT), 'PING'], { timeout: 5000 }).then(
+    const plain = await run(cluster.cliPath, ['-h', m(data0).ip, '-p', String(REDIS_PORT), 'PING'], { timeout: 5000 }).then(
       (r) => r.stdout,
       (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
     );
     expect(plain).not.toContain('PONG');
     expect(await tlsHandshake(m(data0).ip, REDIS_PORT, 'tls1_1', cluster.caFile)).toMatchObject({ connected: false });
     expect(await tlsHandshake(m(data0).ip, REDIS_PORT, 'tls1_2', cluster.caFile)).toMatchObject({ connected: true, verified: true });
-    const { stdout } = await run('redis-cli', ['--tls', '--cacert', cluster.caFile, '-h', m(data0).ip, '-p', String(REDIS_PORT), '--raw', 'GET', 'before-failover']);
+    const { stdout } = await run(cluster.cliPath, ['--tls', '--cacert', cluster.caFile, '-h', m(data0).ip, '-p', String(REDIS_PORT), '--raw', 'GET', 'before-failover']);
     expect(stdout).toMatch(/NOAUTH|NOPERM|Authentication required/);
   });
 

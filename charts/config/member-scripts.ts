@@ -1,4 +1,5 @@
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../../model/secrets.js';
+import type { EngineTraits } from '../../model/engines.js';
 import type { SystemUser } from '../../model/users.js';
 import { memberScriptFiles } from './member-scripts/embedded.js';
 
@@ -7,7 +8,7 @@ import { memberScriptFiles } from './member-scripts/embedded.js';
  * hand-over. They are shell files in ./member-scripts/ (POSIX sh, checked with bash -n, dash -n and
  * shellcheck by test/member-scripts.test.ts), embedded by scripts/embed-member-scripts.mjs; this
  * renders them, unchanged, with the library they source and the settings file it sources. Pure, so
- * a test runs the same files on real redis-server and redis-sentinel processes.
+ * a test runs the same files on real redis-server and redis-sentinel (or valkey-*) processes.
  */
 export interface MemberScriptsInput {
   /** Name the sentinels know the primary by. */
@@ -20,6 +21,8 @@ export interface MemberScriptsInput {
   paths: MemberPaths;
   /** How long the pre-stop hook waits for the sentinels to name a new primary. */
   handOverSeconds: number;
+  /** The engine's program names and replica credential directives (model/engines.ts). */
+  engine: Pick<EngineTraits, 'programs' | 'replicaAuthDirectives'>;
 }
 
 export interface MemberPaths {
@@ -72,6 +75,12 @@ function renderSettings(input: MemberScriptsInput): string {
     ['SENTINEL_PORT', input.sentinelPort],
     ['QUORUM', input.quorum],
     ['HAND_OVER_SECONDS', input.handOverSeconds],
+    // The engine's programs and the names of the replica's credentials (masterauth or primaryauth).
+    ['SERVER_PROGRAM', input.engine.programs.server],
+    ['SENTINEL_PROGRAM', input.engine.programs.sentinel],
+    ['CLI_PROGRAM', input.engine.programs.cli],
+    ['REPLICA_USER_DIRECTIVE', input.engine.replicaAuthDirectives.user],
+    ['REPLICA_AUTH_DIRECTIVE', input.engine.replicaAuthDirectives.password],
     ['CONFIG_DIR', input.paths.configDir],
     ['SECRETS_DIR', input.paths.secretsDir],
     ['TLS_DIR', input.paths.tlsDir],

@@ -40,9 +40,9 @@ export function drillCommand(): Command {
 
 export async function drillAction(deployment: string, opts: DrillCommandOptions): Promise<Outcome> {
   await requireDeployment(opts.root, deployment);
-  const missing = missingPrograms('redis-server', 'redis-sentinel', 'redis-cli', 'haproxy', 'openssl');
-  if (missing) throw new UsageError(`${missing}; on Debian: apt-get install redis-server redis-sentinel haproxy openssl`);
-  const { drill, formatDrillText } = await import('../drill/drill.js');
+  const missing = missingPrograms('haproxy', 'openssl');
+  if (missing) throw new UsageError(`${missing}; on Debian: apt-get install haproxy openssl`);
+  const { drill, formatDrillText, MissingServers } = await import('../drill/drill.js');
   const report = await drill({
     root: opts.root,
     deployment,
@@ -50,6 +50,10 @@ export async function drillAction(deployment: string, opts: DrillCommandOptions)
     subnet: opts.subnet,
     keep: !!opts.keep,
     progress: (message) => process.stderr.write(`drill: ${message}\n`),
+  }).catch((error: unknown) => {
+    // The deployment's engine line has no build here: bad usage for this machine, not a failed drill.
+    if (error instanceof MissingServers) throw new UsageError(error.message);
+    throw error;
   });
   process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDrillText(report));
   return report.passed ? 'ok' : 'failed';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redisVersions, type RedisVersion } from '../../model/images.js';
+import { DEFAULT_ENGINE, DEFAULT_VERSION, engineNames, engineVersions, linesOf, withdrawnVersions, type Engine } from '../../model/engines.js';
 import { platformRoles } from '../../model/platform-roles.js';
 import { DNS_LABEL_MAX, isSystemNamespace, LABEL_VALUE } from '../../model/kubernetes-names.js';
 import { providerStorage, storageProviders } from '../../model/storage-providers.js';
@@ -192,6 +192,15 @@ function noDuplicates<T>(key: (item: Partial<T>) => string, what: string) {
 type PlatformGrant = z.output<typeof platformGrant>;
 type ServiceGrant = z.output<typeof serviceGrant>;
 
+const offeredLines = [...new Set(engineVersions.map((v) => v.line))].sort() as [string, ...string[]];
+
+/** Why `version` is not offered for `engine`, and what to use instead. */
+function versionMessage(engine: Engine, version: string): string {
+  const withdrawn = withdrawnVersions.find((w) => w.line === version && w.engine === engine);
+  if (withdrawn) return `${withdrawn.engine} ${version} is no longer offered: ${withdrawn.reason}. Upgrade path: ${withdrawn.upgradePath}`;
+  return `expected ${engine} ${linesOf(engine).map((l) => `"${l}"`).join(', ')} (redis.engine is ${engine}${engine === 'redis' ? ', the default for a file that names a version' : ''})`;
+}
+
 export const DeploymentSchema = z
   .strictObject({
     cluster: dnsLabel(63).describe('Name of the cluster file (clusters/<cluster>.yaml).'),
@@ -201,7 +210,23 @@ export const DeploymentSchema = z
       .describe('Namespace of the deployment. Default: redis-<deployment name>.'),
     redis: z
       .strictObject({
-        version: z.enum(redisVersions as [RedisVersion, ...RedisVersion[]]).default('7.2').describe('Redis major.minor version. Default: 7.2.'),
+        engine: z
+          .enum(engineNames as [Engine, ...Engine[]])
+          .optional()
+          .describe(
+            `Server engine: redis or valkey. Default: ${DEFAULT_ENGINE}, except that a file naming a version without an engine ` +
+              '(written when redis was the only engine) means redis.',
+          ),
+        version: z
+          // Checked against the engine below, where a withdrawn line (7.0) is refused with its upgrade
+          // path; editors complete every offered line of either engine (the JSON Schema's enum).
+          .string()
+          .meta({ enum: offeredLines })
+          .optional()
+          .describe(
+            `major.minor of the engine: ${(['redis', 'valkey'] as const).map((e) => `${e} ${linesOf(e).join(' | ')}`).join('; ')}. ` +
+              `Default: ${Object.entries(DEFAULT_VERSION).map(([e, v]) => `${v} (${e})`).join(', ')}.`,
+          ),
         memory: quantity('256Mi').describe(
           'Memory limit of each data member\'s redis container; maxmemory is derived from it.',
         ),
@@ -215,7 +240,17 @@ export const DeploymentSchema = z
               'is down (NOREPLICAS), so losing one member no longer leaves the service writable.',
           ),
       })
-      .describe('The Redis data members.'),
+      .superRefine((redis, ctx) => {
+        const engine = redis.engine ?? (redis.version ? 'redis' : DEFAULT_ENGINE);
+        if (redis.version && !linesOf(engine).includes(redis.version)) {
+          ctx.addIssue({ code: 'custom', path: ['version'], message: versionMessage(engine, redis.version) });
+        }
+      })
+      .transform((redis) => {
+        const engine: Engine = redis.engine ?? (redis.version ? 'redis' : DEFAULT_ENGINE);
+        return { ...redis, engine, version: redis.version ?? DEFAULT_VERSION[engine]! };
+      })
+      .describe('The data members: which engine and version, memory, eviction.'),
     sentinel: z
       .strictObject({
         downAfterMilliseconds: z

@@ -29,6 +29,8 @@ import { waitFor } from './waits.js';
 
 export { sleep, waitFor } from './waits.js';
 
+import { withPrograms, type ServerPrograms } from './programs.js';
+
 const run = promisify(execFile);
 
 /** What a deployment runs, as synth renders it: the inputs of a local cluster. */
@@ -40,6 +42,8 @@ export interface RenderedDeployment {
   portalFiles: Record<string, string>;
   /** Every ACL user of the deployment with its rules (passwords are made up for the run). */
   aclUsers: Omit<AclUser, 'passwordSha256'>[];
+  /** The server, sentinel and CLI of the deployment's engine and line, as built for the tests. */
+  programs: ServerPrograms;
 }
 
 export type Program = 'redis' | 'sentinel';
@@ -210,7 +214,8 @@ export class LocalCluster {
   }
 
   private env(m: LocalMember): NodeJS.ProcessEnv {
-    return { ...process.env, [memberEnv.host]: m.ip, LOCAL_ADDRESS: m.ip, [memberEnv.sentinelStateDir]: path.join(m.dir, 'data', 'sentinel') };
+    // The member scripts call the engine's programs by name: the tested build comes first on the PATH.
+    return { ...withPrograms(process.env, this.rendered.programs), [memberEnv.host]: m.ip, LOCAL_ADDRESS: m.ip, [memberEnv.sentinelStateDir]: path.join(m.dir, 'data', 'sentinel') };
   }
 
   private script(m: LocalMember, name: string): string {
@@ -314,7 +319,12 @@ export class LocalCluster {
     }
   }
 
-  /** redis-cli over TLS to a member's redis as the admin user; the reply, or `ERROR <what redis-cli printed>`. */
+  /** The engine's CLI (redis-cli or valkey-cli) of the build the cluster runs. */
+  get cliPath(): string {
+    return path.join(this.rendered.programs.binDir, this.rendered.programs.cli);
+  }
+
+  /** The engine's CLI over TLS to a member's redis as the admin user; the reply, or `ERROR <what redis-cli printed>`. */
   async redis(m: LocalMember, ...args: string[]): Promise<string> {
     return this.cli(m.ip, REDIS_PORT, { user: ADMIN_USER, password: this.passwords[ADMIN_USER]! }, args);
   }
@@ -323,7 +333,7 @@ export class LocalCluster {
     return this.cli(m.ip, SENTINEL_PORT, { password: this.passwords[authSecretKeys.sentinelAuth]! }, args);
   }
 
-  /** redis-cli over TLS through a portal, as `user` (undefined: without authenticating). */
+  /** The engine's CLI over TLS through a portal, as `user` (undefined: without authenticating). */
   async viaPortal(p: LocalPortal, user: string | undefined, ...args: string[]): Promise<string> {
     return this.cli(p.ip, PORTAL_PORT, user === undefined ? undefined : { user, password: this.passwords[user]! }, args);
   }
@@ -333,7 +343,7 @@ export class LocalCluster {
     if (auth) env.REDISCLI_AUTH = auth.password;
     try {
       const { stdout } = await run(
-        'redis-cli',
+        this.cliPath,
         ['--no-auth-warning', '--tls', '--cacert', this.caFile, ...(auth?.user ? ['--user', auth.user] : []), '-h', host, '-p', String(port), '--raw', ...args],
         { env, timeout: 5000 },
       );

@@ -6,6 +6,7 @@ import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
 import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
 import { LocalCluster, type RenderedDeployment } from './cluster.js';
+import { serverPrograms } from './programs.js';
 import { ConfirmedWrites } from './confirmed-writes.js';
 import { DrillNetwork } from './network.js';
 import { runScenario, type DrillContext, type DrillSettings, type ScenarioResult } from './scenario-run.js';
@@ -32,6 +33,8 @@ export interface DrillOptions {
 
 export interface DrillReport {
   deployment: string;
+  /** The binaries the drill ran: engine, line, and the version the server reported. */
+  servers: { engine: string; line: string; version: string };
   settings: Omit<DrillSettings, 'serviceGrants'>;
   scenarios: ScenarioResult[];
   passed: boolean;
@@ -61,13 +64,20 @@ export async function renderForLocalCluster(root: string, deployment: Deployment
     return found.data;
   };
   const names = objectNames(deployment.name);
+  const { engine, version } = deployment.spec.redis;
+  const programs = serverPrograms(engine, version);
+  if (typeof programs === 'string') throw new MissingServers(programs);
   return {
+    programs,
     id: { deployment: deployment.name, namespace: deployment.namespace },
     memberFiles: configMap(names.members),
     portalFiles: configMap(names.portal),
     aclUsers: deploymentAclUsers(deployment.spec.access.service),
   };
 }
+
+/** The deployment's engine line has no build to run here (not tested, or not built yet). */
+export class MissingServers extends Error {}
 
 /**
  * Runs the deployment on local processes through the selected scenarios. Every process and the
@@ -97,7 +107,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   const results: ScenarioResult[] = [];
   try {
     options.progress(
-      `starting ${deployment.name}: 3 sentinels, 2 redis, 2 portals on ${subnet}.x, ` +
+      `starting ${deployment.name} on ${rendered.programs.engine} ${rendered.programs.version}: 3 sentinels, 2 servers, 2 portals on ${subnet}.x, ` +
         `${namespacesUnavailable ? `loopback (partition scenarios skipped: ${namespacesUnavailable})` : 'each in a network namespace'} (folder ${cluster.dir})`,
     );
     await cluster.launch();
@@ -126,6 +136,7 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   }
   return {
     deployment: deployment.name,
+    servers: { engine: rendered.programs.engine, line: rendered.programs.line, version: rendered.programs.version },
     settings: { downAfterMilliseconds: settings.downAfterMilliseconds, failoverTimeout: settings.failoverTimeout, minReplicasToWrite: settings.minReplicasToWrite },
     scenarios: results,
     passed: results.every((r) => r.passed),
@@ -160,7 +171,7 @@ export function formatDrillText(report: DrillReport): string {
     r.skipped ? 'skip' : r.passed ? 'pass' : 'FAIL',
   ]);
   const out = [
-    `drill of ${report.deployment} (down-after ${report.settings.downAfterMilliseconds} ms, failover-timeout ${report.settings.failoverTimeout} ms, ` +
+    `drill of ${report.deployment} on ${report.servers.engine} ${report.servers.version} (line ${report.servers.line}; down-after ${report.settings.downAfterMilliseconds} ms, failover-timeout ${report.settings.failoverTimeout} ms, ` +
       `min-replicas-to-write ${report.settings.minReplicasToWrite})`,
     '',
     ...table(header, rows),

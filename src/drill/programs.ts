@@ -1,7 +1,61 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { engineTraits, engineVersion, linesOf, type Engine } from '../../model/engines.js';
+import { fromRoot } from '../paths.js';
 
 /** Which of `programs` are not on the PATH, as a sentence; undefined when all are. */
 export function missingPrograms(...programs: string[]): string | undefined {
   const missing = programs.filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
   return missing.length ? `not installed: ${missing.join(', ')}` : undefined;
+}
+
+/** The server, sentinel and CLI of one engine line as built for the tests, in one folder. */
+export interface ServerPrograms {
+  engine: Engine;
+  line: string;
+  /** The version the server reports (`--version`), e.g. 8.6.3. */
+  version: string;
+  /** The folder holding them: put first on the PATH of whatever runs the member scripts. */
+  binDir: string;
+  server: string;
+  sentinel: string;
+  cli: string;
+}
+
+/**
+ * The programs the drill and the process tests run for `engine` `line`: the build of that line that
+ * model/engines.ts names (`tested`), from .tools/<engine>/<version>/bin (npm run servers:build
+ * builds it). A sentence saying why not when there is none: the line is not tested here, or not built.
+ */
+export function serverPrograms(engine: Engine, line: string): ServerPrograms | string {
+  const entry = engineVersion(engine, line);
+  if (!entry) return `${engine} ${line} is not an offered line (model/engines.ts)`;
+  if (!('tested' in entry)) return `${engine} ${line} is not tested here: no build of it is reachable (model/engines.ts)`;
+  const binDir = fromRoot('.tools', engine, entry.tested.version, 'bin');
+  const { programs } = engineTraits[engine];
+  const missing = Object.values(programs).filter((p) => !existsSync(path.join(binDir, p)));
+  if (missing.length) return `${engine} ${entry.tested.version} not built (${missing.join(', ')} missing in ${binDir}): run npm run servers:build`;
+  const reported = spawnSync(path.join(binDir, programs.server), ['--version'], { encoding: 'utf8' }).stdout;
+  const version = /v=(\d+\.\d+\.\d+)/.exec(reported)?.[1] ?? 'unknown';
+  return { engine, line, version, binDir, ...programs };
+}
+
+/** The environment `env` with `programs` first on its PATH. */
+export function withPrograms(env: NodeJS.ProcessEnv, programs: ServerPrograms): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${programs.binDir}${path.delimiter}${env.PATH ?? ''}` };
+}
+
+/** Every offered line with a build, and those without, for the tests that run each. */
+export function testedLines(): { built: ServerPrograms[]; missing: string[] } {
+  const built: ServerPrograms[] = [];
+  const missing: string[] = [];
+  for (const engine of ['redis', 'valkey'] as const) {
+    for (const line of linesOf(engine)) {
+      const found = serverPrograms(engine, line);
+      if (typeof found === 'string') missing.push(found);
+      else built.push(found);
+    }
+  }
+  return { built, missing };
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { platformRoleNameSuffix, platformRoleRules, type PlatformRole, type Rule } from '../../model/platform-roles.js';
 import { customerKeyParameter, ENCRYPTION_ANNOTATION, encryptionKeyStates, encryptionRequirement, providerStorage } from '../../model/storage-providers.js';
+import { endOfLifeLines, knownVulnerabilities, legacyRepositories, oldestSupportedMajor } from '../../model/engines.js';
 import { fromRoot } from '../paths.js';
 import type { PolicyInput } from './documents.js';
 
@@ -102,7 +103,23 @@ export function policyData(options: PolicyData = {}, catalogue: Record<string, R
       allowed_storage_classes: options.allowedStorageClasses ?? [],
       waiver_max_days: options.waiverMaxDays ?? WAIVER_MAX_DAYS,
       rule_ids: Object.keys(catalogue).sort(),
+      server_images: serverImageFacts(),
     },
+  };
+}
+
+/**
+ * What security.server_image_supported knows of Redis and Valkey lines, from the engine table
+ * (model/engines.ts): lines past their end of life, patches with a known vulnerability, repositories
+ * that stopped receiving updates, and the oldest major of each engine still supported.
+ */
+function serverImageFacts(): object {
+  const repository = (image: string) => image.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
+  return {
+    end_of_life: endOfLifeLines.map((l) => ({ engine: l.engine, line: l.line, date: l.date })),
+    vulnerable: knownVulnerabilities.map((v) => ({ engine: v.engine, line: v.line, fixed_in: v.fixedIn, id: v.id })),
+    legacy_repositories: legacyRepositories.map(repository),
+    oldest_major: oldestSupportedMajor,
   };
 }
 

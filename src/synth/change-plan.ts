@@ -2,6 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { quickLoadAll } from '../quick-yaml.js';
 import { IGNORED_DIFFERENCES } from '../../model/argocd.js';
 import { CLAIM_SHRINK_REFUSAL, CLAIM_SPEC_REFUSAL, type KubernetesObject, quantityBytes, sameJson, statefulSetClaimName, updateRefusals } from '../../model/kubernetes-updates.js';
+import { dataMoveRefusal, engineVersion, type Engine } from '../../model/engines.js';
 import type { InputError } from '../config/errors.js';
 
 /**
@@ -139,14 +140,28 @@ function refusalsOf(previous: KubernetesObject, next: KubernetesObject, sources:
         procedure: 'keep the zones of an existing cluster; to move a deployment to other zones, declare it on a cluster file with those zones and copy the data over',
       });
     }
-    const [versionBefore, versionAfter] = [redisVersionOf(previous), redisVersionOf(next)];
-    if (versionBefore && versionAfter && compareVersions(versionAfter, versionBefore) < 0) {
-      refused.push({
-        file: deploymentFile,
-        field: 'redis.version',
-        reason: `downgrades ${name} from Redis ${versionBefore} to ${versionAfter}: an older redis cannot load the data files a newer one wrote (RDB format), and the members would run two versions against one dataset during the rollout`,
-        procedure: 'keep the version; to go back, restore a backup taken with the older version into a new deployment',
-      });
+    const [before, after] = [serverOf(previous), serverOf(next)];
+    if (before && after) {
+      const moved = before.engine !== after.engine || before.line !== after.line;
+      const from = engineVersion(before.engine, before.line);
+      const to = engineVersion(after.engine, after.line);
+      // Lines the table no longer offers (Redis 7.0) wrote older formats that every offered line loads.
+      const formatRefusal = moved && from && to ? dataMoveRefusal(from, to) : undefined;
+      if (before.engine === after.engine && compareVersions(after.patch, before.patch) < 0) {
+        refused.push({
+          file: deploymentFile,
+          field: 'redis.version',
+          reason: `downgrades ${name} from ${before.engine} ${before.patch} to ${after.patch}: an older server cannot be trusted to load the data files a newer one wrote${formatRefusal ? ` (${formatRefusal})` : ''}, and the members would run two versions against one dataset during the rollout`,
+          procedure: 'keep the version; to go back, restore a backup taken with the older version into a new deployment',
+        });
+      } else if (formatRefusal) {
+        refused.push({
+          file: deploymentFile,
+          field: before.engine === after.engine ? 'redis.version' : 'redis.engine',
+          reason: `moves ${name} from ${before.engine} ${before.patch} to ${after.engine} ${after.patch}: ${formatRefusal}`,
+          procedure: `keep ${before.engine} ${before.line}; to move, create a new deployment on ${after.engine} ${after.line} and copy the keys over (DUMP/RESTORE or the application), then move the applications (README, "Engines and versions")`,
+        });
+      }
     }
     // Any other field Kubernetes refuses to change.
     if (!refused.length && updateRefusals(previous, next).length) {
@@ -230,10 +245,14 @@ function withValueAt<T>(o: T, path: string[], value: unknown): T {
   return { ...object, [key]: withValueAt(object[key], rest, value) } as T;
 }
 
-/** The version of the redis image of a member (the tag of its redis container). */
-function redisVersionOf(sts: KubernetesObject): string | undefined {
-  const redis = (sts.spec?.template?.spec?.containers ?? []).find((c: { name: string }) => c.name === 'redis' || c.name === 'sentinel');
-  return /:(\d+(?:\.\d+)*)/.exec(redis?.image ?? '')?.[1];
+/** The engine, line and patch of a member's server image (its redis or sentinel container), from the image reference. */
+function serverOf(sts: KubernetesObject): { engine: Engine; line: string; patch: string } | undefined {
+  const container = (sts.spec?.template?.spec?.containers ?? []).find((c: { name: string }) => c.name === 'redis' || c.name === 'sentinel');
+  const image: string = container?.image ?? '';
+  const patch = /:(\d+\.\d+(?:\.\d+)?)/.exec(image)?.[1];
+  if (!patch) return undefined;
+  const engine: Engine = /(^|\/)valkey$/.test(image.split(':')[0] ?? '') ? 'valkey' : 'redis';
+  return { engine, line: patch.split('.').slice(0, 2).join('.'), patch };
 }
 
 function compareVersions(a: string, b: string): number {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
 import { APPLICATION_SECRET_WAVE, SYNC_WAVE_ANNOTATION, syncWave } from '../../charts/sync-waves.js';
-import { redisImages } from '../../model/images.js';
+import { engineVersion, imagePatch } from '../../model/engines.js';
 import { CONFIG_CHECKSUM_ANNOTATION, GENERATOR_VERSION_LABEL, SECRETS_CHECKSUM_ANNOTATION } from '../../model/labels.js';
 import { serverCertificateNames } from '../../model/secrets.js';
 import type { Deployment } from '../../src/config/load.js';
@@ -28,7 +28,7 @@ function synth(file: DeploymentFile) {
 
 const ordersFile = {
   cluster: 'test',
-  redis: { version: '7.2', memory: '2Gi', evictionPolicy: 'noeviction' },
+  redis: { engine: 'redis', version: '8.6', memory: '2Gi', evictionPolicy: 'noeviction' },
   persistence: { size: '20Gi', mode: 'aof+rdb' },
   portal: { serviceType: 'LoadBalancer', hostnames: ['orders-redis.example.com'] },
   access: { platform: [{ group: 'orders-sre', role: 'Operator' }, { group: 'platform-admins', role: 'Administrator' }] },
@@ -53,7 +53,7 @@ describe('deployment chart', () => {
         'app.kubernetes.io/component': expect.any(String),
         'app.kubernetes.io/part-of': 'managed-redis',
         'app.kubernetes.io/managed-by': 'redis-gitops',
-        'app.kubernetes.io/version': redisImages['7.2'].version,
+        'app.kubernetes.io/version': imagePatch(engineVersion('redis', '8.6')!.image),
         [GENERATOR_VERSION_LABEL]: '0.0.0-test',
       });
       expect(o.metadata.name, o.kind).not.toMatch(/-c8[0-9a-f]{6}$/);
@@ -74,7 +74,7 @@ describe('deployment chart', () => {
     for (const sts of memberStatefulSets) expect(sts.spec.volumeClaimTemplates[0].spec.storageClassName).toBe(cluster.spec.storage.storageClassName);
     const [data0] = memberStatefulSets;
     expect(data0!.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('20Gi');
-    expect(data0!.spec.template.spec.containers[0]).toMatchObject({ name: 'redis', image: redisImages['7.2'].image, resources: { limits: { memory: '2Gi' } } });
+    expect(data0!.spec.template.spec.containers[0]).toMatchObject({ name: 'redis', image: engineVersion('redis', '8.6')!.image, resources: { limits: { memory: '2Gi' } } });
   });
 
   it("renders the deployment's timing and opt-ins into the members' ConfigMap", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SentinelCluster, type SentinelClusterProps } from '../../charts/sentinel-cluster.js';
-import { redisImages } from '../../model/images.js';
+import { engineVersion, imagePatch } from '../../model/engines.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION } from '../../model/labels.js';
 import { secretNames } from '../../model/secrets.js';
 import { parseQuantity } from '../../src/config/quantity.js';
@@ -9,7 +9,8 @@ import { objectNamed, ofKind, ordersId, passwordLines, synthConstruct } from '..
 const props: SentinelClusterProps = {
   id: ordersId,
   zones: ['zone-a', 'zone-b', 'zone-c'],
-  image: redisImages['7.2'].image,
+  engine: 'redis',
+  image: engineVersion('redis', '8.6')!.image,
   redisMemory: '2Gi',
   redisMemoryBytes: parseQuantity('2Gi'),
   evictionPolicy: 'noeviction',

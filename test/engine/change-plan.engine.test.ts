@@ -24,7 +24,7 @@ const edits: { name: string; file: string; from: string; to: string }[] = [
   { name: 'another zone order', file: 'clusters/example.yaml', from: 'zones: [us-south-1, us-south-2, us-south-3]', to: 'zones: [us-south-2, us-south-1, us-south-3]' },
   { name: 'another storage profile', file: 'clusters/example.yaml', from: 'profile: 10iops-tier', to: 'profile: 5iops-tier' },
   { name: 'a customer key', file: 'clusters/example.yaml', from: 'profile: 10iops-tier', to: 'profile: 10iops-tier\n  customerKey: crn:v1:bluemix:public:kms:us-south:a/0123456789abcdef0123456789abcdef:00000000-0000-4000-8000-000000000000:key:00000000-0000-4000-8000-000000000001' },
-  { name: 'a Redis downgrade', file: 'deployments/orders.yaml', from: 'version: "7.2"', to: 'version: "7.0"' },
+  { name: 'a Redis downgrade', file: 'deployments/orders.yaml', from: 'version: "8.6"', to: 'version: "8.2"' },
 ];
 
 const collections: Record<string, string> = {

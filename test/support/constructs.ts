@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { App, Testing, type Chart } from 'cdk8s';
-import { redisImages } from '../../model/images.js';
+import { engineVersion, imagePatch } from '../../model/engines.js';
 import type { Identity } from '../../model/labels.js';
 import { aclPasswordKey, authSecretKeys, secretNames, tlsSecretKeys, USER_PASSWORD_KEY, type DeploymentSecrets } from '../../model/secrets.js';
 import { ADMIN_USER, systemUserRules } from '../../model/users.js';
@@ -58,11 +58,11 @@ export function testCluster(storage: Record<string, string> = { provider: 'ibm-v
   return { name: 'test', file: 'clusters/test.yaml', spec };
 }
 
-/** A deployment's identity as the deployment chart makes it: `orders` in `redis-orders`, Redis 7.2. */
+/** A deployment's identity as the deployment chart makes it: `orders` in `redis-orders`, Redis 8.6. */
 export const ordersId: Identity = {
   deployment: 'orders',
   namespace: 'redis-orders',
-  redisVersion: redisImages['7.2'].version,
+  redisVersion: imagePatch(engineVersion('redis', '8.6')!.image),
   generatorVersion: '0.0.0-test',
 };
 

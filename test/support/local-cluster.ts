@@ -2,14 +2,27 @@ import { beforeEach } from 'vitest';
 import { LocalCluster } from '../../src/drill/cluster.js';
 import { renderForLocalCluster } from '../../src/drill/drill.js';
 import { loadInputs } from '../../src/config/load.js';
+import { missingPrograms, serverPrograms } from '../../src/drill/programs.js';
 import { projectRoot } from './repo.js';
 import { renderManifests, type Manifest } from './render.js';
 
 export { LocalCluster, waitFor, type LocalMember } from '../../src/drill/cluster.js';
 
 /**
+ * Why the example deployment `orders` cannot run here (its engine line has no build, or a program is
+ * missing), or undefined: the process tests skip with this reason.
+ */
+export async function ordersCannotRun(...otherPrograms: string[]): Promise<string | undefined> {
+  const missing = missingPrograms(...otherPrograms);
+  if (missing) return missing;
+  const orders = (await loadInputs(projectRoot)).deployments.find((d) => d.name === 'orders')!;
+  const programs = serverPrograms(orders.spec.redis.engine, orders.spec.redis.version);
+  return typeof programs === 'string' ? programs : undefined;
+}
+
+/**
  * The example deployment `orders` with fast failure detection (a deployment setting, so the tests
- * take seconds), started as three sentinels and two redis (portals are the tests' to start),
+ * take seconds), started as three sentinels and two servers of its engine line (portals are the tests' to start),
  * replication up and known to every sentinel. Returns the cluster and the deployment's manifests.
  */
 export async function launchOrders(subnet: string): Promise<{ cluster: LocalCluster; manifests: Map<string, Manifest> }> {

@@ -3,7 +3,7 @@
 # redis and the sentinels. Sourced rather than pasted into each script at render time, so that the
 # ConfigMap holds these very files, byte for byte (what shellcheck checked is what runs); every
 # function here is called by some script (test/member-scripts.test.ts checks that, and that every
-# setting is read). POSIX sh with redis-cli and coreutils only (what the redis image has).
+# setting is read). POSIX sh with the engine's CLI and coreutils only (what the Redis and Valkey images have).
 
 # The settings (names, ports, mount paths, Secret keys): rendered by charts/config/member-scripts.ts
 # into the same ConfigMap as these scripts, so they are not in this folder for shellcheck to follow.
@@ -16,14 +16,14 @@ LOCAL_ADDRESS=${LOCAL_ADDRESS:-127.0.0.1}
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >&2; }
 
-# redis-cli has no connect timeout: an unreachable peer must not hang a probe or an entrypoint.
+# The CLI (redis-cli or valkey-cli, CLI_PROGRAM) has no connect timeout: an unreachable peer must not hang a probe or an entrypoint.
 sentinel_cli() {
   host=$1; shift
-  REDISCLI_AUTH=$(cat "$SECRETS_DIR/$SENTINEL_AUTH_KEY") timeout 3 redis-cli --no-auth-warning --tls \
+  REDISCLI_AUTH=$(cat "$SECRETS_DIR/$SENTINEL_AUTH_KEY") timeout 3 "$CLI_PROGRAM" --no-auth-warning --tls \
     --cacert "$TLS_DIR/$CA_KEY" -h "$host" -p "$SENTINEL_PORT" --raw "$@"
 }
 member_cli() {
-  REDISCLI_AUTH=$(cat "$SECRETS_DIR/$MEMBER_PASSWORD_KEY") timeout 3 redis-cli --no-auth-warning --tls \
+  REDISCLI_AUTH=$(cat "$SECRETS_DIR/$MEMBER_PASSWORD_KEY") timeout 3 "$CLI_PROGRAM" --no-auth-warning --tls \
     --cacert "$TLS_DIR/$CA_KEY" --user "$MEMBER_USER" -h "$LOCAL_ADDRESS" -p "$REDIS_PORT" --raw "$@"
 }
 

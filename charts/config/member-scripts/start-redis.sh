@@ -27,8 +27,9 @@ conf="$RUN_DIR/redis.conf"
 cp "$CONFIG_DIR/redis.conf" "$conf"
 {
   echo "replica-announce-ip $MEMBER_HOST"
-  echo "masteruser $REPLICATION_USER"
-  echo "masterauth $(cat "$SECRETS_DIR/$REPLICATION_PASSWORD_KEY")"
+  # masteruser/masterauth (Redis) or primaryuser/primaryauth (Valkey): REPLICA_*_DIRECTIVE.
+  echo "$REPLICA_USER_DIRECTIVE $REPLICATION_USER"
+  echo "$REPLICA_AUTH_DIRECTIVE $(cat "$SECRETS_DIR/$REPLICATION_PASSWORD_KEY")"
   if [ "$primary" != "$MEMBER_HOST" ]; then echo "replicaof $primary $REDIS_PORT"; fi
 } >>"$conf"
 if [ "$primary" = "$MEMBER_HOST" ]; then log "starting as the primary"; else log "starting as a replica of $primary"; fi
@@ -59,4 +60,4 @@ watch_deposed() {
   done
 }
 watch_deposed &
-exec redis-server "$conf"
+exec "$SERVER_PROGRAM" "$conf"

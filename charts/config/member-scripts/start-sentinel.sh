@@ -39,4 +39,4 @@ fi
   fi
 } >"$state.next"
 mv "$state.next" "$state"
-exec redis-sentinel "$state"
+exec "$SENTINEL_PROGRAM" "$state"
