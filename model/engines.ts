@@ -95,6 +95,7 @@ export const engineVersions = [
     image: 'docker.io/library/redis:8.2.9@sha256:66b7f4c2f3c6ef1b298bbd7b13c806bc6f71e61f1136a4f58710daf2cb053b21',
     digestSource: 'docker-library/repo-info repos/redis/remote/8.2.md (REDIS_VERSION=8.2.9, September 2026 build)',
     endOfSupport: { source: 'no date published; maintenance only since 8.4 (endoflife.date, 2026)' },
+    // Redis 7.4's and 8.0's format; not measured here (no build). 12 or 13, every move it decides is the same.
     rdb: { writes: 12, loadsUpTo: 12 },
     notes:
       'Redis 8 images bundle the query engine, JSON, time series and probabilistic types, whose commands joined ' +
@@ -107,7 +108,8 @@ export const engineVersions = [
     image: 'docker.io/library/redis:8.6.4@sha256:a051e4f48a5d0ceda6554974f3ad0f5369f4479197f36829332c1325cecad2b7',
     digestSource: 'docker-library/repo-info repos/redis/remote/8.6.md (REDIS_VERSION=8.6.4, July 2026 build)',
     endOfSupport: { source: 'no date published; latest line with a published digest found (endoflife.date, 2026)' },
-    rdb: { writes: 12, loadsUpTo: 12 },
+    // Measured on the tested build (test/engines.process.test.ts): REDIS0013.
+    rdb: { writes: 13, loadsUpTo: 13 },
     tested: {
       version: '8.6.3',
       debian: '5:8.6.3-1',

@@ -148,7 +148,7 @@ describe('change plan', () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', /engine: redis\n  version: "8\.6"/, 'engine: valkey\n  version: "8.1"'));
     const found = await refusals(repo);
     expect(found).toHaveLength(3);
-    expect(found[0]).toMatch(/redis\.engine: refused: moves orders-data-0 from redis 8\.6\.4 to valkey 8\.1\.10: valkey 8\.1 cannot load the data files redis 8\.6 writes \(RDB format 12; it loads up to 11\).*Instead: keep redis 8\.6; to move, create a new deployment/);
+    expect(found[0]).toMatch(/redis\.engine: refused: moves orders-data-0 from redis 8\.6\.4 to valkey 8\.1\.10: valkey 8\.1 cannot load the data files redis 8\.6 writes \(RDB format 13; it loads up to 11\).*Instead: keep redis 8\.6; to move, create a new deployment/);
   });
 
   it('rolls an engine move the new line can load (Valkey 8.1 to 9.1) out like any upgrade', async () => {

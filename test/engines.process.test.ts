@@ -30,6 +30,8 @@ async function startServer(p: ServerPrograms, dir: string, args: string[], passw
   const server = spawn(path.join(p.binDir, p.server), ['--port', '16400', '--bind', host, '--dir', dir, '--logfile', logFile, ...args], { stdio: 'ignore' });
   servers.push(server);
   const client = new Redis({ host, port: 16400, username: password ? ADMIN_USER : undefined, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // Refused connections while the server starts are expected: connect() rejects and is retried below.
+  client.on('error', () => {});
   const log = () => {
     try {
       return readFileSync(logFile, 'utf8');

@@ -44,7 +44,7 @@ describe('engine table', () => {
     expect(dataMoveRefusal(v('redis', '7.2'), v('valkey', '8.1'))).toBeUndefined();
     expect(dataMoveRefusal(v('redis', '7.2'), v('redis', '8.6'))).toBeUndefined();
     expect(dataMoveRefusal(v('valkey', '8.1'), v('valkey', '9.1'))).toBeUndefined();
-    expect(dataMoveRefusal(v('redis', '8.6'), v('valkey', '8.1'))).toMatch(/cannot load .*RDB format 12/);
+    expect(dataMoveRefusal(v('redis', '8.6'), v('valkey', '8.1'))).toMatch(/cannot load .*RDB format 13/);
     expect(dataMoveRefusal(v('valkey', '9.1'), v('valkey', '8.1'))).toMatch(/RDB format 80/);
     expect(dataMoveRefusal(v('valkey', '9.1'), v('redis', '8.6'))).toMatch(/RDB format 80/);
   });
