@@ -159,12 +159,12 @@ describe('change plan', () => {
   });
 
   it('applies a refused change the user accepts (--accept-change), and diff shows the refusal without failing', async () => {
-    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'version: "7.2"', 'version: "7.0"'));
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'version: "8.6"', 'version: "8.2"'));
     const drift = await driftFrom(repo, path.join(repo, 'dist'));
     expect(drift.plans.flatMap((p) => p.refused.map((r) => r.field))).toEqual(['redis.version', 'redis.version', 'redis.version']);
     const result = await synth(repo, path.join(repo, 'dist'), { acceptChanges: new Set(['orders']) });
     expect(result.plans[0]?.refused).toHaveLength(3);
-    expect(readFileSync(path.join(repo, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8')).toContain(':7.0.');
+    expect(readFileSync(path.join(repo, 'dist/example/orders/statefulset-orders-data-0.yaml'), 'utf8')).toContain(':8.2.');
   });
 
   it('through the CLI: synth exits 2 naming the field, diff prints the plan, --accept-change applies it', async () => {
@@ -185,7 +185,7 @@ describe('change plan', () => {
     edited(repo, 'deployments/orders.yaml', 'evictionPolicy: noeviction', 'evictionPolicy: allkeys-lru');
     const edit = await redisGitops(repo, 'synth');
     expect(edit.stdout).toContain('plan example/orders: restarts orders-data-0, orders-data-1, orders-tiebreaker (in one sync wave: together)');
-    edited(repo, 'deployments/orders.yaml', 'version: "7.2"', 'version: "7.0"');
+    edited(repo, 'deployments/orders.yaml', 'version: "8.6"', 'version: "8.2"');
     expect((await redisGitops(repo, 'synth')).code).toBe(2);
     const accepted = await redisGitops(repo, 'synth', '--accept-change', 'orders');
     expect(accepted.code, accepted.stderr).toBe(0);
