@@ -9,6 +9,8 @@ import { drill, type DrillReport } from '../src/drill/drill.js';
 import { DrillNetwork } from '../src/drill/network.js';
 import { cliPath, missingPrograms, redisGitops } from './support/programs.js';
 import { ordersCannotRun } from './support/local-cluster.js';
+import { engineVersion } from '../model/engines.js';
+import { loadInputs } from '../src/config/load.js';
 import { projectRoot } from './support/repo.js';
 
 const skip = await ordersCannotRun('haproxy', 'openssl');
@@ -22,6 +24,10 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
     expect(run.stderr).toContain('drill: [4/4] sentinel-quorum: passed');
     const report = JSON.parse(run.stdout) as DrillReport;
     expect(report.passed).toBe(true);
+    // The report names the binaries it ran: the orders deployment's engine line, as its server reported itself.
+    const orders = (await loadInputs(projectRoot)).deployments.find((d) => d.name === 'orders')!;
+    const tested = engineVersion(orders.spec.redis.engine, orders.spec.redis.version)!;
+    expect(report.servers).toEqual({ engine: orders.spec.redis.engine, line: orders.spec.redis.version, version: 'tested' in tested ? tested.tested.version : 'none' });
     expect(report.scenarios.map((s) => s.id)).toEqual(scenarios);
     const byId = Object.fromEntries(report.scenarios.map((s) => [s.id, s]));
     for (const id of ['kill-primary', 'sentinel-quorum']) {

@@ -105,8 +105,9 @@ describe.skipIf(skip)(`engine lines on their real servers${skip ? ` [skipped: ${
         }
         const header = readFileSync(path.join(dir, 'dump.rdb')).subarray(0, 16).toString('latin1');
         const entry = engineVersion(p.engine, p.line)!;
-        const magic = entry.rdb.writes >= 80 ? engineTraits[p.engine].rdbMagic : 'REDIS';
-        expect(header.startsWith(`${magic}${String(entry.rdb.writes).padStart(4, '0')}`), header.slice(0, 10)).toBe(true);
+        // REDIS0011 (5 + 4 characters); VALKEY080 (6 + 3) from format 80 on.
+        const expected = entry.rdb.writes >= 80 ? `${engineTraits[p.engine].rdbMagic}${String(entry.rdb.writes).padStart(3, '0')}` : `REDIS${String(entry.rdb.writes).padStart(4, '0')}`;
+        expect(header.startsWith(expected), header.slice(0, 10)).toBe(true);
       });
     });
   }
