@@ -373,6 +373,8 @@ function valueAt(value: unknown, fieldPath: PropertyKey[]): unknown {
 }
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  // `version: 7.2` unquoted is the number 7.2 to YAML (and 7.0 the number 7).
+  if (issue.code === 'invalid_type' && issue.expected === 'string' && typeof input === 'number') return `expected a string, in quotes: unquoted, YAML reads ${input} as a number`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
   if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
   if (issue.code === 'invalid_value') {
