@@ -7,6 +7,9 @@ import { engineVersion, imagePatch, type Engine } from '../model/engines.js';
 import { componentLabels, objectLabels, type Identity } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { APPLICATION_SECRET_WAVE, applySyncWaves, SYNC_WAVE_ANNOTATION } from './sync-waves.js';
+import { Backups, restoreInitContainer, RestoreNetworkPolicy, type BackupsProps, type BackupTarget } from './backups.js';
+import { backupSecretKeys, RESTORING_MEMBER } from '../model/backup.js';
+import { memberVolumes } from './member-containers.js';
 import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
 import { SealedSecret } from './sealed-secret.js';
@@ -54,7 +57,8 @@ export class RedisDeploymentChart extends Chart {
 
     this.addNamespace(id);
     this.addSecrets(id, props.secrets);
-    new SentinelCluster(this, 'Members', sentinelClusterProps(deployment, id, engine, line.image, props.secrets));
+    const backups = backupsProps(deployment, id, line.image);
+    new SentinelCluster(this, 'Members', { ...sentinelClusterProps(deployment, id, engine, line.image, props.secrets), ...restoreProps(deployment, id) });
     new Portals(this, 'Portals', portalsProps(deployment, id, props.secrets));
     new AccessBindings(this, 'Access', { id, grants: deployment.spec.access.platform });
     new Monitoring(this, 'Monitoring', {
@@ -74,6 +78,10 @@ export class RedisDeploymentChart extends Chart {
       metricsPorts: [REDIS_METRICS_PORT, SENTINEL_METRICS_PORT],
       monitoringNamespace: deployment.cluster.spec.monitoring.namespace,
     });
+    if (backups) {
+      new Backups(this, 'Backups', backups);
+      if (deployment.spec.restore) new RestoreNetworkPolicy(this, 'Restore', { id, target: backups.target, member: RESTORING_MEMBER });
+    }
     applySyncWaves(this);
   }
 
@@ -158,4 +166,47 @@ function portalsProps(deployment: Deployment, id: Identity, secrets: DeploymentS
     authSecretName: auth,
     sealedSecrets: secrets.sealedSecrets,
   };
+}
+
+/** Where the deployment's backups go: its file's target, the prefix defaulting to its name. */
+function backupTarget(deployment: Deployment): BackupTarget | undefined {
+  const backup = deployment.spec.backup;
+  if (!backup) return undefined;
+  return { ...backup.target, prefix: backup.target.prefix ?? deployment.name };
+}
+
+/** The backup CronJob's settings, when the deployment declares `backup:`. */
+function backupsProps(deployment: Deployment, id: Identity, redisImage: string): BackupsProps | undefined {
+  const backup = deployment.spec.backup;
+  const target = backupTarget(deployment);
+  if (!backup || !target) return undefined;
+  const { tls, auth } = secretNames(id.deployment);
+  return {
+    id,
+    target,
+    everyHours: backup.everyHours,
+    retention: backup.retention,
+    sealedCredentials: {
+      [backupSecretKeys.accessKeyId]: backup.credentials.accessKeyId,
+      [backupSecretKeys.secretAccessKey]: backup.credentials.secretAccessKey,
+      [backupSecretKeys.encryptionKey]: backup.credentials.encryptionKey,
+    },
+    redisImage,
+    redisMemory: deployment.spec.redis.memory,
+    dataMembers: memberHosts(id).filter((m) => m.holdsData).map((m) => m.host),
+    redisPort: REDIS_PORT,
+    tlsSecretName: tls,
+    authSecretName: auth,
+    secretLabels: { ...objectLabels(id), ...componentLabels('secrets') },
+  };
+}
+
+/** The designated first primary's restore, when the deployment declares `restore:`. */
+function restoreProps(deployment: Deployment, id: Identity): Pick<SentinelClusterProps, 'restore'> {
+  const { restore } = deployment.spec;
+  const target = backupTarget(deployment);
+  if (!restore || !target) return {};
+  const prefix = restore.prefix ?? target.prefix;
+  const { container, volumes } = restoreInitContainer({ id, target, prefix, backup: restore.backup, dataVolume: memberVolumes.data });
+  return { restore: { member: RESTORING_MEMBER, from: `${prefix}/${restore.backup}`, initContainer: container, volumes } };
 }

@@ -9,6 +9,7 @@ import { restrictedPod } from './pod-security.js';
 import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
 import { statefulSetClaimName } from '../model/kubernetes-updates.js';
 import { engineTraits, type Engine } from '../model/engines.js';
+import { RESTORE_ANNOTATION } from '../model/backup.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
 import { PORT_NAMES, memberConfigFiles, memberHosts, memberPaths, objectNames, QUORUM, REDIS_PORT, SENTINEL_PORT, type MemberName } from '../model/topology.js';
@@ -46,6 +47,12 @@ export interface SentinelClusterProps {
   authSecretName: string;
   /** Checksum of the mounted secrets' values: a change rolls the pods. */
   secretsChecksum: string;
+  /**
+   * A declared restore: the member that restores (the designated first primary), its init container
+   * and volumes, and the backup it names (RESTORE_ANNOTATION on its pod template).
+   * @default no restore
+   */
+  restore?: { member: MemberName; from: string; initContainer: k8s.Container; volumes: k8s.Volume[] };
 }
 
 /** Volume of the tie-breaker, which keeps only sentinel state. */
@@ -142,7 +149,11 @@ export class SentinelCluster extends Construct {
         template: {
           metadata: {
             labels: selector,
-            annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum, [SECRETS_CHECKSUM_ANNOTATION]: props.secretsChecksum },
+            annotations: {
+              [CONFIG_CHECKSUM_ANNOTATION]: configChecksum,
+              [SECRETS_CHECKSUM_ANNOTATION]: props.secretsChecksum,
+              ...(props.restore?.member === m.name ? { [RESTORE_ANNOTATION]: props.restore.from } : {}),
+            },
           },
           spec: memberPod(props, m),
         },
@@ -209,6 +220,7 @@ function memberFiles(props: SentinelClusterProps, hosts: readonly string[]): Rec
 function memberPod(props: SentinelClusterProps, m: PlacedMember): k8s.PodSpec {
   const server = { image: props.image, host: m.host };
   const auth = { authSecretName: props.authSecretName };
+  const restore = props.restore?.member === m.name ? props.restore : undefined;
   return {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
@@ -216,10 +228,14 @@ function memberPod(props: SentinelClusterProps, m: PlacedMember): k8s.PodSpec {
     terminationGracePeriodSeconds: HAND_OVER_SECONDS + 30,
     securityContext: restrictedPod({ uid: engineTraits[props.engine].uid, ownVolumes: true }),
     affinity: memberAffinity(props.id, m.zone),
+    ...(restore ? { initContainers: [restore.initContainer] } : {}),
     containers: m.holdsData
       ? [redisContainer({ ...server, memory: props.redisMemory }), sentinelContainer(server), exporterContainer({ server: 'redis', ...auth }), exporterContainer({ server: 'sentinel', ...auth })]
       : [sentinelContainer(server), exporterContainer({ server: 'sentinel', ...auth })],
-    volumes: memberPodVolumes({ configMapName: objectNames(props.id.deployment).members, tlsSecretName: props.tlsSecretName, authSecretName: props.authSecretName }),
+    volumes: [
+      ...memberPodVolumes({ configMapName: objectNames(props.id.deployment).members, tlsSecretName: props.tlsSecretName, authSecretName: props.authSecretName }),
+      ...(restore?.volumes ?? []),
+    ],
   };
 }
 

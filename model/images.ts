@@ -11,3 +11,11 @@ export const HAPROXY_UID = 99;
 export const exporterImage = 'docker.io/oliver006/redis_exporter:v1.61.0';
 /** The exporter image runs as an unprivileged user of its own (uid 59000). */
 export const EXPORTER_UID = 59000;
+
+/**
+ * rclone (rclone/rclone, official image, Alpine): the backup's upload and the restore, over its S3
+ * backend through its crypt remote. Pinned by tag: no digest of this tag is published where this
+ * project could check it. The tests build the same version from its Go module (package.json
+ * config.rcloneVersion, which a test holds equal to this tag).
+ */
+export const rcloneImage = 'docker.io/rclone/rclone:1.76.0';

@@ -20,6 +20,9 @@ export const systemUserRules = {
   // The portals' health checks: is this member the primary? (PING marks the end of the INFO answer.)
   portal: '+info +ping',
   // The metrics exporter: server statistics and settings, never key contents.
+  // The backup job: a replica's full resynchronisation into a file (redis-cli --rdb sends SYNC and
+  // REPLCONF), and INFO to find the replica and its version.
+  backup: '+sync +psync +replconf +ping +info',
   exporter: '+ping +info +config|get +client|list +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram +memory|stats +select +dbsize',
 } as const;
 export type SystemUser = keyof typeof systemUserRules;
@@ -27,6 +30,8 @@ export type SystemUser = keyof typeof systemUserRules;
 /** The portals' health-check user and the metrics exporter's. */
 export const PORTAL_CHECK_USER: SystemUser = 'portal';
 export const EXPORTER_USER: SystemUser = 'exporter';
+/** The backup CronJob's user. */
+export const BACKUP_USER: SystemUser = 'backup';
 
 /**
  * Service roles (IAM-style) as ACL rules on all keys and channels. Reader: read commands; Writer:

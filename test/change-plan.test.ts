@@ -158,6 +158,13 @@ describe('change plan', () => {
     expect(readFileSync(path.join(repo, 'dist/example/sessions/statefulset-sessions-data-0.yaml'), 'utf8')).toContain('docker.io/valkey/valkey:9.1.2@sha256:');
   });
 
+  it('refuses a restore declared on a deployment that already runs: the members would keep their data', async () => {
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', /^backup:/m, 'restore: {backup: 20261202T030000Z}\nbackup:'));
+    expect(await refusals(repo)).toEqual([
+      expect.stringMatching(/restore: refused: restores backup orders\/20261202T030000Z into orders-data-0, which already runs: .* empty volume.*Instead: restore into a new deployment/),
+    ]);
+  });
+
   it('applies a refused change the user accepts (--accept-change), and diff shows the refusal without failing', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'version: "8.6"', 'version: "8.2"'));
     const drift = await driftFrom(repo, path.join(repo, 'dist'));

@@ -5,6 +5,7 @@ import { DNS_LABEL_MAX, isSystemNamespace, LABEL_VALUE } from '../../model/kuber
 import { providerStorage, storageProviders } from '../../model/storage-providers.js';
 import { reservedUserNames, serviceRoles, type ServiceRole } from '../../model/users.js';
 import { parseQuantity } from './quantity.js';
+import { BackupSchema, RestoreSchema } from './backup-schema.js';
 
 /**
  * The input schemas. They are the single source for validation (zod) and for the JSON Schema files
@@ -304,6 +305,12 @@ export const DeploymentSchema = z
       })
       .default({ platform: [], service: [] })
       .describe('IAM-style access grants.'),
+    backup: BackupSchema.optional(),
+    restore: RestoreSchema.optional(),
+  })
+  .refine((spec) => spec.restore === undefined || spec.backup !== undefined, {
+    path: ['restore'],
+    error: 'a restore reads the backup with backup.target and backup.credentials (the key that encrypted it): declare backup: too',
   })
   .describe('A highly available Redis deployment (deployments/<name>.yaml).');
 

@@ -44,6 +44,25 @@ export interface RenderedDeployment {
   aclUsers: Omit<AclUser, 'passwordSha256'>[];
   /** The server, sentinel and CLI of the deployment's engine and line, as built for the tests. */
   programs: ServerPrograms;
+  /** The backup ConfigMap and containers' environment, when the deployment declares `backup:`. */
+  backup?: RenderedBackup;
+}
+
+/** What the backup CronJob and the restore init container run, as synth renders them. */
+export interface RenderedBackup {
+  /** The backup ConfigMap: the scripts and backup.env. */
+  files: Record<string, string>;
+  /** Environment of the CronJob's upload container (the rclone remotes). */
+  uploadEnv: EnvVar[];
+  /** Environment of the restore init container for a backup of this deployment. */
+  restoreEnv: (backup: string) => EnvVar[];
+}
+
+/** A container's environment variable: a value, or a key of a Secret. */
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
 }
 
 export type Program = 'redis' | 'sentinel';
@@ -84,6 +103,8 @@ export class LocalCluster {
   readonly portals: LocalPortal[];
   readonly passwords: Record<string, string> = {};
   readonly caFile: string;
+  /** Where a backup scenario's S3 server listens, and its certificate (the cluster's CA signed it). */
+  readonly s3: { ip: string; certFile: string; keyFile: string };
 
   private constructor(
     readonly rendered: RenderedDeployment,
@@ -104,6 +125,9 @@ export class LocalCluster {
     this.portals = [0, 1].map((i) => ({ name: `portal-${i}`, ip: `${subnet}.${21 + i}`, dir: path.join(dir, `portal-${i}`) }));
     this.caFile = path.join(dir, 'ca.crt');
     writeFileSync(this.caFile, tls.ca);
+    this.s3 = { ip: s3Address(subnet), certFile: path.join(dir, 's3.crt'), keyFile: path.join(dir, 's3.key') };
+    writeFileSync(this.s3.certFile, tls.cert);
+    writeFileSync(this.s3.keyFile, tls.key, { mode: 0o600 });
     for (const user of [...rendered.aclUsers.map((u) => u.name), authSecretKeys.sentinelAuth]) this.passwords[user] = randomBytes(24).toString('base64url');
     const acl = renderAclFile(rendered.aclUsers.map((u) => ({ ...u, passwordSha256: sha256(this.passwords[u.name]!) })));
     for (const m of this.members) this.layOutMember(m, tls, acl);
@@ -117,7 +141,7 @@ export class LocalCluster {
    */
   static async create(rendered: RenderedDeployment, subnet: string, options: { namespaces?: boolean } = {}): Promise<LocalCluster> {
     const dir = mkdtempSync(path.join(tmpdir(), `redis-gitops-${rendered.id.deployment}-`));
-    const ips = [...members.map((_, i) => `${subnet}.${11 + i}`), `${subnet}.21`, `${subnet}.22`];
+    const ips = [...members.map((_, i) => `${subnet}.${11 + i}`), `${subnet}.21`, `${subnet}.22`, s3Address(subnet)];
     const issued = await issueTls(rendered.id.deployment, [...ips, 'localhost'], new Date());
     const tls = { ca: joinPem(issued.caCertificate), cert: joinPem(issued.serverCertificate), key: joinPem(issued.serverKey) };
     const network = options.namespaces
@@ -169,8 +193,8 @@ export class LocalCluster {
     writeFileSync(path.join(dir, tlsSecretKeys.bundle), joinPem(tls.cert, tls.key), { mode: 0o600 });
   }
 
-  /** Member host names → loopback addresses; pod mount paths → this member's folders. */
-  private localise(text: string, folders: Record<string, string>): string {
+  /** Member host names → loopback addresses; pod mount paths → the given folders. */
+  localise(text: string, folders: Record<string, string>): string {
     let out = text;
     members.forEach((member, i) => {
       out = out.split(memberHost(this.rendered.id, member.name)).join(this.members[i]!.ip);
@@ -453,6 +477,11 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // ESRCH: every process of the group has exited.
   }
+}
+
+/** The loopback address of the drill's S3 server: beside the members (.11-.13) and portals (.21-.22). */
+function s3Address(subnet: string): string {
+  return `${subnet}.31`;
 }
 
 function sha256(text: string): string {

@@ -3,6 +3,7 @@ import { quickLoadAll } from '../quick-yaml.js';
 import { IGNORED_DIFFERENCES } from '../../model/argocd.js';
 import { CLAIM_SHRINK_REFUSAL, CLAIM_SPEC_REFUSAL, type KubernetesObject, quantityBytes, sameJson, statefulSetClaimName, updateRefusals } from '../../model/kubernetes-updates.js';
 import { dataMoveRefusal, engineVersion, type Engine } from '../../model/engines.js';
+import { RESTORE_ANNOTATION } from '../../model/backup.js';
 import type { InputError } from '../config/errors.js';
 
 /**
@@ -140,6 +141,20 @@ function refusalsOf(previous: KubernetesObject, next: KubernetesObject, sources:
         procedure: 'keep the zones of an existing cluster; to move a deployment to other zones, declare it on a cluster file with those zones and copy the data over',
       });
     }
+    const restoring = restoreOf(next);
+    if (restoring && restoring !== restoreOf(previous)) {
+      refused.push({
+        file: deploymentFile,
+        field: 'restore',
+        reason:
+          `restores backup ${restoring} into ${name}, which already runs: its restore step lays a backup only onto an empty volume, ` +
+          'so a running member keeps its data, and the sentinels keep the current primary (a restored member would resynchronise from it)',
+        procedure:
+          'restore into a new deployment (a new file with restore:, then move the applications); or, to replace this deployment\'s data, ' +
+          'follow the README runbook "Restoring into an existing deployment" (stop Argo CD\'s sync, scale every member to 0, delete the data claims ' +
+          'of both data members and the sentinel state, synth with --accept-change, sync)',
+      });
+    }
     const [before, after] = [serverOf(previous), serverOf(next)];
     if (before && after) {
       const moved = before.engine !== after.engine || before.line !== after.line;
@@ -272,4 +287,9 @@ export function refusalErrors(plans: ChangePlan[], accepted: ReadonlySet<string>
         message: `refused: ${r.reason}. Instead: ${r.procedure}. (To apply it anyway, knowing this: synth --accept-change ${p.folder.split('/')[1] === '_cluster' ? p.folder.split('/')[0] : p.folder.split('/')[1]})`,
       })),
     );
+}
+
+/** The backup a member's pod template restores (RESTORE_ANNOTATION), if any. */
+function restoreOf(statefulSet: KubernetesObject): string | undefined {
+  return statefulSet.spec?.template?.metadata?.annotations?.[RESTORE_ANNOTATION];
 }

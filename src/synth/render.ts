@@ -75,7 +75,7 @@ export function renderClusters(inputs: Inputs, generatorVersion: string, outputs
     // Applications and the ApplicationSet that name it): `kubectl apply -f` of a folder goes by file
     // name, and created the ApplicationSet before its project; Argo CD then refused it and looked
     // again only after its 3-minute requeue (measured by the engine tier).
-    files.set(`${ARGOCD_FOLDER}/${cluster.name}/${BOOTSTRAP_FILE}`, (argocd.toJson() as Manifest[]).map((m) => stringify(m, { lineWidth: 0 })).join('---\n'));
+    files.set(`${ARGOCD_FOLDER}/${cluster.name}/${BOOTSTRAP_FILE}`, (argocd.toJson() as Manifest[]).map((m) => stringify(m, YAML_OPTIONS)).join('---\n'));
   }
   return files;
 }
@@ -96,12 +96,18 @@ function toGroupKinds(keys: string[]): GroupKind[] {
   });
 }
 
+/** How manifests are written (see addChart). */
+const YAML_OPTIONS = { lineWidth: 0, version: '1.1' } as const;
+
 function addChart(files: RenderedFiles, folder: string, chart: Chart): Manifest[] {
   const manifests = chart.toJson() as Manifest[];
   for (const manifest of manifests) {
     const file = `${folder}/${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`;
     if (files.has(file)) throw new Error(`two ${manifest.kind} objects named ${manifest.metadata.name} in ${folder}`);
-    files.set(file, stringify(manifest, { lineWidth: 0 }));
+    // Written so that a YAML 1.1 reader gets the same values: Argo CD and kubectl read manifests with
+    // sigs.k8s.io/yaml (YAML 1.1), where an unquoted off, on, yes or no is a boolean, so the string
+    // "off" (rclone's filename_encryption) written by a 1.2 writer reached the API server as false.
+    files.set(file, stringify(manifest, YAML_OPTIONS));
   }
   return manifests;
 }
