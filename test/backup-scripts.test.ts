@@ -55,3 +55,11 @@ describe('backup scripts', () => {
     for (const name of settings) expect(code, `${name} is never read`).toMatch(new RegExp(`\\$\\{?${name}\\b`));
   });
 });
+
+describe('the rclone the tests run', () => {
+  it('is the version of the image the manifests run', async () => {
+    const { rcloneImage } = await import('../model/images.js');
+    const { pinnedVersion } = await import('../src/drill/backup-tools.js');
+    expect(rcloneImage).toBe(`docker.io/rclone/rclone:${pinnedVersion('rclone')}`);
+  });
+});

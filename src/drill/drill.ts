@@ -5,7 +5,9 @@ import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
 import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
 import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
-import { LocalCluster, type RenderedDeployment } from './cluster.js';
+import { LocalCluster, type EnvVar, type RenderedBackup, type RenderedDeployment } from './cluster.js';
+import { restoreInitContainer } from '../../charts/backups.js';
+import { backupObjectNames } from '../../model/backup.js';
 import { serverPrograms } from './programs.js';
 import { ConfirmedWrites } from './confirmed-writes.js';
 import { DrillNetwork } from './network.js';
@@ -73,6 +75,27 @@ export async function renderForLocalCluster(root: string, deployment: Deployment
     memberFiles: configMap(names.members),
     portalFiles: configMap(names.portal),
     aclUsers: deploymentAclUsers(deployment.spec.access.service),
+    ...(deployment.spec.backup ? { backup: renderedBackup(deployment, objects) } : {}),
+  };
+}
+
+/**
+ * The backup ConfigMap and the upload container's environment as the chart rendered them; the
+ * restore init container's environment from the same function the chart uses for a declared restore.
+ */
+function renderedBackup(deployment: Deployment, objects: { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any }[]): RenderedBackup {
+  const names = backupObjectNames(deployment.name);
+  const files = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === names.backup)?.data;
+  const cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === names.backup);
+  const upload: { env: EnvVar[] } | undefined = cronJob?.spec.jobTemplate.spec.template.spec.containers[0];
+  if (!files || !upload) throw new Error(`the rendered deployment has no backup ConfigMap and CronJob ${names.backup}`);
+  const backup = deployment.spec.backup!;
+  const target = { ...backup.target, prefix: backup.target.prefix ?? deployment.name };
+  const id = { deployment: deployment.name, namespace: deployment.namespace, redisVersion: '', generatorVersion: generator.version };
+  return {
+    files,
+    uploadEnv: upload.env,
+    restoreEnv: (backupId) => restoreInitContainer({ id, target, prefix: target.prefix, backup: backupId, dataVolume: 'data' }).container.env as EnvVar[],
   };
 }
 

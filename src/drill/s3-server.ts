@@ -22,6 +22,8 @@ export class LocalS3 {
     readonly port: number,
     readonly dir: string,
     private readonly tls: { certFile: string; keyFile: string },
+    /** The region it signs for: a request signed for another is refused (AuthorizationHeaderMalformed). */
+    readonly region: string,
   ) {
     this.dataDir = path.join(dir, 'data');
   }
@@ -37,7 +39,7 @@ export class LocalS3 {
     mkdirSync(this.dataDir, { recursive: true });
     mkdirSync(path.join(this.dir, 'meta'), { recursive: true });
     const log = createWriteStream(path.join(this.dir, 'versitygw.log'), { flags: 'a' });
-    const args = ['--port', `${this.ip}:${this.port}`, '--cert', this.tls.certFile, '--key', this.tls.keyFile, '--quiet',
+    const args = ['--port', `${this.ip}:${this.port}`, '--cert', this.tls.certFile, '--key', this.tls.keyFile, '--region', this.region, '--quiet',
       // Metadata in a folder of its own rather than extended attributes, which tmpfs may refuse.
       'posix', '--sidecar', path.join(this.dir, 'meta'), this.dataDir];
     this.child = spawn(bin, args, {
