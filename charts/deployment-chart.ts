@@ -7,8 +7,8 @@ import { engineVersion, imagePatch, type Engine } from '../model/engines.js';
 import { componentLabels, objectLabels, type Identity } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { APPLICATION_SECRET_WAVE, applySyncWaves, SYNC_WAVE_ANNOTATION } from './sync-waves.js';
-import { Backups, restoreInitContainer, RestoreNetworkPolicy, type BackupsProps, type BackupTarget } from './backups.js';
-import { backupSecretKeys, RESTORING_MEMBER } from '../model/backup.js';
+import { BACKUP_DEADLINE_SECONDS, Backups, restoreInitContainer, RestoreNetworkPolicy, type BackupsProps, type BackupTarget } from './backups.js';
+import { backupObjectNames, backupSecretKeys, RESTORING_MEMBER } from '../model/backup.js';
 import { memberVolumes } from './member-containers.js';
 import { Monitoring } from './monitoring.js';
 import { NetworkPolicies } from './network-policies.js';
@@ -68,6 +68,7 @@ export class RedisDeploymentChart extends Chart {
       caConfigMap: { name: objectNames(id.deployment).ca, key: CA_BUNDLE_KEY },
       portalServerName: `${portalServiceName(id)}.${id.namespace}.svc`,
       sentinels: memberHosts(id).length,
+      ...(backups ? { backup: { cronJob: backupObjectNames(id.deployment).backup, maxAgeSeconds: backups.everyHours * 3600 + BACKUP_DEADLINE_SECONDS } } : {}),
     });
     new NetworkPolicies(this, 'NetworkPolicies', {
       id,

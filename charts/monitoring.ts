@@ -16,6 +16,11 @@ export interface MonitoringProps {
   portalServerName: string;
   /** How many sentinels there are: an alert fires when fewer see each other. */
   sentinels: number;
+  /**
+   * The backup CronJob and the oldest its last success may be, for the backup alerts.
+   * @default no backup alerts
+   */
+  backup?: { cronJob: string; maxAgeSeconds: number };
 }
 
 const MONITORING = 'monitoring.coreos.com/v1';
@@ -69,6 +74,7 @@ export class Monitoring extends Construct {
           membersJob: `${namespace}/${members}`,
           portalsJob: `${namespace}/${portals}`,
           sentinels: props.sentinels,
+          ...(props.backup ? { backup: props.backup } : {}),
         }),
       },
     });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKUP_SETTINGS, backupFiles, backupSecretKeys } from '../model/backup.js';
+import { BACKUP_SETTINGS, backupFiles } from '../model/backup.js';
 import { missingBackupTools } from '../src/drill/backup-tools.js';
 import { LocalBackups } from '../src/drill/backup-run.js';
 import { LocalS3 } from '../src/drill/s3-server.js';
@@ -110,14 +110,7 @@ describe.skipIf(skip)(`backup and restore against a real S3 server${skip ? ` [sk
   it('restores nothing without the key that encrypted the backup, and leaves the member empty', async () => {
     const member = primary();
     const fresh = path.join(cluster.dir, 'fresh-member');
-    const keyFile = path.join(backups.dir, 'credentials', backupSecretKeys.encryptionKey);
-    const rightKey = readFileSync(keyFile, 'utf8');
-    writeFileSync(keyFile, 'not the passphrase\n');
-    try {
-      await expect(backups.restore({ ...member, dir: fresh }, first)).rejects.toThrow(/restore.sh failed/);
-    } finally {
-      writeFileSync(keyFile, rightKey);
-    }
+    await backups.withPassphrase('not the passphrase', () => expect(backups.restore({ ...member, dir: fresh }, first)).rejects.toThrow(/restore.sh failed/));
     expect(existsSync(path.join(fresh, 'data', backupFiles.snapshot))).toBe(false);
   });
 

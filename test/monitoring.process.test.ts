@@ -137,6 +137,50 @@ describe('alert rules', () => {
   });
 });
 
+describe('backup alert rules', () => {
+  // With backup: declared, a group of its own; kube-state-metrics' CronJob and Job metrics.
+  const backupGroups = renderAlertRules({ ...input, backup: { cronJob: 'orders-backup', maxAgeSeconds: 3600 } });
+  const backupRules = backupGroups.flatMap((g) => g.rules).filter((r) => !rules.some((other) => other.alert === r.alert));
+  const promtool = goTool('promtool');
+  const why = promtool ? '' : ' [skipped: promtool not built; .ci/run builds it]';
+  const cronJob = 'namespace="redis-orders",cronjob="orders-backup"';
+  const job = 'namespace="redis-orders",job_name="orders-backup-29412345"';
+  // eval_time is also time(): a success at 0 s is 80 min old at 80m.
+  const cases: { alert: string; labels: Record<string, string>; firing: object[]; healthy: object[]; at: string }[] = [
+    { alert: 'RedisBackupTooOld', labels: { cronjob: 'orders-backup' }, firing: [{ series: `kube_cronjob_status_last_successful_time{${cronJob}}`, values: '0x100' }], healthy: [{ series: `kube_cronjob_status_last_successful_time{${cronJob}}`, values: '0+60x100' }], at: '80m' },
+    { alert: 'RedisBackupTooOld', labels: { cronjob: 'orders-backup' }, firing: [{ series: `kube_cronjob_created{${cronJob}}`, values: '0x100' }], healthy: [{ series: `kube_cronjob_created{${cronJob}}`, values: '0x100' }, { series: `kube_cronjob_status_last_successful_time{${cronJob}}`, values: '0+60x100' }], at: '80m' },
+    {
+      alert: 'RedisBackupFailed',
+      labels: { job_name: 'orders-backup-29412345', condition: 'true' },
+      firing: [{ series: `kube_job_failed{${job},condition="true"}`, values: '1x20' }, { series: `kube_job_status_start_time{${job}}`, values: '0x20' }],
+      healthy: [{ series: `kube_job_failed{${job},condition="true"}`, values: '0x20' }, { series: `kube_job_status_start_time{${job}}`, values: '0x20' }],
+      at: '10m',
+    },
+  ];
+
+  it('are a case each, in a group of their own', () => {
+    expect(backupRules.map((r) => r.alert).sort()).toEqual(['RedisBackupFailed', 'RedisBackupTooOld']);
+    expect([...new Set(cases.map((c) => c.alert))].sort()).toEqual(['RedisBackupFailed', 'RedisBackupTooOld']);
+    expect(backupGroups.map((g) => g.name)).toEqual(['redis-orders', 'redis-orders-backup']);
+  });
+
+  it.skipIf(!promtool)(`fire on a stale or failed backup and stay quiet on a fresh one (promtool test rules)${why}`, async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: backupGroups }));
+    const tests = cases.flatMap((c) => {
+      const rule = backupRules.find((r) => r.alert === c.alert)!;
+      const labels = { severity: rule.labels.severity, namespace: 'redis-orders', ...c.labels };
+      return [
+        { interval: '1m', input_series: c.firing, alert_rule_test: [{ eval_time: c.at, alertname: c.alert, exp_alerts: [{ exp_labels: labels, exp_annotations: expand(rule.annotations, labels) }] }] },
+        { interval: '1m', input_series: c.healthy, alert_rule_test: [{ eval_time: c.at, alertname: c.alert, exp_alerts: [] }] },
+      ];
+    });
+    writeFileSync(path.join(dir, 'tests.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }));
+    const result = await run(promtool!, ['test', 'rules', path.join(dir, 'tests.yaml')]).catch((e: { stdout: string; stderr: string }) => e);
+    expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
+  });
+});
+
 /** Annotations as Prometheus renders them for an alert with these labels. */
 function expand(annotations: Record<string, string>, labels: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(annotations).map(([k, v]) => [k, v.replace(/\{\{ \$labels\.([a-z_]+) \}\}/g, (_, l: string) => labels[l] ?? '')]));

@@ -11,6 +11,13 @@ export interface AlertRulesInput {
   portalsJob: string;
   /** Sentinels a healthy cluster has. */
   sentinels: number;
+  /**
+   * The backup CronJob, when the deployment declares `backup:`: its name, and the longest a last
+   * successful backup may be old (the interval plus the time a run may take). Its alerts read
+   * kube-state-metrics' CronJob and Job metrics.
+   * @default no backup alerts
+   */
+  backup?: { cronJob: string; maxAgeSeconds: number };
 }
 
 export interface AlertRule {
@@ -21,10 +28,12 @@ export interface AlertRule {
   annotations: { summary: string; description: string; runbook: string };
 }
 
+type RuleMaker = (alert: string, expr: string, forDuration: string, severity: AlertRule['labels']['severity'], summary: string, description: string, runbook: string) => AlertRule;
+
 export function renderAlertRules(input: AlertRulesInput): { name: string; rules: AlertRule[] }[] {
   const ns = `namespace="${input.namespace}"`;
   const d = input.deployment;
-  const rule = (alert: string, expr: string, forDuration: string, severity: AlertRule['labels']['severity'], summary: string, description: string, runbook: string): AlertRule => ({
+  const rule: RuleMaker = (alert, expr, forDuration, severity, summary, description, runbook) => ({
     alert,
     expr,
     for: forDuration,
@@ -154,5 +163,38 @@ export function renderAlertRules(input: AlertRulesInput): { name: string; rules:
         ),
       ],
     },
+    ...(input.backup ? [backupAlerts(input.backup, ns, rule)] : []),
   ];
+}
+
+/** A backup that is too old (none succeeded within its interval and deadline), and a backup Job that failed. */
+function backupAlerts(backup: { cronJob: string; maxAgeSeconds: number }, ns: string, rule: RuleMaker) {
+  const cronJob = `${ns},cronjob="${backup.cronJob}"`;
+  const jobs = `${ns},job_name=~"${backup.cronJob}-[0-9]+"`;
+  const hours = Math.round(backup.maxAgeSeconds / 360) / 10;
+  return {
+    name: `redis-${backup.cronJob}`,
+    rules: [
+      rule(
+        'RedisBackupTooOld',
+        // Either the last success is too old, or there was none since the CronJob was created that long ago.
+        `time() - kube_cronjob_status_last_successful_time{${cronJob}} > ${backup.maxAgeSeconds} ` +
+          `or (time() - kube_cronjob_created{${cronJob}} > ${backup.maxAgeSeconds} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{${cronJob}})`,
+        '10m',
+        'critical',
+        `no successful backup for over ${hours} h`,
+        `The CronJob {{ $labels.cronjob }} has not completed a backup within its interval and deadline (${hours} h): a restore now would lose more than the schedule promises.`,
+        'kubectl -n {{ $labels.namespace }} get jobs; read the logs of the last backup pod (containers snapshot and upload): no replica with its link up, the target unreachable (NetworkPolicy, endpoint, credentials) or the deadline hit.',
+      ),
+      rule(
+        'RedisBackupFailed',
+        `kube_job_failed{${jobs},condition="true"} == 1 and on (namespace, job_name) (time() - kube_job_status_start_time{${jobs}} < ${backup.maxAgeSeconds})`,
+        '0s',
+        'warning',
+        'a backup failed',
+        'The backup Job {{ $labels.job_name }} failed (both attempts). The next scheduled run may succeed; RedisBackupTooOld fires if none does.',
+        'kubectl -n {{ $labels.namespace }} logs job/{{ $labels.job_name }} -c snapshot, then -c upload: the scripts say which step failed and why.',
+      ),
+    ],
+  };
 }

@@ -42,6 +42,11 @@ export async function drillAction(deployment: string, opts: DrillCommandOptions)
   await requireDeployment(opts.root, deployment);
   const missing = missingPrograms('haproxy', 'openssl');
   if (missing) throw new UsageError(`${missing}; on Debian: apt-get install haproxy openssl`);
+  if (opts.scenarios.includes('backup-restore')) {
+    const { missingBackupTools } = await import('../drill/backup-tools.js');
+    const tools = missingBackupTools();
+    if (tools) throw new UsageError(`scenario backup-restore: ${tools}`);
+  }
   const { drill, formatDrillText, MissingServers } = await import('../drill/drill.js');
   const report = await drill({
     root: opts.root,

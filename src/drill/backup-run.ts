@@ -90,6 +90,17 @@ export class LocalBackups {
     return stdout;
   }
 
+  /** Runs `body` with another passphrase in the credentials folder (a key that is not the backup's), then puts the right one back. */
+  async withPassphrase<T>(passphrase: string, body: () => Promise<T>): Promise<T> {
+    const file = path.join(this.folders[backupPaths.credentialsDir]!, backupSecretKeys.encryptionKey);
+    writeFileSync(file, `${passphrase}\n`);
+    try {
+      return await body();
+    } finally {
+      writeFileSync(file, `${this.encryptionKey}\n`);
+    }
+  }
+
   cleanUp(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,4 +1,7 @@
+import path from 'node:path';
 import type { Redis, RedisOptions } from 'ioredis';
+import { LocalBackups } from './backup-run.js';
+import { LocalS3 } from './s3-server.js';
 import type { LocalCluster, LocalMember } from './cluster.js';
 import type { ConfirmedWrites } from './confirmed-writes.js';
 import { cutSentinels, isolate, underPartition, type Observer, type PartitionFigures } from './partition-run.js';
@@ -7,6 +10,9 @@ import type { ScenarioId } from './scenarios/index.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { sleep } from './waits.js';
 import { WriteLoad, type WriteLoadResult } from './write-load.js';
+
+/** Port of the backup scenario's S3 server, on its own loopback address. */
+const S3_PORT = 9000;
 
 /** One scenario's line of the report (`--format json` prints these as they are). */
 export interface ScenarioResult {
@@ -154,6 +160,21 @@ export class ScenarioRun {
     this.notes.push(...outcome.notes);
     const lost = await this.confirmedWrites.missingOn(outcome.finalPrimary);
     this.check(lost.length === 0, `${lost.length} confirmed write(s) of the drill missing on the primary ${outcome.finalPrimary.name}, first ${lost[0]}`);
+  }
+
+  /**
+   * The backup CronJob's pod and the restore init container on this machine, against an S3 server
+   * started on the cluster's S3 address (its bucket created): for the backup scenario. The caller
+   * stops the server and cleans up.
+   */
+  async startBackups(): Promise<{ backups: LocalBackups; s3: LocalS3 }> {
+    const rendered = this.cluster.rendered.backup;
+    if (!rendered) throw new Error(`deployment ${this.cluster.rendered.id.deployment} declares no backup: (nothing to drill)`);
+    const s3 = new LocalS3(this.cluster.s3.ip, S3_PORT, path.join(this.cluster.dir, 's3'), this.cluster.s3, LocalBackups.regionOf(rendered));
+    await s3.start();
+    const backups = new LocalBackups(this.cluster, rendered, s3, path.join(this.cluster.dir, 'backup-pod'));
+    s3.createBucket(backups.bucketPath.bucket);
+    return { backups, s3 };
   }
 
   /** A ready admin connection straight to a member's redis, bypassing the portals. */

@@ -1,4 +1,5 @@
 // The registry of drill scenarios: the one list of them and of their ids. Light to load (see scenario.ts).
+import { backupRestore } from './backup-restore.js';
 import { baseline } from './baseline.js';
 import { killPrimary } from './kill-primary.js';
 import { freezePrimary } from './freeze-primary.js';
@@ -33,6 +34,7 @@ export const scenarios = [
   partitionTiebreaker,
   powerCycle,
   rollingRestart,
+  backupRestore,
 ] as const;
 
 export type ScenarioId = (typeof scenarios)[number]['id'];
