@@ -29,6 +29,7 @@ import {
   portalServiceName,
 } from '../model/topology.js';
 import { Portals, type PortalsProps } from './portals.js';
+import { Rollout } from './rollout.js';
 import { SentinelCluster, type SentinelClusterProps } from './sentinel-cluster.js';
 
 export interface RedisDeploymentChartProps {
@@ -60,6 +61,14 @@ export class RedisDeploymentChart extends Chart {
     const backups = backupsProps(deployment, id, line.image);
     new SentinelCluster(this, 'Members', { ...sentinelClusterProps(deployment, id, engine, line.image, props.secrets), ...restoreProps(deployment, id) });
     new Portals(this, 'Portals', portalsProps(deployment, id, props.secrets));
+    new Rollout(this, 'Rollout', {
+      id,
+      members: memberHosts(id),
+      primaryName: id.deployment,
+      sentinelPort: SENTINEL_PORT,
+      tlsSecretName: secretNames(id.deployment).tls,
+      authSecretName: secretNames(id.deployment).auth,
+    });
     new AccessBindings(this, 'Access', { id, grants: deployment.spec.access.platform });
     new Monitoring(this, 'Monitoring', {
       id,
@@ -146,7 +155,7 @@ function sentinelClusterProps(deployment: Deployment, id: Identity, engine: Engi
     diskSize: spec.persistence.size,
     tlsSecretName: tls,
     authSecretName: auth,
-    secretsChecksum: secrets.checksum,
+    sealedSecrets: secrets.sealedSecrets,
   };
 }
 

@@ -21,6 +21,12 @@ export interface NetworkPoliciesProps {
 
 const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
 
+/**
+ * The Kubernetes API server, for the rollout Job: its address depends on the cluster, and policies
+ * match the endpoint after the Service's address is translated, so its usual ports, anywhere.
+ */
+const apiServer: k8s.NetworkPolicyEgressRule = { ports: [tcp(443), tcp(6443)] };
+
 const dns: k8s.NetworkPolicyEgressRule = {
   to: [{ namespaceSelector: {} }],
   ports: [
@@ -32,7 +38,8 @@ const dns: k8s.NetworkPolicyEgressRule = {
 /**
  * Deny by default, in and out; then allow only what the service needs: members ↔ members
  * (replication, sentinel gossip), applications → portals, portals → members, the scraper → the
- * exporter and stats ports, and DNS (everything is found by name).
+ * exporter and stats ports, the rollout Job → the sentinels and the API server, and DNS (everything
+ * is found by name).
  */
 export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
@@ -42,6 +49,7 @@ export class NetworkPolicies extends Construct {
     const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.monitoringNamespace } } };
     const members = { matchLabels: selectorLabels(props.id, 'member') };
     const portals = { matchLabels: selectorLabels(props.id, 'portal') };
+    const rollout = { matchLabels: selectorLabels(props.id, 'rollout') };
     const redisPorts = [tcp(props.redisPort), tcp(props.sentinelPort)];
 
     new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
@@ -55,6 +63,7 @@ export class NetworkPolicies extends Construct {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { from: [{ podSelector: members }, { podSelector: portals }], ports: redisPorts },
+          { from: [{ podSelector: rollout }], ports: [tcp(props.sentinelPort)] },
           { from: [scraper], ports: props.metricsPorts.map(tcp) },
         ],
         egress: [{ to: [{ podSelector: members }], ports: redisPorts }, dns],
@@ -71,6 +80,14 @@ export class NetworkPolicies extends Construct {
           { from: [scraper], ports: [tcp(props.portalStatsPort)] },
         ],
         egress: [{ to: [{ podSelector: members }], ports: redisPorts }, dns],
+      },
+    });
+    new k8s.KubeNetworkPolicy(this, 'Rollout', {
+      metadata: { name: `${deployment}-rollout`, labels: componentLabels('rollout') },
+      spec: {
+        podSelector: rollout,
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [{ to: [{ podSelector: members }], ports: [tcp(props.sentinelPort)] }, apiServer, dns],
       },
     });
   }

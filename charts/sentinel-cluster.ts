@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderRedisConfig, type RedisConfigInput } from './config/redis-conf.js';
 import { renderSentinelConfig } from './config/sentinel-conf.js';
-import { renderMemberScripts } from './config/member-scripts.js';
+import { renderMemberScripts, scriptNames } from './config/member-scripts.js';
 import { exporterContainer, memberPodVolumes, memberVolumes, redisContainer, sentinelContainer } from './member-containers.js';
 import { restrictedPod } from './pod-security.js';
 import { KEEP_DATA_SYNC_OPTIONS } from './sync-waves.js';
@@ -45,8 +45,8 @@ export interface SentinelClusterProps {
   tlsSecretName: string;
   /** Secret with the ACL file and the member passwords (authSecretKeys). */
   authSecretName: string;
-  /** Checksum of the mounted secrets' values: a change rolls the pods. */
-  secretsChecksum: string;
+  /** Secret name → key → sealed value: each member's checksum covers the values it uses. */
+  sealedSecrets: Record<string, Record<string, string>>;
   /**
    * A declared restore: the member that restores (the designated first primary), its init container
    * and volumes, and the backup it names (RESTORE_ANNOTATION on its pod template).
@@ -88,14 +88,13 @@ export class SentinelCluster extends Construct {
       metadata: { name: objectNames(props.id.deployment).members, labels: componentLabels('member') },
       data: this.configFiles,
     });
-    const checksum = createHash('sha256').update(JSON.stringify(this.configFiles)).digest('hex');
 
     hosts.forEach((member, index) => {
       const zone = props.zones[index];
       if (!zone) throw new Error(`member ${member.name} has no zone: a cluster needs three zones`);
       const placed = { ...member, zone };
       this.memberService(props, placed);
-      this.memberStatefulSet(props, placed, checksum);
+      this.memberStatefulSet(props, placed, memberChecksums(props, this.configFiles, member.holdsData));
     });
 
     new k8s.KubePodDisruptionBudget(this, 'Budget', {
@@ -126,7 +125,7 @@ export class SentinelCluster extends Construct {
   }
 
   /** The member's StatefulSet of one pod, with its volume as a claim template, and that claim. */
-  private memberStatefulSet(props: SentinelClusterProps, m: PlacedMember, configChecksum: string): void {
+  private memberStatefulSet(props: SentinelClusterProps, m: PlacedMember, checksums: Record<string, string>): void {
     const name = objectNames(props.id.deployment).member(m.name);
     const selector = selectorLabels(props.id, 'member', m.name);
     const claim = {
@@ -145,15 +144,13 @@ export class SentinelCluster extends Construct {
         replicas: 1,
         selector: { matchLabels: selector },
         podManagementPolicy: 'Parallel',
-        updateStrategy: { type: 'RollingUpdate' },
+        // A new template restarts nothing by itself: the rollout Job (rollout.ts) restarts the
+        // members one at a time, the primary last.
+        updateStrategy: { type: 'OnDelete' },
         template: {
           metadata: {
             labels: selector,
-            annotations: {
-              [CONFIG_CHECKSUM_ANNOTATION]: configChecksum,
-              [SECRETS_CHECKSUM_ANNOTATION]: props.secretsChecksum,
-              ...(props.restore?.member === m.name ? { [RESTORE_ANNOTATION]: props.restore.from } : {}),
-            },
+            annotations: { ...checksums, ...(props.restore?.member === m.name ? { [RESTORE_ANNOTATION]: props.restore.from } : {}) },
           },
           spec: memberPod(props, m),
         },
@@ -171,6 +168,28 @@ export class SentinelCluster extends Construct {
       spec: claim.spec,
     });
   }
+}
+
+/** The files only a data member's redis reads: a change of them leaves the tie-breaker running. */
+const redisOnlyFiles: readonly string[] = [memberConfigFiles.redis, scriptNames.startRedis, scriptNames.probeRedis, scriptNames.stopRedis];
+
+/**
+ * A member's pod-template checksums of what it reads: a member restarts only when one of them
+ * changes. The tie-breaker runs only sentinel: redis' configuration and scripts, the ACL file and the
+ * users' passwords are not its concern.
+ */
+function memberChecksums(props: SentinelClusterProps, configFiles: Record<string, string>, holdsData: boolean): Record<string, string> {
+  const config = holdsData ? configFiles : Object.fromEntries(Object.entries(configFiles).filter(([file]) => !redisOnlyFiles.includes(file)));
+  const auth = props.sealedSecrets[props.authSecretName] ?? {};
+  const secrets = {
+    tls: props.sealedSecrets[props.tlsSecretName],
+    auth: holdsData ? auth : { [authSecretKeys.sentinelAuth]: auth[authSecretKeys.sentinelAuth] },
+  };
+  return { [CONFIG_CHECKSUM_ANNOTATION]: sha256(JSON.stringify(config)), [SECRETS_CHECKSUM_ANNOTATION]: sha256(JSON.stringify(secrets)) };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /**

@@ -19,3 +19,11 @@ export const EXPORTER_UID = 59000;
  * config.rcloneVersion, which a test holds equal to this tag).
  */
 export const rcloneImage = 'docker.io/rclone/rclone:1.76.0';
+
+/**
+ * The rollout Job's runtime: the official Python image (the rollout script uses the standard library
+ * only). Pinned by digest, as published pins of python:3.13-slim give it; the image's user `nobody`
+ * (65534) runs it.
+ */
+export const rolloutImage = 'docker.io/library/python:3.13-slim@sha256:9d2e5553305c7c7b0097999bb17187c69b921ccd6bc9d40e4bb5ebe652c00285';
+export const ROLLOUT_UID = 65534;

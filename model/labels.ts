@@ -18,7 +18,7 @@ export interface Identity extends Placement {
 
 export type { Placement } from './topology.js';
 
-export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'secrets' | 'monitoring' | 'gitops' | 'backup';
+export type Component = 'member' | 'portal' | 'storage' | 'access' | 'namespace' | 'secrets' | 'monitoring' | 'gitops' | 'backup' | 'rollout';
 
 /** Labels for the metadata of every object of a deployment (set once, on the chart). */
 export function objectLabels(id: Identity): Record<string, string> {

@@ -53,8 +53,6 @@ export interface DeploymentSecrets {
   sealedSecrets: Record<string, Record<string, string>>;
   /** PEM certificates of the CA(s) applications must trust. */
   caBundle: string;
-  /** Changes whenever a secret value changes, so the pods that mount them roll. */
-  checksum: string;
 }
 
 /**

@@ -75,6 +75,8 @@ export function objectNames(deployment: string) {
     portal: `${deployment}-portal`,
     /** The ConfigMap with the CA certificate(s) applications trust. */
     ca: `${deployment}-ca`,
+    /** The rollout Job (restarts outdated members one at a time), its ConfigMap, ServiceAccount and Role. */
+    rollout: `${deployment}-rollout`, // ROLLOUT_NAME_SUFFIX (model/rollout.ts): the gate tells its Role by it
   };
 }
 

@@ -41,25 +41,31 @@ async function refusals(repo: string): Promise<string[]> {
 }
 
 describe('change plan', () => {
-  it('a configuration edit restarts the members whose pods change, and says so', async () => {
+  it('a redis configuration edit restarts the data members only, one at a time', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'evictionPolicy: noeviction', 'evictionPolicy: allkeys-lru'));
     const result = await synth(repo, path.join(repo, 'dist'));
-    expect(result.plans).toEqual([
-      expect.objectContaining({ folder: 'example/orders', refused: [], restarts: ['orders-data-0', 'orders-data-1', 'orders-tiebreaker'] }),
-    ]);
+    const data = (name: string) => ({ name, holdsData: true });
+    expect(result.plans).toEqual([expect.objectContaining({ folder: 'example/orders', refused: [], members: [data('orders-data-0'), data('orders-data-1')], restarts: [] })]);
   });
 
-  it('a new service user restarts the members (their ACL file) and not the portals', async () => {
+  it('a sentinel setting restarts every member, the tie-breaker first', async () => {
+    const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'persistence:', 'sentinel:\n  downAfterMilliseconds: 4000\npersistence:'));
+    const [plan] = (await synth(repo, path.join(repo, 'dist'))).plans;
+    expect(plan?.members.map((m) => m.name)).toEqual(['orders-tiebreaker', 'orders-data-0', 'orders-data-1']);
+  });
+
+  it('a new service user restarts the data members (their ACL file), not the tie-breaker or the portals', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/sessions.yaml', '    - user: web\n      role: Writer', '    - user: web\n      role: Writer\n    - user: batch\n      role: Reader'));
     const [plan] = (await synth(repo, path.join(repo, 'dist'))).plans;
-    expect(plan?.restarts.sort()).toEqual(['sessions-data-0', 'sessions-data-1', 'sessions-tiebreaker']);
+    expect(plan?.members.map((m) => m.name)).toEqual(['sessions-data-0', 'sessions-data-1']);
+    expect(plan?.restarts).toEqual([]);
     expect(plan?.changes).toEqual(expect.arrayContaining(['+ SealedSecret/redis-sessions/sessions-user-batch']));
   });
 
   it('a new platform grant restarts nothing', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/sessions.yaml', '    - group: web-team\n      role: Viewer', '    - group: web-team\n      role: Viewer\n    - group: web-oncall\n      role: Operator'));
     const [plan] = (await synth(repo, path.join(repo, 'dist'))).plans;
-    expect(plan).toMatchObject({ refused: [], restarts: [] });
+    expect(plan).toMatchObject({ refused: [], members: [], restarts: [] });
     expect(plan?.changes).toEqual(['+ RoleBinding/redis-sessions/sessions-operator']);
   });
 
@@ -67,7 +73,7 @@ describe('change plan', () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', 'size: 20Gi', 'size: 40Gi'));
     const result = await synth(repo, path.join(repo, 'dist'));
     expect(result.plans).toEqual([
-      { folder: 'example/orders', refused: [], restarts: [], expands: ['data-orders-data-0-0 20Gi → 40Gi', 'data-orders-data-1-0 20Gi → 40Gi'], changes: [] },
+      { folder: 'example/orders', refused: [], members: [], restarts: [], expands: ['data-orders-data-0-0 20Gi → 40Gi', 'data-orders-data-1-0 20Gi → 40Gi'], changes: [] },
     ]);
     const claim = readFileSync(path.join(repo, 'dist/example/orders/persistentvolumeclaim-data-orders-data-1-0.yaml'), 'utf8');
     expect(claim).toContain('storage: 40Gi');
@@ -191,7 +197,9 @@ describe('change plan', () => {
     expect(synthGrown.stdout).toContain('plan example/orders: nothing restarts; volumes expand online: data-orders-data-0-0 20Gi → 40Gi, data-orders-data-1-0 20Gi → 40Gi\n');
     edited(repo, 'deployments/orders.yaml', 'evictionPolicy: noeviction', 'evictionPolicy: allkeys-lru');
     const edit = await redisGitops(repo, 'synth');
-    expect(edit.stdout).toContain('plan example/orders: restarts orders-data-0, orders-data-1, orders-tiebreaker (in one sync wave: together)');
+    expect(edit.stdout).toContain(
+      'plan example/orders: restarts members one at a time (the rollout Job): orders-data-0 and orders-data-1 (the replica first; the primary last, after handing its role over)',
+    );
     edited(repo, 'deployments/orders.yaml', 'version: "8.6"', 'version: "8.2"');
     expect((await redisGitops(repo, 'synth')).code).toBe(2);
     const accepted = await redisGitops(repo, 'synth', '--accept-change', 'orders');

@@ -62,15 +62,25 @@ function describeSynth(result: SynthResult, out: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The rollout Job's order, in words: the tie-breaker, then the replica, the primary last. */
+function memberOrder(members: ChangePlan['members']): string {
+  const data = members.filter((m) => m.holdsData).map((m) => m.name);
+  const dataPart =
+    data.length > 1 ? `${data.join(' and ')} (the replica first; the primary last, after handing its role over)` : data.length ? `${data[0]} (if it is the primary, after handing its role over)` : '';
+  return [...members.filter((m) => !m.holdsData).map((m) => m.name), dataPart].filter(Boolean).join(', then ');
+}
+
 /**
  * The change plan, one line per deployment (or cluster) that changes: which workloads restart, which
  * volumes expand online, what changes without a restart, and the refusals (accepted ones, after synth; all of them, for diff).
  */
 export function describePlans(plans: readonly ChangePlan[]): string[] {
   return plans.flatMap((p) => {
-    const what = p.restarts.length
-      ? `restarts ${p.restarts.join(', ')}${p.restarts.length > 1 ? ' (in one sync wave: together)' : ''}`
-      : 'nothing restarts';
+    const restarts = [
+      ...(p.members.length ? [`restarts members one at a time (the rollout Job): ${memberOrder(p.members)}`] : []),
+      ...(p.restarts.length ? [`restarts ${p.restarts.join(', ')} (rolling)`] : []),
+    ];
+    const what = restarts.length ? restarts.join('; ') : 'nothing restarts';
     const expands = p.expands.length ? `; volumes expand online: ${p.expands.join(', ')}` : '';
     const others = p.changes.length ? `; ${p.changes.length} other object(s) change without a restart` : '';
     return [`  plan ${p.folder}: ${what}${expands}${others}`, ...p.refused.map((r) => `    refused: ${r.file}: ${r.field ? `${r.field}: ` : ''}${r.reason}. Instead: ${r.procedure}`)];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { platformRoleNameSuffix, platformRoleRules, type PlatformRole, type Rule } from '../../model/platform-roles.js';
+import { ROLLOUT_NAME_SUFFIX, rolloutRoleRules } from '../../model/rollout.js';
 import { customerKeyParameter, ENCRYPTION_ANNOTATION, encryptionKeyStates, encryptionRequirement, providerStorage } from '../../model/storage-providers.js';
 import { endOfLifeLines, knownVulnerabilities, legacyRepositories, oldestSupportedMajor } from '../../model/engines.js';
 import { fromRoot } from '../paths.js';
@@ -81,6 +82,9 @@ export interface PolicyData {
  * (encryption.customer_key_used); the StorageClass allow-list; the longest a waiver may run; and the
  * rule ids, which waivers may name.
  */
+/** What stands for the deployment's name in workload_roles' resource names (the Rego fills it in). */
+const DEPLOYMENT_PLACEHOLDER = '{deployment}';
+
 export function policyData(options: PolicyData = {}, catalogue: Record<string, RuleInfo> = loadRuleCatalogue()): object {
   const platformRoles = Object.fromEntries(
     (Object.entries(platformRoleRules) as [PlatformRole, Rule[]][]).map(([role, rules]) => [role.toLowerCase(), { name_suffix: platformRoleNameSuffix(role), rules }]),
@@ -96,6 +100,8 @@ export function policyData(options: PolicyData = {}, catalogue: Record<string, R
   return {
     redis_gitops: {
       platform_roles: platformRoles,
+      // The generator's own workloads' Roles; `{deployment}` stands for the deployment's name.
+      workload_roles: { rollout: { name_suffix: ROLLOUT_NAME_SUFFIX, rules: rolloutRoleRules(DEPLOYMENT_PLACEHOLDER) } },
       storage_provisioners: storageProvisioners,
       encryption_annotation: ENCRYPTION_ANNOTATION,
       customer_managed_key: encryptionKeyStates.customer,

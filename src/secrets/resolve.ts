@@ -201,7 +201,6 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
     secrets: {
       sealedSecrets,
       caBundle: caText,
-      checksum: sha256Hex(JSON.stringify(sealedSecrets)),
     },
     notes,
   };

@@ -14,7 +14,10 @@ import type { InputError } from '../config/errors.js';
  *   retry) or that would strand data (a zonal volume cannot follow its member to another zone; a
  *   namespace change leaves the claims behind), each with the input field that caused it, why, and
  *   the manual procedure;
- * - restarts: the workloads whose pods roll (their pod template changed);
+ * - members: the member StatefulSets whose pod template changed, which the rollout Job restarts one at
+ *   a time (charts/rollout.ts): sentinel-only members first, then the data members, the replica before
+ *   the primary (which one is the primary only the sentinels know, when the Job runs);
+ * - restarts: the other workloads whose pods roll (their pod template changed);
  * - expands: the claims whose volumes grow, online (the declared claims; Argo CD leaves the
  *   StatefulSets' claim templates as they are live, model/argocd.ts IGNORED_DIFFERENCES);
  * - and the other objects that change without restarting anything.
@@ -23,7 +26,9 @@ export interface ChangePlan {
   /** `<cluster>/<deployment>`, or `<cluster>/_cluster` for the cluster-scoped objects. */
   folder: string;
   refused: Refusal[];
-  /** Workloads (StatefulSet or Deployment names) whose pods restart. */
+  /** Member StatefulSets whose pods the rollout Job restarts, sentinel-only members first. */
+  members: { name: string; holdsData: boolean }[];
+  /** Other workloads (Deployments, StatefulSets) whose pods restart. */
   restarts: string[];
   /** Claims whose volumes grow, online: `<claim> <size before> → <size after>`. */
   expands: string[];
@@ -44,6 +49,7 @@ export interface Refusal {
 type Objects = Map<string, KubernetesObject>;
 
 const ZONE_KEY = 'topology.kubernetes.io/zone';
+const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /** The objects of a folder's files (path → YAML text), by kind/namespace/name. */
 export function objectsOf(files: Iterable<[string, string]>): Objects {
@@ -71,7 +77,7 @@ export interface PlanSources {
 }
 
 export function planChanges(folder: string, before: Objects, after: Objects, sources: PlanSources): ChangePlan {
-  const plan: ChangePlan = { folder, refused: [], restarts: [], expands: [], changes: [] };
+  const plan: ChangePlan = { folder, refused: [], members: [], restarts: [], expands: [], changes: [] };
   if (before.size === 0) return plan;
   const deploymentFile = sources.deploymentFile ?? sources.clusterFile;
   const namespaces = (objects: Objects) => [...objects.values()].filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
@@ -120,10 +126,14 @@ export function planChanges(folder: string, before: Objects, after: Objects, sou
     const refusals = refusalsOf(previous, next, sources, deploymentFile);
     plan.refused.push(...refusals);
     if (refusals.length) continue;
-    if ((next.kind === 'StatefulSet' || next.kind === 'Deployment') && !sameJson(previous.spec?.template, next.spec?.template)) plan.restarts.push(next.metadata.name);
-    else if (next.kind === 'PersistentVolumeClaim' && storageOf(previous) !== storageOf(next)) plan.expands.push(`${next.metadata.name} ${storageOf(previous)} → ${storageOf(next)}`);
+    if ((next.kind === 'StatefulSet' || next.kind === 'Deployment') && !sameJson(previous.spec?.template, next.spec?.template)) {
+      if (isMember(next)) plan.members.push({ name: next.metadata.name, holdsData: holdsData(next) });
+      else plan.restarts.push(next.metadata.name);
+    } else if (next.kind === 'PersistentVolumeClaim' && storageOf(previous) !== storageOf(next)) plan.expands.push(`${next.metadata.name} ${storageOf(previous)} → ${storageOf(next)}`);
     else plan.changes.push(`~ ${id}`);
   }
+  // The order the rollout Job keeps: members without a data volume's redis (the tie-breaker) first.
+  plan.members.sort((a, b) => Number(a.holdsData) - Number(b.holdsData) || a.name.localeCompare(b.name));
   for (const id of before.keys()) if (!after.has(id)) plan.changes.push(`- ${id}`);
   return plan;
 }
@@ -197,6 +207,15 @@ function refusalsOf(previous: KubernetesObject, next: KubernetesObject, sources:
     );
   }
   return refused;
+}
+
+function isMember(o: KubernetesObject): boolean {
+  return o.kind === 'StatefulSet' && o.spec?.template?.metadata?.labels?.[COMPONENT_LABEL] === 'member';
+}
+
+/** Whether a member StatefulSet runs redis (a data member) rather than sentinel alone. */
+function holdsData(sts: KubernetesObject): boolean {
+  return (sts.spec?.template?.spec?.containers ?? []).some((c: { name: string }) => c.name === 'redis');
 }
 
 function zoneOf(sts: KubernetesObject): string | undefined {

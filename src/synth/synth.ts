@@ -251,7 +251,7 @@ function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFi
   const plans: (ChangePlan | undefined)[] = [];
   for (const cluster of inputs.clusters) plans.push(plan(`${cluster.name}/${CLUSTER_FOLDER}`, { clusterFile: cluster.file }));
   for (const d of rendered) plans.push(plan(`${d.cluster.name}/${d.name}`, { deploymentFile: d.file, clusterFile: d.cluster.file }));
-  return plans.filter((p): p is ChangePlan => p !== undefined && (p.refused.length > 0 || p.restarts.length > 0 || p.expands.length > 0 || p.changes.length > 0));
+  return plans.filter((p): p is ChangePlan => p !== undefined && (p.refused.length > 0 || p.members.length > 0 || p.restarts.length > 0 || p.expands.length > 0 || p.changes.length > 0));
 }
 
 /** dist/-relative paths by their `<cluster>/<deployment>` (or `<cluster>/_cluster`) folder, in the order given. */

@@ -103,7 +103,7 @@ describe('deployment chart', () => {
     expect(objectNamed(synth({ cluster: 'test', redis: { memory: '1Gi' }, persistence: { size: '10Gi' } }), 'Service', 'orders').spec.type).toBe('ClusterIP');
   });
 
-  it('denies all traffic by default and allows members, portals, the scraper and DNS', () => {
+  it('denies all traffic by default and allows members, portals, the rollout Job, the scraper and DNS', () => {
     expect(objectNamed(objects, 'NetworkPolicy', 'orders-default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const members = objectNamed(objects, 'NetworkPolicy', 'orders-members').spec;
     const sources = members.ingress.map((rule: { from: object[]; ports: { port: number }[] }) => ({ from: rule.from, ports: rule.ports.map((p) => p.port) }));
@@ -115,6 +115,7 @@ describe('deployment chart', () => {
         ],
         ports: [6379, 26379],
       },
+      { from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/component': 'rollout', 'app.kubernetes.io/instance': 'orders', 'app.kubernetes.io/name': 'redis' } } }], ports: [26379] },
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9121, 9355] },
     ]);
     expect(members.egress.flatMap((rule: { ports: { port: number }[] }) => rule.ports.map((p) => p.port))).toEqual([6379, 26379, 53, 53]);
@@ -131,23 +132,31 @@ describe('deployment chart', () => {
   it("binds the deployment's platform grants, groups or service accounts of its namespace, and nothing cluster-wide", () => {
     const bindings = (o: typeof objects) => Object.fromEntries(ofKind(o, 'RoleBinding').map((b) => [b.metadata.name, b.subjects]));
     const group = (name: string) => [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }];
-    expect(bindings(objects)).toEqual({ 'orders-operator': group('orders-sre'), 'orders-administrator': group('platform-admins') });
-    expect(ofKind(objects, 'Role').map((r) => r.metadata.name).sort()).toEqual(['orders-administrator', 'orders-editor', 'orders-operator', 'orders-viewer']);
+    // Besides the grants, only the rollout Job's own account (charts/rollout.ts).
+    const rollout = [{ kind: 'ServiceAccount', name: 'orders-rollout', namespace: 'redis-orders' }];
+    expect(bindings(objects)).toEqual({ 'orders-operator': group('orders-sre'), 'orders-administrator': group('platform-admins'), 'orders-rollout': rollout });
+    expect(ofKind(objects, 'Role').map((r) => r.metadata.name).sort()).toEqual(['orders-administrator', 'orders-editor', 'orders-operator', 'orders-rollout', 'orders-viewer']);
     expect(objects.filter((o) => /^Cluster(Role|RoleBinding)$/.test(o.kind))).toEqual([]);
     const backup = synth({ ...ordersFile, access: { platform: [{ serviceAccount: 'backup', role: 'Viewer' }] } });
-    expect(bindings(backup)).toEqual({ 'orders-viewer': [{ kind: 'ServiceAccount', name: 'backup', namespace: 'redis-orders' }] });
+    expect(bindings(backup)).toEqual({ 'orders-viewer': [{ kind: 'ServiceAccount', name: 'backup', namespace: 'redis-orders' }], 'orders-rollout': rollout });
   });
 
   it('keeps every password out of ConfigMaps: the scripts read them from the mounted Secret', () => {
-    expect(ofKind(objects, 'ConfigMap').map((m) => m.metadata.name).sort()).toEqual(['orders-ca', 'orders-members', 'orders-portal']);
+    expect(ofKind(objects, 'ConfigMap').map((m) => m.metadata.name).sort()).toEqual(['orders-ca', 'orders-members', 'orders-portal', 'orders-rollout']);
     for (const m of ofKind(objects, 'ConfigMap')) expect(passwordLines(m.metadata.name, m.data)).toEqual([]);
   });
 
-  it('places the sealed secrets and the CA bundle, and rolls the members when a secret changes', () => {
+  it('places the sealed secrets and the CA bundle, and changes the members\' templates when a secret changes', () => {
     expect(ofKind(objects, 'SealedSecret').map((s) => s.metadata.name).sort()).toEqual(Object.keys(secrets.sealedSecrets).sort());
     for (const [name, data] of Object.entries(secrets.sealedSecrets)) expect(objectNamed(objects, 'SealedSecret', name).spec.encryptedData).toEqual(data);
     expect(objectNamed(objects, 'ConfigMap', 'orders-ca').data).toEqual({ 'ca.crt': secrets.caBundle });
-    for (const sts of memberStatefulSets) expect(sts.spec.template.metadata.annotations[SECRETS_CHECKSUM_ANNOTATION]).toBe(secrets.checksum);
+    const rotated = { ...secrets, sealedSecrets: { ...secrets.sealedSecrets, 'orders-tls': { ...secrets.sealedSecrets['orders-tls'], 'tls.crt': 'resealed' } } };
+    const deployment: Deployment = { name: 'orders', file: 'deployments/orders.yaml', namespace: 'redis-orders', spec: DeploymentSchema.parse(ordersFile), cluster };
+    const after = synthChart(new RedisDeploymentChart(Testing.app(), 'orders', { deployment, generatorVersion: '0.0.0-test', secrets: rotated }));
+    for (const sts of memberStatefulSets) {
+      const checksum = (o: typeof objects) => objectNamed(o, 'StatefulSet', sts.metadata.name).spec.template.metadata.annotations[SECRETS_CHECKSUM_ANNOTATION];
+      expect(checksum(after), sts.metadata.name).not.toBe(checksum(objects));
+    }
   });
 
   it('scrapes the ports the members and portals name, verifying the portals against the published CA by a name their certificate has', () => {

@@ -25,7 +25,7 @@ describe('NetworkPolicies', () => {
   const redisPorts = [tcp(REDIS_PORT), tcp(SENTINEL_PORT)];
 
   it('denies all traffic, in and out, of every pod by default', () => {
-    expect(objects.map((o) => o.metadata.name)).toEqual(['orders-default-deny', 'orders-members', 'orders-portals']);
+    expect(objects.map((o) => o.metadata.name)).toEqual(['orders-default-deny', 'orders-members', 'orders-portals', 'orders-rollout']);
     expect(objectNamed(objects, 'NetworkPolicy', 'orders-default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   });
 
@@ -35,6 +35,7 @@ describe('NetworkPolicies', () => {
     expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(spec.ingress).toEqual([
       { from: [{ podSelector: selector('member') }, { podSelector: selector('portal') }], ports: redisPorts },
+      { from: [{ podSelector: selector('rollout') }], ports: [tcp(SENTINEL_PORT)] },
       { from: [scraper], ports: [tcp(REDIS_METRICS_PORT), tcp(SENTINEL_METRICS_PORT)] },
     ]);
     expect(spec.egress).toEqual([{ to: [{ podSelector: selector('member') }], ports: redisPorts }, dns]);
@@ -45,5 +46,13 @@ describe('NetworkPolicies', () => {
     expect(spec.podSelector).toEqual(selector('portal'));
     expect(spec.ingress).toEqual([{ ports: [tcp(PORTAL_PORT)] }, { from: [scraper], ports: [tcp(PORTAL_STATS_PORT)] }]);
     expect(spec.egress).toEqual([{ to: [{ podSelector: selector('member') }], ports: redisPorts }, dns]);
+  });
+
+  it('lets the rollout Job reach only the sentinels, the API server and DNS, and nothing reach it', () => {
+    const { spec } = objectNamed(objects, 'NetworkPolicy', 'orders-rollout');
+    expect(spec.podSelector).toEqual(selector('rollout'));
+    expect(spec.ingress).toBeUndefined();
+    expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(spec.egress).toEqual([{ to: [{ podSelector: selector('member') }], ports: [tcp(SENTINEL_PORT)] }, { ports: [tcp(443), tcp(6443)] }, dns]);
   });
 });

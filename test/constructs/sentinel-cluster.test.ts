@@ -22,8 +22,13 @@ const props: SentinelClusterProps = {
   diskSize: '20Gi',
   tlsSecretName: secretNames('orders').tls,
   authSecretName: secretNames('orders').auth,
-  secretsChecksum: 's'.repeat(64),
+  sealedSecrets: {
+    [secretNames('orders').tls]: { 'tls.crt': 'AgCrt', 'tls.key': 'AgKey', 'ca.crt': 'AgCa' },
+    [secretNames('orders').auth]: { 'users.acl': 'AgAcl', 'sentinel-auth': 'AgSentinel', 'acl-member': 'AgMember' },
+  },
 };
+/** The sealed secrets with one value replaced. */
+const resealed = (secret: string, key: string, value: string) => ({ ...props.sealedSecrets, [secret]: { ...props.sealedSecrets[secret], [key]: value } });
 
 const synth = (more: Partial<SentinelClusterProps> = {}) => synthConstruct((scope) => new SentinelCluster(scope, 'Members', { ...props, ...more }));
 const statefulSet = (objects: ReturnType<typeof synth>, name: string) => objectNamed(objects, 'StatefulSet', name);
@@ -58,16 +63,26 @@ describe('SentinelCluster', () => {
     });
   });
 
-  it('rolls the pods when their rendered configuration changes, and only then', () => {
-    const checksums = (o: ReturnType<typeof synth>) => memberNames.map((name) => statefulSet(o, name).spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION]);
-    const before = checksums(objects);
-    expect(before[0]).toMatch(/^[0-9a-f]{64}$/);
-    // One ConfigMap for all members: they roll together.
-    expect(new Set(before).size).toBe(1);
-    expect(checksums(synth())).toEqual(before);
-    expect(checksums(synth({ secretsChecksum: 't'.repeat(64) }))).toEqual(before);
-    expect(checksums(synth({ evictionPolicy: 'allkeys-lru' }))[0]).not.toBe(before[0]);
-    for (const name of memberNames) expect(statefulSet(objects, name).spec.template.metadata.annotations[SECRETS_CHECKSUM_ANNOTATION]).toBe(props.secretsChecksum);
+  it('changes a member\'s pod template only when what that member reads changes', () => {
+    const annotations = (o: ReturnType<typeof synth>) =>
+      Object.fromEntries(memberNames.map((name) => [name, statefulSet(o, name).spec.template.metadata.annotations as Record<string, string>]));
+    const changed = (o: ReturnType<typeof synth>) => memberNames.filter((name) => JSON.stringify(annotations(o)[name]) !== JSON.stringify(annotations(objects)[name]));
+    for (const a of Object.values(annotations(objects))) {
+      expect(a[CONFIG_CHECKSUM_ANNOTATION]).toMatch(/^[0-9a-f]{64}$/);
+      expect(a[SECRETS_CHECKSUM_ANNOTATION]).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(changed(synth())).toEqual([]);
+    // redis.conf and the ACL file are the data members' alone: the tie-breaker keeps running.
+    expect(changed(synth({ evictionPolicy: 'allkeys-lru' }))).toEqual(['orders-data-0', 'orders-data-1']);
+    expect(changed(synth({ sealedSecrets: resealed(secretNames('orders').auth, 'users.acl', 'AgAcl2') }))).toEqual(['orders-data-0', 'orders-data-1']);
+    // What sentinel reads restarts every member.
+    expect(changed(synth({ downAfterMilliseconds: 2000 }))).toEqual(memberNames);
+    expect(changed(synth({ sealedSecrets: resealed(secretNames('orders').auth, 'sentinel-auth', 'AgSentinel2') }))).toEqual(memberNames);
+    expect(changed(synth({ sealedSecrets: resealed(secretNames('orders').tls, 'tls.crt', 'AgCrt2') }))).toEqual(memberNames);
+  });
+
+  it('leaves restarts to the rollout Job: a new template restarts no pod by itself', () => {
+    for (const name of memberNames) expect(statefulSet(objects, name).spec.updateStrategy, name).toEqual({ type: 'OnDelete' });
   });
 
   it('spreads the three members over the three zones, each volume on the storage class', () => {

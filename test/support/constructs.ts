@@ -81,7 +81,6 @@ export function fixedSecrets(deployment: string): DeploymentSecrets {
       [names.user(ADMIN_USER)]: { [USER_PASSWORD_KEY]: `sealed-${ADMIN_USER}` },
     },
     caBundle: '-----BEGIN CERTIFICATE-----\nZml4ZWQgdGVzdCBDQQ==\n-----END CERTIFICATE-----\n',
-    checksum: 'c'.repeat(64),
   };
 }
 

@@ -1,0 +1,25 @@
+// The rollout Job's permissions: the Role charts/rollout.ts renders, and what the gate
+// (iam.generator_roles_only) accepts for it, from this one definition.
+import { members, objectNames } from './topology.js';
+
+export interface NamedResourceRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames: string[];
+  verbs: string[];
+}
+
+/** What the rollout Job's Role name ends with after the deployment's name (objectNames().rollout). */
+export const ROLLOUT_NAME_SUFFIX = '-rollout';
+
+/**
+ * Least privilege: read the member StatefulSets (their current revision) and get and delete their
+ * pods, by name; no list, no watch, nothing else of the namespace.
+ */
+export function rolloutRoleRules(deployment: string): NamedResourceRule[] {
+  const statefulSets = members.map((m) => objectNames(deployment).member(m.name));
+  return [
+    { apiGroups: [''], resources: ['pods'], resourceNames: statefulSets.map((s) => `${s}-0`), verbs: ['get', 'delete'] },
+    { apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: statefulSets, verbs: ['get'] },
+  ];
+}
