@@ -17,6 +17,7 @@ const waves: Record<string, number> = {
   ConfigMap: -1,
   Role: -1,
   RoleBinding: -1,
+  ServiceAccount: -1,
   Service: 0,
   PodDisruptionBudget: 0,
   NetworkPolicy: 0,

@@ -154,25 +154,38 @@ export class LocalCluster {
   }
 
   private layOutMember(m: LocalMember, tls: { ca: string; cert: string; key: string }, acl: string): void {
-    const folders = {
+    const folders = this.memberFolders(m);
+    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
+    this.configure(m, this.rendered.memberFiles);
+    const secrets = folders[memberPaths.secretsDir]!;
+    writeFileSync(path.join(secrets, authSecretKeys.aclFile), acl);
+    writeFileSync(path.join(secrets, authSecretKeys.sentinelAuth), this.passwords[authSecretKeys.sentinelAuth]!);
+    for (const user of this.rendered.aclUsers) writeFileSync(path.join(secrets, aclPasswordKey(user.name)), this.passwords[user.name]!);
+    this.writeTls(folders[memberPaths.tlsDir]!, tls);
+  }
+
+  /**
+   * Writes a member's configuration folder from the member ConfigMap's files (as its pod mounts them),
+   * localised: what a restarted member reads. The engine tier gives it the ConfigMap a new pod mounts.
+   */
+  configure(m: LocalMember, memberFiles: Record<string, string>): void {
+    const folders = this.memberFolders(m);
+    for (const [file, text] of Object.entries(memberFiles)) {
+      let local = this.localise(text, folders);
+      if (file === memberConfigFiles.redis) local += `bind ${m.ip}\n`;
+      if (file === memberConfigFiles.sentinel) local += `bind ${m.ip}\n${m.sentinelSource ? `bind-source-addr ${m.sentinelSource}\n` : ''}`;
+      writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
+    }
+  }
+
+  private memberFolders(m: LocalMember): Record<string, string> {
+    return {
       [memberPaths.configDir]: path.join(m.dir, 'config'),
       [memberPaths.secretsDir]: path.join(m.dir, 'secrets'),
       [memberPaths.tlsDir]: path.join(m.dir, 'tls'),
       [memberPaths.runDir]: path.join(m.dir, 'run'),
       [memberPaths.dataDir]: path.join(m.dir, 'data'),
     };
-    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
-    for (const [file, text] of Object.entries(this.rendered.memberFiles)) {
-      let local = this.localise(text, folders);
-      if (file === memberConfigFiles.redis) local += `bind ${m.ip}\n`;
-      if (file === memberConfigFiles.sentinel) local += `bind ${m.ip}\n${m.sentinelSource ? `bind-source-addr ${m.sentinelSource}\n` : ''}`;
-      writeFileSync(path.join(folders[memberPaths.configDir]!, file), local);
-    }
-    const secrets = folders[memberPaths.secretsDir]!;
-    writeFileSync(path.join(secrets, authSecretKeys.aclFile), acl);
-    writeFileSync(path.join(secrets, authSecretKeys.sentinelAuth), this.passwords[authSecretKeys.sentinelAuth]!);
-    for (const user of this.rendered.aclUsers) writeFileSync(path.join(secrets, aclPasswordKey(user.name)), this.passwords[user.name]!);
-    this.writeTls(folders[memberPaths.tlsDir]!, tls);
   }
 
   private layOutPortal(p: LocalPortal, tls: { ca: string; cert: string; key: string }): void {

@@ -4,6 +4,7 @@ import { IGNORED_DIFFERENCES } from '../../model/argocd.js';
 import { CLAIM_SHRINK_REFUSAL, CLAIM_SPEC_REFUSAL, type KubernetesObject, quantityBytes, sameJson, statefulSetClaimName, updateRefusals } from '../../model/kubernetes-updates.js';
 import { dataMoveRefusal, engineVersion, type Engine } from '../../model/engines.js';
 import { RESTORE_ANNOTATION } from '../../model/backup.js';
+import { rolloutOrder } from '../../model/rollout.js';
 import type { InputError } from '../config/errors.js';
 
 /**
@@ -132,8 +133,8 @@ export function planChanges(folder: string, before: Objects, after: Objects, sou
     } else if (next.kind === 'PersistentVolumeClaim' && storageOf(previous) !== storageOf(next)) plan.expands.push(`${next.metadata.name} ${storageOf(previous)} → ${storageOf(next)}`);
     else plan.changes.push(`~ ${id}`);
   }
-  // The order the rollout Job keeps: members without a data volume's redis (the tie-breaker) first.
-  plan.members.sort((a, b) => Number(a.holdsData) - Number(b.holdsData) || a.name.localeCompare(b.name));
+  // The rollout Job's order; which data member is the primary only the sentinels know when it runs.
+  plan.members = rolloutOrder(plan.members.sort((a, b) => a.name.localeCompare(b.name)), () => false);
   for (const id of before.keys()) if (!after.has(id)) plan.changes.push(`- ${id}`);
   return plan;
 }

@@ -30,10 +30,12 @@ describe('Rollout', () => {
     expect(objectNamed(objects, 'ConfigMap', 'orders-rollout').data).toEqual({ 'rollout.py': rolloutFiles['rollout.py'] });
   });
 
-  it('may get and delete the member pods and read the member StatefulSets, by name, and nothing else', () => {
+  it('may get and delete the member pods and read the member StatefulSets, by name, and list events; nothing else', () => {
     expect(objectNamed(objects, 'Role', 'orders-rollout').rules).toEqual([
       { apiGroups: [''], resources: ['pods'], resourceNames: ['orders-data-0-0', 'orders-data-1-0', 'orders-tiebreaker-0'], verbs: ['get', 'delete'] },
       { apiGroups: ['apps'], resources: ['statefulsets'], resourceNames: ['orders-data-0', 'orders-data-1', 'orders-tiebreaker'], verbs: ['get'] },
+      // The reason a new pod was refused, for the Job's message.
+      { apiGroups: [''], resources: ['events'], resourceNames: [], verbs: ['list'] },
     ]);
     expect(objectNamed(objects, 'RoleBinding', 'orders-rollout').subjects).toEqual([{ kind: 'ServiceAccount', name: 'orders-rollout', namespace: 'redis-orders' }]);
     // Only this pod gets a token: the account mounts none by default.

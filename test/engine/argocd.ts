@@ -16,6 +16,8 @@ export const RECONCILIATION_SECONDS = 10;
  * The controller's sync timeout (`controller.sync.timeout.seconds` of an installation; off by default):
  * what ends a sync that waits for a workload which can never become healthy. The README asks
  * clusters for one; the tier uses a short one to prove that a fixing commit then rolls out by itself.
+ * A sync lasts as long as its rollout Job (a PostSync hook), so a test whose members really restart
+ * gives the controller a longer one (startEngine's `syncTimeoutSeconds`), as the README asks.
  */
 export const SYNC_TIMEOUT_SECONDS = 60;
 
@@ -25,7 +27,7 @@ export const SYNC_TIMEOUT_SECONDS = 60;
  * image), with a redis of Debian's for their cache. `https://kubernetes.default.svc` reaches this
  * control plane (ARGOCD_FAKE_IN_CLUSTER with KUBECONFIG, Argo CD's own switch for running outside a pod).
  */
-export async function startArgoCd(cp: ControlPlane, dir: string): Promise<Program[]> {
+export async function startArgoCd(cp: ControlPlane, dir: string, syncTimeoutSeconds = SYNC_TIMEOUT_SECONDS): Promise<Program[]> {
   for (const crd of ['application-crd.yaml', 'applicationset-crd.yaml', 'appproject-crd.yaml']) {
     // The ApplicationSet CRD is larger than the last-applied annotation may be: server-side apply.
     kubectl(cp, ['apply', '--server-side', '-f', path.join(binaries.crds, crd)]);
@@ -89,7 +91,7 @@ export async function startArgoCd(cp: ControlPlane, dir: string): Promise<Progra
     // Resource health in the Application's status (the default keeps it in redis only).
     '--persist-resource-health',
     `--app-resync=${RECONCILIATION_SECONDS}`,
-    `--sync-timeout=${SYNC_TIMEOUT_SECONDS}`,
+    `--sync-timeout=${syncTimeoutSeconds}`,
     '--app-resync-jitter=0',
   ]);
   start('argocd-applicationset-controller', [

@@ -2,6 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_WAVE_ANNOTATION } from '../../charts/sync-waves.js';
+
+/** Argo CD runs an object with it as a hook of a sync phase, not as a resource of a wave. */
+const HOOK_ANNOTATION = 'argocd.argoproj.io/hook';
 import { projectRoot, snapshotTree } from '../support/repo.js';
 import { git } from './argocd.js';
 import { auditedWrites, podSecurityViolations, resourceOf } from './audit.js';
@@ -115,10 +118,13 @@ describe('day 1 on the real engine (example cluster)', () => {
         seen.add(k);
         firstWrites.push(k);
       }
-      // Every object in dist/ was applied by Argo CD itself, and in non-decreasing waves.
+      // Every object in dist/ was applied by Argo CD itself: the resources in non-decreasing waves, then
+      // the hooks (the rollout Job, a PostSync hook) after all of them.
       expect(firstWrites.length, `${deployment}: objects Argo CD applied`).toBe(wave.size);
-      const waves = firstWrites.map((k) => wave.get(k)!);
+      const hooks = new Set(objects.filter((o) => o.metadata.annotations?.[HOOK_ANNOTATION]).map((o) => key(resourceOf(o.kind), o.metadata.namespace ?? '', o.metadata.name)));
+      const waves = firstWrites.filter((k) => !hooks.has(k)).map((k) => wave.get(k)!);
       expect(waves, `${deployment}: waves in the order applied`).toEqual([...waves].sort((a, b) => a - b));
+      if (deployment !== '_cluster') expect(firstWrites.slice(-hooks.size), `${deployment}: hooks last`).toEqual([...hooks]);
       record[deployment] = firstWrites.map((k) => `${wave.get(k)} ${k}`);
     }
     // Kept beside the run's logs, and printed: the order later day-2 work compares against.
@@ -126,30 +132,32 @@ describe('day 1 on the real engine (example cluster)', () => {
     console.log(`sync order (wave, resource/namespace/name):\n${Object.entries(record).map(([d, w]) => `${d}:\n  ${w.join('\n  ')}`).join('\n')}`);
   });
 
-  // These two last: the first breaks the sessions deployment, the second repairs it with a commit.
+  // These two last: the first breaks the sessions deployment, the second repairs it with a commit. The
+  // portals' Deployment, whose controller creates new pods at once; a member's new pod template waits
+  // for the rollout Job (rollout.engine.test.ts).
   it('fails, with the API server\'s message, on an output whose pods Kubernetes refuses (a 16-character port name)', async () => {
-    const file = path.join(engine.repo, 'dist/example/sessions/statefulset-sessions-data-1.yaml');
+    const file = path.join(engine.repo, 'dist/example/sessions/deployment-sessions-portal.yaml');
     const text = readFileSync(file, 'utf8');
-    expect(text).toContain('name: sentinel-metric\n');
-    writeFileSync(file, text.replace('name: sentinel-metric\n', 'name: sentinel-metrics\n'));
+    expect(text).toContain('name: stats\n');
+    writeFileSync(file, text.replace('name: stats\n', 'name: stats-of-haproxy\n'));
     git(engine.repo, 'commit', '--quiet', '-am', 'a port name one character too long');
     const broken = git(engine.repo, 'rev-parse', 'HEAD').trim();
     await expect(waitForApplications(engine, ['redis-example-sessions'], broken, 240_000)).rejects.toThrow(
-      /Pod "sessions-data-1-0" is invalid: spec\.containers\[\d\]\.ports\[0\]\.name: Invalid value: "sentinel-metrics": must be no more than 15 characters/,
+      /Pod "sessions-portal-[a-z0-9-]+" is invalid: spec\.containers\[\d\]\.ports\[\d\]\.name: Invalid value: "stats-of-haproxy": must be no more than 15 characters/,
     );
   });
 
   it('recovers by itself from the fixing commit: the stuck sync times out and its retry takes the newest revision', async () => {
-    const file = path.join(engine.repo, 'dist/example/sessions/statefulset-sessions-data-1.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('name: sentinel-metrics\n', 'name: sentinel-metric\n'));
+    const file = path.join(engine.repo, 'dist/example/sessions/deployment-sessions-portal.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('name: stats-of-haproxy\n', 'name: stats\n'));
     git(engine.repo, 'commit', '--quiet', '-am', 'the port name fixed');
     const fixed = git(engine.repo, 'rev-parse', 'HEAD').trim();
     // No terminate-op, no manual sync: only Argo CD. The refused-pod events of the broken revision stay
     // in the namespace for an hour, so this wait cannot fail fast on them: it waits for the outcome.
     const [status] = await waitForApplications(engine, ['redis-example-sessions'], fixed, 240_000, { failOnRefusedPods: false });
     expect(status).toMatchObject({ sync: 'Synced', health: 'Healthy', phase: 'Succeeded' });
-    const pod = await engine.cp.kube.get('/api/v1/namespaces/redis-sessions/pods/sessions-data-1-0');
-    expect(ready(pod)).toBe(true);
+    const portals = await engine.cp.kube.get('/apis/apps/v1/namespaces/redis-sessions/deployments/sessions-portal');
+    expect(portals.status).toMatchObject({ readyReplicas: 2, updatedReplicas: 2 });
   });
 });
 

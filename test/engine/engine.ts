@@ -9,6 +9,7 @@ import { RECONCILIATION_SECONDS, applications, git, startArgoCd } from './argocd
 import { binaries, missingBinaries } from './binaries.js';
 import { type ControlPlane, kubectl, startControlPlane } from './control-plane.js';
 import { FatalWait, type KubeObject, until } from './kube.js';
+import { REAL_COMPONENTS } from './kubelet.js';
 import { startCloudStandIn, startNodes } from './nodes.js';
 import { stopPrograms, tail } from './processes.js';
 import { startSealedSecrets } from './sealed-secrets.js';
@@ -32,7 +33,14 @@ export interface Engine {
  * made from the project's inputs the way a user makes theirs: the cluster file's `argocd.repoURL`
  * points at the repository, `redis-gitops synth` writes dist/, git commits it.
  */
-export async function startEngine(options: { cluster: string; sealingKey: string }): Promise<Engine> {
+export async function startEngine(options: {
+  cluster: string;
+  sealingKey: string;
+  /** A deployment whose members and rollout Job run for real (kubelet.ts) rather than on kwok. */
+  realDeployment?: string;
+  /** The Argo CD controller's sync timeout (argocd.ts, SYNC_TIMEOUT_SECONDS by default). */
+  syncTimeoutSeconds?: number;
+}): Promise<Engine> {
   const missing = missingBinaries();
   if (missing.length) throw new Error(`the engine tier's programs are not built (${missing.join(', ')}): run npm run engine:build`);
   if (process.getuid?.() !== 0) throw new Error('the engine tier runs as root: the Sealed Secrets controller needs a mount namespace of its own');
@@ -62,9 +70,11 @@ export async function startEngine(options: { cluster: string; sealingKey: string
     for (const crd of ['monitoring.coreos.com_podmonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml']) {
       kubectl(cp, ['apply', '--server-side', '-f', path.join(binaries.crds, crd)]);
     }
-    await startNodes(cp, dir, clusterSpec.region, clusterSpec.zones);
+    await startNodes(cp, dir, clusterSpec.region, clusterSpec.zones, {
+      ...(options.realDeployment ? { realPods: { instance: options.realDeployment, components: REAL_COMPONENTS } } : {}),
+    });
     await startSealedSecrets(cp, dir, { certificate: path.join(projectRoot, clusterSpec.sealedSecrets.certificate), key: path.join(projectRoot, options.sealingKey) });
-    await startArgoCd(cp, dir);
+    await startArgoCd(cp, dir, options.syncTimeoutSeconds);
   } catch (e) {
     const message = `${(e as Error).message}\n${diagnosticsOf(dir)}`;
     await stop();

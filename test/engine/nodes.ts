@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments, stringify } from 'yaml';
 import path from 'node:path';
 import { quantityBytes } from '../../model/kubernetes-updates.js';
 import { binaries, versions } from './binaries.js';
@@ -16,7 +17,14 @@ export const ZONE_LABEL = 'topology.kubernetes.io/zone';
  * `nodesPerZone` nodes in each zone, labelled as a cloud labels them, so the scheduler's zone pinning,
  * anti-affinity and spread constraints, and the disruption budgets, act on them as in a real region.
  */
-export async function startNodes(cp: ControlPlane, dir: string, region: string, zones: readonly string[], nodesPerZone = 3): Promise<Program> {
+export async function startNodes(
+  cp: ControlPlane,
+  dir: string,
+  region: string,
+  zones: readonly string[],
+  options: { nodesPerZone?: number; realPods?: { instance: string; components: readonly string[] } } = {},
+): Promise<Program> {
+  const nodesPerZone = options.nodesPerZone ?? 3;
   const config = path.join(dir, 'kwok.yaml');
   // kwok's own fast stages (engine/build.sh copies them from its module).
   // kwok's defaulting leaves these at 0 when a configuration is given (and then refuses to start).
@@ -27,7 +35,7 @@ export async function startNodes(cp: ControlPlane, dir: string, region: string, 
   const kwok = startProgram(dir, 'kwok', binaries.kwok, [
     `--kubeconfig=${cp.kubeconfig}`,
     `--config=${config}`,
-    `--config=${path.join(path.dirname(binaries.kwok), 'stages.yaml')}`,
+    `--config=${options.realPods ? stagesLeaving(dir, options.realPods) : path.join(path.dirname(binaries.kwok), 'stages.yaml')}`,
     `--manage-nodes-with-annotation-selector=${KWOK_NODE.key}=${KWOK_NODE.value}`,
     // kwok's kubelet API (logs, exec) on loopback only.
     '--server-address=127.0.0.1:0',
@@ -75,6 +83,24 @@ export async function startNodes(cp: ControlPlane, dir: string, region: string, 
     return ready.length === names.length ? true : undefined;
   });
   return kwok;
+}
+
+/**
+ * kwok's stages, but that its pod stages (ready, complete, delete) leave alone the pods of `instance`
+ * whose component is one of `components`: another stand-in (kubelet.ts) plays their kubelet.
+ */
+function stagesLeaving(dir: string, pods: { instance: string; components: readonly string[] }): string {
+  const label = (key: string) => `(.metadata.labels["${key}"] // "")`;
+  const leave = {
+    key: `${label('app.kubernetes.io/instance')} + "/" + ${label('app.kubernetes.io/component')}`,
+    operator: 'NotIn',
+    values: pods.components.map((c) => `${pods.instance}/${c}`),
+  };
+  const stages = parseAllDocuments(readFileSync(path.join(path.dirname(binaries.kwok), 'stages.yaml'), 'utf8')).map((d) => d.toJS());
+  for (const stage of stages) if (stage?.spec?.resourceRef?.kind === 'Pod') stage.spec.selector.matchExpressions.push(leave);
+  const file = path.join(dir, 'stages.yaml');
+  writeFileSync(file, stages.map((s) => stringify(s)).join('---\n'));
+  return file;
 }
 
 /**

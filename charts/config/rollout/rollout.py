@@ -7,8 +7,8 @@ applied and healthy. The member StatefulSets use the OnDelete update strategy, s
 
   1. the tie-breaker (sentinel only),
   2. the data member that is a replica,
-  3. the primary: the sentinels first hand the primary role over to the (already restarted) replica,
-     then the old primary restarts as a replica.
+  3. the primary: its pod's pre-stop hook hands the primary role over to the (already restarted)
+     replica, and the old primary restarts as a replica.
 
 Only members whose pod runs an older revision restart, and each one only after the previous one is
 ready again: its pod Ready and, as the sentinels see it, replicating (a data member) or monitoring the
@@ -31,6 +31,9 @@ import urllib.error
 import urllib.request
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# The StatefulSet controller creates a deleted pod's successor within seconds, unless the API server
+# refuses it (an invalid pod, one its namespace's pod security forbids): then no wait helps.
+CREATE_SECONDS = 60
 REVISION_LABEL = "controller-revision-hash"
 
 
@@ -39,7 +42,11 @@ def log(message):
 
 
 class Failure(Exception):
-    """The rollout cannot go on safely: the Job fails, and Argo CD reports the sync as failed."""
+    """A step failed; waits retry it until their timeout, then the Job fails and so does the sync."""
+
+
+class Stop(Exception):
+    """The rollout cannot go on: no retry can help (the pod cannot be created). The Job fails at once."""
 
 
 class Kube:
@@ -58,6 +65,8 @@ class Kube:
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Authorization", f"Bearer {token}")
         request.add_header("Accept", "application/json")
+        # The API server's audit log names the rollout by it.
+        request.add_header("User-Agent", "redis-gitops-rollout")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -73,6 +82,11 @@ class Kube:
 
     def pod(self, name):
         return self.call("GET", f"/api/v1/namespaces/{self.namespace}/pods/{name}")
+
+    def failed_creates(self, statefulset):
+        """The controller's FailedCreate events of a StatefulSet: the API server's reason it refused a pod."""
+        events = self.call("GET", f"/api/v1/namespaces/{self.namespace}/events?fieldSelector=involvedObject.name={statefulset},reason=FailedCreate")
+        return [e["message"] for e in (events or {}).get("items", [])]
 
     def delete_pod(self, name, uid):
         # The uid precondition: never delete a pod this script has not looked at.
@@ -217,35 +231,34 @@ class Rollout:
                 found.append(m)
         return found
 
-    def restart(self, member):
+    def restart(self, member, primary):
         started = time.monotonic()
         old = self.kube.pod(member["pod"])
         sts = self.kube.statefulset(member["statefulSet"])
-        log(f"restarting {member['name']}: pod {member['pod']} runs {old['metadata']['labels'].get(REVISION_LABEL)}, current is {sts['status']['updateRevision']}")
+        role = "the primary " if primary else ""
+        log(f"restarting {role}{member['name']}: pod {member['pod']} runs {old['metadata']['labels'].get(REVISION_LABEL)}, current is {sts['status']['updateRevision']}")
+        # A primary's pre-stop hook hands its role over (pausing writes until the replica has them all,
+        # then a sentinel failover): the same hand-over as any other stop of a primary pod.
         self.kube.delete_pod(member["pod"], old["metadata"]["uid"])
+        if primary:
+            new = self.wait("the sentinels to name another primary", lambda: (p := self.primary()) and p is not member and p)
+            log(f"{new['name']} is the primary after {time.monotonic() - started:.1f} s")
+
+        create_deadline = time.monotonic() + CREATE_SECONDS
 
         def new_pod_ready():
             pod = self.kube.pod(member["pod"])
-            return pod and pod["metadata"]["uid"] != old["metadata"]["uid"] and is_ready(pod)
+            if pod and pod["metadata"]["uid"] != old["metadata"]["uid"]:
+                return is_ready(pod)
+            if time.monotonic() > create_deadline:
+                refusals = self.kube.failed_creates(member["statefulSet"])
+                reason = refusals[-1] if refusals else "no event says why"
+                raise Stop(f"StatefulSet {member['statefulSet']} has not created a new pod in {CREATE_SECONDS} s: {reason}")
+            return None
 
         self.wait(f"a new pod {member['pod']} to be Ready", new_pod_ready)
         self.wait(f"the sentinels to see {member['name']} ready again", lambda: self.ready_again(member))
         log(f"{member['name']} is ready again after {time.monotonic() - started:.1f} s")
-
-    def hand_over(self, primary):
-        started = time.monotonic()
-        log(f"handing the primary role over from {primary['name']}")
-        for sentinel in self.sentinels.values():
-            try:
-                sentinel.ask("SENTINEL", "FAILOVER", self.primary_name)
-                break
-            except (OSError, Failure) as e:
-                log(f"a sentinel refused the failover ({e}); asking the next")
-        else:
-            raise Failure("no sentinel started the hand-over")
-        new = self.wait("the sentinels to name a new primary", lambda: (p := self.primary()) and p is not primary and p)
-        self.wait(f"{primary['name']} to replicate from {new['name']}", lambda: self.replicating(primary))
-        log(f"{new['name']} is the primary after {time.monotonic() - started:.1f} s")
 
     def run(self):
         todo = self.outdated()
@@ -260,9 +273,7 @@ class Rollout:
         order = [m for m in todo if not m["holdsData"]] + [m for m in replicas if m in todo] + ([primary] if primary in todo else [])
         log(f"rolling out {', '.join(m['name'] for m in order)} (primary: {primary['name']})")
         for member in order:
-            if member is primary:
-                self.hand_over(member)
-            self.restart(member)
+            self.restart(member, primary=member is primary)
         log("rollout complete")
 
 
@@ -288,7 +299,7 @@ def main():
     rollout = Rollout(Kube(), sentinels, members, os.environ["PRIMARY_NAME"], int(os.environ.get("TIMEOUT_SECONDS", "600")))
     try:
         rollout.run()
-    except Failure as e:
+    except (Failure, Stop) as e:
         log(f"rollout stopped: {e}")
         sys.exit(1)
 

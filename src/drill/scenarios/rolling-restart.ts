@@ -1,3 +1,4 @@
+import { rolloutOrder } from '../../../model/rollout.js';
 import type { LocalMember } from '../cluster.js';
 import type { ScenarioRun } from '../scenario-run.js';
 import { waitFor } from '../waits.js';
@@ -6,15 +7,14 @@ import { defineScenario, noFailedWrites } from './scenario.js';
 export const rollingRestart = defineScenario({
   id: 'rolling-restart',
   description: 'Rolling restart of every member and portal, one at a time',
-  injects: 'each member (pre-stop hook, SIGTERM, restart, until ready; the primary last), then each portal',
+  injects: 'each member in the rollout Job\'s order (the tie-breaker, the replica, the primary last; pre-stop hook, SIGTERM, restart, until ready), then each portal',
   asserts: 'no write fails beyond the retries',
   bound: noFailedWrites,
   async perform(run) {
     await run.underWriteLoad('drill:rolling-restart', async () => {
       const primary = await run.cluster.settled(30);
-      // The primary last, as its hand-over is the one clients can notice.
-      const ordered = [...run.cluster.members.filter((m) => m !== primary), primary];
-      for (const member of ordered) await restartMember(run, member);
+      // The rollout Job's order: the tie-breaker, the replica, the primary last (one hand-over).
+      for (const member of rolloutOrder(run.cluster.members, (m) => m === primary)) await restartMember(run, member);
       for (const portal of run.cluster.portals) {
         run.progress(`restarting ${portal.name}`);
         await run.cluster.killPortal(portal, 'SIGTERM');

@@ -1,0 +1,224 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LocalCluster, LocalMember } from '../../src/drill/cluster.js';
+import { MEMBER_LABEL } from '../../model/labels.js';
+import { authSecretKeys } from '../../model/secrets.js';
+import { objectNames } from '../../model/topology.js';
+import type { ControlPlane } from './control-plane.js';
+import { type KubeObject, KubeError } from './kube.js';
+
+/** What the stand-in did, in order: the order the cluster actually stopped and started members. */
+export interface KubeletEvent {
+  at: number;
+  member: string;
+  what: 'started' | 'ready' | 'stopped';
+}
+
+export interface RolloutRun {
+  pod: string;
+  exitCode: number;
+  output: string;
+}
+
+/** The components of a deployment whose pods MemberKubelet runs, rather than kwok (startNodes' `realPods`). */
+export const REAL_COMPONENTS = ['member', 'rollout'] as const;
+
+/**
+ * The kubelet of one deployment's members and rollout Job, on real processes (kwok plays the kubelet
+ * of every other pod, whose containers never run). For each member pod the API server binds to a
+ * node, it starts the member's redis and sentinel from the member ConfigMap as the new pod mounts it
+ * (LocalCluster.configure), and reports the pod Ready when the member's readiness probes pass. For a
+ * member pod being deleted, it runs the pre-stop hook, stops the processes (SIGTERM), and only then
+ * removes the pod, as a kubelet does. For the rollout Job's pod it runs the Job's script, from the
+ * Job's ConfigMap, with a token of the Job's service account (so its RBAC is the real one), and
+ * reports the pod Succeeded or Failed by the script's exit code.
+ *
+ * What differs from a node: host names are the members' loopback addresses and the certificates and
+ * passwords the local cluster's (as in the drill), and the script finds the API server on 127.0.0.1.
+ */
+export class MemberKubelet {
+  readonly events: KubeletEvent[] = [];
+  readonly rollouts: RolloutRun[] = [];
+  private readonly running = new Map<string, { member: LocalMember; ready: boolean }>();
+  private readonly busy = new Set<string>();
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private readonly dir: string;
+
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly cluster: LocalCluster,
+    private readonly id: { deployment: string; namespace: string },
+  ) {
+    this.dir = mkdtempSync(path.join(cluster.dir, 'kubelet-'));
+  }
+
+  start(): this {
+    this.loop = this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const pods = await this.cp.kube.list(`/api/v1/namespaces/${this.id.namespace}/pods?labelSelector=app.kubernetes.io/instance=${this.id.deployment}`).catch(() => []);
+      for (const pod of pods) {
+        const uid = pod.metadata.uid!;
+        if (this.busy.has(uid)) continue;
+        const component = pod.metadata.labels?.['app.kubernetes.io/component'];
+        const act = component === 'member' ? this.member(pod) : component === 'rollout' ? this.rollout(pod) : undefined;
+        if (!act) continue;
+        this.busy.add(uid);
+        // Each pod's work runs on its own; a member's restart must not hold up the rollout script.
+        void act.finally(() => this.busy.delete(uid));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private record(member: string, what: KubeletEvent['what']): void {
+    this.events.push({ at: Date.now(), member, what });
+  }
+
+  private async member(pod: KubeObject): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const member = this.cluster.member(pod.metadata.labels![MEMBER_LABEL]!);
+    const known = this.running.get(uid);
+    if (pod.metadata.deletionTimestamp) {
+      if (known) {
+        if (member.holdsData) await this.cluster.runPreStopHook(member);
+        if (member.holdsData) await this.cluster.kill(member, 'redis', 'SIGTERM');
+        await this.cluster.kill(member, 'sentinel', 'SIGTERM');
+        this.running.delete(uid);
+        this.record(member.name, 'stopped');
+      }
+      await this.cp.kube.request('DELETE', podPath(pod), { gracePeriodSeconds: 0, preconditions: { uid } }).catch(ignoreGone);
+      return;
+    }
+    if (!known) {
+      if (!pod.spec?.nodeName) return;
+      const config = await this.cp.kube.get(`/api/v1/namespaces/${this.id.namespace}/configmaps/${objectNames(this.id.deployment).members}`);
+      this.cluster.configure(member, config.data as Record<string, string>);
+      this.cluster.start(member, 'sentinel');
+      if (member.holdsData) this.cluster.start(member, 'redis');
+      this.running.set(uid, { member, ready: false });
+      this.record(member.name, 'started');
+      return;
+    }
+    if (!known.ready && (await this.cluster.isReady(member))) {
+      await this.cp.kube.mergePatch(`${podPath(pod)}/status`, runningStatus(pod, true)).catch(ignoreGone);
+      known.ready = true;
+      this.record(member.name, 'ready');
+    }
+  }
+
+  private async rollout(pod: KubeObject): Promise<void> {
+    if (pod.metadata.deletionTimestamp) {
+      await this.cp.kube.request('DELETE', podPath(pod), { gracePeriodSeconds: 0 }).catch(ignoreGone);
+      return;
+    }
+    if (!pod.spec?.nodeName || pod.status?.phase !== 'Pending' || this.rollouts.some((r) => r.pod === pod.metadata.uid)) return;
+    await this.cp.kube.mergePatch(`${podPath(pod)}/status`, runningStatus(pod, false));
+    const container = pod.spec.containers[0];
+    const env = Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    const script = await this.cp.kube.get(`/api/v1/namespaces/${this.id.namespace}/configmaps/${objectNames(this.id.deployment).rollout}`);
+    const scriptFile = path.join(this.dir, 'rollout.py');
+    writeFileSync(scriptFile, (script.data as Record<string, string>)['rollout.py']!);
+    const passwordFile = path.join(this.dir, 'sentinel-password');
+    writeFileSync(passwordFile, this.cluster.passwords[authSecretKeys.sentinelAuth]!);
+    // The Job's own service account: a token the API server issues for it, as a projected volume holds.
+    const token = await this.cp.kube.create(`/api/v1/namespaces/${this.id.namespace}/serviceaccounts/${pod.spec.serviceAccountName}/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid } },
+    });
+    const accountDir = mkdtempSync(path.join(this.dir, 'account-'));
+    writeFileSync(path.join(accountDir, 'token'), (token.status as { token: string }).token);
+    writeFileSync(path.join(accountDir, 'ca.crt'), readFileSync(this.cp.caFile));
+    const members = (JSON.parse(env.MEMBERS!) as { name: string; host: string }[]).map((m) => ({ ...m, host: this.cluster.member(m.name).ip }));
+    const { code, output } = await inPod(accountDir, ['python3', scriptFile], {
+      ...env,
+      MEMBERS: JSON.stringify(members),
+      CA_FILE: this.cluster.caFile,
+      SENTINEL_PASSWORD_FILE: passwordFile,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: new URL(this.cp.server).port,
+    });
+    this.rollouts.push({ pod: pod.metadata.uid!, exitCode: code, output });
+    await this.cp.kube.mergePatch(`${podPath(pod)}/status`, finishedStatus(pod, code)).catch(ignoreGone);
+  }
+}
+
+function podPath(pod: KubeObject): string {
+  return `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+}
+
+function ignoreGone(e: unknown): void {
+  if (!(e instanceof KubeError && (e.status === 404 || e.status === 409))) throw e;
+}
+
+function runningStatus(pod: KubeObject, ready: boolean): object {
+  const now = new Date().toISOString();
+  const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now });
+  return {
+    status: {
+      phase: 'Running',
+      startTime: now,
+      conditions: [condition('Initialized', true), condition('Ready', ready), condition('ContainersReady', ready), condition('PodScheduled', true)],
+      containerStatuses: (pod.spec!.containers as { name: string; image: string }[]).map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready,
+        restartCount: 0,
+        started: true,
+        state: { running: { startedAt: now } },
+      })),
+    },
+  };
+}
+
+function finishedStatus(pod: KubeObject, exitCode: number): object {
+  const now = new Date().toISOString();
+  return {
+    status: {
+      phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now }],
+      containerStatuses: (pod.spec!.containers as { name: string; image: string }[]).map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: now } },
+      })),
+    },
+  };
+}
+
+/**
+ * Runs a command as a pod's container would find its service account: in a mount namespace of its own
+ * where a tmpfs over /run holds the token and CA at /var/run/secrets/kubernetes.io/serviceaccount.
+ */
+function inPod(accountDir: string, command: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const setUp = [
+    'set -e',
+    'mount -t tmpfs engine-tier /run',
+    'mkdir -p /run/secrets/kubernetes.io/serviceaccount',
+    `cp "${accountDir}"/token "${accountDir}"/ca.crt /run/secrets/kubernetes.io/serviceaccount/`,
+    'exec "$@" 2>&1',
+  ].join('\n');
+  return new Promise((resolve) => {
+    execFile(
+      'unshare',
+      ['--mount', '--propagation=private', '--', 'sh', '-c', setUp, 'sh', ...command],
+      { env: { PATH: process.env.PATH!, ...env }, timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+    );
+  });
+}
