@@ -33,7 +33,7 @@ const sources = {
 const builtIn = [
   ['', 'v1', ['Namespace', 'ConfigMap', 'Service', 'Secret', 'PersistentVolumeClaim', 'ServiceAccount']],
   ['apps', 'v1', ['StatefulSet', 'Deployment']],
-  ['batch', 'v1', ['CronJob']],
+  ['batch', 'v1', ['Job', 'CronJob']],
   ['policy', 'v1', ['PodDisruptionBudget']],
   ['networking.k8s.io', 'v1', ['NetworkPolicy']],
   ['rbac.authorization.k8s.io', 'v1', ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']],

@@ -116,6 +116,16 @@ describe('day 2 on the real engine: every change rolls out one member at a time,
     expect(r.result.failed).toBe(0);
   });
 
+  it('a new service user (the ACL file): the data members only, the replica first', async () => {
+    const r = await rollOut('service user', (t) => t.replace('    - user: orders-reporting', '    - user: orders-audit\n      role: Reader\n    - user: orders-reporting'));
+    expect(r.run.exitCode, r.run.output).toBe(0);
+    const replica = r.primaryBefore === 'data-0' ? 'data-1' : 'data-0';
+    expect(r.deleted).toEqual([`${DEPLOYMENT}-${replica}-0`, `${DEPLOYMENT}-${r.primaryBefore}-0`]);
+    expect(r.primaryAfter).toBe(replica);
+    expect(r.missing).toEqual([]);
+    expect(r.result.failed).toBe(0);
+  });
+
   it('a platform grant: nothing restarts', async () => {
     const r = await rollOut('platform grant', (t) => t.replace('    - group: platform-admins', '    - group: orders-oncall\n      role: Viewer\n    - group: platform-admins'));
     expect(r.run.exitCode, r.run.output).toBe(0);
