@@ -162,10 +162,15 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
   return { server, kubeconfig, token, caFile, auditLog, kube, programs, serviceAccountDir };
 }
 
-/** kubectl at the control plane's version, against this control plane. */
+/**
+ * kubectl at the control plane's version, against this control plane. Its discovery cache is the
+ * run's own: ~/.kube/cache is keyed by host and port only, and another run's API server on the same
+ * loopback port (in another network namespace, or earlier) would answer for this one's kinds.
+ */
 export function kubectl(cp: Pick<ControlPlane, 'kubeconfig'>, args: string[], input?: string): string {
+  const cacheDir = path.join(path.dirname(cp.kubeconfig), 'kubectl-cache');
   try {
-    return execFileSync(binaries.kubectl, [`--kubeconfig=${cp.kubeconfig}`, ...args], { input, encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 << 20 });
+    return execFileSync(binaries.kubectl, [`--kubeconfig=${cp.kubeconfig}`, `--cache-dir=${cacheDir}`, ...args], { input, encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 << 20 });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`kubectl ${args.join(' ')}: ${err.stderr || err.stdout || err.message}`);
