@@ -58,7 +58,7 @@ describe('rotate through the CLI', () => {
     // The password rotation's start step leaves the portals be: they keep logging in with the old passwords.
     const passwords = await redisGitops(repo, 'rotate', 'orders', '--what', 'passwords', '--dry-run');
     // Only the data members read the ACL file: the tie-breaker keeps running.
-    expect(passwords.stdout).toMatch(/^ {2}plan example\/orders: restarts members one at a time \(the rollout Job\): orders-data-0 and orders-data-1 [^;]*; \d+ other/m);
+    expect(passwords.stdout).toMatch(/^ {2}plan example\/orders: restarts members one at a time \(the rollout Job\): orders-data-0 and orders-data-1 \(the replica first; the primary last, after handing its role over\); \d+ other/m);
     expect(snapshotTree(repo)).toEqual(before);
   });
 
