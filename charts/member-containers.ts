@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { scriptNames } from './config/member-scripts.js';
-import { restrictedContainer } from './pod-security.js';
+import { requirements, restrictedContainer } from './pod-security.js';
 import { EXPORTER_UID, exporterImage } from '../model/images.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
 import { METRICS_PORT_NAMES, PORT_NAMES, REDIS_METRICS_PORT, REDIS_PORT, SENTINEL_METRICS_PORT, SENTINEL_PORT, memberEnv, memberPaths } from '../model/topology.js';
@@ -158,7 +158,3 @@ function execProbe(command: string[], periodSeconds: number, failureThreshold: n
   return { exec: { command }, periodSeconds, failureThreshold, timeoutSeconds: 5 };
 }
 
-function requirements(request: { cpu: string; memory: string }, limit: { cpu: string; memory: string }): k8s.ResourceRequirements {
-  const quantities = (r: { cpu: string; memory: string }) => ({ cpu: k8s.Quantity.fromString(r.cpu), memory: k8s.Quantity.fromString(r.memory) });
-  return { requests: quantities(request), limits: quantities(limit) };
-}

@@ -33,3 +33,9 @@ export function restrictedPod(options: {
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
+
+/** A container's requests and limits (every container sets both: the gate's security.resources_set). */
+export function requirements(request: { cpu: string; memory: string }, limit: { cpu: string; memory: string }): k8s.ResourceRequirements {
+  const quantities = (r: { cpu: string; memory: string }) => ({ cpu: k8s.Quantity.fromString(r.cpu), memory: k8s.Quantity.fromString(r.memory) });
+  return { requests: quantities(request), limits: quantities(limit) };
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { renderHaproxyConfig, renderPortalLua } from './config/haproxy-cfg.js';
-import { restrictedContainer, restrictedPod } from './pod-security.js';
+import { requirements, restrictedContainer, restrictedPod } from './pod-security.js';
 import { HAPROXY_UID, haproxyImage } from '../model/images.js';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { aclPasswordKey, authSecretKeys, tlsSecretKeys } from '../model/secrets.js';
@@ -160,10 +160,7 @@ function haproxyContainer(authSecretName: string): k8s.Container {
     // after its checks (every 1 s, 3 s timeout) have run.
     readinessProbe: statsProbe(2, 5),
     livenessProbe: statsProbe(6),
-    resources: {
-      requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
-      limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('256Mi') },
-    },
+    resources: requirements({ cpu: '100m', memory: '64Mi' }, { cpu: '1', memory: '256Mi' }),
     securityContext: restrictedContainer,
     volumeMounts: [
       { name: 'config', mountPath: portalPaths.configDir, readOnly: true },

@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { rolloutFiles } from './config/rollout/embedded.js';
-import { restrictedContainer, restrictedPod } from './pod-security.js';
+import { requirements, restrictedContainer, restrictedPod } from './pod-security.js';
+import { ROLLOUT_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves.js';
 import { ROLLOUT_UID, rolloutImage } from '../model/images.js';
 import { componentLabels, selectorLabels, type Identity } from '../model/labels.js';
 import { rolloutRoleRules } from '../model/rollout.js';
@@ -27,17 +28,21 @@ const mounts = { script: '/rollout', ca: '/tls', password: '/sentinel' } as cons
 /** Longest the script waits for one step (a pod to become ready, the sentinels to agree). */
 const STEP_TIMEOUT_SECONDS = 600;
 
-/** Argo CD runs a PostSync hook after every sync, once all resources are applied and healthy. */
-const POST_SYNC_HOOK = {
-  'argocd.argoproj.io/hook': 'PostSync',
+/**
+ * A Sync hook runs in every sync, in its wave: after the workloads' wave is applied and healthy, and
+ * before the next wave (the applications' Secrets, APPLICATION_SECRET_WAVE) is applied.
+ */
+const SYNC_HOOK = {
+  'argocd.argoproj.io/hook': 'Sync',
+  [SYNC_WAVE_ANNOTATION]: String(ROLLOUT_WAVE),
   // The previous run's Job stays for `kubectl logs` until the next sync replaces it.
   'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
 };
 
 /**
  * One member at a time, the primary last. The member StatefulSets use the OnDelete update strategy,
- * so a changed pod template restarts nothing by itself; after every Argo CD sync this Job (a PostSync
- * hook) restarts each member whose pod runs an older revision: the tie-breaker, then the replica, then
+ * so a changed pod template restarts nothing by itself; in every Argo CD sync, once the workloads are
+ * applied, this Job (a Sync hook) restarts each member whose pod runs an older revision: the tie-breaker, then the replica, then
  * (after the sentinels hand the primary role to the restarted replica) the old primary, each after the
  * previous one is ready again (charts/config/rollout/rollout.py says how that is judged).
  *
@@ -67,7 +72,7 @@ export class Rollout extends Construct {
 
     const members = props.members.map((m, i) => ({ name: m.name, statefulSet: statefulSets[i], pod: `${statefulSets[i]}-0`, host: m.host, holdsData: m.holdsData }));
     new k8s.KubeJob(this, 'Job', {
-      metadata: { name, labels, annotations: POST_SYNC_HOOK },
+      metadata: { name, labels, annotations: SYNC_HOOK },
       spec: {
         // The script is safe to run again: a retry skips the members already restarted.
         backoffLimit: 1,
@@ -97,10 +102,7 @@ export class Rollout extends Construct {
                   // No .pyc files: the root file system is read-only.
                   { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
                 ],
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-                  limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('64Mi') },
-                },
+                resources: requirements({ cpu: '10m', memory: '32Mi' }, { cpu: '200m', memory: '64Mi' }),
                 securityContext: restrictedContainer,
                 volumeMounts: [
                   { name: 'script', mountPath: mounts.script, readOnly: true },

@@ -35,12 +35,18 @@ export function syncWave(kind: string): number {
 }
 
 /**
- * The Secrets applications read (their users' passwords) come after the workloads: in a password
+ * The rollout Job (a Sync hook, charts/rollout.ts) runs once the workloads are applied: Argo CD moves
+ * to the next wave only when it has restarted every outdated member, one at a time.
+ */
+export const ROLLOUT_WAVE = Math.max(syncWave('StatefulSet'), syncWave('Deployment')) + 1;
+
+/**
+ * The Secrets applications read (their users' passwords) come after the rollout: in a password
  * rotation's start step, Argo CD hands an application its new password only once every member has
  * restarted with the ACL file that accepts it (the auth Secret, applied before them), never while a
  * member still knows only the old one. Their SealedSecrets carry it; applySyncWaves keeps it.
  */
-export const APPLICATION_SECRET_WAVE = Math.max(syncWave('StatefulSet'), syncWave('Deployment')) + 1;
+export const APPLICATION_SECRET_WAVE = ROLLOUT_WAVE + 1;
 
 /** Annotates every API object under `scope` with its kind's sync wave, unless it has one of its own. */
 export function applySyncWaves(scope: Construct): void {

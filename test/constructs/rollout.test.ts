@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rollout } from '../../charts/rollout.js';
 import { rolloutFiles } from '../../charts/config/rollout/embedded.js';
+import { APPLICATION_SECRET_WAVE, ROLLOUT_WAVE, syncWave } from '../../charts/sync-waves.js';
 import { rolloutImage } from '../../model/images.js';
 import { secretNames } from '../../model/secrets.js';
 import { memberHosts, SENTINEL_PORT } from '../../model/topology.js';
@@ -22,8 +23,14 @@ describe('Rollout', () => {
   const pod = job.spec.template.spec;
   const env = Object.fromEntries(pod.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
 
-  it('runs after every sync, once everything is applied and healthy, and keeps the last run for its logs', () => {
-    expect(job.metadata.annotations).toEqual({ 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
+  it('runs in every sync once the workloads are applied, before the applications\' Secrets, and keeps the last run for its logs', () => {
+    expect(job.metadata.annotations).toEqual({
+      'argocd.argoproj.io/hook': 'Sync',
+      'argocd.argoproj.io/sync-wave': String(ROLLOUT_WAVE),
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+    });
+    expect(ROLLOUT_WAVE).toBeGreaterThan(Math.max(syncWave('StatefulSet'), syncWave('Deployment')));
+    expect(APPLICATION_SECRET_WAVE).toBeGreaterThan(ROLLOUT_WAVE);
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.containers[0].image).toBe(rolloutImage);
     expect(rolloutImage).toMatch(/@sha256:[0-9a-f]{64}$/);

@@ -16,7 +16,7 @@ export const RECONCILIATION_SECONDS = 10;
  * The controller's sync timeout (`controller.sync.timeout.seconds` of an installation; off by default):
  * what ends a sync that waits for a workload which can never become healthy. The README asks
  * clusters for one; the tier uses a short one to prove that a fixing commit then rolls out by itself.
- * A sync lasts as long as its rollout Job (a PostSync hook), so a test whose members really restart
+ * A sync lasts as long as its rollout Job (a Sync hook), so a test whose members really restart
  * gives the controller a longer one (startEngine's `syncTimeoutSeconds`), as the README asks.
  */
 export const SYNC_TIMEOUT_SECONDS = 60;

@@ -2,9 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_WAVE_ANNOTATION } from '../../charts/sync-waves.js';
-
-/** Argo CD runs an object with it as a hook of a sync phase, not as a resource of a wave. */
-const HOOK_ANNOTATION = 'argocd.argoproj.io/hook';
 import { projectRoot, snapshotTree } from '../support/repo.js';
 import { git } from './argocd.js';
 import { auditedWrites, podSecurityViolations, resourceOf } from './audit.js';
@@ -118,13 +115,11 @@ describe('day 1 on the real engine (example cluster)', () => {
         seen.add(k);
         firstWrites.push(k);
       }
-      // Every object in dist/ was applied by Argo CD itself: the resources in non-decreasing waves, then
-      // the hooks (the rollout Job, a PostSync hook) after all of them.
+      // Every object in dist/ was applied by Argo CD itself, in non-decreasing waves: the rollout Job (a
+      // Sync hook) in its own, after the workloads and before the applications' Secrets.
       expect(firstWrites.length, `${deployment}: objects Argo CD applied`).toBe(wave.size);
-      const hooks = new Set(objects.filter((o) => o.metadata.annotations?.[HOOK_ANNOTATION]).map((o) => key(resourceOf(o.kind), o.metadata.namespace ?? '', o.metadata.name)));
-      const waves = firstWrites.filter((k) => !hooks.has(k)).map((k) => wave.get(k)!);
+      const waves = firstWrites.map((k) => wave.get(k)!);
       expect(waves, `${deployment}: waves in the order applied`).toEqual([...waves].sort((a, b) => a - b));
-      if (deployment !== '_cluster') expect(firstWrites.slice(-hooks.size), `${deployment}: hooks last`).toEqual([...hooks]);
       record[deployment] = firstWrites.map((k) => `${wave.get(k)} ${k}`);
     }
     // Kept beside the run's logs, and printed: the order later day-2 work compares against.

@@ -7,6 +7,7 @@ import { authSecretKeys } from '../../model/secrets.js';
 import { objectNames } from '../../model/topology.js';
 import type { ControlPlane } from './control-plane.js';
 import { type KubeObject, KubeError } from './kube.js';
+import { inClusterCommand } from './processes.js';
 
 /** What the stand-in did, in order: the order the cluster actually stopped and started members. */
 export interface KubeletEvent {
@@ -201,22 +202,13 @@ function finishedStatus(pod: KubeObject, exitCode: number): object {
   };
 }
 
-/**
- * Runs a command as a pod's container would find its service account: in a mount namespace of its own
- * where a tmpfs over /run holds the token and CA at /var/run/secrets/kubernetes.io/serviceaccount.
- */
+/** Runs a command with the service account of `accountDir`, as the pod's container would (inClusterCommand). */
 function inPod(accountDir: string, command: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  const setUp = [
-    'set -e',
-    'mount -t tmpfs engine-tier /run',
-    'mkdir -p /run/secrets/kubernetes.io/serviceaccount',
-    `cp "${accountDir}"/token "${accountDir}"/ca.crt /run/secrets/kubernetes.io/serviceaccount/`,
-    'exec "$@" 2>&1',
-  ].join('\n');
+  const [program, args] = inClusterCommand(accountDir, command);
   return new Promise((resolve) => {
     execFile(
-      'unshare',
-      ['--mount', '--propagation=private', '--', 'sh', '-c', setUp, 'sh', ...command],
+      program,
+      args,
       { env: { PATH: process.env.PATH!, ...env }, timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
     );

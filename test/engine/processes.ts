@@ -69,3 +69,19 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * `command` as a pod's container finds its service account: in a mount namespace of its own where a
+ * tmpfs over /run holds the token and CA of `accountDir` at /var/run/secrets/kubernetes.io/serviceaccount
+ * (the fixed path in-cluster clients read). Nothing on the machine changes; needs root.
+ */
+export function inClusterCommand(accountDir: string, command: readonly string[]): [string, string[]] {
+  const setUp = [
+    'set -e',
+    'mount -t tmpfs engine-tier /run',
+    'mkdir -p /run/secrets/kubernetes.io/serviceaccount',
+    `cp "${accountDir}"/token "${accountDir}"/ca.crt /run/secrets/kubernetes.io/serviceaccount/`,
+    'exec "$@"',
+  ].join('\n');
+  return ['unshare', ['--mount', '--propagation=private', '--', 'sh', '-c', setUp, 'sh', ...command]];
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { binaries } from './binaries.js';
 import { type ControlPlane, kubectl } from './control-plane.js';
 import { until } from './kube.js';
-import { type Program, assertRunning, freePort, startProgram } from './processes.js';
+import { type Program, assertRunning, freePort, inClusterCommand, startProgram } from './processes.js';
 
 const NAMESPACE = 'kube-system';
 
@@ -11,8 +11,7 @@ const NAMESPACE = 'kube-system';
  * cluster's TEST-ONLY pair), so the SealedSecrets in dist/ become the Secrets that pods mount.
  *
  * The controller only runs "in cluster": it reads its token and CA from the fixed path
- * /var/run/secrets/kubernetes.io/serviceaccount. It runs in a mount namespace of its own where a
- * tmpfs over /run holds those files, so nothing on this machine changes (needs root, as the tier does).
+ * /var/run/secrets/kubernetes.io/serviceaccount, so it runs as inClusterCommand sets it up.
  */
 export async function startSealedSecrets(cp: ControlPlane, dir: string, sealing: { certificate: string; key: string }): Promise<Program> {
   kubectl(cp, ['apply', '--server-side', '-f', `${binaries.crds}/bitnami.com_sealedsecrets.yaml`]);
@@ -28,33 +27,16 @@ export async function startSealedSecrets(cp: ControlPlane, dir: string, sealing:
   });
   const [port, metricsPort] = [await freePort(), await freePort()];
   const apiPort = new URL(cp.server).port;
-  const inCluster = [
-    'set -e',
-    'mount -t tmpfs engine-tier /run',
-    'mkdir -p /run/secrets/kubernetes.io/serviceaccount',
-    `cp "${cp.serviceAccountDir}"/token "${cp.serviceAccountDir}"/ca.crt /run/secrets/kubernetes.io/serviceaccount/`,
-    'exec "$@"',
-  ].join('\n');
-  const controller = startProgram(
-    dir,
-    'sealed-secrets-controller',
-    'unshare',
-    [
-      '--mount',
-      '--propagation=private',
-      '--',
-      'sh',
-      '-c',
-      inCluster,
-      'sh',
-      binaries.sealedSecretsController,
-      // The key pair is given; a generated one would seal nothing that dist/ holds.
-      '--key-renew-period=0',
-      `--listen-addr=127.0.0.1:${port}`,
-      `--listen-metrics-addr=127.0.0.1:${metricsPort}`,
-    ],
-    { env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, POD_NAMESPACE: NAMESPACE } },
-  );
+  const [program, args] = inClusterCommand(cp.serviceAccountDir, [
+    binaries.sealedSecretsController,
+    // The key pair is given; a generated one would seal nothing that dist/ holds.
+    '--key-renew-period=0',
+    `--listen-addr=127.0.0.1:${port}`,
+    `--listen-metrics-addr=127.0.0.1:${metricsPort}`,
+  ]);
+  const controller = startProgram(dir, 'sealed-secrets-controller', program, args, {
+    env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, POD_NAMESPACE: NAMESPACE },
+  });
   cp.programs.push(controller);
   await until('the Sealed Secrets controller to serve its certificate', 60_000, async () => {
     assertRunning(controller);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Rolls a deployment's members over to their StatefulSets' current revision, one member at a time.
 
-Run by the deployment's rollout Job, an Argo CD PostSync hook: after every sync, once everything is
-applied and healthy. The member StatefulSets use the OnDelete update strategy, so a new pod template
+Run by the deployment's rollout Job, an Argo CD Sync hook: in every sync, once the workloads are
+applied, before the applications' Secrets are. The member StatefulSets use the OnDelete update strategy, so a new pod template
 (a configuration, secret or image change) restarts nothing by itself; this script decides the order:
 
   1. the tie-breaker (sentinel only),
