@@ -5,7 +5,7 @@ import { SYNC_WAVE_ANNOTATION } from '../../charts/sync-waves.js';
 import { projectRoot, snapshotTree } from '../support/repo.js';
 import { git } from './argocd.js';
 import { auditedWrites, podSecurityViolations, resourceOf } from './audit.js';
-import { type Engine, applyBootstrap, distObjects, expectedApplications, startEngine, waitForApplications } from './engine.js';
+import { type Engine, applyBootstrap, distObjects, expectedApplications, refusedPods, startEngine, waitForApplications } from './engine.js';
 import { type KubeObject, until } from './kube.js';
 import { ZONE_LABEL } from './nodes.js';
 
@@ -127,32 +127,37 @@ describe('day 1 on the real engine (example cluster)', () => {
     console.log(`sync order (wave, resource/namespace/name):\n${Object.entries(record).map(([d, w]) => `${d}:\n  ${w.join('\n  ')}`).join('\n')}`);
   });
 
-  // These two last: the first breaks the sessions deployment, the second repairs it with a commit. The
-  // portals' Deployment, whose controller creates new pods at once; a member's new pod template waits
-  // for the rollout Job (rollout.engine.test.ts).
+  // These two last: the first breaks the sessions deployment, the second repairs it with a commit. A
+  // member's new template waits for the rollout Job (OnDelete), whose container kwok does not run here:
+  // the test deletes the pod as the Job would (rollout.engine.test.ts runs the real Job).
   it('fails, with the API server\'s message, on an output whose pods Kubernetes refuses (a 16-character port name)', async () => {
-    const file = path.join(engine.repo, 'dist/example/sessions/deployment-sessions-portal.yaml');
+    const file = path.join(engine.repo, 'dist/example/sessions/statefulset-sessions-data-1.yaml');
     const text = readFileSync(file, 'utf8');
-    expect(text).toContain('name: stats\n');
-    writeFileSync(file, text.replace('name: stats\n', 'name: stats-of-haproxy\n'));
+    expect(text).toContain('name: sentinel-metric\n');
+    writeFileSync(file, text.replace('name: sentinel-metric\n', 'name: sentinel-metrics\n'));
     git(engine.repo, 'commit', '--quiet', '-am', 'a port name one character too long');
     const broken = git(engine.repo, 'rev-parse', 'HEAD').trim();
-    await expect(waitForApplications(engine, ['redis-example-sessions'], broken, 240_000)).rejects.toThrow(
-      /Pod "sessions-portal-[a-z0-9-]+" is invalid: spec\.containers\[\d\]\.ports\[\d\]\.name: Invalid value: "stats-of-haproxy": must be no more than 15 characters/,
-    );
+    // The StatefulSet itself is accepted: only its pods are refused.
+    await waitForApplications(engine, ['redis-example-sessions'], broken, 240_000);
+    await engine.cp.kube.delete('/api/v1/namespaces/redis-sessions/pods/sessions-data-1-0');
+    const refused = await until('the StatefulSet controller to report the refused pod', 60_000, async () => (await refusedPods(engine)).find((m) => m.includes('sessions-data-1-0')));
+    expect(refused).toMatch(/Pod "sessions-data-1-0" is invalid: spec\.containers\[\d\]\.ports\[0\]\.name: Invalid value: "sentinel-metrics": must be no more than 15 characters/);
   });
 
-  it('recovers by itself from the fixing commit: the stuck sync times out and its retry takes the newest revision', async () => {
-    const file = path.join(engine.repo, 'dist/example/sessions/deployment-sessions-portal.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('name: stats-of-haproxy\n', 'name: stats\n'));
+  it('recovers by itself from the fixing commit: the member\'s pod is created from the fixed template', async () => {
+    const file = path.join(engine.repo, 'dist/example/sessions/statefulset-sessions-data-1.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('name: sentinel-metrics\n', 'name: sentinel-metric\n'));
     git(engine.repo, 'commit', '--quiet', '-am', 'the port name fixed');
     const fixed = git(engine.repo, 'rev-parse', 'HEAD').trim();
-    // No terminate-op, no manual sync: only Argo CD. The refused-pod events of the broken revision stay
-    // in the namespace for an hour, so this wait cannot fail fast on them: it waits for the outcome.
+    // No manual step: only Argo CD. The refused-pod events of the broken revision stay in the namespace
+    // for an hour, so this wait cannot fail fast on them: it waits for the outcome.
     const [status] = await waitForApplications(engine, ['redis-example-sessions'], fixed, 240_000, { failOnRefusedPods: false });
     expect(status).toMatchObject({ sync: 'Synced', health: 'Healthy', phase: 'Succeeded' });
-    const portals = await engine.cp.kube.get('/apis/apps/v1/namespaces/redis-sessions/deployments/sessions-portal');
-    expect(portals.status).toMatchObject({ readyReplicas: 2, updatedReplicas: 2 });
+    const pod = await until('sessions-data-1-0 Ready', 60_000, async () => {
+      const p = await engine.cp.kube.find('/api/v1/namespaces/redis-sessions/pods/sessions-data-1-0');
+      return p && ready(p) ? p : undefined;
+    });
+    expect(ready(pod)).toBe(true);
   });
 });
 
