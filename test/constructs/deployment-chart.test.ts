@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
-import { APPLICATION_SECRET_WAVE, SYNC_WAVE_ANNOTATION, syncWave } from '../../charts/sync-waves.js';
+import { APPLICATION_SECRET_WAVE, ROLLOUT_WAVE, SYNC_WAVE_ANNOTATION, syncWave } from '../../charts/sync-waves.js';
 import { engineVersion, imagePatch } from '../../model/engines.js';
 import { CONFIG_CHECKSUM_ANNOTATION, GENERATOR_VERSION_LABEL, SECRETS_CHECKSUM_ANNOTATION } from '../../model/labels.js';
 import { serverCertificateNames } from '../../model/secrets.js';
@@ -60,12 +60,11 @@ describe('deployment chart', () => {
     }
   });
 
-  it("gives every object the sync wave of its kind, but the users' Secrets, which come after the workloads", () => {
+  it("gives every object the sync wave of its kind, but the rollout Job and the users' Secrets, which come after the workloads", () => {
     const forApplications = (o: { kind: string; metadata: { name: string } }) => o.kind === 'SealedSecret' && o.metadata.name.startsWith('orders-user-');
     expect(objects.filter(forApplications).map((o) => o.metadata.name).sort()).toEqual(['orders-user-admin']);
-    for (const o of objects) {
-      expect(o.metadata.annotations?.[SYNC_WAVE_ANNOTATION], `${o.kind} ${o.metadata.name}`).toBe(String(forApplications(o) ? APPLICATION_SECRET_WAVE : syncWave(o.kind)));
-    }
+    const wave = (o: { kind: string; metadata: { name: string } }) => (forApplications(o) ? APPLICATION_SECRET_WAVE : o.kind === 'Job' ? ROLLOUT_WAVE : syncWave(o.kind));
+    for (const o of objects) expect(o.metadata.annotations?.[SYNC_WAVE_ANNOTATION], `${o.kind} ${o.metadata.name}`).toBe(String(wave(o)));
   });
 
   it("places the members in the cluster's zones, on its storage class, with the deployment's memory and disk", () => {
@@ -125,7 +124,7 @@ describe('deployment chart', () => {
     const prometheus = { ...cluster, spec: { ...cluster.spec, monitoring: { namespace: 'prometheus' } } };
     const deployment: Deployment = { name: 'orders', file: 'deployments/orders.yaml', namespace: 'redis-orders', spec: DeploymentSchema.parse(ordersFile), cluster: prometheus };
     const chart = synthChart(new RedisDeploymentChart(Testing.app(), 'orders', { deployment, generatorVersion: '0.0.0-test', secrets }));
-    const scraper = objectNamed(chart, 'NetworkPolicy', 'orders-members').spec.ingress[1].from;
+    const scraper = objectNamed(chart, 'NetworkPolicy', 'orders-members').spec.ingress.at(-1).from;
     expect(scraper).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }]);
   });
 
