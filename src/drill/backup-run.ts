@@ -70,7 +70,8 @@ export class LocalBackups {
   /** The restore init container of `member`, restoring backup `id` into its data folder. */
   async restore(member: LocalMember, id: string): Promise<ScriptRun> {
     const env = this.rendered.restoreEnv(id).map((e) => (e.name === restoreEnv.dataDir ? { name: e.name, value: path.join(member.dir, 'data') } : e));
-    return this.script(backupScriptNames.restore, this.env(env));
+    // Where the init container runs: in the member's network namespace, reaching the bucket from there.
+    return this.script(backupScriptNames.restore, this.env(env), this.cluster.inNamespace(member.name));
   }
 
   /** rclone as the upload container has it (the same remotes), for a check of the bucket. */
@@ -105,10 +106,11 @@ export class LocalBackups {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async script(name: string, env: NodeJS.ProcessEnv): Promise<ScriptRun> {
+  private async script(name: string, env: NodeJS.ProcessEnv, prefix: readonly string[] = []): Promise<ScriptRun> {
     const started = Date.now();
     try {
-      const { stdout, stderr } = await run('sh', [path.join(this.folders[backupPaths.configDir]!, name)], { env, timeout: 600_000, maxBuffer: 16 << 20 });
+      const [file, ...args] = [...prefix, 'sh', path.join(this.folders[backupPaths.configDir]!, name)];
+      const { stdout, stderr } = await run(file!, args, { env, timeout: 600_000, maxBuffer: 16 << 20 });
       return { seconds: (Date.now() - started) / 1000, output: stdout + stderr };
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; message: string };

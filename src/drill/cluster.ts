@@ -103,8 +103,12 @@ export class LocalCluster {
   readonly portals: LocalPortal[];
   readonly passwords: Record<string, string> = {};
   readonly caFile: string;
-  /** Where a backup scenario's S3 server listens, and its certificate (the cluster's CA signed it). */
-  readonly s3: { ip: string; certFile: string; keyFile: string };
+  /**
+   * Where a backup scenario's S3 server listens, its certificate (the cluster's CA signed it), and the
+   * command prefix that runs it there: with network namespaces a node of its own on the bridge (an
+   * address in the root namespace would be reachable from neither the bridge nor the members).
+   */
+  readonly s3: { ip: string; certFile: string; keyFile: string; exec: string[] };
 
   private constructor(
     readonly rendered: RenderedDeployment,
@@ -125,7 +129,7 @@ export class LocalCluster {
     this.portals = [0, 1].map((i) => ({ name: `portal-${i}`, ip: `${subnet}.${21 + i}`, dir: path.join(dir, `portal-${i}`) }));
     this.caFile = path.join(dir, 'ca.crt');
     writeFileSync(this.caFile, tls.ca);
-    this.s3 = { ip: s3Address(subnet), certFile: path.join(dir, 's3.crt'), keyFile: path.join(dir, 's3.key') };
+    this.s3 = { ip: s3Address(subnet), certFile: path.join(dir, 's3.crt'), keyFile: path.join(dir, 's3.key'), exec: network ? network.exec(S3_NODE) : [] };
     writeFileSync(this.s3.certFile, tls.cert);
     writeFileSync(this.s3.keyFile, tls.key, { mode: 0o600 });
     for (const user of [...rendered.aclUsers.map((u) => u.name), authSecretKeys.sentinelAuth]) this.passwords[user] = randomBytes(24).toString('base64url');
@@ -148,6 +152,7 @@ export class LocalCluster {
       ? DrillNetwork.create(subnet, [
           ...members.map((m, i) => ({ name: m.name, addresses: [`${subnet}.${11 + i}`, `${subnet}.${111 + i}`] })),
           ...[0, 1].map((i) => ({ name: `portal-${i}`, addresses: [`${subnet}.${21 + i}`] })),
+          { name: S3_NODE, addresses: [s3Address(subnet)] },
         ])
       : undefined;
     return new LocalCluster(rendered, subnet, dir, tls, network);
@@ -286,7 +291,7 @@ export class LocalCluster {
   }
 
   /** The command prefix that runs a program where a member or portal runs (nothing on loopback). */
-  private inNamespace(node: string): string[] {
+  inNamespace(node: string): string[] {
     return this.network ? this.network.exec(node) : [];
   }
 
@@ -492,7 +497,10 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** The loopback address of the drill's S3 server: beside the members (.11-.13) and portals (.21-.22). */
+/** The drill network's node (namespace) of the S3 server. */
+const S3_NODE = 's3';
+
+/** The address of the drill's S3 server (loopback, or its namespace's on the bridge): beside the members (.11-.13) and portals (.21-.22). */
 function s3Address(subnet: string): string {
   return `${subnet}.31`;
 }

@@ -21,7 +21,8 @@ export class LocalS3 {
     readonly ip: string,
     readonly port: number,
     readonly dir: string,
-    private readonly tls: { certFile: string; keyFile: string },
+    /** Its certificate and key, and the command prefix that runs it in its network namespace (empty on loopback). */
+    private readonly server: { certFile: string; keyFile: string; exec: readonly string[] },
     /** The region it signs for: a request signed for another is refused (AuthorizationHeaderMalformed). */
     readonly region: string,
   ) {
@@ -39,10 +40,11 @@ export class LocalS3 {
     mkdirSync(this.dataDir, { recursive: true });
     mkdirSync(path.join(this.dir, 'meta'), { recursive: true });
     const log = createWriteStream(path.join(this.dir, 'versitygw.log'), { flags: 'a' });
-    const args = ['--port', `${this.ip}:${this.port}`, '--cert', this.tls.certFile, '--key', this.tls.keyFile, '--region', this.region, '--quiet',
+    const args = ['--port', `${this.ip}:${this.port}`, '--cert', this.server.certFile, '--key', this.server.keyFile, '--region', this.region, '--quiet',
       // Metadata in a folder of its own rather than extended attributes, which tmpfs may refuse.
       'posix', '--sidecar', path.join(this.dir, 'meta'), this.dataDir];
-    this.child = spawn(bin, args, {
+    const [file, ...rest] = [...this.server.exec, bin, ...args];
+    this.child = spawn(file!, rest, {
       env: { ...process.env, ROOT_ACCESS_KEY: this.accessKeyId, ROOT_SECRET_KEY: this.secretAccessKey },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
