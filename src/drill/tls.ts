@@ -18,7 +18,9 @@ export function tlsHandshake(
   if (verifyHostname) args.push('-verify_hostname', verifyHostname);
   if (version !== 'tls1_3') args.push('-cipher', 'ALL:@SECLEVEL=0');
   return new Promise((resolve) => {
-    const child = execFile('openssl', args, { timeout: 10_000 }, (error, stdout, stderr) => {
+    // coreutils' timeout rather than execFile's: the client must end by itself even when the drill
+    // exits first (Ctrl-C), or an orphan may wait for ever on a connection nothing answers.
+    const child = execFile('timeout', ['10', 'openssl', ...args], (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
       const connected = !error && /^(New|Reused), TLSv1(\.\d)?, Cipher is (?!\(NONE\))/m.test(output);
       resolve({ connected, verified: /Verify return code: 0 \(ok\)/.test(output), output });
