@@ -67,8 +67,11 @@ ls -A
     300_000,
   );
 
-  it.skipIf(!canSwitchUser)(
-    `a dist/ the user may not write (synth run as nobody): exit 70 naming the folder, dist/ and state/ unchanged${canSwitchUser ? '' : ' (skipped: needs root and setpriv to run as another user)'}`,
+  // nobody must be able to read the checkout itself (a clone under a 0700 folder of root's is not).
+  const nobodyCanRunTheCli =
+    canSwitchUser && works('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('node:fs').accessSync(${JSON.stringify(cliPath)})`]);
+  it.skipIf(!nobodyCanRunTheCli)(
+    `a dist/ the user may not write (synth run as nobody): exit 70 naming the folder, dist/ and state/ unchanged${nobodyCanRunTheCli ? '' : ' (skipped: needs root, setpriv to run as another user, and a checkout that user can read)'}`,
     async () => {
       const repo = await repoWithNewDeployment();
       const before = distAndState(repo);
