@@ -465,14 +465,13 @@ describe('--allow-storage-class', () => {
 });
 
 describe('gate on malformed objects', () => {
-  it('judges each copy of an object that appears twice', async () => {
+  it('judges the later of two definitions of an object, as kubectl and Argo CD apply it, and reports the earlier', async () => {
     const report = await runGate([path.join(projectRoot, 'test/fixtures/malformed/duplicates.yaml')]);
-    expect(report.violations).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ rule: 'encryption.storage_class_encrypted', resource: expect.objectContaining({ kind: 'PersistentVolumeClaim', name: 'c' }) }),
-        expect.objectContaining({ rule: 'iam.generator_roles_only', message: expect.stringContaining('whose rules differ') }),
-      ]),
-    );
+    const found = report.violations.map((v) => `${v.rule} ${v.resource.kind}/${v.resource.name}`);
+    expect(found).toEqual(expect.arrayContaining(['schema.duplicate_object StorageClass/sc', 'schema.duplicate_object Role/a-viewer', 'iam.generator_roles_only RoleBinding/b']));
+    // The later StorageClass encrypts: the claim that uses it is fine. The later Role's rules are judged.
+    expect(found).not.toContain('encryption.storage_class_encrypted PersistentVolumeClaim/c');
+    expect(report.violations).toContainEqual(expect.objectContaining({ rule: 'iam.generator_roles_only', message: expect.stringContaining('whose rules differ') }));
   });
 
   it('reports fields of the wrong type instead of crashing in the policies', async () => {
@@ -550,6 +549,35 @@ describe('the gate sees what kubectl applies', () => {
       expect(code).toBe(2);
       expect(stderr).toContain(`${path.join(dir, 'p.yaml')}: line 5: a `);
     }
+  });
+
+  it('two definitions of one object: the later is judged, with its own waivers only (the earlier carried one)', async () => {
+    const waived = `  annotations:\n    redis-gitops.dev/waivers: '[{"rules": ["security.no_host_namespaces"], "reason": "reviewed", "expires": "2026-07-01"}]'\n`;
+    const waivedPod = (spec: string) => pod(spec).replace('metadata: {name: p, namespace: n}\n', `metadata:\n  name: p\n  namespace: n\n${waived}`);
+    const findings = async (files: Record<string, string>, threads = 0) => {
+      const dir = tempDir();
+      for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+      const report = await runGate([dir], { today: '2026-06-01', threads });
+      return report.violations
+        .filter((v) => v.rule === 'security.no_host_namespaces' || v.rule === 'schema.duplicate_object')
+        .map((v) => `${v.rule} ${path.basename(v.file)}${v.waiver ? ' waived' : ''}: ${v.message}`);
+    };
+    // In one file: the waiver on the first copy covers nothing of the second, which kubectl and Argo CD apply.
+    const oneFile = await findings({ 'p.yaml': `${waivedPod('')}---\n${pod('  hostNetwork: true\n')}` });
+    expect(oneFile).toEqual([
+      'schema.duplicate_object p.yaml: Pod p (object 1 of this file) is defined again later, as object 2 of this file: kubectl and Argo CD apply the later definition, so the gate judges that one, and this one (its waivers included) applies to nothing',
+      'security.no_host_namespaces p.yaml: Pod p sets hostNetwork',
+    ]);
+    // Across files, in kubectl's order (b.yaml after a.yaml); worker threads see the same.
+    const twoFiles = { 'a.yaml': pod('  hostPID: true\n'), 'b.yaml': waivedPod('  hostNetwork: true\n') };
+    const expected = [
+      expect.stringMatching(/^schema\.duplicate_object a\.yaml: Pod p \(object 1 of this file\) is defined again later, as object 1 of \/.*\/b\.yaml: /),
+      'security.no_host_namespaces b.yaml waived: Pod p sets hostNetwork',
+    ];
+    expect(await findings(twoFiles)).toEqual(expected);
+    expect(await findings(twoFiles, 2)).toEqual(expected);
+    // The other way round, the earlier (insecure) copy is reported as a duplicate, not judged.
+    expect(await findings({ 'a.yaml': waivedPod('  hostNetwork: true\n'), 'b.yaml': pod('') })).toEqual([expect.stringMatching(/^schema\.duplicate_object a\.yaml: /)]);
   });
 
   it('never passes on nothing: a folder without a manifest is bad input', async () => {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
 import { loadGatePolicy, policyData, RULE_CATALOGUE, type Policy, type Resource, type Waiver } from '../src/gate/policy.js';
 import { schemaChecker, schemaRules } from '../src/gate/schema.js';
+import { duplicateFindings } from '../src/gate/duplicates.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
 // Per rule, policies/samples/<area>/<name>/ holds allowed.yaml, denied.yaml and expected.yaml, which
@@ -179,7 +180,8 @@ describe('policy samples', () => {
       const check = schemaChecker();
       for (const verdict of verdicts) {
         const file = sampleFile(rule, verdict);
-        expectFindings({ rule, verdict, file }, readObjects(file).flatMap((entry) => check(entry)), 'the schema check');
+        const objects = readObjects(file);
+        expectFindings({ rule, verdict, file }, [...objects.flatMap((entry) => check(entry)), ...duplicateFindings(objects, [file])], 'the schema check');
       }
     });
   }
@@ -187,7 +189,11 @@ describe('policy samples', () => {
   it('the samples of the policy rules are objects the schemas and the API server accept (no schema.* finding)', () => {
     // So that a denied sample fails its rule, not a malformed object.
     const check = schemaChecker();
-    expect(samples.flatMap((s) => readObjects(s.file).flatMap((entry) => check(entry))).map((v) => `${v.file}: ${v.rule}: ${v.message}`)).toEqual([]);
+    const found = samples.flatMap((s) => {
+      const objects = readObjects(s.file);
+      return [...objects.flatMap((entry) => check(entry)), ...duplicateFindings(objects, [s.file])];
+    });
+    expect(found.map((v) => `${v.file}: ${v.rule}: ${v.message}`)).toEqual([]);
   });
 
   for (const rule of rules) {

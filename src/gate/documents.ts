@@ -30,10 +30,10 @@ export interface Group<T> {
 
 export type PolicyInput = Group<SourcedObject>;
 
-/** What grouping reads of an object: its file, its kind, and the name and namespace in its metadata. */
+/** What grouping reads of an object: its file, its apiVersion and kind, and the name and namespace in its metadata. */
 export interface Placed {
   file: string;
-  object: { kind: string; metadata?: { name?: string; namespace?: string } };
+  object: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } };
 }
 
 /** Input the gate cannot read: exit code 2, naming the file. */
@@ -242,11 +242,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * so that each object is checked exactly once.
  */
 export function groupByDeployment<T extends Placed>(objects: T[], inputPaths: string[] = []): Group<T>[] {
-  const stops = new Set(inputPaths.map((p) => path.resolve(existsSync(p) && statSync(p).isFile() ? path.dirname(p) : p)));
-  const setOf = memoize((dir: string) => clusterRoot(dir, stops));
+  const setOf = inputSets(inputPaths);
   const sets = new Map<string, { cluster: T[]; namespaces: Map<string, T[]> }>();
-  for (const sourced of objects) {
-    const key = setOf(path.dirname(path.resolve(sourced.file)));
+  for (const sourced of appliedObjects(objects, inputPaths).applied) {
+    const key = setOf(sourced.file);
     let set = sets.get(key);
     if (!set) sets.set(key, (set = { cluster: [], namespaces: new Map() }));
     const { object } = sourced;
@@ -266,6 +265,51 @@ export function groupByDeployment<T extends Placed>(objects: T[], inputPaths: st
     }
   }
   return inputs;
+}
+
+/** The input set of a file (see groupByDeployment): the folder that holds its `_cluster` subfolder, or '' for the whole input. */
+function inputSets(inputPaths: string[]): (file: string) => string {
+  const stops = new Set(inputPaths.map((p) => path.resolve(existsSync(p) && statSync(p).isFile() ? path.dirname(p) : p)));
+  const setOf = memoize((dir: string) => clusterRoot(dir, stops));
+  return (file) => setOf(path.dirname(path.resolve(file)));
+}
+
+/** An object that another one later in the input replaces: kubectl and Argo CD apply `by`, not it. */
+export interface Superseded<T> {
+  object: T;
+  by: T;
+}
+
+/**
+ * The objects kubectl and Argo CD apply, in input order, and those a later object of the same
+ * identity replaces. Identity is Argo CD's (gitops-engine's kube.ResourceKey, as
+ * DeduplicateTargetObjects keys an application's objects): API group (not version), kind, namespace
+ * (none for cluster-scoped kinds; the default one when unstated) and name, within one input set (a
+ * cluster). Argo CD keeps the last object of each identity and warns (RepeatedResourceWarning);
+ * `kubectl apply` applies each in turn, so the last is what stays. Objects without a name are never
+ * the same object (kubectl refuses them; the schema check reports them).
+ */
+export function appliedObjects<T extends Placed>(objects: T[], inputPaths: string[] = []): { applied: T[]; superseded: Superseded<T>[] } {
+  const setOf = inputSets(inputPaths);
+  const last = new Map<string, T>();
+  const keys = objects.map((sourced) => {
+    const { object } = sourced;
+    const name = object.metadata?.name;
+    if (typeof name !== 'string' || name === '') return undefined;
+    const group = typeof object.apiVersion === 'string' && object.apiVersion.includes('/') ? object.apiVersion.slice(0, object.apiVersion.indexOf('/')) : '';
+    const namespace = isClusterScoped(object) ? '' : (object.metadata?.namespace || 'default');
+    const key = JSON.stringify([setOf(sourced.file), group, object.kind, namespace, name]);
+    last.set(key, sourced);
+    return key;
+  });
+  const applied: T[] = [];
+  const superseded: Superseded<T>[] = [];
+  for (const [i, sourced] of objects.entries()) {
+    const by = keys[i] === undefined ? sourced : last.get(keys[i]!)!;
+    if (by === sourced) applied.push(sourced);
+    else superseded.push({ object: sourced, by });
+  }
+  return { applied, superseded };
 }
 
 /** The nearest folder with a `_cluster` subfolder, looking no higher than the paths the user named. */

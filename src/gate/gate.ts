@@ -2,6 +2,7 @@ import path from 'node:path';
 import { findManifestFiles, groupByDeployment, UnreadableInput, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
+import { duplicateFindings } from './duplicates.js';
 import { gateFingerprint, groupKey, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
 import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
 import { moduleOf } from '../paths.js';
@@ -144,6 +145,7 @@ async function inProcess(run: Run): Promise<Checked> {
   // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
   if (missing.length) return inProcess({ ...run, cache: undefined });
   const groups = groupByDeployment(refs, run.paths);
+  violations.push(...duplicateFindings(refs, run.paths));
   const { found, toCheck, keys } = fromCache(run, groups);
   const checked = await shard.check({ groups: toCheck, data: run.data, today: run.today, policy: run.policy });
   for (const [i, v] of checked.entries()) run.cache?.putGroup(keys[i]!, v);
@@ -173,7 +175,7 @@ async function inThreads(count: number, run: Run): Promise<Checked> {
     if (missing.length) return inThreads(count, { ...run, cache: undefined });
     const groups = groupByDeployment(refs, run.paths);
     const { found, toCheck, keys } = fromCache(run, groups);
-    violations.push(...found);
+    violations.push(...duplicateFindings(refs, run.paths), ...found);
     const mine: { group: Group<ObjectRef>; key: string }[][] = Array.from({ length: count }, () => []);
     for (const [i, group] of toCheck.entries()) {
       // A group no thread holds (its files were past a thread's budget, or not parsed) goes to the least busy one.

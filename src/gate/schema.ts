@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fromRoot } from '../paths.js';
 import { apiServerFindings, apiServerRules, goQuote, type ApiServerFinding } from './apiserver-validation.js';
 import type { SourcedObject } from './documents.js';
+import { duplicateRules } from './duplicates.js';
 import type { RuleInfo, Violation } from './policy.js';
 
 
@@ -30,6 +31,7 @@ export const schemaRules: Record<string, RuleInfo> = {
     remediation: 'Give the field a value of the type the kind\'s schema requires.',
   },
   ...apiServerRules,
+  ...duplicateRules,
 };
 
 /**
