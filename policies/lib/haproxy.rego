@@ -1,12 +1,19 @@
 # METADATA
 # description: >-
-#   Reads haproxy.cfg text held in ConfigMaps: its directives with the section each belongs to, the
-#   bind and server lines with their options, and the TLS versions those options allow. Lines are
-#   split like redis configuration (whitespace-separated words, quotes trimmed, comments dropped).
+#   Reads HAProxy configuration held in ConfigMaps as HAProxy 2.6 does: each line is cut into words
+#   by parse_line's rules (src/tools.c): a carriage return ends the line, a `#` outside quotes starts
+#   a comment, unquoted whitespace separates words, single and double quotes group, a backslash
+#   escapes, `$VAR` inside double quotes is an environment variable. A word the gate cannot resolve
+#   (an escape, an environment variable, quotes of both kinds) makes its line opaque, and the rules
+#   report an opaque line they would read rather than guess; so do conditional blocks (`.if`).
+#   The files of one ConfigMap are read each alone (`haproxy -f <file>`) and, when there are several,
+#   all together in the order of their keys (`haproxy -f <folder>`, where a `global` or `defaults`
+#   section of one file applies to the proxies of the others).
+#   test/haproxy-config.process.test.ts runs real haproxy on a corpus of such texts.
 package lib.haproxy
 
+import data.lib.k8s
 import data.lib.redis
-import data.lib.redisconf
 
 _section_keywords := {
 	"global", "defaults", "frontend", "backend", "listen", "resolvers", "peers", "userlist",
@@ -17,34 +24,113 @@ _section_keywords := {
 # listen section.
 is_config(names) if count(names & {"frontend", "backend", "listen"}) > 0
 
-# The directives of a configuration with their section: [{"name", "args", "line", "section",
-# "section_name"}]; directives before any section header are in section "".
-directives(text) := [object.union(d, _section_of(headers, d.line)) |
-	dirs := redisconf.directives(text)
-	headers := [h | some h in dirs; h.name in _section_keywords]
-	some d in dirs
+# Whether a text is a file of an HAProxy configuration: it opens some section (a file with only a
+# `global` section belongs with the proxies of another file of its ConfigMap).
+_is_part(names) if count(names & _section_keywords) > 0
+
+# What parse_line reads of a line: up to a `#` outside quotes (a carriage return is cut before).
+_uncommented := `^(?:[^#"'\\]|\\[\s\S]|"(?:[^"\\]|\\[\s\S])*"|'[^']*')*`
+
+# A word: characters but isspace() ones, `#` and quotes, escaped characters, and quoted strings.
+_word := `(?:[^ \t\n\x0b\f\r#"'\\]|\\[\s\S]|"(?:[^"\\]|\\[\s\S])*"|'[^']*')+`
+
+# A word as HAProxy reads it, quotes removed; opaque when it holds an escape, quotes of both kinds
+# (one is literal inside the other) or a `$` inside double quotes (an environment variable).
+_decoded(w) := {"word": replace(replace(w, `"`, ""), "'", ""), "opaque": false} if {
+	not contains(w, `\`)
+	not _both_quotes(w)
+	not _variable(w)
+} else := {"word": w, "opaque": true}
+
+_both_quotes(w) if {
+	contains(w, `"`)
+	contains(w, "'")
+}
+
+_variable(w) if {
+	contains(w, `"`)
+	contains(w, "$")
+}
+
+# The directive of one line: {"name", "args", "line", "key", "opaque"}; undefined for a blank line
+# or a comment.
+_directive(raw, n, key) := d if {
+	line := split(raw, "\r")[0]
+	prefix := _prefix(line)
+	rest := substring(line, count(prefix), -1)
+	words := [_decoded(m[0]) | some m in regex.find_all_string_submatch_n(_word, prefix, -1)]
+	count(words) > 0
+	opaque := count([1 | some w in words; w.opaque]) + count([1 | rest != ""; not startswith(rest, "#")])
+	d := {
+		"name": lower(words[0].word),
+		"args": [w.word | some w in array.slice(words, 1, count(words))],
+		"line": n,
+		"key": key,
+		"opaque": opaque > 0,
+	}
+}
+
+_prefix(line) := found[0][0] if {
+	found := regex.find_all_string_submatch_n(_uncommented, line, 1)
+	count(found) > 0
+} else := ""
+
+# The directives of one file, each with its section ("section", "section_name", and "header", the
+# index of the section's header line; "" and -1 before any header; a file starts outside sections).
+_file_directives(text, key) := [object.union(d, _section_of(headers, i)) |
+	dirs := [d | some i, raw in split(text, "\n"); d := _directive(raw, i + 1, key)]
+	headers := [{"index": i, "name": h.name, "args": h.args} | some i, h in dirs; h.name in _section_keywords]
+	some i, d in dirs
 	not d.name in _section_keywords
 ]
 
-_section_of(headers, line) := {"section": h.name, "section_name": _first(h.args)} if {
-	before := [h | some h in headers; h.line < line]
+_section_of(headers, index) := {"section": h.name, "section_name": _first(h.args), "header": h.index} if {
+	before := [h | some h in headers; h.index < index]
 	count(before) > 0
 	h := before[count(before) - 1]
-} else := {"section": "", "section_name": ""}
+} else := {"section": "", "section_name": "", "header": -1}
 
 _first(args) := args[0] if count(args) > 0
 
 else := ""
 
-# HAProxy configurations in the ConfigMaps of the input that concern Redis: the ConfigMap belongs to
-# Redis, or the configuration listens on or connects to a redis or sentinel port.
-# (An array, not a set: see redis.configs.)
-configs := [{"entry": t.entry, "key": t.key, "dirs": dirs} |
+# The files of HAProxy configuration in each ConfigMap, by the ConfigMap's file and identity.
+_parts[[t.entry.file, k8s.resource(t.entry.object)]] contains t if {
 	some t in redis.config_map_texts
-	is_config(t.names)
-	dirs := directives(t.text)
-	_concerns_redis(t.entry.object, dirs)
+	_is_part(t.names)
+}
+
+# HAProxy configurations in the ConfigMaps of the input that concern Redis (the ConfigMap belongs to
+# Redis, or a file listens on or connects to a redis or sentinel port): [{"entry", "dirs"}], a
+# configuration for each file with proxies and, where the ConfigMap has several files, one of all
+# of them in the order of their keys. Each directive has its "key" and "pos" (its index in dirs);
+# sections are numbered by "header" plus 1000000 times the file's rank, so that no two files share one.
+configs := [config |
+	some parts in _parts
+	keys := sort([t.key | some t in parts])
+	files := {t.key: t | some t in parts}
+	proxy_files := sort([t.key | some t in parts; is_config(t.names)])
+	some proxies in parts
+	is_config(proxies.names)
+	entry := proxies.entry
+	per_file := [[object.union(d, {"header": d.header + (1000000 * rank)}) | some d in _file_directives(files[key].text, key)] | some rank, key in keys]
+	_concerns_redis(entry.object, array.flatten(per_file))
+	some set in _file_sets(keys, proxies.key, proxy_files[0])
+	dirs := array.flatten([per_file[rank] | some rank, key in keys; key in set])
+	config := {
+		"entry": entry,
+		"dirs": [object.union(d, {"pos": pos}) | some pos, d in dirs],
+		"texts": {key: files[key].text | some key in set},
+	}
 ]
+
+# The files read together: the one with proxies alone, and, where the ConfigMap has several, all of
+# them (once: with its first file that has proxies).
+_file_sets(keys, key, first) := [{key}] if count(keys) == 1
+
+else := [{key}, {k | some k in keys}] if key == first
+
+else := [{key}]
 
 _concerns_redis(obj, _) if redis.related(obj)
 
@@ -62,24 +148,33 @@ binds(dirs) := [d | some d in dirs; d.name == "bind"; d.section in {"frontend", 
 # The server lines of backends and listen sections.
 servers(dirs) := [d | some d in dirs; d.name == "server"; d.section in {"backend", "listen"}]
 
-# The arguments of the global directive `name` (empty when absent).
+# The arguments of the last global directive `name` (empty when absent).
 global_args(dirs, name) := args if {
 	found := [d.args | some d in dirs; d.section == "global"; d.name == name]
 	count(found) > 0
 	args := found[count(found) - 1]
 } else := []
 
-# The `default-server` options that apply to a server line: its own section's, else the defaults
-# section's.
-default_server_args(dirs, server) := args if {
-	found := [d.args | some d in dirs; d.name == "default-server"; d.section == server.section; d.section_name == server.section_name]
-	count(found) > 0
-	args := found[count(found) - 1]
-} else := args if {
-	found := [d.args | some d in dirs; d.name == "default-server"; d.section == "defaults"]
-	count(found) > 0
-	args := found[count(found) - 1]
-} else := []
+# The `default-server` options that apply to a server line, in the order HAProxy applies them: those
+# of the last defaults section before the server's proxy (a defaults section replaces the ones before
+# it), then those of the proxy's own default-server lines before the server.
+default_server_args(dirs, server) := array.concat(
+	array.flatten([d.args | some d in dirs; d.name == "default-server"; d.header == _defaults_header(dirs, server.header)]),
+	array.flatten([d.args | some d in dirs; d.name == "default-server"; d.header == server.header; d.pos < server.pos]),
+)
+
+_defaults_header(dirs, header) := max(headers) if {
+	headers := {d.header | some d in dirs; d.section == "defaults"; d.header < header}
+	count(headers) > 0
+} else := -2
+
+# Whether a server connects with TLS: `ssl` on its line or a default-server, not undone by a later
+# `no-ssl`.
+server_ssl(args) if {
+	indices := [i | some i, arg in args; arg in {"ssl", "no-ssl"}]
+	count(indices) > 0
+	args[indices[count(indices) - 1]] == "ssl"
+}
 
 # The value following the last occurrence of a keyword among options ("ssl-min-ver TLSv1.2" gives
 # "TLSv1.2"); the last one is what HAProxy applies, and a server's own options follow its
@@ -107,3 +202,24 @@ modern_minimum(args) if {
 	some arg in args
 	lower(arg) in {"force-tlsv12", "force-tlsv13"}
 }
+
+# Lines among `names` (and section headers, and conditional blocks, which decide which lines count)
+# that the gate cannot read as HAProxy does: [{"key", "line", "why"}].
+unreadable(config, names) := [u |
+	some key, text in config.texts
+	some i, raw in split(text, "\n")
+	d := _directive(raw, i + 1, key)
+	_unreadable_line(d, names)
+	u := {"key": key, "line": d.line, "why": _why(d)}
+]
+
+_unreadable_line(d, names) if {
+	d.opaque
+	d.name in (names | _section_keywords)
+}
+
+_unreadable_line(d, _) if d.name in {".if", ".elif", ".else", ".endif"}
+
+_why(d) := "a conditional block (`.if`), which decides at start-up which lines HAProxy reads" if startswith(d.name, ".")
+
+else := "an escape, an environment variable, quotes of both kinds or an unterminated quote, which HAProxy resolves when it starts"

@@ -2,7 +2,8 @@
 # title: HAProxy reaches Redis over verified TLS
 # description: >-
 #   Every `server` of a backend or listen section of a Redis HAProxy configuration (see
-#   tls.haproxy_frontend_tls) connects with TLS (`ssl`, on the line or its `default-server`) and
+#   tls.haproxy_frontend_tls) connects with TLS (`ssl`, on the line or its `default-server`, not
+#   undone by a later `no-ssl`) and
 #   verifies the certificate against a CA (`ca-file`): with `verify none`, or the global
 #   `ssl-server-verify none`, anyone on the path can impersonate the member and read the traffic,
 #   passwords included.
@@ -23,8 +24,14 @@ violation contains k8s.violation(config.entry, msg) if {
 	some problem in _problems(args, haproxy.global_args(config.dirs, "ssl-server-verify"))
 	msg := sprintf(
 		"ConfigMap %s key %s line %d: %s %s `server %s`: %s",
-		[k8s.name(config.entry.object), config.key, server.line, server.section, server.section_name, concat(" ", server.args), problem],
+		[k8s.name(config.entry.object), server.key, server.line, server.section, server.section_name, concat(" ", server.args), problem],
 	)
+}
+
+violation contains k8s.violation(config.entry, msg) if {
+	some config in haproxy.configs
+	some u in haproxy.unreadable(config, {"server", "default-server", "ssl-server-verify"})
+	msg := sprintf("ConfigMap %s key %s line %d: the gate cannot read this line as HAProxy does (%s)", [k8s.name(config.entry.object), u.key, u.line, u.why])
 }
 
 _problems(args, global_verify) := array.concat(
@@ -32,14 +39,14 @@ _problems(args, global_verify) := array.concat(
 	_no_ca(args),
 )
 
-_no_ssl(args) := ["no `ssl`: the connection to redis is plaintext"] if not "ssl" in args
+_no_ssl(args) := ["no `ssl`: the connection to redis is plaintext"] if not haproxy.server_ssl(args)
 
 else := []
 
 # A server line's own `verify` wins over default-server's (later in args), which wins over the
 # global setting.
 _no_verification(args, global_verify) := ["`verify none`: the member's certificate is not checked"] if {
-	"ssl" in args
+	haproxy.server_ssl(args)
 	_verify(args, global_verify) == "none"
 } else := []
 
@@ -52,6 +59,6 @@ _verify(args, global_verify) := lower(args[i + 1]) if {
 } else := "required"
 
 _no_ca(args) := ["no `ca-file`: there is nothing to verify the member's certificate against"] if {
-	"ssl" in args
+	haproxy.server_ssl(args)
 	not haproxy.option_value(args, "ca-file")
 } else := []

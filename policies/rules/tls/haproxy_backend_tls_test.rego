@@ -20,3 +20,29 @@ test_plaintext_unverified_and_ca_less_servers if {
 		"ConfigMap redis-portal key haproxy.cfg line 7: listen l `server c r:26379 ssl verify required`: no `ca-file`: there is nothing to verify the member's certificate against",
 	}
 }
+
+test_no_ssl_later_on_the_line_undoes_ssl if {
+	_messages("backend b\n  server s r:6379 ssl verify required ca-file /ca.crt no-ssl\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: backend b `server s r:6379 ssl verify required ca-file /ca.crt no-ssl`: no `ssl`: the connection to redis is plaintext"}
+	_messages("defaults\n  default-server ssl ca-file /ca.crt\nbackend b\n  server s r:6379 no-ssl\n") == {"ConfigMap redis-portal key haproxy.cfg line 4: backend b `server s r:6379 no-ssl`: no `ssl`: the connection to redis is plaintext"}
+	count(_messages("defaults\n  default-server no-ssl\nbackend b\n  server s r:6379 ssl ca-file /ca.crt\n")) == 0
+}
+
+# A defaults section applies to the proxies after it, until the next one.
+test_defaults_apply_to_the_proxies_after_them if {
+	_messages("backend b\n  server s r:6379\ndefaults\n  default-server ssl ca-file /ca.crt\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: backend b `server s r:6379`: no `ssl`: the connection to redis is plaintext"}
+	_messages("defaults\n  default-server ssl ca-file /ca.crt\ndefaults\n  mode tcp\nbackend b\n  server s r:6379\n") == {"ConfigMap redis-portal key haproxy.cfg line 6: backend b `server s r:6379`: no `ssl`: the connection to redis is plaintext"}
+}
+
+# haproxy -f <folder> reads every file of the ConfigMap's volume: a global section in one applies to
+# the proxies of another.
+test_a_second_file_of_the_config_map_turns_verification_off if {
+	msgs := testing.messages(haproxy_backend_tls.violation) with input as testing.input_of([testing.config_map("redis-portal", {
+		"00-global.cfg": "global\n  ssl-server-verify none\n",
+		"10-redis.cfg": "backend b\n  server s r:6379 ssl ca-file /ca.crt\n",
+	})])
+	msgs == {"ConfigMap redis-portal key 10-redis.cfg line 2: backend b `server s r:6379 ssl ca-file /ca.crt`: `verify none`: the member's certificate is not checked"}
+}
+
+test_environment_variables_are_reported if {
+	_messages("backend b\n  server s r:6379 ssl verify \"$VERIFY\" ca-file /ca.crt\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: the gate cannot read this line as HAProxy does (an escape, an environment variable, quotes of both kinds or an unterminated quote, which HAProxy resolves when it starts)"}
+}

@@ -6,6 +6,8 @@
 #   26379), every `bind` of a frontend or listen section terminates TLS: it has the `ssl` keyword
 #   and a certificate (`crt` or `crt-list`). A bind without them is a plaintext listener, whatever
 #   port it is on; only UNIX and abstract sockets (reachable from inside the pod alone) are exempt.
+#   A bind line or section header the gate cannot read as HAProxy does (see lib/haproxy.rego: an
+#   environment variable, an escape) is reported too, as are conditional blocks.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -23,8 +25,14 @@ violation contains k8s.violation(config.entry, msg) if {
 	problem := _problem(bind.args)
 	msg := sprintf(
 		"ConfigMap %s key %s line %d: %s %s `bind %s` %s",
-		[k8s.name(config.entry.object), config.key, bind.line, bind.section, bind.section_name, concat(" ", bind.args), problem],
+		[k8s.name(config.entry.object), bind.key, bind.line, bind.section, bind.section_name, concat(" ", bind.args), problem],
 	)
+}
+
+violation contains k8s.violation(config.entry, msg) if {
+	some config in haproxy.configs
+	some u in haproxy.unreadable(config, {"bind"})
+	msg := sprintf("ConfigMap %s key %s line %d: the gate cannot read this line as HAProxy does (%s)", [k8s.name(config.entry.object), u.key, u.line, u.why])
 }
 
 # A UNIX or abstract socket is reachable from inside the pod only, where TLS protects nothing.

@@ -26,3 +26,22 @@ test_only_haproxy_configs_about_redis if {
 	# A web proxy that has nothing to do with Redis.
 	count(_messages("edge", "frontend f\n  bind :80\nbackend b\n  server s web:8080\n")) == 0
 }
+
+# Read as HAProxy reads a line (parse_line): what follows a `#` is a comment wherever it starts, and
+# a carriage return ends the line.
+test_settings_in_comments_or_after_a_carriage_return_do_not_count if {
+	_messages("redis-portal", "frontend redis\n  bind :6379 # ssl crt /tls/server.pem\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: frontend redis `bind :6379` has no `ssl`: a plaintext listener"}
+	_messages("redis-portal", "frontend redis\n  bind :6379\r ssl crt /tls/server.pem\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: frontend redis `bind :6379` has no `ssl`: a plaintext listener"}
+	count(_messages("redis-portal", "frontend redis\n  bind :6379 \"ssl\" 'crt' /tls/s#1.pem # plaintext\n")) == 0
+}
+
+test_lines_the_gate_cannot_resolve_are_reported if {
+	_messages("redis-portal", "frontend redis\n  bind \"${ADDR}\" ssl crt /tls/server.pem\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: the gate cannot read this line as HAProxy does (an escape, an environment variable, quotes of both kinds or an unterminated quote, which HAProxy resolves when it starts)"}
+	_messages("redis-portal", ".if defined(PLAIN)\nfrontend redis\n  bind :6379 ssl crt /p\n.endif\n") == {
+		"ConfigMap redis-portal key haproxy.cfg line 1: the gate cannot read this line as HAProxy does (a conditional block (`.if`), which decides at start-up which lines HAProxy reads)",
+		"ConfigMap redis-portal key haproxy.cfg line 4: the gate cannot read this line as HAProxy does (a conditional block (`.if`), which decides at start-up which lines HAProxy reads)",
+	}
+
+	# An escape where the rule reads nothing is no concern (redis-ha's health checks write `\r\n`).
+	count(_messages("redis-portal", "backend b\n  tcp-check send PING\\r\\n\nfrontend redis\n  bind :6379 ssl crt /p\n")) == 0
+}

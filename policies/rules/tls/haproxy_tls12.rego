@@ -21,7 +21,7 @@ import data.lib.k8s
 
 _where(config, d) := sprintf(
 	"ConfigMap %s key %s line %d (%s `%s %s`)",
-	[k8s.name(config.entry.object), config.key, d.line, trim_space(concat(" ", [d.section, d.section_name])), d.name, concat(" ", d.args)],
+	[k8s.name(config.entry.object), d.key, d.line, trim_space(concat(" ", [d.section, d.section_name])), d.name, concat(" ", d.args)],
 )
 
 violation contains k8s.violation(config.entry, msg) if {
@@ -40,6 +40,12 @@ violation contains k8s.violation(config.entry, msg) if {
 	d.name in {"bind", "server", "default-server", "ssl-default-bind-options", "ssl-default-server-options"}
 	option := haproxy.legacy_option(d.args)
 	msg := sprintf("%s: %s allows a protocol older than TLS 1.2 or drops TLS 1.2", [_where(config, d), option])
+}
+
+violation contains k8s.violation(config.entry, msg) if {
+	some config in haproxy.configs
+	some u in haproxy.unreadable(config, {"bind", "server", "default-server", "ssl-default-bind-options", "ssl-default-server-options"})
+	msg := sprintf("ConfigMap %s key %s line %d: the gate cannot read this line as HAProxy does (%s)", [k8s.name(config.entry.object), u.key, u.line, u.why])
 }
 
 # A line that states its own minimum is judged by it alone (legacy_option reports an old one).

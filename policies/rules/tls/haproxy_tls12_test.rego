@@ -34,3 +34,10 @@ test_legacy_options_anywhere if {
 		"ConfigMap redis-portal key haproxy.cfg line 8 (backend b `server s r:6379 ssl ssl-max-ver TLSv1.0`): `ssl-max-ver TLSv1.0` allows a protocol older than TLS 1.2 or drops TLS 1.2",
 	}
 }
+
+test_minimum_from_an_environment_variable_is_reported if {
+	_messages("frontend redis\n  bind :6379 ssl crt /p ssl-min-ver \"${TLS_MIN}\"\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: the gate cannot read this line as HAProxy does (an escape, an environment variable, quotes of both kinds or an unterminated quote, which HAProxy resolves when it starts)"}
+
+	# A minimum in a comment is none.
+	_messages("frontend redis\n  bind :6379 ssl crt /p #ssl-min-ver TLSv1.2\n") == {"ConfigMap redis-portal key haproxy.cfg line 2 (frontend redis `bind :6379 ssl crt /p`): no TLS 1.2 minimum on the line or in the global ssl-default-bind-options"}
+}

@@ -1,0 +1,240 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadGatePolicy, type Policy } from '../src/gate/policy.js';
+import { makeTestPki, missingPrograms, type TestPki } from './support/programs.js';
+
+/**
+ * The gate's reading of HAProxy configuration (policies/lib/haproxy.rego, rules tls.haproxy_*)
+ * against real haproxy running the same text: each configuration of a corpus of lines HAProxy and a
+ * naive reader disagree on (comments after a setting, carriage returns, quotes, escapes, environment
+ * variables, `no-ssl` later on a line, defaults sections, a second file of the ConfigMap, conditional
+ * blocks) is run by haproxy, a client connects to its frontend (does it speak TLS?) and a member
+ * behind it records how haproxy connected (plaintext, TLS without checking its certificate, or TLS
+ * that refused it: haproxy is given a CA that did not sign the member's certificate). Where haproxy
+ * then listens or connects in plaintext, or connects without verifying, the gate must report the
+ * configuration; where it runs safely, the gate reports nothing of it but the lines it cannot read
+ * (fail closed). A configuration haproxy refuses (`haproxy -c`) is left out: nothing runs.
+ */
+
+const skip = missingPrograms('haproxy', 'openssl');
+
+const FRONT = 17301;
+const BACK = 17302;
+const base = 'defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n';
+const frontend = (options: string) => `frontend redis\n  bind 127.0.0.1:${FRONT} ${options}\n  default_backend members\n`;
+const backend = (options: string) => `backend members\n  server m1 127.0.0.1:${BACK} ${options}\n`;
+const TLS_FRONT = 'ssl crt {CRT}';
+const VERIFIED = 'ssl verify required ca-file {CA}';
+
+interface Case {
+  /** ConfigMap keys and their text ({CRT}, {CA} and {DIR} stand for the test's files). */
+  files: Record<string, string>;
+  env?: Record<string, string>;
+}
+const one = (text: string, env?: Record<string, string>): Case => ({ files: { 'haproxy.cfg': base + text }, env });
+
+const corpus: Record<string, Case> = {
+  'safe': one(frontend(TLS_FRONT) + backend(VERIFIED)),
+  'bind settings in a comment': one(frontend(`# ${TLS_FRONT}`) + backend(VERIFIED)),
+  'bind settings in a comment without a space': one(frontend(`#${TLS_FRONT}`) + backend(VERIFIED)),
+  'quoted keywords': one(frontend('"ssl" \'crt\' "{CRT}"') + backend('"ssl" verify \'required\' ca-file "{CA}"')),
+  'a hash inside quotes': one(frontend('ssl crt "{DIR}/s#1.pem" # a comment') + backend(VERIFIED)),
+  'an escaped hash': one(frontend('ssl crt {DIR}/s\\#1.pem') + backend(VERIFIED)),
+  'carriage return ends a bind line': one(`frontend redis\n  bind 127.0.0.1:${FRONT}\r ${TLS_FRONT}\n  default_backend members\n${backend(VERIFIED)}`),
+  'carriage return at the end of lines': one((frontend(TLS_FRONT) + backend(VERIFIED)).replaceAll('\n', '\r\n')),
+  'tabs between words': one(`frontend redis\n\tbind\t127.0.0.1:${FRONT}\tssl\tcrt\t{CRT}\n\tdefault_backend\tmembers\n${backend(VERIFIED)}`),
+  'address from the environment': one(`frontend redis\n  bind "\${FRONT_ADDR}" ${TLS_FRONT}\n  default_backend members\n${backend(VERIFIED)}`, { FRONT_ADDR: `127.0.0.1:${FRONT}` }),
+  'certificate from the environment': one(frontend('ssl crt "${CRT_FILE}"') + backend(VERIFIED), { CRT_FILE: '{CRT}' }),
+  'no-ssl later on a server line': one(frontend(TLS_FRONT) + backend(`${VERIFIED} no-ssl`)),
+  'no-ssl on default-server, ssl on the line': one(`${frontend(TLS_FRONT)}backend members\n  default-server no-ssl\n  server m1 127.0.0.1:${BACK} ${VERIFIED}\n`),
+  'ssl on default-server, no-ssl on the line': one(`${frontend(TLS_FRONT)}backend members\n  default-server ${VERIFIED}\n  server m1 127.0.0.1:${BACK} no-ssl\n`),
+  'ssl from the defaults section': one(`defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n  default-server ${VERIFIED}\n${frontend(TLS_FRONT)}${backend('')}`),
+  'defaults after the backend': one(`${frontend(TLS_FRONT)}${backend('')}defaults\n  mode tcp\n  default-server ${VERIFIED}\n`),
+  'a later defaults section replaces the earlier': one(`defaults\n  default-server ${VERIFIED}\n${base}${frontend(TLS_FRONT)}${backend('')}`),
+  'verify none': one(frontend(TLS_FRONT) + backend('ssl verify none')),
+  'verification in a comment': one(frontend(TLS_FRONT) + backend('ssl verify none # verify required ca-file {CA}')),
+  'carriage return ends a server line': one(`${frontend(TLS_FRONT)}backend members\n  server m1 127.0.0.1:${BACK}\r ${VERIFIED}\n`),
+  'global ssl-server-verify none': one(`global\n  ssl-server-verify none\n${frontend(TLS_FRONT)}${backend('ssl ca-file {CA}')}`),
+  'ssl-server-verify none in a second file': {
+    files: { '00-global.cfg': 'global\n  ssl-server-verify none\n', 'haproxy.cfg': base + frontend(TLS_FRONT) + backend('ssl ca-file {CA}') },
+  },
+  'defaults in a second file': {
+    files: { '00-defaults.cfg': `${base}  default-server ${VERIFIED}\n`, 'haproxy.cfg': frontend(TLS_FRONT) + backend('') },
+  },
+  'verification from the environment': one(frontend(TLS_FRONT) + backend('ssl verify "$VERIFY" ca-file {CA}'), { VERIFY: 'none' }),
+  'a conditional block': one(`frontend redis\n.if defined(NOT_SET)\n  bind 127.0.0.1:${FRONT} ${TLS_FRONT}\n.else\n  bind 127.0.0.1:${FRONT}\n.endif\n  default_backend members\n${backend(VERIFIED)}`),
+  'a plaintext frontend': one(frontend('') + backend(VERIFIED)),
+  'a plaintext backend': one(frontend(TLS_FRONT) + backend('')),
+};
+
+type Front = 'tls' | 'plaintext';
+type Back = 'plaintext' | 'unverified' | 'verified' | 'none';
+
+describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  let dir: string;
+  let pki: TestPki;
+  let otherCa: string;
+  let policy: Policy;
+  let member: net.Server;
+  let lastBack: Back = 'none';
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'haproxy-config-'));
+    pki = makeTestPki(path.join(dir, 'pki'), ['127.0.0.1']);
+    // haproxy is given this CA: it did not sign the member's certificate, so a haproxy that verifies refuses the member.
+    otherCa = makeTestPki(path.join(dir, 'other'), ['127.0.0.1']).caFile;
+    copyFileSync(pki.bundleFile, path.join(dir, 's#1.pem'));
+    policy = await loadGatePolicy();
+    const secureContext = tls.createSecureContext({ cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) });
+    // The member: tells a TLS client hello (0x16) from plaintext, then whether haproxy completes the handshake with a certificate it could not verify.
+    member = net.createServer({ pauseOnConnect: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.once('readable', () => {
+        const first = socket.read(1) as Buffer | null;
+        if (!first) return;
+        socket.unshift(first);
+        if (first[0] !== 0x16) {
+          lastBack = 'plaintext';
+          socket.destroy();
+          return;
+        }
+        const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+        secure.on('secure', () => {
+          lastBack = 'unverified';
+          secure.destroy();
+        });
+        secure.on('error', () => {
+          if (lastBack === 'none') lastBack = 'verified';
+          secure.destroy();
+        });
+      });
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => member.listen(BACK, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => member?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fill = (text: string) => text.replaceAll('{CRT}', pki.bundleFile).replaceAll('{CA}', otherCa).replaceAll('{DIR}', dir);
+
+  /**
+   * How haproxy runs a ConfigMap's files: given the folder they are mounted in (`-f <folder>`, all
+   * of them in the order of their names) and each file alone (`-f <file>`): the gate does not know
+   * which of these the container does, and judges each. The worst of the runs haproxy accepts:
+   * a plaintext frontend over a TLS one, a plaintext or unverified connection to the member over a
+   * verified one. Undefined when haproxy refuses every one.
+   */
+  async function observed(name: string, c: Case): Promise<{ front: Front; back: Back } | undefined> {
+    const confDir = path.join(dir, 'conf');
+    rmSync(confDir, { recursive: true, force: true });
+    mkdirSync(confDir);
+    for (const [key, text] of Object.entries(c.files)) writeFileSync(path.join(confDir, key), fill(text));
+    const keys = Object.keys(c.files);
+    const targets = keys.length === 1 ? [path.join(confDir, keys[0]!)] : [confDir, ...keys.map((key) => path.join(confDir, key))];
+    const runs = [];
+    for (const target of targets) runs.push(await run(`${name} (${path.basename(target)})`, target, c));
+    const accepted = runs.filter((r) => r !== undefined);
+    if (!accepted.length) return undefined;
+    const backRank: Back[] = ['plaintext', 'unverified', 'none', 'verified'];
+    return {
+      front: accepted.some((r) => r.front === 'plaintext') ? 'plaintext' : 'tls',
+      back: backRank.find((b) => accepted.some((r) => r.back === b))!,
+    };
+  }
+
+  /** One run of haproxy on a file or folder; undefined when haproxy refuses it (or it has no frontend). */
+  async function run(name: string, target: string, c: Case): Promise<{ front: Front; back: Back } | undefined> {
+    const env = { ...process.env, ...Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v)])) };
+    try {
+      execFileSync('haproxy', ['-c', '-q', '-f', target], { env, stdio: 'pipe' });
+    } catch {
+      return undefined;
+    }
+    // A file of global settings alone runs no proxy.
+    if (target !== path.join(dir, 'conf') && !/^(frontend|listen) /m.test(readFileSync(target, 'utf8'))) return undefined;
+    const server = spawn('haproxy', ['-db', '-f', target], { env, stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    try {
+      for (let i = 0; i < 200 && server.exitCode === null && !(await accepts()); i++) await new Promise((r) => setTimeout(r, 25));
+      if (server.exitCode !== null) throw new Error(`${name}: haproxy passed -c and then exited`);
+      lastBack = 'none';
+      const front = await handshake();
+      if (front === 'plaintext') {
+        const socket = net.connect(FRONT, '127.0.0.1', () => socket.write('PING\r\n'));
+        socket.on('error', () => {});
+        await new Promise((r) => setTimeout(r, 300));
+        socket.destroy();
+      }
+      for (let i = 0; i < 40 && lastBack === 'none'; i++) await new Promise((r) => setTimeout(r, 25));
+      return { front, back: lastBack };
+    } finally {
+      server.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(FRONT, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+
+  const handshake = () =>
+    new Promise<Front>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: FRONT, rejectUnauthorized: false, timeout: 1000 }, () => {
+        socket.write('PING\r\n');
+        // Long enough for haproxy to reach the member.
+        setTimeout(() => {
+          socket.destroy();
+          resolve('tls');
+        }, 300);
+      });
+      socket.on('error', () => resolve('plaintext'));
+      socket.on('timeout', () => {
+        socket.destroy();
+        resolve('plaintext');
+      });
+    });
+
+  function gateFindings(c: Case): { rule: string; message: string }[] {
+    const data = Object.fromEntries(Object.entries(c.files).map(([key, text]) => [key, fill(text)]));
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-portal', namespace: 'n' }, data };
+    return policy
+      .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object }], cluster_resources: [] }, '2026-06-01')
+      .filter((v) => v.rule.startsWith('tls.haproxy_'))
+      .map((v) => ({ rule: v.rule, message: v.message }));
+  }
+
+  it('reports every configuration haproxy runs insecurely, and nothing wrong of a safe one', async () => {
+    const disagreements: string[] = [];
+    const outcomes: string[] = [];
+    for (const [name, c] of Object.entries(corpus)) {
+      const truth = await observed(name, c);
+      outcomes.push(`${name}: ${truth ? `${truth.front}, member ${truth.back}` : 'refused'}`);
+      if (!truth) continue;
+      const findings = gateFindings(c);
+      const failClosed = (f: { message: string }) => f.message.includes('the gate cannot read this line as HAProxy does');
+      const of = (rule: string) => findings.filter((f) => f.rule === rule);
+      if (truth.back === 'none') disagreements.push(`${name}: haproxy never reached the member`);
+      if (truth.front === 'plaintext' && of('tls.haproxy_frontend_tls').length === 0) disagreements.push(`${name}: haproxy listens in plaintext; the gate passes it`);
+      if (truth.front === 'tls' && of('tls.haproxy_frontend_tls').some((f) => !failClosed(f))) disagreements.push(`${name}: haproxy listens with TLS; the gate reports ${JSON.stringify(of('tls.haproxy_frontend_tls'))}`);
+      if ((truth.back === 'plaintext' || truth.back === 'unverified') && of('tls.haproxy_backend_tls').length === 0) disagreements.push(`${name}: haproxy reaches the member ${truth.back}; the gate passes it`);
+      if (truth.back === 'verified' && of('tls.haproxy_backend_tls').some((f) => !failClosed(f))) disagreements.push(`${name}: haproxy verifies the member; the gate reports ${JSON.stringify(of('tls.haproxy_backend_tls'))}`);
+    }
+    expect(disagreements, outcomes.join('\n')).toEqual([]);
+    // Nearly all of the corpus runs, with each outcome present: the comparison is not vacuous.
+    expect(outcomes.filter((o) => o.endsWith('refused'))).toEqual([]);
+    for (const outcome of ['tls, member verified', 'plaintext, member verified', 'tls, member plaintext', 'tls, member unverified']) {
+      expect(outcomes.some((o) => o.endsWith(outcome)), outcome).toBe(true);
+    }
+  });
+});
