@@ -65,6 +65,9 @@ describe('exit 2: bad usage or bad input', () => {
       expect(outcome.stderr, args.join(' ')).toMatch(/^error: /);
     }
     expect((await cli('drill', 'orders', '--scenarios', 'kill-primary,meteor')).stderr).toContain('unknown scenario meteor: choose from baseline,');
+    expect((await cli('drill', 'orders', '--skip', 'meteor')).stderr).toContain('unknown scenario meteor: choose from baseline,');
+    const nothingLeft = await cli('drill', 'orders', '--scenarios', 'baseline,portals', '--skip', 'portals,baseline');
+    expect([nothingLeft.code, nothingLeft.stderr]).toEqual([2, 'drill: --skip leaves no scenario to run\n']);
     expect((await cli('rotate', 'orders', '--what', 'ca,keys')).stderr).toContain('unknown rotation keys: choose from ca, passwords, server');
     expect((await cli('rotate', 'orders', '--what', 'ca', '--step', 'later')).stderr).toContain("argument 'later' is invalid. Allowed choices are start, switch, finish.");
     const together = await cli('rotate', 'orders', '--what', 'ca,server');

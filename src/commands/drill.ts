@@ -6,6 +6,7 @@ import { UsageError, type Outcome } from './exit-codes.js';
 
 export interface DrillCommandOptions {
   scenarios: ScenarioId[];
+  skip: ScenarioId[];
   format: 'text' | 'json';
   subnet: string;
   keep?: boolean;
@@ -27,6 +28,11 @@ export function drillCommand(): Command {
         .default([...scenarioIds], 'all of them')
         .argParser((value) => parseList(value, 'scenario', scenarioIds)),
     )
+    .addOption(
+      new Option('--skip <ids>', 'comma-separated scenarios to leave out of those selected')
+        .default([], 'none')
+        .argParser((value) => parseList(value, 'scenario', scenarioIds)),
+    )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
     .option(
       '--subnet <a.b.c>',
@@ -40,9 +46,11 @@ export function drillCommand(): Command {
 
 export async function drillAction(deployment: string, opts: DrillCommandOptions): Promise<Outcome> {
   await requireDeployment(opts.root, deployment);
+  const selected = opts.scenarios.filter((id) => !opts.skip.includes(id));
+  if (selected.length === 0) throw new UsageError('--skip leaves no scenario to run');
   const missing = missingPrograms('haproxy', 'openssl');
   if (missing) throw new UsageError(`${missing}; on Debian: apt-get install haproxy openssl`);
-  if (opts.scenarios.includes('backup-restore')) {
+  if (selected.includes('backup-restore')) {
     const { missingBackupTools } = await import('../drill/backup-tools.js');
     const tools = missingBackupTools();
     if (tools) throw new UsageError(`scenario backup-restore: ${tools}`);
@@ -51,7 +59,7 @@ export async function drillAction(deployment: string, opts: DrillCommandOptions)
   const report = await drill({
     root: opts.root,
     deployment,
-    scenarios: opts.scenarios,
+    scenarios: selected,
     subnet: opts.subnet,
     keep: !!opts.keep,
     progress: (message) => process.stderr.write(`drill: ${message}\n`),

@@ -153,15 +153,21 @@ export async function underPartition(
       network.heal();
       healedAt = Date.now();
     }
-    const finalPrimary = await cluster.settled(context.failoverSeconds + 30);
+    const settled = await cluster.settled(context.failoverSeconds + 30);
     // The deposed primary must be demoted (the sentinels reconfigure it once they reach it again).
     await waitFor('exactly one primary', context.failoverSeconds, async () => (await cluster.primaries()).length === 1);
+    // Each portal must route to the primary the majority names at that moment (not to one named earlier).
     for (const p of cluster.portals) {
-      await waitFor(`${p.name} to route to ${finalPrimary.name}`, 30, async () => {
-        const info = await cluster.viaPortal(p, ADMIN_USER, 'CLIENT', 'INFO');
-        return info.includes(`laddr=${finalPrimary.ip}:`);
-      }).catch(() => problems.push(`${p.name} does not route to the primary ${finalPrimary.name} after the partition healed`));
+      let last = '';
+      let named: string | undefined;
+      await waitFor(`${p.name} to route to the named primary`, 30, async () => {
+        named = await cluster.primaryBySentinels();
+        last = await cluster.viaPortal(p, ADMIN_USER, 'CLIENT', 'INFO');
+        return named !== undefined && last.includes(`laddr=${named}:`);
+      }).catch(() => problems.push(`${p.name} does not route to the primary the sentinels name (${named ?? 'none'}) after the partition healed (last answer: ${last || 'none'})`));
     }
+    const named = await cluster.namedPrimary(10);
+    if (named !== settled) problems.push(`the sentinels failed over again after the partition healed: ${settled.name}, then ${named.name}`);
     await sleep(1000);
   } finally {
     [portal, direct] = await Promise.all([portalLoad.stop(), directLoad.stop()]);

@@ -35,6 +35,16 @@ sentinel_answers() {
   done
 }
 
+# Prints each answering sentinel's view of the primary as "<config epoch> <host>", one line per sentinel.
+# The epoch says which view is newer: a sentinel cut off during a failover answers with the old
+# primary and the old epoch until it hears of the new one.
+sentinel_views() {
+  for s in $SENTINELS; do
+    sentinel_cli "$s" SENTINEL MASTER "$PRIMARY_NAME" 2>/dev/null |
+      awk 'NR % 2 == 1 { key = $0 } NR % 2 == 0 { value[key] = $0 } END { if (value["config-epoch"] != "" && value["ip"] != "") print value["config-epoch"], value["ip"] }' || true
+  done
+}
+
 # Prints the host of `answers` ($1, one per line) named by a majority of ALL the configured sentinels
 # (2 of 3), nothing when no host has one. Not a majority of those that answer: a member cut off from
 # the others hears only its own sentinel, whose state may still name it primary (measured by the

@@ -15,6 +15,7 @@ import { restartOldPrimary } from './restart-old-primary.js';
 import { rollingRestart } from './rolling-restart.js';
 import type { Scenario } from './scenario.js';
 import { sentinelQuorum } from './sentinel-quorum.js';
+import { staleSentinel } from './stale-sentinel.js';
 
 export type { Scenario } from './scenario.js';
 
@@ -26,6 +27,7 @@ export const scenarios = [
   portals,
   sentinelQuorum,
   freezePrimary,
+  staleSentinel,
   partitionPrimary,
   partitionSentinels,
   partitionPortal,
