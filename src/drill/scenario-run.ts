@@ -212,6 +212,7 @@ export async function runScenario(drill: DrillContext, scenario: Scenario<Scenar
     run.problems.push((error as Error).message);
   }
   const { load } = run;
+  run.check(!load.endedUnavailable, `writes were still failing when the scenario ended (for ${load.unavailableSeconds.toFixed(1)} s)`);
   if (run.boundSeconds === 0) {
     run.check(load.failed === 0, `${load.failed} write(s) failed after a client's retries`);
   } else {

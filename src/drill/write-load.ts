@@ -22,8 +22,13 @@ export interface WriteLoadResult {
   written: string[];
   /** Operations that failed after every retry. */
   failed: number;
-  /** Longest time from a failed attempt to the next successful write, in seconds. */
+  /**
+   * Longest time from a failed attempt to the next successful write, in seconds; when writes never
+   * succeeded again, the time from the first failed attempt to the end of the load.
+   */
   unavailableSeconds: number;
+  /** Writes were still failing when the load stopped: the service had not recovered. */
+  endedUnavailable?: boolean;
   /** With `identify`: every acknowledged write, when it was sent and the address of the redis that took it. */
   acknowledged?: AcknowledgedWrite[];
 }
@@ -81,6 +86,10 @@ export class WriteLoad {
     this.running = false;
     await this.loop;
     for (const c of this.clients) c.disconnect();
+    if (this.downSince !== undefined) {
+      this.recovered();
+      this.result.endedUnavailable = true;
+    }
     return this.result;
   }
 
