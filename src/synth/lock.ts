@@ -54,34 +54,41 @@ async function acquire(file: string, { wait = 10 * 60_000, onWait }: LockOptions
   const started = Date.now();
   let told = false;
   for (;;) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx', 0o644);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const held = readHolder(file);
-      if (held === undefined) continue; // released meanwhile
-      if (stale(file, held.holder)) {
-        if (!breakStale(file, held.text)) await new Promise((resolve) => setTimeout(resolve, 10));
-        continue;
-      }
-      const holder = held.holder ? describe(held.holder) : 'a process that has not written its name into the lock yet';
-      if (Date.now() - started >= wait) throw new RepositoryBusy(file, holder);
-      if (!told && held.holder) onWait?.(holder);
-      told ||= !!held.holder;
-      await new Promise((resolve) => setTimeout(resolve, held.holder ? 100 : 10));
+    if (createExclusive(file, text)) {
+      return () => {
+        // Only our own lock: never one a second process took over after deciding ours was stale.
+        if (readHolder(file)?.text === text) unlinkQuietly(file);
+      };
+    }
+    const held = readHolder(file);
+    if (held === undefined) continue; // released meanwhile
+    if (stale(file, held.holder)) {
+      if (!breakStale(file, held.text)) await new Promise((resolve) => setTimeout(resolve, 10));
       continue;
     }
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    return () => {
-      // Only our own lock: never one a second process took over after deciding ours was stale.
-      if (readHolder(file)?.text === text) unlinkQuietly(file);
-    };
+    const holder = held.holder ? describe(held.holder) : 'a process that has not written its name into the lock yet';
+    if (Date.now() - started >= wait) throw new RepositoryBusy(file, holder);
+    if (!told && held.holder) onWait?.(holder);
+    told ||= !!held.holder;
+    await new Promise((resolve) => setTimeout(resolve, held.holder ? 100 : 10));
   }
+}
+
+/** Creates `file` (O_EXCL) holding `text`; false when it exists already. */
+function createExclusive(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** The lock's text and holder (undefined holder: unreadable, e.g. a holder killed before it wrote). */
@@ -132,19 +139,13 @@ function stale(file: string, holder: Holder | undefined): boolean {
  */
 function breakStale(file: string, staleText: string): boolean {
   const breaker = `${file}.break`;
-  let fd: number;
-  try {
-    fd = openSync(breaker, 'wx', 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  if (!createExclusive(breaker, `${JSON.stringify({ pid: process.pid, host: hostname() })}\n`)) {
     // Another process is breaking it now; or one died doing so (a microsecond window): clear that.
     const held = readHolder(breaker);
     if (held && stale(breaker, held.holder)) unlinkQuietly(breaker);
     return false;
   }
   try {
-    writeSync(fd, `${JSON.stringify({ pid: process.pid, host: hostname() })}\n`);
-    closeSync(fd);
     if (readHolder(file)?.text === staleText) unlinkQuietly(file);
     return true;
   } finally {
