@@ -156,6 +156,62 @@ describe('gate', () => {
   });
 });
 
+describe("the generated backup, changed the ways that would leave it unencrypted or its keys in plaintext", () => {
+  const file = 'example/orders/cronjob-orders-backup.yaml';
+  const generated = parse(readFileSync(path.join(projectRoot, 'dist', file), 'utf8'));
+  const upload = () => generated.spec.jobTemplate.spec.template.spec.containers.find((c: { name: string }) => c.name === 'upload');
+  type Env = { name: string; value?: string; valueFrom?: unknown };
+  /** The generated CronJob with the upload container's environment changed by `change`. */
+  const withEnv = (change: (env: Env[]) => Env[]) => {
+    const cronJob = structuredClone(generated);
+    const container = cronJob.spec.jobTemplate.spec.template.spec.containers.find((c: { name: string }) => c.name === 'upload');
+    container.env = change(container.env);
+    return cronJob;
+  };
+  const findings = async (cronJob: unknown) =>
+    (await runGate([distWith({ [file]: cronJob })])).violations.filter((v) => v.rule === 'encryption.backup_encrypted').map((v) => v.message);
+
+  it('passes as synth writes it, its remotes in the environment', async () => {
+    expect(upload().env.map((e: Env) => e.name)).toEqual(expect.arrayContaining(['RCLONE_CONFIG_TARGET_TYPE', 'RCLONE_CONFIG_ENCRYPTED_REMOTE']));
+    expect(await findings(generated)).toEqual([]);
+  });
+
+  it('flags an upload that bypasses the crypt remote, an http endpoint, and a key written into the manifest', async () => {
+    const broken = withEnv((env) =>
+      env
+        .filter((e) => !e.name.startsWith('RCLONE_CONFIG_ENCRYPTED_'))
+        .map((e) => (e.name === 'RCLONE_CONFIG_TARGET_ENDPOINT' ? { name: e.name, value: 'http://s3.internal:9000' } : e))
+        .map((e) => (e.name === 'RCLONE_CONFIG_TARGET_SECRET_ACCESS_KEY' ? { name: e.name, value: 'wJalrXUtnFEMI' } : e)),
+    );
+    const who = 'container upload of CronJob orders-backup';
+    expect((await findings(broken)).sort()).toEqual(
+      [
+        `${who}: rclone remote target (s3) is not encrypted: no crypt remote wraps it, so what is written to it is stored as it is`,
+        `${who}: rclone remote target is reached over plaintext HTTP (endpoint http://s3.internal:9000, env RCLONE_CONFIG_TARGET_ENDPOINT)`,
+        `${who}: rclone remote target's secret_access_key is in plaintext (env RCLONE_CONFIG_TARGET_SECRET_ACCESS_KEY): take it from a Secret made by a SealedSecret`,
+      ].sort(),
+    );
+  });
+
+  it('flags the credentials Secret committed in plaintext in place of its SealedSecret', async () => {
+    const dir = distWith({
+      'example/orders/secret-orders-backup-credentials.yaml': {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: meta('orders-backup-credentials'),
+        stringData: { 'access-key-id': 'AKIA', 'secret-access-key': 's', 'encryption-key': 'passphrase' },
+      },
+    });
+    const messages = (await runGate([dir])).violations.filter((v) => v.rule === 'encryption.backup_encrypted').map((v) => v.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        "container upload of CronJob orders-backup: rclone remote target's access_key_id is in plaintext (Secret orders-backup-credentials, a plain Secret in git): take it from a Secret made by a SealedSecret",
+        'container upload of CronJob orders-backup: its pod mounts Secret orders-backup-credentials, a plain Secret in git: commit a SealedSecret instead',
+      ]),
+    );
+  });
+});
+
 describe('schema check', () => {
   it('reuses the validators an earlier run compiled, with the same findings', () => {
     const cache = path.join(projectRoot, 'node_modules/.cache/redis-gitops/validators');
