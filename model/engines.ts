@@ -139,11 +139,16 @@ export const engineVersions = [
     image: 'docker.io/valkey/valkey:9.1.2@sha256:418652cfb58ef879d4978c33553735d7147016032d5aefaa14c828e611eb9dfd',
     digestSource: 'public pins of valkey/valkey:9.1.2 (ocelhq/ocel kvstore images; a Helm release.yaml; a Nix assertion)',
     endOfSupport: { source: 'no date found for 9.1 in the sources checked (valkey.io/topics/releases lists the dates)' },
-    // VALKEY080 (valkey-io/valkey#2422; issue #2888 shows the header). Not measured here.
+    // VALKEY080 (valkey-io/valkey#2422; issue #2888 shows the header); measured on the tested build
+    // (test/engines.process.test.ts), with the moves to and from the other tested lines.
     rdb: { writes: 80, loadsUpTo: 11, loadsForeign: 'its own format 80 and REDIS files up to 11' },
-    // Untested: Debian sid serves 9.1.2-1 (upstream tarball sha256 8e8557da7426a51b4e0fb514a65ef6241dc7c85cb408243af389070abf379cec),
-    // but its build did not finish on this machine in time to be verified; add `tested` once it has.
-    notes: 'As 8.1; writes RDB format 80, which no Redis and no Valkey 8 can load: moving to 9.1 is one-way. Untested here.',
+    tested: {
+      version: '9.1.2',
+      debian: '9.1.2-1',
+      suite: 'sid',
+      tarballSha256: '8e8557da7426a51b4e0fb514a65ef6241dc7c85cb408243af389070abf379cec',
+    },
+    notes: 'As 8.1; writes RDB format 80, which no Redis and no Valkey 8 can load: moving to 9.1 is one-way. Tested on 9.1.2 (Debian sid).',
   },
 ] as const satisfies readonly EngineVersion[];
 

@@ -164,6 +164,23 @@ describe('change plan', () => {
     expect(readFileSync(path.join(repo, 'dist/example/sessions/statefulset-sessions-data-0.yaml'), 'utf8')).toContain('docker.io/valkey/valkey:9.1.2@sha256:');
   });
 
+  it('plans the upgrade Valkey 8.1 to 9.1 as a restart of every member, and diff shows the way back refused with the data format', async () => {
+    const repo = await afterEdit(() => undefined);
+    edited(repo, 'deployments/sessions.yaml', 'version: "8.1"', 'version: "9.1"');
+    const up = await redisGitops(repo, 'diff', 'sessions');
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain('plan example/sessions: restarts members one at a time (the rollout Job): sessions-tiebreaker, then sessions-data-0 and sessions-data-1 (the replica first; the primary last, after handing its role over)');
+    expect((await redisGitops(repo, 'synth')).code).toBe(0);
+    edited(repo, 'deployments/sessions.yaml', 'version: "9.1"', 'version: "8.1"');
+    const down = await redisGitops(repo, 'diff', 'sessions');
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(
+      /plan example\/sessions: nothing restarts.*\n {4}refused: deployments\/sessions\.yaml: redis\.version: downgrades sessions-data-0 from valkey 9\.1\.2 to 8\.1\.10: an older server cannot be trusted to load the data files a newer one wrote \(valkey 8\.1 cannot load the data files valkey 9\.1 writes \(RDB format 80; it loads up to 11\).*Instead: keep the version/,
+    );
+    expect(down.stdout.match(/refused: /g)).toHaveLength(3);
+    expect((await redisGitops(repo, 'synth')).code).toBe(2);
+  });
+
   it('refuses a restore declared on a deployment that already runs: the members would keep their data', async () => {
     const repo = await afterEdit((r) => edited(r, 'deployments/orders.yaml', /^backup:/m, 'restore: {backup: 20261202T030000Z}\nbackup:'));
     expect(await refusals(repo)).toEqual([
