@@ -109,6 +109,8 @@ export class LocalCluster {
    * address in the root namespace would be reachable from neither the bridge nor the members).
    */
   readonly s3: { ip: string; certFile: string; keyFile: string; exec: string[] };
+  /** Members that run another build than the deployment's (usePrograms): a rolling upgrade under way. */
+  private readonly memberPrograms = new Map<string, ServerPrograms>();
 
   private constructor(
     readonly rendered: RenderedDeployment,
@@ -255,9 +257,22 @@ export class LocalCluster {
     ];
   }
 
+  /**
+   * Makes `m` run `programs` from its next start on (its pod's image names another engine line than
+   * the one the cluster was laid out with: a rolling upgrade, one member at a time).
+   */
+  usePrograms(m: LocalMember, programs: ServerPrograms): void {
+    this.memberPrograms.set(m.name, programs);
+  }
+
+  /** The build a member runs (and its scripts call by name). */
+  programsOf(m: LocalMember): ServerPrograms {
+    return this.memberPrograms.get(m.name) ?? this.rendered.programs;
+  }
+
   private env(m: LocalMember): NodeJS.ProcessEnv {
-    // The member scripts call the engine's programs by name: the tested build comes first on the PATH.
-    return { ...withPrograms(process.env, this.rendered.programs), [memberEnv.host]: m.ip, LOCAL_ADDRESS: m.ip, [memberEnv.sentinelStateDir]: path.join(m.dir, 'data', 'sentinel') };
+    // The member scripts call the engine's programs by name: the member's build comes first on the PATH.
+    return { ...withPrograms(process.env, this.programsOf(m)), [memberEnv.host]: m.ip, LOCAL_ADDRESS: m.ip, [memberEnv.sentinelStateDir]: path.join(m.dir, 'data', 'sentinel') };
   }
 
   private script(m: LocalMember, name: string): string {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { engineTraits, engineVersion, linesOf, type Engine } from '../../model/engines.js';
+import { engineTraits, engineVersion, engineVersions, linesOf, type Engine } from '../../model/engines.js';
 import { fromRoot } from '../paths.js';
 
 /** Which of `programs` are not on the PATH, as a sentence; undefined when all are. */
@@ -39,6 +39,24 @@ export function serverPrograms(engine: Engine, line: string): ServerPrograms | s
   const reported = spawnSync(path.join(binDir, programs.server), ['--version'], { encoding: 'utf8' }).stdout;
   const version = /v=(\d+\.\d+\.\d+)/.exec(reported)?.[1] ?? 'unknown';
   return { engine, line, version, binDir, ...programs };
+}
+
+/**
+ * The programs of the engine line whose pinned image is `image` (a pod's container image, as synth
+ * writes it from model/engines.ts), or why there are none: the build a pod of that image runs here.
+ */
+export function programsForImage(image: string): ServerPrograms | string {
+  const entry = engineVersions.find((v) => v.image === image);
+  if (!entry) return `image ${image} is not the pinned image of any line in model/engines.ts`;
+  return serverPrograms(entry.engine, entry.line);
+}
+
+/** The programs of a tested build named `<engine> <version>` (as `started` events of a recorded rollout name it), or why there are none. */
+export function programsForBuild(build: string): ServerPrograms | string {
+  const [engine, version] = build.split(' ');
+  const entry = engineVersions.find((v) => v.engine === engine && 'tested' in v && v.tested.version === version);
+  if (!entry) return `${build} is the tested build of no line in model/engines.ts`;
+  return serverPrograms(entry.engine, entry.line);
 }
 
 /** The environment `env` with `programs` first on its PATH. */

@@ -40,6 +40,8 @@ export async function startEngine(options: {
   realDeployment?: string;
   /** The Argo CD controller's sync timeout (argocd.ts, SYNC_TIMEOUT_SECONDS by default). */
   syncTimeoutSeconds?: number;
+  /** Edits the scratch repository's inputs before its first synth (a deployment's day 1 as a test wants it). */
+  prepare?: (repo: string) => void;
 }): Promise<Engine> {
   const missing = missingBinaries();
   if (missing.length) throw new Error(`the engine tier's programs are not built (${missing.join(', ')}): run npm run engine:build`);
@@ -50,6 +52,7 @@ export async function startEngine(options: {
   for (const folder of ['clusters', 'deployments', 'state']) cpSync(path.join(projectRoot, folder), path.join(repo, folder), { recursive: true });
   const clusterSpec = parse(readFileSync(clusterFile, 'utf8')) as { region: string; zones: string[]; sealedSecrets: { certificate: string } };
   writeFileSync(clusterFile, readFileSync(clusterFile, 'utf8').replace(/^(\s*repoURL:).*$/m, `$1 file://${repo}`));
+  options.prepare?.(repo);
   const synth = await redisGitops(repo, 'synth');
   if (synth.code !== 0) throw new Error(`synth failed in the scratch repository:\n${synth.stderr}`);
   git(repo, 'init', '--quiet', '--initial-branch=main');

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LocalCluster, LocalMember } from '../../src/drill/cluster.js';
+import { engineTraits } from '../../model/engines.js';
 import { MEMBER_LABEL } from '../../model/labels.js';
+import { programsForImage, type ServerPrograms } from '../../src/drill/programs.js';
 import { authSecretKeys } from '../../model/secrets.js';
 import { objectNames } from '../../model/topology.js';
 import type { ControlPlane } from './control-plane.js';
@@ -14,6 +16,8 @@ export interface KubeletEvent {
   at: number;
   member: string;
   what: 'started' | 'ready' | 'stopped';
+  /** For `started`: the build it runs (`<engine> <version>`), chosen from the pod's image. */
+  build?: string;
 }
 
 export interface RolloutRun {
@@ -41,6 +45,8 @@ export const REAL_COMPONENTS = ['member', 'rollout'] as const;
 export class MemberKubelet {
   readonly events: KubeletEvent[] = [];
   readonly rollouts: RolloutRun[] = [];
+  /** Pods it could not run (an image with no build here): a test expects none. */
+  readonly problems: string[] = [];
   private readonly running = new Map<string, { member: LocalMember; ready: boolean }>();
   private readonly busy = new Set<string>();
   private stopped = false;
@@ -82,8 +88,8 @@ export class MemberKubelet {
     }
   }
 
-  private record(member: string, what: KubeletEvent['what']): void {
-    this.events.push({ at: Date.now(), member, what });
+  private record(member: string, what: KubeletEvent['what'], build?: string): void {
+    this.events.push({ at: Date.now(), member, what, ...(build ? { build } : {}) });
   }
 
   private async member(pod: KubeObject): Promise<void> {
@@ -103,12 +109,20 @@ export class MemberKubelet {
     }
     if (!known) {
       if (!pod.spec?.nodeName) return;
+      // The build the pod's image names (model/engines.ts), as a node would pull that image: during a
+      // rolling upgrade the members run two builds, each the one its own pod asks for.
+      const programs = podPrograms(pod);
+      if (typeof programs === 'string') {
+        if (!this.problems.includes(programs)) this.problems.push(programs);
+        return;
+      }
+      this.cluster.usePrograms(member, programs);
       const config = await this.cp.kube.get(`/api/v1/namespaces/${this.id.namespace}/configmaps/${objectNames(this.id.deployment).members}`);
       this.cluster.configure(member, config.data as Record<string, string>);
       this.cluster.start(member, 'sentinel');
       if (member.holdsData) this.cluster.start(member, 'redis');
       this.running.set(uid, { member, ready: false });
-      this.record(member.name, 'started');
+      this.record(member.name, 'started', `${programs.engine} ${programs.version}`);
       return;
     }
     if (!known.ready && (await this.cluster.isReady(member))) {
@@ -153,6 +167,15 @@ export class MemberKubelet {
     this.rollouts.push({ pod: pod.metadata.uid!, exitCode: code, output });
     await this.cp.kube.mergePatch(`${podPath(pod)}/status`, finishedStatus(pod, code)).catch(ignoreGone);
   }
+}
+
+/** The server build for a member pod: from the one engine image its containers name. */
+function podPrograms(pod: KubeObject): ServerPrograms | string {
+  const official = Object.values(engineTraits).map((t) => `${t.officialRepository}:`);
+  const images = [...new Set((pod.spec!.containers as { image: string }[]).map((c) => c.image).filter((i) => official.some((o) => i.startsWith(o))))];
+  if (images.length !== 1) return `pod ${pod.metadata.name}: expected one engine image among its containers, found ${images.length ? images.join(', ') : 'none'}`;
+  const programs = programsForImage(images[0]!);
+  return typeof programs === 'string' ? `pod ${pod.metadata.name}: ${programs}` : programs;
 }
 
 function podPath(pod: KubeObject): string {
