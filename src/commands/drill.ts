@@ -5,8 +5,10 @@ import { parseList, requireDeployment, ROOT_HELP } from './common.js';
 import { UsageError, type Outcome } from './exit-codes.js';
 
 export interface DrillCommandOptions {
-  scenarios: ScenarioId[];
+  /** Undefined: every scenario, or none when --rollout names recorded rollouts. */
+  scenarios?: ScenarioId[];
   skip: ScenarioId[];
+  rollout?: string[];
   format: 'text' | 'json';
   subnet: string;
   keep?: boolean;
@@ -24,9 +26,13 @@ export function drillCommand(): Command {
     .description("run a deployment's generated configuration on local redis, sentinel and haproxy processes, inject faults, report")
     .argument('<deployment>', 'the deployment to drill (deployments/<name>.yaml)')
     .addOption(
-      new Option('--scenarios <ids>', 'comma-separated scenarios to run, in their fixed order')
-        .default([...scenarioIds], 'all of them')
-        .argParser((value) => parseList(value, 'scenario', scenarioIds)),
+      new Option('--scenarios <ids>', 'comma-separated scenarios to run, in their fixed order (default: all of them; none with --rollout)').argParser((value) =>
+        parseList(value, 'scenario', scenarioIds),
+      ),
+    )
+    .option(
+      '--rollout <files...>',
+      'replay recorded rollouts (test/engine/recorded/<class>.json: the order the engine tier saw Argo CD and the rollout Job restart the members) under portal and direct writers, after the scenarios',
     )
     .addOption(
       new Option('--skip <ids>', 'comma-separated scenarios to leave out of those selected')
@@ -46,8 +52,8 @@ export function drillCommand(): Command {
 
 export async function drillAction(deployment: string, opts: DrillCommandOptions): Promise<Outcome> {
   await requireDeployment(opts.root, deployment);
-  const selected = opts.scenarios.filter((id) => !opts.skip.includes(id));
-  if (selected.length === 0) throw new UsageError('--skip leaves no scenario to run');
+  const selected = (opts.scenarios ?? (opts.rollout ? [] : [...scenarioIds])).filter((id) => !opts.skip.includes(id));
+  if (selected.length === 0 && !opts.rollout) throw new UsageError('--skip leaves no scenario to run');
   const missing = missingPrograms('haproxy', 'openssl');
   if (missing) throw new UsageError(`${missing}; on Debian: apt-get install haproxy openssl`);
   if (selected.includes('backup-restore')) {
@@ -56,16 +62,18 @@ export async function drillAction(deployment: string, opts: DrillCommandOptions)
     if (tools) throw new UsageError(`scenario backup-restore: ${tools}`);
   }
   const { drill, formatDrillText, MissingServers } = await import('../drill/drill.js');
+  const { RecordedRolloutError } = await import('../drill/recorded-rollout.js');
   const report = await drill({
     root: opts.root,
     deployment,
     scenarios: selected,
+    ...(opts.rollout ? { rollouts: opts.rollout } : {}),
     subnet: opts.subnet,
     keep: !!opts.keep,
     progress: (message) => process.stderr.write(`drill: ${message}\n`),
   }).catch((error: unknown) => {
     // The deployment's engine line has no build here: bad usage for this machine, not a failed drill.
-    if (error instanceof MissingServers) throw new UsageError(error.message);
+    if (error instanceof MissingServers || error instanceof RecordedRolloutError) throw new UsageError(error.message);
     throw error;
   });
   process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDrillText(report));

@@ -13,6 +13,8 @@ import { ConfirmedWrites } from './confirmed-writes.js';
 import { DrillNetwork } from './network.js';
 import { runScenario, type DrillContext, type DrillSettings, type ScenarioResult } from './scenario-run.js';
 import { continuesFrom, scenarioById, scenariosToRun, type ScenarioId } from './scenarios/index.js';
+import { readRecordedRollout, RecordedRolloutError, type RecordedRollout } from './recorded-rollout.js';
+import { rolloutReplay } from './rollout-replay.js';
 
 export interface DrillOptions {
   /** Repository root holding clusters/ and deployments/. */
@@ -31,6 +33,8 @@ export interface DrillOptions {
   progress: (message: string) => void;
   /** Changes the rendered deployment before it runs: how a test breaks it on purpose. */
   alter?: (rendered: RenderedDeployment) => RenderedDeployment;
+  /** Recorded rollouts (test/engine/recorded/<class>.json) to replay after the scenarios, in this order. */
+  rollouts?: readonly string[];
 }
 
 export interface DrillReport {
@@ -109,6 +113,16 @@ export class MissingServers extends Error {}
 export async function drill(options: DrillOptions): Promise<DrillReport> {
   const deployment = await findDeployment(options.root, options.deployment);
   const rendered = await renderForLocalCluster(options.root, deployment);
+  // Every file checked before anything starts: a bad one is bad input, not a failed drill.
+  const read = (options.rollouts ?? []).map((file) => ({ file, recorded: readRecordedRollout(file) }));
+  // A replay that moves the members to another build (an upgrade) leaves them there: those run last.
+  const movesBuild = (r: RecordedRollout) => r.restarts.some((e) => e.build !== undefined && e.build !== r.from);
+  const rollouts = [...read.filter((r) => !movesBuild(r.recorded)), ...read.filter((r) => movesBuild(r.recorded))].map((r) => r.recorded);
+  const runs = `${rendered.programs.engine} ${rendered.programs.version}`;
+  const foreign = read.find((r) => r.recorded.from !== runs);
+  if (foreign) throw new RecordedRolloutError(`${foreign.file}: recorded on ${foreign.recorded.from}, but ${deployment.name} runs ${runs}: replay it on a deployment of that build`);
+  const upgrades = read.filter((r) => movesBuild(r.recorded));
+  if (upgrades.length > 1) throw new RecordedRolloutError(`${upgrades.map((r) => r.file).join(', ')}: each moves the members to another build; replay one per drill`);
   const settings: DrillSettings = {
     downAfterMilliseconds: deployment.spec.sentinel.downAfterMilliseconds,
     failoverTimeout: deployment.spec.sentinel.failoverTimeout,
@@ -142,13 +156,24 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
       ...(namespacesUnavailable ? { namespacesUnavailable } : {}),
     };
     const order = scenariosToRun(options.scenarios);
+    const total = order.length + rollouts.length;
     for (const [i, id] of order.entries()) {
       // A scenario that continues another starts from what that one left; the rest from a whole cluster.
       if (i > 0 && !continuesFrom(id, order[i - 1]!)) await restore(cluster);
-      options.progress(`[${i + 1}/${order.length}] ${id}`);
+      options.progress(`[${i + 1}/${total}] ${id}`);
       const result = await runScenario(context, scenarioById(id));
       const verdict = result.skipped ? `skipped: ${result.skipped}` : result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`;
-      options.progress(`[${i + 1}/${order.length}] ${id}: ${verdict}`);
+      options.progress(`[${i + 1}/${total}] ${id}: ${verdict}`);
+      results.push(result);
+    }
+    // Each replay starts from a whole cluster, on the build the one before left (an upgrade's replay last).
+    for (const [j, recorded] of rollouts.entries()) {
+      const i = order.length + j;
+      if (i > 0) await restore(cluster);
+      const scenario = rolloutReplay(recorded);
+      options.progress(`[${i + 1}/${total}] ${scenario.id}`);
+      const result = await runScenario(context, scenario);
+      options.progress(`[${i + 1}/${total}] ${scenario.id}: ${result.passed ? 'passed' : `FAILED: ${result.problems.join('; ')}`}`);
       results.push(result);
     }
   } finally {
@@ -209,6 +234,21 @@ export function formatDrillText(report: DrillReport): string {
         .concat([p!.staleRoutedLatestSeconds.toFixed(1), p!.twoPrimariesSeconds.toFixed(1), p!.twoPrimariesAfterHealSeconds.toFixed(1)]),
     );
     out.push(...table(partitionHeader, partitionRows), '');
+  }
+  const replays = report.scenarios.filter((r) => r.rollout);
+  if (replays.length) {
+    const replayHeader = ['rollout', 'members stopped, in order', 'primary changes', 'hand-over s', 'unavailable s', 'portal writes', 'direct writes', 'lost confirmed'];
+    const replayRows = replays.map(({ rollout: f, ...r }) => [
+      f!.class,
+      f!.order.join(' > ') || '-',
+      String(f!.primaryChanges),
+      f!.handOverSeconds.toFixed(1),
+      r.unavailableSeconds.toFixed(1),
+      String(r.attempted),
+      String(f!.direct.attempted),
+      String(r.lostConfirmed),
+    ]);
+    out.push(...table(replayHeader, replayRows), '');
   }
   for (const r of report.scenarios) {
     out.push(`${r.id}: ${r.title}`);

@@ -6,6 +6,9 @@ import type { LocalCluster, LocalMember } from './cluster.js';
 
 // The drill's redis clients (ioredis): a client that fails fast, and the admin's own connections straight to a member.
 
+/** How long a drill client waits for one reply before that attempt fails (and is retried). */
+export const COMMAND_TIMEOUT_MS = 1500;
+
 /** A client that fails fast; `options` override (a client left waiting on a frozen server has no command timeout). */
 export function connectClient(cluster: LocalCluster, host: string, port: number, user: string, options: RedisOptions = {}): Redis {
   const client = new Redis({
@@ -19,7 +22,7 @@ export function connectClient(cluster: LocalCluster, host: string, port: number,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectTimeout: 1000,
-    commandTimeout: 1500,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: () => 200,
     lazyConnect: false,
     ...options,

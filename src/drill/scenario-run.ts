@@ -8,6 +8,7 @@ import { cutSentinels, isolate, underPartition, type Observer, type PartitionFig
 import { connectToMember, keysMissingOn } from './redis-clients.js';
 import type { ScenarioId } from './scenarios/index.js';
 import type { Scenario } from './scenarios/scenario.js';
+import type { RolloutReplayFigures, RolloutReplayId } from './rollout-replay.js';
 import { sleep } from './waits.js';
 import { WriteLoad, type WriteLoadResult } from './write-load.js';
 
@@ -16,7 +17,7 @@ const S3_PORT = 9000;
 
 /** One scenario's line of the report (`--format json` prints these as they are). */
 export interface ScenarioResult {
-  id: ScenarioId;
+  id: ScenarioId | RolloutReplayId;
   /** The scenario's one-line description. */
   title: string;
   /** Longest time writes through the portals failed, in seconds (0 when they never did). */
@@ -38,6 +39,8 @@ export interface ScenarioResult {
   skipped?: string;
   /** A partition scenario's figures: portal and direct clients, stale-routed writes, time with two primaries. */
   partition?: PartitionFigures;
+  /** A recorded rollout's replay (drill --rollout): the order, primary changes, hand-over, direct writes. */
+  rollout?: RolloutReplayFigures;
   /** Why the scenario failed, one line each. */
   problems: string[];
   /** What was observed, for the report. */
@@ -198,7 +201,7 @@ export interface PartitionCuts {
 }
 
 /** Runs one scenario and sums it up; an exception (a timeout, a process that would not start) fails it. */
-export async function runScenario(drill: DrillContext, scenario: Scenario<ScenarioId>): Promise<ScenarioResult> {
+export async function runScenario(drill: DrillContext, scenario: Scenario<ScenarioId | RolloutReplayId> & { figures?: RolloutReplayFigures }): Promise<ScenarioResult> {
   const run = new ScenarioRun(drill, scenario.bound(drill.settings));
   if (scenario.needsNamespaces && drill.namespacesUnavailable) {
     return {
@@ -231,6 +234,7 @@ export async function runScenario(drill: DrillContext, scenario: Scenario<Scenar
     lostUnconfirmed: run.lostUnconfirmed,
     passed: run.problems.length === 0,
     ...(run.partitionFigures ? { partition: run.partitionFigures } : {}),
+    ...(scenario.figures ? { rollout: scenario.figures } : {}),
     problems: run.problems,
     notes: run.notes,
   };

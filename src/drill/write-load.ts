@@ -31,6 +31,8 @@ export interface WriteLoadResult {
   endedUnavailable?: boolean;
   /** With `identify`: every acknowledged write, when it was sent and the address of the redis that took it. */
   acknowledged?: AcknowledgedWrite[];
+  /** Each time writes failed, from the first failed attempt to the next successful write (Date.now()). */
+  outages?: { from: number; to: number }[];
 }
 
 export interface AcknowledgedWrite {
@@ -60,7 +62,7 @@ export class WriteLoad {
   private loop: Promise<void> | undefined;
   private next = 0;
   private downSince: number | undefined;
-  private readonly result: WriteLoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0 };
+  private readonly result: WriteLoadResult = { attempted: 0, replicated: [], written: [], failed: 0, unavailableSeconds: 0, outages: [] };
 
   constructor(
     cluster: LocalCluster,
@@ -74,6 +76,11 @@ export class WriteLoad {
 
   get failed(): number {
     return this.result.failed;
+  }
+
+  /** Writes answered OK so far. */
+  get acknowledged(): number {
+    return this.result.replicated.length + this.result.written.length;
   }
 
   start(): this {
@@ -144,6 +151,7 @@ export class WriteLoad {
 
   private recovered(): void {
     if (this.downSince === undefined) return;
+    this.result.outages!.push({ from: this.downSince, to: Date.now() });
     this.result.unavailableSeconds = Math.max(this.result.unavailableSeconds, (Date.now() - this.downSince) / 1000);
     this.downSince = undefined;
   }
