@@ -36,6 +36,13 @@ describe('alert rules', () => {
   const cases: Record<string, { labels: Record<string, string>; firing: ReturnType<typeof series>[]; healthy: ReturnType<typeof series>[]; at: string }> = {
     RedisMemberDown: {
       labels: { pod: 'orders-data-1-0' }, firing: [series(`redis_up{${pod('orders-data-1-0')}}`, '0x10')], healthy: [series(`redis_up{${pod('orders-data-1-0')}}`, '1x10')], at: '5m' },
+    RedisAllMembersGone: {
+      // Only the portals are scraped: every member's target is gone (absent). Healthy: one member up.
+      labels: { job: 'redis-orders/orders-members' },
+      firing: [series(`up{${pod('orders-portal-a')},job="redis-orders/orders-portals"}`, '1x10')],
+      healthy: [series(`up{${pod('orders-data-0-0')},job="redis-orders/orders-members"}`, '1x10'), series(`up{${pod('orders-data-1-0')},job="redis-orders/orders-members"}`, '0x10')],
+      at: '5m',
+    },
     RedisNoPrimary: {
       labels: {},
       firing: [series(`redis_up{${pod('orders-data-0-0')}}`, '1x10'), series(`redis_instance_info{${pod('orders-data-0-0')},role="slave"}`, '1x10')],

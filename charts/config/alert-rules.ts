@@ -54,6 +54,17 @@ export function renderAlertRules(input: AlertRulesInput): { name: string; rules:
           'kubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}; check its events, the volume and the node of its zone. The member rejoins as a replica when it restarts.',
         ),
         rule(
+          'RedisAllMembersGone',
+          // absent(): when the members' targets are gone altogether (StatefulSets or pods deleted, the
+          // PodMonitor not picked up), no series is left for RedisMemberDown to fire on.
+          `sum by (namespace, job) (up{${ns},job="${input.membersJob}"}) == 0 or absent(up{${ns},job="${input.membersJob}"})`,
+          '2m',
+          'critical',
+          'no cluster member is up or scraped',
+          'No member of the deployment is scraped successfully, or none is there to be scraped: the service is down, or unwatched.',
+          'kubectl -n {{ $labels.namespace }} get statefulsets,pods,podmonitors; if the members run, check that Prometheus selects their PodMonitor (monitoring namespace, labels).',
+        ),
+        rule(
           'RedisNoPrimary',
           `count by (namespace) (redis_up{${ns}} == 1) unless on (namespace) count by (namespace) (redis_instance_info{${ns},role="master"})`,
           '1m',

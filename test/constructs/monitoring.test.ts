@@ -50,6 +50,7 @@ describe('Monitoring', () => {
     const rules = groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert)).toEqual([
       'RedisMemberDown',
+      'RedisAllMembersGone',
       'RedisNoPrimary',
       'RedisMultiplePrimaries',
       'RedisReplicationLinkDown',
