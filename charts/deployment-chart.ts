@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { parseQuantity } from '../src/config/quantity.js';
 import type { Deployment } from '../src/config/load.js';
 import { engineVersion, imagePatch, type Engine } from '../model/engines.js';
+import { internalLoadBalancers } from '../model/load-balancers.js';
 import { componentLabels, objectLabels, type Identity } from '../model/labels.js';
 import { AccessBindings } from './access-bindings.js';
 import { APPLICATION_SECRET_WAVE, applySyncWaves, SYNC_WAVE_ANNOTATION } from './sync-waves.js';
@@ -166,6 +167,14 @@ function portalsProps(deployment: Deployment, id: Identity, secrets: DeploymentS
   return {
     id,
     serviceType: deployment.spec.portal.serviceType,
+    ...(deployment.spec.portal.loadBalancer
+      ? {
+          loadBalancer: {
+            annotations: deployment.spec.portal.loadBalancer.internal ? internalLoadBalancers[deployment.cluster.spec.storage.provider].annotations : {},
+            sourceRanges: deployment.spec.portal.loadBalancer.sourceRanges,
+          },
+        }
+      : {}),
     primaryName: id.deployment,
     dataMembers: hosts.filter((m) => m.holdsData),
     sentinels: hosts,

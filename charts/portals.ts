@@ -14,6 +14,12 @@ export interface PortalsProps {
   id: Identity;
   /** Type of the Service applications connect to: LoadBalancer to reach it from outside the cluster. */
   serviceType: 'ClusterIP' | 'LoadBalancer';
+  /**
+   * A LoadBalancer Service's annotations (an internal load balancer's, by cloud) and the client
+   * ranges it admits.
+   * @default none: a load balancer of the cloud's default kind, open to any address
+   */
+  loadBalancer?: { annotations: Readonly<Record<string, string>>; sourceRanges: readonly string[] };
   /** Name the sentinels know the primary by. */
   primaryName: string;
   /** The members that hold data, with their announced host names: the servers a portal routes to. */
@@ -96,10 +102,16 @@ export class Portals extends Construct {
       },
     });
 
+    const loadBalancer = props.serviceType === 'LoadBalancer' ? props.loadBalancer : undefined;
     new k8s.KubeService(this, 'Service', {
-      metadata: { name: portalServiceName(props.id), labels },
+      metadata: {
+        name: portalServiceName(props.id),
+        labels,
+        ...(loadBalancer && Object.keys(loadBalancer.annotations).length ? { annotations: { ...loadBalancer.annotations } } : {}),
+      },
       spec: {
         type: props.serviceType,
+        ...(loadBalancer?.sourceRanges.length ? { loadBalancerSourceRanges: [...loadBalancer.sourceRanges] } : {}),
         selector,
         // Only the TLS client port: the stats port stays for the in-namespace scraper.
         ports: [{ name: PORT_NAMES.redis, port: PORTAL_PORT, targetPort: k8s.IntOrString.fromNumber(PORTAL_PORT) }],

@@ -236,6 +236,21 @@ describe('refused at input time, naming the file and the field', () => {
     ]);
   });
 
+  it('load balancer options: address ranges in CIDR notation, and only on a LoadBalancer Service', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/lb-a.yaml', deployment('portal: {loadBalancer: {internal: true}}\n'));
+    writeInput(repo, 'deployments/lb-b.yaml', deployment('portal: {serviceType: LoadBalancer, loadBalancer: {sourceRanges: [10.0.0.0/8, 10.0.0.0/33, 10.0.0/8, "2001:db8::/129", any]}}\n'));
+    writeInput(repo, 'deployments/lb-c.yaml', deployment('portal: {serviceType: LoadBalancer, loadBalancer: {internal: true, sourceRanges: [192.168.0.0/16, "fd00::/8"]}}\n'));
+    const range = 'expected an address range in CIDR notation, such as 10.0.0.0/8 or 2001:db8::/32';
+    expect(await said(repo)).toEqual([
+      'deployments/lb-a.yaml: portal.loadBalancer: load balancer options need serviceType: LoadBalancer (the Service is a ClusterIP one)',
+      `deployments/lb-b.yaml: portal.loadBalancer.sourceRanges[1]: ${range}`,
+      `deployments/lb-b.yaml: portal.loadBalancer.sourceRanges[2]: ${range}`,
+      `deployments/lb-b.yaml: portal.loadBalancer.sourceRanges[3]: ${range}`,
+      `deployments/lb-b.yaml: portal.loadBalancer.sourceRanges[4]: ${range}`,
+    ]);
+  });
+
   it("a deployment named like the cluster's own Argo CD Application (cluster-scoped)", async () => {
     const repo = tempRepo();
     writeInput(repo, 'deployments/cluster-scoped.yaml', deployment());

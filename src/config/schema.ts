@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_ENGINE, DEFAULT_VERSION, engineNames, engineVersions, linesOf, withdrawnVersions, type Engine } from '../../model/engines.js';
 import { platformRoles } from '../../model/platform-roles.js';
@@ -51,6 +52,16 @@ const repoURL = z
   .refine((url) => /^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) && URL.canParse(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(url), {
     error: 'expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
   });
+
+/** An IPv4 or IPv6 address range in CIDR notation, as the API server parses loadBalancerSourceRanges. */
+const cidr = z.string().refine(
+  (range) => {
+    const match = /^([^/]+)\/(\d{1,3})$/.exec(range);
+    const family = match ? isIP(match[1]!) : 0;
+    return family !== 0 && Number(match![2]) <= (family === 4 ? 32 : 128);
+  },
+  { error: 'expected an address range in CIDR notation, such as 10.0.0.0/8 or 2001:db8::/32' },
+);
 
 const hostname = z
   .string()
@@ -283,10 +294,27 @@ export const DeploymentSchema = z
     portal: z
       .strictObject({
         serviceType: z.enum(['ClusterIP', 'LoadBalancer']).default('ClusterIP'),
+        loadBalancer: z
+          .strictObject({
+            internal: z
+              .boolean()
+              .default(false)
+              .describe("An internal load balancer, reachable only from the cluster's private network (the cloud's annotation, by the cluster's storage provider)."),
+            sourceRanges: z
+              .array(cidr)
+              .default([])
+              .describe('Client address ranges the load balancer admits (spec.loadBalancerSourceRanges); default: any.'),
+          })
+          .optional()
+          .describe('Options of the LoadBalancer Service (serviceType LoadBalancer only).'),
         hostnames: z
           .array(hostname)
           .default([])
           .describe('Extra DNS names applications use; added to the server certificate.'),
+      })
+      .refine((portal) => portal.loadBalancer === undefined || portal.serviceType === 'LoadBalancer', {
+        path: ['loadBalancer'],
+        error: 'load balancer options need serviceType: LoadBalancer (the Service is a ClusterIP one)',
       })
       .default({ serviceType: 'ClusterIP', hostnames: [] })
       .describe('The HAProxy portals: the TLS endpoint applications connect to.'),

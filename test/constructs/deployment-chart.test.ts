@@ -1,4 +1,6 @@
 import { Testing } from 'cdk8s';
+import { internalLoadBalancers } from '../../model/load-balancers.js';
+import { storageProviders } from '../../model/storage-providers.js';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
@@ -21,8 +23,8 @@ const secrets = fixedSecrets('orders');
 /** What a deployment file holds, before the schema's defaults. */
 type DeploymentFile = z.input<typeof DeploymentSchema>;
 
-function synth(file: DeploymentFile) {
-  const deployment: Deployment = { name: 'orders', file: 'deployments/orders.yaml', namespace: 'redis-orders', spec: DeploymentSchema.parse(file), cluster };
+function synth(file: DeploymentFile, on = cluster) {
+  const deployment: Deployment = { name: 'orders', file: 'deployments/orders.yaml', namespace: 'redis-orders', spec: DeploymentSchema.parse(file), cluster: on };
   return synthChart(new RedisDeploymentChart(Testing.app(), 'orders', { deployment, generatorVersion: '0.0.0-test', secrets }));
 }
 
@@ -33,6 +35,31 @@ const ordersFile = {
   portal: { serviceType: 'LoadBalancer', hostnames: ['orders-redis.example.com'] },
   access: { platform: [{ group: 'orders-sre', role: 'Operator' }, { group: 'platform-admins', role: 'Administrator' }] },
 } satisfies DeploymentFile;
+
+describe('the portal Service as a load balancer', () => {
+  const service = (portal: DeploymentFile['portal'], provider = 'ibm-vpc-block') => {
+    const s = objectNamed(synth({ ...ordersFile, portal }, testCluster({ provider })), 'Service', 'orders');
+    // Every object has its sync wave: the load balancer's own annotations are the others.
+    const { [SYNC_WAVE_ANNOTATION]: _wave, ...annotations } = s.metadata.annotations ?? {};
+    return { annotations, ranges: s.spec.loadBalancerSourceRanges };
+  };
+
+  it("is internal by its cloud's annotation (the cluster's storage provider names the cloud), and admits the source ranges given", () => {
+    const internal: DeploymentFile['portal'] = { serviceType: 'LoadBalancer', loadBalancer: { internal: true, sourceRanges: ['10.0.0.0/8', '2001:db8::/32'] } };
+    for (const provider of storageProviders) {
+      const s = service(internal, provider);
+      expect(s.annotations, provider).toEqual(internalLoadBalancers[provider].annotations);
+      expect(s.ranges, provider).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    }
+    expect(service(internal, 'aws-ebs').annotations['service.beta.kubernetes.io/aws-load-balancer-scheme']).toBe('internal');
+  });
+
+  it('is of the cloud default kind, open to any address, without options', () => {
+    for (const portal of [{ serviceType: 'LoadBalancer' }, { serviceType: 'LoadBalancer', loadBalancer: {} }] satisfies DeploymentFile['portal'][]) {
+      expect(service(portal)).toEqual({ annotations: {}, ranges: undefined });
+    }
+  });
+});
 
 describe('deployment chart', () => {
   const objects = synth(ordersFile);
