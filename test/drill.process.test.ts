@@ -119,22 +119,26 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
     const folder = await started;
     expect(existsSync(folder)).toBe(true);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const launched = descendants(child.pid!);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(stderr).toContain('SIGINT: stopping every process of the drill');
     expect(existsSync(folder)).toBe(false);
     // With network namespaces (as root), every one of the drill's is gone (named after its process id).
     if (!noNamespaces) expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(new RegExp(`^rgd${child.pid}-`, 'm'));
-    const subnet = /2 portals on (\S+)\.x,/.exec(stderr)![1];
-    // No process of the drill is left (its TLS clients end by themselves within 10 s): redis and sentinel name their address in their
-    // process title, haproxy its configuration file under the folder. (Not by connecting: where the
-    // default route leads to a proxy that accepts every connection, as on some CI machines, 198.18.x
-    // addresses "answer" from outside the drill's network.)
+    // No process of the drill is left (its TLS clients end by themselves within 10 s): none of those
+    // it had started when interrupted, and none naming its folder (a TLS client started meanwhile
+    // names the CA file there). Not by address: another drill on the machine may use the same one;
+    // nor by connecting: where the default route leads to a proxy that accepts every connection, as
+    // on some CI machines, 198.18.x addresses "answer" from outside the drill's network.
+    expect(launched.length).toBeGreaterThan(5);
     const leftovers = () =>
-      execFileSync('ps', ['-eo', 'pid=,args='])
+      execFileSync('ps', ['-eo', 'pid=,stat=,args='])
         .toString()
         .split('\n')
-        .filter((line) => line.includes(`${subnet}.`) || line.includes(folder));
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([pid, stat, ...args]) => pid && !stat!.startsWith('Z') && (launched.includes(Number(pid)) || args.join(' ').includes(folder)))
+        .map((fields) => fields.join(' '));
     await waitFor('the drill processes to be gone', 12, async () => leftovers().length === 0).catch(() => undefined);
     expect(leftovers()).toEqual([]);
   });
@@ -148,3 +152,19 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
     expect(badScenario.stderr).toContain('unknown scenario meteor');
   });
 });
+
+/** The processes below `pid` (its children, theirs, ...), from ps. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid=']).toString().split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child && parent) children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length; ) {
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
