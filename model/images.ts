@@ -14,9 +14,13 @@ export const EXPORTER_UID = 59000;
 
 /**
  * rclone (rclone/rclone, official image, Alpine): the backup's upload and the restore, over its S3
- * backend through its crypt remote. Pinned by tag: no digest of this tag is published where this
- * project could check it. The tests build the same version from its Go module (package.json
- * config.rcloneVersion, which a test holds equal to this tag).
+ * backend through its crypt remote. Pinned by tag only: no public source of a digest of 1.76.0 was
+ * found (searched in December 2026: public manifests, Dockerfiles and Renovate pull requests pin
+ * rclone/rclone by digest for 1.75.1 and 1.74.2, none for 1.76.0; Docker Hub cannot be reached from
+ * here), and a digest is never written from memory (as for engines.ts). Pin it here, with its source,
+ * once one can be read (`docker buildx imagetools inspect docker.io/rclone/rclone:1.76.0`). The tests
+ * build the same version from its Go module (package.json config.rcloneVersion, which a test holds
+ * equal to this tag).
  */
 export const rcloneImage = 'docker.io/rclone/rclone:1.76.0';
 
