@@ -75,6 +75,17 @@ describe('metadata.name, by kind', () => {
     expect(messages(object('batch/v1', 'Job', letters(53)))).toEqual([]);
   });
 
+  it("a CronJob's jobTemplate labels and annotations, which the API server checks only in the Jobs its controller makes of them", () => {
+    const cronJob = (metadata: Record<string, unknown>) =>
+      object('batch/v1', 'CronJob', 'orders-backup', { spec: { schedule: '0 * * * *', jobTemplate: { metadata, spec: { template: { spec: podSpec([{ name: 'backup' }]) } } } } });
+    expect(messages(cronJob({ labels: { 'app.kubernetes.io/component': 'backup' }, annotations: { 'redis-gitops.dev/x': 'y' } }))).toEqual([]);
+    const refused = apiServerFindings(cronJob({ labels: { component: 'nightly backup' }, annotations: { 'Not/A/Key': '' } }));
+    expect(refused.map((f) => [f.job, f.message])).toEqual([
+      ['orders-backup-<minutes>', expect.stringMatching(/^metadata.labels: Invalid value: "nightly backup": a valid label must be /)],
+      ['orders-backup-<minutes>', expect.stringMatching(/^metadata.annotations: Invalid value: "Not\/A\/Key": /)],
+    ]);
+  });
+
   it('a name or a generateName is required; a generateName may end in "-"', () => {
     expect(messages(object('v1', 'ConfigMap', undefined))).toEqual(['metadata.name: Required value: name or generateName is required']);
     expect(messages(object('v1', 'ConfigMap', undefined, { metadata: { generateName: 'orders-' } }))).toEqual([]);

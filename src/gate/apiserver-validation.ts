@@ -101,6 +101,11 @@ export interface ApiServerFinding {
    * and by default creates no later one until that one runs).
    */
   pod?: string;
+  /**
+   * Set when the API server accepts a CronJob but refuses every Job its controller makes of
+   * spec.jobTemplate: the name those Jobs have (`<CronJob name>-<minutes>`, the scheduled time).
+   */
+  job?: string;
   /** Why the refusal follows, where the API server's message alone does not say. */
   note?: string;
 }
@@ -136,6 +141,15 @@ export function apiServerFindings(object: unknown): ApiServerFinding[] {
     }
     case 'batch/CronJob': {
       checkTemplate(found, mapOf(mapOf(spec.jobTemplate).spec).template, 'spec.jobTemplate.spec.template');
+      // ValidateCronJob leaves spec.jobTemplate.metadata alone (ValidateJobTemplateSpec checks its
+      // spec only); the controller copies its labels and annotations into each Job
+      // (cronjob/utils.go getJobFromTemplate2), whose metadata the API server then validates: the
+      // CronJob syncs, and no Job of it is ever created.
+      const jobMetadata = mapOf(mapOf(spec.jobTemplate).metadata);
+      const jobs = new Findings(undefined, `${name?.value ?? '<name>'}-<minutes>`);
+      checkLabels(jobs, jobMetadata.labels, 'metadata.labels');
+      checkAnnotations(jobs, jobMetadata.annotations, 'metadata.annotations');
+      found.list.push(...jobs.list);
       // batch/validation ValidateCronJobCreate: the controller names each Job <cronjob>-<scheduled
       // time in minutes> (11 more characters), and a Job name has at most 63.
       if (name && byteLength(name.value) > 52) found.add('schema.object_name', 'metadata.name', invalidQuoted(name.quoted, 'must be no more than 52 characters'), name.note);
@@ -668,10 +682,13 @@ function checkStatefulSet(found: Findings, stsName: ObjectName | undefined, name
 
 class Findings {
   readonly list: ApiServerFinding[] = [];
-  constructor(private readonly pod?: string) {}
+  constructor(
+    private readonly pod?: string,
+    private readonly job?: string,
+  ) {}
 
   add(rule: ApiServerRule, field: string, body: string, extra: { note?: string } = {}): void {
-    this.list.push({ rule, field, message: `${field}: ${body}`, ...(this.pod === undefined ? {} : { pod: this.pod }), ...extra });
+    this.list.push({ rule, field, message: `${field}: ${body}`, ...(this.pod === undefined ? {} : { pod: this.pod }), ...(this.job === undefined ? {} : { job: this.job }), ...extra });
   }
 }
 

@@ -106,7 +106,12 @@ export function withoutNulls<T>(value: T): T {
  * controller creates, which pod: otherwise the object would seem to be refused when it syncs fine.
  */
 function apiServerMessage(kind: string, f: ApiServerFinding): string {
-  const refusal = f.pod === undefined ? f.message : `the API server will refuse the pods the ${kind} controller creates: Pod ${goQuote(f.pod)} is invalid: ${f.message}`;
+  const refusal =
+    f.pod !== undefined
+      ? `the API server will refuse the pods the ${kind} controller creates: Pod ${goQuote(f.pod)} is invalid: ${f.message}`
+      : f.job !== undefined
+        ? `the API server will refuse the Jobs the ${kind} controller creates from spec.jobTemplate: Job.batch ${goQuote(f.job)} is invalid: ${f.message}`
+        : f.message;
   return f.note ? `${refusal} (${f.note})` : refusal;
 }
 
