@@ -107,6 +107,58 @@ describe('drift', () => {
     expect(broken.stdout).toContain('encryption.storage_class_encrypted');
   });
 
+  it("the pre-commit hook judges what git would commit (the staged tree), not the working tree", async () => {
+    const repo = tempRepo();
+    await synth(repo, path.join(repo, 'dist'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], { cwd: repo, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'fleet');
+    // The hook as installed, its program run from this checkout (npx finds redis-gitops only in a project that has it).
+    execFileSync(process.execPath, [path.join(projectRoot, 'scripts/install-hooks.mjs')], { cwd: repo, stdio: 'pipe' });
+    const hookLine = readFileSync(path.join(repo, '.git/hooks/pre-commit'), 'utf8').split('\n').find((l) => l.startsWith('exec '))!;
+    expect(hookLine).toBe('exec npx --no-install redis-gitops gate dist --check-synced --changed --staged');
+    const hook = () => redisGitops(repo, ...hookLine.replace('exec npx --no-install redis-gitops ', '').split(' '));
+    const workingTree = () => redisGitops(repo, 'gate', 'dist', '--check-synced', '--changed');
+
+    // An input staged without the dist/ synth made of it: the working tree is in step, the commit would not be.
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    await synth(repo, path.join(repo, 'dist'));
+    git('add', 'deployments/orders.yaml');
+    expect((await workingTree()).code).toBe(0);
+    const inputOnly = await hook();
+    expect(inputOnly.code).toBe(1);
+    expect(inputOnly.stderr).toContain('dist/ is not what synth makes of the staged inputs');
+    expect(inputOnly.stderr).toContain('changed  example/orders/statefulset-orders-data-0.yaml');
+    git('add', 'dist');
+    const both = await hook();
+    expect(both.code, both.stderr + both.stdout).toBe(0);
+    expect(both.stderr).toContain('staged changes since HEAD: dist/example/_cluster, dist/example/orders');
+    // --no-verify: the installed hook would run npx, which finds no redis-gitops in this scratch repository.
+    git('commit', '--no-verify', '-qm', 'orders 4Gi');
+
+    // A broken file staged, then repaired in the working tree only: the commit would hold the broken one.
+    const sts = path.join(repo, 'dist/example/sessions/statefulset-sessions-data-0.yaml');
+    const good = readFileSync(sts, 'utf8');
+    writeFileSync(sts, good.replace('storageClassName: redis-encrypted', 'storageClassName: standard'));
+    git('add', sts);
+    writeFileSync(sts, good);
+    expect((await workingTree()).code).toBe(0);
+    const stagedBroken = await hook();
+    expect(stagedBroken.code).toBe(1);
+    expect(stagedBroken.stdout).toContain('encryption.storage_class_encrypted');
+    expect(stagedBroken.stdout).toContain(path.join('dist', 'example', 'sessions', 'statefulset-sessions-data-0.yaml'));
+    expect(stagedBroken.stdout).not.toContain('redis-gitops-staged-');
+
+    // And the other way round: the repaired file staged, a broken working copy is not the commit's business.
+    git('add', sts);
+    writeFileSync(sts, good.replace('storageClassName: redis-encrypted', 'storageClassName: standard'));
+    expect((await workingTree()).code).toBe(1);
+    const stagedGood = await hook();
+    expect(stagedGood.code, stagedGood.stderr + stagedGood.stdout).toBe(0);
+    expect(stagedGood.stderr).toContain('nothing under dist staged as changed since HEAD');
+  });
+
   it('diff shows the change a synth would make, resource by resource, and writes nothing', async () => {
     const repo = tempRepo();
     await synth(repo, path.join(repo, 'dist'));

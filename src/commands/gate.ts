@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatReport, gateFails, gateFormats, type GateFormat } from '../gate/report.js';
 import { listOption } from './common.js';
@@ -11,6 +12,7 @@ export interface GateOptions {
   changed?: boolean;
   base: string;
   root: string;
+  staged?: boolean;
   threads?: number;
   waiverMaxDays?: number;
   /** false with --no-cache. */
@@ -33,34 +35,60 @@ export function gateCommand(): Command {
     .option('--changed', 'gate only the deployments whose files differ from --base (with their clusters\' cluster-scoped objects); the first path is the synth output')
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
     .option('--root <dir>', 'repository root holding clusters/ and deployments/ (for --check-synced)', '.')
+    .option('--staged', "judge what git would commit (the files staged in git's index), not the working tree: the pre-commit hook's check")
     .option('--no-cache', 'judge every file and group anew, without the verdicts earlier runs kept (by content) in node_modules/.cache/redis-gitops/gate/')
     .option('--threads <count>', 'worker threads to read and check with, 0 for none (default: one per core from about 4000 files on)', threadCount);
 }
 
 export async function gateAction(paths: string[], opts: GateOptions): Promise<Outcome> {
+  if (!opts.staged) return judge(paths, opts);
+  // The staged tree, written out to a temporary folder and judged there; reported with the work tree's paths.
+  const { stagedTree } = await import('../gate/staged.js');
+  const tree = await stagedTree(opts.root);
+  try {
+    const here = (file: string) => path.relative(process.cwd(), path.join(tree.top, path.relative(tree.dir, file))) || '.';
+    return await judge(
+      paths.map((p) => tree.at(p)),
+      { ...opts, root: tree.at(opts.root) },
+      { changedIn: paths[0]!, here },
+    );
+  } finally {
+    await tree.remove();
+  }
+}
+
+/**
+ * Gates `paths` (with --check-synced, --changed). `staged`: the paths are in a staged tree, `changedIn`
+ * is the work tree's output folder whose index --changed reads, `here` names a staged file as the user
+ * knows it.
+ */
+async function judge(paths: string[], opts: GateOptions, staged?: { changedIn: string; here: (file: string) => string }): Promise<Outcome> {
+  const shown = staged?.here ?? ((file: string) => file);
   const alsoFails: string[] = [];
   if (opts.checkSynced) {
     const { driftFrom } = await import('../synth/compare.js');
     const { changes } = await driftFrom(opts.root, paths[0]!);
     const differing = [...changes.changed, ...changes.added, ...changes.removed];
     if (differing.length) {
-      process.stderr.write(`gate: ${paths[0]}/ is not what synth makes of the inputs (run npm run synth):\n`);
+      process.stderr.write(`gate: ${shown(paths[0]!)}/ is not what synth makes of the ${staged ? 'staged ' : ''}inputs (run npm run synth${staged ? ' and stage dist/' : ''}):\n`);
       for (const file of changes.changed) process.stderr.write(`  changed  ${file}\n`);
       for (const file of changes.added) process.stderr.write(`  missing  ${file}\n`);
       for (const file of changes.removed) process.stderr.write(`  extra    ${file}\n`);
-      alsoFails.push(`${paths[0]}/ is not what synth makes of the inputs (${differing.length} file(s))`);
+      alsoFails.push(`${shown(paths[0]!)}/ is not what synth makes of the ${staged ? 'staged ' : ''}inputs (${differing.length} file(s))`);
     }
   }
   let gated = paths;
   if (opts.changed) {
     const { changedPaths } = await import('../gate/changed.js');
-    gated = await changedPaths(paths[0]!, opts.base);
-    process.stderr.write(`gate: ${gated.length ? `changed since ${opts.base}: ${gated.join(', ')}` : `nothing under ${paths[0]} changed since ${opts.base}`}\n`);
+    gated = staged ? await changedPaths(staged.changedIn, opts.base, { dist: paths[0]! }) : await changedPaths(paths[0]!, opts.base);
+    const what = staged ? 'staged changes' : 'changed';
+    process.stderr.write(`gate: ${gated.length ? `${what} since ${opts.base}: ${gated.map(shown).join(', ')}` : `nothing under ${shown(paths[0]!)} ${staged ? 'staged as changed' : 'changed'} since ${opts.base}`}\n`);
     if (gated.length === 0) return alsoFails.length ? 'failed' : 'ok';
   }
   const { runGate } = await import('../gate/gate.js');
   const { GATE_CACHE } = await import('../gate/cache.js');
   const report = await runGate(gated, { allowedStorageClasses: opts.allowStorageClass, threads: opts.threads, waiverMaxDays: opts.waiverMaxDays, cache: opts.cache ? GATE_CACHE : undefined });
+  if (staged) for (const v of report.violations) v.file = shown(v.file);
   const options = { strict: opts.strict, alsoFails };
   process.stdout.write(formatReport(report, opts.format, options));
   return gateFails(report, options) ? 'failed' : 'ok';

@@ -11,9 +11,11 @@ const run = promisify(execFile);
  * The folders of a synth output `dist` to gate when only what changed since git revision `base`
  * matters (a commit, a pull request): each changed deployment's folder with its cluster's `_cluster`
  * folder (the policies judge a deployment with the cluster-scoped objects it uses), and a whole
- * cluster when its cluster-scoped or Argo CD objects changed. Uncommitted and untracked files count.
+ * cluster when its cluster-scoped or Argo CD objects changed. Uncommitted and untracked files count;
+ * with `staged`, only what is staged counts (git's index against `base`), and the folders are those of
+ * `staged.dist`, the same output as the index holds it (see staged.ts).
  */
-export async function changedPaths(dist: string, base: string): Promise<string[]> {
+export async function changedPaths(dist: string, base: string, staged?: { dist: string }): Promise<string[]> {
   const out = path.resolve(dist);
   const git = async (...args: string[]) => {
     try {
@@ -23,10 +25,12 @@ export async function changedPaths(dist: string, base: string): Promise<string[]
     }
   };
   const top = (await git('rev-parse', '--show-toplevel')).trim();
-  const listed = [
-    ...(await git('diff', '--name-only', '--no-renames', base, '--', '.')).split('\n'),
-    ...(await git('ls-files', '--others', '--exclude-standard', '--', '.')).split('\n').map((f) => f && path.relative(top, path.join(out, f))),
-  ];
+  const listed = staged
+    ? (await git('diff', '--cached', '--name-only', '--no-renames', base, '--', '.')).split('\n')
+    : [
+        ...(await git('diff', '--name-only', '--no-renames', base, '--', '.')).split('\n'),
+        ...(await git('ls-files', '--others', '--exclude-standard', '--', '.')).split('\n').map((f) => f && path.relative(top, path.join(out, f))),
+      ];
   const folders = new Set<string>();
   for (const file of listed.filter(Boolean)) {
     const [first, second] = path.relative(out, path.join(top, file)).split(path.sep);
@@ -40,7 +44,8 @@ export async function changedPaths(dist: string, base: string): Promise<string[]
       folders.add(path.join(cluster, CLUSTER_FOLDER));
     }
   }
-  const paths = [...folders].map((f) => path.join(dist, f)).filter((p) => existsSync(p));
+  const gated = staged?.dist ?? dist;
+  const paths = [...folders].map((f) => path.join(gated, f)).filter((p) => existsSync(p));
   // A cluster gated whole already holds its deployments' folders.
   return paths.filter((p) => !paths.some((other) => other !== p && p.startsWith(`${other}${path.sep}`))).sort();
 }
