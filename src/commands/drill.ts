@@ -61,7 +61,7 @@ export async function drillAction(deployment: string, opts: DrillCommandOptions)
     const tools = missingBackupTools();
     if (tools) throw new UsageError(`scenario backup-restore: ${tools}`);
   }
-  const { drill, formatDrillText, MissingServers } = await import('../drill/drill.js');
+  const { drill, formatDrillText, MissingServers, AddressesInUse } = await import('../drill/drill.js');
   const { RecordedRolloutError } = await import('../drill/recorded-rollout.js');
   const report = await drill({
     root: opts.root,
@@ -73,7 +73,7 @@ export async function drillAction(deployment: string, opts: DrillCommandOptions)
     progress: (message) => process.stderr.write(`drill: ${message}\n`),
   }).catch((error: unknown) => {
     // The deployment's engine line has no build here: bad usage for this machine, not a failed drill.
-    if (error instanceof MissingServers || error instanceof RecordedRolloutError) throw new UsageError(error.message);
+    if (error instanceof MissingServers || error instanceof RecordedRolloutError || error instanceof AddressesInUse) throw new UsageError(error.message);
     throw error;
   });
   process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDrillText(report));

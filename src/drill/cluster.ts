@@ -145,9 +145,14 @@ export class LocalCluster {
    * namespace of its own on a bridge (the caller checks DrillNetwork.unavailable() first); `stop`
    * removes them.
    */
+  /** The addresses the members (.11-.13), portals (.21-.22) and S3 server bind on `subnet`. */
+  static addresses(subnet: string): string[] {
+    return [...members.map((_, i) => `${subnet}.${11 + i}`), `${subnet}.21`, `${subnet}.22`, s3Address(subnet)];
+  }
+
   static async create(rendered: RenderedDeployment, subnet: string, options: { namespaces?: boolean } = {}): Promise<LocalCluster> {
     const dir = mkdtempSync(path.join(tmpdir(), `redis-gitops-${rendered.id.deployment}-`));
-    const ips = [...members.map((_, i) => `${subnet}.${11 + i}`), `${subnet}.21`, `${subnet}.22`, s3Address(subnet)];
+    const ips = LocalCluster.addresses(subnet);
     const issued = await issueTls(rendered.id.deployment, [...ips, 'localhost'], new Date());
     const tls = { ca: joinPem(issued.caCertificate), cert: joinPem(issued.serverCertificate), key: joinPem(issued.serverKey) };
     const network = options.namespaces

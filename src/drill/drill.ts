@@ -6,6 +6,7 @@ import { InputErrors, loadInputs, type Deployment } from '../config/load.js';
 import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
 import { LocalCluster, type EnvVar, type RenderedBackup, type RenderedDeployment } from './cluster.js';
+import { addressesInUse } from './addresses.js';
 import { restoreInitContainer } from '../../charts/backups.js';
 import { backupObjectNames } from '../../model/backup.js';
 import { serverPrograms } from './programs.js';
@@ -106,6 +107,9 @@ function renderedBackup(deployment: Deployment, objects: { kind: string; metadat
 /** The deployment's engine line has no build to run here (not tested, or not built yet). */
 export class MissingServers extends Error {}
 
+/** The drill's addresses are taken (another drill on the same subnet, or another program): which, and by whom. */
+export class AddressesInUse extends Error {}
+
 /**
  * Runs the deployment on local processes through the selected scenarios. Every process and the
  * temporary folder go away at the end, on failure, and on Ctrl-C.
@@ -131,6 +135,8 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   };
   const namespacesUnavailable = options.namespaces === false ? 'network namespaces not asked for' : DrillNetwork.unavailable();
   const subnet = namespacesUnavailable ? options.subnet : `198.18.${options.subnet.split('.')[2]}`;
+  const taken = addressesInUse(subnet, LocalCluster.addresses(subnet), !namespacesUnavailable);
+  if (taken) throw new AddressesInUse(taken);
   const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, subnet, { namespaces: !namespacesUnavailable });
   const cleanUp = () => cluster.stopNow(options.keep);
   const interrupted = (signal: NodeJS.Signals) => {

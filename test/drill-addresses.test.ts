@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { addressesInUse } from '../src/drill/addresses.js';
+import { DrillNetwork } from '../src/drill/network.js';
+import { redisGitops } from './support/programs.js';
+import { projectRoot } from './support/repo.js';
+
+// What the drill says when its addresses are taken (another drill on the same --subnet, most often),
+// rather than timing out a minute later waiting for a primary.
+describe('the drill on addresses already in use', () => {
+  it('names a listener on one of its loopback addresses, with the process that holds it', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.77.12', resolve));
+    onTestFinished(() => void server.close());
+    const port = (server.address() as { port: number }).port;
+    const found = addressesInUse('127.0.77', ['127.0.77.11', '127.0.77.12'], false);
+    expect(found).toContain(`address already in use: 127.0.77.12:${port} (`);
+    expect(found).toContain(`, process ${process.pid})`);
+    expect(found).toContain('probably another drill on --subnet 127.0.77');
+    expect(addressesInUse('127.0.78', ['127.0.78.11'], false)).toBeUndefined();
+  });
+
+  const noNamespaces = DrillNetwork.unavailable();
+  it.skipIf(noNamespaces)(
+    `refuses, exit 2, a subnet another drill's interface holds, naming it and that drill${noNamespaces ? ` [skipped: ${noNamespaces}]` : ''}`,
+    async () => {
+      // An interface as a running drill names its own (rgd<pid>): this process stands for that drill.
+      const link = `rgd${process.pid}`;
+      execFileSync('ip', ['link', 'add', link, 'type', 'veth', 'peer', 'name', `${link}p`]);
+      onTestFinished(() => void execFileSync('ip', ['link', 'del', link]));
+      execFileSync('ip', ['addr', 'add', '198.18.77.1/24', 'dev', link]);
+      execFileSync('ip', ['link', 'set', link, 'up']);
+      const { code, stderr } = await redisGitops(projectRoot, 'drill', 'orders', '--scenarios', 'baseline', '--subnet', '127.0.77');
+      expect(code).toBe(2);
+      expect(stderr).toContain(`198.18.77.1 (the drill's subnet 198.18.77.0/24) is already on interface ${link} (another drill, process ${process.pid}: `);
+      expect(stderr).toContain('run this drill with another --subnet');
+      expect(stderr).not.toContain('timed out');
+    },
+  );
+});
