@@ -5,6 +5,8 @@ export default defineConfig({
     // Tests that start real redis/haproxy processes need more than the default 5 s on a busy machine.
     testTimeout: 120_000,
     hookTimeout: 60_000,
+    // Skipped tests are listed at the end with their reasons (the default reporter only counts them).
+    reporters: ['default', './test/support/skip-reasons.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.process.test.ts', 'test/engine/**', 'test/constructs/**'] } },
       // Construct tests build one construct each and share no state: one module graph for all of them

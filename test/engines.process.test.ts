@@ -112,7 +112,7 @@ describe.skipIf(skip)(`engine lines on their real servers${skip ? ` [skipped: ${
     });
   }
 
-  it.skipIf(built.length < 2)('moves a data file between lines exactly where dataMoveRefusal allows it', async () => {
+  it.skipIf(built.length < 2)(`moves a data file between lines exactly where dataMoveRefusal allows it${built.length < 2 ? ` [skipped: needs two engine lines built, ${built.length} built]` : ''}`, async () => {
     const dumps = new Map<ServerPrograms, string>();
     for (const p of built) {
       const dir = tempDir();

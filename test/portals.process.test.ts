@@ -12,7 +12,7 @@ import { find, renderManifests, type Manifest } from './support/render.js';
 const run = promisify(execFile);
 const skip = await ordersCannotRun('haproxy', 'openssl');
 
-describe.skipIf(missingPrograms('haproxy'))('rendered haproxy.cfg', () => {
+describe.skipIf(missingPrograms('haproxy'))(`rendered haproxy.cfg${missingPrograms('haproxy') ? ` [skipped: ${missingPrograms('haproxy')}]` : ''}`, () => {
   it('is accepted by `haproxy -c` for every example deployment', async () => {
     const configs = [...(await renderManifests()).values()].filter((m) => m.kind === 'ConfigMap' && m.data?.['haproxy.cfg']);
     expect(configs.map((c) => c.metadata.name).sort()).toEqual(['orders-portal', 'sessions-portal']);
