@@ -6,7 +6,7 @@ import { projectRoot, snapshotTree } from '../support/repo.js';
 import { git } from './argocd.js';
 import { auditedWrites, podSecurityViolations, resourceOf } from './audit.js';
 import { type Engine, applyBootstrap, distObjects, expectedApplications, refusedPods, startEngine, waitForApplications } from './engine.js';
-import { type KubeObject, until } from './kube.js';
+import { FatalWait, type KubeObject, until } from './kube.js';
 import { ZONE_LABEL } from './nodes.js';
 
 /**
@@ -83,6 +83,51 @@ describe('day 1 on the real engine (example cluster)', () => {
       }
     });
   }
+
+  // The API server checks a CronJob's pod template at create, but the Job and its pod only when the
+  // controller makes them (its schedule here is hours away): this test makes the Job from the
+  // jobTemplate as the CronJob controller does (getJobFromTemplate2: its labels, annotations and spec),
+  // and the Job controller creates its pod, which Pod Security's restricted level admits.
+  it('orders: the backup CronJob, its NetworkPolicies, ServiceAccount and credentials are applied, and a Job made of it gets its pod', async () => {
+    const { kube } = engine.cp;
+    const ns = 'redis-orders';
+    const backup = distObjects(engine, 'orders').filter((o) => o.metadata.name.startsWith('orders-backup'));
+    expect(backup.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/orders-backup',
+      'CronJob/orders-backup',
+      'NetworkPolicy/orders-backup',
+      'NetworkPolicy/orders-backup-to-members',
+      'SealedSecret/orders-backup-credentials',
+      'ServiceAccount/orders-backup',
+    ]);
+    const applied = await kube.get(`/apis/batch/v1/namespaces/${ns}/cronjobs/orders-backup`);
+    const cronJob = backup.find((o) => o.kind === 'CronJob')!;
+    expect(applied.spec.schedule).toBe(cronJob.spec.schedule);
+    for (const name of ['orders-backup', 'orders-backup-to-members']) await kube.get(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/${name}`);
+    await kube.get(`/api/v1/namespaces/${ns}/serviceaccounts/orders-backup`);
+    const credentials = await kube.get(`/api/v1/namespaces/${ns}/secrets/orders-backup-credentials`);
+    expect(Object.keys(credentials.data ?? {}).sort()).toEqual(['access-key-id', 'encryption-key', 'secret-access-key']);
+
+    const template = applied.spec.jobTemplate;
+    const job = 'orders-backup-by-test';
+    await kube.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: job, labels: template.metadata?.labels, annotations: template.metadata?.annotations },
+      spec: template.spec,
+    });
+    try {
+      const pod = await until(`the Job controller to create ${job}'s pod`, 60_000, async () => {
+        const refused = (await kube.list(`/api/v1/namespaces/${ns}/events`)).find((e) => e.reason === 'FailedCreate' && (e.involvedObject as { name: string }).name === job);
+        if (refused) throw new FatalWait(`the pod of ${job} was refused: ${refused.message}`);
+        return (await kube.list(`/api/v1/namespaces/${ns}/pods?labelSelector=job-name%3D${job}`))[0];
+      });
+      expect(pod.spec.serviceAccountName).toBe('orders-backup');
+      expect(pod.spec.automountServiceAccountToken).toBe(false);
+    } finally {
+      await kube.delete(`/apis/batch/v1/namespaces/${ns}/jobs/${job}?propagationPolicy=Background`);
+    }
+  });
 
   it('no object breaks the namespaces\' restricted pod security level (Pod Security admission\'s audit annotations)', () => {
     expect(podSecurityViolations(engine.cp.auditLog)).toEqual([]);
