@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatePolicy, type Policy } from '../src/gate/policy.js';
 import { makeTestPki, missingPrograms, type TestPki } from './support/programs.js';
+import { testedLines } from '../src/drill/programs.js';
 
 /**
  * The gate's reading of redis configuration (policies/lib/redisconf.rego, rule tls.redis_tls_only)
@@ -78,15 +79,15 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** What redis-server applied of a configuration, or undefined when it refused to start. */
-  async function applied(name: string, text: string): Promise<Applied | undefined> {
+  /** What redis-server (or `program`) applied of a configuration and options, or undefined when it refused to start. */
+  async function applied(name: string, text: string, options: string[] = [], program = 'redis-server'): Promise<Applied | undefined> {
     const socket = path.join(dir, 'redis.sock');
     rmSync(socket, { force: true });
     // Our lines come first: the text under test overrides them, as it would override redis's defaults.
     const ours = `bind 127.0.0.1\nunixsocket ${socket}\ndir ${dir}\nsave ""\ntls-cert-file ${pki.certFile}\ntls-key-file ${pki.keyFile}\ntls-ca-cert-file ${pki.caFile}\n`;
     const file = path.join(dir, 'redis.conf');
     writeFileSync(file, ours + text);
-    const server = spawn('redis-server', [file], { stdio: 'ignore' });
+    const server = spawn(program, [file, ...options], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
     try {
       for (let i = 0; i < 200 && server.exitCode === null && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
@@ -94,7 +95,19 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
         if (server.exitCode === null) throw new Error(`${name}: redis-server neither started nor exited`);
         return undefined;
       }
-      const out = execFileSync('redis-cli', ['-s', socket, '--raw', 'CONFIG', 'GET', 'port', 'tls-port', 'tls-replication', 'tls-protocols'], { encoding: 'utf8' }).split('\n');
+      const cli = program.includes('/') ? path.join(path.dirname(program), path.basename(program).replace(/-server$/, '-cli')) : 'redis-cli';
+      // The socket exists a moment before the server answers on it.
+      let out: string[] = [];
+      for (let i = 0; ; i++) {
+        try {
+          out = execFileSync(cli, ['-s', socket, '--raw', 'CONFIG', 'GET', 'port', 'tls-port', 'tls-replication', 'tls-protocols'], { encoding: 'utf8', stdio: 'pipe' }).split('\n');
+          break;
+        } catch (error) {
+          if (server.exitCode !== null) return undefined;
+          if (i === 40) throw new Error(`${name}: ${(error as Error).message}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
       const values: Record<string, string> = {};
       for (let i = 0; i + 1 < out.length; i += 2) values[out[i]!] = out[i + 1]!;
       return values as unknown as Applied;
@@ -139,5 +152,60 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     expect(disagreements).toEqual([]);
     // Most of the corpus starts: the comparison is not vacuous.
     expect(compared).toBeGreaterThan(Object.keys(corpus).length / 2);
+  });
+  // Options are configuration lines redis reads after the file (redis.c main: `--name value` become
+  // `name value` lines appended to it): a container's options can reopen what its file closed.
+  const optionCases: string[][] = [
+    [],
+    ['--port', '6379'],
+    ['--port', '0'],
+    ['--tls-port', '0'],
+    ['--tls-port', '6390'],
+    ['--tls-replication', 'no'],
+    ['--tls-replication', 'YES'],
+    ['--tls-protocols', 'TLSv1.1 TLSv1.2'],
+    ['--tls-protocols', 'TLSv1.2 TLSv1.3'],
+    ['--port', '0', '--port', '6379'],
+    ['--port', '6379', '--port', '0'],
+    ['--PORT', '6379'],
+    ['--port 6379'],
+    ['--tls-replication', 'no', '--tls-replication', 'yes'],
+    ['--save', '', '--port', '6380'],
+    ['--appendonly', 'yes', '--tls-port', '0', '--tls-port', '6391'],
+  ];
+
+  it('reads command-line options after the configuration file, as redis-server and valkey-server do', async () => {
+    const programs = [
+      { program: 'redis-server', image: 'docker.io/library/redis:7.2.5' },
+      ...testedLines().built.filter((p) => p.engine === 'valkey').slice(0, 1).map((p) => ({ program: path.join(p.binDir, p.server), image: 'docker.io/valkey/valkey:8.1.10' })),
+    ];
+    const disagreements: string[] = [];
+    let compared = 0;
+    for (const { program, image } of programs) {
+      const name = path.basename(program);
+      for (const options of optionCases) {
+        const truth = await applied(`${name} ${options.join(' ')}`, tls, options, program);
+        if (!truth) continue;
+        compared++;
+        const problems = insecure(truth);
+        const container = { name: 'server', image, command: [name, '/etc/redis/redis.conf', ...options], volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
+        const workload = {
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          metadata: { name: 'cache', namespace: 'n' },
+          spec: { template: { metadata: { labels: { app: 'cache' } }, spec: { containers: [container], volumes: [{ name: 'config', configMap: { name: 'members' } }] } } },
+        };
+        const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls } };
+        const findings = policy
+          .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object: workload }, { file: 'c.yaml', object: configMap }], cluster_resources: [] }, '2026-06-01')
+          .filter((v) => v.rule === 'tls.redis_tls_only' || v.rule === 'tls.redis_args_tls_only')
+          .map((v) => v.message);
+        const line = `${name} ${JSON.stringify(options)}`;
+        if (problems.length && findings.length === 0) disagreements.push(`${line}: ${name} ${problems.join(', ')}; the gate passes it`);
+        if (!problems.length && findings.length) disagreements.push(`${line}: ${name} applies it safely (${JSON.stringify(truth)}); the gate reports ${JSON.stringify(findings)}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+    expect(compared).toBeGreaterThan(optionCases.length);
   });
 });

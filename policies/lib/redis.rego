@@ -1,7 +1,8 @@
 # METADATA
 # description: >-
-#   What a workload runs as far as Redis is concerned: which containers are redis servers, sentinels
-#   or HAProxy, the redis-server/redis-sentinel invocations in their command lines and the options
+#   What a workload runs as far as Redis is concerned: which containers are redis (or valkey)
+#   servers, sentinels or HAProxy, the redis-server/redis-sentinel (valkey-server/valkey-sentinel)
+#   invocations in their command lines and in the start scripts they run from ConfigMaps, the options
 #   those give, the redis configurations a pod mounts, and the plaintext ports that follow from
 #   them. Redis-specific rules use related() to leave objects that have nothing to do with Redis
 #   alone.
@@ -35,10 +36,11 @@ image_name(image) := name if {
 	name := lower(split(segments[count(segments) - 1], ":")[0])
 }
 
-# redis, redis-sentinel, redis-stack-server, bitnami's redis-cluster, ...; not redis_exporter and
-# friends, which talk to redis but are not it.
+# redis, redis-sentinel, redis-stack-server, bitnami's redis-cluster, valkey, ...; not
+# redis_exporter and friends, which talk to redis but are not it.
 _redis_family(name) if {
-	startswith(name, "redis")
+	some engine in {"redis", "valkey"}
+	startswith(name, engine)
 	not contains(name, "exporter")
 }
 
@@ -77,15 +79,16 @@ words(container) := [w |
 	w != ""
 ]
 
-_programs := {"redis-server", "redis-sentinel"}
+_programs := {"redis-server", "redis-sentinel", "valkey-server", "valkey-sentinel"}
 
 _shell_separators := {";", "&&", "||", "|", "&"}
 
 # The redis-server / redis-sentinel invocations of a container: [{"program", "args", "sentinel"}],
 # "args" being the words after the program up to a shell separator. The official image runs
 # redis-server when it is given no command, or only options or a .conf file as args.
-invocations(container) := [{"program": "redis-server", "args": args, "sentinel": _is_sentinel("redis-server", args)}] if {
+invocations(container) := [{"program": program, "args": args, "sentinel": _is_sentinel(program, args)}] if {
 	is_redis_container(container)
+	program := _image_program(container)
 	count(object.get(container, "command", [])) == 0
 	args := object.get(container, "args", [])
 	_entrypoint_runs_server(args)
@@ -115,9 +118,93 @@ _end(rest) := min([i | some i, w in rest; w in _shell_separators]) if {
 	w in _shell_separators
 } else := count(rest)
 
-_is_sentinel("redis-sentinel", _) := true
+# The server an image runs by default: valkey-server in a valkey image, else redis-server.
+_image_program(container) := "valkey-server" if startswith(image_name(object.get(container, "image", "")), "valkey")
 
-_is_sentinel("redis-server", args) := "--sentinel" in args
+else := "redis-server"
+
+_is_sentinel(program, args) if endswith(program, "-sentinel")
+
+else := "--sentinel" in args
+
+# The redis invocations a container of a workload runs: on its command line, and in the start scripts
+# it runs from ConfigMaps its pod mounts (start_scripts).
+workload_invocations(obj, container) := array.concat(invocations(container), [inv |
+	some script in start_scripts(obj, container)
+	some inv in script_invocations(script)
+])
+
+# The texts of the start scripts a container runs: the ConfigMap keys mounted at the paths its
+# command line names (a volume's items and a mount's subPath taken into account).
+start_scripts(obj, container) := [text |
+	paths := {p | some w in words(container); p := trim(w, `"'`); startswith(p, "/")}
+	some path in paths
+	some mount in object.get(container, "volumeMounts", [])
+	some volume in _volumes(obj)
+	volume.name == mount.name
+	key := _mounted_key(mount, volume, path)
+	some entry in k8s.of_kind("ConfigMap")
+	k8s.name(entry.object) == volume.configMap.name
+	text := entry.object.data[key]
+	is_string(text)
+]
+
+_mounted_key(mount, volume, path) := _item_key(volume, mount.subPath) if {
+	mount.subPath
+	path == mount.mountPath
+}
+
+_mounted_key(mount, volume, path) := _item_key(volume, relative) if {
+	not mount.subPath
+	prefix := concat("", [trim_suffix(mount.mountPath, "/"), "/"])
+	startswith(path, prefix)
+	relative := trim_prefix(path, prefix)
+}
+
+_item_key(volume, relative) := item.key if {
+	some item in volume.configMap.items
+	item.path == relative
+} else := relative if {
+	not volume.configMap.items
+	not contains(relative, "/")
+}
+
+# The redis invocations of a shell script: a program in command position (first on its line, or
+# after a separator, `then`, `do`, `exec`, `nohup`, ... or a variable assignment), with the words
+# after it to the end of its command. Lines ending with a backslash continue; `#` starts a comment.
+script_invocations(text) := [inv |
+	joined := replace(replace(text, "\\\r\n", " "), "\\\n", " ")
+	some line in split(joined, "\n")
+	ws := _script_words(line)
+	some i, word in ws
+	_command_position(ws, i)
+	program := _program(word)
+	rest := array.slice(ws, i + 1, count(ws))
+	args := array.slice(rest, 0, _end(rest))
+	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
+]
+
+_script_words(line) := array.slice(ws, 0, _comment_start(ws)) if {
+	ws := [w | some w in split(replace(replace(replace(line, "\t", " "), ";", " ; "), "\r", " "), " "); w != ""]
+}
+
+_comment_start(ws) := min([i | some i, w in ws; startswith(w, "#")]) if {
+	some w in ws
+	startswith(w, "#")
+} else := count(ws)
+
+_command_position(_, 0)
+
+_command_position(ws, i) if {
+	i > 0
+	ws[i - 1] in (_shell_separators | {"then", "do", "else", "exec", "nohup", "command", "if", "while", "!", "{", "("})
+}
+
+_command_position(ws, i) if {
+	i > 0
+	contains(ws[i - 1], "=")
+	not startswith(ws[i - 1], "-")
+}
 
 # The options of an invocation's args: {"name": [values]}, names lower-cased without "--"; the
 # values are the words up to the next option. The last occurrence wins, as in redis.
@@ -195,7 +282,7 @@ _volumes(obj) := object.get(k8s.pod_template(obj), ["spec", "volumes"], [])
 # every redis configuration the pods mount (which one a start script uses is not knowable).
 plaintext_ports(obj) := {port |
 	some c in k8s.containers(obj)
-	some inv in invocations(c.container)
+	some inv in workload_invocations(obj, c.container)
 	some port in invocation_plaintext_ports(inv)
 } | {port |
 	names := mounted_config_maps(obj)

@@ -43,6 +43,6 @@ _data_folders(obj) := ({"/data"} | {trim_suffix(dir, "/") |
 	dir := redisconf.last(config.dirs, "dir")[0]
 }) | {trim_suffix(dir, "/") |
 	some c in k8s.containers(obj)
-	some inv in redis.invocations(c.container)
+	some inv in redis.workload_invocations(obj, c.container)
 	dir := redis.options(inv.args).dir[0]
 }

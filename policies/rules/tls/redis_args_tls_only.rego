@@ -1,12 +1,14 @@
 # METADATA
 # title: Redis and Sentinel started from the command line accept TLS only
 # description: >-
-#   A redis-server or redis-sentinel run by a container (its command or args, a shell command line
-#   included, or the redis image's default entrypoint) takes configuration directives as `--name
-#   value` options, which override its configuration file. Without a configuration file it must
-#   close the plaintext port (`--port 0`), open a `--tls-port` and set `--tls-replication yes`; with
-#   one, an option may still reopen the plaintext port (`--port 6379`). `--tls-protocols` must not
-#   allow TLSv1 or TLSv1.1, and `--tls-replication no` is refused either way.
+#   A redis-server or redis-sentinel (valkey-server, valkey-sentinel) run by a container (its
+#   command or args, a shell command line included, the image's default entrypoint, or a start
+#   script the container runs from a ConfigMap its pod mounts) takes configuration directives as
+#   `--name value` options, which redis reads as lines after its configuration file. Without a
+#   configuration file it must close the plaintext port (`--port 0`), open a `--tls-port` and set
+#   `--tls-replication yes`; with one, an option may still reopen the plaintext port (`--port
+#   6379`) or close the TLS one (`--tls-port 0`). `--tls-protocols` must not allow TLSv1 or
+#   TLSv1.1, and `--tls-replication no` is refused either way.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -22,7 +24,7 @@ import data.lib.redis
 _invocations := [{"entry": entry, "container": c, "inv": inv, "options": redis.options(inv.args)} |
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
-	some inv in redis.invocations(c.container)
+	some inv in redis.workload_invocations(entry.object, c.container)
 ]
 
 _violation(x, problem) := k8s.violation(x.entry, sprintf(
@@ -52,6 +54,11 @@ violation contains _violation(x, "no configuration file and no `--tls-replicatio
 	some x in _invocations
 	not redis.config_file(x.inv)
 	not x.options["tls-replication"]
+}
+
+violation contains _violation(x, "`--tls-port 0` closes the TLS port: nothing listens for TLS connections") if {
+	some x in _invocations
+	x.options["tls-port"][0] == "0"
 }
 
 violation contains _violation(x, "`--tls-replication no`: replication connections stay plaintext") if {

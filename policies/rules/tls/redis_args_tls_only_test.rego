@@ -39,3 +39,36 @@ test_sentinel_default_port if {
 	some msg2 in _messages(_redis({"args": ["--sentinel", "--port", "0", "--tls-port", "26379", "--tls-replication", "yes", "--port", "26379"]}))
 	msg2 == "container redis of StatefulSet cache runs redis-server: `--port 26379` opens a plaintext port: use `--port 0`"
 }
+
+# Valkey: valkey-server and valkey-sentinel take the same options, and the image runs valkey-server.
+test_valkey_servers_are_read_as_redis if {
+	_messages(object.union(testing.container("cache", "docker.io/valkey/valkey:8.1.10"), {"command": ["valkey-server", "/etc/valkey/valkey.conf", "--port", "6379"]})) == {"container cache of StatefulSet cache runs valkey-server: `--port 6379` opens a plaintext port: use `--port 0`"}
+	some msg in _messages(testing.container("cache", "docker.io/valkey/valkey:8.1.10"))
+	msg == "container cache of StatefulSet cache runs valkey-server: no configuration file and no `--port 0`: it listens in plaintext on 6379"
+	some msg2 in _messages(object.union(testing.container("sentinel", "docker.io/valkey/valkey:8.1.10"), {"command": ["valkey-sentinel"], "args": ["--port", "0", "--tls-replication", "yes"]}))
+	msg2 == "container sentinel of StatefulSet cache runs valkey-sentinel: no configuration file and no `--tls-port`: nothing listens for TLS connections"
+}
+
+# Options are configuration lines read after the file: `--tls-port 0` closes the TLS port the file opened.
+test_tls_port_zero_on_the_command_line if {
+	_messages(_redis({"command": ["redis-server", "/etc/redis/redis.conf", "--tls-port", "0"]})) == {"container redis of StatefulSet cache runs redis-server: `--tls-port 0` closes the TLS port: nothing listens for TLS connections"}
+}
+
+_scripted(script, command) := msgs if {
+	workload := testing.workload("StatefulSet", "cache", {
+		"containers": [object.union(_redis({"command": command}), {"volumeMounts": [{"name": "scripts", "mountPath": "/opt/scripts"}]})],
+		"volumes": [{"name": "scripts", "configMap": {"name": "cache-scripts"}}],
+	})
+	msgs := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([workload, testing.config_map("cache-scripts", {"start.sh": script})])
+}
+
+# A start script the container runs from a ConfigMap it mounts is read too: its redis-server command
+# lines, each to the end of its line (continued by a backslash).
+test_start_script_in_a_config_map if {
+	_scripted("#!/bin/sh\nset -e\n# redis-server would start in plaintext without a file\nexec redis-server /etc/redis/redis.conf \\\n  --port 6379\necho redis-server started --port 6380\n", ["sh", "/opt/scripts/start.sh"]) == {"container redis of StatefulSet cache runs redis-server: `--port 6379` opens a plaintext port: use `--port 0`"}
+	_scripted("#!/bin/sh\nif true; then exec redis-server /etc/redis/redis.conf --tls-port 0; fi\n", ["/bin/bash", "-c", "/opt/scripts/start.sh"]) == {"container redis of StatefulSet cache runs redis-server: `--tls-port 0` closes the TLS port: nothing listens for TLS connections"}
+	count(_scripted("#!/bin/sh\nexec redis-server /etc/redis/redis.conf --port 0\n", ["sh", "/opt/scripts/start.sh"])) == 0
+
+	# A script the container does not run is not read.
+	count(_scripted("exec redis-server --port 6379\n", ["sh", "/opt/scripts/other.sh"])) == 0
+}
