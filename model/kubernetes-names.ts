@@ -7,12 +7,14 @@
 export const DNS_LABEL_MAX = 63;
 /** A DNS subdomain (RFC 1123): the names of most other objects (ConfigMap, Secret, Argo CD Application). */
 export const DNS_SUBDOMAIN_MAX = 253;
+/** The longest hash a ControllerRevision's name ends with: FNV-32 printed in decimal, 10 digits. */
+export const REVISION_HASH_MAX = String(2 ** 32 - 1).length;
 /**
  * A StatefulSet's name: its controller labels each pod `controller-revision-hash: <name>-<hash>`, a
- * label value of at most 63 characters, with a hash of up to 10 digits (FNV-32 in decimal). The API
- * server accepts a longer name, and then refuses every pod.
+ * label value of at most 63 characters, with a hash of up to 10 digits. The API server accepts a
+ * longer name, and then refuses every pod.
  */
-export const STATEFULSET_NAME_MAX = DNS_LABEL_MAX - 1 - String(2 ** 32 - 1).length;
+export const STATEFULSET_NAME_MAX = DNS_LABEL_MAX - 1 - REVISION_HASH_MAX;
 
 /** A label value: empty, or alphanumerics with `-`, `_`, `.` inside, at most 63 characters. */
 export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -1,4 +1,5 @@
 import type { RuleInfo } from './policy.js';
+import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, REVISION_HASH_MAX, STATEFULSET_NAME_MAX } from '../../model/kubernetes-names.js';
 
 /**
  * What the kube-apiserver refuses although its OpenAPI schemas allow it: names, labels and
@@ -17,18 +18,24 @@ import type { RuleInfo } from './policy.js';
  * of updates; a finding here is always a refusal, but not every refusal is a finding.
  */
 
+/** batch/validation ValidateCronJobCreate: a CronJob's Jobs are named <name>-<scheduled time in minutes>, 11 more characters. */
+const CRONJOB_NAME_MAX = DNS_LABEL_MAX - 11;
+
+/** names.SimpleNameGenerator: a generated name is generateName cut to this many bytes, plus 5 random characters. */
+const maxGeneratedNameLength = DNS_LABEL_MAX - 5;
+
 export const apiServerRules = {
   'schema.object_name': {
     title: 'Every object has a name its kind accepts',
     description:
       'metadata.name (or generateName) is set and follows the rule the API server applies to the kind (Kubernetes 1.28): ' +
-      "a DNS-1123 label (at most 63 lowercase alphanumerics or '-', starting and ending alphanumeric) for Namespaces and StatefulSets; " +
-      'a DNS-1035 label (the same, starting with a letter) for Services; a DNS-1123 subdomain (labels joined by dots, at most 253) ' +
+      `a DNS-1123 label (at most ${DNS_LABEL_MAX} lowercase alphanumerics or '-', starting and ending alphanumeric) for Namespaces and StatefulSets; ` +
+      `a DNS-1035 label (the same, starting with a letter) for Services; a DNS-1123 subdomain (labels joined by dots, at most ${DNS_SUBDOMAIN_MAX}) ` +
       "for the other workload, configuration, storage and network kinds and for custom resources; no '/' or '%' for RBAC kinds and " +
-      "PodDisruptionBudgets. A CronJob name has at most 52 characters, as its Jobs append 11; a Job name at most 63, as it labels the " +
+      `PodDisruptionBudgets. A CronJob name has at most ${CRONJOB_NAME_MAX} characters, as its Jobs append 11; a Job name at most ${DNS_LABEL_MAX}, as it labels the ` +
       "Job's pods (and an Indexed Job's last pod, <name>-<completions - 1>, is a DNS label); a Namespace name is also its " +
       'kubernetes.io/metadata.name label. With generateName, the API server checks the generateName and the name it makes of it ' +
-      '(cut to 58 bytes, plus 5 random characters). The OpenAPI schemas say nothing of it; the API server refuses the object.',
+      `(cut to ${maxGeneratedNameLength} bytes, plus 5 random characters). The OpenAPI schemas say nothing of it; the API server refuses the object.`,
     severity: 'error',
     remediation: 'Rename the object as the message says, and whatever refers to it by name.',
   },
@@ -36,7 +43,7 @@ export const apiServerRules = {
     title: 'Labels and annotations are well-formed',
     description:
       "Label and annotation keys are qualified names: an optional DNS-1123 subdomain prefix and '/', then at most 63 alphanumerics, " +
-      "'-', '_' or '.', starting and ending alphanumeric (annotation keys in any case); label values are empty or at most 63 such " +
+      `'-', '_' or '.', starting and ending alphanumeric (annotation keys in any case); label values are empty or at most ${DNS_LABEL_MAX} such ` +
       "characters; an object's annotations, keys and values together, hold at most 256 KiB. Checked on every object and on the pod " +
       "template of workloads (a Job or ReplicationController without labels takes its template's, checked twice); the API server " +
       'refuses the object.',
@@ -46,7 +53,7 @@ export const apiServerRules = {
   'schema.container_names': {
     title: 'Container names are DNS labels, unique in their pod',
     description:
-      'Every container and init container of a pod or pod template has a name that is a DNS-1123 label (at most 63 lowercase ' +
+      `Every container and init container of a pod or pod template has a name that is a DNS-1123 label (at most ${DNS_LABEL_MAX} lowercase ` +
       "alphanumerics or '-'), and no two of them, init containers included, share a name.",
     severity: 'error',
     remediation: 'Rename the container.',
@@ -75,11 +82,11 @@ export const apiServerRules = {
     description:
       'The StatefulSet controller names its pods <name>-<ordinal>, sets that as their hostname and as the label ' +
       'statefulset.kubernetes.io/pod-name, sets spec.serviceName as their subdomain, and labels them controller-revision-hash: ' +
-      '<name>-<hash of the pod template>, the hash having up to 10 characters. Each must be a DNS label or label value of at most ' +
-      '63 characters, so a StatefulSet name of more than 52 characters can have its pods refused although the API server accepts the ' +
-      'StatefulSet (its own limit is 63).',
+      `<name>-<hash of the pod template>, the hash having up to ${REVISION_HASH_MAX} characters. Each must be a DNS label or label value of at most ` +
+      `${DNS_LABEL_MAX} characters, so a StatefulSet name of more than ${STATEFULSET_NAME_MAX} characters can have its pods refused although the API server accepts the ` +
+      `StatefulSet (its own limit is ${DNS_LABEL_MAX}).`,
     severity: 'error',
-    remediation: 'Shorten the StatefulSet name to 52 characters at most, or make spec.serviceName a DNS label.',
+    remediation: `Shorten the StatefulSet name to ${STATEFULSET_NAME_MAX} characters at most, or make spec.serviceName a DNS label.`,
   },
 } as const satisfies Record<string, RuleInfo>;
 
@@ -152,7 +159,7 @@ export function apiServerFindings(object: unknown): ApiServerFinding[] {
       found.list.push(...jobs.list);
       // batch/validation ValidateCronJobCreate: the controller names each Job <cronjob>-<scheduled
       // time in minutes> (11 more characters), and a Job name has at most 63.
-      if (name && byteLength(name.value) > 52) found.add('schema.object_name', 'metadata.name', invalidQuoted(name.quoted, 'must be no more than 52 characters'), name.note);
+      if (name && byteLength(name.value) > CRONJOB_NAME_MAX) found.add('schema.object_name', 'metadata.name', invalidQuoted(name.quoted, `must be no more than ${CRONJOB_NAME_MAX} characters`), name.note);
       break;
     }
     case 'apps/StatefulSet':
@@ -232,7 +239,7 @@ export function isQualifiedName(value: string): string[] {
 
 const labelValueFmt = `(${qualifiedNameFmt})?`;
 const labelValueErrMsg = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const labelValueMaxLength = 63;
+const labelValueMaxLength = DNS_LABEL_MAX;
 const labelValueRegexp = new RegExp(`^${labelValueFmt}$`);
 
 export function isValidLabelValue(value: string): string[] {
@@ -244,7 +251,7 @@ export function isValidLabelValue(value: string): string[] {
 
 const dns1123LabelFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const dns1123LabelErrMsg = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const dns1123LabelMaxLength = 63;
+const dns1123LabelMaxLength = DNS_LABEL_MAX;
 const dns1123LabelRegexp = new RegExp(`^${dns1123LabelFmt}$`);
 
 export function isDNS1123Label(value: string): string[] {
@@ -260,7 +267,7 @@ export function isDNS1123Label(value: string): string[] {
 
 const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
 const dns1123SubdomainErrorMsg = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const dns1123SubdomainMaxLength = 253;
+const dns1123SubdomainMaxLength = DNS_SUBDOMAIN_MAX;
 const dns1123SubdomainRegexp = new RegExp(`^${dns1123SubdomainFmt}$`);
 
 export function isDNS1123Subdomain(value: string): string[] {
@@ -272,7 +279,7 @@ export function isDNS1123Subdomain(value: string): string[] {
 
 const dns1035LabelFmt = '[a-z]([-a-z0-9]*[a-z0-9])?';
 const dns1035LabelErrMsg = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
-const dns1035LabelMaxLength = 63;
+const dns1035LabelMaxLength = DNS_LABEL_MAX;
 const dns1035LabelRegexp = new RegExp(`^${dns1035LabelFmt}$`);
 
 export function isDNS1035Label(value: string): string[] {
@@ -437,7 +444,6 @@ interface ObjectName {
   note?: { note: string };
 }
 
-const maxGeneratedNameLength = 63 - 5;
 const randomSuffix = '<random>';
 
 function objectName(metadata: Record<string, unknown>): ObjectName | undefined {
@@ -614,7 +620,7 @@ function checkContainer(found: Findings, container: unknown, at: string, volumes
 // (statefulset/stateful_set_utils.go newVersionedStatefulSetPod).
 
 /** The longest hash ControllerRevisionName appends: FNV-32 printed in decimal (then only re-lettered). */
-const revisionHashMaxLength = String(2 ** 32 - 1).length;
+const revisionHashMaxLength = REVISION_HASH_MAX;
 
 function checkStatefulSet(found: Findings, stsName: ObjectName | undefined, nameRefused: boolean, spec: Record<string, unknown>): void {
   const template = mapOf(spec.template);
@@ -639,7 +645,7 @@ function checkStatefulSet(found: Findings, stsName: ObjectName | undefined, name
       note:
         `the controller labels each pod controller-revision-hash: <StatefulSet name>-<hash of the pod template>, a hash of up to ` +
         `${revisionHashMaxLength} characters, ${revisionHashMaxLength} for about 3 templates in 4; this name leaves room for ${room}, ` +
-        `and a StatefulSet name can have at most ${labelValueMaxLength - 1 - revisionHashMaxLength} characters`,
+        `and a StatefulSet name can have at most ${STATEFULSET_NAME_MAX} characters`,
     });
   }
 
