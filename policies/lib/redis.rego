@@ -135,19 +135,26 @@ workload_invocations(obj, container) := array.concat(invocations(container), [in
 ])
 
 # The texts of the start scripts a container runs: the ConfigMap keys mounted at the paths its
-# command line names (a volume's items and a mount's subPath taken into account).
+# command line names.
 start_scripts(obj, container) := [text |
 	paths := {p | some w in words(container); p := trim(w, `"'`); startswith(p, "/")}
 	some path in paths
+	file := mounted_file(obj, container, path)
+	some entry in k8s.of_kind("ConfigMap")
+	k8s.name(entry.object) == file.config_map
+	text := entry.object.data[file.key]
+	is_string(text)
+]
+
+# The ConfigMap key a container sees at a path: {"config_map", "key"}, following its volume mounts
+# (a volume's items and a mount's subPath taken into account); undefined where no ConfigMap is.
+mounted_file(obj, container, path) := {"config_map": volume.configMap.name, "key": key} if {
 	some mount in object.get(container, "volumeMounts", [])
 	some volume in _volumes(obj)
 	volume.name == mount.name
+	is_string(volume.configMap.name)
 	key := _mounted_key(mount, volume, path)
-	some entry in k8s.of_kind("ConfigMap")
-	k8s.name(entry.object) == volume.configMap.name
-	text := entry.object.data[key]
-	is_string(text)
-]
+}
 
 _mounted_key(mount, volume, path) := _item_key(volume, mount.subPath) if {
 	mount.subPath
@@ -241,12 +248,67 @@ invocation_plaintext_ports(inv) := {port | port := options(inv.args).port[0]; po
 } else := {default_port(inv.sentinel)}
 
 # Redis and sentinel configurations held in ConfigMaps of the input: [{"entry", "key", "dirs",
-# "opaque"}] (opaque: the numbers of the lines redisconf cannot read as redis does).
+# "opaque"}] (opaque: the numbers of the lines redisconf cannot read as redis does). A ConfigMap key
+# is one when a redis or sentinel process is given it (the configuration file of an invocation, at
+# a path its container mounts the key at), or when it unambiguously is one: its name ends in `.conf`
+# and it holds redis directives. Other texts (scripts, documentation, a Python docstring that starts
+# a line with SENTINEL) are not judged as configuration.
 # (Arrays, not sets, here and in the collections below: the wasm engine hashes a set's element, the
 # whole object, at every step of iterating over the set.)
 configs := [{"entry": t.entry, "key": t.key, "dirs": redisconf.directives(t.text), "opaque": redisconf.opaque_lines(t.text)} |
 	some t in config_map_texts
+	_identified(t)
+]
+
+_identified(t) if {
+	endswith(lower(t.key), ".conf")
 	redisconf.is_config(t.names)
+}
+
+_identified(t) if [k8s.name(t.entry.object), t.key] in _given_files
+
+# The ConfigMap keys redis processes of the input are given as their configuration file.
+_given_files contains [file.config_map, file.key] if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some inv in workload_invocations(entry.object, c.container)
+	file := mounted_file(entry.object, c.container, trim(config_file(inv), `"'`))
+}
+
+# The configurations redis processes run, where the gate can tell which: an invocation whose
+# configuration file is a ConfigMap key its container mounts, with the invocation's options read
+# after the file's lines, as redis reads them: [{"workload", "container", "inv", "config", "dirs"}].
+runs := [{"workload": entry, "container": c, "inv": inv, "config": config, "dirs": array.concat(config.dirs, option_directives(inv.args))} |
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some inv in workload_invocations(entry.object, c.container)
+	file := mounted_file(entry.object, c.container, trim(config_file(inv), `"'`))
+	some config in configs
+	k8s.name(config.entry.object) == file.config_map
+	config.key == file.key
+]
+
+# Whether some process runs a configuration (it is then judged as run, with its options).
+is_run(config) if {
+	some r in runs
+	r.config.entry == config.entry
+	r.config.key == config.key
+}
+
+# Whether an invocation of a workload's container runs a configuration of the input (see runs).
+runs_config(obj, container, inv) if {
+	file := mounted_file(obj, container, trim(config_file(inv), `"'`))
+	some config in configs
+	k8s.name(config.entry.object) == file.config_map
+	config.key == file.key
+}
+
+# An invocation's options as the configuration lines redis appends to its file, in order:
+# [{"name", "args", "line": 0}].
+option_directives(args) := [{"name": lower(trim_prefix(args[i], "--")), "args": values, "line": 0} |
+	starts := _option_starts(args)
+	some k, i in starts
+	values := [trim(v, `"'`) | some v in array.slice(args, i + 1, _next_start(starts, k, count(args)))]
 ]
 
 # Every text of the input's ConfigMaps with the names of its directives, read once for the redis and
@@ -280,7 +342,7 @@ _volumes(obj) := object.get(k8s.pod_template(obj), ["spec", "volumes"], [])
 
 # Plaintext ports the redis processes of a workload's pods may open: by their command lines, and by
 # every redis configuration the pods mount (which one a start script uses is not knowable).
-plaintext_ports(obj) := {port |
+plaintext_ports(obj) := ({port |
 	some c in k8s.containers(obj)
 	some inv in workload_invocations(obj, c.container)
 	some port in invocation_plaintext_ports(inv)
@@ -288,7 +350,19 @@ plaintext_ports(obj) := {port |
 	names := mounted_config_maps(obj)
 	some config in configs
 	k8s.name(config.entry.object) in names
+	not _run_by(obj, config)
 	some port in config_plaintext_ports(config.dirs)
+}) | {port |
+	some r in runs
+	r.workload.object == obj
+	some port in config_plaintext_ports(r.dirs)
+}
+
+_run_by(obj, config) if {
+	some r in runs
+	r.workload.object == obj
+	r.config.entry == config.entry
+	r.config.key == config.key
 }
 
 # Workloads of the input with a sentinel container, and with a redis server container.

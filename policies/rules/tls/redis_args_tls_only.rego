@@ -25,6 +25,9 @@ _invocations := [{"entry": entry, "container": c, "inv": inv, "options": redis.o
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in redis.workload_invocations(entry.object, c.container)
+
+	# One whose configuration file the gate reads is judged with it, as redis reads both (tls.redis_tls_only).
+	not redis.runs_config(entry.object, c.container, inv)
 ]
 
 _violation(x, problem) := k8s.violation(x.entry, sprintf(

@@ -102,3 +102,29 @@ _opaque_messages(text) := {msg |
 	some msg in testing.messages(redis_tls_only.violation) with input as testing.input_of([testing.config_map("c", {"redis.conf": text})])
 	contains(msg, "redis decodes or splits at")
 }
+
+# Identification: a text is judged as configuration where a redis process is given it, or where it
+# unambiguously is one (`.conf` with redis directives); a script or docstring that happens to start
+# a line with a directive is not.
+test_a_script_that_looks_like_configuration_is_not_judged if {
+	docstring := "\"\"\"\nSENTINEL failover is what this Job waits for.\nport numbers come from the environment.\n\"\"\"\nimport os\n"
+	count(_messages({"rollout.py": docstring, "notes.txt": "maxmemory is set by the chart\nport 6379 is closed\n"})) == 0
+}
+
+_run(values, command) := msgs if {
+	workload := testing.workload("StatefulSet", "cache", {
+		"containers": [object.union(testing.container("redis", "docker.io/library/redis:7.2.5"), {"command": command, "volumeMounts": [{"name": "config", "mountPath": "/etc/redis"}]})],
+		"volumes": [{"name": "config", "configMap": {"name": "cache-config"}}],
+	})
+	msgs := testing.messages(redis_tls_only.violation) with input as testing.input_of([workload, testing.config_map("cache-config", values)])
+}
+
+# What redis runs is the file and then the command line's options: judged together, on the workload.
+test_configuration_judged_with_the_options_of_the_process_that_runs_it if {
+	# Plaintext in the file, closed by the options: redis listens on TLS only.
+	count(_run({"redis.conf": "port 6379\ntls-port 6380\ntls-replication yes\n"}, ["redis-server", "/etc/redis/redis.conf", "--port", "0"])) == 0
+
+	# A file of any name, given to redis, is its configuration.
+	_run({"settings": "port 0\ntls-port 6380\ntls-replication yes\n"}, ["redis-server", "/etc/redis/settings", "--port", "6379"]) == {"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key settings: `port 6379` leaves a plaintext port open: set `port 0`"}
+	_run({"redis.conf": "port 0\ntls-port 6380\ntls-replication yes\n"}, ["sh", "-c", "exec redis-server /etc/redis/redis.conf --tls-port 0"]) == {"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key redis.conf: `tls-port 0` is not a non-zero port number"}
+}
