@@ -643,6 +643,15 @@ describe('the gate sees what kubectl applies', () => {
     expect(await findings({ 'a.yaml': waivedPod('  hostNetwork: true\n'), 'b.yaml': pod('') })).toEqual([expect.stringMatching(/^schema\.duplicate_object a\.yaml: /)]);
   });
 
+  it('refuses a .jsonnet file, which Argo CD evaluates and applies (kubectl ignores it) and the gate cannot read', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'c.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\n');
+    writeFileSync(path.join(dir, 'p.jsonnet'), "{apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p', namespace: 'n'}, spec: {hostNetwork: true, containers: [{name: 'c', image: 'x:1'}]}}\n");
+    const { code, stderr } = await gateCli(dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${path.join(dir, 'p.jsonnet')}: a Jsonnet file, which Argo CD evaluates`);
+  });
+
   it('never passes on nothing: a folder without a manifest is bad input', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'p.yml.txt'), pod('  hostNetwork: true\n'));

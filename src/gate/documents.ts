@@ -51,6 +51,15 @@ export class UnreadableInput extends Error {
 const manifestFile = /\.(json|ya?ml)$/;
 
 /**
+ * Argo CD's repo-server also evaluates `.jsonnet` files of a directory application into objects
+ * (reposerver/repository findManifests); kubectl ignores them. The gate cannot evaluate Jsonnet, and
+ * the two disagree on what such a folder applies: it refuses the file rather than pass what Argo CD
+ * would apply unseen.
+ */
+const jsonnetFile = /\.jsonnet$/;
+const jsonnetRefusal = 'a Jsonnet file, which Argo CD evaluates into objects and applies (kubectl ignores it) and the gate cannot read: render it to YAML or JSON and gate that';
+
+/**
  * Kinds that have no namespace. Anything else without metadata.namespace would be applied to the
  * namespace kubectl or Argo CD is pointed at; the gate files it under "default".
  */
@@ -92,6 +101,7 @@ export async function findManifestFiles(paths: string[]): Promise<string[]> {
       const file = path.join(dir, name);
       const link = lstatSync(file);
       if (link.isDirectory()) walk(file);
+      else if (jsonnetFile.test(name)) throw new UnreadableInput(file, jsonnetRefusal);
       else if (manifestFile.test(name)) {
         const target = statOrUnreadable(file);
         if (!target.isFile()) throw new UnreadableInput(file, link.isSymbolicLink() ? 'a link to a folder named like a manifest file (kubectl would fail on it)' : 'not a regular file');
@@ -107,6 +117,7 @@ export async function findManifestFiles(paths: string[]): Promise<string[]> {
       const index = files.indexOf(path.join(p, INDEX_FILE));
       if (index >= 0 && isSynthIndex(files[index]!)) files.splice(index, 1);
     }
+    else if (jsonnetFile.test(p)) throw new UnreadableInput(p, jsonnetRefusal);
     else if (manifestFile.test(p)) files.push(p);
     else throw new UnreadableInput(p, 'not a manifest file (expected .yaml, .yml or .json)');
   }
