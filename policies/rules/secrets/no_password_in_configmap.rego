@@ -4,7 +4,9 @@
 #   ConfigMaps are readable by every Viewer and are not encrypted in Git or at rest. None holds a
 #   key named like a password (password, passwd, requirepass, masterauth, auth-pass), and no redis or
 #   sentinel configuration in one sets a password directive with a value: requirepass, masterauth,
-#   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`.
+#   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`. A value a
+#   start script in a ConfigMap of the namespace replaces with `sed` (a documented placeholder such
+#   as redis-ha's `replace-default-auth`) is no password.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -30,24 +32,35 @@ violation contains k8s.violation(entry, msg) if {
 violation contains k8s.violation(config.entry, msg) if {
 	some config in redis.configs
 	some d in config.dirs
-	what := _password_directive(d)
-	msg := sprintf("ConfigMap %s key %s line %d: %s sets a password in plaintext", [k8s.name(config.entry.object), config.key, d.line, what])
+	found := _password_directive(d)
+	not found.value in _placeholders
+	msg := sprintf("ConfigMap %s key %s line %d: %s sets a password in plaintext", [k8s.name(config.entry.object), config.key, d.line, found.what])
 }
 
-_password_directive(d) := sprintf("`%s`", [d.name]) if {
+_password_directive(d) := {"what": sprintf("`%s`", [d.name]), "value": d.args[0]} if {
 	d.name in {"requirepass", "masterauth"}
 	count(d.args) > 0
 	d.args[0] != ""
 }
 
-_password_directive(d) := sprintf("`sentinel %s`", [d.args[0]]) if {
+_password_directive(d) := {"what": sprintf("`sentinel %s`", [d.args[0]]), "value": d.args[count(d.args) - 1]} if {
 	d.name == "sentinel"
 	d.args[0] in {"auth-pass", "sentinel-pass"}
 	count(d.args) > 1
 }
 
-_password_directive(d) := sprintf("ACL `user %s`", [d.args[0]]) if {
+_password_directive(d) := {"what": sprintf("ACL `user %s`", [d.args[0]]), "value": substring(arg, 1, -1)} if {
 	d.name == "user"
 	some arg in d.args
 	startswith(arg, ">")
+}
+
+# Placeholders a start script replaces before redis reads the file (`sed -i "s/replace-default-auth/
+# ${AUTH}/"`, as the redis-ha chart writes it): what a `sed` substitution of a ConfigMap text of the
+# namespace looks for, with `/`, `|` or `#` as its delimiter.
+_placeholders contains found[1] if {
+	some t in redis.config_map_texts
+	contains(t.text, "sed")
+	some pattern in [`(?:^|[^A-Za-z0-9_])s/([^/\\]+)/`, `(?:^|[^A-Za-z0-9_])s\|([^|\\]+)\|`, `(?:^|[^A-Za-z0-9_])s#([^#\\]+)#`]
+	some found in regex.find_all_string_submatch_n(pattern, t.text, -1)
 }

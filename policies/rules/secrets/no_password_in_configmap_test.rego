@@ -25,3 +25,11 @@ test_password_keys_and_directives if {
 		"ConfigMap cfg key sentinel.conf line 3: `sentinel sentinel-pass` sets a password in plaintext",
 	}
 }
+
+# A placeholder a start script of the namespace replaces (`sed "s/replace-default-auth/..."`, as the
+# redis-ha chart does) is no password; the same directive with a value no script replaces is one.
+test_placeholders_replaced_at_start_are_not_passwords if {
+	script := "if [ \"${AUTH:-}\" ]; then\n  sed -i \"s/replace-default-auth/${ESCAPED_AUTH}/\" \"$REDIS_CONF\" \"$SENTINEL_CONF\"\nfi\n"
+	count(_messages({"redis.conf": "requirepass replace-default-auth\nmasterauth replace-default-auth\n", "sentinel.conf": "sentinel auth-pass m replace-default-auth\n", "init.sh": script})) == 0
+	_messages({"redis.conf": "requirepass replace-default-auth\nmasterauth s3cret\n", "init.sh": script}) == {"ConfigMap cfg key redis.conf line 2: `masterauth` sets a password in plaintext"}
+}

@@ -3,9 +3,9 @@
 # description: >-
 #   A container's env entry named like a secret (PASSWORD, PASSWD, PASS, REQUIREPASS, MASTERAUTH,
 #   REDISCLI_AUTH, SECRET, TOKEN, API_KEY, PRIVATE_KEY) has no literal `value` (valueFrom a Secret
-#   instead), and no redis-server or redis-sentinel command line passes `--requirepass` or
-#   `--masterauth`: pod specs are in Git, readable by every Viewer, and shown by `kubectl describe`
-#   and `ps`.
+#   instead; a yes/no switch such as ALLOW_EMPTY_PASSWORD=no is no secret), and no redis-server or
+#   redis-sentinel command line passes `--requirepass` or `--masterauth`: pod specs are in Git,
+#   readable by every Viewer, and shown by `kubectl describe` and `ps`.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -24,6 +24,7 @@ violation contains k8s.violation(entry, msg) if {
 	some env in object.get(c.container, "env", [])
 	_named_like_secret(env.name)
 	not _names_a_location(env.name)
+	not _switch(env.name, env.value)
 	is_string(env.value)
 	env.value != ""
 	msg := sprintf(
@@ -43,6 +44,19 @@ violation contains k8s.violation(entry, msg) if {
 		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), option, inv.program],
 	)
 }
+
+# A yes/no switch about a password (ALLOW_EMPTY_PASSWORD=no, USE_PASSWORD_FILES=true, as Bitnami's
+# images take them) is not one.
+_switch(name, value) if {
+	is_string(value)
+	lower(value) in {"yes", "no", "true", "false", "on", "off"}
+	words := split(upper(replace(name, "-", "_")), "_")
+	_switch_words(words)
+}
+
+_switch_words(words) if words[0] in {"ALLOW", "ENABLE", "DISABLE", "USE", "SKIP", "REQUIRE"}
+
+_switch_words(words) if words[count(words) - 1] in {"ENABLED", "DISABLED", "REQUIRED"}
 
 # REDIS_PASSWORD_FILE=/run/secrets/password points at the secret, which is what it should do.
 _names_a_location(name) if {

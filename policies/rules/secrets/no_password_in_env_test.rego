@@ -27,3 +27,13 @@ test_literal_secrets_and_command_line_passwords if {
 		"container redis of Deployment app passes `--masterauth` on the redis-server command line",
 	}
 }
+
+# A switch about passwords (ALLOW_EMPTY_PASSWORD=no, as Bitnami's images take) is no password.
+test_switches_about_passwords_are_not_passwords if {
+	count(_messages({"name": "redis", "image": "redis:7.2.5", "env": [
+		{"name": "ALLOW_EMPTY_PASSWORD", "value": "no"},
+		{"name": "REDIS_TLS_AUTH_CLIENTS", "value": "yes"},
+		{"name": "USE_PASSWORD_FILES", "value": "true"},
+	]})) == 0
+	_messages({"name": "redis", "image": "redis:7.2.5", "env": [{"name": "ALLOW_EMPTY_PASSWORD", "value": "hunter2"}]}) == {"container redis of Deployment app: env ALLOW_EMPTY_PASSWORD has a literal value: take it from a Secret (valueFrom.secretKeyRef)"}
+}
