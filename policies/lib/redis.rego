@@ -338,6 +338,22 @@ mounted_config_maps(obj) := {volume.configMap.name | some volume in _volumes(obj
 	some source in volume.projected.sources
 }
 
+# Names of the ConfigMaps the redis containers of a workload mount (an HAProxy beside them may mount
+# others, or the same volume for another of its files).
+redis_mounted_config_maps(obj) := {name |
+	some c in k8s.containers(obj)
+	is_redis_container(c.container)
+	some mount in object.get(c.container, "volumeMounts", [])
+	some volume in _volumes(obj)
+	volume.name == mount.name
+	some name in _volume_config_maps(volume)
+}
+
+_volume_config_maps(volume) := {volume.configMap.name | is_string(volume.configMap.name)} | {source.configMap.name |
+	some source in volume.projected.sources
+	is_string(source.configMap.name)
+}
+
 _volumes(obj) := object.get(k8s.pod_template(obj), ["spec", "volumes"], [])
 
 # Plaintext ports the redis processes of a workload's pods may open: by their command lines, and by
@@ -347,7 +363,7 @@ plaintext_ports(obj) := ({port |
 	some inv in workload_invocations(obj, c.container)
 	some port in invocation_plaintext_ports(inv)
 } | {port |
-	names := mounted_config_maps(obj)
+	names := redis_mounted_config_maps(obj)
 	some config in configs
 	k8s.name(config.entry.object) in names
 	not _run_by(obj, config)
@@ -370,12 +386,34 @@ sentinel_workloads := [entry | some entry in input.resources; _runs_sentinel(ent
 
 server_workloads := [entry | some entry in input.resources; _runs_server(entry.object)]
 
+# A member runs its server in a container of a long-running workload: not in an init container, not
+# in a Job or CronJob (a backup with the redis image), not in a container whose command is a redis
+# client (redis-cli, valkey-cli, ...), which shares the image.
 _runs_sentinel(obj) if {
-	some c in k8s.containers(obj)
+	some c in _member_containers(obj)
 	is_sentinel_container(c.container)
 }
 
 _runs_server(obj) if {
-	some c in k8s.containers(obj)
+	some c in _member_containers(obj)
 	is_server_container(c.container)
+}
+
+_member_containers(obj) := [c |
+	not obj.kind in {"Job", "CronJob"}
+	some c in k8s.containers(obj)
+	c.role == "container"
+	not _runs_a_client(c.container)
+]
+
+_clients := {
+	"redis-cli", "valkey-cli", "redis-benchmark", "valkey-benchmark",
+	"redis-check-rdb", "redis-check-aof", "valkey-check-rdb", "valkey-check-aof",
+}
+
+_runs_a_client(container) if {
+	some w in words(container)
+	parts := split(trim(w, `"'`), "/")
+	parts[count(parts) - 1] in _clients
+	count(invocations(container)) == 0
 }

@@ -17,3 +17,27 @@ test_image_names if {
 test_non_string_command_parts_are_ignored if {
 	redis.words({"command": ["redis-server", 6379], "args": ["--port\t0\n--tls-port", "6379"]}) == ["redis-server", "--port", "0", "--tls-port", "6379"]
 }
+
+_workload(kind, name, spec) := {"file": "w.yaml", "object": {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "n"}, "spec": {"template": {"spec": spec}}}}
+
+# Members are the workloads whose containers run a server: not a backup Job, not an init container
+# of a redis image, not a container that runs the CLI.
+test_members_are_workloads_that_run_a_server if {
+	input_ := {"resources": [
+		_workload("StatefulSet", "cache", {"containers": [{"name": "redis", "image": "redis:7.2.5"}]}),
+		_workload("Job", "backup", {"containers": [{"name": "dump", "image": "redis:7.2.5", "command": ["sh", "-c", "redis-cli --rdb /backup/dump.rdb"]}]}),
+		_workload("Deployment", "web", {"initContainers": [{"name": "wait", "image": "redis:7.2.5", "command": ["redis-cli", "-h", "cache", "ping"]}], "containers": [{"name": "web", "image": "nginx:1.27"}]}),
+		_workload("Deployment", "probe", {"containers": [{"name": "probe", "image": "redis:7.2.5", "command": ["redis-cli", "-h", "cache", "--stat"]}]}),
+	]}
+	[e.object.metadata.name | some e in redis.server_workloads] == ["cache"] with input as input_
+}
+
+# A file of the ConfigMap that only HAProxy is given says nothing of the ports HAProxy opens; a
+# sentinel's `dir` is not where redis keeps data.
+test_plaintext_ports_come_from_what_redis_mounts if {
+	config_map := {"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ha", "namespace": "n"}, "data": {"redis.conf": "port 6379\n", "haproxy.cfg": "frontend f\n  bind :6379 ssl crt /p\n"}}}
+	haproxy := _workload("Deployment", "haproxy", {"containers": [{"name": "haproxy", "image": "haproxy:2.8", "volumeMounts": [{"name": "config", "mountPath": "/usr/local/etc/haproxy"}]}], "volumes": [{"name": "config", "configMap": {"name": "ha"}}]})
+	redis_ := _workload("StatefulSet", "server", {"containers": [{"name": "redis", "image": "redis:7.2.5", "volumeMounts": [{"name": "config", "mountPath": "/readonly-config"}]}], "volumes": [{"name": "config", "configMap": {"name": "ha"}}]})
+	count(redis.plaintext_ports(haproxy.object)) == 0 with input as {"resources": [config_map, haproxy, redis_]}
+	redis.plaintext_ports(redis_.object) == {"6379"} with input as {"resources": [config_map, haproxy, redis_]}
+}

@@ -34,15 +34,18 @@ violation contains k8s.violation(entry, msg) if {
 	)
 }
 
-# The folders redis keeps its data in: the official image's /data, and every `dir` that a mounted
-# configuration or a command line sets.
+# The folders redis keeps its data in: the official image's /data, and every `dir` that a
+# configuration its redis containers mount or a server's command line sets (a sentinel keeps no
+# data: its `dir` is where it may write its state, /tmp in charts).
 _data_folders(obj) := ({"/data"} | {trim_suffix(dir, "/") |
-	names := redis.mounted_config_maps(obj)
+	names := redis.redis_mounted_config_maps(obj)
 	some config in redis.configs
 	k8s.name(config.entry.object) in names
+	not redis.is_sentinel_config(config.dirs)
 	dir := redisconf.last(config.dirs, "dir")[0]
 }) | {trim_suffix(dir, "/") |
 	some c in k8s.containers(obj)
 	some inv in redis.workload_invocations(obj, c.container)
+	not inv.sentinel
 	dir := redis.options(inv.args).dir[0]
 }

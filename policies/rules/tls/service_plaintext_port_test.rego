@@ -17,7 +17,7 @@ test_plaintext_image_default_by_port_number if {
 
 test_named_target_port_and_mounted_config if {
 	pod := {
-		"containers": [_redis({"command": ["sh", "/start.sh"], "ports": [{"name": "redis", "containerPort": 6380}]})],
+		"containers": [_redis({"command": ["sh", "/start.sh"], "ports": [{"name": "redis", "containerPort": 6380}], "volumeMounts": [{"name": "c", "mountPath": "/etc/redis"}]})],
 		"volumes": [{"name": "c", "projected": {"sources": [{"configMap": {"name": "cache-config"}}]}}],
 	}
 	objects := [
@@ -39,7 +39,7 @@ test_tls_only_and_unrelated_services_pass if {
 }
 
 test_default_ports_of_configs_without_port if {
-	pod := {"containers": [_redis({"command": ["sh", "/s.sh"]})], "volumes": [{"name": "c", "configMap": {"name": "cache-config"}}]}
+	pod := {"containers": [_redis({"command": ["sh", "/s.sh"], "volumeMounts": [{"name": "c", "mountPath": "/etc/redis"}]})], "volumes": [{"name": "c", "configMap": {"name": "cache-config"}}]}
 	objects := [
 		_service([{"port": 26379}, {"port": 6379}]),
 		testing.workload("StatefulSet", "cache", pod),
