@@ -546,6 +546,24 @@ describe('gate on malformed objects', () => {
   });
 });
 
+describe('manifests written as public charts write them', () => {
+  // test/fixtures/public-charts/redis-ha.yaml: modelled on the redis-ha chart, which runs redis in
+  // plaintext. What the gate reports of it is real; what it once reported falsely (password
+  // placeholders, a script line starting SENTINEL read as configuration, a sentinel's or an init
+  // container's /data taken for redis data) it no longer does.
+  it('reports what redis-ha really does, and none of the false alarms', async () => {
+    const report = await runGate([path.join(projectRoot, 'test/fixtures/public-charts/redis-ha.yaml')], { today: '2026-06-01' });
+    const found = new Set(report.violations.filter((v) => /^(tls|secrets|encryption)\./.test(v.rule)).map((v) => `${v.rule} ${v.message.replace(/ line \d+/, '').split(':')[0]}`));
+    expect([...found].sort()).toEqual([
+      'encryption.no_ephemeral_data_volume container redis of StatefulSet cache-redis-ha-server keeps its data (/data) on emptyDir volume data',
+      'tls.haproxy_backend_tls ConfigMap cache-redis-ha-configmap key haproxy.cfg',
+      'tls.haproxy_frontend_tls ConfigMap cache-redis-ha-configmap key haproxy.cfg',
+      'tls.redis_tls_only ConfigMap cache-redis-ha-configmap key redis.conf',
+      'tls.redis_tls_only ConfigMap cache-redis-ha-configmap key sentinel.conf',
+    ]);
+  });
+});
+
 describe('objects with no relation to Redis', () => {
   it('are left alone by the Redis-specific rules, and still checked by iam, secrets and security', async () => {
     const report = await runGate([path.join(projectRoot, 'test/fixtures/unrelated-app')]);

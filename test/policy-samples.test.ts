@@ -23,7 +23,7 @@ import { projectRoot, tempDir } from './support/repo.js';
 // compiles some constructs differently. The schema.* rules, checked in TypeScript, have samples too:
 // their expected.yaml lists every finding of the schema check (of any schema.* rule).
 const SAMPLES = path.join(projectRoot, 'policies/samples');
-const FIXTURES = ['insecure-redis', 'malformed', 'unrelated-app'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
+const FIXTURES = ['insecure-redis', 'malformed', 'public-charts', 'unrelated-app'].map((folder) => path.join(projectRoot, 'test/fixtures', folder));
 const TODAY = '2026-06-01';
 const rules = Object.keys(JSON.parse(readFileSync(RULE_CATALOGUE, 'utf8')) as Record<string, unknown>);
 // The schema.* rules are checked in TypeScript, not in the wasm: their samples go through the schema check.

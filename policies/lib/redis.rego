@@ -399,6 +399,14 @@ _runs_server(obj) if {
 	is_server_container(c.container)
 }
 
+# Whether a container of a workload keeps Redis data: a server (not a sentinel, which keeps no
+# data) among the workload's member containers.
+keeps_data(obj, c) if {
+	some m in _member_containers(obj)
+	m == c
+	is_server_container(c.container)
+}
+
 _member_containers(obj) := [c |
 	not obj.kind in {"Job", "CronJob"}
 	some c in k8s.containers(obj)

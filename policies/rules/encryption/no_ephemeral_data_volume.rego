@@ -1,11 +1,12 @@
 # METADATA
 # title: Redis data is not on emptyDir or hostPath
 # description: >-
-#   A volume that a redis or sentinel container mounts at its data folder (/data, the official
-#   image's, or the `dir` of a redis configuration the pod mounts, or a `--dir` option) is neither
+#   A volume that a redis server container mounts at its data folder (/data, the official image's,
+#   or the `dir` of a redis configuration the pod mounts, or a `--dir` option) is neither
 #   an emptyDir (lost, with the data, when the pod moves) nor a hostPath (unencrypted node disk,
 #   outside the encrypted StorageClass, shared with whatever else runs on the node). Data goes on a
-#   PersistentVolumeClaim of an encrypted StorageClass.
+#   PersistentVolumeClaim of an encrypted StorageClass. A sentinel keeps no data, nor does an init
+#   container, a Job, or a container of the redis image that runs the CLI (see lib/redis).
 # custom:
 #   severity: error
 #   remediation: >-
@@ -20,7 +21,7 @@ import data.lib.redisconf
 violation contains k8s.violation(entry, msg) if {
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
-	redis.is_redis_container(c.container)
+	redis.keeps_data(entry.object, c)
 	folders := _data_folders(entry.object)
 	some mount in object.get(c.container, "volumeMounts", [])
 	trim_suffix(mount.mountPath, "/") in folders
