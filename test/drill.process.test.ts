@@ -7,7 +7,7 @@ import { waitFor } from '../src/drill/cluster.js';
 import { drill, type DrillReport } from '../src/drill/drill.js';
 import { DrillNetwork } from '../src/drill/network.js';
 import { cliPath, missingPrograms, redisGitops } from './support/programs.js';
-import { ordersCannotRun } from './support/local-cluster.js';
+import { exampleCannotRun, ordersCannotRun } from './support/local-cluster.js';
 import { engineVersion } from '../model/engines.js';
 import { loadInputs } from '../src/config/load.js';
 import { projectRoot } from './support/repo.js';
@@ -141,6 +141,16 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
         .map((fields) => fields.join(' '));
     await waitFor('the drill processes to be gone', 12, async () => leftovers().length === 0).catch(() => undefined);
     expect(leftovers()).toEqual([]);
+  });
+
+  it('skips backup-restore, saying why, for a deployment without backup:', { timeout: 300_000 }, async (context) => {
+    const why = await exampleCannotRun('sessions', 'haproxy', 'openssl');
+    if (why) return context.skip(why);
+    const run = await redisGitops(projectRoot, 'drill', 'sessions', '--scenarios', 'backup-restore', '--format', 'json', '--subnet', '127.0.13');
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as DrillReport).scenarios).toEqual([
+      expect.objectContaining({ id: 'backup-restore', passed: true, skipped: 'deployment sessions has no backup: in its file' }),
+    ]);
   });
 
   it('names the deployments there are when asked for one that does not exist, and rejects an unknown scenario', async () => {

@@ -203,10 +203,13 @@ export interface PartitionCuts {
 /** Runs one scenario and sums it up; an exception (a timeout, a process that would not start) fails it. */
 export async function runScenario(drill: DrillContext, scenario: Scenario<ScenarioId | RolloutReplayId> & { figures?: RolloutReplayFigures }): Promise<ScenarioResult> {
   const run = new ScenarioRun(drill, scenario.bound(drill.settings));
-  if (scenario.needsNamespaces && drill.namespacesUnavailable) {
+  const skipped =
+    (scenario.needsNamespaces && drill.namespacesUnavailable) ||
+    (scenario.needsBackup && !drill.cluster.rendered.backup ? `deployment ${drill.cluster.rendered.id.deployment} has no backup: in its file` : undefined);
+  if (skipped) {
     return {
       id: scenario.id, title: scenario.description, unavailableSeconds: 0, boundSeconds: run.boundSeconds, attempted: 0, confirmed: 0, unconfirmed: 0,
-      failed: 0, lostConfirmed: 0, lostUnconfirmed: 0, passed: true, skipped: drill.namespacesUnavailable, problems: [], notes: [],
+      failed: 0, lostConfirmed: 0, lostUnconfirmed: 0, passed: true, skipped, problems: [], notes: [],
     };
   }
   try {

@@ -9,16 +9,19 @@ import { renderManifests, type Manifest } from './render.js';
 export { LocalCluster, waitFor, type LocalMember } from '../../src/drill/cluster.js';
 
 /**
- * Why the example deployment `orders` cannot run here (its engine line has no build, or a program is
+ * Why an example deployment cannot run here (its engine line has no build, or a program is
  * missing), or undefined: the process tests skip with this reason.
  */
-export async function ordersCannotRun(...otherPrograms: string[]): Promise<string | undefined> {
+export async function exampleCannotRun(deployment: string, ...otherPrograms: string[]): Promise<string | undefined> {
   const missing = missingPrograms(...otherPrograms);
   if (missing) return missing;
-  const orders = (await loadInputs(projectRoot)).deployments.find((d) => d.name === 'orders')!;
-  const programs = serverPrograms(orders.spec.redis.engine, orders.spec.redis.version);
+  const example = (await loadInputs(projectRoot)).deployments.find((d) => d.name === deployment)!;
+  const programs = serverPrograms(example.spec.redis.engine, example.spec.redis.version);
   return typeof programs === 'string' ? programs : undefined;
 }
+
+/** Why the example deployment `orders` cannot run here, or undefined. */
+export const ordersCannotRun = (...otherPrograms: string[]): Promise<string | undefined> => exampleCannotRun('orders', ...otherPrograms);
 
 /**
  * The example deployment `orders` with fast failure detection (a deployment setting, so the tests

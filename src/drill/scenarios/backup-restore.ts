@@ -11,6 +11,7 @@ export const backupRestore = defineScenario({
   injects: 'a backup by the CronJob\'s scripts to a local S3 server; then SIGKILL every member and delete every volume',
   asserts: 'every write confirmed before the backup is back; the bucket holds only ciphertext; a wrong key restores nothing',
   bound: noFailedWrites,
+  needsBackup: true,
   async perform(run) {
     const { cluster } = run;
     const path = await import('node:path');

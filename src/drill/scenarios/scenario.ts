@@ -14,6 +14,8 @@ export interface Scenario<Id extends string = string> {
   readonly bound: (settings: DrillSettings) => number;
   /** It cuts network links: it runs only where the members and portals have network namespaces, and is skipped (with the reason) elsewhere. */
   readonly needsNamespaces?: boolean;
+  /** It drills the deployment's `backup:`: skipped (with the reason) for a deployment that declares none. */
+  readonly needsBackup?: boolean;
   /** The scenario that must run just before this one (it leaves the state this one starts from). */
   readonly after?: string;
   /** Injects the faults and checks what must hold, through `run` (its cluster, write load and checks). */
