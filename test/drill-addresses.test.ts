@@ -3,8 +3,12 @@ import { createServer } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { addressesInUse } from '../src/drill/addresses.js';
 import { DrillNetwork } from '../src/drill/network.js';
+import { ordersCannotRun } from './support/local-cluster.js';
 import { redisGitops } from './support/programs.js';
 import { projectRoot } from './support/repo.js';
+
+// The drill checks its programs first: without the deployment's build it stops before its addresses.
+const cannot = DrillNetwork.unavailable() ?? (await ordersCannotRun('haproxy', 'openssl'));
 
 // What the drill says when its addresses are taken (another drill on the same --subnet, most often),
 // rather than timing out a minute later waiting for a primary.
@@ -21,9 +25,8 @@ describe('the drill on addresses already in use', () => {
     expect(addressesInUse('127.0.78', ['127.0.78.11'], false)).toBeUndefined();
   });
 
-  const noNamespaces = DrillNetwork.unavailable();
-  it.skipIf(noNamespaces)(
-    `refuses, exit 2, a subnet another drill's interface holds, naming it and that drill${noNamespaces ? ` [skipped: ${noNamespaces}]` : ''}`,
+  it.skipIf(cannot)(
+    `refuses, exit 2, a subnet another drill's interface holds, naming it and that drill${cannot ? ` [skipped: ${cannot}]` : ''}`,
     async () => {
       // An interface as a running drill names its own (rgd<pid>): this process stands for that drill.
       const link = `rgd${process.pid}`;

@@ -206,6 +206,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
       }
     }
     expect(disagreements).toEqual([]);
-    expect(compared).toBeGreaterThan(optionCases.length);
+    // Most cases start the server on every program there is (the valkey build only where it is built).
+    expect(compared).toBeGreaterThan((programs.length * optionCases.length) / 2);
   });
 });
