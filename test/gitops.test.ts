@@ -7,6 +7,17 @@ import { redisGitops } from './support/programs.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
 import { find, renderManifests, type Manifest } from './support/render.js';
 
+/** A copy of the example repository, synthesized and committed as the first commit of its own git repository. */
+async function committedFleet(): Promise<{ repo: string; git: (...args: string[]) => Buffer }> {
+  const repo = tempRepo();
+  await synth(repo, path.join(repo, 'dist'));
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], { cwd: repo, stdio: 'pipe' });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'fleet');
+  return { repo, git };
+}
+
 // Sync waves and the keeping of data volumes: test/constructs/ (sync-waves, sentinel-cluster, encrypted-storage, the charts).
 describe('Argo CD', () => {
   let manifests: Map<string, Manifest>;
@@ -77,12 +88,7 @@ describe('drift', () => {
   });
 
   it('gate --changed checks only the deployments that differ from a git revision, with their cluster-scoped objects', async () => {
-    const repo = tempRepo();
-    await synth(repo, path.join(repo, 'dist'));
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], { cwd: repo, stdio: 'pipe' });
-    git('init', '-q');
-    git('add', '.');
-    git('commit', '-qm', 'fleet');
+    const { repo, git } = await committedFleet();
     const nothing = await redisGitops(repo, 'gate', 'dist', '--changed');
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toContain('nothing under dist changed since HEAD');
@@ -108,12 +114,7 @@ describe('drift', () => {
   });
 
   it("the pre-commit hook judges what git would commit (the staged tree), not the working tree", async () => {
-    const repo = tempRepo();
-    await synth(repo, path.join(repo, 'dist'));
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], { cwd: repo, stdio: 'pipe' });
-    git('init', '-q');
-    git('add', '.');
-    git('commit', '-qm', 'fleet');
+    const { repo, git } = await committedFleet();
     // The hook as installed, its program run from this checkout (npx finds redis-gitops only in a project that has it).
     execFileSync(process.execPath, [path.join(projectRoot, 'scripts/install-hooks.mjs')], { cwd: repo, stdio: 'pipe' });
     const hookLine = readFileSync(path.join(repo, '.git/hooks/pre-commit'), 'utf8').split('\n').find((l) => l.startsWith('exec '))!;
