@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synth } from '../src/synth/synth.js';
-import { redisGitops } from './support/programs.js';
+import { cliPath, redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempRepo, writeInput } from './support/repo.js';
 import { find, renderManifests, type Manifest } from './support/render.js';
 
@@ -119,7 +119,7 @@ describe('drift', () => {
     execFileSync(process.execPath, [path.join(projectRoot, 'scripts/install-hooks.mjs')], { cwd: repo, stdio: 'pipe' });
     const hookLine = readFileSync(path.join(repo, '.git/hooks/pre-commit'), 'utf8').split('\n').find((l) => l.startsWith('exec '))!;
     expect(hookLine).toBe('exec npx --no-install redis-gitops gate dist --check-synced --changed --staged');
-    const hook = () => redisGitops(repo, ...hookLine.replace('exec npx --no-install redis-gitops ', '').split(' '));
+    const hook = Object.assign(() => redisGitops(repo, ...hook.args), { args: hookLine.replace('exec npx --no-install redis-gitops ', '').split(' ') });
     const workingTree = () => redisGitops(repo, 'gate', 'dist', '--check-synced', '--changed');
 
     // An input staged without the dist/ synth made of it: the working tree is in step, the commit would not be.
@@ -135,6 +135,14 @@ describe('drift', () => {
     const both = await hook();
     expect(both.code, both.stderr + both.stdout).toBe(0);
     expect(both.stderr).toContain('staged changes since HEAD: dist/example/_cluster, dist/example/orders');
+    // Everything staged as it is in the work tree: the work tree is judged, nothing is written out
+    // (no temporary folder can be made here, and none is needed); with something unstaged, it is.
+    const noTemp = { ...process.env, TMPDIR: path.join(repo, 'no-such-folder') };
+    const hookWithoutTemp = () => runProgram(process.execPath, [cliPath, ...hook.args], repo, noTemp);
+    expect(await hookWithoutTemp()).toMatchObject({ code: 0, stderr: expect.stringContaining('staged changes since HEAD: dist/example/_cluster, dist/example/orders') });
+    writeFileSync(path.join(repo, 'deployments/orders.yaml'), `${readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8')}\n`);
+    expect(await hookWithoutTemp()).toMatchObject({ code: 70, stderr: expect.stringMatching(/cannot mkdtemp .*no-such-folder.*nothing was judged/) });
+    git('add', 'deployments/orders.yaml');
     // --no-verify: the installed hook would run npx, which finds no redis-gitops in this scratch repository.
     git('commit', '--no-verify', '-qm', 'orders 4Gi');
 

@@ -54,9 +54,9 @@ export interface Outcome {
 }
 
 /** Runs a program to its end and reports its exit code and output, whether it failed or not. */
-export function runProgram(file: string, args: string[], cwd?: string): Promise<Outcome> {
+export function runProgram(file: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
