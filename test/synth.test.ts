@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
-import { synth } from '../src/synth/synth.js';
+import { plan, synth } from '../src/synth/synth.js';
 import { buildIndex, readPrevious, sha256, writeDist } from '../src/synth/write-dist.js';
 import { transactionFolder } from '../src/synth/transaction.js';
 import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
@@ -55,17 +55,43 @@ describe('synth', () => {
     expect(snapshotTree(full)).toEqual(after);
   });
 
-  it('restores a hand-edited file of an unchanged deployment', async () => {
+  it('restores a hand-edited file of an unchanged deployment with --full, and finds it with verify (diff, gate --check-synced)', async () => {
     const repo = tempRepo();
     const out = path.join(repo, 'dist');
     await synth(repo, out);
     const before = snapshotTree(out);
     const file = path.join(out, 'example/sessions/configmap-sessions-members.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('maxmemory', 'maxmemory-by-hand'));
-    const result = await synth(repo, out);
-    expect(result.rendered).toBe(1);
+    // The default synth takes index.json at its word for a deployment whose inputs did not change:
+    // it reads none of its files (the work follows the change, not the fleet).
+    const trusting = await synth(repo, out);
+    expect(trusting.rendered).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('maxmemory-by-hand');
+    const verified = await plan(repo, out, { verify: true, writeState: false, refuse: false });
+    expect(verified.rendered).toBe(1);
+    const result = await synth(repo, out, { full: true });
+    expect(result.rendered).toBe(2);
     expect(result.changes.changed).toEqual(['example/sessions/configmap-sessions-members.yaml']);
     expect(snapshotTree(out)).toEqual(before);
+  });
+
+  it('restores, deletes and adds by hand-edited files of a deployment it renders, without --full', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const edited = path.join(out, 'example/orders/configmap-orders-members.yaml');
+    writeFileSync(edited, readFileSync(edited, 'utf8').replace('maxmemory', 'maxmemory-by-hand'));
+    rmSync(path.join(out, 'example/orders/service-orders.yaml'));
+    writeFileSync(path.join(out, 'example/orders/stray.yaml'), 'kind: ConfigMap\n');
+    writeFileSync(path.join(out, 'example/_cluster/stray.yaml'), 'kind: ConfigMap\n');
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    const result = await synth(repo, out);
+    expect(result.rendered).toBe(1);
+    expect(result.changes.added).toContain('example/orders/service-orders.yaml');
+    expect(result.changes.removed).toEqual(['example/_cluster/stray.yaml', 'example/orders/stray.yaml']);
+    const full = path.join(repo, 'full');
+    await synth(repo, full, { full: true });
+    expect(snapshotTree(out)).toEqual(snapshotTree(full));
   });
 
   it('matches the committed dist/ (re-run npm run synth after changing inputs or charts)', async () => {

@@ -16,7 +16,7 @@ export function synthCommand(): Command {
     .description('render deployments/*.yaml and clusters/*.yaml into Kubernetes manifests')
     .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', ROOT_HELP, '.')
-    .option('--full', 'render every deployment, also those whose inputs did not change since the last synth')
+    .option('--full', 'render every deployment, also those whose inputs did not change since the last synth, and undo hand edits of dist/')
     .option(
       '--accept-change <names>',
       'apply the changes the change plan refuses for these deployments or clusters (comma-separated or repeated), for whoever follows the manual procedure it prints',

@@ -23,7 +23,7 @@ export interface Drift {
  * shows what rotation steps would do.
  */
 export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate'> = {}): Promise<Drift> {
-  const { previous, files, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false });
+  const { previous, files, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false, verify: true });
   const keep = (file: string) => file !== INDEX_FILE && (!only || only(file));
   const changes = compare(
     new Map([...previous.hashes].filter(([file]) => keep(file))),

@@ -18,7 +18,7 @@ import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } 
 import { renderChunk, type RenderChunk } from './render-worker.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
 import { recover } from './transaction.js';
-import { buildIndex, readPrevious, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
+import { buildIndex, readPrevious, refreshFolders, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
   /** Rotation steps to take, by deployment name. */
@@ -27,8 +27,15 @@ export interface SynthOptions {
   now?: Date;
   /** false: leave state/ untouched (a synth to compare with, not to keep). Default true. */
   writeState?: boolean;
-  /** Render every deployment, even those whose inputs are unchanged since the previous output. */
+  /** Render every deployment, even those whose inputs are unchanged since the previous output; implies verify. */
   full?: boolean;
+  /**
+   * Read every file of the previous output (re-hashing those modified since index.json), so a hand
+   * edit of a deployment whose inputs did not change is found and undone. Default false: only the
+   * folders of the deployments rendered or removed, and the clusters', are read; the others are as
+   * index.json records them (see readPrevious).
+   */
+  verify?: boolean;
   /** Deployments and clusters whose refused changes (see change-plan.ts) the user accepts. */
   acceptChanges?: ReadonlySet<string>;
   /** false: report refused changes in the plans instead of failing (diff). Default true. */
@@ -142,7 +149,8 @@ export interface SynthPlan {
  * whose files are as synth wrote them, is not rendered again. Throws InputErrors on bad input.
  */
 export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
-  const previous = await readPrevious(outDir);
+  const verify = !!(options.full || options.verify);
+  const previous = await readPrevious(outDir, { verify });
   const inputs = await loadInputs(root, { now: options.now, existing: new Set(Object.keys(previous.index?.deployments ?? {})) });
   for (const name of options.rotate?.keys() ?? []) {
     if (!inputs.deployments.some((d) => d.name === name)) {
@@ -158,6 +166,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const previousFiles = filesByDeployment(previous);
   const hashes = new Map(inputs.deployments.map((d) => [d.name, inputsHash(fingerprint, d, states.get(d.name)!.text)]));
   const toRender: Deployment[] = [];
+  const reused = new Set<string>();
   for (const deployment of inputs.deployments) {
     const key = `${deployment.cluster.name}/${deployment.name}`;
     const reuse = options.full ? undefined : reusable(previous, previousFiles.get(key) ?? [], key, hashes.get(deployment.name)!);
@@ -167,7 +176,10 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     }
     for (const [file, fileHash] of reuse.files) kept.set(file, fileHash);
     outputs.set(deployment.name, reuse.record);
+    reused.add(key);
   }
+  // Every folder written or removed now is compared with what is on disk, not with what the index says.
+  if (!verify) refreshFolders(outDir, previous, [...previousFiles.keys(), ...toRender.map((d) => `${d.cluster.name}/${d.name}`)].filter((f) => !reused.has(f)));
   for (const [name, output] of await renderDeployments(toRender, secrets)) {
     for (const [file, content] of output.files) files.set(file, content);
     outputs.set(name, output);

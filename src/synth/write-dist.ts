@@ -92,9 +92,25 @@ export async function writeDist(
 /**
  * The files now in `outDir` and its index. Refuses a folder that holds files but no index.json:
  * replacing it would delete something synth did not write (a mistyped --out).
+ *
+ * `verify` (synth --full, diff, gate --check-synced): every file is listed, and those modified since
+ * index.json was written are hashed again, so a hand edit anywhere is found. Without it the index is
+ * taken at its word: listing and stating a fleet's tens of thousands of files cost more than
+ * rendering one deployment, and grew with the fleet. The folders a synth then renders or removes
+ * are read as they are on disk with `refreshFolders`, so what it writes is always compared with what
+ * is there.
  */
-export async function readPrevious(outDir: string): Promise<PreviousOutput> {
+export async function readPrevious(outDir: string, { verify = true }: { verify?: boolean } = {}): Promise<PreviousOutput> {
   const out = path.resolve(outDir);
+  if (!verify) {
+    try {
+      const indexText = readFileSync(path.join(out, INDEX_FILE), 'utf8');
+      const index = JSON.parse(indexText) as DistIndex;
+      if (index && typeof index.files === 'object' && index.files !== null) return { hashes: new Map(Object.entries(index.files)), index, indexText };
+    } catch {
+      // No index (a first synth) or an unreadable one: every file is listed and read, below.
+    }
+  }
   const files = listFiles(out);
   if (files.length && !files.includes(INDEX_FILE)) {
     throw new Error(`${out} holds files but no ${INDEX_FILE}: it is not a synth output, refusing to replace it`);
@@ -116,11 +132,30 @@ export async function readPrevious(outDir: string): Promise<PreviousOutput> {
   const entries = files
     .filter((file) => file !== INDEX_FILE)
     .map((file) => {
-      const recorded = index?.files[file];
+      const recorded = index?.files?.[file];
       const full = path.join(out, file);
       return [file, recorded && statSync(full).mtimeMs < indexWritten ? recorded : sha256(readFileSync(full))] as const;
     });
   return { hashes: new Map(entries), index, indexText };
+}
+
+/**
+ * Replaces what `previous` says of the files under each of `folders` (dist/-relative, `<cluster>/<name>`)
+ * with what is on disk now: each file listed and hashed (a hand edit, a file added or deleted by hand).
+ */
+export function refreshFolders(outDir: string, previous: PreviousOutput, folders: Iterable<string>): void {
+  const out = path.resolve(outDir);
+  const wanted = new Set(folders);
+  if (wanted.size === 0) return;
+  for (const file of [...previous.hashes.keys()]) {
+    if (wanted.has(file.split('/', 2).join('/'))) previous.hashes.delete(file);
+  }
+  for (const folder of wanted) {
+    for (const file of listFiles(path.join(out, folder))) {
+      const relative = `${folder}/${file}`;
+      previous.hashes.set(relative, sha256(readFileSync(path.join(out, relative))));
+    }
+  }
 }
 
 /** Every file under `dir` by its `/`-separated relative path, sorted; empty when `dir` does not exist. */
