@@ -84,11 +84,14 @@ describe('synth', () => {
     rmSync(path.join(out, 'example/orders/service-orders.yaml'));
     writeFileSync(path.join(out, 'example/orders/stray.yaml'), 'kind: ConfigMap\n');
     writeFileSync(path.join(out, 'example/_cluster/stray.yaml'), 'kind: ConfigMap\n');
+    const bootstrap = path.join(out, '_argocd/example/bootstrap.yaml');
+    writeFileSync(bootstrap, readFileSync(bootstrap, 'utf8').replace('prune: true', 'prune: false'));
     writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
     const result = await synth(repo, out);
     expect(result.rendered).toBe(1);
     expect(result.changes.added).toContain('example/orders/service-orders.yaml');
     expect(result.changes.removed).toEqual(['example/_cluster/stray.yaml', 'example/orders/stray.yaml']);
+    expect(result.changes.changed).toContain('_argocd/example/bootstrap.yaml');
     const full = path.join(repo, 'full');
     await synth(repo, full, { full: true });
     expect(snapshotTree(out)).toEqual(snapshotTree(full));
@@ -112,6 +115,8 @@ describe('synth', () => {
       expect.arrayContaining(['example/orders/configmap-orders-members.yaml', 'example/orders/statefulset-orders-data-0.yaml']),
     );
     expect(changes.added).toContain('example/carts/statefulset-carts-data-0.yaml');
+    // The cluster's Argo CD objects list its deployments: rendered again, not kept.
+    expect(changes.changed).toContain('_argocd/example/bootstrap.yaml');
     expect(changes.removed).toContain('example/sessions/statefulset-sessions-data-0.yaml');
     expect(existsSync(path.join(out, 'example/sessions'))).toBe(false);
   });

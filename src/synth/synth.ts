@@ -10,7 +10,7 @@ import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { orphanStates, readState, stateFile, stateText, type SecretsState } from '../secrets/state.js';
 import { moduleOf } from '../paths.js';
 import { generator } from '../version.js';
-import { CLUSTER_FOLDER } from '../../model/dist-layout.js';
+import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
@@ -192,12 +192,24 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
       clusterKinds: output.clusterKinds,
     };
   }
-  for (const [file, content] of renderClusters(inputs, generator.version, outputs)) files.set(file, content);
+  // A cluster's own files depend on its settings and on its deployments' names, namespaces and kinds
+  // only: after a change to one deployment they are the same, and are not rendered again.
+  const clusterRecords: Record<string, { inputs: string }> = {};
+  const clustersToRender: Cluster[] = [];
+  for (const cluster of inputs.clusters) {
+    const hash = clusterInputsHash(fingerprint, cluster, inputs.deployments.filter((d) => d.cluster === cluster), outputs);
+    clusterRecords[cluster.name] = { inputs: hash };
+    const folders = [`${cluster.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${cluster.name}`];
+    const reuse = options.full ? undefined : reusableCluster(previous, folders.flatMap((f) => previousFiles.get(f) ?? []), cluster.name, hash);
+    if (reuse) for (const [file, fileHash] of reuse) kept.set(file, fileHash);
+    else clustersToRender.push(cluster);
+  }
+  for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
   const sorted = sortFiles(files);
-  const plans = changePlans(outDir, previous, sorted, inputs, toRender);
+  const plans = changePlans(outDir, previous, sorted, clustersToRender, toRender);
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length && options.refuse !== false) throw new InputErrors(refused);
-  return { inputs, previous, files: sorted, index: buildIndex(sorted, generator, records, kept), states, notes, rendered: toRender.length, plans };
+  return { inputs, previous, files: sorted, index: buildIndex(sorted, generator, records, kept, clusterRecords), states, notes, rendered: toRender.length, plans };
 }
 
 /**
@@ -243,11 +255,11 @@ export async function planInStep(root: string, outDir: string, options: SynthOpt
 }
 
 /**
- * The plan of each rendered deployment and of each cluster's cluster-scoped objects: their files in
- * the previous output (read from `outDir`) against the files rendered now. Deployments not rendered
- * did not change.
+ * The plan of each rendered deployment and of each rendered cluster's cluster-scoped objects: their
+ * files in the previous output (read from `outDir`) against the files rendered now. Deployments and
+ * clusters not rendered did not change.
  */
-function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFiles, inputs: Inputs, rendered: Deployment[]): ChangePlan[] {
+function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFiles, clusters: Cluster[], rendered: Deployment[]): ChangePlan[] {
   // Files by folder, listed once (a fleet's output is tens of thousands of files).
   const previousFiles = byFolder(previous.hashes.keys());
   const renderedFiles = byFolder(files.keys());
@@ -261,7 +273,7 @@ function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFi
     return planChanges(folder, objectsOf(before), objectsOf(after), sources);
   };
   const plans: (ChangePlan | undefined)[] = [];
-  for (const cluster of inputs.clusters) plans.push(plan(`${cluster.name}/${CLUSTER_FOLDER}`, { clusterFile: cluster.file }));
+  for (const cluster of clusters) plans.push(plan(`${cluster.name}/${CLUSTER_FOLDER}`, { clusterFile: cluster.file }));
   for (const d of rendered) plans.push(plan(`${d.cluster.name}/${d.name}`, { deploymentFile: d.file, clusterFile: d.cluster.file }));
   return plans.filter((p): p is ChangePlan => p !== undefined && (p.refused.length > 0 || p.members.length > 0 || p.restarts.length > 0 || p.expands.length > 0 || p.changes.length > 0));
 }
@@ -306,6 +318,22 @@ function inputsHash(fingerprint: string, deployment: Deployment, stateText: stri
   const { cluster } = deployment;
   const settings = JSON.stringify([fingerprint, cluster.name, cluster.spec, deployment.name, deployment.namespace, deployment.spec]);
   return createHash('sha256').update(settings).update('\0').update(stateText).digest('hex');
+}
+
+/** Everything a cluster's `_cluster/` and `_argocd/` files depend on: the generator, its settings, its deployments' names, namespaces and kinds. */
+function clusterInputsHash(fingerprint: string, cluster: Cluster, deployments: Deployment[], outputs: ReadonlyMap<string, Omit<DeploymentOutput, 'files'>>): string {
+  const members = deployments.map((d) => {
+    const output = outputs.get(d.name);
+    return [d.name, d.namespace, output?.namespacedKinds, output?.clusterKinds];
+  });
+  return createHash('sha256').update(JSON.stringify([fingerprint, generator.version, cluster.name, cluster.file, cluster.spec, members])).digest('hex');
+}
+
+/** The previous files of a cluster's own folders, when rendered from the same inputs and as synth wrote them. */
+function reusableCluster(previous: PreviousOutput, files: [string, string][], name: string, hash: string): [string, string][] | undefined {
+  if (previous.index?.clusters?.[name]?.inputs !== hash) return undefined;
+  if (files.length === 0 || files.some(([file, fileHash]) => previous.hashes.get(file) !== fileHash)) return undefined;
+  return files;
 }
 
 /** The previous index's files (path → hash) by `<cluster>/<deployment>` folder. */

@@ -9,6 +9,8 @@ export interface DistIndex {
   generator: { name: string; version: string };
   /** Per `<cluster>/<deployment>`: what it was rendered from, so an unchanged one is not rendered again. */
   deployments?: Record<string, DeploymentRecord>;
+  /** Per cluster: a hash of what its `_cluster/` and `_argocd/` files are rendered from, so unchanged ones are not rendered again. */
+  clusters?: Record<string, { inputs: string }>;
   /** dist/-relative path → sha256 of its content, sorted by path. */
   files: Record<string, string>;
 }
@@ -38,12 +40,19 @@ export function buildIndex(
   generator: DistIndex['generator'],
   deployments: Record<string, DeploymentRecord> = {},
   kept: ReadonlyMap<string, string> = new Map(),
+  clusters: Record<string, { inputs: string }> = {},
 ): DistIndex {
   const hashes = new Map(kept);
   for (const [file, content] of files) hashes.set(file, sha256(content));
   const sorted = (entries: Iterable<[string, string]>) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const byName = Object.fromEntries(Object.entries(deployments).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { generator, ...(Object.keys(byName).length ? { deployments: byName } : {}), files: sorted(hashes) };
+  const clustersByName = Object.fromEntries(Object.entries(clusters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    generator,
+    ...(Object.keys(byName).length ? { deployments: byName } : {}),
+    ...(Object.keys(clustersByName).length ? { clusters: clustersByName } : {}),
+    files: sorted(hashes),
+  };
 }
 
 /** What is in an output folder now: each file's hash (see readPrevious) and the index. */
