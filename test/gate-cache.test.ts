@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -142,5 +143,59 @@ describe('gate verdict cache', () => {
     const [first] = readdirSync(schemas).sort();
     writeFileSync(path.join(schemas, first!), `${readFileSync(path.join(schemas, first!), 'utf8')} `);
     expect(await gateFingerprint({ ...verdictSources, schemas })).not.toBe(base);
+  });
+
+  describe("a run's record (src/gate/run-cache.ts): the answer to a gate over files unchanged since the last run", () => {
+    /** The run record under `cache`, with a made-up finding added to its answer: seen in a report only when the record answered. */
+    const poison = (cache: string) => {
+      const file = readdirSync(cache).map((f) => path.join(cache, f)).find((f) => f.endsWith('.run.v8'))!;
+      const stored = deserialize(readFileSync(file)) as { answer: { report: GateReport } };
+      stored.answer.report.violations.push({ ...stored.answer.report.violations[0]!, message: 'from the run record' });
+      writeFileSync(file, serialize(stored));
+    };
+    const fromRecord = (report: GateReport) => report.violations.some((v) => v.message === 'from the run record');
+    /** Files the run record trusts are older than the run that hashed them, by a margin of 2 s (RACY_MARGIN_MS). */
+    const olderThanTheMargin = () => new Promise((resolve) => setTimeout(resolve, 2100));
+
+    it('answers when nothing changed, and never once a file changed, even at the same size with its modification time put back', async () => {
+      const dir = distWith({ [portalFile]: unpinnedPortal() });
+      const cache = path.join(tempDir(), 'cache');
+      await olderThanTheMargin();
+      const first = await runGate([dir], { cache, today: '2026-06-01' });
+      poison(cache);
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(true);
+      // Another question (the day decides waivers): not answered from the record.
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-02' }))).toBe(false);
+
+      await runGate([dir], { cache, today: '2026-06-01' });
+      poison(cache);
+      const file = path.join(dir, portalFile);
+      const { atime, mtime, size } = statSync(file);
+      const pinned = readFileSync(file, 'utf8').replace('docker.io/library/haproxy', 'docker.io/library/haprox2');
+      writeFileSync(file, pinned);
+      utimesSync(file, atime, mtime);
+      expect(statSync(file).size).toBe(size);
+      const changed = await runGate([dir], { cache, today: '2026-06-01' });
+      expect(fromRecord(changed)).toBe(false);
+      expect(seen(changed)).toBe(seen(await runGate([dir], { today: '2026-06-01' })));
+      expect(seen(changed)).not.toBe(seen(first));
+
+      // A file added, or one taken away: not answered from the record either.
+      await runGate([dir], { cache, today: '2026-06-01' });
+      poison(cache);
+      rewrite(dir, { 'example/orders/extra.yaml': unpinnedPortal() });
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
+      poison(cache);
+      rmSync(path.join(dir, 'example/orders/extra.yaml'));
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
+    });
+
+    it('does not trust files modified within the margin before the run that hashed them', async () => {
+      const dir = distWith({ [portalFile]: unpinnedPortal() });
+      const cache = path.join(tempDir(), 'cache');
+      await runGate([dir], { cache, today: '2026-06-01' });
+      poison(cache);
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
+    });
   });
 });

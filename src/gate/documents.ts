@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { kubernetesDocuments, UnreadableError } from './kube-yaml.js';
 import { CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
@@ -175,9 +175,16 @@ export function readManifest(file: string): { objects: SourcedObject[]; bytes: n
 
 /** The text of a manifest file, refused when it is too large, not UTF-8 or binary. */
 export function readManifestText(file: string): string {
+  return readManifestFile(file).text;
+}
+
+/** A manifest's text (see readManifestText) and what stat said of the file just before it was read. */
+export function readManifestFile(file: string): { text: string; stats: Stats } {
   let text: string;
+  let stats: Stats;
   try {
-    const { size } = statSync(file);
+    stats = statSync(file);
+    const { size } = stats;
     if (size > MAX_FILE_BYTES) {
       throw new UnreadableInput(file, `${(size / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB the gate reads per file (the API server refuses objects over 1.5 MiB): split it, or leave it out`);
     }
@@ -187,7 +194,7 @@ export function readManifestText(file: string): string {
     throw new UnreadableInput(file, error instanceof TypeError ? 'not UTF-8 text' : (error as Error).message);
   }
   if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
-  return text;
+  return { text, stats };
 }
 
 /** The objects of a manifest's text (see readObjects). */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { RunCache, signaturesNow, type FileSignature } from './run-cache.js';
 import { findManifestFiles, groupByDeployment, UnreadableInput, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
@@ -31,20 +32,31 @@ export interface GateOptions extends PolicyData {
 
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
 export async function runGate(paths: string[], options: GateOptions = {}): Promise<GateReport> {
+  const began = Date.now();
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const files = await findManifestFiles(paths);
   const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
   const sources = options.sources ?? verdictSources;
-  const cache = options.cache === undefined ? undefined : VerdictCache.open(options.cache, await gateFingerprint(sources));
-  const run: Run = { files, paths, data: { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays }, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache };
-  const { violations, refs, groups } = await (threads > 0 ? inThreads(threads, run) : inProcess(run));
+  const data: PolicyData = { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays };
+  const rules = () => ({ ...schemaRules, ...loadRuleCatalogue(sources.catalogue) });
+  const fingerprint = options.cache === undefined ? undefined : await gateFingerprint(sources);
+  // What a run's answer depends on besides its files' contents (see run-cache.ts).
+  const question = [process.cwd(), paths.map((p) => path.resolve(p)), data, today];
+  const runCache = options.cache === undefined ? undefined : RunCache.open(options.cache, fingerprint!);
+  if (runCache) {
+    const signatures = signaturesNow(files);
+    const kept = signatures && runCache.answer(question, files, signatures);
+    if (kept) return { ...kept.report, rules: rules() };
+  }
+  const cache = options.cache === undefined ? undefined : VerdictCache.open(options.cache, fingerprint!);
+  const run: Run = { files, paths, data, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache };
+  const { violations, refs, groups, hashes, signatures } = await (threads > 0 ? inThreads(threads, run) : inProcess(run));
   cache?.save();
   // A PASS on nothing would read as a pass on what the user meant to check (a folder of .yml.txt, a typo).
   if (refs === 0) throw new UnreadableInput(paths.join(', '), 'no Kubernetes objects to check (the gate reads .yaml, .yml and .json files, as kubectl and Argo CD do)');
   violations.sort(byLocation);
-  return {
+  const report: Omit<GateReport, 'rules'> = {
     violations,
-    rules: { ...schemaRules, ...loadRuleCatalogue(sources.catalogue) },
     summary: {
       errors: violations.filter((v) => !v.waiver && v.severity === 'error').length,
       warnings: violations.filter((v) => !v.waiver && v.severity === 'warning').length,
@@ -54,6 +66,8 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
       namespaces: groups.filter((g) => g.namespace !== null).length,
     },
   };
+  if (runCache && hashes.every((h) => h !== '')) runCache.save(question, files, hashes, signatures, began, { report });
+  return { ...report, rules: rules() };
 }
 
 /** Below this many files (about 130 deployments), starting worker threads costs more than it saves (measured). */
@@ -72,6 +86,9 @@ interface Checked {
   violations: Violation[];
   refs: number;
   groups: Group<ObjectRef>[];
+  /** Per file of the run, its content hash ('' without a cache) and its signature when it was read. */
+  hashes: string[];
+  signatures: FileSignature[];
 }
 
 /**
@@ -79,7 +96,9 @@ interface Checked {
  * the files a read skipped (their text has the hash the cache holds a verdict for). Files parsed now
  * are added to the cache. Returns the skipped files the cache no longer has, to be parsed after all.
  */
-function merge(run: Run, reads: (ReadResult & { files: string[] })[]): { refs: ObjectRef[]; violations: Violation[]; missing: string[] } {
+function merge(run: Run, reads: (ReadResult & { files: string[] })[]): { refs: ObjectRef[]; violations: Violation[]; missing: string[]; hashes: string[]; signatures: FileSignature[] } {
+  const read = new Map<string, [string, FileSignature]>();
+  for (const r of reads) for (const [i, file] of r.files.entries()) read.set(file, [r.hashes[i]!, r.signatures[i]!]);
   const byFile = new Map<string, { refs: ObjectRef[]; violations: Violation[] }>();
   const entryOf = (file: string) => {
     let entry = byFile.get(file);
@@ -117,7 +136,9 @@ function merge(run: Run, reads: (ReadResult & { files: string[] })[]): { refs: O
     const entry = byFile.get(file);
     if (entry) refs.push(...entry.refs), violations.push(...entry.violations);
   }
-  return { refs, violations, missing };
+  const hashes = run.files.map((file) => read.get(file)![0]);
+  const signatures = run.files.map((file) => read.get(file)![1]);
+  return { refs, violations, missing, hashes, signatures };
 }
 
 /** The groups whose verdict the cache holds, their findings, and the others to check (with their keys). */
@@ -141,7 +162,7 @@ function readTaskOf(run: Run, files: string[]): ReadTask {
 async function inProcess(run: Run): Promise<Checked> {
   const shard = new Shard();
   const first = { ...shard.read(readTaskOf(run, run.files)), files: run.files };
-  const { refs, violations, missing } = merge(run, [first]);
+  const { refs, violations, missing, hashes, signatures } = merge(run, [first]);
   // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
   if (missing.length) return inProcess({ ...run, cache: undefined });
   const groups = groupByDeployment(refs, run.paths);
@@ -149,7 +170,7 @@ async function inProcess(run: Run): Promise<Checked> {
   const { found, toCheck, keys } = fromCache(run, groups);
   const checked = await shard.check({ groups: toCheck, data: run.data, today: run.today, policy: run.policy });
   for (const [i, v] of checked.entries()) run.cache?.putGroup(keys[i]!, v);
-  return { violations: [...violations, ...found, ...checked.flat()], refs: refs.length, groups };
+  return { violations: [...violations, ...found, ...checked.flat()], refs: refs.length, groups, hashes, signatures };
 }
 
 /**
@@ -170,7 +191,7 @@ async function inThreads(count: number, run: Run): Promise<Checked> {
       for (const file of read.kept) holder.set(file, thread);
       results.push({ ...read, files: chunks[i]! });
     }
-    const { refs, violations, missing } = merge(run, results);
+    const { refs, violations, missing, hashes, signatures } = merge(run, results);
     // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
     if (missing.length) return inThreads(count, { ...run, cache: undefined });
     const groups = groupByDeployment(refs, run.paths);
@@ -190,7 +211,7 @@ async function inThreads(count: number, run: Run): Promise<Checked> {
       }),
     );
     for (const found of await Promise.all(checks)) violations.push(...found);
-    return { violations, refs: refs.length, groups };
+    return { violations, refs: refs.length, groups, hashes, signatures };
   } finally {
     await threads.destroy();
   }

@@ -1,5 +1,6 @@
 import { contentHash } from './cache.js';
-import { isClusterScoped, parseManifest, readManifestText, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
+import { signatureOf, type FileSignature } from './run-cache.js';
+import { isClusterScoped, parseManifest, readManifestFile, readManifestText, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
 import { loadGatePolicy, POLICY_WASM, RULE_CATALOGUE, type Policy, type PolicyData, type Violation } from './policy.js';
 import { schemaChecker } from './schema.js';
 
@@ -35,6 +36,8 @@ export interface ReadResult {
   kept: string[];
   /** Per file of the task, its content hash ('' when not asked to hash). */
   hashes: string[];
+  /** Per file of the task, what stat said of it just before it was read (see run-cache.ts). */
+  signatures: FileSignature[];
   /** The files not parsed: their content hash is the one the cache holds a verdict for. */
   skipped: string[];
 }
@@ -86,11 +89,13 @@ export class Shard {
     const violations: Violation[] = [];
     const kept: string[] = [];
     const hashes: string[] = [];
+    const signatures: FileSignature[] = [];
     const skipped: string[] = [];
     for (const [i, file] of files.entries()) {
-      const text = readManifestText(file);
+      const { text, stats } = readManifestFile(file);
       const textHash = hash ? contentHash(text) : '';
       hashes.push(textHash);
+      signatures.push(signatureOf(stats));
       if (cached[i] !== undefined && cached[i] === textHash) {
         skipped.push(file);
         continue;
@@ -108,7 +113,7 @@ export class Shard {
         violations.push(...this.checkSchema(sourced));
       }
     }
-    return { refs, violations, kept, hashes, skipped };
+    return { refs, violations, kept, hashes, signatures, skipped };
   }
 
   /** Policy findings of each group; its cluster_resources are taken as sent (they came whole). */
