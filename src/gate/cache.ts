@@ -19,7 +19,8 @@ import type { ObjectRef } from './shard.js';
  *   policy's findings.
  * Everything else a verdict depends on (the gate's code and libraries, the compiled policy and its
  * catalogue, the vendored schemas, Node) is the cache's fingerprint: a cache made under another
- * fingerprint is never read. Timestamps play no part: every file is read and hashed on every run.
+ * fingerprint is never read. Timestamps play no part: every file is read and hashed on every run
+ * (run-cache.ts answers, before this cache is opened, a run over files untouched since the last one).
  */
 export const GATE_CACHE = fromRoot('node_modules/.cache/redis-gitops/gate');
 
