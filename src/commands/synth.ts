@@ -8,6 +8,7 @@ export interface SynthCommandOptions {
   out: string;
   root: string;
   full?: boolean;
+  cache?: boolean;
   acceptChange?: string[];
 }
 
@@ -17,6 +18,7 @@ export function synthCommand(): Command {
     .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', ROOT_HELP, '.')
     .option('--full', 'render every deployment, also those whose inputs did not change since the last synth, and undo hand edits of dist/')
+    .option('--no-cache', 'parse every deployment file, not only those changed since the last synth (the cache is in node_modules/.cache/redis-gitops/synth/)')
     .option(
       '--accept-change <names>',
       'apply the changes the change plan refuses for these deployments or clusters (comma-separated or repeated), for whoever follows the manual procedure it prints',
@@ -25,7 +27,9 @@ export function synthCommand(): Command {
 }
 
 export async function synthAction(opts: SynthCommandOptions): Promise<Outcome> {
-  return runSynth(opts.root, opts.out, { full: !!opts.full, acceptChanges: new Set(opts.acceptChange ?? []) });
+  const { synthCacheFile } = await import('../synth/synth.js');
+  const cache = opts.cache === false ? undefined : synthCacheFile(opts.root);
+  return runSynth(opts.root, opts.out, { full: !!opts.full, acceptChanges: new Set(opts.acceptChange ?? []), ...(cache ? { cache } : {}) });
 }
 
 /** Synth, then what it wrote. Bad input leaves `out` as it was. */

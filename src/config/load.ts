@@ -12,6 +12,7 @@ import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isSystemNamespace, STATEFULSET_NAME_M
 import { secretNames } from '../../model/secrets.js';
 import { members, objectNames, portalServiceName } from '../../model/topology.js';
 import { parseSealingCertificate } from './sealing-certificate.js';
+import { ParsedFileCache } from './parse-cache.js';
 
 export { formatInputError, InputErrors, type InputError } from './errors.js';
 
@@ -43,6 +44,8 @@ export interface LoadOptions {
    * claim one namespace, the one not there yet is the one that introduced the clash, and is blamed.
    */
   existing?: ReadonlySet<string>;
+  /** Deployment files' parsed, validated values from earlier runs, by stat signature (see parse-cache.ts). */
+  cache?: ParsedFileCache;
 }
 
 const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
@@ -51,7 +54,7 @@ const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
  * Reads and validates clusters/*.yaml and deployments/*.yaml under `root`. Every mistake of every file
  * is collected before failing, so a user fixes them in one round.
  */
-export async function loadInputs(root: string, { now = new Date(), existing = new Set() }: LoadOptions = {}): Promise<Inputs> {
+export async function loadInputs(root: string, { now = new Date(), existing = new Set(), cache }: LoadOptions = {}): Promise<Inputs> {
   const errors: InputError[] = [];
   const clusters = new Map<string, Cluster>();
   const clusterFiles = readAll(root, await listYaml(root, 'clusters', errors), errors);
@@ -74,9 +77,7 @@ export async function loadInputs(root: string, { now = new Date(), existing = ne
 
   const deployments: Deployment[] = [];
   const namespaces = new Map<string, { file: string; key: string; at: Parsed<unknown>['at'] }>();
-  for (const [file, text] of readAll(root, await listYaml(root, 'deployments', errors), errors)) {
-    const parsed = parseFile(file, text, DeploymentSchema, errors);
-    if (!parsed) continue;
+  for (const [file, parsed] of parseDeployments(root, await listYaml(root, 'deployments', errors), errors, cache)) {
     const name = baseName(file);
     const spec = parsed.value;
     const cluster = clusters.get(spec.cluster);
@@ -245,6 +246,33 @@ interface Parsed<T> {
   value: T;
   /** An error at a field of this file, located at its line when the field is present. */
   at(fieldPath: PropertyKey[], message: string): InputError;
+}
+
+/**
+ * Each deployment file of `files` that parses and validates, with its value, in order. A file whose
+ * stat signature is the one `cache` recorded is not read: its value is the one recorded then (a file
+ * of another signature, or not recorded, is read and checked, and recorded).
+ */
+function parseDeployments(root: string, files: string[], errors: InputError[], cache: ParsedFileCache | undefined): [string, Parsed<DeploymentSpec>][] {
+  const parsed: [string, Parsed<DeploymentSpec>][] = [];
+  for (const file of files) {
+    const full = path.join(root, file);
+    const signature = cache ? ParsedFileCache.signature(full) : undefined;
+    const known = signature && (cache!.get(file, signature.signature) as DeploymentSpec | undefined);
+    if (known) {
+      let located: ReturnType<typeof locator> | undefined;
+      parsed.push([file, { value: known, at: (fieldPath, message) => (located ??= locator(file, readFileSync(full, 'utf8')))(fieldPath, message) }]);
+      cache!.put(file, signature, known);
+      continue;
+    }
+    for (const [, text] of readAll(root, [file], errors)) {
+      const value = parseFile(file, text, DeploymentSchema, errors);
+      if (!value) continue;
+      parsed.push([file, value]);
+      if (signature) cache!.put(file, signature, value.value);
+    }
+  }
+  return parsed;
 }
 
 /**

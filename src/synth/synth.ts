@@ -8,11 +8,12 @@ import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } f
 import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { orphanStates, readState, stateFile, stateText, type SecretsState } from '../secrets/state.js';
-import { moduleOf } from '../paths.js';
+import { fromRoot, moduleOf } from '../paths.js';
 import { generator } from '../version.js';
 import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
+import { ParsedFileCache } from '../config/parse-cache.js';
 import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
 import { renderChunk, type RenderChunk } from './render-worker.js';
@@ -40,6 +41,11 @@ export interface SynthOptions {
   acceptChanges?: ReadonlySet<string>;
   /** false: report refused changes in the plans instead of failing (diff). Default true. */
   refuse?: boolean;
+  /**
+   * A file where deployment files' parsed values are kept between runs, by stat signature (see
+   * parse-cache.ts; outside the repository, safe to delete). Default: none, every file is parsed.
+   */
+  cache?: string;
   /** How to wait for another synth of the same repository (see lock.ts). */
   lock?: LockOptions;
 }
@@ -68,6 +74,11 @@ export interface ResolvedAll {
   /** Per deployment: its state file, the state and its text, and whether that differs from the file's. */
   states: Map<string, { file: string; state: SecretsState; text: string; changed: boolean }>;
   notes: SynthResult['notes'];
+}
+
+/** Where the CLI keeps the parsed deployment files of the repository at `root` between synths (see parse-cache.ts). */
+export function synthCacheFile(root: string): string {
+  return fromRoot(`node_modules/.cache/redis-gitops/synth/${createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16)}.json`);
 }
 
 /** Deployments whose secrets are resolved at once (libuv's thread pool has 4 threads by default). */
@@ -151,14 +162,16 @@ export interface SynthPlan {
 export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
   const verify = !!(options.full || options.verify);
   const previous = await readPrevious(outDir, { verify });
-  const inputs = await loadInputs(root, { now: options.now, existing: new Set(Object.keys(previous.index?.deployments ?? {})) });
+  const fingerprint = await generatorFingerprint();
+  const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint);
+  const inputs = await loadInputs(root, { now: options.now, existing: new Set(Object.keys(previous.index?.deployments ?? {})), cache });
+  cache?.save();
   for (const name of options.rotate?.keys() ?? []) {
     if (!inputs.deployments.some((d) => d.name === name)) {
       throw new InputErrors([{ file: `deployments/${name}.yaml`, field: '', message: 'no such deployment to rotate' }]);
     }
   }
   const { secrets, states, notes } = await resolveAllSecrets(root, inputs, options);
-  const fingerprint = await generatorFingerprint();
   const files: RenderedFiles = new Map();
   const kept = new Map<string, string>();
   const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();

@@ -1,0 +1,98 @@
+import { readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ParsedFileCache } from '../src/config/parse-cache.js';
+import { synth } from '../src/synth/synth.js';
+import { snapshotTree, tempDir, tempRepo } from './support/repo.js';
+
+/** A repository whose input files were last modified an hour ago (well before any cache's start). */
+function settledRepo(): string {
+  const repo = tempRepo();
+  const past = new Date(Date.now() - 3600_000);
+  for (const folder of ['clusters', 'deployments']) {
+    for (const name of readdirSync(path.join(repo, folder))) utimesSync(path.join(repo, folder, name), past, past);
+  }
+  return repo;
+}
+
+/** dist/ and state/ of `repo` after a synth without any cache, into a folder of its own. */
+async function withoutCache(repo: string): Promise<Record<string, string>> {
+  const out = path.join(tempDir(), 'dist');
+  await synth(repo, out, { full: true });
+  return snapshotTree(out);
+}
+
+function recorded(cache: string): string[] {
+  return Object.keys(JSON.parse(readFileSync(cache, 'utf8')).entries).sort();
+}
+
+describe('synth cache (parsed deployment files by stat signature)', () => {
+  it('records each settled deployment file, and a synth with it writes what a synth without it writes', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml']);
+    const second = await synth(repo, out, { cache });
+    expect(second.rendered).toBe(0);
+    expect(snapshotTree(out)).toEqual(await withoutCache(repo));
+  });
+
+  it('reads again a file edited to the same size with its mtime put back (only its ctime tells)', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    const file = path.join(repo, 'deployments/orders.yaml');
+    const before = statSync(file);
+    const text = readFileSync(file, 'utf8');
+    const edited = text.replace('memory: 2Gi', 'memory: 4Gi');
+    expect(edited).not.toBe(text);
+    expect(edited.length).toBe(text.length);
+    writeFileSync(file, edited);
+    utimesSync(file, before.atime, before.mtime);
+    const result = await synth(repo, out, { cache });
+    expect(result.rendered).toBe(1);
+    expect(snapshotTree(out)).toEqual(await withoutCache(repo));
+  });
+
+  it('does without a deleted, corrupt or foreign cache, and writes the same files', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    const expected = await withoutCache(repo);
+    rmSync(cache);
+    await synth(repo, out, { cache });
+    expect(snapshotTree(out)).toEqual(expected);
+    writeFileSync(cache, '{"version":1,"key":');
+    await synth(repo, out, { cache });
+    expect(snapshotTree(out)).toEqual(expected);
+    expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml']);
+    // Entries made by other code (another fingerprint) are never read, even with matching signatures.
+    const foreign = JSON.parse(readFileSync(cache, 'utf8'));
+    foreign.key = 'another generator';
+    for (const entry of Object.values(foreign.entries) as [string, { redis: { memory: string } }][]) entry[1].redis.memory = '64Gi';
+    writeFileSync(cache, JSON.stringify(foreign));
+    await synth(repo, out, { cache });
+    expect(snapshotTree(out)).toEqual(expected);
+  });
+
+  it('keeps no racily clean file: one modified since the run began is read again next time', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'orders.yaml');
+    writeFileSync(file, 'a');
+    const past = new Date(Date.now() - 3600_000);
+    utimesSync(file, past, past);
+    const cachePath = path.join(dir, 'cache.json');
+    const cache = ParsedFileCache.open(cachePath, 'k');
+    // Settled before the run: kept.
+    cache.put('settled.yaml', ParsedFileCache.signature(file), 'settled');
+    // Written during the run (its mtime is not older than the run's start): not kept, as its
+    // content could still change within the same timestamp tick without its signature changing.
+    writeFileSync(file, 'b');
+    cache.put('orders.yaml', ParsedFileCache.signature(file), 'racy');
+    cache.save();
+    expect(recorded(cachePath)).toEqual(['settled.yaml']);
+  });
+});
