@@ -96,12 +96,14 @@ _prefix(line) := found[0][0] if {
 
 # The directives of one file, each with its section ("section", "section_name", and "header", the
 # index of the section's header line; "" and -1 before any header; a file starts outside sections).
-_file_directives(text, key) := [object.union(d, _section_of(headers, i)) |
-	dirs := [d | some i, raw in split(text, "\n"); d := _directive(raw, i + 1, key)]
+_file_directives(dirs) := [object.union(d, _section_of(headers, i)) |
 	headers := [{"index": i, "name": h.name, "args": h.args} | some i, h in dirs; h.name in _section_keywords]
 	some i, d in dirs
 	not d.name in _section_keywords
 ]
+
+# The directives of one file's lines, section headers included.
+_file_lines(text, key) := [d | some i, raw in split(text, "\n"); d := _directive(raw, i + 1, key)]
 
 _section_of(headers, index) := {"section": h.name, "section_name": _first(h.args), "header": h.index} if {
 	before := [h | some h in headers; h.index < index]
@@ -132,14 +134,16 @@ configs := [config |
 	some proxies in parts
 	is_config(proxies.names)
 	entry := proxies.entry
-	per_file := [[object.union(d, {"header": d.header + (1000000 * rank)}) | some d in _file_directives(files[key].text, key)] | some rank, key in keys]
+	lines := {key: _file_lines(files[key].text, key) | some key in keys}
+	per_file := [[object.union(d, {"header": d.header + (1000000 * rank)}) | some d in _file_directives(lines[key])] | some rank, key in keys]
 	_concerns_redis(entry.object, array.flatten(per_file))
 	some set in _file_sets(keys, proxies.key, proxy_files[0])
 	dirs := array.flatten([per_file[rank] | some rank, key in keys; key in set])
 	config := {
 		"entry": entry,
 		"dirs": [object.union(d, {"pos": pos}) | some pos, d in dirs],
-		"texts": {key: files[key].text | some key in set},
+		# Its lines the gate cannot read as HAProxy does (see unreadable), kept from this one reading.
+		"marked": [d | some key in set; some d in lines[key]; _marked(d)],
 	}
 ]
 
@@ -225,19 +229,23 @@ modern_minimum(args) if {
 # Lines among `names` (and section headers, and conditional blocks, which decide which lines count)
 # that the gate cannot read as HAProxy does: [{"key", "line", "why"}].
 unreadable(config, names) := [u |
-	some key, text in config.texts
-	some i, raw in split(text, "\n")
-	d := _directive(raw, i + 1, key)
+	some d in config.marked
 	_unreadable_line(d, names)
-	u := {"key": key, "line": d.line, "why": _why(d)}
+	u := {"key": d.key, "line": d.line, "why": _why(d)}
 ]
+
+_conditionals := {".if", ".elif", ".else", ".endif"}
+
+_marked(d) if d.opaque
+
+_marked(d) if d.name in _conditionals
 
 _unreadable_line(d, names) if {
 	d.opaque
 	d.name in (names | _section_keywords)
 }
 
-_unreadable_line(d, _) if d.name in {".if", ".elif", ".else", ".endif"}
+_unreadable_line(d, _) if d.name in _conditionals
 
 _why(d) := "a conditional block (`.if`), which decides at start-up which lines HAProxy reads" if startswith(d.name, ".")
 
