@@ -225,6 +225,19 @@ describe('schema check', () => {
     expect(first.map((v) => v.rule).sort()).toEqual(['schema.invalid', 'schema.unknown_field']);
   });
 
+  it("reads CRDs' Go patterns as Go does, also in cached validators: `^(?i)(abort|warn)?$` is caseless", () => {
+    const rule = (strategy: string) => ({
+      file: 'x.yaml',
+      object: { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'r' }, spec: { groups: [{ name: 'g', partial_response_strategy: strategy, rules: [] }] } },
+    });
+    // The first checker compiles (or loads) the validator, the second one loads it from the cache.
+    for (const check of [schemaChecker(), schemaChecker()]) {
+      expect(check(rule('ABORT'))).toEqual([]);
+      expect(check(rule('warn'))).toEqual([]);
+      expect(check(rule('never'))).toEqual([expect.objectContaining({ rule: 'schema.invalid', message: expect.stringContaining('spec.groups.0.partial_response_strategy') })]);
+    }
+  });
+
   it("keeps V8's code cache of a cached validator, and writes it anew when V8 rejects it", async () => {
     const broken = { file: 'x.yaml', object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { colour: 'blue' } } };
     const codeCache = `${validatorCacheFile(readFileSync(path.join(projectRoot, 'schemas/kubernetes/core_v1_Service.json'), 'utf8'))}.v8`;
