@@ -19,7 +19,7 @@ import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } 
 import { renderChunk, type RenderChunk } from './render-worker.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
 import { recover } from './transaction.js';
-import { buildIndex, readPrevious, refreshFolders, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
+import { buildIndex, folderOf, readPrevious, refreshFolders, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
 
 export interface SynthOptions {
   /** Rotation steps to take, by deployment name. */
@@ -295,7 +295,7 @@ function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFi
 function byFolder(files: Iterable<string>): Map<string, string[]> {
   const folders = new Map<string, string[]>();
   for (const f of files) {
-    const folder = f.split('/', 2).join('/');
+    const folder = folderOf(f);
     const list = folders.get(folder);
     if (list) list.push(f);
     else folders.set(folder, [f]);
@@ -353,7 +353,7 @@ function reusableCluster(previous: PreviousOutput, files: [string, string][], na
 function filesByDeployment(previous: PreviousOutput): Map<string, [string, string][]> {
   const byFolder = new Map<string, [string, string][]>();
   for (const entry of Object.entries(previous.index?.files ?? {})) {
-    const key = entry[0].split('/', 2).join('/');
+    const key = folderOf(entry[0]);
     const list = byFolder.get(key);
     if (list) list.push(entry);
     else byFolder.set(key, [entry]);

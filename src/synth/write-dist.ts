@@ -157,7 +157,7 @@ export function refreshFolders(outDir: string, previous: PreviousOutput, folders
   const wanted = new Set(folders);
   if (wanted.size === 0) return;
   for (const file of [...previous.hashes.keys()]) {
-    if (wanted.has(file.split('/', 2).join('/'))) previous.hashes.delete(file);
+    if (wanted.has(folderOf(file))) previous.hashes.delete(file);
   }
   for (const folder of wanted) {
     for (const file of listFiles(path.join(out, folder))) {
@@ -165,6 +165,15 @@ export function refreshFolders(outDir: string, previous: PreviousOutput, folders
       previous.hashes.set(relative, sha256(readFileSync(path.join(out, relative))));
     }
   }
+}
+
+/**
+ * The `<cluster>/<deployment>` (or `<cluster>/_cluster`, `_argocd/<cluster>`) folder of a dist/-relative
+ * path: its first two segments. Slicing, not splitting: it runs for every file of a fleet's index.
+ */
+export function folderOf(file: string): string {
+  const second = file.indexOf('/', file.indexOf('/') + 1);
+  return second < 0 ? file : file.slice(0, second);
 }
 
 /** Every file under `dir` by its `/`-separated relative path, sorted; empty when `dir` does not exist. */
