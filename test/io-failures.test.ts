@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synth } from '../src/synth/synth.js';
@@ -51,17 +51,20 @@ cd "$1"
 sums() { find dist state -type f | sort | xargs sha256sum; }
 before=$(sums)
 set +e
-"$3" "$4" synth >/dev/null 2>"$1/../stderr"
+"$3" "$4" synth >/dev/null 2>"$5/stderr"
 echo "exit $?"
 set -e
 [ "$before" = "$(sums)" ] && echo "dist/ and state/ unchanged" || echo "dist/ and state/ changed"
 ls -A
 `,
       );
-      const result = await runProgram('unshare', ['-m', 'bash', script, mount, repo, process.execPath, cliPath], repo);
+      // synth's stderr goes to a folder of this test's own (beside the mount it was /tmp/stderr,
+      // which another test run at the same time overwrote).
+      const errors = tempDir();
+      const result = await runProgram('unshare', ['-m', 'bash', script, mount, repo, process.execPath, cliPath, errors], repo);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toBe('exit 70\ndist/ and state/ unchanged\nclusters\ndeployments\ndist\nstate\n');
-      const stderr = (await runProgram('cat', [path.join(mount, '../stderr')])).stdout;
+      const stderr = readFileSync(path.join(errors, 'stderr'), 'utf8');
       expect(stderr).toMatch(new RegExp(`^synth: cannot (write|open|mkdir) ${mount}/\\S+: no space left on the device \\(ENOSPC\\); dist/ and state/ were left unchanged\\n$`));
     },
     300_000,
