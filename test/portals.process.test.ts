@@ -90,11 +90,14 @@ describe.skipIf(skip)(`portals on real haproxy, redis and sentinel processes${sk
     const [data0, data1] = cluster.members;
     const killed = Date.now();
     await cluster.kill(data0!, 'redis');
-    await waitFor('writes through the portals to succeed again', 60, async () => (await cluster.viaPortal(cluster.portals[0]!, 'admin', 'SET', 'after-failover', 'yes')) === 'OK');
-    const seconds = (Date.now() - killed) / 1000;
-    console.log(`writes through the portals succeeded again ${seconds.toFixed(1)} s after the primary was killed`);
-    expect(await cluster.redis(data1!, 'GET', 'after-failover')).toBe('yes');
-    expect(await cluster.viaPortal(cluster.portals[1]!, 'admin', 'SET', 'after-failover-1', 'yes')).toBe('OK');
+    // Each portal finds the new primary by its own health checks: under load one can follow the
+    // other by a check or two (asserting the second at the moment the first succeeded failed then).
+    for (const [i, portal] of cluster.portals.entries()) {
+      await waitFor(`writes through portal-${i} to succeed again`, 60, async () => (await cluster.viaPortal(portal, 'admin', 'SET', `after-failover-${i}`, 'yes')) === 'OK');
+      console.log(`writes through portal-${i} succeeded again ${((Date.now() - killed) / 1000).toFixed(1)} s after the primary was killed`);
+    }
+    expect(await cluster.redis(data1!, 'GET', 'after-failover-0')).toBe('yes');
+    expect(await cluster.redis(data1!, 'GET', 'after-failover-1')).toBe('yes');
   });
 
   it('keeps serving through the other portal when one portal stops', async () => {
