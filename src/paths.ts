@@ -8,6 +8,9 @@ declare const REDIS_GITOPS_COMPILED: string | undefined;
 /** The project folder (package.json, policies/, schemas/), whether run from the sources or compiled. */
 export const projectRoot = typeof REDIS_GITOPS_ROOT === 'string' ? REDIS_GITOPS_ROOT : fileURLToPath(new URL('..', import.meta.url));
 
+/** How long a cache file under node_modules/.cache/redis-gitops/ that no run uses is kept (another checkout's, a temporary repository's). */
+export const CACHE_STALE_MS = 7 * 24 * 3600 * 1000;
+
 export function fromRoot(...parts: string[]): string {
   return path.join(projectRoot, ...parts);
 }

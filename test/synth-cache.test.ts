@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ParsedFileCache } from '../src/config/parse-cache.js';
+import { CACHE_STALE_MS } from '../src/paths.js';
 import { synth } from '../src/synth/synth.js';
 import { snapshotTree, tempDir, tempRepo } from './support/repo.js';
 
@@ -95,4 +96,16 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     cache.save();
     expect(recorded(cachePath)).toEqual(['settled.yaml']);
   });
+
+  it("removes other repositories' caches a week after their last use, and only those", async () => {
+    const repo = settledRepo();
+    const dir = tempDir();
+    const cache = path.join(dir, 'cache.json');
+    const weekOld = new Date(Date.now() - CACHE_STALE_MS - 3600_000);
+    for (const name of ['old.json', 'old.json.stamp', 'recent.json']) writeFileSync(path.join(dir, name), '{}');
+    for (const name of ['old.json', 'old.json.stamp']) utimesSync(path.join(dir, name), weekOld, weekOld);
+    await synth(repo, path.join(repo, 'dist'), { cache });
+    expect(readdirSync(dir).sort()).toEqual(['cache.json', 'cache.json.stamp', 'recent.json']);
+  });
 });
+

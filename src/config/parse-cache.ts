@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CACHE_STALE_MS } from '../paths.js';
 
 /**
  * What loading derived from each input file (its parsed, validated value), keyed by the file's stat
@@ -81,8 +82,20 @@ export class ParsedFileCache {
       const entries = [...this.next].map(([file, entry]) => `${JSON.stringify(file)}:${entry ?? JSON.stringify(this.entries.get(file))}`).join(',');
       writeFileSync(temporary, `{"version":1,"key":${JSON.stringify(this.key)},"entries":{${entries}}}`);
       renameSync(temporary, this.file);
+      removeStale(path.dirname(this.file), this.file);
     } catch {
       // A cache that cannot be written is a cache the next run does without.
     }
   }
 }
+
+/** Removes the files of `dir` but `keep` (and its stamp) no run used for CACHE_STALE_MS: other repositories' caches (a temporary repository's is never used again). */
+function removeStale(dir: string, keep: string): void {
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (file === keep || file === `${keep}.stamp`) continue;
+    const stats = statSync(file, { throwIfNoEntry: false });
+    if (stats && Date.now() - stats.mtimeMs > CACHE_STALE_MS) rmSync(file, { force: true });
+  }
+}
+

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeFingerprint } from '../code-fingerprint.js';
-import { fromRoot } from '../paths.js';
+import { CACHE_STALE_MS, fromRoot } from '../paths.js';
 import type { Group } from './documents.js';
 import { POLICY_WASM, RULE_CATALOGUE, type PolicyData, type Violation } from './policy.js';
 import { SCHEMAS } from './schema.js';
@@ -31,7 +31,6 @@ const GATE_CODE = ['src/gate', 'model', 'src/config', 'src/quick-yaml.ts', 'src/
 const GATE_LIBRARIES = ['yaml', 'js-yaml', 'ajv', '@open-policy-agent/opa-wasm'];
 /** Entries no run used for this many runs are dropped (a deployment deleted, a file changed). */
 const KEEP_RUNS = 4;
-const STALE_MS = 7 * 24 * 3600 * 1000;
 
 /** What the gate concludes from one file's text alone: its objects' refs (without file and hash) and their schema findings. */
 export interface FileVerdict {
@@ -160,7 +159,7 @@ export class VerdictCache {
       // week, then removed.
       for (const other of readdirSync(dir)) {
         const full = path.join(dir, other);
-        if (other !== path.basename(this.file) && Date.now() - statSync(full).mtimeMs > STALE_MS) rmSync(full, { force: true });
+        if (other !== path.basename(this.file) && Date.now() - statSync(full).mtimeMs > CACHE_STALE_MS) rmSync(full, { force: true });
       }
     } catch {
       // Read-only: the next run starts cold.
