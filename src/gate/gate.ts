@@ -39,16 +39,17 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const sources = options.sources ?? verdictSources;
   const data: PolicyData = { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays };
   const rules = () => ({ ...schemaRules, ...loadRuleCatalogue(sources.catalogue) });
-  const fingerprint = options.cache === undefined ? undefined : await gateFingerprint(sources);
+  // Both caches are named by the same fingerprint of everything a verdict depends on besides the input.
+  const kept = options.cache === undefined ? undefined : { dir: options.cache, fingerprint: await gateFingerprint(sources) };
   // What a run's answer depends on besides its files' contents (see run-cache.ts).
   const question = [process.cwd(), paths.map((p) => path.resolve(p)), data, today];
-  const runCache = options.cache === undefined ? undefined : RunCache.open(options.cache, fingerprint!);
+  const runCache = kept && RunCache.open(kept.dir, kept.fingerprint);
   if (runCache) {
     const signatures = signaturesNow(files);
-    const kept = signatures && runCache.answer(question, files, signatures);
-    if (kept) return { ...kept.report, rules: rules() };
+    const answer = signatures && runCache.answer(question, files, signatures);
+    if (answer) return { ...answer.report, rules: rules() };
   }
-  const cache = options.cache === undefined ? undefined : VerdictCache.open(options.cache, fingerprint!);
+  const cache = kept && VerdictCache.open(kept.dir, kept.fingerprint);
   const run: Run = { files, paths, data, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache };
   const { violations, refs, groups, hashes, signatures } = await (threads > 0 ? inThreads(threads, run) : inProcess(run));
   cache?.save();
