@@ -624,6 +624,19 @@ describe('the gate sees what kubectl applies', () => {
     expect(await hostFindings({ 'c.yaml': configMapWithItems })).toEqual([expect.stringMatching(/^Pod\/p: /)]);
   });
 
+  it('refuses `items: null` beside a spec: kubectl applies nothing, Argo CD the object (argocd-reader.engine.test.ts)', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'p.yaml'), `${pod('  hostNetwork: true\n')}items: ~\n`);
+    const { code, stderr } = await gateCli(dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain('has `items: null` beside a spec or status: kubectl applies nothing from it, Argo CD applies the object itself');
+    // Without a spec or status both apply nothing, and so does the gate.
+    writeFileSync(path.join(dir, 'p.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\nitems: ~\n');
+    writeFileSync(path.join(dir, 'q.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, namespace: n}\n');
+    const report = await runGate([dir]);
+    expect(report.summary.resources).toBe(1);
+  });
+
   it('.json files, hidden files and folders, links to files', async () => {
     const json = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'x:1' }] } });
     expect(await hostFindings({ '.hidden/p.json': json })).toHaveLength(1);

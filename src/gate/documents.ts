@@ -232,6 +232,11 @@ function objectsOf(value: unknown): { objects: KubeObject[] } | { problem: strin
   }
   if (typeof value.kind !== 'string' || value.kind === '') return { problem: 'has items but no kind (a string every Kubernetes object has): the gate cannot check what it cannot identify' };
   if (value.items !== null && !Array.isArray(value.items)) return { problem: 'has items that are not a list: kubectl reads any object with items as a list' };
+  // kubectl reads `items: null` as an empty list; Argo CD's repo-server (isNullList) does too unless
+  // the object has a spec or status, and then applies the object itself: the two disagree.
+  if (value.items === null && ('spec' in value || 'status' in value)) {
+    return { problem: 'has `items: null` beside a spec or status: kubectl applies nothing from it, Argo CD applies the object itself; remove items or make it a list' };
+  }
   const items = (value.items ?? []) as unknown[];
   const objects: KubeObject[] = [];
   for (const [i, item] of items.entries()) {

@@ -38,6 +38,7 @@ export const binaries = {
   kwok: tools('kwok', versions.kwok, 'kwok'),
   sealedSecretsController: tools('sealed-secrets-controller', versions.sealedSecrets, 'sealed-secrets-controller'),
   argocd: tools('argocd', versions.argocd, 'argocd'),
+  argocdManifests: tools('argocd-manifests', `${versions.argocd}-${sourceHash('engine/argocd/cmd/argocd-manifests/main.go')}`, 'argocd-manifests'),
   crds: tools('crds'),
 };
 

@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findManifestFiles, readObjects, UnreadableInput } from '../../src/gate/documents.js';
+import { findManifestFiles, readObjects } from '../../src/gate/documents.js';
 import { binaries } from './binaries.js';
 import { type Case, generatedCases, handCases } from './manifest-corpus.js';
+import { canonical, type GateRead, gateRead, isSubsequence } from './reader-diff.js';
 
 /**
  * The gate's manifest reader (src/gate/documents.ts, src/gate/kube-yaml.ts) against kubectl's own
@@ -35,17 +36,6 @@ function kubectlReads(args: string[]): KubectlRead[] {
     .map((line) => JSON.parse(line) as KubectlRead);
 }
 
-type GateRead = { objects: unknown[] } | { refused: string };
-
-function gateRead(file: string): GateRead {
-  try {
-    return { objects: readObjects(file).map((s) => s.object) };
-  } catch (error) {
-    if (error instanceof UnreadableInput) return { refused: error.message };
-    throw error;
-  }
-}
-
 /** Why the gate's reading of a file disagrees with kubectl's; undefined when it does not. */
 function disagreement(gate: GateRead, kubectl: KubectlRead): string | undefined {
   if ('refused' in gate) return undefined;
@@ -53,20 +43,6 @@ function disagreement(gate: GateRead, kubectl: KubectlRead): string | undefined 
   const ours = gate.objects.map(canonical);
   if (kubectl.error ? isSubsequence(theirs, ours) : ours.join('\n') === theirs.join('\n')) return undefined;
   return `kubectl${kubectl.error ? ` (then failing: ${kubectl.error})` : ''} applies ${JSON.stringify(theirs)}\n  the gate reads ${JSON.stringify(gate.objects)}`;
-}
-
-/** Whether `part` is `whole` with some items left out (kubectl skips the objects it cannot decode). */
-function isSubsequence(part: string[], whole: string[]): boolean {
-  let i = 0;
-  for (const item of whole) if (i < part.length && item === part[i]) i++;
-  return i === part.length;
-}
-
-/** JSON with keys sorted (Go's encoder sorts them; their order means nothing to Kubernetes). */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 describe('the gate reads manifests as kubectl does', () => {
