@@ -403,6 +403,18 @@ describe('warnings and --strict', () => {
 });
 
 describe('gate on bad input', () => {
+  it("leaves synth's index out by its first bytes (an earlier synth's, parsed), never SHA256SUMS, and gates a manifest named index.json", async () => {
+    const dir = distWith({});
+    const top = (files: string[]) => files.filter((f) => path.dirname(f) === dir || path.basename(f) === 'SHA256SUMS');
+    expect(readFileSync(path.join(dir, 'index.json'), 'utf8')).toMatch(/^\{\n {2}"layout": 2,\n {2}"generator": \{/);
+    expect(top(await findManifestFiles([dir]))).toEqual([]);
+    // An index of the first layout (as an older synth wrote it): the whole file is read.
+    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ generator: { name: 'redis-gitops', version: '0.0.1' }, files: {} }, null, 2));
+    expect(top(await findManifestFiles([dir]))).toEqual([]);
+    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: ns } }));
+    expect(top(await findManifestFiles([dir]))).toEqual([path.join(dir, 'index.json')]);
+  });
+
   it('names the file and the document that has no kind', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'half.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n');

@@ -3,19 +3,33 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
 import { plan, synth } from '../src/synth/synth.js';
-import { buildIndex, readPrevious, sha256, writeDist } from '../src/synth/write-dist.js';
+import { buildIndex, readPrevious, sha256, withSums, writeDist } from '../src/synth/write-dist.js';
 import { transactionFolder } from '../src/synth/transaction.js';
 import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
 
 describe('synth', () => {
-  it('writes dist/<cluster>/<deployment>/<kind>-<name>.yaml and an index of every file with its sha256', async () => {
+  it('writes dist/<cluster>/<deployment>/<kind>-<name>.yaml, a SHA256SUMS per folder and an index of the folders', async () => {
     const repo = tempRepo();
     const out = path.join(repo, 'dist');
     const result = await synth(repo, out);
     expect(result).toMatchObject({ clusters: 1, deployments: 2 });
     const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
     expect(index.generator).toEqual({ name: 'redis-gitops', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
-    expect(Object.keys(index.files)).toEqual(
+    expect(Object.keys(index.folders)).toEqual(['_argocd/example', 'example/_cluster', 'example/orders', 'example/sessions']);
+    const listed: string[] = [];
+    for (const [folder, record] of Object.entries(index.folders as Record<string, { files: number; sums: string }>)) {
+      const sums = readFileSync(path.join(out, folder, 'SHA256SUMS'), 'utf8');
+      expect(sha256(sums), folder).toBe(record.sums);
+      const lines = sums.trimEnd().split('\n');
+      expect(lines, folder).toHaveLength(record.files);
+      expect(lines).toEqual([...lines].sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1)));
+      for (const line of lines) {
+        const [hash, name] = line.split('  ') as [string, string];
+        expect(sha256(readFileSync(path.join(out, folder, name))), `${folder}/${name}`).toBe(hash);
+        listed.push(`${folder}/${name}`);
+      }
+    }
+    expect(listed).toEqual(
       expect.arrayContaining([
         'example/_cluster/storageclass-redis-encrypted.yaml',
         'example/orders/namespace-redis-orders.yaml',
@@ -23,10 +37,10 @@ describe('synth', () => {
         'example/sessions/configmap-sessions-members.yaml',
       ]),
     );
-    for (const [file, hash] of Object.entries(index.files)) {
-      expect(sha256(readFileSync(path.join(out, file))), file).toBe(hash);
-    }
-    expect(Object.keys(index.files)).toEqual([...Object.keys(index.files)].sort());
+    // Every file of dist/ is listed, but index.json and the lists themselves.
+    const onDisk = Object.keys(snapshotTree(out)).filter((f) => f !== 'index.json' && !f.endsWith('SHA256SUMS'));
+    expect(listed.sort()).toEqual(onDisk.sort());
+    expect(result.files).toBe(listed.length);
   });
 
   it('is deterministic: a second synth changes no byte and reports no change', async () => {
@@ -134,7 +148,9 @@ describe('synth', () => {
   it('leaves the previous output whole when writing fails half-way', async () => {
     const out = path.join(tempRepo(), 'dist');
     const good = new Map([['c/d/configmap-a.yaml', 'kind: ConfigMap\n']]);
-    await writeDist(out, good, buildIndex(good, { name: 'redis-gitops', version: '0' }), await readPrevious(out));
+    const generator = { name: 'redis-gitops', version: '0' };
+    const output = (files: Map<string, string>) => withSums(files);
+    await writeDist(out, output(good), buildIndex(generator, output(good).folders), await readPrevious(out));
     const before = snapshotTree(out);
     // A file and a folder of the same name: the second write fails after the first succeeded.
     const broken = new Map([
@@ -142,7 +158,7 @@ describe('synth', () => {
       ['c/d/x.yaml/y.yaml', 'kind: ConfigMap\n'],
     ]);
     const previous = await readPrevious(out);
-    await expect(writeDist(out, broken, buildIndex(broken, { name: 'redis-gitops', version: '0' }), previous)).rejects.toThrow();
+    await expect(writeDist(out, output(broken), buildIndex(generator, output(broken).folders), previous)).rejects.toThrow();
     expect(snapshotTree(out)).toEqual(before);
     expect(existsSync(transactionFolder(out))).toBe(false);
   });

@@ -18,7 +18,7 @@ export function synthCommand(): Command {
     .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', ROOT_HELP, '.')
     .option('--full', 'render every deployment, also those whose inputs did not change since the last synth, and undo hand edits of dist/')
-    .option('--no-cache', 'parse every deployment file, not only those changed since the last synth (the cache is in node_modules/.cache/redis-gitops/synth/)')
+    .option('--no-cache', 'parse every deployment file and resolve every deployment\'s secrets, not only those changed since the last synth (the cache is in node_modules/.cache/redis-gitops/synth/)')
     .option(
       '--accept-change <names>',
       'apply the changes the change plan refuses for these deployments or clusters (comma-separated or repeated), for whoever follows the manual procedure it prints',
@@ -51,6 +51,7 @@ function describeSynth(result: SynthResult, out: string): string {
       `${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
     ...(result.recovered === 'completed' ? ['  first completed the synth a killed run had committed (dist/ and state/ were not in step until now)'] : []),
     ...(result.recovered === 'discarded' ? ['  first removed what a killed run had left unfinished (it had changed nothing)'] : []),
+    ...(result.indexProblem ? [`  ${out}/${result.indexProblem}: read every file of ${out}/ and rendered every deployment again; the index is written anew`] : []),
     ...result.notes.map((n) => `  ${n.deployment}: ${n.note}`),
     ...result.statesWritten.map((file) => `  wrote ${file} (commit it with dist/)`),
     ...result.statesRemoved.map((file) => `  removed ${file}: its deployment is no longer declared (git history keeps it)`),

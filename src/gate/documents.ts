@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { kubernetesDocuments, UnreadableError } from './kube-yaml.js';
 import { CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
@@ -134,8 +134,20 @@ function byNameBytes<T extends { name: string }>(entries: T[]): T[] {
   return entries.sort((x, y) => Buffer.compare(Buffer.from(x.name), Buffer.from(y.name)));
 }
 
+/** How synth's index starts (src/synth/write-dist.ts indexText): known by its first bytes, without parsing it. */
+const SYNTH_INDEX_START = /^\{\n {2}"layout": \d+,\n {2}"generator": \{/;
+
 function isSynthIndex(file: string): boolean {
   try {
+    // Synth writes its index so; an index of an earlier synth (or one reformatted) is parsed whole.
+    const fd = openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (SYNTH_INDEX_START.test(head.toString('utf8'))) return true;
     const index = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     return typeof index.generator === 'object' && index.kind === undefined && index.items === undefined;
   } catch {

@@ -28,6 +28,13 @@ export interface ResolvedSecrets {
   secrets: DeploymentSecrets;
   /** What was generated, and warnings (certificates near expiry), for the synth report. */
   notes: string[];
+  /**
+   * Until when (ms since the epoch) resolving the same inputs again gives the same state and notes: the
+   * moment the expiry warning starts. Nothing else here depends on the time once the state is there
+   * (`now` dates only certificates issued now), so a synth may reuse this resolution until then (see
+   * synth.ts, steadySecrets).
+   */
+  sameUntil: number;
 }
 
 const EXPIRY_WARNING_MS = 30 * 24 * 3600 * 1000;
@@ -108,7 +115,8 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
   }
   if (rotate.ca) done('ca', rotate.ca);
   if (!rotate.ca && caStep) notes.push(underWayNote(deployment.name, 'ca', caStep));
-  if (Date.parse(tls.server.notAfter) - now.getTime() < EXPIRY_WARNING_MS) {
+  const warnFrom = Date.parse(tls.server.notAfter) - EXPIRY_WARNING_MS;
+  if (now.getTime() >= warnFrom) {
     notes.push(`warning: the server certificate expires on ${tls.server.notAfter}: rotate the CA (${stepCommand(deployment.name, 'ca', 'start')})`);
   }
   // Oldest first: the text stays the same from the start step to the finish step's eve.
@@ -203,6 +211,7 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
       caBundle: caText,
     },
     notes,
+    sameUntil: warnFrom,
   };
 }
 

@@ -4,7 +4,7 @@ import { createTwoFilesPatch } from 'diff';
 import { planInStep, type SynthOptions, type SynthResult } from './synth.js';
 import { INDEX_FILE } from '../../model/dist-layout.js';
 import type { ChangePlan } from './change-plan.js';
-import { compare, type DistChanges } from './write-dist.js';
+import { compare, isSumsFile, keptFolders, type DistChanges } from './write-dist.js';
 
 export interface Drift {
   changes: DistChanges;
@@ -23,12 +23,12 @@ export interface Drift {
  * shows what rotation steps would do.
  */
 export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate'> = {}): Promise<Drift> {
-  const { previous, files, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false, verify: true });
-  const keep = (file: string) => file !== INDEX_FILE && (!only || only(file));
-  const changes = compare(
-    new Map([...previous.hashes].filter(([file]) => keep(file))),
-    Object.fromEntries(Object.entries(index.files).filter(([file]) => keep(file))),
-  );
+  const { previous, output, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false, verify: true });
+  // index.json and the SHA256SUMS are bookkeeping: what differs is the files (and a stale list is rewritten by the next synth).
+  const keep = (file: string) => file !== INDEX_FILE && !isSumsFile(file) && (!only || only(file));
+  const all = compare(previous.hashes, output.hashes, new Map([...keptFolders(index, output)].filter(([folder]) => !only || only(`${folder}/`))));
+  const changes = { added: all.added.filter(keep), changed: all.changed.filter(keep), removed: all.removed.filter(keep), unchanged: all.unchanged };
+  const files = output.files;
   const current = async (file: string) => readFile(path.join(distDir, file), 'utf8').catch(() => '');
   const patches = new Map<string, string>();
   for (const file of [...changes.changed, ...changes.added, ...changes.removed].sort()) {

@@ -7,7 +7,7 @@ import { serverCertificateNames, type DeploymentSecrets } from '../../model/secr
 import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
-import { orphanStates, readState, stateFile, stateText, type SecretsState } from '../secrets/state.js';
+import { orphanStates, readState, stateFile, stateText } from '../secrets/state.js';
 import { fromRoot, moduleOf } from '../paths.js';
 import { generator } from '../version.js';
 import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
@@ -19,7 +19,24 @@ import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } 
 import { renderChunk, type RenderChunk } from './render-worker.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
 import { recover } from './transaction.js';
-import { buildIndex, folderOf, readPrevious, refreshFolders, writeDist, type DeploymentRecord, type DistChanges, type DistIndex, type PreviousOutput } from './write-dist.js';
+import {
+  buildIndex,
+  fileCount,
+  folderOf,
+  isIntact,
+  isSumsFile,
+  readPrevious,
+  refreshFolders,
+  sha256,
+  withSums,
+  writeDist,
+  type DeploymentRecord,
+  type DistChanges,
+  type DistIndex,
+  type FolderRecord,
+  type PreviousOutput,
+  type RenderedOutput,
+} from './write-dist.js';
 
 export interface SynthOptions {
   /** Rotation steps to take, by deployment name. */
@@ -67,12 +84,19 @@ export interface SynthResult {
   plans: ChangePlan[];
   /** What this run did first with what a killed run left: completed its committed changes, or discarded uncommitted ones. */
   recovered?: 'completed' | 'discarded';
+  /** Why the previous index.json could not be used: every file was read and every deployment rendered again. */
+  indexProblem?: string;
 }
 
 export interface ResolvedAll {
   secrets: Map<string, DeploymentSecrets>;
-  /** Per deployment: its state file, the state and its text, and whether that differs from the file's. */
-  states: Map<string, { file: string; state: SecretsState; text: string; changed: boolean }>;
+  /**
+   * Per deployment: its state file, and whether the state differs from the file's (then its text).
+   * Deployments whose secrets were not resolved (see steadySecrets) have an unchanged state file.
+   */
+  states: Map<string, { file: string; text?: string; changed: boolean }>;
+  /** Per resolved deployment: sha256 of its state's text, and until when resolving it again gives the same (see ResolvedSecrets.sameUntil). */
+  resolved: Map<string, { stateSha256: string; sameUntil: number; notes: string[] }>;
   notes: SynthResult['notes'];
 }
 
@@ -84,27 +108,37 @@ export function synthCacheFile(root: string): string {
 /** Deployments whose secrets are resolved at once (libuv's thread pool has 4 threads by default). */
 const SECRETS_CONCURRENCY = 8;
 
-/** Every deployment's secrets, from its state file under `root` where that still fits. */
-export async function resolveAllSecrets(root: string, inputs: Inputs, options: SynthOptions = {}): Promise<ResolvedAll> {
-  const sealingKeys = new Map<string, Promise<SealingKey>>();
-  const sealingKeyOf = (cluster: Cluster) => {
-    let key = sealingKeys.get(cluster.name);
-    if (!key) {
-      const file = cluster.spec.sealedSecrets.certificate;
-      key = readFile(path.join(root, file), 'utf8')
-        .then((pem) => loadSealingKey(pem, file, options.now))
-        .catch((error: unknown) => {
-          throw new InputErrors([{ file: cluster.file, field: 'sealedSecrets.certificate', message: (error as Error).message }]);
-        });
-      sealingKeys.set(cluster.name, key);
+/** Each cluster's sealing key, by cluster name; a certificate that cannot be used is an input error of its cluster file. */
+export async function loadSealingKeys(root: string, clusters: readonly Cluster[], now: Date): Promise<Map<string, SealingKey>> {
+  const keys = new Map<string, SealingKey>();
+  for (const cluster of clusters) {
+    const file = cluster.spec.sealedSecrets.certificate;
+    try {
+      keys.set(cluster.name, loadSealingKey(await readFile(path.join(root, file), 'utf8'), file, now));
+    } catch (error) {
+      throw new InputErrors([{ file: cluster.file, field: 'sealedSecrets.certificate', message: (error as Error).message }]);
     }
-    return key;
-  };
+  }
+  return keys;
+}
+
+/**
+ * The secrets of the deployments `only` selects (default: every deployment), from their state files
+ * under `root` where those still fit.
+ */
+export async function resolveAllSecrets(
+  root: string,
+  inputs: Inputs,
+  options: SynthOptions = {},
+  { only, sealingKeys }: { only?: (deployment: Deployment) => boolean; sealingKeys?: ReadonlyMap<string, SealingKey> } = {},
+): Promise<ResolvedAll> {
   const now = options.now ?? new Date();
+  const keys = sealingKeys ?? (await loadSealingKeys(root, inputs.clusters, now));
+  const selected = only ? inputs.deployments.filter(only) : inputs.deployments;
   // Several deployments at once: generating keys and signing (WebCrypto, under selfsigned) run on
   // libuv's threads, and one deployment at a time left this thread idle for a third of a cold synth.
   const resolvedAll = await pMap(
-    inputs.deployments,
+    selected,
     async (deployment) => {
       try {
         const file = stateFile(root, deployment.cluster.name, deployment.name);
@@ -112,7 +146,7 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
         const resolved = await resolveSecrets({
           deployment,
           subjectNames: serverCertificateNames({ deployment: deployment.name, namespace: deployment.namespace }, deployment.spec.portal.hostnames),
-          sealingKey: await sealingKeyOf(deployment.cluster),
+          sealingKey: keys.get(deployment.cluster.name)!,
           previous: previous?.state,
           now,
           rotate: options.rotate?.get(deployment.name) ?? {},
@@ -127,15 +161,16 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
   // The first deployment's error, in the deployments' order (not whichever failed first in time).
   const failed = resolvedAll.find((r) => 'error' in r);
   if (failed) throw failed.error;
-  const result: ResolvedAll = { secrets: new Map(), states: new Map(), notes: [] };
+  const result: ResolvedAll = { secrets: new Map(), states: new Map(), resolved: new Map(), notes: [] };
   // In the deployments' order, whatever order they finished in.
   for (const [i, r] of resolvedAll.entries()) {
     if ('error' in r) continue;
     const { file, previous, resolved } = r;
-    const deployment = inputs.deployments[i]!;
+    const deployment = selected[i]!;
     const text = stateText(resolved.state);
     result.secrets.set(deployment.name, resolved.secrets);
-    result.states.set(deployment.name, { file, state: resolved.state, text, changed: text !== previous?.text });
+    result.states.set(deployment.name, { file, text, changed: text !== previous?.text });
+    result.resolved.set(deployment.name, { stateSha256: sha256(text), sameUntil: resolved.sameUntil, notes: resolved.notes });
     for (const note of resolved.notes) result.notes.push({ deployment: deployment.name, note });
   }
   return result;
@@ -145,8 +180,8 @@ export async function resolveAllSecrets(root: string, inputs: Inputs, options: S
 export interface SynthPlan {
   inputs: Inputs;
   previous: PreviousOutput;
-  /** The files rendered now; the others of the index are kept from the previous output. */
-  files: RenderedFiles;
+  /** The folders rendered now, with their SHA256SUMS; the other folders of the index are kept from the previous output. */
+  output: RenderedOutput;
   index: DistIndex;
   states: ResolvedAll['states'];
   notes: SynthResult['notes'];
@@ -155,44 +190,88 @@ export interface SynthPlan {
 }
 
 /**
+ * What the synth cache keeps of a state file (by its stat signature, see parse-cache.ts) whose
+ * secrets resolved to the state it holds: its text's sha256, and what resolving it gave.
+ */
+interface SteadyState {
+  stateSha256: string;
+  sameUntil: number;
+  notes: string[];
+}
+
+function isSteadyState(value: unknown): value is SteadyState {
+  const v = value as SteadyState | undefined;
+  return typeof v?.stateSha256 === 'string' && typeof v.sameUntil === 'number' && Array.isArray(v.notes) && v.notes.every((n) => typeof n === 'string');
+}
+
+/** The cache key of a deployment's state file: its repository path. */
+function stateKey(deployment: Deployment): string {
+  return `state/${deployment.cluster.name}/${deployment.name}.json`;
+}
+
+/**
  * Loads the inputs under `root`, resolves their secrets and renders what differs from the output in
  * `outDir`: a deployment whose inputs (see inputsHash) are those recorded in the previous index, and
  * whose files are as synth wrote them, is not rendered again. Throws InputErrors on bad input.
+ *
+ * With a cache, the secrets of a deployment are not even resolved (its state file not read) when
+ * resolving them would give what the previous synth wrote (see steadySecrets): the work of a synth
+ * after one change follows that change, not the fleet.
  */
 export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
   const verify = !!(options.full || options.verify);
   const previous = await readPrevious(outDir, { verify });
   const fingerprint = await generatorFingerprint();
   const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint);
-  const inputs = await loadInputs(root, { now: options.now, existing: new Set(Object.keys(previous.index?.deployments ?? {})), cache });
-  cache?.save();
+  const now = options.now ?? new Date();
+  const inputs = await loadInputs(root, { now, existing: new Set(Object.keys(previous.index?.deployments ?? {})), cache });
   for (const name of options.rotate?.keys() ?? []) {
     if (!inputs.deployments.some((d) => d.name === name)) {
       throw new InputErrors([{ file: `deployments/${name}.yaml`, field: '', message: 'no such deployment to rotate' }]);
     }
   }
-  const { secrets, states, notes } = await resolveAllSecrets(root, inputs, options);
+  const sealingKeys = await loadSealingKeys(root, inputs.clusters, now);
+  const hashOf = (d: Deployment, stateSha256: string) => inputsHash(fingerprint, d, sealingKeys.get(d.cluster.name)!.fingerprint, stateSha256);
+  const steady = cache && !options.full ? steadySecrets(root, inputs.deployments, previous, cache, options.rotate, now, hashOf) : new Map<string, SteadyState>();
+  // The state files' signatures before they are read: a file changed after its stat is read again next time.
+  const signatures = new Map(cache ? inputs.deployments.filter((d) => !steady.has(d.name)).map((d) => [d.name, stateSignature(root, d)]) : []);
+  const resolved = await resolveAllSecrets(root, inputs, options, { only: (d) => !steady.has(d.name), sealingKeys });
+  const { secrets } = resolved;
+  const states: ResolvedAll['states'] = new Map();
+  const notes: SynthResult['notes'] = [];
+  const hashes = new Map<string, string>();
+  for (const d of inputs.deployments) {
+    const kept = steady.get(d.name);
+    const fresh = resolved.resolved.get(d.name);
+    const state = resolved.states.get(d.name) ?? { file: stateFile(root, d.cluster.name, d.name), changed: false };
+    const { stateSha256, notes: its } = kept ?? fresh!;
+    states.set(d.name, state);
+    for (const note of its) notes.push({ deployment: d.name, note });
+    hashes.set(d.name, hashOf(d, stateSha256));
+    // A state its secrets resolved to as it is, not rotated: the next synth may take it as it is.
+    const signature = signatures.get(d.name);
+    if (fresh && signature && !state.changed && !options.rotate?.has(d.name)) cache!.put(stateKey(d), signature, { stateSha256, sameUntil: fresh.sameUntil, notes: fresh.notes } satisfies SteadyState);
+  }
+  cache?.save();
   const files: RenderedFiles = new Map();
-  const kept = new Map<string, string>();
+  const keptFolders = new Map<string, FolderRecord>();
   const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();
   const records: Record<string, DeploymentRecord> = {};
-  const previousFiles = filesByDeployment(previous);
-  const hashes = new Map(inputs.deployments.map((d) => [d.name, inputsHash(fingerprint, d, states.get(d.name)!.text)]));
   const toRender: Deployment[] = [];
-  const reused = new Set<string>();
   for (const deployment of inputs.deployments) {
     const key = `${deployment.cluster.name}/${deployment.name}`;
-    const reuse = options.full ? undefined : reusable(previous, previousFiles.get(key) ?? [], key, hashes.get(deployment.name)!);
-    if (!reuse) {
+    const record = previous.index?.deployments?.[key];
+    if (options.full || !record || record.inputs !== hashes.get(deployment.name) || !isIntact(previous, key)) {
       toRender.push(deployment);
       continue;
     }
-    for (const [file, fileHash] of reuse.files) kept.set(file, fileHash);
-    outputs.set(deployment.name, reuse.record);
-    reused.add(key);
+    keptFolders.set(key, previous.index!.folders[key]!);
+    outputs.set(deployment.name, record);
   }
-  // Every folder written or removed now is compared with what is on disk, not with what the index says.
-  if (!verify) refreshFolders(outDir, previous, [...previousFiles.keys(), ...toRender.map((d) => `${d.cluster.name}/${d.name}`)].filter((f) => !reused.has(f)));
+  for (const deployment of toRender) {
+    // Every deployment whose secrets were not resolved is one steadySecrets found unchanged, and so reused.
+    if (!secrets.has(deployment.name)) throw new Error(`${deployment.name}: to render, but its secrets were not resolved`);
+  }
   for (const [name, output] of await renderDeployments(toRender, secrets)) {
     for (const [file, content] of output.files) files.set(file, content);
     outputs.set(name, output);
@@ -209,20 +288,73 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   // only: after a change to one deployment they are the same, and are not rendered again.
   const clusterRecords: Record<string, { inputs: string }> = {};
   const clustersToRender: Cluster[] = [];
+  const deploymentsOf = new Map<Cluster, Deployment[]>(inputs.clusters.map((c) => [c, []]));
+  for (const d of inputs.deployments) deploymentsOf.get(d.cluster)?.push(d);
+  // A cluster's folders are read whatever changed (a few files, though its Argo CD file grows with
+  // its deployments), so that a hand edit there is undone by the next synth, as it always was.
+  if (!verify) refreshFolders(outDir, previous, inputs.clusters.flatMap((c) => [`${c.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${c.name}`]));
   for (const cluster of inputs.clusters) {
-    const hash = clusterInputsHash(fingerprint, cluster, inputs.deployments.filter((d) => d.cluster === cluster), outputs);
+    const hash = clusterInputsHash(fingerprint, cluster, deploymentsOf.get(cluster) ?? [], outputs);
     clusterRecords[cluster.name] = { inputs: hash };
     const folders = [`${cluster.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${cluster.name}`];
-    const reuse = options.full ? undefined : reusableCluster(previous, folders.flatMap((f) => previousFiles.get(f) ?? []), cluster.name, hash);
-    if (reuse) for (const [file, fileHash] of reuse) kept.set(file, fileHash);
+    const reuse = !options.full && previous.index?.clusters?.[cluster.name]?.inputs === hash && folders.every((f) => isIntact(previous, f));
+    if (reuse) for (const f of folders) keptFolders.set(f, previous.index!.folders[f]!);
     else clustersToRender.push(cluster);
   }
+  // Every folder written or removed now is compared with what is on disk, not with what the index says.
+  if (!verify) {
+    const rendered = [...toRender.map((d) => `${d.cluster.name}/${d.name}`), ...clustersToRender.flatMap((c) => [`${c.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${c.name}`])];
+    refreshFolders(outDir, previous, [...Object.keys(previous.index?.folders ?? {}), ...rendered].filter((f) => !keptFolders.has(f)));
+  }
   for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
-  const sorted = sortFiles(files);
-  const plans = changePlans(outDir, previous, sorted, clustersToRender, toRender);
+  const output = withSums(files);
+  const plans = changePlans(outDir, previous, output.files, clustersToRender, toRender);
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length && options.refuse !== false) throw new InputErrors(refused);
-  return { inputs, previous, files: sorted, index: buildIndex(sorted, generator, records, kept, clusterRecords), states, notes, rendered: toRender.length, plans };
+  const index = buildIndex(generator, new Map([...keptFolders, ...output.folders]), records, clusterRecords);
+  return { inputs, previous, output, index, states, notes, rendered: toRender.length, plans };
+}
+
+/**
+ * The deployments whose secrets need not be resolved: resolving them would give the state their file
+ * holds and the notes it gave before. So it is when, since the previous synth, nothing the resolution
+ * depends on changed: the state file (by its stat signature, the cache knows its text's sha256), the
+ * deployment's and its cluster's settings, its sealing certificate and the generator (all in the
+ * deployment's inputs hash, which must be the one the index records), and the time is before the
+ * resolution's `sameUntil` (when the expiry warning starts). A deployment to rotate, or whose files
+ * are not as the index records them, is resolved. Each one found is kept in the cache.
+ */
+function steadySecrets(
+  root: string,
+  deployments: readonly Deployment[],
+  previous: PreviousOutput,
+  cache: ParsedFileCache,
+  rotate: SynthOptions['rotate'],
+  now: Date,
+  hashOf: (d: Deployment, stateSha256: string) => string,
+): Map<string, SteadyState> {
+  const steady = new Map<string, SteadyState>();
+  for (const d of deployments) {
+    const key = `${d.cluster.name}/${d.name}`;
+    const record = previous.index?.deployments?.[key];
+    if (!record || rotate?.has(d.name) || !isIntact(previous, key)) continue;
+    const signature = stateSignature(root, d);
+    if (!signature) continue;
+    const known = cache.get(stateKey(d), signature.signature);
+    if (!isSteadyState(known) || now.getTime() >= known.sameUntil || hashOf(d, known.stateSha256) !== record.inputs) continue;
+    steady.set(d.name, known);
+    cache.put(stateKey(d), signature, known);
+  }
+  return steady;
+}
+
+/** The stat signature of a deployment's state file; undefined when there is none. */
+function stateSignature(root: string, d: Deployment): ReturnType<typeof ParsedFileCache.signature> | undefined {
+  try {
+    return ParsedFileCache.signature(stateFile(root, d.cluster.name, d.name));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -237,14 +369,14 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
     const planned = await plan(root, outDir, options);
     const states = [...planned.states.values()];
     const keepState = options.writeState !== false;
-    const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text]) : []);
+    const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text!]) : []);
     const stateRemoves = keepState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
-    const changes = await writeDist(outDir, planned.files, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves });
-    const { inputs, notes, rendered, index, plans } = planned;
+    const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves });
+    const { inputs, notes, rendered, index, plans, previous } = planned;
     return {
       clusters: inputs.clusters.length,
       deployments: inputs.deployments.length,
-      files: Object.keys(index.files).length,
+      files: fileCount(index),
       changes,
       notes,
       statesWritten: [...stateWrites.keys()].map((file) => path.relative(root, file)),
@@ -252,6 +384,7 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
       rendered,
       plans,
       ...(recovered ? { recovered } : {}),
+      ...(previous.problem ? { indexProblem: previous.problem } : {}),
     };
   }, options.lock);
 }
@@ -274,8 +407,9 @@ export async function planInStep(root: string, outDir: string, options: SynthOpt
  */
 function changePlans(outDir: string, previous: PreviousOutput, files: RenderedFiles, clusters: Cluster[], rendered: Deployment[]): ChangePlan[] {
   // Files by folder, listed once (a fleet's output is tens of thousands of files).
-  const previousFiles = byFolder(previous.hashes.keys());
-  const renderedFiles = byFolder(files.keys());
+  // Without the SHA256SUMS (bookkeeping), in the order of their paths on both sides.
+  const previousFiles = byFolder([...previous.hashes.keys()].filter((f) => !isSumsFile(f)).sort());
+  const renderedFiles = byFolder([...files.keys()].filter((f) => !isSumsFile(f)));
   const plan = (folder: string, sources: PlanSources) => {
     const before = (previousFiles.get(folder) ?? []).map((f): [string, string] => [f, readFileSync(path.join(outDir, f), 'utf8')]);
     // Nothing was there before: nothing to plan (and no need to parse what is rendered now).
@@ -326,11 +460,13 @@ async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap
   return new Map(results.flatMap((r) => [...r]));
 }
 
-/** Everything a deployment's files depend on: the generator, its cluster's and its own settings, its secrets (their state's text). */
-function inputsHash(fingerprint: string, deployment: Deployment, stateText: string): string {
+/**
+ * Everything a deployment's files and secrets depend on: the generator, its cluster's and its own
+ * settings, its cluster's sealing certificate, its secrets (the sha256 of their state's text).
+ */
+function inputsHash(fingerprint: string, deployment: Deployment, sealingCertificate: string, stateSha256: string): string {
   const { cluster } = deployment;
-  const settings = JSON.stringify([fingerprint, cluster.name, cluster.spec, deployment.name, deployment.namespace, deployment.spec]);
-  return createHash('sha256').update(settings).update('\0').update(stateText).digest('hex');
+  return sha256(JSON.stringify([fingerprint, cluster.name, cluster.spec, sealingCertificate, deployment.name, deployment.namespace, deployment.spec, stateSha256]));
 }
 
 /** Everything a cluster's `_cluster/` and `_argocd/` files depend on: the generator, its settings, its deployments' names, namespaces and kinds. */
@@ -342,29 +478,5 @@ function clusterInputsHash(fingerprint: string, cluster: Cluster, deployments: D
   return createHash('sha256').update(JSON.stringify([fingerprint, generator.version, cluster.name, cluster.file, cluster.spec, members])).digest('hex');
 }
 
-/** The previous files of a cluster's own folders, when rendered from the same inputs and as synth wrote them. */
-function reusableCluster(previous: PreviousOutput, files: [string, string][], name: string, hash: string): [string, string][] | undefined {
-  if (previous.index?.clusters?.[name]?.inputs !== hash) return undefined;
-  if (files.length === 0 || files.some(([file, fileHash]) => previous.hashes.get(file) !== fileHash)) return undefined;
-  return files;
-}
 
-/** The previous index's files (path → hash) by `<cluster>/<deployment>` folder. */
-function filesByDeployment(previous: PreviousOutput): Map<string, [string, string][]> {
-  const byFolder = new Map<string, [string, string][]>();
-  for (const entry of Object.entries(previous.index?.files ?? {})) {
-    const key = folderOf(entry[0]);
-    const list = byFolder.get(key);
-    if (list) list.push(entry);
-    else byFolder.set(key, [entry]);
-  }
-  return byFolder;
-}
 
-/** The previous files of a deployment, when it was rendered from the same inputs and no file of it was touched since. */
-function reusable(previous: PreviousOutput, files: [string, string][], key: string, hash: string): { files: [string, string][]; record: DeploymentRecord } | undefined {
-  const record = previous.index?.deployments?.[key];
-  if (!record || record.inputs !== hash) return undefined;
-  if (files.length === 0 || files.some(([file, fileHash]) => previous.hashes.get(file) !== fileHash)) return undefined;
-  return { files, record };
-}

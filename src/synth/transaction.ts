@@ -3,7 +3,7 @@ import { access, copyFile, mkdir, readdir, rename, rm, rmdir, unlink, writeFile 
 import { constants } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
-import { INDEX_FILE } from '../../model/dist-layout.js';
+import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
 import { isSystemRefusal, SystemRefusal } from '../io.js';
 
 /**
@@ -57,6 +57,10 @@ const JOURNAL = 'journal.json';
 /** Files written at once: enough to keep libuv's threads busy, far below the open-file limit. */
 const IO_CONCURRENCY = 64;
 
+function isSums(file: string): boolean {
+  return path.posix.basename(file) === SUMS_FILE;
+}
+
 /** The folder in which a synth of `out` prepares its changes. */
 export function transactionFolder(out: string): string {
   return `${path.resolve(out)}.transaction`;
@@ -73,7 +77,11 @@ export async function commit(tx: Transaction): Promise<void> {
     await mkdir(path.join(txn, 'dist'), { recursive: true });
     const writes = [...tx.writes.keys()];
     await makeFolders(path.join(txn, 'dist'), writes);
-    await pMap(writes, (file) => writeNamed(path.join(txn, 'dist', file), tx.writes.get(file)!), { concurrency: IO_CONCURRENCY });
+    // Each folder's SHA256SUMS after every other file: a file last modified before its folder's list
+    // has the hash listed there (see readPrevious), which holds only if the list is written after it.
+    const stage = (files: string[]) => pMap(files, (file) => writeNamed(path.join(txn, 'dist', file), tx.writes.get(file)!), { concurrency: IO_CONCURRENCY });
+    await stage(writes.filter((file) => !isSums(file)));
+    await stage(writes.filter(isSums));
     const stateWrite: [string, string][] = [];
     if (tx.stateWrites.size) await mkdir(path.join(txn, 'state'));
     for (const [i, [file, text]] of [...tx.stateWrites].entries()) {

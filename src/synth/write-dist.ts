@@ -2,17 +2,24 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RenderedFiles } from './render.js';
-import { INDEX_FILE } from '../../model/dist-layout.js';
+import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
 import { commit } from './transaction.js';
 
+/**
+ * What dist/index.json says. It lists no file: each folder of dist/ (see folderOf) lists its own in
+ * its SUMS_FILE, and the index holds the sha256 of that list. A synth that renders one deployment
+ * reads and writes the index (a line per deployment and per folder) and that one folder's list,
+ * however large the fleet: an index of every file's hash was read, compared and written whole by
+ * every synth (57 MB at 10,000 deployments, seconds of CPU).
+ */
 export interface DistIndex {
   generator: { name: string; version: string };
   /** Per `<cluster>/<deployment>`: what it was rendered from, so an unchanged one is not rendered again. */
   deployments?: Record<string, DeploymentRecord>;
   /** Per cluster: a hash of what its `_cluster/` and `_argocd/` files are rendered from, so unchanged ones are not rendered again. */
   clusters?: Record<string, { inputs: string }>;
-  /** dist/-relative path → sha256 of its content, sorted by path. */
-  files: Record<string, string>;
+  /** Per folder of dist/, sorted by folder. */
+  folders: Record<string, FolderRecord>;
 }
 
 export interface DeploymentRecord {
@@ -22,6 +29,16 @@ export interface DeploymentRecord {
   namespacedKinds: string[];
   clusterKinds: string[];
 }
+
+export interface FolderRecord {
+  /** How many files the folder holds, its SUMS_FILE aside. */
+  files: number;
+  /** sha256 of the text of its SUMS_FILE, which holds the sha256 of each of those files. */
+  sums: string;
+}
+
+/** The layout of index.json this code reads and writes; an index of another layout is read as none (every file read, every deployment rendered). */
+const INDEX_LAYOUT = 2;
 
 export interface DistChanges {
   added: string[];
@@ -34,33 +51,176 @@ export function sha256(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-/** The index of `files` (rendered now) and `kept` (path → hash, carried over from the previous output). */
+/** Files rendered now, with the SUMS_FILE of each of their folders (see withSums). */
+export interface RenderedOutput {
+  /** dist/-relative path → content, sorted by path; the SUMS_FILEs included. */
+  files: RenderedFiles;
+  /** dist/-relative path → sha256 of its content, for every file of `files`. */
+  hashes: Map<string, string>;
+  /** The record of each folder of `files`. */
+  folders: Map<string, FolderRecord>;
+}
+
+/** Whether a dist/-relative path is a folder's SUMS_FILE (bookkeeping, like index.json: never reported as a change). */
+export function isSumsFile(file: string): boolean {
+  return file.endsWith(`/${SUMS_FILE}`) && file.split('/').length === 3;
+}
+
+/**
+ * `files` (rendered now, whole folders) with the SUMS_FILE of each of their folders. Every file must be
+ * in a folder (`<a>/<b>/<name>`): synth writes nothing else.
+ */
+export function withSums(files: RenderedFiles): RenderedOutput {
+  const hashes = new Map<string, string>();
+  const byFolder = new Map<string, [string, string][]>();
+  for (const [file, content] of files) {
+    const folder = folderOf(file);
+    if (folder === file || folder.length + 1 >= file.length) throw new Error(`${file}: not in a folder of dist/ (<cluster>/<deployment>/...)`);
+    const hash = sha256(content);
+    hashes.set(file, hash);
+    const list = byFolder.get(folder);
+    const entry: [string, string] = [file.slice(folder.length + 1), hash];
+    if (list) list.push(entry);
+    else byFolder.set(folder, [entry]);
+  }
+  const all = new Map(files);
+  const folders = new Map<string, FolderRecord>();
+  for (const [folder, entries] of byFolder) {
+    const text = sumsText(entries);
+    const sums = sha256(text);
+    all.set(`${folder}/${SUMS_FILE}`, text);
+    hashes.set(`${folder}/${SUMS_FILE}`, sums);
+    folders.set(folder, { files: entries.length, sums });
+  }
+  return { files: sortByPath(all), hashes, folders };
+}
+
+/** A SUMS_FILE's text: `<sha256>  <name>` per file, sorted by name, as `sha256sum` writes it. */
+export function sumsText(entries: [string, string][]): string {
+  return entries
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, hash]) => `${hash}  ${name}\n`)
+    .join('');
+}
+
+/** A SUMS_FILE's name → sha256; undefined when it is not one (a line that is no `<sha256>  <name>`). */
+export function parseSums(text: string): Map<string, string> | undefined {
+  const sums = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const match = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    if (!match) return undefined;
+    sums.set(match[2]!, match[1]!);
+  }
+  return sums;
+}
+
+/** The index of folders `folders` (those rendered now and those kept), with the deployments' and clusters' records. */
 export function buildIndex(
-  files: RenderedFiles,
   generator: DistIndex['generator'],
+  folders: ReadonlyMap<string, FolderRecord>,
   deployments: Record<string, DeploymentRecord> = {},
-  kept: ReadonlyMap<string, string> = new Map(),
   clusters: Record<string, { inputs: string }> = {},
 ): DistIndex {
-  const hashes = new Map(kept);
-  for (const [file, content] of files) hashes.set(file, sha256(content));
-  const sorted = (entries: Iterable<[string, string]>) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const byName = Object.fromEntries(Object.entries(deployments).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const clustersByName = Object.fromEntries(Object.entries(clusters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const byKey = <T>(entries: Iterable<[string, T]>) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const byName = byKey(Object.entries(deployments));
+  const clustersByName = byKey(Object.entries(clusters));
   return {
     generator,
     ...(Object.keys(byName).length ? { deployments: byName } : {}),
     ...(Object.keys(clustersByName).length ? { clusters: clustersByName } : {}),
-    files: sorted(hashes),
+    folders: byKey(folders),
   };
 }
 
-/** What is in an output folder now: each file's hash (see readPrevious) and the index. */
+/**
+ * index.json's text: one line per deployment, cluster and folder (a change to one deployment changes
+ * a line or two), and each distinct set of kinds once, named by its hash (the deployments of a fleet
+ * share a few; listed in each record, they were most of the index).
+ */
+export function indexText(index: DistIndex): string {
+  const kindSets = new Map<string, { namespaced: string[]; cluster: string[] }>();
+  const deployments = Object.entries(index.deployments ?? {}).map(([key, record]): [string, unknown] => {
+    const set = { namespaced: record.namespacedKinds, cluster: record.clusterKinds };
+    const name = sha256(JSON.stringify(set)).slice(0, 16);
+    kindSets.set(name, set);
+    return [key, { inputs: record.inputs, kinds: name }];
+  });
+  const section = (name: string, entries: [string, unknown][]) =>
+    entries.length ? [`  ${JSON.stringify(name)}: {\n${entries.map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n  }`] : [];
+  const lines = [
+    `  "layout": ${INDEX_LAYOUT}`,
+    `  "generator": ${JSON.stringify(index.generator)}`,
+    ...section('kinds', [...kindSets].sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...section('deployments', deployments),
+    ...section('clusters', Object.entries(index.clusters ?? {})),
+    ...section('folders', Object.entries(index.folders)),
+  ];
+  return `{\n${lines.join(',\n')}\n}\n`;
+}
+
+/** The index in `text`, or why it is not one this code can use. */
+export function parseIndex(text: string): { index: DistIndex } | { problem: string } {
+  let stored: {
+    layout?: unknown;
+    generator?: unknown;
+    kinds?: Record<string, { namespaced: string[]; cluster: string[] }>;
+    deployments?: Record<string, { inputs: string; kinds: string }>;
+    clusters?: Record<string, { inputs: string }>;
+    folders?: unknown;
+  };
+  try {
+    stored = JSON.parse(text);
+  } catch (error) {
+    return { problem: `not JSON (${(error as Error).message})` };
+  }
+  if (!stored || typeof stored !== 'object') return { problem: 'not an object' };
+  if (stored.layout !== INDEX_LAYOUT) return { problem: `written by another version of synth (layout ${JSON.stringify(stored.layout ?? 1)}, this one reads ${INDEX_LAYOUT})` };
+  if (!stored.generator || typeof stored.generator !== 'object' || !stored.folders || typeof stored.folders !== 'object') return { problem: 'no generator or folders' };
+  const folders = stored.folders as Record<string, FolderRecord>;
+  for (const [folder, record] of Object.entries(folders)) {
+    if (typeof record?.files !== 'number' || typeof record.sums !== 'string') return { problem: `folder ${folder}: no file count or sums` };
+  }
+  const deployments: Record<string, DeploymentRecord> = {};
+  for (const [key, record] of Object.entries(stored.deployments ?? {})) {
+    const kinds = stored.kinds?.[record?.kinds];
+    if (typeof record?.inputs !== 'string' || !Array.isArray(kinds?.namespaced) || !Array.isArray(kinds.cluster)) return { problem: `deployment ${key}: no inputs or kinds` };
+    deployments[key] = { inputs: record.inputs, namespacedKinds: kinds.namespaced, clusterKinds: kinds.cluster };
+  }
+  return {
+    index: {
+      generator: stored.generator as DistIndex['generator'],
+      ...(stored.deployments ? { deployments } : {}),
+      ...(stored.clusters ? { clusters: stored.clusters } : {}),
+      folders,
+    },
+  };
+}
+
+/** What is in an output folder now: the index, and the files read from disk (see readPrevious). */
 export interface PreviousOutput {
-  hashes: Map<string, string>;
   index: DistIndex | undefined;
   /** index.json as it is on disk, so an unchanged one is not written again. */
   indexText: string | undefined;
+  /**
+   * dist/-relative path → sha256 of the files read from disk (SHA256SUMS included): with verify every
+   * file, otherwise those of the folders refreshFolders read.
+   */
+  hashes: Map<string, string>;
+  /** The folders whose files `hashes` holds (with verify, every folder). */
+  read: Set<string>;
+  /**
+   * Folders of the index found on disk not as it records them: a file edited, added or deleted by hand,
+   * or a SHA256SUMS that is not the one the index records. Only folders that were read can be found so.
+   */
+  broken: Set<string>;
+  /** Why index.json could not be used (every file was read instead), for the synth's report. */
+  problem?: string;
+}
+
+/** Whether the folder's files are, as far as this run read them, those the previous index records. */
+export function isIntact(previous: PreviousOutput, folder: string): boolean {
+  return !!previous.index?.folders[folder] && !previous.broken.has(folder);
 }
 
 /** State files to write (absolute path → text) and to delete, in the same transaction as dist/. */
@@ -70,106 +230,143 @@ export interface StateChanges {
 }
 
 /**
- * Makes `outDir` hold exactly the previous files that `index` still lists, `files` and index.json,
- * and applies `states`, as one transaction (transaction.ts): a failure or a crash at any point leaves
- * both as they were or, once committed, is completed by the next run. Only what changes is touched:
- * a file whose content is the same keeps its timestamps, so git (which re-reads files whose ctime
- * moved) and the next synth see nothing to do.
+ * Makes `outDir` hold the folders `index` keeps from the previous output, the files `output` renders
+ * (whole folders, with their SUMS_FILEs) and index.json, and applies `states`, as one transaction
+ * (transaction.ts): a failure or a crash at any point leaves both as they were or, once committed,
+ * is completed by the next run. Only what changes is touched: a file whose content is the same keeps
+ * its timestamps, so git (which re-reads files whose ctime moved) and the next synth see nothing to do.
+ * The changes returned leave the SUMS_FILEs out (bookkeeping, as index.json).
  */
 export async function writeDist(
   outDir: string,
-  files: RenderedFiles,
+  output: RenderedOutput,
   index: DistIndex,
   previous: PreviousOutput,
   states: StateChanges = { writes: new Map(), removes: [] },
 ): Promise<DistChanges> {
-  const changes = compare(previous.hashes, index.files);
+  const changes = compare(previous.hashes, output.hashes, keptFolders(index, output));
   const writes = [...changes.added, ...changes.changed];
-  const indexText = `${JSON.stringify(index, null, 2)}\n`;
+  const text = indexText(index);
   const stateChanges = states.writes.size + states.removes.length;
-  if (writes.length === 0 && changes.removed.length === 0 && indexText === previous.indexText && stateChanges === 0) return changes;
+  if (writes.length === 0 && changes.removed.length === 0 && text === previous.indexText && stateChanges === 0) return withoutSums(changes);
   const contents = new Map<string, string>();
   for (const file of writes) {
-    const content = files.get(file);
-    if (content === undefined) throw new Error(`${file}: listed in the index as new or changed but not rendered`);
+    const content = output.files.get(file);
+    if (content === undefined) throw new Error(`${file}: listed as new or changed but not rendered`);
     contents.set(file, content);
   }
-  await commit({ out: outDir, writes: contents, removes: changes.removed, index: indexText, stateWrites: states.writes, stateRemoves: states.removes });
-  return changes;
+  await commit({ out: outDir, writes: contents, removes: changes.removed, index: text, stateWrites: states.writes, stateRemoves: states.removes });
+  return withoutSums(changes);
+}
+
+/** The folders of `index` not rendered in `output`: kept as they were. */
+export function keptFolders(index: DistIndex, output: RenderedOutput): Map<string, FolderRecord> {
+  return new Map(Object.entries(index.folders).filter(([folder]) => !output.folders.has(folder)));
 }
 
 /**
  * The files now in `outDir` and its index. Refuses a folder that holds files but no index.json:
  * replacing it would delete something synth did not write (a mistyped --out).
  *
- * `verify` (synth --full, diff, gate --check-synced): every file is listed, and those modified since
- * index.json was written are hashed again, so a hand edit anywhere is found. Without it the index is
- * taken at its word: listing and stating a fleet's tens of thousands of files cost more than
- * rendering one deployment, and grew with the fleet. The folders a synth then renders or removes
- * are read as they are on disk with `refreshFolders`, so what it writes is always compared with what
- * is there.
+ * `verify` (synth --full, diff, gate --check-synced): every file is listed, and each folder's files
+ * are checked against its SUMS_FILE (itself checked against the index): as git does with its index, a
+ * file last modified before its folder's SUMS_FILE was written (synth writes it after the folder's
+ * files) still has the hash listed there; other files (a hand edit, a checkout) are read. Strictly
+ * before: timestamps advance in clock ticks of a few ms, and an edit may share the list's tick.
+ * Without it the index is taken at its word: listing and stating a fleet's hundreds of thousands of
+ * files cost more than rendering one deployment, and grew with the fleet. The folders a synth then
+ * renders or removes are read as they are on disk with `refreshFolders`, so what it writes is always
+ * compared with what is there.
+ *
+ * An index.json that cannot be used (not JSON, another layout) is no reason to stop: every file is
+ * read and every deployment rendered again (`problem` says why, for the report).
  */
 export async function readPrevious(outDir: string, { verify = true }: { verify?: boolean } = {}): Promise<PreviousOutput> {
   const out = path.resolve(outDir);
-  if (!verify) {
+  let index: DistIndex | undefined;
+  let indexText: string | undefined;
+  let problem: string | undefined;
+  if (existsSync(path.join(out, INDEX_FILE))) {
     try {
-      const indexText = readFileSync(path.join(out, INDEX_FILE), 'utf8');
-      const index = JSON.parse(indexText) as DistIndex;
-      if (index && typeof index.files === 'object' && index.files !== null) return { hashes: new Map(Object.entries(index.files)), index, indexText };
-    } catch {
-      // No index (a first synth) or an unreadable one: every file is listed and read, below.
+      indexText = readFileSync(path.join(out, INDEX_FILE), 'utf8');
+      const parsed = parseIndex(indexText);
+      if ('index' in parsed) index = parsed.index;
+      else problem = `${INDEX_FILE} ${parsed.problem}`;
+    } catch (error) {
+      problem = `${INDEX_FILE} unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
   }
+  const previous: PreviousOutput = { index, indexText, hashes: new Map(), read: new Set(), broken: new Set(), ...(problem ? { problem } : {}) };
+  if (!verify && index) return previous;
   const files = listFiles(out);
   if (files.length && !files.includes(INDEX_FILE)) {
     throw new Error(`${out} holds files but no ${INDEX_FILE}: it is not a synth output, refusing to replace it`);
   }
-  let index: DistIndex | undefined;
-  let indexText: string | undefined;
-  let indexWritten = -Infinity;
-  try {
-    indexText = readFileSync(path.join(out, INDEX_FILE), 'utf8');
-    index = JSON.parse(indexText) as DistIndex;
-    indexWritten = statSync(path.join(out, INDEX_FILE)).mtimeMs;
-  } catch {
-    // No index (a first synth) or an unreadable one: every file is read.
+  const byFolder = new Map<string, string[]>();
+  for (const file of files) {
+    if (file === INDEX_FILE) continue;
+    const folder = folderOf(file);
+    // A file outside any folder (put there by hand): only its hash (synth writes none, so it goes).
+    if (folder === file) previous.hashes.set(file, sha256(readFileSync(path.join(out, file))));
+    else {
+      const list = byFolder.get(folder);
+      if (list) list.push(file.slice(folder.length + 1));
+      else byFolder.set(folder, [file.slice(folder.length + 1)]);
+    }
   }
-  // As git does with its index: a file last modified before index.json was written (synth replaces it
-  // last) still has the hash recorded there; other files (a hand edit, a checkout) are read. Strictly
-  // before: timestamps advance in clock ticks of a few ms, and an edit may share index.json's tick.
-  // Synchronous listing and stats: tens of thousands of them through the thread pool cost several times more.
-  const entries = files
-    .filter((file) => file !== INDEX_FILE)
-    .map((file) => {
-      const recorded = index?.files?.[file];
-      const full = path.join(out, file);
-      return [file, recorded && statSync(full).mtimeMs < indexWritten ? recorded : sha256(readFileSync(full))] as const;
-    });
-  return { hashes: new Map(entries), index, indexText };
+  for (const folder of Object.keys(index?.folders ?? {})) if (!byFolder.has(folder)) byFolder.set(folder, []);
+  for (const [folder, names] of byFolder) readFolder(out, previous, folder, names);
+  return previous;
 }
 
 /**
- * Replaces what `previous` says of the files under each of `folders` (dist/-relative, `<cluster>/<name>`)
- * with what is on disk now: each file listed and hashed (a hand edit, a file added or deleted by hand).
+ * Reads what `previous` needs of the files under each of `folders` (dist/-relative, `<cluster>/<name>`)
+ * as they are on disk now (a hand edit, a file added or deleted by hand), unless read already.
  */
 export function refreshFolders(outDir: string, previous: PreviousOutput, folders: Iterable<string>): void {
   const out = path.resolve(outDir);
-  const wanted = new Set(folders);
-  if (wanted.size === 0) return;
-  for (const file of [...previous.hashes.keys()]) {
-    if (wanted.has(folderOf(file))) previous.hashes.delete(file);
+  for (const folder of new Set(folders)) {
+    if (!previous.read.has(folder)) readFolder(out, previous, folder, listFiles(path.join(out, folder)));
   }
-  for (const folder of wanted) {
-    for (const file of listFiles(path.join(out, folder))) {
-      const relative = `${folder}/${file}`;
-      previous.hashes.set(relative, sha256(readFileSync(path.join(out, relative))));
+}
+
+/**
+ * Puts the hash of each file `names` of `folder` (in `out`) in `previous.hashes`, and the folder among
+ * the broken ones unless its files are those its SHA256SUMS lists and that list is the one the index
+ * records. As git does with its index: a file last modified before its folder's SHA256SUMS was written
+ * (synth writes it after the folder's files) still has the hash listed there; other files are read.
+ * Strictly before: timestamps advance in clock ticks of a few ms, and an edit may share the list's tick.
+ */
+function readFolder(out: string, previous: PreviousOutput, folder: string, names: readonly string[]): void {
+  const record = previous.index?.folders[folder];
+  let sums: Map<string, string> | undefined;
+  let listed = -Infinity;
+  if (names.includes(SUMS_FILE)) {
+    const text = readFileSync(path.join(out, folder, SUMS_FILE));
+    const hash = sha256(text);
+    previous.hashes.set(`${folder}/${SUMS_FILE}`, hash);
+    if (hash === record?.sums) {
+      sums = parseSums(text.toString('utf8'));
+      listed = statSync(path.join(out, folder, SUMS_FILE)).mtimeMs;
     }
   }
+  // Synchronous reads and stats: tens of thousands of them through the thread pool cost several times more.
+  let intact = !!sums && sums.size === record!.files && names.length === record!.files + 1;
+  for (const name of names) {
+    if (name === SUMS_FILE) continue;
+    const full = path.join(out, folder, name);
+    const recorded = sums?.get(name);
+    const hash = recorded && statSync(full).mtimeMs < listed ? recorded : sha256(readFileSync(full));
+    previous.hashes.set(`${folder}/${name}`, hash);
+    if (hash !== recorded) intact = false;
+  }
+  previous.read.add(folder);
+  if (record && !intact) previous.broken.add(folder);
 }
 
 /**
  * The `<cluster>/<deployment>` (or `<cluster>/_cluster`, `_argocd/<cluster>`) folder of a dist/-relative
- * path: its first two segments. Slicing, not splitting: it runs for every file of a fleet's index.
+ * path: its first two segments. Slicing, not splitting: it runs for every file of a fleet.
  */
 export function folderOf(file: string): string {
   const second = file.indexOf('/', file.indexOf('/') + 1);
@@ -187,15 +384,41 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-export function compare(previous: ReadonlyMap<string, string>, next: Record<string, string>): DistChanges {
+function sortByPath<T>(map: ReadonlyMap<string, T>): Map<string, T> {
+  return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * `next` (the files rendered now, path → hash) against `previous` (the files read from disk): the files
+ * to add, change and remove. The folders `kept` from the previous output are unchanged (their files
+ * count as such), and none of their files is removed. SUMS_FILEs are listed like any file (they are
+ * written and removed with their folders) but not counted as unchanged.
+ */
+export function compare(previous: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>, kept: ReadonlyMap<string, FolderRecord> = new Map()): DistChanges {
   const changes: DistChanges = { added: [], changed: [], removed: [], unchanged: 0 };
-  for (const [file, hash] of Object.entries(next)) {
+  for (const [file, hash] of next) {
     const before = previous.get(file);
     if (before === undefined) changes.added.push(file);
     else if (before !== hash) changes.changed.push(file);
-    else changes.unchanged++;
+    else if (!isSumsFile(file)) changes.unchanged++;
   }
-  changes.removed = [...previous.keys()].filter((file) => !(file in next));
+  for (const record of kept.values()) changes.unchanged += record.files;
+  for (const file of previous.keys()) {
+    if (!next.has(file) && !kept.has(folderOf(file))) changes.removed.push(file);
+  }
   for (const list of [changes.added, changes.changed, changes.removed]) list.sort();
   return changes;
+}
+
+/** `changes` without the SUMS_FILEs: what a user is told changed. */
+export function withoutSums(changes: DistChanges): DistChanges {
+  const keep = (list: string[]) => list.filter((file) => !isSumsFile(file));
+  return { added: keep(changes.added), changed: keep(changes.changed), removed: keep(changes.removed), unchanged: changes.unchanged };
+}
+
+/** How many files `index` records (the SUMS_FILEs and index.json aside). */
+export function fileCount(index: DistIndex): number {
+  let count = 0;
+  for (const record of Object.values(index.folders)) count += record.files;
+  return count;
 }

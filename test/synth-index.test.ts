@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { driftFrom } from '../src/synth/compare.js';
+import { synth } from '../src/synth/synth.js';
+import { snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
+
+// What dist/index.json and each folder's SHA256SUMS let a synth skip (issue #24: the work of one
+// change follows the change, not the fleet), and what they must still find.
+
+/** A repository whose input and state files were last modified an hour ago (well before any cache's start). */
+function settledRepo(): string {
+  const repo = tempRepo();
+  const past = new Date(Date.now() - 3600_000);
+  for (const folder of ['clusters', 'deployments', 'state/example']) {
+    for (const name of readdirSync(path.join(repo, folder))) utimesSync(path.join(repo, folder, name), past, past);
+  }
+  return repo;
+}
+
+/** dist/ of `repo` after a synth --full without any cache, into a folder of its own. */
+async function fullSynth(repo: string, options: { now?: Date } = {}): Promise<Record<string, string>> {
+  const out = path.join(tempDir(), 'dist');
+  await synth(repo, out, { full: true, writeState: false, ...options });
+  return snapshotTree(out);
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function serverNotAfter(repo: string, deployment: string): number {
+  return Date.parse(JSON.parse(readFileSync(path.join(repo, 'state/example', `${deployment}.json`), 'utf8')).tls.server.notAfter);
+}
+
+describe('synth: the index and what it spares', () => {
+  it('warns of an unchanged deployment whose server certificate comes due, though its secrets were taken as they were', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    // Nothing changed: the secrets are taken from the cache's record of each state file, no warning.
+    const calm = await synth(repo, out, { cache, now: new Date(serverNotAfter(repo, 'orders') - 31 * DAY_MS) });
+    expect(calm.rendered).toBe(0);
+    expect(calm.notes.filter((n) => n.note.startsWith('warning'))).toEqual([]);
+    // 29 days before it expires: still nothing to render, but the warning is due.
+    const due = await synth(repo, out, { cache, now: new Date(serverNotAfter(repo, 'orders') - 29 * DAY_MS) });
+    expect(due.rendered).toBe(0);
+    expect(due.notes).toContainEqual({ deployment: 'orders', note: expect.stringMatching(/^warning: the server certificate expires on .*: rotate the CA \(redis-gitops rotate orders --what ca\)$/) });
+  });
+
+  it('reads again a state file put back by hand (git checkout), and renders its deployment from it', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    const day1 = snapshotTree(out);
+    const stateFile = path.join(repo, 'state/example/orders.json');
+    const before = readFileSync(stateFile, 'utf8');
+    const started = await synth(repo, out, { cache, rotate: new Map([['orders', { passwords: 'start' }]]) });
+    expect(started.statesWritten).toEqual(['state/example/orders.json']);
+    const under = await synth(repo, out, { cache });
+    expect(under.notes).toContainEqual({ deployment: 'orders', note: expect.stringContaining('a password rotation is under way') });
+    // The rotation under way is still told once its state file is taken from the cache.
+    expect((await synth(repo, out, { cache })).notes).toContainEqual({ deployment: 'orders', note: expect.stringContaining('a password rotation is under way') });
+    writeFileSync(stateFile, before);
+    const back = await synth(repo, out, { cache });
+    expect(back.rendered).toBe(1);
+    expect(back.notes).toEqual([]);
+    expect(snapshotTree(out)).toEqual(day1);
+  });
+
+  it('finds a hand edit with verify (diff, gate --check-synced) and undoes it with --full, though later synths rewrote index.json', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const file = path.join(out, 'example/sessions/configmap-sessions-members.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('maxmemory', 'maxmemory-by-hand'));
+    // A synth of another change rewrites index.json after the edit (but not sessions' SHA256SUMS).
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    expect((await synth(repo, out)).rendered).toBe(1);
+    expect(readFileSync(file, 'utf8')).toContain('maxmemory-by-hand');
+    const drift = await driftFrom(repo, out);
+    expect(drift.changes).toMatchObject({ changed: ['example/sessions/configmap-sessions-members.yaml'], added: [], removed: [] });
+    const full = await synth(repo, out, { full: true });
+    expect(full.changes.changed).toEqual(['example/sessions/configmap-sessions-members.yaml']);
+    expect(snapshotTree(out)).toEqual(await fullSynth(repo));
+  });
+
+  it('renders again a folder whose SHA256SUMS was edited by hand, with verify', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const expected = snapshotTree(out);
+    const sums = path.join(out, 'example/orders/SHA256SUMS');
+    // A listed hash made to match a hand edit of its file: the list is no longer the one the index records.
+    const file = path.join(out, 'example/orders/configmap-orders-members.yaml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('maxmemory', 'maxmemory-by-hand'));
+    const { sha256 } = await import('../src/synth/write-dist.js');
+    writeFileSync(sums, readFileSync(sums, 'utf8').replace(sha256(text), sha256(readFileSync(file))));
+    const drift = await driftFrom(repo, out);
+    expect(drift.changes.changed).toEqual(['example/orders/configmap-orders-members.yaml']);
+    const full = await synth(repo, out, { full: true });
+    expect(full.changes.changed).toEqual(['example/orders/configmap-orders-members.yaml']);
+    expect(snapshotTree(out)).toEqual(expected);
+  });
+
+  it('rebuilds an index.json that is not one, and says so', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const expected = snapshotTree(out);
+    const index = path.join(out, 'index.json');
+    writeFileSync(index, readFileSync(index, 'utf8').slice(0, 200));
+    const result = await synth(repo, out);
+    expect(result.indexProblem).toMatch(/^index\.json not JSON \(/);
+    expect(result.rendered).toBe(2);
+    expect(result.changes).toMatchObject({ added: [], changed: [], removed: [] });
+    expect(snapshotTree(out)).toEqual(expected);
+    expect((await synth(repo, out)).indexProblem).toBeUndefined();
+  });
+});
