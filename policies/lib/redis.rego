@@ -190,16 +190,124 @@ _item_key(volume, relative) := item.key if {
 # after it to the end of its command. Lines ending with a backslash continue; `#` starts a comment.
 script_invocations(text) := [inv |
 	joined := replace(replace(text, "\\\r\n", " "), "\\\n", " ")
-	some line in split(joined, "\n")
+	lines := split(joined, "\n")
+	some n, line in lines
 	contains(line, "-se") # every program's name has "-server" or "-sentinel": most lines are skipped unsplit
 	ws := _script_words(line)
 	some i, word in ws
 	_command_position(ws, i)
 	program := _program(word)
 	rest := array.slice(ws, i + 1, count(ws))
-	args := array.slice(rest, 0, _end(rest))
+	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
 	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
 ]
+
+# Arguments with each `"${NAME[@]}"` replaced by the words of the array NAME as the script builds it
+# before line n (Bitnami's start scripts: `ARGS=("--port" "0")`, `ARGS+=("--tls-port" "6379")`,
+# `exec redis-server "${ARGS[@]}"`), where the gate can tell them: every assignment to NAME is a
+# whole line of its own at the top level of the script (not in a block, a function or after `&&`),
+# and its words are plain or quoted whole. Otherwise the expansion is left as it is, and reported
+# as an argument the gate cannot resolve (unresolved_arguments).
+_with_arrays(args, lines, n) := args if {
+	not _has_array(args)
+} else := array.flatten([_expanded(w, lines, n) | some w in args])
+
+_has_array(args) if {
+	some w in args
+	_array_name(w)
+}
+
+_array_name(word) := found[0][1] if {
+	contains(word, "[")
+	found := regex.find_all_string_submatch_n(`^"?\$\{([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}"?$`, word, 1)
+	count(found) == 1
+}
+
+_expanded(word, lines, n) := words if {
+	name := _array_name(word)
+	words := _array_words(name, lines, n)
+} else := [word]
+
+_array_words(name, lines, n) := array.flatten([a.words | some a in assigned]) if {
+	mentions := [j | some j, line in lines; j < n; _mentions(line, name)]
+	assignments := [a | some j in mentions; a := _assignment(lines[j], name, _depth(lines, j))]
+	count(mentions) > 0
+	count(assignments) == count(mentions) # every mention an assignment the gate reads
+	resets := [k | some k, a in assignments; not a.append]
+	from := max(array.concat([0], resets))
+	assigned := array.slice(assignments, from, count(assignments))
+}
+
+_mentions(line, name) if contains(line, concat("", [name, "="]))
+
+_mentions(line, name) if contains(line, concat("", [name, "+="]))
+
+# A whole-line assignment `NAME=(...)` or `NAME+=(...)` at the top level (depth 0): {"append", "words"}.
+_assignment(raw, name, 0) := {"append": op == "+=(", "words": words} if {
+	line := trim_space(raw)
+	some op in ["=(", "+=("]
+	startswith(line, concat("", [name, op]))
+	endswith(line, ")")
+	start := count(name) + count(op)
+	inner := substring(line, start, (count(line) - start) - 1)
+	parts := [w | some w in split(replace(inner, "\t", " "), " "); w != ""]
+	words := [_unquoted(w) | some w in parts]
+	count([1 | some w in parts; not _unquoted(w)]) == 0
+}
+
+# A word quoted whole, or not at all (a quote inside means the split at blanks was not the shell's).
+_unquoted(w) := substring(w, 1, count(w) - 2) if {
+	count(w) >= 2
+	some q in [`"`, "'"]
+	startswith(w, q)
+	endswith(w, q)
+	not contains(substring(w, 1, count(w) - 2), `"`)
+	not contains(substring(w, 1, count(w) - 2), "'")
+} else := w if {
+	not contains(w, `"`)
+	not contains(w, "'")
+	not contains(w, `\`)
+}
+
+# How deep in blocks (if, case, loops, braces, function bodies) line j is, counting the words that
+# open and close them at the start of the lines before it.
+_depth(lines, j) := count([1 | some k in numbers.range(0, j - 1); _opens(lines[k])]) - count([1 | some k in numbers.range(0, j - 1); _closes(lines[k])]) if j > 0
+
+else := 0
+
+_block_openers := {"if", "case", "for", "while", "until", "select", "{", "function"}
+
+_block_closers := {"fi", "esac", "done", "}"}
+
+_opens(raw) if {
+	line := trim_space(raw)
+	split(line, " ")[0] in _block_openers
+}
+
+_opens(raw) if {
+	line := trim_space(raw)
+	not split(line, " ")[0] in _block_openers
+	endswith(line, "{")
+}
+
+_closes(raw) if split(trim_space(raw), " ")[0] in _block_closers
+
+# The arguments of an invocation the gate cannot read: an array it could not resolve (see
+# _with_arrays), the shell's positional parameters (`"$@"`, `$*`), and any other expansion (`$VAR`)
+# where an option name or the configuration file stands (not the value after an option name, which
+# the rules read as the value it is not known to be).
+unresolved_arguments(args) := [w |
+	some i, w in args
+	contains(w, "$")
+	not _option_value(args, i)
+]
+
+_option_value(args, i) if {
+	i > 0
+	startswith(args[i - 1], "--")
+	not _array_name(args[i])
+	not trim(args[i], `"`) in {"$@", "$*"}
+}
 
 _script_words(line) := array.slice(ws, 0, _comment_start(ws)) if {
 	ws := [w | some w in split(replace(replace(replace(line, "\t", " "), ";", " ; "), "\r", " "), " "); w != ""]

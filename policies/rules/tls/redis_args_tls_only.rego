@@ -8,7 +8,9 @@
 #   configuration file it must close the plaintext port (`--port 0`), open a `--tls-port` and set
 #   `--tls-replication yes`; with one, an option may still reopen the plaintext port (`--port
 #   6379`) or close the TLS one (`--tls-port 0`). `--tls-protocols` must not allow TLSv1 or
-#   TLSv1.1, and `--tls-replication no` is refused either way.
+#   TLSv1.1, and `--tls-replication no` is refused either way. Options a start script builds in an
+#   array at its top level (`ARGS+=(...)`, `"${ARGS[@]}"`) are read; an expansion the gate cannot
+#   follow (an array set in a block, `"$@"`, a variable where an option stands) is reported.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -75,4 +77,19 @@ violation contains _violation(x, sprintf("`--tls-protocols` allows %s: allow TLS
 	some value in x.options["tls-protocols"]
 	some protocol in split(value, " ")
 	lower(protocol) in {"tlsv1", "tlsv1.1"}
+}
+
+# What the gate cannot read is reported, never passed: an argument the shell expands when it runs
+# (an array built where the gate cannot follow, `"$@"`, a variable where an option name or the
+# configuration file stands) may be any option.
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some inv in redis.workload_invocations(entry.object, c.container)
+	unresolved := redis.unresolved_arguments(inv.args)
+	count(unresolved) > 0
+	msg := sprintf(
+		"%s %s of %s %s runs %s with %s, which the shell expands when it runs: the gate cannot tell which options it passes; write them on the command line (an array is read when each assignment is a line of its own at the top level of the script)",
+		[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), inv.program, concat(" ", [sprintf("`%s`", [w]) | some w in unresolved])],
+	)
 }

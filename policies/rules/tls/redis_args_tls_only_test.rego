@@ -72,3 +72,40 @@ test_start_script_in_a_config_map if {
 	# A script the container does not run is not read.
 	count(_scripted("exec redis-server --port 6379\n", ["sh", "/opt/scripts/other.sh"])) == 0
 }
+
+_bitnami(lines) := concat("\n", array.concat(["#!/bin/bash", ". /opt/bitnami/scripts/liblog.sh"], array.concat(lines, ["exec redis-server \"${ARGS[@]}\"", ""])))
+
+# An array the script builds line by line at its top level (as Bitnami's start scripts do) is read
+# as the options it passes; a reset (`ARGS=(`) drops what came before.
+test_array_options_are_resolved if {
+	tls := ["ARGS=(\"--port\" \"0\")", "ARGS+=(\"--tls-port\" \"${REDIS_TLS_PORT}\")", "ARGS+=(\"--tls-cert-file\" \"${REDIS_TLS_CERT_FILE}\")", "ARGS+=('--tls-replication' yes)"]
+	count(_scripted(_bitnami(tls), ["/bin/bash", "-c", "/opt/scripts/start.sh"])) == 0
+	plaintext := ["ARGS=(\"--port\" \"0\")", "ARGS=(\"--port\" \"${REDIS_PORT}\")", "ARGS+=(\"--tls-port\" \"6379\" \"--tls-replication\" \"yes\")"]
+	_scripted(_bitnami(plaintext), ["/bin/bash", "-c", "/opt/scripts/start.sh"]) == {"container redis of StatefulSet cache runs redis-server: `--port ${REDIS_PORT}` opens a plaintext port: use `--port 0`"}
+}
+
+# An array the gate cannot follow (set in a block, after `&&`, in a function, over several lines,
+# with a quoted word holding a blank, not at all), the shell's parameters, and a variable where an
+# option name or the file stands are reported, not guessed.
+test_unresolved_expansions_are_reported if {
+	unresolved := "container redis of StatefulSet cache runs redis-server with `\"${ARGS[@]}\"`, which the shell expands when it runs: the gate cannot tell which options it passes; write them on the command line (an array is read when each assignment is a line of its own at the top level of the script)"
+	cases := [
+		["ARGS=(\"--port\" \"0\" \"--tls-port\" \"6379\" \"--tls-replication\" \"yes\")", "if [ -n \"$PLAIN\" ]; then", "  ARGS=(\"--port\" \"6379\")", "fi"],
+		["ARGS=(\"--port\" \"0\" \"--tls-port\" \"6379\" \"--tls-replication\" \"yes\")", "[ -n \"$PLAIN\" ] && ARGS+=(\"--port\" \"6379\")"],
+		["args() {", "ARGS=(\"--port\" \"6379\")", "}"],
+		["ARGS=(", "  --port 6379", ")"],
+		["ARGS=(\"--port 0\")"],
+		[],
+	]
+	every case in cases {
+		unresolved in _scripted(_bitnami(case), ["/bin/bash", "-c", "/opt/scripts/start.sh"])
+	}
+	msgs := _messages(_redis({"command": ["sh", "-c", "redis-server --port 0 --tls-port 6379 --tls-replication yes \"$@\"", "--"]}))
+	some msg in msgs
+	contains(msg, "runs redis-server with `\"$@\"`, which the shell expands when it runs")
+	conf := _messages(_redis({"command": ["sh", "-c", "exec redis-server $CONF --port 0"]}))
+	some msg2 in conf
+	contains(msg2, "runs redis-server with `$CONF`")
+	# The value after an option name is read as the value it is not known to be.
+	_messages(_redis({"command": ["sh", "-c", "redis-server --port 0 --tls-port \"$TLS_PORT\" --tls-replication yes"]})) == set()
+}
