@@ -97,10 +97,21 @@ _prefix(line) := found[0][0] if {
 # The directives of one file, each with its section ("section", "section_name", and "header", the
 # index of the section's header line; "" and -1 before any header; a file starts outside sections).
 _file_directives(dirs) := [object.union(d, _section_of(headers, i)) |
-	headers := [{"index": i, "name": h.name, "args": h.args} | some i, h in dirs; h.name in _section_keywords]
+	headers := _headers(dirs)
 	some i, d in dirs
 	not d.name in _section_keywords
 ]
+
+# The section headers of one file's lines: [{"index", "name", "args"}].
+_headers(dirs) := [{"index": i, "name": h.name, "args": h.args} | some i, h in dirs; h.name in _section_keywords]
+
+# A header's `from <defaults>` (HAProxy 2.4+: a proxy or defaults section takes its settings from
+# the named defaults section rather than from the last one); "" without.
+_from(args) := args[i + 1] if {
+	some i, arg in args
+	arg == "from"
+	i + 1 < count(args)
+} else := ""
 
 # The directives of one file's lines, section headers included.
 _file_lines(text, key) := [d | some i, raw in split(text, "\n"); d := _directive(raw, i + 1, key)]
@@ -136,12 +147,14 @@ configs := [config |
 	entry := proxies.entry
 	lines := {key: _file_lines(files[key].text, key) | some key in keys}
 	per_file := [[object.union(d, {"header": d.header + (1000000 * rank)}) | some d in _file_directives(lines[key])] | some rank, key in keys]
+	per_file_headers := [[{"header": h.index + (1000000 * rank), "name": h.name, "label": _first(h.args), "from": _from(h.args)} | some h in _headers(lines[key])] | some rank, key in keys]
 	_concerns_redis(entry.object, array.flatten(per_file))
 	some set in _file_sets(keys, proxies.key, proxy_files[0])
 	dirs := array.flatten([per_file[rank] | some rank, key in keys; key in set])
 	config := {
 		"entry": entry,
 		"dirs": [object.union(d, {"pos": pos}) | some pos, d in dirs],
+		"headers": array.flatten([per_file_headers[rank] | some rank, key in keys; key in set]),
 		# Its lines the gate cannot read as HAProxy does (see unreadable), kept from this one reading.
 		"marked": [d | some key in set; some d in lines[key]; _marked(d)],
 	}
@@ -179,17 +192,49 @@ global_args(dirs, name) := args if {
 } else := []
 
 # The `default-server` options that apply to a server line, in the order HAProxy applies them: those
-# of the last defaults section before the server's proxy (a defaults section replaces the ones before
-# it), then those of the proxy's own default-server lines before the server.
-default_server_args(dirs, server) := array.concat(
-	array.flatten([d.args | some d in dirs; d.name == "default-server"; d.header == _defaults_header(dirs, server.header)]),
-	array.flatten([d.args | some d in dirs; d.name == "default-server"; d.header == server.header; d.pos < server.pos]),
+# of the defaults section its proxy takes its settings from (the one it names with `from`, else the
+# last one before it: a defaults section replaces the ones before it), that section's own `from`
+# first (up to three levels: deeper chains are reported, see unreadable_defaults), then those of the
+# proxy's own default-server lines before the server.
+default_server_args(config, server) := array.concat(
+	_defaults_args(config, _defaults_of(config, server.header)),
+	array.flatten([d.args | some d in config.dirs; d.name == "default-server"; d.header == server.header; d.pos < server.pos]),
 )
 
-_defaults_header(dirs, header) := max(headers) if {
-	headers := {d.header | some d in dirs; d.section == "defaults"; d.header < header}
-	count(headers) > 0
+# The default-server options of a defaults section, the sections it takes its settings from first.
+_defaults_args(config, h1) := array.concat(array.concat(_own_default_server(config, h3), _own_default_server(config, h2)), _own_default_server(config, h1)) if {
+	h2 := _defaults_of(config, h1)
+	h3 := _defaults_of(config, h2)
+}
+
+_own_default_server(config, header) := array.flatten([d.args | some d in config.dirs; d.name == "default-server"; d.header == header])
+
+# The header of the defaults section the section at `header` takes its settings from: the one its
+# `from` names (the last of that name before it), or for a proxy without `from` the last defaults
+# section before it; -2 for none (a defaults section without `from` starts afresh).
+_defaults_of(config, header) := h if {
+	section := _header(config, header)
+	section.from != ""
+	named := [d.header | some d in config.headers; d.name == "defaults"; d.label == section.from; d.header < header]
+	count(named) > 0
+	h := max(named)
+} else := h if {
+	section := _header(config, header)
+	section.from == ""
+	section.name != "defaults"
+	before := [d.header | some d in config.headers; d.name == "defaults"; d.header < header]
+	count(before) > 0
+	h := max(before)
 } else := -2
+
+_header(config, header) := [h | some h in config.headers; h.header == header][0]
+
+# Sections whose defaults chain is deeper than the gate follows (default_server_args): [{"header"}].
+deep_defaults(config) := [h |
+	some h in config.headers
+	h.name in {"backend", "listen"}
+	_defaults_of(config, _defaults_of(config, _defaults_of(config, _defaults_of(config, h.header)))) != -2
+]
 
 # Whether a server connects with TLS: `ssl` on its line or a default-server, not undone by a later
 # `no-ssl`.

@@ -20,7 +20,7 @@ import data.lib.k8s
 violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
 	some server in haproxy.servers(config.dirs)
-	args := array.concat(haproxy.default_server_args(config.dirs, server), server.args)
+	args := array.concat(haproxy.default_server_args(config, server), server.args)
 	some problem in _problems(args, haproxy.global_args(config.dirs, "ssl-server-verify"))
 	msg := sprintf(
 		"ConfigMap %s key %s line %d: %s %s `server %s`: %s",
@@ -32,6 +32,12 @@ violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
 	some u in haproxy.unreadable(config, {"server", "default-server", "ssl-server-verify"})
 	msg := sprintf("ConfigMap %s key %s line %d: the gate cannot read this line as HAProxy does (%s)", [k8s.name(config.entry.object), u.key, u.line, u.why])
+}
+
+violation contains k8s.violation(config.entry, msg) if {
+	some config in haproxy.configs
+	some h in haproxy.deep_defaults(config)
+	msg := sprintf("ConfigMap %s: %s %s takes its settings through more than three defaults sections (`from`), deeper than the gate follows: name a defaults section that sets the servers' TLS options itself", [k8s.name(config.entry.object), h.name, h.label])
 }
 
 _problems(args, global_verify) := array.concat(

@@ -46,3 +46,14 @@ test_a_second_file_of_the_config_map_turns_verification_off if {
 test_environment_variables_are_reported if {
 	_messages("backend b\n  server s r:6379 ssl verify \"$VERIFY\" ca-file /ca.crt\n") == {"ConfigMap redis-portal key haproxy.cfg line 2: the gate cannot read this line as HAProxy does (an escape, an environment variable, quotes of both kinds or an unterminated quote, which HAProxy resolves when it starts)"}
 }
+
+# Named defaults (HAProxy 2.4+): a proxy's `from` picks the section, which may itself take its
+# settings from another; an empty defaults section still replaces the one before.
+test_named_defaults if {
+	chain := "defaults a\n  default-server ssl\ndefaults b from a\n  default-server ca-file /ca.crt\ndefaults c from b\n  default-server verify required\ndefaults plain\n"
+	count(_messages(concat("", [chain, "backend x from c\n  server s r:6379\n"]))) == 0
+	_messages(concat("", [chain, "backend x\n  server s r:6379\n"])) == {"ConfigMap redis-portal key haproxy.cfg line 9: backend x `server s r:6379`: no `ssl`: the connection to redis is plaintext"}
+	_messages("defaults\n  default-server ssl ca-file /ca.crt\ndefaults\nbackend x\n  server s r:6379\n") == {"ConfigMap redis-portal key haproxy.cfg line 5: backend x `server s r:6379`: no `ssl`: the connection to redis is plaintext"}
+	deeper := concat("", [chain, "defaults d from c\nbackend x from d\n  server s r:6379\n"])
+	"ConfigMap redis-portal: backend x takes its settings through more than three defaults sections (`from`), deeper than the gate follows: name a defaults section that sets the servers' TLS options itself" in _messages(deeper)
+}
