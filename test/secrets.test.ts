@@ -258,6 +258,227 @@ describe('rotate', () => {
   });
 });
 
+const skipOpenssl = missingPrograms('openssl');
+describe.skipIf(skipOpenssl)(`the certificates issued, as openssl reads them${skipOpenssl ? ` [skipped: ${skipOpenssl}]` : ''}`, () => {
+  /** `openssl x509 -text` without the lines of hex (key, serial, signature) and the CA name's random suffix. */
+  const text = async (pem: string) => {
+    const file = path.join(tempDir(), 'c.pem');
+    writeFileSync(file, pem);
+    const { stdout } = await run('openssl', ['x509', '-in', file, '-noout', '-text']);
+    return stdout
+      .split('\n')
+      .filter((l) => !/^\s+([0-9a-f]{2}:)+[0-9a-f]{0,2}$/.test(l))
+      .map((l) => l.replace(/issued 2026-12-02 [0-9a-f]{8}$/, 'issued 2026-12-02 <random>').trimEnd());
+  };
+  /**
+   * `openssl asn1parse`: each element's depth, type and value, without offsets and lengths (a
+   * signature's length varies), the CA name's random suffix, and the serial once checked to be a
+   * positive INTEGER of at most 9 bytes in minimal DER.
+   */
+  const layout = async (pem: string) => {
+    const file = path.join(tempDir(), 'c.pem');
+    writeFileSync(file, pem);
+    const { stdout } = await run('openssl', ['asn1parse', '-in', file]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) =>
+        l
+          .replace(/^\s*\d+:d=(\d+)\s+hl=\d+ l=\s*\d+ (prim|cons): /, '$1 ')
+          .replace(/ +\[HEX DUMP\]:/, ' :')
+          .replace(/ +:/, ' :')
+          .replace(/issued 2026-12-02 [0-9a-f]{8}/, 'issued 2026-12-02 <random>')
+          .replace(/ +/g, ' ')
+          .trimEnd(),
+      );
+    const serial = /^2 INTEGER :([0-9A-F]+)$/.exec(lines[4] ?? '')?.[1];
+    expect(serial, lines[4]).toMatch(/^([1-7][0-9A-F]|0[0-9A-F])/);
+    expect(serial!.length).toBeLessThanOrEqual(18);
+    // Minimal DER: a leading zero byte only before a byte with its top bit set.
+    if (serial!.startsWith('00') && serial!.length > 2) expect(Number.parseInt(serial!.slice(2, 4), 16)).toBeGreaterThanOrEqual(0x80);
+    lines[4] = '2 INTEGER :<serial>';
+    return lines;
+  };
+  const sans = ['10.0.0.5', 'orders-portal.orders.svc', 'orders.example.com'];
+  const now = new Date('2026-12-02T10:00:00.123Z');
+
+  // The profile the certificates had when `selfsigned` made them (openssl's reading of one such pair):
+  // the servers, the portals and every client were tested against it; a new way of encoding them must
+  // give the same fields, extensions, criticality and string types.
+  it('has a CA of P-384 signing with SHA-384, valid 10 years, for signing certificates only', async () => {
+    const tls = await issueTls('orders', sans, now);
+    const lines = await text(tls.caCertificate);
+    expect(lines).toEqual([
+      'Certificate:',
+      '    Data:',
+      '        Version: 3 (0x2)',
+      '        Serial Number:',
+      '        Signature Algorithm: ecdsa-with-SHA384',
+      '        Issuer: CN = redis-gitops orders CA, OU = issued 2026-12-02 <random>',
+      '        Validity',
+      '            Not Before: Dec  2 10:00:00 2026 GMT',
+      '            Not After : Nov 29 10:00:00 2036 GMT',
+      '        Subject: CN = redis-gitops orders CA, OU = issued 2026-12-02 <random>',
+      '        Subject Public Key Info:',
+      '            Public Key Algorithm: id-ecPublicKey',
+      '                Public-Key: (384 bit)',
+      '                pub:',
+      '                ASN1 OID: secp384r1',
+      '                NIST CURVE: P-384',
+      '        X509v3 extensions:',
+      '            X509v3 Basic Constraints: critical',
+      '                CA:TRUE',
+      '            X509v3 Key Usage: critical',
+      '                Certificate Sign, CRL Sign',
+      '    Signature Algorithm: ecdsa-with-SHA384',
+      '    Signature Value:',
+      '',
+    ]);
+  });
+
+  it('has a server certificate of P-256 signed by the CA with SHA-256, valid 5 years, for servers and clients, naming every address also as a DNS name', async () => {
+    const tls = await issueTls('orders', sans, now);
+    expect(await text(tls.serverCertificate)).toEqual([
+      'Certificate:',
+      '    Data:',
+      '        Version: 3 (0x2)',
+      '        Serial Number:',
+      '        Signature Algorithm: ecdsa-with-SHA256',
+      '        Issuer: CN = redis-gitops orders CA, OU = issued 2026-12-02 <random>',
+      '        Validity',
+      '            Not Before: Dec  2 10:00:00 2026 GMT',
+      '            Not After : Dec  1 10:00:00 2031 GMT',
+      '        Subject: CN = 10.0.0.5',
+      '        Subject Public Key Info:',
+      '            Public Key Algorithm: id-ecPublicKey',
+      '                Public-Key: (256 bit)',
+      '                pub:',
+      '                ASN1 OID: prime256v1',
+      '                NIST CURVE: P-256',
+      '        X509v3 extensions:',
+      '            X509v3 Basic Constraints: critical',
+      '                CA:FALSE',
+      '            X509v3 Key Usage: critical',
+      '                Digital Signature',
+      '            X509v3 Extended Key Usage:',
+      '                TLS Web Server Authentication, TLS Web Client Authentication',
+      '            X509v3 Subject Alternative Name:',
+      '                IP Address:10.0.0.5, DNS:10.0.0.5, DNS:orders-portal.orders.svc, DNS:orders.example.com',
+      '    Signature Algorithm: ecdsa-with-SHA256',
+      '    Signature Value:',
+      '',
+    ]);
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'ca.crt'), tls.caCertificate);
+    writeFileSync(path.join(dir, 'tls.crt'), tls.serverCertificate);
+    expect((await run('openssl', ['verify', '-CAfile', path.join(dir, 'ca.crt'), path.join(dir, 'tls.crt')])).stdout.trim()).toMatch(/: OK$/);
+    expect(new X509Certificate(tls.serverCertificate).checkPrivateKey(createPrivateKey(tls.serverKey))).toBe(true);
+    expect(createPrivateKey(tls.serverKey).export({ type: 'pkcs8', format: 'pem' })).toBe(tls.serverKey);
+  });
+
+  it('encodes every field as before: string types, times, extension values, the serial a positive INTEGER', async () => {
+    const tls = await issueTls('orders', sans, now);
+    expect(await layout(tls.caCertificate)).toEqual([
+      '0 SEQUENCE',
+      '1 SEQUENCE',
+      '2 cont [ 0 ]',
+      '3 INTEGER :02',
+      '2 INTEGER :<serial>',
+      '2 SEQUENCE',
+      '3 OBJECT :ecdsa-with-SHA384',
+      '2 SEQUENCE',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :commonName',
+      '5 PRINTABLESTRING :redis-gitops orders CA',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :organizationalUnitName',
+      '5 PRINTABLESTRING :issued 2026-12-02 <random>',
+      '2 SEQUENCE',
+      '3 UTCTIME :261202100000Z',
+      '3 UTCTIME :361129100000Z',
+      '2 SEQUENCE',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :commonName',
+      '5 PRINTABLESTRING :redis-gitops orders CA',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :organizationalUnitName',
+      '5 PRINTABLESTRING :issued 2026-12-02 <random>',
+      '2 SEQUENCE',
+      '3 SEQUENCE',
+      '4 OBJECT :id-ecPublicKey',
+      '4 OBJECT :secp384r1',
+      '3 BIT STRING',
+      '2 cont [ 3 ]',
+      '3 SEQUENCE',
+      '4 SEQUENCE',
+      '5 OBJECT :X509v3 Basic Constraints',
+      '5 BOOLEAN :255',
+      '5 OCTET STRING :30030101FF',
+      '4 SEQUENCE',
+      '5 OBJECT :X509v3 Key Usage',
+      '5 BOOLEAN :255',
+      '5 OCTET STRING :03020106',
+      '1 SEQUENCE',
+      '2 OBJECT :ecdsa-with-SHA384',
+      '1 BIT STRING',
+    ]);
+    expect(await layout(tls.serverCertificate)).toEqual([
+      '0 SEQUENCE',
+      '1 SEQUENCE',
+      '2 cont [ 0 ]',
+      '3 INTEGER :02',
+      '2 INTEGER :<serial>',
+      '2 SEQUENCE',
+      '3 OBJECT :ecdsa-with-SHA256',
+      '2 SEQUENCE',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :commonName',
+      '5 PRINTABLESTRING :redis-gitops orders CA',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :organizationalUnitName',
+      '5 PRINTABLESTRING :issued 2026-12-02 <random>',
+      '2 SEQUENCE',
+      '3 UTCTIME :261202100000Z',
+      '3 UTCTIME :311201100000Z',
+      '2 SEQUENCE',
+      '3 SET',
+      '4 SEQUENCE',
+      '5 OBJECT :commonName',
+      '5 PRINTABLESTRING :10.0.0.5',
+      '2 SEQUENCE',
+      '3 SEQUENCE',
+      '4 OBJECT :id-ecPublicKey',
+      '4 OBJECT :prime256v1',
+      '3 BIT STRING',
+      '2 cont [ 3 ]',
+      '3 SEQUENCE',
+      '4 SEQUENCE',
+      '5 OBJECT :X509v3 Basic Constraints',
+      '5 BOOLEAN :255',
+      '5 OCTET STRING :3000',
+      '4 SEQUENCE',
+      '5 OBJECT :X509v3 Key Usage',
+      '5 BOOLEAN :255',
+      '5 OCTET STRING :03020780',
+      '4 SEQUENCE',
+      '5 OBJECT :X509v3 Extended Key Usage',
+      '5 OCTET STRING :301406082B0601050507030106082B06010505070302',
+      '4 SEQUENCE',
+      '5 OBJECT :X509v3 Subject Alternative Name',
+      '5 OCTET STRING :303E87040A000005820831302E302E302E3582186F72646572732D706F7274616C2E6F72646572732E73766382126F72646572732E6578616D706C652E636F6D',
+      '1 SEQUENCE',
+      '2 OBJECT :ecdsa-with-SHA256',
+      '1 BIT STRING',
+    ]);
+  });
+});
+
 const skipServers = missingPrograms('redis-server', 'haproxy', 'openssl');
 describe.skipIf(skipServers)(`generated TLS material on real servers${skipServers ? ` [skipped: ${skipServers}]` : ''}`, () => {
   it('loads in redis-server and haproxy, and verifies by host name against the CA', async () => {

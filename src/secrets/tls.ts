@@ -1,5 +1,33 @@
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
-import { generate } from 'selfsigned';
+import { X509Certificate, createHash, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import { ecdsaWithSHA256, ecdsaWithSHA384 } from '@peculiar/asn1-ecc';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+  type AlgorithmIdentifier,
+} from '@peculiar/asn1-x509';
 
 /** A CA and a server certificate it signed. The CA's private key is not part of it: it is dropped. */
 export interface IssuedTls {
@@ -13,48 +41,132 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
 export const CA_VALIDITY_YEARS = 10;
 export const SERVER_VALIDITY_YEARS = 5;
 
+// Keys are made and certificates signed by node's crypto (OpenSSL) on libuv's threads, so several
+// deployments' keys are made at once while this thread encodes certificates. The encoding is
+// @peculiar/asn1-x509's, object to DER once per certificate: through `selfsigned` and
+// `@peculiar/x509`, each certificate was encoded and parsed back several times, its CA's key imported
+// again from PEM and the chain verified in JavaScript (~20 ms of CPU a deployment, four times what
+// this takes; the certificates have the same fields, extensions and encodings).
+const newKeyPair = promisify(generateKeyPair);
+const signAsync = promisify(sign);
+
+const OID_COMMON_NAME = '2.5.4.3';
+const OID_ORGANIZATIONAL_UNIT = '2.5.4.11';
+
+function extension(extnID: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/** The same for every CA and every server certificate: encoded once. */
+const CA_EXTENSIONS = [
+  extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true })),
+  extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
+];
+const SERVER_EXTENSIONS = [
+  extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+  extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+  extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth, id_kp_clientAuth])),
+];
+
+/** A name of one attribute per RDN, each a PrintableString where it can be (as @peculiar/x509 writes them), else UTF8String. */
+function distinguishedName(...attributes: [type: string, value: string][]): Name {
+  return new Name(
+    attributes.map(
+      ([type, value]) =>
+        new RelativeDistinguishedName([
+          new AttributeTypeAndValue({ type, value: new AttributeValue(/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? { printableString: value } : { utf8String: value }) }),
+        ]),
+    ),
+  );
+}
+
+/** 72 random bits as a positive INTEGER (top bit clear), without leading zero bytes (DER). */
+function serialNumber(): ArrayBuffer {
+  const bytes = randomBytes(9);
+  bytes[0]! &= 0x7f;
+  let first = 0;
+  while (first < bytes.length - 1 && bytes[first] === 0 && bytes[first + 1]! < 0x80) first++;
+  return arrayBuffer(bytes.subarray(first));
+}
+
+function arrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+}
+
+interface CertificateFields {
+  subject: Name;
+  issuer: Name;
+  publicKey: KeyObject;
+  signingKey: KeyObject;
+  hash: 'sha256' | 'sha384';
+  algorithm: AlgorithmIdentifier;
+  notBefore: Date;
+  notAfter: Date;
+  extensions: Extension[];
+}
+
+async function signCertificate(fields: CertificateFields): Promise<string> {
+  const tbsCertificate = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: serialNumber(),
+    signature: fields.algorithm,
+    issuer: fields.issuer,
+    validity: new Validity({ notBefore: fields.notBefore, notAfter: fields.notAfter }),
+    subject: fields.subject,
+    subjectPublicKeyInfo: AsnConvert.parse(fields.publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo),
+    extensions: new Extensions(fields.extensions),
+  });
+  // ECDSA-Sig-Value in DER, as a certificate carries it (node's default dsaEncoding).
+  const signature = await signAsync(fields.hash, Buffer.from(AsnConvert.serialize(tbsCertificate)), fields.signingKey);
+  const certificate = new Certificate({ tbsCertificate, signatureAlgorithm: fields.algorithm, signatureValue: arrayBuffer(signature) });
+  const base64 = Buffer.from(AsnConvert.serialize(certificate)).toString('base64');
+  return `-----BEGIN CERTIFICATE-----\n${base64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
 /**
- * Issues a fresh CA (ECDSA P-384) and a server certificate (ECDSA P-256, serverAuth and clientAuth:
- * redis presents it when it connects to its primary) covering `sans`. The CA key lives only in memory
- * here, so nothing can later sign a certificate that applications would trust by mistake.
+ * Issues a fresh CA (ECDSA P-384, signing with SHA-384) and a server certificate (ECDSA P-256,
+ * signed with SHA-256; serverAuth and clientAuth: redis presents it when it connects to its primary)
+ * covering `sans`. The CA key lives only in memory here, so nothing can later sign a certificate that
+ * applications would trust by mistake.
  */
 export async function issueTls(deployment: string, sans: readonly string[], now: Date): Promise<IssuedTls> {
   const at = (years: number) => new Date(now.getTime() + years * YEAR_MS);
+  const [ca, server] = await Promise.all([newKeyPair('ec', { namedCurve: 'P-384' }), newKeyPair('ec', { namedCurve: 'P-256' })]);
   // Each CA a name of its own: during a CA rotation both CAs are in one trust file, and OpenSSL (redis,
   // haproxy, most clients) looks a certificate's issuer up by name; with two CAs of one name, the
   // server certificate of the second fails ("certificate signature failure": measured with redis and
-  // openssl). The certificates carry no key identifiers to tell them apart (selfsigned makes none).
+  // openssl). The certificates carry no key identifiers to tell them apart.
   const generation = `issued ${now.toISOString().slice(0, 10)} ${randomBytes(4).toString('hex')}`;
-  const ca = await generate([{ name: 'commonName', value: `redis-gitops ${deployment} CA` }, { shortName: 'OU', value: generation }], {
-    keyType: 'ec',
-    curve: 'P-384',
-    algorithm: 'sha384',
-    notBeforeDate: now,
-    notAfterDate: at(CA_VALIDITY_YEARS),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const server = await generate([{ name: 'commonName', value: sans[0] ?? deployment }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: now,
-    notAfterDate: at(SERVER_VALIDITY_YEARS),
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      {
-        name: 'subjectAltName',
-        // An address is also listed as a DNS name: HAProxy's verifyhost compares DNS names only.
-        altNames: sans.flatMap((san) => [...(/^[0-9.]+$/.test(san) ? [{ type: 7 as const, ip: san }] : []), { type: 2 as const, value: san }]),
-      },
-    ],
-  });
-  return { caCertificate: ca.cert, serverCertificate: server.cert, serverKey: server.private };
+  const caName = distinguishedName([OID_COMMON_NAME, `redis-gitops ${deployment} CA`], [OID_ORGANIZATIONAL_UNIT, generation]);
+  const subjectAltName = new SubjectAlternativeName(
+    // An address is also listed as a DNS name: HAProxy's verifyhost compares DNS names only.
+    sans.flatMap((san) => [...(/^[0-9.]+$/.test(san) ? [new GeneralName({ iPAddress: san })] : []), new GeneralName({ dNSName: san })]),
+  );
+  const [caCertificate, serverCertificate] = await Promise.all([
+    signCertificate({
+      subject: caName,
+      issuer: caName,
+      publicKey: ca.publicKey,
+      signingKey: ca.privateKey,
+      hash: 'sha384',
+      algorithm: ecdsaWithSHA384,
+      notBefore: now,
+      notAfter: at(CA_VALIDITY_YEARS),
+      extensions: CA_EXTENSIONS,
+    }),
+    signCertificate({
+      subject: distinguishedName([OID_COMMON_NAME, sans[0] ?? deployment]),
+      issuer: caName,
+      publicKey: server.publicKey,
+      signingKey: ca.privateKey,
+      hash: 'sha256',
+      algorithm: ecdsaWithSHA256,
+      notBefore: now,
+      notAfter: at(SERVER_VALIDITY_YEARS),
+      extensions: [...SERVER_EXTENSIONS, extension(id_ce_subjectAltName, false, subjectAltName)],
+    }),
+  ]);
+  return { caCertificate, serverCertificate, serverKey: server.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
 /** What a state file keeps about a certificate: public, so safe in git. */

@@ -4,7 +4,7 @@ import { generator } from '../version.js';
 /** The code whose change changes what synth writes: the model, charts and the synth, input and secrets code. */
 const renderingCode = ['model', 'charts', 'src/synth', 'src/config', 'src/secrets', 'src/version.ts', 'src/paths.ts', 'src/quick-yaml.ts', 'src/code-fingerprint.ts'];
 /** Libraries whose version changes what synth writes. */
-const renderingLibraries = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'js-yaml', 'selfsigned'];
+const renderingLibraries = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'js-yaml', '@peculiar/asn1-ecc', '@peculiar/asn1-schema', '@peculiar/asn1-x509'];
 
 let cached: Promise<string> | undefined;
 

@@ -135,8 +135,8 @@ export async function resolveAllSecrets(
   const now = options.now ?? new Date();
   const keys = sealingKeys ?? (await loadSealingKeys(root, inputs.clusters, now));
   const selected = only ? inputs.deployments.filter(only) : inputs.deployments;
-  // Several deployments at once: generating keys and signing (WebCrypto, under selfsigned) run on
-  // libuv's threads, and one deployment at a time left this thread idle for a third of a cold synth.
+  // Several deployments at once: generating keys and signing (node's crypto, src/secrets/tls.ts) run
+  // on libuv's threads, and one deployment at a time left this thread idle for a third of a cold synth.
   const resolvedAll = await pMap(
     selected,
     async (deployment) => {
