@@ -35,6 +35,11 @@ interface Case {
   /** ConfigMap keys and their text ({CRT}, {CA} and {DIR} stand for the test's files). */
   files: Record<string, string>;
   env?: Record<string, string>;
+  /**
+   * What the container gives haproxy, `-f` by `-f`: a key of the ConfigMap, or '.' for the folder it
+   * is mounted as. Without it, the container is unknown and every way of running the files counts.
+   */
+  given?: string[];
 }
 const one = (text: string, env?: Record<string, string>): Case => ({ files: { 'haproxy.cfg': base + text }, env });
 
@@ -72,6 +77,23 @@ const corpus: Record<string, Case> = {
   },
   'defaults in a second file': {
     files: { '00-defaults.cfg': `${base}  default-server ${VERIFIED}\n`, 'haproxy.cfg': frontend(TLS_FRONT) + backend('') },
+  },
+  // Files given with -f in the container's command, in an order other than their names'.
+  'defaults given first with -f, verify none': {
+    files: { 'a-proxies.cfg': frontend(TLS_FRONT) + backend('ssl ca-file {CA}'), 'b-defaults.cfg': `${base}  default-server verify none\n` },
+    given: ['b-defaults.cfg', 'a-proxies.cfg'],
+  },
+  'defaults given first with -f, verified': {
+    files: { 'a-proxies.cfg': frontend(TLS_FRONT) + backend(''), 'b-defaults.cfg': `${base}  default-server ${VERIFIED}\n` },
+    given: ['b-defaults.cfg', 'a-proxies.cfg'],
+  },
+  'a folder given with -f, a file without .cfg in it': {
+    files: { 'haproxy.cfg': base + frontend(TLS_FRONT) + backend('ssl ca-file {CA}'), 'global.conf': 'global\n  ssl-server-verify none\n' },
+    given: ['.'],
+  },
+  'a folder given with -f, verify none in a .cfg file': {
+    files: { '00-global.cfg': 'global\n  ssl-server-verify none\n', 'haproxy.cfg': base + frontend(TLS_FRONT) + backend('ssl ca-file {CA}') },
+    given: ['.'],
   },
   'verification from the environment': one(frontend(TLS_FRONT) + backend('ssl verify "$VERIFY" ca-file {CA}'), { VERIFY: 'none' }),
   'a conditional block': one(`frontend redis\n.if defined(NOT_SET)\n  bind 127.0.0.1:${FRONT} ${TLS_FRONT}\n.else\n  bind 127.0.0.1:${FRONT}\n.endif\n  default_backend members\n${backend(VERIFIED)}`),
@@ -143,9 +165,11 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
     mkdirSync(confDir);
     for (const [key, text] of Object.entries(c.files)) writeFileSync(path.join(confDir, key), fill(text));
     const keys = Object.keys(c.files);
-    const targets = keys.length === 1 ? [path.join(confDir, keys[0]!)] : [confDir, ...keys.map((key) => path.join(confDir, key))];
+    const targets = c.given
+      ? [c.given.map((g) => (g === '.' ? confDir : path.join(confDir, g)))]
+      : (keys.length === 1 ? [path.join(confDir, keys[0]!)] : [confDir, ...keys.map((key) => path.join(confDir, key))]).map((t) => [t]);
     const runs = [];
-    for (const target of targets) runs.push(await run(`${name} (${path.basename(target)})`, target, c));
+    for (const target of targets) runs.push(await run(`${name} (${target.map((t) => path.basename(t)).join(' ')})`, target, c));
     const accepted = runs.filter((r) => r !== undefined);
     if (!accepted.length) return undefined;
     const backRank: Back[] = ['plaintext', 'unverified', 'none', 'verified'];
@@ -156,16 +180,17 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
   }
 
   /** One run of haproxy on a file or folder; undefined when haproxy refuses it (or it has no frontend). */
-  async function run(name: string, target: string, c: Case): Promise<{ front: Front; back: Back } | undefined> {
+  async function run(name: string, targets: string[], c: Case): Promise<{ front: Front; back: Back } | undefined> {
     const env = { ...process.env, ...Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v)])) };
+    const files = targets.flatMap((t) => ['-f', t]);
     try {
-      execFileSync('haproxy', ['-c', '-q', '-f', target], { env, stdio: 'pipe' });
+      execFileSync('haproxy', ['-c', '-q', ...files], { env, stdio: 'pipe' });
     } catch {
       return undefined;
     }
     // A file of global settings alone runs no proxy.
-    if (target !== path.join(dir, 'conf') && !/^(frontend|listen) /m.test(readFileSync(target, 'utf8'))) return undefined;
-    const server = spawn('haproxy', ['-db', '-f', target], { env, stdio: 'ignore' });
+    if (targets.length === 1 && targets[0] !== path.join(dir, 'conf') && !/^(frontend|listen) /m.test(readFileSync(targets[0]!, 'utf8'))) return undefined;
+    const server = spawn('haproxy', ['-db', ...files], { env, stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
     try {
       for (let i = 0; i < 200 && server.exitCode === null && !(await accepts()); i++) await new Promise((r) => setTimeout(r, 25));
@@ -215,8 +240,16 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
   function gateFindings(c: Case): { rule: string; message: string }[] {
     const data = Object.fromEntries(Object.entries(c.files).map(([key, text]) => [key, fill(text)]));
     const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-portal', namespace: 'n' }, data };
+    const resources = [{ file: 'c.yaml', object }];
+    // The portal that runs them, mounting the ConfigMap at /etc/haproxy.
+    if (c.given) {
+      const command = ['haproxy', '-W', '-db', ...c.given.flatMap((g) => ['-f', g === '.' ? '/etc/haproxy' : `/etc/haproxy/${g}`])];
+      const container = { name: 'haproxy', image: 'haproxy:2.6', command, volumeMounts: [{ name: 'config', mountPath: '/etc/haproxy' }] };
+      const spec = { selector: { matchLabels: { app: 'portal' } }, template: { metadata: { labels: { app: 'portal' } }, spec: { containers: [container], volumes: [{ name: 'config', configMap: { name: 'redis-portal' } }] } } };
+      resources.push({ file: 'd.yaml', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'portal', namespace: 'n' }, spec } as never });
+    }
     return policy
-      .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object }], cluster_resources: [] }, '2026-06-01')
+      .evaluate({ namespace: 'n', resources, cluster_resources: [] }, '2026-06-01')
       .filter((v) => v.rule.startsWith('tls.haproxy_'))
       .map((v) => ({ rule: v.rule, message: v.message }));
   }

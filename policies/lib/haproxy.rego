@@ -6,9 +6,10 @@
 #   escapes, `$VAR` inside double quotes is an environment variable. A word the gate cannot resolve
 #   (an escape, an environment variable, quotes of both kinds) makes its line opaque, and the rules
 #   report an opaque line they would read rather than guess; so do conditional blocks (`.if`).
-#   The files of one ConfigMap are read each alone (`haproxy -f <file>`) and, when there are several,
-#   all together in the order of their keys (`haproxy -f <folder>`, where a `global` or `defaults`
-#   section of one file applies to the proxies of the others).
+#   The files of one ConfigMap are read as a container of the input gives them to haproxy (`-f`
+#   options naming its files or its folder, in that order); where none does, each alone (`haproxy
+#   -f <file>`) and, when there are several, all together in the order of their keys (`haproxy -f
+#   <folder>`, where a `global` or `defaults` section of one file applies to the proxies of the others).
 #   test/haproxy-config.process.test.ts runs real haproxy on a corpus of such texts.
 package lib.haproxy
 
@@ -99,7 +100,7 @@ _prefix(line) := found[0][0] if {
 _file_directives(dirs) := [object.union(d, _section_of(headers, i)) |
 	headers := _headers(dirs)
 	some i, d in dirs
-	not d.name in _section_keywords
+	not _section_keywords[d.name]
 ]
 
 # The section headers of one file's lines: [{"index", "name", "args"}].
@@ -138,51 +139,107 @@ _parts[[t.entry.file, k8s.resource(t.entry.object)]] contains t if {
 # of them in the order of their keys. Each directive has its "key" and "pos" (its index in dirs);
 # sections are numbered by "header" plus 1000000 times the file's rank, so that no two files share one.
 configs := [config |
-	some parts in _parts
+	some id, parts in _parts
 	keys := sort([t.key | some t in parts])
 	files := {t.key: t | some t in parts}
-	proxy_files := sort([t.key | some t in parts; is_config(t.names)])
-	some proxies in parts
-	is_config(proxies.names)
-	entry := proxies.entry
-	lines := {key: _file_lines(files[key].text, key) | some key in keys}
-	per_file := [[object.union(d, {"header": d.header + (1000000 * rank)}) | some d in _file_directives(lines[key])] | some rank, key in keys]
-	per_file_headers := [[{"header": h.index + (1000000 * rank), "name": h.name, "label": _first(h.args), "from": _from(h.args)} | some h in _headers(lines[key])] | some rank, key in keys]
-	_concerns_redis(entry.object, array.flatten(per_file))
-	some set in _file_sets(keys, proxies.key, proxy_files[0])
-	dirs := array.flatten([per_file[rank] | some rank, key in keys; key in set])
+	entry := [t.entry | some t in parts][0]
+	lines := _lines[id]
+	file_dirs := _file_dirs[id]
+	_concerns_redis(entry.object, array.flatten([file_dirs[key] | some key in keys]))
+	some list in _file_lists(k8s.name(entry.object), keys, [key | some key in keys; is_config(files[key].names)])
+	dirs := array.flatten([[object.union(d, {"header": d.header + (1000000 * rank)}) | some d in file_dirs[key]] | some rank, key in list])
 	config := {
 		"entry": entry,
 		"dirs": [object.union(d, {"pos": pos}) | some pos, d in dirs],
-		"headers": array.flatten([per_file_headers[rank] | some rank, key in keys; key in set]),
+		"headers": array.flatten([[_header_of(h, rank) | some h in _headers(lines[key])] | some rank, key in list]),
 		# Its lines the gate cannot read as HAProxy does (see unreadable), kept from this one reading.
-		"marked": [d | some key in set; some d in lines[key]; _marked(d)],
+		"marked": [d | some key in list; some d in lines[key]; _marked(d)],
 	}
 ]
 
-# The files read together: the one with proxies alone, and, where the ConfigMap has several, all of
-# them (once: with its first file that has proxies).
-_file_sets(keys, key, first) := [{key}] if count(keys) == 1
+# Each ConfigMap's files read once (rules, unlike functions and locals of a comprehension, are
+# evaluated once per input by the wasm engine): its lines, and its directives with their sections.
+# Only ConfigMaps with proxies are read (a Python script's `global` statement makes a "part").
+_lines[id] := {t.key: _file_lines(t.text, t.key) | some t in parts} if {
+	some id, parts in _parts
+	some proxies in parts
+	is_config(proxies.names)
+}
 
-else := [{key}, {k | some k in keys}] if key == first
+_file_dirs[id] := {key: _file_directives(lines) | some key, lines in _lines[id]} if some id, _ in _lines
 
-else := [{key}]
+_header_of(h, rank) := {"header": h.index + (1000000 * rank), "name": h.name, "label": _first(h.args), "from": _from(h.args)}
+
+# The files of a ConfigMap haproxy reads together, in order: the lists containers of the input give
+# it with `-f` (a file or a folder of the ConfigMap: its `.cfg` files but hidden ones, in the order
+# of their names, as haproxy reads a folder), where some container does; else each file with
+# proxies alone (`haproxy -f <file>`) and, where the ConfigMap has several files, all of them in the
+# order of their keys (`haproxy -f <folder>`): the gate does not know which the container runs.
+_file_lists(name, keys, proxy_keys) := lists if {
+	lists := [list | some list in _given_lists[name]; some key in list; key in proxy_keys]
+	count(lists) > 0
+} else := array.concat([[key] | some key in proxy_keys], _together(keys))
+
+_together(keys) := [keys] if count(keys) > 1
+
+else := []
+
+# ConfigMap name -> the lists of its keys that containers of the input give haproxy with `-f`, in
+# order: every `-f` of the command line names a file or folder of that one ConfigMap.
+_given_lists[name] contains list if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	ws := redis.words(c.container)
+	some i, w in ws
+	_program_is_haproxy(w)
+	paths := [trim(ws[j + 1], `"'`) | some j in numbers.range(i + 1, count(ws) - 2); ws[j] == "-f"]
+	count(paths) > 0
+	found := [_given(entry.object, c.container, p) | some p in paths]
+	count(found) == count(paths) # each path resolved into a ConfigMap
+	name := found[0].config_map
+	count({f.config_map | some f in found}) == 1
+	list := array.flatten([f.keys | some f in found])
+}
+
+_program_is_haproxy(word) if {
+	parts := split(trim(word, `"'`), "/")
+	parts[count(parts) - 1] == "haproxy"
+}
+
+_given(obj, container, path) := {"config_map": file.config_map, "keys": [file.key]} if {
+	file := redis.mounted_file(obj, container, path)
+} else := {"config_map": folder.config_map, "keys": [folder.files[f] | some f in sort(object.keys(folder.files)); endswith(f, ".cfg"); not startswith(f, ".")]} if {
+	folder := redis.mounted_folder(obj, container, path)
+}
 
 _concerns_redis(obj, _) if redis.related(obj)
 
 _concerns_redis(_, dirs) if {
 	some d in dirs
-	d.name in {"bind", "server"}
+	_addressed[d.name]
 	some arg in d.args
 	some port in {":6379", ":26379"}
 	endswith(arg, port)
 }
 
+# Keyword sets, built once per evaluation rather than at each use of a literal; `s[x]` is a lookup
+# in the wasm engine, several times cheaper than `x in s` (the member builtin), measured with the
+# gate's own policy: throughout the policies, sets are asked that way.
+_addressed := {"bind", "server"}
+
+_listening := {"frontend", "listen"}
+
+_connecting := {"backend", "listen"}
+
+_ssl_switches := {"ssl", "no-ssl"}
+
+_legacy_switches := {"force-sslv3", "force-tlsv10", "force-tlsv11", "no-tlsv12"}
+
 # The bind lines of frontends and listen sections.
-binds(dirs) := [d | some d in dirs; d.name == "bind"; d.section in {"frontend", "listen"}]
+binds(dirs) := [d | some d in dirs; d.name == "bind"; _listening[d.section]]
 
 # The server lines of backends and listen sections.
-servers(dirs) := [d | some d in dirs; d.name == "server"; d.section in {"backend", "listen"}]
+servers(dirs) := [d | some d in dirs; d.name == "server"; _connecting[d.section]]
 
 # The arguments of the last global directive `name` (empty when absent).
 global_args(dirs, name) := args if {
@@ -232,14 +289,14 @@ _header(config, header) := [h | some h in config.headers; h.header == header][0]
 # Sections whose defaults chain is deeper than the gate follows (default_server_args): [{"header"}].
 deep_defaults(config) := [h |
 	some h in config.headers
-	h.name in {"backend", "listen"}
+	_connecting[h.name]
 	_defaults_of(config, _defaults_of(config, _defaults_of(config, _defaults_of(config, h.header)))) != -2
 ]
 
 # Whether a server connects with TLS: `ssl` on its line or a default-server, not undone by a later
 # `no-ssl`.
 server_ssl(args) if {
-	indices := [i | some i, arg in args; arg in {"ssl", "no-ssl"}]
+	indices := [i | some i, arg in args; _ssl_switches[arg]]
 	count(indices) > 0
 	args[indices[count(indices) - 1]] == "ssl"
 }
@@ -256,7 +313,7 @@ option_value(args, keyword) := args[i + 1] if {
 # Options that let a connection use a protocol older than TLS 1.2, or take TLS 1.2 away.
 legacy_option(args) := sprintf("`%s`", [arg]) if {
 	some arg in args
-	lower(arg) in {"force-sslv3", "force-tlsv10", "force-tlsv11", "no-tlsv12"}
+	_legacy_switches[lower(arg)]
 } else := sprintf("`%s %s`", [keyword, version]) if {
 	some keyword in {"ssl-min-ver", "ssl-max-ver"}
 	version := option_value(args, keyword)
@@ -283,14 +340,14 @@ _conditionals := {".if", ".elif", ".else", ".endif"}
 
 _marked(d) if d.opaque
 
-_marked(d) if d.name in _conditionals
+_marked(d) if _conditionals[d.name]
 
 _unreadable_line(d, names) if {
 	d.opaque
 	d.name in (names | _section_keywords)
 }
 
-_unreadable_line(d, _) if d.name in _conditionals
+_unreadable_line(d, _) if _conditionals[d.name]
 
 _why(d) := "a conditional block (`.if`), which decides at start-up which lines HAProxy reads" if startswith(d.name, ".")
 

@@ -29,7 +29,7 @@ _template_kinds := {"DaemonSet", "Deployment", "Job", "ReplicaSet", "Replication
 # for objects that run no pods.
 pod_template(obj) := obj if obj.kind == "Pod"
 
-pod_template(obj) := obj.spec.template if obj.kind in _template_kinds
+pod_template(obj) := obj.spec.template if _template_kinds[obj.kind]
 
 pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
 
@@ -37,7 +37,7 @@ pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
 # ...) runs pods from its spec.template as a Deployment does: where that is a pod template (it has
 # containers), it is checked as one, rather than passed because the gate does not know the kind.
 pod_template(obj) := obj.spec.template if {
-	not obj.kind in _builtin_pod_kinds
+	not _builtin_pod_kinds[obj.kind]
 	is_array(obj.spec.template.spec.containers)
 }
 

@@ -19,7 +19,7 @@ related(obj) if contains(lower(k8s.name(obj)), "redis")
 
 related(obj) if {
 	some key, value in object.get(obj, ["metadata", "labels"], {})
-	key in _app_labels
+	_app_labels[key]
 	contains(lower(value), "redis")
 }
 
@@ -110,12 +110,12 @@ _entrypoint_runs_server(args) if endswith(args[0], ".conf")
 _program(word) := program if {
 	parts := split(trim(word, `"'`), "/")
 	program := parts[count(parts) - 1]
-	program in _programs
+	_programs[program]
 }
 
 _end(rest) := min([i | some i, w in rest; w in _shell_separators]) if {
 	some w in rest
-	w in _shell_separators
+	_shell_separators[w]
 } else := count(rest)
 
 # The server an image runs by default: valkey-server in a valkey image, else redis-server.
@@ -164,6 +164,22 @@ mounted_file(obj, container, path) := {"config_map": volume.configMap.name, "key
 	is_string(volume.configMap.name)
 	key := _mounted_key(mount, volume, path)
 }
+
+# The ConfigMap a container sees as a folder at a path (a whole volume mounted there, no subPath):
+# {"config_map", "files": {file name in the folder: key}}.
+mounted_folder(obj, container, path) := {"config_map": volume.configMap.name, "files": files} if {
+	some mount in object.get(container, "volumeMounts", [])
+	not mount.subPath
+	trim_suffix(mount.mountPath, "/") == trim_suffix(path, "/")
+	some volume in _volumes(obj)
+	volume.name == mount.name
+	is_string(volume.configMap.name)
+	files := _folder_files(volume)
+}
+
+_folder_files(volume) := {item.path: item.key | some item in volume.configMap.items} if volume.configMap.items
+
+else := {key: key | some entry in k8s.of_kind("ConfigMap"); k8s.name(entry.object) == volume.configMap.name; some key, _ in object.get(entry.object, "data", {})}
 
 _mounted_key(mount, volume, path) := _item_key(volume, mount.subPath) if {
 	mount.subPath
@@ -281,16 +297,16 @@ _block_closers := {"fi", "esac", "done", "}"}
 
 _opens(raw) if {
 	line := trim_space(raw)
-	split(line, " ")[0] in _block_openers
+	_block_openers[split(line, " ")[0]]
 }
 
 _opens(raw) if {
 	line := trim_space(raw)
-	not split(line, " ")[0] in _block_openers
+	not _block_openers[split(line, " ")[0]]
 	endswith(line, "{")
 }
 
-_closes(raw) if split(trim_space(raw), " ")[0] in _block_closers
+_closes(raw) if _block_closers[split(trim_space(raw), " ")[0]]
 
 # The arguments of an invocation the gate cannot read: an array it could not resolve (see
 # _with_arrays), the shell's positional parameters (`"$@"`, `$*`), and any other expansion (`$VAR`)
@@ -322,7 +338,7 @@ _command_position(_, 0)
 
 _command_position(ws, i) if {
 	i > 0
-	ws[i - 1] in _command_prefixes
+	_command_prefixes[ws[i - 1]]
 }
 
 # Words after which a word is in command position (a set built once, not at every word).
@@ -543,6 +559,6 @@ _clients := {
 _runs_a_client(container) if {
 	some w in words(container)
 	parts := split(trim(w, `"'`), "/")
-	parts[count(parts) - 1] in _clients
+	_clients[parts[count(parts) - 1]]
 	count(invocations(container)) == 0
 }

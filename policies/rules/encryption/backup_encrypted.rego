@@ -274,7 +274,7 @@ _encrypted(settings) := graph.reachable(_wraps(settings), {r | some r, t in _typ
 # A wrapper of a crypt remote (an alias of it, say) stores through it.
 _stores_through_crypt(settings, remote) if {
 	types := _types(settings)
-	types[remote] in _wrappers
+	_wrappers[types[remote]]
 	some r in graph.reachable(_wraps(settings), {remote})
 	types[r] == "crypt"
 }
@@ -287,7 +287,7 @@ violation contains k8s.violation(u.entry, msg) if {
 	settings := _settings(u)
 	encrypted := _encrypted(settings)
 	some remote, type in _types(settings)
-	not type in _not_storage
+	not _not_storage[type]
 	not remote in encrypted
 	not _stores_through_crypt(settings, remote)
 	msg := sprintf("%s: rclone remote %s (%s) is not encrypted: no crypt remote wraps it, so what is written to it is stored as it is", [_who(u), remote, type])
@@ -367,7 +367,7 @@ violation contains k8s.violation(u.entry, msg) if {
 violation contains k8s.violation(u.entry, msg) if {
 	some u in _uploaders
 	some s in _env_settings(_env(u.c.container))
-	s.option in _credential_options
+	_credential_options[s.option]
 	s.plain
 	_non_empty(s)
 	msg := sprintf("%s: rclone remote %s's %s is in plaintext (%s): take it from a Secret made by a SealedSecret", [_who(u), s.remote, s.option, s.source])
@@ -407,7 +407,7 @@ violation contains k8s.violation(entry, msg) if {
 	_is_rclone_config(text)
 	_concerns_redis(entry.object)
 	some s in _ini(text)
-	s.option in _credential_options
+	_credential_options[s.option]
 	s.value != ""
 	msg := sprintf("ConfigMap %s key %s: rclone remote %s's %s is in plaintext: keep the rclone configuration's secrets in a SealedSecret", [k8s.name(entry.object), key, s.remote, s.option])
 }
@@ -418,7 +418,7 @@ violation contains k8s.violation(u.entry, msg) if {
 	some u in _uploaders
 	some word in redis.words(u.c.container)
 	spec := _on_the_fly(word)
-	not spec.backend in _not_storage
+	not _not_storage[spec.backend]
 	msg := sprintf("%s: on-the-fly rclone remote :%s: on its command line is not encrypted: no crypt remote wraps it", [_who(u), spec.backend])
 }
 
@@ -494,7 +494,7 @@ _global_credential(name) if {
 }
 
 # An option (or a flag or variable ending in one) that holds a secret.
-_credential_name(name) if name in _credential_options
+_credential_name(name) if _credential_options[name]
 
 _credential_name(name) if {
 	some option in _credential_options

@@ -71,7 +71,7 @@ violation contains k8s.violation(claim.entry, msg) if {
 	some claim in _claims
 	claim.class != ""
 	not _classes[claim.class]
-	not claim.class in _allowed
+	not _allowed[claim.class]
 	msg := sprintf(
 		"%s uses StorageClass %s, which is neither among the cluster-scoped manifests nor allowed (--allow-storage-class): its encryption cannot be checked",
 		[claim.what, claim.class],

@@ -33,7 +33,7 @@ violation contains k8s.violation(config.entry, msg) if {
 	some config in redis.configs
 	some d in config.dirs
 	found := _password_directive(d)
-	not found.value in _placeholders
+	not _placeholders[found.value]
 	msg := sprintf("ConfigMap %s key %s line %d: %s sets a password in plaintext", [k8s.name(config.entry.object), config.key, d.line, found.what])
 }
 

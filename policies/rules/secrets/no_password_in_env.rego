@@ -67,7 +67,7 @@ _names_a_location(name) if {
 # Whole words of the name only: PASS matches REDIS_PASS, not COMPASS or PASSIVE_MODE.
 _named_like_secret(name) if {
 	some word in split(upper(replace(name, "-", "_")), "_")
-	word in _secret_words
+	_secret_words[word]
 }
 
 _named_like_secret(name) if {

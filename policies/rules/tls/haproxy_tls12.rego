@@ -37,7 +37,7 @@ violation contains k8s.violation(config.entry, msg) if {
 violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
 	some d in config.dirs
-	d.name in {"bind", "server", "default-server", "ssl-default-bind-options", "ssl-default-server-options"}
+	_tls_settings[d.name]
 	option := haproxy.legacy_option(d.args)
 	msg := sprintf("%s: %s allows a protocol older than TLS 1.2 or drops TLS 1.2", [_where(config, d), option])
 }
@@ -50,3 +50,5 @@ violation contains k8s.violation(config.entry, msg) if {
 
 # A line that states its own minimum is judged by it alone (legacy_option reports an old one).
 _own_minimum(args) if haproxy.option_value(args, "ssl-min-ver")
+
+_tls_settings := {"bind", "server", "default-server", "ssl-default-bind-options", "ssl-default-server-options"}

@@ -23,13 +23,18 @@ import data.lib.k8s
 import data.lib.redis
 
 # (An array: see lib.redis.configs.)
-_invocations := [{"entry": entry, "container": c, "inv": inv, "options": redis.options(inv.args)} |
+# Every invocation of the input, found once for all the rules of this file.
+_all := [{"entry": entry, "container": c, "inv": inv} |
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in redis.workload_invocations(entry.object, c.container)
+]
+
+_invocations := [object.union(x, {"options": redis.options(x.inv.args)}) |
+	some x in _all
 
 	# One whose configuration file the gate reads is judged with it, as redis reads both (tls.redis_tls_only).
-	not redis.runs_config(entry.object, c.container, inv)
+	not redis.runs_config(x.entry.object, x.container.container, x.inv)
 ]
 
 _violation(x, problem) := k8s.violation(x.entry, sprintf(
@@ -82,14 +87,12 @@ violation contains _violation(x, sprintf("`--tls-protocols` allows %s: allow TLS
 # What the gate cannot read is reported, never passed: an argument the shell expands when it runs
 # (an array built where the gate cannot follow, `"$@"`, a variable where an option name or the
 # configuration file stands) may be any option.
-violation contains k8s.violation(entry, msg) if {
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
-	some inv in redis.workload_invocations(entry.object, c.container)
-	unresolved := redis.unresolved_arguments(inv.args)
+violation contains k8s.violation(x.entry, msg) if {
+	some x in _all
+	unresolved := redis.unresolved_arguments(x.inv.args)
 	count(unresolved) > 0
 	msg := sprintf(
 		"%s %s of %s %s runs %s with %s, which the shell expands when it runs: the gate cannot tell which options it passes; write them on the command line (an array is read when each assignment is a line of its own at the top level of the script)",
-		[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), inv.program, concat(" ", [sprintf("`%s`", [w]) | some w in unresolved])],
+		[x.container.role, object.get(x.container.container, "name", ""), x.entry.object.kind, k8s.name(x.entry.object), x.inv.program, concat(" ", [sprintf("`%s`", [w]) | some w in unresolved])],
 	)
 }

@@ -106,6 +106,7 @@ test_unresolved_expansions_are_reported if {
 	conf := _messages(_redis({"command": ["sh", "-c", "exec redis-server $CONF --port 0"]}))
 	some msg2 in conf
 	contains(msg2, "runs redis-server with `$CONF`")
+
 	# The value after an option name is read as the value it is not known to be.
 	_messages(_redis({"command": ["sh", "-c", "redis-server --port 0 --tls-port \"$TLS_PORT\" --tls-replication yes"]})) == set()
 }

@@ -73,7 +73,7 @@ violation contains _violation(config, sprintf("`tls-port %s` is not a non-zero p
 violation contains _violation(config, sprintf("`tls-protocols` allows %s: allow TLSv1.2 and TLSv1.3 only", [protocol])) if {
 	some config in _judged
 	some protocol in redisconf.last(config.dirs, "tls-protocols")
-	lower(protocol) in _legacy_protocols
+	_legacy_protocols[lower(protocol)]
 }
 
 violation contains _violation(config, msg) if {
