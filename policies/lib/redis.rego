@@ -191,6 +191,7 @@ _mounted_key(mount, volume, path) := _item_key(volume, relative) if {
 	prefix := concat("", [trim_suffix(mount.mountPath, "/"), "/"])
 	startswith(path, prefix)
 	relative := trim_prefix(path, prefix)
+	relative != "" # the folder itself (mounted_folder)
 }
 
 _item_key(volume, relative) := item.key if {

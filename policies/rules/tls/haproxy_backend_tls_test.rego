@@ -57,3 +57,25 @@ test_named_defaults if {
 	deeper := concat("", [chain, "defaults d from c\nbackend x from d\n  server s r:6379\n"])
 	"ConfigMap redis-portal: backend x takes its settings through more than three defaults sections (`from`), deeper than the gate follows: name a defaults section that sets the servers' TLS options itself" in _messages(deeper)
 }
+
+_portal(command, volume) := testing.workload("Deployment", "portal", {
+	"containers": [object.union(testing.container("haproxy", "haproxy:2.6"), {"command": command, "volumeMounts": [{"name": "config", "mountPath": "/etc/haproxy"}]})],
+	"volumes": [object.union({"name": "config"}, volume)],
+})
+
+_given_messages(files, command, volume) := msgs if {
+	msgs := testing.messages(haproxy_backend_tls.violation) with input as testing.input_of([testing.config_map("redis-portal", files), _portal(command, volume)])
+}
+
+# Files a container gives haproxy with -f are read in that order: defaults given first apply to
+# the proxies of a file whose key sorts before theirs; a folder is its .cfg files but hidden ones.
+test_files_given_with_f if {
+	files := {"a.cfg": "backend b\n  server s r:6379 ssl ca-file /ca.crt\n", "b.cfg": "defaults\n  default-server verify none\n"}
+	volume := {"configMap": {"name": "redis-portal"}}
+	_given_messages(files, ["haproxy", "-f", "/etc/haproxy/b.cfg", "-f", "/etc/haproxy/a.cfg"], volume) == {"ConfigMap redis-portal key a.cfg line 2: backend b `server s r:6379 ssl ca-file /ca.crt`: `verify none`: the member's certificate is not checked"}
+	count(_given_messages(files, ["haproxy", "-f", "/etc/haproxy/a.cfg", "-f", "/etc/haproxy/b.cfg"], volume)) == 0
+
+	folder := {"a.cfg": files["a.cfg"], "global.conf": "global\n  ssl-server-verify none\n", ".hidden.cfg": "global\n  ssl-server-verify none\n"}
+	count(_given_messages(folder, ["sh", "-c", "exec haproxy -W -db -f /etc/haproxy/"], volume)) == 0
+	_given_messages(folder, ["haproxy", "-f", "/etc/haproxy"], {"configMap": {"name": "redis-portal", "items": [{"key": "global.conf", "path": "00-global.cfg"}, {"key": "a.cfg", "path": "a.cfg"}]}}) == {"ConfigMap redis-portal key a.cfg line 2: backend b `server s r:6379 ssl ca-file /ca.crt`: `verify none`: the member's certificate is not checked"}
+}
