@@ -24,7 +24,7 @@ async function withoutCache(repo: string): Promise<Record<string, string>> {
 }
 
 function recorded(cache: string): string[] {
-  return Object.keys(JSON.parse(readFileSync(cache, 'utf8')).entries).sort();
+  return ParsedFileCache.filesIn(cache).sort();
 }
 
 describe('synth cache (parsed deployment files by stat signature)', () => {
@@ -71,10 +71,11 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(snapshotTree(out)).toEqual(expected);
     expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml', 'state/example/orders.json', 'state/example/sessions.json']);
     // Entries made by other code (another fingerprint) are never read, even with matching signatures.
-    const foreign = JSON.parse(readFileSync(cache, 'utf8'));
-    foreign.key = 'another generator';
-    for (const [file, entry] of Object.entries(foreign.entries) as [string, [string, { redis: { memory: string } }]][]) if (file.startsWith('deployments/')) entry[1].redis.memory = '64Gi';
-    writeFileSync(cache, JSON.stringify(foreign));
+    const [header, ...lines] = readFileSync(cache, 'utf8').split('\n');
+    expect(JSON.parse(header!)).toMatchObject({ version: 2, key: expect.any(String) });
+    const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/"memory":"[^"]*"/, '"memory":"64Gi"') : line));
+    expect(foreign.filter((line) => line.includes('64Gi'))).toHaveLength(2);
+    writeFileSync(cache, [JSON.stringify({ version: 2, key: 'another generator' }), ...foreign].join('\n'));
     await synth(repo, out, { cache });
     expect(snapshotTree(out)).toEqual(expected);
   });

@@ -177,11 +177,17 @@ async function listYaml(root: string, folder: string, errors: InputError[]): Pro
     const file = `${folder}/${entry.name}`;
     const full = path.join(root, file);
     let kind: 'file' | 'folder' | 'dangling' | 'other';
-    try {
-      const stat = statSync(full);
-      kind = stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
-    } catch {
-      kind = 'dangling';
+    // The listing knows the type of all but links (and of all on most file systems): a fleet's
+    // thousands of files are not stat'ed twice (the synth cache stats each deployment file).
+    if (entry.isFile()) kind = 'file';
+    else if (entry.isDirectory()) kind = 'folder';
+    else {
+      try {
+        const stat = statSync(full);
+        kind = stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'other';
+      } catch {
+        kind = 'dangling';
+      }
     }
     if (kind === 'folder') {
       if (entry.name.startsWith('.')) continue;

@@ -15,26 +15,41 @@ import { CACHE_STALE_MS } from '../paths.js';
  * when the cache is opened), which is the clock file timestamps come from.
  */
 export class ParsedFileCache {
-  /** Entries to keep, as JSON text serialized when put (undefined: the entry read, unchanged). */
+  /** Entries to keep: the line to write (undefined: the line read, carried over as it was). */
   private readonly next = new Map<string, string | undefined>();
+  /** Values parsed from the lines read, by file: get returns the same value for a file each time. */
+  private readonly parsed = new Map<string, unknown>();
 
   private constructor(
     private readonly file: string,
     private readonly key: string,
-    private readonly entries: ReadonlyMap<string, [string, unknown]>,
+    /** file → [signature, the value's JSON text, the whole line]: a value is parsed only when asked for. */
+    private readonly entries: ReadonlyMap<string, [string, string, string]>,
     private readonly startedNs: bigint,
   ) {}
 
-  /** The cache in `file`, valid for loading code identified by `key` (a fingerprint of that code). */
+  /**
+   * The cache in `file`, valid for loading code identified by `key` (a fingerprint of that code). One
+   * line per entry (`<file as JSON>\t<signature>\t<value as JSON>`), so a run that changes one entry
+   * writes the others' lines as they were read, without parsing or serializing them again (a fleet's
+   * cache holds tens of thousands).
+   */
   static open(file: string, key: string): ParsedFileCache {
-    let entries = new Map<string, [string, unknown]>();
+    const entries = new Map<string, [string, string, string]>();
     try {
-      const stored = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown; key?: unknown; entries?: unknown };
-      if (stored.version === 1 && stored.key === key && stored.entries && typeof stored.entries === 'object') {
-        entries = new Map(Object.entries(stored.entries as Record<string, [string, unknown]>).filter(([, e]) => Array.isArray(e) && typeof e[0] === 'string'));
+      const text = readFileSync(file, 'utf8');
+      const lines = text.split('\n');
+      if (lines[0] === header(key)) {
+        for (const line of lines.slice(1)) {
+          const tab = line.indexOf('\t');
+          const second = line.indexOf('\t', tab + 1);
+          if (tab < 0 || second < 0) continue;
+          entries.set(JSON.parse(line.slice(0, tab)) as string, [line.slice(tab + 1, second), line.slice(second + 1), line]);
+        }
       }
     } catch {
       // No cache yet, or not one: start empty.
+      entries.clear();
     }
     let startedNs = -1n;
     try {
@@ -57,21 +72,29 @@ export class ParsedFileCache {
   /** What was derived from `file` when it had `signature`; undefined when unknown. */
   get(file: string, signature: string): unknown {
     const entry = this.entries.get(file);
-    return entry && entry[0] === signature ? entry[1] : undefined;
+    if (!entry || entry[0] !== signature) return undefined;
+    if (!this.parsed.has(file)) {
+      try {
+        this.parsed.set(file, JSON.parse(entry[1]));
+      } catch {
+        this.parsed.set(file, undefined);
+      }
+    }
+    return this.parsed.get(file);
   }
 
   /** Records what was derived from `file` as read with `signature` (kept only when not racily clean). */
   put(file: string, signature: { signature: string; mtimeNs: bigint }, value: unknown): void {
     if (signature.mtimeNs >= this.startedNs) return;
-    // An entry carried over as it was (a hit) is serialized again only if the cache must be written.
+    // An entry carried over as it was (a hit) keeps the line it was read from.
     const known = this.entries.get(file);
-    if (known && known[0] === signature.signature && known[1] === value) this.next.set(file, undefined);
-    else this.next.set(file, JSON.stringify([signature.signature, value]));
+    if (known && known[0] === signature.signature && this.parsed.has(file) && this.parsed.get(file) === value) this.next.set(file, undefined);
+    else this.next.set(file, `${JSON.stringify(file)}\t${signature.signature}\t${JSON.stringify(value)}`);
   }
 
   /**
    * Writes the entries put during this run (and only them: files no longer read are forgotten). Call it
-   * before anything can change the values put (they are serialized now, those carried over included).
+   * before anything can change the values put (new ones are serialized when put).
    */
   save(): void {
     if (this.startedNs < 0n) return;
@@ -79,14 +102,28 @@ export class ParsedFileCache {
     if (this.next.size === this.entries.size && [...this.next.values()].every((e) => e === undefined)) return;
     try {
       const temporary = `${this.file}.${process.pid}.tmp`;
-      const entries = [...this.next].map(([file, entry]) => `${JSON.stringify(file)}:${entry ?? JSON.stringify(this.entries.get(file))}`).join(',');
-      writeFileSync(temporary, `{"version":1,"key":${JSON.stringify(this.key)},"entries":{${entries}}}`);
+      const lines = [...this.next].map(([file, line]) => line ?? this.entries.get(file)![2]);
+      writeFileSync(temporary, `${[header(this.key), ...lines].join('\n')}\n`);
       renameSync(temporary, this.file);
       removeStale(path.dirname(this.file), this.file);
     } catch {
       // A cache that cannot be written is a cache the next run does without.
     }
   }
+
+  /** The files a cache file holds entries for (for tests and the curious). */
+  static filesIn(file: string): string[] {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((line) => line.includes('\t'))
+      .map((line) => JSON.parse(line.slice(0, line.indexOf('\t'))) as string);
+  }
+}
+
+/** A cache file's first line: its format and the fingerprint of the code whose values it holds. */
+function header(key: string): string {
+  return JSON.stringify({ version: 2, key });
 }
 
 /** Removes the files of `dir` but `keep` (and its stamp) no run used for CACHE_STALE_MS: other repositories' caches (a temporary repository's is never used again). */

@@ -231,7 +231,16 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     }
   }
   const sealingKeys = await loadSealingKeys(root, inputs.clusters, now);
-  const hashOf = (d: Deployment, stateSha256: string) => inputsHash(fingerprint, d, sealingKeys.get(d.cluster.name)!.fingerprint, stateSha256);
+  const clusterSettings = new Map(inputs.clusters.map((c) => [c, clusterPart(fingerprint, c, sealingKeys.get(c.name)!.fingerprint)]));
+  // A deployment's hash is worked out once (steadySecrets needs it first), as it is the same with the same state.
+  const known = new Map<string, [string, string]>();
+  const hashOf = (d: Deployment, stateSha256: string) => {
+    const found = known.get(d.name);
+    if (found?.[0] === stateSha256) return found[1];
+    const hash = inputsHash(clusterSettings.get(d.cluster)!, d, stateSha256);
+    known.set(d.name, [stateSha256, hash]);
+    return hash;
+  };
   const steady = cache && !options.full ? steadySecrets(root, inputs.deployments, previous, cache, options.rotate, now, hashOf) : new Map<string, SteadyState>();
   // The state files' signatures before they are read: a file changed after its stat is read again next time.
   const signatures = new Map(cache ? inputs.deployments.filter((d) => !steady.has(d.name)).map((d) => [d.name, stateSignature(root, d)]) : []);
@@ -464,9 +473,13 @@ async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap
  * Everything a deployment's files and secrets depend on: the generator, its cluster's and its own
  * settings, its cluster's sealing certificate, its secrets (the sha256 of their state's text).
  */
-function inputsHash(fingerprint: string, deployment: Deployment, sealingCertificate: string, stateSha256: string): string {
-  const { cluster } = deployment;
-  return sha256(JSON.stringify([fingerprint, cluster.name, cluster.spec, sealingCertificate, deployment.name, deployment.namespace, deployment.spec, stateSha256]));
+function inputsHash(clusterSettings: string, deployment: Deployment, stateSha256: string): string {
+  return createHash('sha256').update(clusterSettings).update(JSON.stringify([deployment.name, deployment.namespace, deployment.spec, stateSha256])).digest('hex');
+}
+
+/** The part of every inputsHash of a cluster's deployments that is the cluster's: serialized once per cluster, not once per deployment. */
+function clusterPart(fingerprint: string, cluster: Cluster, sealingCertificate: string): string {
+  return `${JSON.stringify([fingerprint, cluster.name, cluster.spec, sealingCertificate])}\0`;
 }
 
 /** Everything a cluster's `_cluster/` and `_argocd/` files depend on: the generator, its settings, its deployments' names, namespaces and kinds. */

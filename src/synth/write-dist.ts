@@ -140,10 +140,17 @@ export function buildIndex(
  */
 export function indexText(index: DistIndex): string {
   const kindSets = new Map<string, { namespaced: string[]; cluster: string[] }>();
+  // Deployments share their kinds' arrays (read from one set of the index) or not (rendered now): by their text.
+  const names = new Map<string, string>();
   const deployments = Object.entries(index.deployments ?? {}).map(([key, record]): [string, unknown] => {
     const set = { namespaced: record.namespacedKinds, cluster: record.clusterKinds };
-    const name = sha256(JSON.stringify(set)).slice(0, 16);
-    kindSets.set(name, set);
+    const text = JSON.stringify(set);
+    let name = names.get(text);
+    if (name === undefined) {
+      name = sha256(text).slice(0, 16);
+      names.set(text, name);
+      kindSets.set(name, set);
+    }
     return [key, { inputs: record.inputs, kinds: name }];
   });
   const section = (name: string, entries: [string, unknown][]) =>
