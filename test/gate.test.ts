@@ -589,6 +589,26 @@ describe('manifests written as public charts write them', () => {
   });
 });
 
+describe('manifests written as Bitnami\'s chart writes them', () => {
+  // test/fixtures/public-charts/bitnami-redis-sentinel.yaml: modelled on Bitnami's redis chart in
+  // sentinel mode with TLS, whose start scripts build redis-server's options in an array, copy the
+  // configuration templates and --include them, with the TLS port from the container's env.
+  it('reads its TLS-only start as TLS only, and reports what it really does', async () => {
+    const report = await runGate([path.join(projectRoot, 'test/fixtures/public-charts/bitnami-redis-sentinel.yaml')], { today: '2026-06-01' });
+    const found = new Set(report.violations.filter((v) => /^(tls|secrets|encryption|schema)\./.test(v.rule)).map((v) => `${v.rule} ${v.message.split(':')[0]}`));
+    expect([...found].sort()).toEqual([
+      'encryption.storage_class_encrypted volumeClaimTemplate redis-data names no storageClassName',
+      'secrets.no_password_in_env container redis of StatefulSet cache-redis-node passes `--masterauth` on the redis-server command line',
+      'secrets.no_password_in_env container redis of StatefulSet cache-redis-node passes `--requirepass` on the redis-server command line',
+      // master.conf is the template of the chart's non-sentinel primary: nothing here runs it, and
+      // the gate cannot know that nothing elsewhere does (docs/POLICIES.md).
+      'tls.redis_tls_only ConfigMap cache-redis-configuration key master.conf',
+      'tls.service_plaintext_port Service cache-redis port 6379 targets port 6379 of StatefulSet cache-redis-node, where redis listens in plaintext',
+      'tls.service_plaintext_port Service cache-redis-headless port 6379 targets port 6379 of StatefulSet cache-redis-node, where redis listens in plaintext',
+    ]);
+  });
+});
+
 describe('objects with no relation to Redis', () => {
   it('are left alone by the Redis-specific rules, and still checked by iam, secrets and security', async () => {
     const report = await runGate([path.join(projectRoot, 'test/fixtures/unrelated-app')]);

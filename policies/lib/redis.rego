@@ -129,10 +129,53 @@ else := "--sentinel" in args
 
 # The redis invocations a container of a workload runs: on its command line, and in the start scripts
 # it runs from ConfigMaps its pod mounts (start_scripts).
-workload_invocations(obj, container) := array.concat(invocations(container), [inv |
+workload_invocations(obj, container) := [_with_environment(inv, obj, container) | some inv in array.concat(invocations(container), [inv |
 	some script in start_scripts(obj, container)
 	some inv in _script_runs[script]
-])
+])]
+
+# An invocation with each argument that is a variable the container sets to a literal value
+# (`"${REDIS_TLS_PORT}"`, env `REDIS_TLS_PORT: "6379"`) replaced by that value, as the shell
+# expands it; where no start script of the container assigns the variable (files a script sources
+# from the image are taken not to). Other variables stay as they are (see unresolved_arguments).
+_with_environment(inv, obj, container) := object.union(inv, {"args": [_expanded_variable(w, env, obj, container) | some w in inv.args]}) if {
+	some w in inv.args
+	contains(w, "$")
+	env := _literal_env(container)
+	count(env) > 0
+} else := inv
+
+_expanded_variable(word, env, obj, container) := env[name] if {
+	contains(word, "$")
+	found := regex.find_all_string_submatch_n(`^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$`, word, 1)
+	count(found) == 1
+	name := found[0][1]
+
+	# `${X}` and `$X` are whole words; `$X}` or `${X` are not.
+	count([1 | contains(word, "{")]) == count([1 | contains(word, "}")])
+	not _assigned(obj, container, name)
+} else := word
+
+# The variables a container's env sets to a literal value: the last entry of a name wins, as the
+# kubelet reads them; a value from a Secret or ConfigMap, or one naming another variable, is not literal.
+_literal_env(container) := {name: e.value |
+	env := object.get(container, "env", [])
+	some i, e in env
+	name := e.name
+	i == max([j | some j, f in env; f.name == name])
+	is_string(e.value)
+	not contains(e.value, "$(")
+}
+
+_assigned(obj, container, name) if {
+	some script in start_scripts(obj, container)
+	contains(script, concat("", [name, "="]))
+}
+
+_assigned(obj, container, name) if {
+	some script in start_scripts(obj, container)
+	contains(script, concat("", ["read ", name]))
+}
 
 # The invocations of every start script of the input, each script read once per evaluation: a
 # function's result is not kept between calls, and the rules that ask for a container's invocations
@@ -405,41 +448,132 @@ _identified(t) if {
 
 _identified(t) if [k8s.name(t.entry.object), t.key] in _given_files
 
-# The ConfigMap keys redis processes of the input are given as their configuration file.
+# The ConfigMap keys redis processes of the input are given as their configuration file or include.
 _given_files contains [file.config_map, file.key] if {
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in workload_invocations(entry.object, c.container)
-	file := mounted_file(entry.object, c.container, trim(config_file(inv), `"'`))
+	some path in _read_paths(inv)
+	file := resolved_file(entry.object, c.container, path)
 }
 
+# The files an invocation has redis read: its configuration file and the files of its --include options.
+_read_paths(inv) := array.concat([trim(config_file(inv), `"'`) | config_file(inv)], [trim(d.args[0], `"'`) | some d in option_directives(inv.args); d.name == "include"; count(d.args) == 1])
+
 # The configurations redis processes run, where the gate can tell which: an invocation whose
-# configuration file is a ConfigMap key its container mounts, with the invocation's options read
-# after the file's lines, as redis reads them: [{"workload", "container", "inv", "config", "dirs"}].
-runs := [{"workload": entry, "container": c, "inv": inv, "config": config, "dirs": array.concat(config.dirs, option_directives(inv.args))} |
+# configuration file, or a file it includes (`--include`), is a ConfigMap key its container mounts or
+# a start script copies from one (`cp`), with the invocation's options read after the file's lines
+# and an included file's lines in place of its `include`, as redis reads them:
+# [{"workload", "container", "inv", "config", "files", "dirs", "written"}]. "config" is the first of
+# "files", the configurations read; "written", what the start scripts write into their copies at
+# run time that the gate cannot tell harmless (see _written).
+runs := [run |
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in workload_invocations(entry.object, c.container)
-	file := mounted_file(entry.object, c.container, trim(config_file(inv), `"'`))
+	read := [{"path": path, "config": config} | some path in _read_paths(inv); config := _config_at(entry.object, c.container, path)]
+	count(read) > 0
+	file_dirs := [d | config_file(inv); some r in read; r.path == trim(config_file(inv), `"'`); some d in r.config.dirs]
+	options := [d | some o in option_directives(inv.args); some d in _included(o, read)]
+	run := {
+		"workload": entry, "container": c, "inv": inv,
+		"config": read[0].config, "files": [r.config | some r in read],
+		"dirs": array.concat(file_dirs, options),
+		"written": [w | some r in read; some w in _written(entry.object, c.container, r.path); _risky_write(w)],
+	}
+]
+
+# An option as redis reads it: an `include` of a file the gate read is that file's lines.
+_included(o, read) := r.config.dirs if {
+	o.name == "include"
+	some r in read
+	[r.path] == [trim(a, `"'`) | some a in o.args]
+} else := [o]
+
+# The configuration of the input at a path a container reads.
+_config_at(obj, container, path) := config if {
+	file := resolved_file(obj, container, path)
 	some config in configs
 	k8s.name(config.entry.object) == file.config_map
 	config.key == file.key
-]
+}
 
 # Whether some process runs a configuration (it is then judged as run, with its options).
 is_run(config) if {
 	some r in runs
-	r.config.entry == config.entry
-	r.config.key == config.key
+	some f in r.files
+	f.entry == config.entry
+	f.key == config.key
 }
 
 # Whether an invocation of a workload's container runs a configuration of the input (see runs).
 runs_config(obj, container, inv) if {
-	file := mounted_file(obj, container, trim(config_file(inv), `"'`))
-	some config in configs
-	k8s.name(config.entry.object) == file.config_map
-	config.key == file.key
+	some path in _read_paths(inv)
+	_config_at(obj, container, path)
 }
+
+# The ConfigMap key a container's process reads at a path: mounted there, or copied there by a start
+# script the container runs (`cp SRC DST` on a line of its own, SRC a mounted key).
+resolved_file(obj, container, path) := file if {
+	file := mounted_file(obj, container, path)
+} else := file if {
+	some copy in _copies(obj, container)
+	copy.to == path
+	file := mounted_file(obj, container, copy.from)
+}
+
+_copies(obj, container) := [{"from": trim(ws[1], `"'`), "to": trim(ws[2], `"'`)} |
+	some script in start_scripts(obj, container)
+	some line in split(script, "\n")
+	contains(line, "cp ")
+	ws := [w | some w in _script_words(line); not startswith(w, "-")]
+	ws[0] == "cp"
+	count(ws) == 3
+]
+
+# What the start scripts a container runs write into a file at run time (`>>`, `>`, `tee`, `sed -i`
+# on a line naming it): for each write, the directive it adds where the gate can read it (`echo
+# "name ..."`, `printf "\nname %s" ...`), else "" (a variable, another command).
+_written(obj, container, path) := [_written_directive(line) |
+	some script in start_scripts(obj, container)
+	some line in split(script, "\n")
+	contains(line, path)
+	_writes_to(line, path)
+]
+
+_writes_to(line, path) if contains(line, concat("", [">", path]))
+
+_writes_to(line, path) if contains(line, concat("", ["> ", path]))
+
+_writes_to(line, _) if contains(line, "tee ")
+
+_writes_to(line, _) if regex.match(`\bsed\b.*\s-i`, line)
+
+_written_directive(line) := name if {
+	ws := _script_words(trim_space(line))
+	ws[0] in {"echo", "printf"}
+	args := [w | some w in array.slice(ws, 1, count(ws)); not w in {"-e", "-n", "-en", "-ne"}]
+	first := trim_left(trim(args[0], `"'`), " ")
+	name := _directive_written(first, args)
+	not contains(name, "$")
+	not contains(name, ">")
+} else := ""
+
+# An empty echo writes a blank line.
+_directive_written("", args) := "(blank line)" if startswith(args[1], ">")
+
+_directive_written(first, _) := lower(trim_left(replace(first, "\\n", " "), " ")) if first != ""
+
+# Writes that may change what the rules judge (a port, TLS settings, includes, the data folder);
+# an empty echo, an announce address or a password from the environment cannot.
+_risky_write(name) if name == ""
+
+_risky_write(name) if {
+	word := split(name, " ")[0]
+	_judged_directives[word]
+}
+
+_judged_directives := {"port", "tls-port", "tls-replication", "tls-protocols", "tls-cluster", "include", "dir", "bind"}
 
 # An invocation's options as the configuration lines redis appends to its file, in order:
 # [{"name", "args", "line": 0}].

@@ -35,11 +35,11 @@ _violation(config, problem) := k8s.violation(config.entry, sprintf("%s: %s", [co
 # options of the command line that names it), the finding being the workload's; and a configuration
 # no process of the input is seen to run, alone, the finding being the ConfigMap's.
 _judged := array.concat(
-	[{"entry": r.workload, "dirs": r.dirs, "opaque": r.config.opaque, "where": where} |
+	[{"entry": r.workload, "dirs": r.dirs, "opaque": array.flatten([f.opaque | some f in r.files]), "written": r.written, "where": where} |
 		some r in redis.runs
 		where := sprintf("%s %s of %s %s runs %s with ConfigMap %s key %s", [
 			r.container.role, object.get(r.container.container, "name", ""), r.workload.object.kind, k8s.name(r.workload.object),
-			r.inv.program, k8s.name(r.config.entry.object), r.config.key,
+			r.inv.program, k8s.name(r.config.entry.object), concat(" and ", [f.key | some f in r.files]),
 		])
 	],
 	[{"entry": config.entry, "dirs": config.dirs, "opaque": config.opaque, "where": sprintf("ConfigMap %s key %s", [k8s.name(config.entry.object), config.key])} |
@@ -47,6 +47,21 @@ _judged := array.concat(
 		not redis.is_run(config)
 	],
 )
+
+# A configuration its start script copies and then writes into at run time is not what the gate read:
+# reported where what is written may change a port, TLS settings, an include or the data folder.
+violation contains _violation(config, msg) if {
+	some config in _judged
+	count(object.get(config, "written", [])) > 0
+	msg := sprintf(
+		"its start script writes into its copy of the configuration at run time (%s), which the gate cannot read: keep the settings in the ConfigMap or on the command line",
+		[concat(", ", [_what_written(w) | some w in config.written])],
+	)
+}
+
+_what_written("") := "a line the gate cannot read"
+
+_what_written(name) := sprintf("`%s`", [name]) if name != ""
 
 violation contains _violation(config, "no `port 0`: the plaintext port stays open (6379 by default, 26379 for sentinel)") if {
 	some config in _judged

@@ -128,3 +128,59 @@ test_configuration_judged_with_the_options_of_the_process_that_runs_it if {
 	_run({"settings": "port 0\ntls-port 6380\ntls-replication yes\n"}, ["redis-server", "/etc/redis/settings", "--port", "6379"]) == {"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key settings: `port 6379` leaves a plaintext port open: set `port 0`"}
 	_run({"redis.conf": "port 0\ntls-port 6380\ntls-replication yes\n"}, ["sh", "-c", "exec redis-server /etc/redis/redis.conf --tls-port 0"]) == {"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key redis.conf: `tls-port 0` is not a non-zero port number"}
 }
+
+# Bitnami's way: templates in a ConfigMap mounted as a folder, copied by the start script and given
+# as --include options after TLS options built in an array, the TLS port from the container's env.
+_copying(script, env) := msgs if {
+	msgs := testing.messages(redis_tls_only.violation) with input as _copying_input(script, env)
+}
+
+_copying_input(script, env) := testing.input_of([
+	testing.config_map("node-configuration", {"redis.conf": "appendonly yes\nsave \"\"\n", "replica.conf": "dir /data\nrename-command FLUSHALL \"\"\n"}),
+	testing.config_map("node-scripts", {"start.sh": script}),
+	testing.workload("StatefulSet", "node", {
+		"containers": [{
+			"name": "redis", "image": "bitnami/redis:8.2.2",
+			"command": ["/bin/bash", "-c", "/scripts/start.sh"],
+			"env": env,
+			"volumeMounts": [{"name": "scripts", "mountPath": "/scripts"}, {"name": "config", "mountPath": "/opt/mounted-etc"}, {"name": "etc", "mountPath": "/opt/etc"}],
+		}],
+		"volumes": [{"name": "scripts", "configMap": {"name": "node-scripts"}}, {"name": "config", "configMap": {"name": "node-configuration"}}, {"name": "etc", "emptyDir": {}}],
+	}),
+])
+
+_copy_script(extra) := concat("\n", array.concat(
+	[
+		"#!/bin/bash",
+		"cp /opt/mounted-etc/replica.conf /opt/etc/replica.conf",
+		"cp /opt/mounted-etc/redis.conf /opt/etc/redis.conf",
+		"echo \"\" >> /opt/etc/replica.conf",
+		"echo \"replica-announce-port $REDISPORT\" >> /opt/etc/replica.conf",
+	],
+	array.concat(extra, [
+		"ARGS=(\"--port\" \"0\")",
+		"ARGS+=(\"--tls-port\" \"${REDIS_TLS_PORT}\")",
+		"ARGS+=(\"--tls-replication\" \"yes\")",
+		"ARGS+=(\"--include\" \"/opt/etc/replica.conf\")",
+		"ARGS+=(\"--include\" \"/opt/etc/redis.conf\")",
+		"exec redis-server \"${ARGS[@]}\"",
+	]),
+))
+
+test_copied_and_included_templates_are_judged_as_run if {
+	count(_copying(_copy_script([]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])) == 0
+
+	# The TLS port from a Secret, or set by the script itself, is not known.
+	some msg in _copying(_copy_script([]), [{"name": "REDIS_TLS_PORT", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}])
+	contains(msg, "`tls-port ${REDIS_TLS_PORT}` is not a non-zero port number")
+	some msg2 in _copying(_copy_script(["REDIS_TLS_PORT=0"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
+	contains(msg2, "`tls-port ${REDIS_TLS_PORT}` is not a non-zero port number")
+}
+
+test_writes_at_run_time_that_may_change_tls_are_reported if {
+	_copying(_copy_script(["echo \"port 6379\" >> /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}]) == {"container redis of StatefulSet node runs redis-server with ConfigMap node-configuration key replica.conf and redis.conf: its start script writes into its copy of the configuration at run time (`port`), which the gate cannot read: keep the settings in the ConfigMap or on the command line"}
+	some msg in _copying(_copy_script(["cat /etc/extra >> /opt/etc/replica.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
+	contains(msg, "(a line the gate cannot read)")
+	some msg2 in _copying(_copy_script(["sed -i 's/^port .*/port 6379/' /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
+	contains(msg2, "(a line the gate cannot read)")
+}
