@@ -172,7 +172,12 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     ['--tls-replication', 'no', '--tls-replication', 'yes'],
     ['--save', '', '--port', '6380'],
     ['--appendonly', 'yes', '--tls-port', '0', '--tls-port', '6391'],
+    // A file of the ConfigMap given with --include ({EXTRA}: `port 6379`) is read where the option stands.
+    ['--include', '{EXTRA}'],
+    ['--include', '{EXTRA}', '--port', '0'],
+    ['--port', '0', '--include', '{EXTRA}'],
   ];
+  const EXTRA = 'port 6379\n';
 
   it('reads command-line options after the configuration file, as redis-server and valkey-server do', async () => {
     const programs = [
@@ -184,18 +189,19 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     for (const { program, image } of programs) {
       const name = path.basename(program);
       for (const options of optionCases) {
-        const truth = await applied(`${name} ${options.join(' ')}`, tls, options, program);
+        writeFileSync(path.join(dir, 'extra.conf'), EXTRA);
+        const truth = await applied(`${name} ${options.join(' ')}`, tls, options.map((o) => o.replace('{EXTRA}', path.join(dir, 'extra.conf'))), program);
         if (!truth) continue;
         compared++;
         const problems = insecure(truth);
-        const container = { name: 'server', image, command: [name, '/etc/redis/redis.conf', ...options], volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
+        const container = { name: 'server', image, command: [name, '/etc/redis/redis.conf', ...options.map((o) => o.replace('{EXTRA}', '/etc/redis/extra.conf'))], volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
         const workload = {
           apiVersion: 'apps/v1',
           kind: 'StatefulSet',
           metadata: { name: 'cache', namespace: 'n' },
           spec: { template: { metadata: { labels: { app: 'cache' } }, spec: { containers: [container], volumes: [{ name: 'config', configMap: { name: 'members' } }] } } },
         };
-        const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls } };
+        const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls, ...(options.includes('{EXTRA}') ? { 'extra.conf': EXTRA } : {}) } };
         const findings = policy
           .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object: workload }, { file: 'c.yaml', object: configMap }], cluster_resources: [] }, '2026-06-01')
           .filter((v) => v.rule === 'tls.redis_tls_only' || v.rule === 'tls.redis_args_tls_only')
