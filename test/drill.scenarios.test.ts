@@ -2,6 +2,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { scenarioIds as cliScenarioIds } from '../src/drill/scenario-ids.js';
 import { continuesFrom, scenarioIds, scenarios, scenariosToRun } from '../src/drill/scenarios/index.js';
+import { verdictLine } from '../src/drill/drill.js';
 import { projectRoot } from './support/repo.js';
 
 describe('drill scenario registry', () => {
@@ -41,5 +42,14 @@ describe('drill scenario registry', () => {
     expect(inputs.filter((file) => !file.startsWith('src/drill/') && !file.startsWith('model/'))).toEqual([]);
     const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
     expect(imports.filter((p) => !p.startsWith('node:'))).toEqual([]);
+  });
+});
+
+describe('drill verdict line', () => {
+  const result = (passed: boolean, skipped?: string) => ({ passed, skipped }) as unknown as Parameters<typeof verdictLine>[0][number];
+  it('says a skipped scenario apart from a passed one', () => {
+    expect(verdictLine([result(true), result(true)])).toBe('all 2 scenario(s) passed');
+    expect(verdictLine([result(true), result(true, 'no network namespaces')])).toBe('1 scenario(s) passed, 1 skipped (see above why)');
+    expect(verdictLine([result(false), result(true, 'no network namespaces'), result(true)])).toBe('1 of 3 scenario(s) failed, 1 skipped');
   });
 });

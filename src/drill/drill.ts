@@ -210,6 +210,15 @@ async function restore(cluster: LocalCluster): Promise<void> {
 }
 
 /** The report as a table, with what failed and what was seen below it. */
+/** The last line of a drill's text report: a skipped scenario counts as passed, but is said apart. */
+export function verdictLine(scenarios: ScenarioResult[]): string {
+  const failed = scenarios.filter((r) => !r.passed).length;
+  const skipped = scenarios.filter((r) => r.skipped).length;
+  if (failed) return `${failed} of ${scenarios.length} scenario(s) failed${skipped ? `, ${skipped} skipped` : ''}`;
+  if (skipped) return `${scenarios.length - skipped} scenario(s) passed, ${skipped} skipped (see above why)`;
+  return `all ${scenarios.length} scenario(s) passed`;
+}
+
 export function formatDrillText(report: DrillReport): string {
   const header = ['scenario', 'unavailable s', 'bound s', 'writes', 'confirmed', 'unconfirmed', 'failed', 'lost confirmed', 'lost unconfirmed', 'verdict'];
   const rows = report.scenarios.map((r) => [
@@ -262,8 +271,7 @@ export function formatDrillText(report: DrillReport): string {
     for (const p of r.problems) out.push(`  FAIL ${p}`);
     for (const n of r.notes) out.push(`  ${n}`);
   }
-  const failed = report.scenarios.filter((r) => !r.passed).length;
-  out.push('', failed ? `${failed} of ${report.scenarios.length} scenario(s) failed` : `all ${report.scenarios.length} scenario(s) passed`);
+  out.push('', verdictLine(report.scenarios));
   if (report.kept) out.push(`processes' folder kept in ${report.kept}`);
   return `${out.join('\n')}\n`;
 }
