@@ -93,6 +93,20 @@ describe('gate verdict cache', () => {
     expect(seen(cached)).toBe(seen(await runGate([dir])));
   });
 
+  it('keeps the verdicts of each set of paths apart: gating one fleet neither loads nor rewrites another\'s', async () => {
+    const [big, small] = [distWith(), distWith({ [portalFile]: unpinnedPortal() })];
+    const cache = path.join(tempDir(), 'cache');
+    await runGate([big], { cache });
+    const files = () => readdirSync(cache).sort();
+    const [bigVerdicts] = files().filter((f) => !f.endsWith('.run.v8'));
+    const before = statSync(path.join(cache, bigVerdicts!)).mtimeMs;
+    const report = await runGate([small], { cache });
+    expect(report.violations.map((v) => v.rule)).toContain('security.image_pinned');
+    expect(files().filter((f) => f.endsWith('.run.v8'))).toHaveLength(2);
+    expect(files().filter((f) => !f.endsWith('.run.v8'))).toHaveLength(2);
+    expect(statSync(path.join(cache, bigVerdicts!)).mtimeMs).toBe(before);
+  });
+
   it('names the file a finding is in when the same text is cached under another path', async () => {
     const dir = distWith({ [membersFile]: brokenMembers() });
     const cache = path.join(tempDir(), 'cache');

@@ -19,7 +19,7 @@ import type { ObjectRef } from './shard.js';
  *   policy's findings.
  * Everything else a verdict depends on (the gate's code and libraries, the compiled policy and its
  * catalogue, the vendored schemas, Node) is the cache's fingerprint: a cache made under another
- * fingerprint is never read. Timestamps play no part: every file is read and hashed on every run
+ * fingerprint is never read. Each set of paths gated has a cache of its own (cacheScope). Timestamps play no part: every file is read and hashed on every run
  * (run-cache.ts answers, before this cache is opened, a run over files untouched since the last one).
  */
 export const GATE_CACHE = fromRoot('node_modules/.cache/redis-gitops/gate');
@@ -60,6 +60,11 @@ export async function gateFingerprint(sources: VerdictSources = verdictSources):
     .map((f) => path.join(sources.schemas, f));
   for (const file of [sources.wasm, sources.catalogue, ...schemas]) hash.update(`\0${path.basename(file)}\0`).update(readFileSync(file));
   return hash.digest('hex');
+}
+
+/** A short name for the set of paths a gate is given (with its working folder): part of the caches' file names. */
+export function cacheScope(paths: unknown): string {
+  return contentHash(JSON.stringify(paths)).slice(0, 16);
 }
 
 /** The key of a group's policy verdict: where its objects are, what their files hold, the policy data and the day. */

@@ -4,7 +4,7 @@ import { findManifestFiles, groupByDeployment, UnreadableInput, type Group } fro
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
 import { duplicateFindings } from './duplicates.js';
-import { gateFingerprint, groupKey, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
+import { cacheScope, gateFingerprint, groupKey, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
 import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
 import { moduleOf } from '../paths.js';
 import { chunked, Threads, workersFor } from '../workers/pool.js';
@@ -39,10 +39,11 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const sources = options.sources ?? verdictSources;
   const data: PolicyData = { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays };
   const rules = () => ({ ...schemaRules, ...loadRuleCatalogue(sources.catalogue) });
-  // Both caches are named by the same fingerprint of everything a verdict depends on besides the input.
-  const kept = options.cache === undefined ? undefined : { dir: options.cache, fingerprint: await gateFingerprint(sources) };
   // What a run's answer depends on besides its files' contents (see run-cache.ts).
   const question = [process.cwd(), paths.map((p) => path.resolve(p)), data, today];
+  // Both caches are named by the same fingerprint of everything a verdict depends on besides the
+  // input, and by the paths gated: a gate of one fleet does not load (or age out) another's verdicts.
+  const kept = options.cache === undefined ? undefined : { dir: options.cache, fingerprint: `${await gateFingerprint(sources)}-${cacheScope(question.slice(0, 2))}` };
   const runCache = kept && RunCache.open(kept.dir, kept.fingerprint);
   if (runCache) {
     const signatures = signaturesNow(files);
