@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { ecdsaWithSHA256, ecdsaWithSHA384 } from '@peculiar/asn1-ecc';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
+  AuthorityKeyIdentifier,
   AttributeTypeAndValue,
   AttributeValue,
   BasicConstraints,
@@ -15,15 +16,19 @@ import {
   KeyUsageFlags,
   Name,
   RelativeDistinguishedName,
+  KeyIdentifier,
   SubjectAlternativeName,
+  SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
   Version,
+  id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
   id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
   id_kp_serverAuth,
   type AlgorithmIdentifier,
@@ -93,6 +98,24 @@ function arrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
 }
 
+/**
+ * A key's identifier as RFC 5280 (4.2.1.2, method 1) and OpenSSL compute it: the SHA-1 of the
+ * subjectPublicKey bits. A certificate names its own (Subject Key Identifier) and its issuer's
+ * (Authority Key Identifier): OpenSSL's strict verification (`-x509_strict`, which Python 3.13's
+ * default TLS context turns on) refuses a chain without them.
+ */
+function keyIdentifier(publicKey: KeyObject): KeyIdentifier {
+  const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
+  return new KeyIdentifier(arrayBuffer(createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest()));
+}
+
+function keyIdentifiers(subject: KeyIdentifier, issuer: KeyIdentifier): Extension[] {
+  return [
+    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(subject.buffer)),
+    extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: issuer })),
+  ];
+}
+
 interface CertificateFields {
   subject: Name;
   issuer: Name;
@@ -135,13 +158,14 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
   // Each CA a name of its own: during a CA rotation both CAs are in one trust file, and OpenSSL (redis,
   // haproxy, most clients) looks a certificate's issuer up by name; with two CAs of one name, the
   // server certificate of the second fails ("certificate signature failure": measured with redis and
-  // openssl). The certificates carry no key identifiers to tell them apart.
+  // openssl), although the certificates now carry key identifiers too.
   const generation = `issued ${now.toISOString().slice(0, 10)} ${randomBytes(4).toString('hex')}`;
   const caName = distinguishedName([OID_COMMON_NAME, `redis-gitops ${deployment} CA`], [OID_ORGANIZATIONAL_UNIT, generation]);
   const subjectAltName = new SubjectAlternativeName(
     // An address is also listed as a DNS name: HAProxy's verifyhost compares DNS names only.
     sans.flatMap((san) => [...(/^[0-9.]+$/.test(san) ? [new GeneralName({ iPAddress: san })] : []), new GeneralName({ dNSName: san })]),
   );
+  const caId = keyIdentifier(ca.publicKey);
   const [caCertificate, serverCertificate] = await Promise.all([
     signCertificate({
       subject: caName,
@@ -152,7 +176,7 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
       algorithm: ecdsaWithSHA384,
       notBefore: now,
       notAfter: at(CA_VALIDITY_YEARS),
-      extensions: CA_EXTENSIONS,
+      extensions: [...CA_EXTENSIONS, ...keyIdentifiers(caId, caId)],
     }),
     signCertificate({
       subject: distinguishedName([OID_COMMON_NAME, sans[0] ?? deployment]),
@@ -163,7 +187,7 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
       algorithm: ecdsaWithSHA256,
       notBefore: now,
       notAfter: at(SERVER_VALIDITY_YEARS),
-      extensions: [...SERVER_EXTENSIONS, extension(id_ce_subjectAltName, false, subjectAltName)],
+      extensions: [...SERVER_EXTENSIONS, extension(id_ce_subjectAltName, false, subjectAltName), ...keyIdentifiers(keyIdentifier(server.publicKey), caId)],
     }),
   ]);
   return { caCertificate, serverCertificate, serverKey: server.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
