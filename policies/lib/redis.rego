@@ -517,9 +517,9 @@ runs_config(obj, container, inv) if {
 resolved_file(obj, container, path) := file if {
 	file := mounted_file(obj, container, path)
 } else := file if {
-	some copy in _copies(obj, container)
-	copy.to == path
-	file := mounted_file(obj, container, copy.from)
+	copies := [copy | some copy in _copies(obj, container); copy.to == path]
+	count(copies) == 1 # copied there twice: which one is there when redis starts is not known
+	file := mounted_file(obj, container, copies[0].from)
 }
 
 _copies(obj, container) := [{"from": trim(ws[1], `"'`), "to": trim(ws[2], `"'`)} |
@@ -546,6 +546,14 @@ _writes_to(line, path) if contains(line, concat("", [">", path]))
 _writes_to(line, path) if contains(line, concat("", ["> ", path]))
 
 _writes_to(line, _) if contains(line, "tee ")
+
+# Another file put in its place (`mv`, `ln`, `install`, a download, a template filled in).
+_writes_to(line, _) if {
+	ws := _script_words(trim_space(line))
+	_replacing_commands[ws[0]]
+}
+
+_replacing_commands := {"mv", "ln", "install", "rsync", "curl", "wget", "envsubst", "dd", "touch"}
 
 _writes_to(line, _) if regex.match(`\bsed\b.*\s-i`, line)
 

@@ -183,4 +183,14 @@ test_writes_at_run_time_that_may_change_tls_are_reported if {
 	contains(msg, "(a line the gate cannot read)")
 	some msg2 in _copying(_copy_script(["sed -i 's/^port .*/port 6379/' /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
 	contains(msg2, "(a line the gate cannot read)")
+	some msg3 in _copying(_copy_script(["mv /tmp/generated.conf /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
+	contains(msg3, "(a line the gate cannot read)")
+}
+
+# A file copied to a path twice is not known: the templates are then judged alone (as before the
+# gate followed copies), and the include of a file it cannot read is reported.
+test_a_path_copied_twice_is_not_followed if {
+	msgs := _copying(_copy_script(["cp /tmp/other.conf /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
+	some msg in msgs
+	contains(msg, "`include /opt/etc/redis.conf`")
 }
