@@ -13,7 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = path.join(root, 'node_modules', '.cache', 'redis-gitops', 'cli');
 
 /** The modules that start a program: the CLI and what its worker threads load. */
-const ENTRY_POINTS = ['src/cli.ts', 'src/gate/shard.ts', 'src/synth/render-worker.ts'];
+const ENTRY_POINTS = ['src/cli.ts', 'src/gate/shard.ts', 'src/gate/run-cache.ts', 'src/synth/render-worker.ts'];
 
 /**
  * Compiled builds other than the current one are removed once unused this long (a running CLI may

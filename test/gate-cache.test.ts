@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,9 @@ function brokenMembers() {
 /** What a user sees of a report: the JSON the CLI prints, and the summary. */
 const seen = (report: GateReport) => JSON.stringify({ violations: report.violations, summary: report.summary });
 
+/** Files the run record trusts are older than the run that hashed them, by a margin of 2 s (RACY_MARGIN_MS). */
+const olderThanTheMargin = () => new Promise((resolve) => setTimeout(resolve, 2100));
+
 const waiver = '[{"rules": ["security.image_pinned"], "reason": "vendor hotfix build, OPS-42", "expires": "2026-12-31"}]';
 
 describe('gate verdict cache', () => {
@@ -96,6 +99,8 @@ describe('gate verdict cache', () => {
   it('keeps the verdicts of each set of paths apart: gating one fleet neither loads nor rewrites another\'s', async () => {
     const [big, small] = [distWith(), distWith({ [portalFile]: unpinnedPortal() })];
     const cache = path.join(tempDir(), 'cache');
+    // Each run keeps a record of its answer only over files older than the margin.
+    await olderThanTheMargin();
     await runGate([big], { cache });
     const files = () => readdirSync(cache).sort();
     const [bigVerdicts] = files().filter((f) => !f.endsWith('.run.v8'));
@@ -168,8 +173,6 @@ describe('gate verdict cache', () => {
       writeFileSync(file, serialize(stored));
     };
     const fromRecord = (report: GateReport) => report.violations.some((v) => v.message === 'from the run record');
-    /** Files the run record trusts are older than the run that hashed them, by a margin of 2 s (RACY_MARGIN_MS). */
-    const olderThanTheMargin = () => new Promise((resolve) => setTimeout(resolve, 2100));
 
     it('answers when nothing changed, and never once a file changed, even at the same size with its modification time put back', async () => {
       const dir = distWith({ [portalFile]: unpinnedPortal() });
@@ -202,14 +205,55 @@ describe('gate verdict cache', () => {
       poison(cache);
       rmSync(path.join(dir, 'example/orders/extra.yaml'));
       expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
+      // The run record lists no folder: a new folder with a manifest in it, beside the others, is found
+      // by its parent's signature (an entry added to a folder changes its modification time).
+      await olderThanTheMargin();
+      await runGate([dir], { cache, today: '2026-06-01' });
+      poison(cache);
+      rewrite(dir, { 'example/orders/more/extra.yaml': unpinnedPortal() });
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
+      // A file replaced by renaming another over it (how editors save), its times put back.
+      await olderThanTheMargin();
+      await runGate([dir], { cache, today: '2026-06-01' });
+      poison(cache);
+      writeFileSync(`${file}.new`, readFileSync(file, 'utf8').replace('haprox2', 'haprox3'));
+      utimesSync(`${file}.new`, atime, mtime);
+      renameSync(`${file}.new`, file);
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
     });
 
-    it('does not trust files modified within the margin before the run that hashed them', async () => {
+    it('answers the same when the stat calls are shared with worker threads, and sees a change in any thread\'s share', async () => {
+      const dir = distWith();
+      const cache = path.join(tempDir(), 'cache');
+      await olderThanTheMargin();
+      const options = { cache, today: '2026-06-01', threads: 1 };
+      await runGate([dir], options);
+      poison(cache);
+      expect(fromRecord(await runGate([dir], options))).toBe(true);
+      // The folders are shared in walk order: this thread takes the first ones, the worker the last.
+      const folders = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.yaml')).map((e) => path.join(e.parentPath, e.name)).sort();
+      for (const file of [folders[0]!, folders.at(-1)!]) {
+        const { atime, mtime } = statSync(file);
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/name: /, 'name:  '));
+        utimesSync(file, atime, mtime);
+        expect(fromRecord(await runGate([dir], options))).toBe(false);
+        await olderThanTheMargin();
+        await runGate([dir], options);
+        poison(cache);
+        expect(fromRecord(await runGate([dir], options))).toBe(true);
+      }
+    });
+
+    it('keeps no answer over files modified within the margin before the run that hashed them', async () => {
       const dir = distWith({ [portalFile]: unpinnedPortal() });
       const cache = path.join(tempDir(), 'cache');
       await runGate([dir], { cache, today: '2026-06-01' });
-      poison(cache);
-      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(false);
+      expect(readdirSync(cache).filter((f) => f.endsWith('.run.v8'))).toEqual([]);
+      // Nor over a folder that gained a file within the margin: its listing could change again unseen.
+      await olderThanTheMargin();
+      rewrite(dir, { 'example/orders/extra.yaml': unpinnedPortal() });
+      await runGate([dir], { cache, today: '2026-06-01' });
+      expect(readdirSync(cache).filter((f) => f.endsWith('.run.v8'))).toEqual([]);
     });
   });
 });

@@ -94,8 +94,22 @@ export function isClusterScoped(object: { kind: string }): boolean {
  * the top of a folder named (dist/index.json) is left out.
  */
 export async function findManifestFiles(paths: string[]): Promise<string[]> {
+  return listManifestFiles(paths).files;
+}
+
+/** What findManifestFiles found, and where it looked: what a later run must see unchanged to know it would find the same (run-cache.ts). */
+export interface ManifestListing {
+  files: string[];
+  /** Each folder walked, in walk order, with the names of the manifest-like files it holds (synth's index included). */
+  folders: [folder: string, names: string[]][];
+}
+
+export function listManifestFiles(paths: string[]): ManifestListing {
   const files: string[] = [];
+  const folders: ManifestListing['folders'] = [];
   const walk = (dir: string) => {
+    const names: string[] = [];
+    folders.push([dir, names]);
     // The entries' types come with the listing: only links need a stat of their own (a fleet's
     // output is hundreds of thousands of files).
     for (const entry of byNameBytes(readdirSync(dir, { withFileTypes: true }))) {
@@ -107,6 +121,7 @@ export async function findManifestFiles(paths: string[]): Promise<string[]> {
           throw new UnreadableInput(file, entry.isSymbolicLink() ? 'a link to a folder named like a manifest file (kubectl would fail on it)' : 'not a regular file');
         }
         files.push(file);
+        names.push(entry.name);
       }
     }
   };
@@ -122,7 +137,7 @@ export async function findManifestFiles(paths: string[]): Promise<string[]> {
     else if (manifestFile.test(p)) files.push(p);
     else throw new UnreadableInput(p, 'not a manifest file (expected .yaml, .yml or .json)');
   }
-  return [...new Set(files)];
+  return { files: [...new Set(files)], folders };
 }
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { RunCache, signaturesNow, type FileSignature } from './run-cache.js';
-import { findManifestFiles, groupByDeployment, UnreadableInput, type Group } from './documents.js';
+import { RunCache, type FileSignature } from './run-cache.js';
+import { groupByDeployment, listManifestFiles, UnreadableInput, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
 import { duplicateFindings } from './duplicates.js';
@@ -34,8 +34,6 @@ export interface GateOptions extends PolicyData {
 export async function runGate(paths: string[], options: GateOptions = {}): Promise<GateReport> {
   const began = Date.now();
   const today = options.today ?? new Date().toISOString().slice(0, 10);
-  const files = await findManifestFiles(paths);
-  const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
   const sources = options.sources ?? verdictSources;
   const data: PolicyData = { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays };
   const rules = () => ({ ...schemaRules, ...loadRuleCatalogue(sources.catalogue) });
@@ -45,11 +43,11 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   // input, and by the paths gated: a gate of one fleet does not load (or age out) another's verdicts.
   const kept = options.cache === undefined ? undefined : { dir: options.cache, fingerprint: `${await gateFingerprint(sources)}-${cacheScope(question.slice(0, 2))}` };
   const runCache = kept && RunCache.open(kept.dir, kept.fingerprint);
-  if (runCache) {
-    const signatures = signaturesNow(files);
-    const answer = signatures && runCache.answer(question, files, signatures);
-    if (answer) return { ...answer.report, rules: rules() };
-  }
+  const answer = await runCache?.answer(question, options.threads);
+  if (answer) return { ...answer.report, rules: rules() };
+  const listing = listManifestFiles(paths);
+  const { files } = listing;
+  const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
   const cache = kept && VerdictCache.open(kept.dir, kept.fingerprint);
   const run: Run = { files, paths, data, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache };
   const { violations, refs, groups, hashes, signatures } = await (threads > 0 ? inThreads(threads, run) : inProcess(run));
@@ -68,7 +66,7 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
       namespaces: groups.filter((g) => g.namespace !== null).length,
     },
   };
-  if (runCache && hashes.every((h) => h !== '')) runCache.save(question, files, hashes, signatures, began, { report });
+  if (runCache && hashes.every((h) => h !== '')) runCache.save(question, { files, hashes, signatures, folders: listing.folders }, began, { report });
   return { ...report, rules: rules() };
 }
 
