@@ -37,6 +37,15 @@ if [[ ! -x $reader/manifest-reader ]]; then
   rm -rf "$reader" && mv "$reader.partial" "$reader"
 fi
 
+# The policy's reading of `$(NAME)` in a container's command and args against the kubelet's own
+# expansion package: a helper of this module too (seconds), cached by the version and its source.
+expand=$root/.tools/kubelet-expand/${k8s#v}-$(sha256sum engine/kubernetes/cmd/kubelet-expand/main.go | cut -c1-12)
+if [[ ! -x $expand/kubelet-expand ]]; then
+  say "kubelet-expand (k8s.io/kubernetes $k8s third_party/forked/golang/expansion)"
+  (cd engine/kubernetes && GOWORK=off go build -o "$expand.partial/kubelet-expand" -ldflags "-s -w" ./cmd/kubelet-expand)
+  rm -rf "$expand" && mv "$expand.partial" "$expand"
+fi
+
 # Argo CD: a multi-call main of its three controllers (engine/argocd/main.go).
 argocd=$(module_version engine/argocd github.com/argoproj/argo-cd/v3)
 out=$root/.tools/argocd/${argocd#v}

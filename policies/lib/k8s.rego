@@ -155,3 +155,57 @@ spread_over_zones(obj) if {
 	constraint.maxSkew == 1
 	selector_matches(constraint.labelSelector, pod_labels(obj))
 }
+
+# A container's command and args as the kubelet runs them (k8s.io/kubernetes
+# pkg/kubelet/container.ExpandContainerCommandAndArgs, third_party/forked/golang/expansion): each
+# `$(NAME)` replaced by the value of the container's variable NAME, `$$` by `$`. A reference to a
+# variable the gate does not know (undefined, as the kubelet leaves it too, or set from a Secret,
+# a ConfigMap, a field or envFrom) is left as written.
+command(container) := _expanded(object.get(container, "command", []), container)
+
+args(container) := _expanded(object.get(container, "args", []), container)
+
+_expanded(parts, container) := [expand(part, env) |
+	env := literal_env(container)
+	some part in parts
+] if {
+	some part in parts
+	contains(part, "$")
+} else := parts
+
+# The variables a container sets to a literal value, as its process sees them: the last entry of a
+# name wins (the kubelet sets them in order); a value from a Secret, a ConfigMap or a field is not
+# literal, nor one that refers to another variable (`$(NAME)`: resolved from the entries before it,
+# which the gate does not follow). `$$` in a value is `$`.
+literal_env(container) := {name: expand(e.value, {}) |
+	env := object.get(container, "env", [])
+	some i, e in env
+	name := e.name
+	i == max([j | some j, f in env; f.name == name])
+	is_string(e.value)
+	not contains(e.value, "$(")
+}
+
+# Kubernetes' expansion of `$(NAME)` references in a string, given the variables' values: `$$` is
+# `$`, `$(NAME)` the value of NAME or, when it has none, `$(NAME)` as written; any other `$` and
+# the character after it are kept (expansion.Expand, which reads left to right: the alternatives
+# below, leftmost first, match what it consumes at each `$`).
+expand(s, env) := s if {
+	not contains(s, "$")
+} else := concat("", [part |
+	refs := regex.find_all_string_submatch_n(_reference, s, -1)
+	some i, piece in regex.split(_reference, s)
+	part := concat("", [piece, _resolved(refs, i, env)])
+])
+
+_reference := `\$\$|\$\([^)]*\)|\$[\s\S]`
+
+_resolved(refs, i, env) := "" if i >= count(refs)
+
+else := "$" if refs[i][0] == "$$"
+
+else := env[name] if {
+	startswith(refs[i][0], "$(")
+	endswith(refs[i][0], ")")
+	name := substring(refs[i][0], 2, count(refs[i][0]) - 3)
+} else := refs[i][0]

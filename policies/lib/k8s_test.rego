@@ -42,3 +42,31 @@ test_pod_template_of_a_custom_workload_kind if {
 	k8s.pod_template(rollout) == rollout.spec.template
 	not k8s.pod_template({"kind": "ApplicationSet", "spec": {"template": {"spec": {"project": "p"}}}})
 }
+
+test_command_and_args_as_the_kubelet_expands_them if {
+	container := {
+		"command": ["$(SERVER)"],
+		"args": ["--port", "$(PORT)", "$$(PORT)", "$(UNSET)", "$(FROM_SECRET)", "$(REFERS)", "$x"],
+		"env": [
+			{"name": "SERVER", "value": "valkey-server"},
+			{"name": "PORT", "value": "6379"},
+			{"name": "PORT", "value": "0"},
+			{"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+			{"name": "REFERS", "value": "$(PORT)"},
+		],
+	}
+	k8s.command(container) == ["valkey-server"]
+	k8s.args(container) == ["--port", "0", "$(PORT)", "$(UNSET)", "$(FROM_SECRET)", "$(REFERS)", "$x"]
+	k8s.args({"args": ["plain"]}) == ["plain"]
+	k8s.command({}) == []
+}
+
+test_expand_reads_left_to_right if {
+	env := {"A": "a"}
+	k8s.expand("$$$(A)", env) == "$a"
+	k8s.expand("$(A", env) == "$(A"
+	k8s.expand("$(A$(A)", env) == "$(A$(A)"
+	k8s.expand("x$", env) == "x$"
+	k8s.expand("$()", env) == "$()"
+	k8s.expand("$(A)$(A)", env) == "aa"
+}

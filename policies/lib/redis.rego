@@ -73,7 +73,7 @@ is_server_container(container) if {
 # The words of a container's command and args: a shell command line (`sh -c "redis-server --port
 # 6379"`) is split too, so the options it passes are seen.
 words(container) := [w |
-	some part in array.concat(object.get(container, "command", []), object.get(container, "args", []))
+	some part in array.concat(k8s.command(container), k8s.args(container))
 	is_string(part)
 	some w in split(replace(replace(part, "\n", " "), "\t", " "), " ")
 	w != ""
@@ -90,7 +90,7 @@ invocations(container) := [{"program": program, "args": args, "sentinel": _is_se
 	is_redis_container(container)
 	program := _image_program(container)
 	count(object.get(container, "command", [])) == 0
-	args := object.get(container, "args", [])
+	args := k8s.args(container)
 	_entrypoint_runs_server(args)
 } else := [inv |
 	ws := words(container)
@@ -141,7 +141,7 @@ workload_invocations(obj, container) := [_with_environment(inv, obj, container) 
 _with_environment(inv, obj, container) := object.union(inv, {"args": [_expanded_variable(w, env, obj, container) | some w in inv.args]}) if {
 	some w in inv.args
 	contains(w, "$")
-	env := _literal_env(container)
+	env := k8s.literal_env(container)
 	count(env) > 0
 } else := inv
 
@@ -155,17 +155,6 @@ _expanded_variable(word, env, obj, container) := env[name] if {
 	count([1 | contains(word, "{")]) == count([1 | contains(word, "}")])
 	not _assigned(obj, container, name)
 } else := word
-
-# The variables a container's env sets to a literal value: the last entry of a name wins, as the
-# kubelet reads them; a value from a Secret or ConfigMap, or one naming another variable, is not literal.
-_literal_env(container) := {name: e.value |
-	env := object.get(container, "env", [])
-	some i, e in env
-	name := e.name
-	i == max([j | some j, f in env; f.name == name])
-	is_string(e.value)
-	not contains(e.value, "$(")
-}
 
 _assigned(obj, container, name) if {
 	some script in start_scripts(obj, container)

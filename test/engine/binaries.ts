@@ -35,6 +35,7 @@ export const binaries = {
   kubeScheduler: tools('kubernetes', versions.kubernetes, 'kube-scheduler'),
   kubectl: tools('kubernetes', versions.kubernetes, 'kubectl'),
   manifestReader: tools('manifest-reader', `${versions.kubernetes}-${sourceHash('engine/kubernetes/cmd/manifest-reader/main.go')}`, 'manifest-reader'),
+  kubeletExpand: tools('kubelet-expand', `${versions.kubernetes}-${sourceHash('engine/kubernetes/cmd/kubelet-expand/main.go')}`, 'kubelet-expand'),
   kwok: tools('kwok', versions.kwok, 'kwok'),
   sealedSecretsController: tools('sealed-secrets-controller', versions.sealedSecrets, 'sealed-secrets-controller'),
   argocd: tools('argocd', versions.argocd, 'argocd'),
