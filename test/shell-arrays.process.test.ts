@@ -60,7 +60,16 @@ function generateScript(next: () => number): string {
       ].slice(0, tricky ? undefined : plain.length * 2))(),
     );
   }
-  lines.push(pick(['exec redis-server "${ARGS[@]}"', 'redis-server "${ARGS[@]}"', 'exec /usr/local/bin/redis-server "${ARGS[@]}" --sentinel']));
+  lines.push(
+    pick([
+      'exec redis-server "${ARGS[@]}"',
+      'redis-server "${ARGS[@]}"',
+      'exec /usr/local/bin/redis-server "${ARGS[@]}" --sentinel',
+      // The program named by a variable the script sets, a line of its own at the top level.
+      'SERVER=redis-server\nexec "$SERVER" "${ARGS[@]}"',
+      'SERVER="/usr/local/bin/redis-server"\n${SERVER} "${ARGS[@]}"',
+    ]),
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -240,16 +240,66 @@ _item_key(volume, relative) := item.key if {
 script_invocations(text) := [inv |
 	joined := replace(replace(text, "\\\r\n", " "), "\\\n", " ")
 	lines := split(joined, "\n")
+	variables := _program_variables(lines)
 	some n, line in lines
-	contains(line, "-se") # every program's name has "-server" or "-sentinel": most lines are skipped unsplit
+	_may_run_server(line, variables)
 	ws := _script_words(line)
 	some i, word in ws
 	_command_position(ws, i)
-	program := _program(word)
+	program := _script_program(word, variables, lines, n)
 	rest := array.slice(ws, i + 1, count(ws))
 	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
 	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
 ]
+
+# Every program's name has "-server" or "-sentinel": most lines are skipped unsplit. A line that
+# expands a variable may run one where the script assigns a program's name to a variable.
+_may_run_server(line, _) if contains(line, "-se")
+
+_may_run_server(line, variables) if {
+	count(variables) > 0
+	contains(line, "$")
+}
+
+# The variables a script assigns a program's name to, anywhere (`SERVER=redis-server`): only lines
+# that expand those are split for a program named by a variable.
+_program_variables(lines) := {name |
+	some line in lines
+	contains(line, "-se")
+	some word in _script_words(line)
+	[name, value] := split(word, "=")
+	_program(value)
+}
+
+# The program a word in command position runs: its name, or a variable (`"$SERVER"`, `${SERVER}`)
+# the script sets to one where the gate can tell its value: every assignment to it before line n
+# is a whole line of its own at the top level of the script, its value plain or quoted whole, and
+# the last of them names a program. (`exec "$SERVER_PROGRAM"` with the variable from a file the
+# script sources is not followed.)
+_script_program(word, _, _, _) := _program(word) if not regex.match(`^[A-Za-z_][A-Za-z0-9_]*=`, word) # an assignment runs nothing
+
+_script_program(word, variables, lines, n) := program if {
+	startswith(trim_left(word, `"`), "$")
+	found := regex.find_all_string_submatch_n(`^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$`, word, 1)
+	count(found) == 1
+	count([1 | contains(word, "{")]) == count([1 | contains(word, "}")])
+	name := found[0][1]
+	variables[name]
+	mentions := [j | some j, line in lines; j < n; contains(line, concat("", [name, "="]))]
+	values := [v | some j in mentions; v := _scalar_assignment(lines[j], name, _depth(lines, j))]
+	count(mentions) > 0
+	count(values) == count(mentions) # every mention an assignment the gate reads
+	program := _program(values[count(values) - 1])
+}
+
+# A whole-line assignment `NAME=value` at the top level (depth 0): its value, unquoted.
+_scalar_assignment(raw, name, 0) := value if {
+	line := trim_space(raw)
+	startswith(line, concat("", [name, "="]))
+	not contains(line, " ")
+	not contains(line, "\t")
+	value := _unquoted(substring(line, count(name) + 1, -1))
+}
 
 # Arguments with each `"${NAME[@]}"` replaced by the words of the array NAME as the script builds it
 # before line n (Bitnami's start scripts: `ARGS=("--port" "0")`, `ARGS+=("--tls-port" "6379")`,

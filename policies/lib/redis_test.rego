@@ -41,3 +41,13 @@ test_plaintext_ports_come_from_what_redis_mounts if {
 	count(redis.plaintext_ports(haproxy.object)) == 0 with input as {"resources": [config_map, haproxy, redis_]}
 	redis.plaintext_ports(redis_.object) == {"6379"} with input as {"resources": [config_map, haproxy, redis_]}
 }
+
+# A program named by a variable the script sets on a line of its own at the top level is run; one
+# set in a block, or reassigned where the gate cannot follow, is not claimed. An assignment runs nothing.
+test_script_program_from_a_variable if {
+	[i.program | some i in redis.script_invocations("SERVER=valkey-server\nexec \"$SERVER\" --port 0\n")] == ["valkey-server"]
+	[i.args | some i in redis.script_invocations("S='/usr/bin/redis-server'\n${S} --port 6379\n")] == [["--port", "6379"]]
+	count(redis.script_invocations("S=redis-server\nif [ -n \"$X\" ]; then\nS=cat\nfi\n$S --port 6379\n")) == 0
+	count(redis.script_invocations("S=\"/usr/bin/redis-server\"\n")) == 0
+	[i.program | some i in redis.script_invocations("S=cat\nS=redis-sentinel\n$S /etc/sentinel.conf\n")] == ["redis-sentinel"]
+}
