@@ -101,6 +101,25 @@ invocations(container) := [{"program": program, "args": args, "sentinel": _is_se
 	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
 ]
 
+# The program a redis container runs when the kubelet takes it from a variable the gate cannot read
+# (`command: [$(SERVER)]`, SERVER from a Secret, a ConfigMap, a field or envFrom, or set from another
+# variable; or, with no command, args the image's entrypoint starts with such a word): which server
+# runs, with which options, is not known.
+unresolved_program(container) := word if {
+	is_redis_container(container)
+	command := k8s.command(container)
+	count(command) > 0
+	word := command[0]
+	contains(word, "$(")
+}
+
+unresolved_program(container) := word if {
+	is_redis_container(container)
+	count(object.get(container, "command", [])) == 0
+	word := k8s.args(container)[0]
+	contains(word, "$(")
+}
+
 _entrypoint_runs_server(args) if count(args) == 0
 
 _entrypoint_runs_server(args) if startswith(args[0], "-")

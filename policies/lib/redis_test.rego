@@ -51,3 +51,12 @@ test_script_program_from_a_variable if {
 	count(redis.script_invocations("S=\"/usr/bin/redis-server\"\n")) == 0
 	[i.program | some i in redis.script_invocations("S=cat\nS=redis-sentinel\n$S /etc/sentinel.conf\n")] == ["redis-sentinel"]
 }
+
+test_unresolved_program if {
+	from_secret := [{"name": "S", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+	redis.unresolved_program({"image": "redis:7.2.5", "command": ["$(S)"], "env": from_secret}) == "$(S)"
+	redis.unresolved_program({"image": "valkey/valkey:8.1", "args": ["$(S)", "--port", "0"], "env": from_secret}) == "$(S)"
+	not redis.unresolved_program({"image": "redis:7.2.5", "command": ["$(S)"], "env": [{"name": "S", "value": "redis-server"}]})
+	not redis.unresolved_program({"image": "nginx:1.27", "command": ["$(S)"], "env": from_secret})
+	not redis.unresolved_program({"image": "redis:7.2.5", "command": ["sh", "-c", "$(S)"], "env": from_secret})
+}

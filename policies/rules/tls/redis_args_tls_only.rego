@@ -10,7 +10,9 @@
 #   6379`) or close the TLS one (`--tls-port 0`). `--tls-protocols` must not allow TLSv1 or
 #   TLSv1.1, and `--tls-replication no` is refused either way. Options a start script builds in an
 #   array at its top level (`ARGS+=(...)`, `"${ARGS[@]}"`) are read; an expansion the gate cannot
-#   follow (an array set in a block, `"$@"`, a variable where an option stands) is reported.
+#   follow (an array set in a block, `"$@"`, a variable where an option stands) is reported, and so
+#   is a redis container whose program the kubelet takes from a variable the gate cannot read
+#   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field).
 # custom:
 #   severity: error
 #   remediation: >-
@@ -41,6 +43,15 @@ _violation(x, problem) := k8s.violation(x.entry, sprintf(
 	"%s %s of %s %s runs %s: %s",
 	[x.container.role, object.get(x.container.container, "name", ""), x.entry.object.kind, k8s.name(x.entry.object), x.inv.program, problem],
 ))
+
+violation contains k8s.violation(entry, sprintf(
+	"%s %s of %s %s runs `%s`, which the kubelet expands from a variable the gate cannot read (from a Secret, a ConfigMap, a field or envFrom, or set from another variable): the gate cannot tell which server it starts, with which options; name the program",
+	[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), word],
+)) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	word := redis.unresolved_program(c.container)
+}
 
 violation contains _violation(x, sprintf("`--port %s` opens a plaintext port: use `--port 0`", [port])) if {
 	some x in _invocations
