@@ -58,3 +58,20 @@ describe('worker threads', () => {
     );
   });
 });
+
+describe('Threads (src/workers/pool.ts)', () => {
+  it("hold each thread's heap to the limit given: a task within it runs, one beyond it fails rather than growing the process", async () => {
+    const { Threads } = await import('../src/workers/pool.js');
+    const { pathToFileURL } = await import('node:url');
+    const module = path.join(tempRepo(), 'grow.mjs');
+    // Keeps `mb` megabytes of arrays alive at once.
+    writeFileSync(module, 'export function grow(mb) { const kept = []; for (let i = 0; i < mb; i++) kept.push(new Array(128 * 1024).fill(i)); return kept.length; }\n');
+    const threads = new Threads(1, pathToFileURL(module), 64);
+    try {
+      await expect(threads.run(0, 'grow', 8)).resolves.toBe(8);
+      await expect(threads.run(0, 'grow', 256)).rejects.toThrow(/memory/i);
+    } finally {
+      await threads.destroy();
+    }
+  });
+});

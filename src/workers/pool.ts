@@ -39,11 +39,14 @@ export function workersFor(items: number, threshold: number): number {
 export class Threads {
   private readonly pools: Piscina[];
 
+  /** `heapMb`: the most each thread's V8 old generation may grow to (V8's default otherwise). */
   constructor(
     count: number,
     private readonly module: URL,
+    heapMb?: number,
   ) {
-    this.pools = Array.from({ length: count }, () => new Piscina({ filename: entry, minThreads: 1, maxThreads: 1 }));
+    const resourceLimits = heapMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb };
+    this.pools = Array.from({ length: count }, () => new Piscina({ filename: entry, minThreads: 1, maxThreads: 1, resourceLimits }));
   }
 
   get count(): number {
