@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
@@ -62,6 +62,7 @@ function unknown(container: Container): Set<string> {
 describe('a container\'s command and args read as the kubelet expands them', () => {
   let dir: string;
   beforeAll(() => {
+    if (!existsSync(opa)) throw new Error(`${opa} is missing: npm run policy:test builds the pinned opa`);
     dir = mkdtempSync(path.join(tmpdir(), 'kubelet-expansion-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
