@@ -165,15 +165,19 @@ _with_environment(inv, obj, container) := object.union(inv, {"args": [_expanded_
 } else := inv
 
 _expanded_variable(word, env, obj, container) := env[name] if {
+	name := _variable_name(word)
+	not _assigned(obj, container, name)
+} else := word
+
+# The variable a word is the whole expansion of (`$X`, `"${X}"`); undefined for any other word.
+_variable_name(word) := found[0][1] if {
 	contains(word, "$")
 	found := regex.find_all_string_submatch_n(`^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$`, word, 1)
 	count(found) == 1
-	name := found[0][1]
 
 	# `${X}` and `$X` are whole words; `$X}` or `${X` are not.
 	count([1 | contains(word, "{")]) == count([1 | contains(word, "}")])
-	not _assigned(obj, container, name)
-} else := word
+}
 
 _assigned(obj, container, name) if {
 	some script in start_scripts(obj, container)
@@ -298,11 +302,7 @@ _program_variables(lines) := {name |
 _script_program(word, _, _, _) := _program(word) if not regex.match(`^[A-Za-z_][A-Za-z0-9_]*=`, word) # an assignment runs nothing
 
 _script_program(word, variables, lines, n) := program if {
-	startswith(trim_left(word, `"`), "$")
-	found := regex.find_all_string_submatch_n(`^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$`, word, 1)
-	count(found) == 1
-	count([1 | contains(word, "{")]) == count([1 | contains(word, "}")])
-	name := found[0][1]
+	name := _variable_name(word)
 	variables[name]
 	mentions := [j | some j, line in lines; j < n; contains(line, concat("", [name, "="]))]
 	values := [v | some j in mentions; v := _scalar_assignment(lines[j], name, _depth(lines, j))]
