@@ -23,7 +23,44 @@ interface AuditEvent {
   requestReceivedTimestamp: string;
   objectRef?: { resource?: string; namespace?: string; name?: string; subresource?: string };
   responseStatus?: { code?: number };
+  requestObject?: { status?: { operationState?: OperationState } };
   responseObject?: { metadata?: { name?: string } };
+}
+
+/** What Argo CD records of one sync operation (the fields the tier reads). */
+export interface OperationState {
+  phase: string;
+  startedAt: string;
+  finishedAt?: string;
+  message?: string;
+  operation?: { sync?: { revision?: string; resources?: { kind: string; name: string }[]; selfHealAttemptsCount?: number } };
+  syncResult?: {
+    revision?: string;
+    resources?: { kind: string; name: string; status?: string; hookType?: string; hookPhase?: string; message?: string }[];
+  };
+}
+
+/**
+ * Every sync operation Argo CD ran on an Application, in the order they started, each as last
+ * written (Argo CD patches the Application's operation state as the operation goes, whole each
+ * time). The Application itself keeps only the latest: a self-heal sync, which applies only the
+ * resources found out of sync and runs no hooks, replaces the results of the sync before it.
+ */
+export function operationsOf(log: string, namespace: string, name: string): OperationState[] {
+  const byStart = new Map<string, OperationState>();
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    const state = e.requestObject?.status?.operationState;
+    const code = e.responseStatus?.code ?? 0;
+    if (e.stage !== 'ResponseComplete' || code < 200 || code >= 300 || !state?.startedAt) continue;
+    if (e.objectRef?.resource !== 'applications' || e.objectRef.namespace !== namespace || e.objectRef.name !== name) continue;
+    // The log is in the order the API server received the writes: a later state of an operation
+    // replaces the earlier. startedAt is in seconds: a self-heal (a partial sync) starting in the
+    // same second as the sync it follows is still told apart.
+    byStart.set(`${state.startedAt} ${state.operation?.sync?.resources?.length ? 'partial' : 'full'}`, state);
+  }
+  return [...byStart.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, state]) => state);
 }
 
 /**

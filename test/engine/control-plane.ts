@@ -38,6 +38,8 @@ function makePki(dir: string): void {
 /**
  * What the audit log records: every write (who, what, when) at Metadata level, reads not at all. The
  * tier reads from it the order in which Argo CD applied objects and the controllers deleted pods.
+ * Writes to Applications keep their bodies too: each operation state Argo CD wrote is there, though
+ * the Application holds only the last (a self-heal sync right after a sync replaces its results).
  */
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -49,6 +51,9 @@ rules:
     resources: [{ group: coordination.k8s.io, resources: [leases] }]
   - level: None
     resources: [{ group: "", resources: [events] }]
+  - level: Request
+    verbs: [patch, update]
+    resources: [{ group: argoproj.io, resources: [applications] }]
   - level: Metadata
 `;
 
