@@ -158,9 +158,9 @@ spread_over_zones(obj) if {
 
 # A container's command and args as the kubelet runs them (k8s.io/kubernetes
 # pkg/kubelet/container.ExpandContainerCommandAndArgs, third_party/forked/golang/expansion): each
-# `$(NAME)` replaced by the value of the container's variable NAME, `$$` by `$`. A reference to a
-# variable the gate does not know (undefined, as the kubelet leaves it too, or set from a Secret,
-# a ConfigMap, a field or envFrom) is left as written.
+# `$(NAME)` replaced by the value of the container's variable NAME (see literal_env), `$$` by `$`. A
+# reference to a variable the gate does not know (undefined, as the kubelet leaves it too, or set
+# from what the input does not show) is left as written.
 command(container) := _expanded(object.get(container, "command", []), container)
 
 args(container) := _expanded(object.get(container, "args", []), container)
@@ -173,18 +173,92 @@ _expanded(parts, container) := [expand(part, env) |
 	contains(part, "$")
 } else := parts
 
-# The variables a container sets to a literal value, as its process sees them: the last entry of a
-# name wins (the kubelet sets them in order); a value from a Secret, a ConfigMap or a field is not
-# literal, nor one that refers to another variable (`$(NAME)`: resolved from the entries before it,
-# which the gate does not follow). `$$` in a value is `$`.
-literal_env(container) := {name: expand(e.value, {}) |
-	env := object.get(container, "env", [])
-	some i, e in env
-	name := e.name
-	i == max([j | some j, f in env; f.name == name])
-	is_string(e.value)
-	not contains(e.value, "$(")
+# The variables of a container whose values the input shows, as the kubelet sets them
+# (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables): `envFrom` first, in order (each key of a
+# ConfigMap's data, or of a plain Secret's, with the prefix; keys that are not variable names are
+# skipped), then `env` in order (a literal value, `$$` read as `$`; a key of a ConfigMap or of a plain
+# Secret of the input); a later definition replaces an earlier one, and an optional reference to a key
+# the input's ConfigMap lacks is skipped. Left out, so that a reference to it stays as written: a
+# variable whose last definition the gate cannot read (a Secret it does not hold, a field, a value
+# referring to other variables, which the gate does not follow), and one defined only by `envFrom`
+# before a ConfigMap or Secret the input does not hold (which may define any name).
+literal_env(container) := {d.name: d.value |
+	defs := _env_definitions(container)
+	some i, d in defs
+	d.name != null
+	i == max([j | some j, f in defs; f.name == d.name])
+	i > max(array.concat([-1], [j | some j, f in defs; f.name == null]))
+	"value" in object.keys(d)
 }
+
+# The container's definitions in the kubelet's order: [{"name", "value"?}], "value" absent where the
+# gate cannot read it; {"name": null} for an envFrom source the input does not hold.
+_env_definitions(container) := array.concat(
+	[d | some from in object.get(container, "envFrom", []); some d in _from_definitions(from)],
+	[d | some e in object.get(container, "env", []); some d in _entry_definitions(e)],
+)
+
+_from_definitions(from) := [{"name": name, "value": value} |
+	some key, value in values
+	name := concat("", [object.get(from, "prefix", ""), key])
+	regex.match(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`, name)
+] if {
+	values := _source_data(from)
+} else := [{"name": null}]
+
+_entry_definitions(e) := [{"name": e.name, "value": expand(object.get(e, "value", ""), {})}] if {
+	not e.valueFrom
+	not contains(object.get(e, "value", ""), "$(")
+} else := [{"name": e.name, "value": value}] if {
+	value := _source_data(e.valueFrom)[_reference_of(e.valueFrom).key]
+	is_string(value)
+} else := [] if {
+	# The input holds the ConfigMap or Secret, without the key: an optional reference is skipped.
+	_reference_of(e.valueFrom).optional == true
+	_source_data(e.valueFrom)
+} else := [{"name": e.name}]
+
+# The ConfigMap or Secret an envFrom source or a valueFrom names.
+_reference_of(source) := source.configMapRef
+
+_reference_of(source) := source.secretRef
+
+_reference_of(source) := source.configMapKeyRef
+
+_reference_of(source) := source.secretKeyRef
+
+# The data of the ConfigMap or plain Secret a source names, where the input holds it.
+_source_data(source) := config_map_data(_reference_of(source).name) if _config_map_reference(source)
+
+_source_data(source) := plain_secret_data(_reference_of(source).name) if not _config_map_reference(source)
+
+# The data of the input's ConfigMap of that name: its `data` (the kubelet reads no `binaryData`
+# into variables). Undefined where the input holds none.
+config_map_data(name) := object.get(config_maps[0], "data", {}) if {
+	config_maps := of_named("v1", "ConfigMap", name)
+	count(config_maps) > 0
+}
+
+# The values of the input's Secret of that name, a Secret in git in plaintext (not sealed): its
+# `data` decoded and its `stringData` (which the API server merges into `data`). Undefined where the
+# input holds none.
+plain_secret_data(name) := object.union(
+	{key: base64.decode(v) | some key, v in object.get(secret, "data", {}); is_string(v); base64.is_valid(v)},
+	{key: v | some key, v in object.get(secret, "stringData", {}); is_string(v)},
+) if {
+	secret := of_named("v1", "Secret", name)[0]
+}
+
+_config_map_reference(source) if source.configMapRef
+
+_config_map_reference(source) if source.configMapKeyRef
+
+# The objects of an API version and kind with a name, in the input's order.
+of_named(api_version, kind, wanted) := [entry.object |
+	some entry in of_kind(kind)
+	object.get(entry.object, "apiVersion", "") == api_version
+	name(entry.object) == wanted
+]
 
 # Kubernetes' expansion of `$(NAME)` references in a string, given the variables' values: `$$` is
 # `$`, `$(NAME)` the value of NAME or, when it has none, `$(NAME)` as written; any other `$` and

@@ -61,6 +61,52 @@ test_command_and_args_as_the_kubelet_expands_them if {
 	k8s.command({}) == []
 }
 
+test_variables_from_the_inputs_config_maps_and_plain_secrets_in_the_kubelets_order if {
+	resources := [
+		{"object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"SERVER": "valkey-server", "PORT": "6380", "1BAD": "x", "REF": "$(PORT)"}, "binaryData": {"BIN": "eA=="}}},
+		{"object": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "plain"}, "data": {"PASS": "c2VjcmV0"}, "stringData": {"USER": "u"}}},
+		{"object": {"apiVersion": "example.com/v1", "kind": "ConfigMap", "metadata": {"name": "other"}, "data": {"OTHER": "o"}}},
+	]
+	container := {
+		"envFrom": [{"configMapRef": {"name": "settings"}}, {"prefix": "S_", "secretRef": {"name": "plain"}}],
+		"env": [
+			{"name": "PORT", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "PORT"}}},
+			{"name": "PORT", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "MISSING", "optional": true}}},
+			{"name": "EMPTY"},
+			{"name": "FROM_OTHER", "valueFrom": {"configMapKeyRef": {"name": "other", "key": "OTHER"}}},
+		],
+	}
+	env := k8s.literal_env(container) with input.resources as resources
+
+	# envFrom first, env after it; an optional key the ConfigMap lacks is skipped (PORT keeps 6380);
+	# a ConfigMap's value is not expanded; a key that is no variable name, binaryData, and an object
+	# of another API group are not read.
+	env == {"SERVER": "valkey-server", "PORT": "6380", "REF": "$(PORT)", "S_PASS": "secret", "S_USER": "u", "EMPTY": ""}
+	k8s.command(object.union(container, {"command": ["$(SERVER)", "--port", "$(PORT)"]})) == ["valkey-server", "--port", "6380"] with input.resources as resources
+}
+
+test_variables_the_input_does_not_show_stay_unresolved if {
+	resources := [{"object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"SERVER": "valkey-server", "PORT": "6380"}}}]
+
+	# A ConfigMap the input does not hold may define any name: what envFrom set before it is not known.
+	env := k8s.literal_env({
+		"envFrom": [{"configMapRef": {"name": "settings"}}, {"configMapRef": {"name": "elsewhere", "optional": true}}],
+		"env": [{"name": "PORT", "value": "6379"}],
+	}) with input.resources as resources
+	env == {"PORT": "6379"}
+
+	# The last definition wins, known or not: a sealed Secret's key, a field, a missing key.
+	unknown := k8s.literal_env({
+		"envFrom": [{"configMapRef": {"name": "settings"}}],
+		"env": [
+			{"name": "SERVER", "valueFrom": {"secretKeyRef": {"name": "sealed", "key": "k"}}},
+			{"name": "PORT", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+			{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "MISSING"}}},
+		],
+	}) with input.resources as resources
+	unknown == {}
+}
+
 test_expand_reads_left_to_right if {
 	env := {"A": "a"}
 	k8s.expand("$$$(A)", env) == "$a"

@@ -90,26 +90,13 @@ _who(u) := sprintf("%s %s of %s %s", [u.c.role, u.c.container.name, u.entry.obje
 # What the manifests say about a container's environment: every variable with its value (when the
 # manifests show it) and where it comes from.
 
-_namespace_entries(kind, name) := [entry |
-	some entry in k8s.of_kind(kind)
-	k8s.name(entry.object) == name
-]
-
 # A Secret committed in plaintext (secrets.no_plaintext_secret's finding): its values by key.
 _plain_secret(name) := values if {
-	some entry in _namespace_entries("Secret", name)
-	object.get(entry.object, "apiVersion", "") == "v1"
-	values := object.union(
-		{key: base64.decode(v) | some key, v in object.get(entry.object, "data", {}); is_string(v); base64.is_valid(v)},
-		{key: v | some key, v in object.get(entry.object, "stringData", {}); is_string(v)},
-	)
+	values := k8s.plain_secret_data(name)
 	count(values) > 0
 }
 
-_config_map(name) := object.get(entries[0].object, "data", {}) if {
-	entries := _namespace_entries("ConfigMap", name)
-	count(entries) > 0
-}
+_config_map(name) := k8s.config_map_data(name)
 
 # [{"name", "value" (absent when the manifests do not show it), "source", "plain"}]: "plain" when the
 # value is in git in plaintext (a literal, a ConfigMap, a plain Secret).

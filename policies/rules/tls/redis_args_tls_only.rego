@@ -45,7 +45,7 @@ _violation(x, problem) := k8s.violation(x.entry, sprintf(
 ))
 
 violation contains k8s.violation(entry, sprintf(
-	"%s %s of %s %s runs `%s`, which the kubelet expands from a variable the gate cannot read (from a Secret, a ConfigMap, a field or envFrom, or set from another variable): the gate cannot tell which server it starts, with which options; name the program",
+	"%s %s of %s %s runs `%s`, which the kubelet expands from a variable the gate cannot read (from a Secret or a ConfigMap the manifests do not hold, a field, or set from another variable): the gate cannot tell which server it starts, with which options; name the program",
 	[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), word],
 )) if {
 	some entry in input.resources
