@@ -9,7 +9,8 @@ import { projectRoot } from './support/repo.js';
 /**
  * The gate's reading of the options a start script passes to redis-server through an array
  * (policies/lib/redis.rego, `ARGS+=(...)` then `exec redis-server "${ARGS[@]}"`, as Bitnami's chart
- * writes it) against real bash running the same script, with a redis-server on its PATH that prints
+ * writes it; the program named too by a variable of the script or of the container's environment)
+ * against real bash running the same script, as a redis container mounting it runs it, with a redis-server on its PATH that prints
  * the arguments it was given. Every variable the script names is set to its own name (`${X}` for X),
  * so bash's words and the gate's compare as text. For each script of a generated corpus, either the
  * gate reads exactly the arguments bash passes, or it reports the expansion as one it cannot resolve.
@@ -29,6 +30,8 @@ const opa = (() => {
 const bash = ['/bin/bash', '/usr/bin/bash'].find((b) => existsSync(b));
 
 const VARIABLES = ['REDIS_PORT', 'REDIS_TLS_PORT', 'REDIS_TLS_CERT_FILE', 'EXTRA'];
+/** The variables the container sets (its `env`), which bash's environment holds too. */
+const CONTAINER_ENV = { ENV_SERVER: 'redis-server' };
 
 /** A start script: array assignments (some in places the gate must not follow), other lines, the exec. */
 function generateScript(next: () => number): string {
@@ -68,6 +71,9 @@ function generateScript(next: () => number): string {
       // The program named by a variable the script sets, a line of its own at the top level.
       'SERVER=redis-server\nexec "$SERVER" "${ARGS[@]}"',
       'SERVER="/usr/local/bin/redis-server"\n${SERVER} "${ARGS[@]}"',
+      // The program named by a variable of the container's environment (ENV_SERVER, see CONTAINER_ENV).
+      'exec "$ENV_SERVER" "${ARGS[@]}"',
+      '${ENV_SERVER} "${ARGS[@]}"',
     ]),
   );
   return `${lines.join('\n')}\n`;
@@ -91,7 +97,7 @@ describe.skipIf(!opa || !bash)(`the gate reads a start script's option array as 
     writeFileSync(file, script.replaceAll('/usr/local/bin/redis-server', 'redis-server'));
     const out = path.join(dir, 'args');
     rmSync(out, { force: true });
-    const env = { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, ARGS_OUT: out, ...Object.fromEntries(VARIABLES.map((v) => [v, `\${${v}}`])) };
+    const env = { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, ARGS_OUT: out, ...Object.fromEntries(VARIABLES.map((v) => [v, `\${${v}}`])), ...CONTAINER_ENV };
     try {
       execFileSync(bash!, [file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
@@ -100,11 +106,28 @@ describe.skipIf(!opa || !bash)(`the gate reads a start script's option array as 
     return readFileSync(out, 'utf8').split('\0').slice(0, -1);
   }
 
-  /** The gate's reading of each script: its invocations' arguments, and those it cannot resolve. */
+  /**
+   * The gate's reading of each script, run by a redis container (with CONTAINER_ENV) of a pod that
+   * mounts it from a ConfigMap: its invocations' arguments, and those it cannot resolve.
+   */
   function gateReadings(scripts: string[]): { args: string[]; unresolved: string[] }[][] {
     const input = path.join(dir, 'input.json');
-    writeFileSync(input, JSON.stringify({ scripts }));
-    const query = '[[{"args": inv.args, "unresolved": data.lib.redis.unresolved_arguments(inv.args)} | some inv in data.lib.redis.script_invocations(t)] | some t in input.scripts]';
+    const container = {
+      name: 'redis',
+      image: 'redis:7.2.5',
+      command: ['bash', '/scripts/start.sh'],
+      env: Object.entries(CONTAINER_ENV).map(([name, value]) => ({ name, value })),
+      volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
+    };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'node' }, spec: { containers: [container], volumes: [{ name: 'scripts', configMap: { name: 'scripts' } }] } };
+    writeFileSync(input, JSON.stringify({ scripts, pod, container }));
+    const query = [
+      '[[{"args": inv.args, "unresolved": data.lib.redis.unresolved_arguments(inv.args)} | some inv in invs] |',
+      '  some t in input.scripts',
+      '  resources := [{"object": input.pod}, {"object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts"}, "data": {"start.sh": t}}}]',
+      '  invs := data.lib.redis.workload_invocations(input.pod, input.container) with input.resources as resources',
+      ']',
+    ].join('\n');
     const out = execFileSync(opa!, ['eval', '--format', 'raw', '-d', path.join(projectRoot, 'policies/lib'), '--ignore', '*_test.rego', '-i', input, query], { encoding: 'utf8', maxBuffer: 64 << 20 });
     return JSON.parse(out) as { args: string[]; unresolved: string[] }[][];
   }

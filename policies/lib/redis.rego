@@ -150,8 +150,31 @@ else := "--sentinel" in args
 # it runs from ConfigMaps its pod mounts (start_scripts).
 workload_invocations(obj, container) := [_with_environment(inv, obj, container) | some inv in array.concat(invocations(container), [inv |
 	some script in start_scripts(obj, container)
-	some inv in _script_runs[script]
+	some inv in array.concat(_script_runs[script], _environment_program_runs(script, obj, container))
 ])]
+
+# The invocations of a start script whose program is a variable the container's environment sets to
+# a server (env or a ConfigMap: `SERVER: redis-server`; the script runs `exec "$SERVER" --port 6379`)
+# and no start script of the container assigns (an assignment in the script is _script_program's to
+# read). Only containers with such a variable have their scripts split again for it.
+_environment_program_runs(script, obj, container) := [inv |
+	env := k8s.literal_env(container)
+	names := {name | some name, value in env; _program(value)}
+	count(names) > 0
+	lines := _script_lines(script)
+	some n, line in lines
+	some name in names
+	contains(line, name)
+	not _assigned(obj, container, name)
+	ws := _script_words(line)
+	some i, word in ws
+	_command_position(ws, i)
+	_variable_name(word) == name
+	program := _program(env[name])
+	rest := array.slice(ws, i + 1, count(ws))
+	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
+	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
+]
 
 # An invocation with each argument that is a variable the container sets to a literal value
 # (`"${REDIS_TLS_PORT}"`, env `REDIS_TLS_PORT: "6379"`) replaced by that value, as the shell
@@ -261,8 +284,7 @@ _item_key(volume, relative) := item.key if {
 # after a separator, `then`, `do`, `exec`, `nohup`, ... or a variable assignment), with the words
 # after it to the end of its command. Lines ending with a backslash continue; `#` starts a comment.
 script_invocations(text) := [inv |
-	joined := replace(replace(text, "\\\r\n", " "), "\\\n", " ")
-	lines := split(joined, "\n")
+	lines := _script_lines(text)
 	variables := _program_variables(lines)
 	some n, line in lines
 	_may_run_server(line, variables)
@@ -274,6 +296,9 @@ script_invocations(text) := [inv |
 	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
 	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
 ]
+
+# A script's lines, a line ending with a backslash continued on the next.
+_script_lines(text) := split(replace(replace(text, "\\\r\n", " "), "\\\n", " "), "\n")
 
 # Every program's name has "-server" or "-sentinel": most lines are skipped unsplit. A line that
 # expands a variable may run one where the script assigns a program's name to a variable.

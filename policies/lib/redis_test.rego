@@ -60,3 +60,30 @@ test_unresolved_program if {
 	not redis.unresolved_program({"image": "nginx:1.27", "command": ["$(S)"], "env": from_secret})
 	not redis.unresolved_program({"image": "redis:7.2.5", "command": ["sh", "-c", "$(S)"], "env": from_secret})
 }
+
+# A start script's program from the container's environment (env or a ConfigMap of the input), where
+# no start script of the container assigns the variable.
+test_script_program_from_the_containers_environment if {
+	literal := {"env": [{"name": "SERVER", "value": "redis-server"}]}
+	from_config_map := {"envFrom": [{"configMapRef": {"name": "settings"}}]}
+	sealed := {"env": [{"name": "SERVER", "valueFrom": {"secretKeyRef": {"name": "x", "key": "k"}}}]}
+	script := "#!/bin/sh\nexec \"$SERVER\" --port 6379\n"
+	_environment_runs(literal, script) == [["redis-server", ["--port", "6379"]]]
+	_environment_runs(from_config_map, script) == [["valkey-server", ["--port", "6379"]]]
+	_environment_runs(sealed, script) == []
+
+	# The script assigns it: the script's value is the one run (here, a program that is no server).
+	_environment_runs(literal, "SERVER=cat\nexec \"$SERVER\" --port 6379\n") == []
+}
+
+# [program, args] of each invocation of a container with `environment` that runs `script` from a ConfigMap.
+_environment_runs(environment, script) := runs if {
+	container := object.union(environment, {"name": "redis", "image": "redis:7.2.5", "command": ["sh", "/scripts/start.sh"], "volumeMounts": [{"name": "s", "mountPath": "/scripts"}]})
+	pod := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [container], "volumes": [{"name": "s", "configMap": {"name": "scripts"}}]}}
+	resources := [
+		{"object": pod},
+		{"object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts"}, "data": {"start.sh": script}}},
+		{"object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"SERVER": "/usr/bin/valkey-server"}}},
+	]
+	runs := [[i.program, i.args] | some i in redis.workload_invocations(pod, container)] with input.resources as resources
+}
