@@ -71,6 +71,8 @@ function generateScript(next: () => number): string {
       // The program named by a variable the script sets, a line of its own at the top level.
       'SERVER=redis-server\nexec "$SERVER" "${ARGS[@]}"',
       'SERVER="/usr/local/bin/redis-server"\n${SERVER} "${ARGS[@]}"',
+      'export SERVER=redis-server\nexec "$SERVER" "${ARGS[@]}"',
+      "readonly SERVER='/usr/local/bin/redis-server'\n\"${SERVER}\" \"${ARGS[@]}\"",
       // The program named by a variable of the container's environment (ENV_SERVER, see CONTAINER_ENV).
       'exec "$ENV_SERVER" "${ARGS[@]}"',
       '${ENV_SERVER} "${ARGS[@]}"',

@@ -336,14 +336,21 @@ _script_program(word, variables, lines, n) := program if {
 	program := _program(values[count(values) - 1])
 }
 
-# A whole-line assignment `NAME=value` at the top level (depth 0): its value, unquoted.
+# A whole-line assignment `NAME=value` at the top level (depth 0), or `export NAME=value` or
+# `readonly NAME=value` (which assign as it does): its value, unquoted.
 _scalar_assignment(raw, name, 0) := value if {
-	line := trim_space(raw)
+	line := _declared(trim_space(raw))
 	startswith(line, concat("", [name, "="]))
 	not contains(line, " ")
 	not contains(line, "\t")
 	value := _unquoted(substring(line, count(name) + 1, -1))
 }
+
+# A line without the `export` or `readonly` in front of its assignment.
+_declared(line) := trim_left(substring(line, count(found[0][1]), -1), " \t") if {
+	found := regex.find_all_string_submatch_n(`^(export|readonly)[ \t]+[A-Za-z_]`, line, 1)
+	count(found) == 1
+} else := line
 
 # Arguments with each `"${NAME[@]}"` replaced by the words of the array NAME as the script builds it
 # before line n (Bitnami's start scripts: `ARGS=("--port" "0")`, `ARGS+=("--tls-port" "6379")`,

@@ -50,6 +50,9 @@ test_script_program_from_a_variable if {
 	count(redis.script_invocations("S=redis-server\nif [ -n \"$X\" ]; then\nS=cat\nfi\n$S --port 6379\n")) == 0
 	count(redis.script_invocations("S=\"/usr/bin/redis-server\"\n")) == 0
 	[i.program | some i in redis.script_invocations("S=cat\nS=redis-sentinel\n$S /etc/sentinel.conf\n")] == ["redis-sentinel"]
+	[i.program | some i in redis.script_invocations("export S=redis-server\nexec \"$S\" --port 0\n")] == ["redis-server"]
+	[i.program | some i in redis.script_invocations("readonly\tS='valkey-server'\n$S --port 0\n")] == ["valkey-server"]
+	count(redis.script_invocations("export S=redis-server T=1\n$S --port 0\n")) == 0
 }
 
 test_unresolved_program if {
