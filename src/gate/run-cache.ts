@@ -155,10 +155,6 @@ export class RunCache {
   /**
    * The kept answer to `question`, when every folder listed then has the signature it had (the same
    * entries) and every file in it the signature it had when it was hashed. Nothing is listed or read.
-   */
-  /**
-   * The kept answer to `question`, when every folder listed then has the signature it had (the same
-   * entries) and every file in it the signature it had when it was hashed. Nothing is listed or read.
    * `threads`: worker threads to share the stat calls with (by default, one per core but this one
    * for a large record, else none).
    */
