@@ -3,6 +3,7 @@ import type { ChangePlan } from '../synth/change-plan.js';
 import type { SynthOptions, SynthResult } from '../synth/synth.js';
 import { listOption, ROOT_HELP } from './common.js';
 import { withConsequence, type Outcome } from './exit-codes.js';
+import { terminalProgress } from '../progress.js';
 
 export interface SynthCommandOptions {
   out: string;
@@ -34,11 +35,12 @@ export async function synthAction(opts: SynthCommandOptions): Promise<Outcome> {
 
 /** Synth, then what it wrote. Bad input leaves `out` as it was. */
 export async function runSynth(root: string, out: string, options?: SynthOptions): Promise<Outcome> {
+  const progress = terminalProgress('synth');
   const result = await withConsequence(`${out}/ and state/ were left unchanged`, async () => {
     const { synth } = await import('../synth/synth.js');
     const onWait = (holder: string) => process.stderr.write(`synth: waiting for another synth (${holder}) to finish\n`);
-    return synth(root, out, { ...options, lock: { onWait } });
-  });
+    return synth(root, out, { progress, ...options, lock: { onWait } });
+  }).finally(() => progress.end());
   process.stdout.write(describeSynth(result, out));
   return 'ok';
 }

@@ -8,6 +8,7 @@ import { cacheScope, gateFingerprint, groupKey, VerdictCache, verdictSources, ty
 import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
 import { moduleOf } from '../paths.js';
 import { chunked, Threads, workersFor } from '../workers/pool.js';
+import { noProgress, type Progress } from '../progress.js';
 
 export { evaluateGroup } from './shard.js';
 
@@ -28,6 +29,8 @@ export interface GateOptions extends PolicyData {
   cache?: string;
   /** The files verdicts come from besides the code (the built policy and schemas by default). */
   sources?: VerdictSources;
+  /** Where to show how far the run is (files read, namespaces checked); nowhere by default. */
+  progress?: Progress;
 }
 
 /** Checks every manifest under `paths` against the compiled policy. Throws UnreadableInput on bad input. */
@@ -49,7 +52,7 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const { files } = listing;
   const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
   const cache = kept && VerdictCache.open(kept.dir, kept.fingerprint);
-  const run: Run = { files, paths, data, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache };
+  const run: Run = { files, paths, data, today, policy: { wasm: sources.wasm, catalogue: sources.catalogue }, cache, progress: options.progress ?? noProgress };
   const { violations, refs, groups, hashes, signatures } = await (threads > 0 ? inThreads(threads, run) : inProcess(run));
   cache?.save();
   // A PASS on nothing would read as a pass on what the user meant to check (a folder of .yml.txt, a typo).
@@ -88,6 +91,7 @@ interface Run {
   today: string;
   policy: PolicyFiles;
   cache: VerdictCache | undefined;
+  progress: Progress;
 }
 
 interface Checked {
@@ -169,6 +173,7 @@ function readTaskOf(run: Run, files: string[]): ReadTask {
 
 async function inProcess(run: Run): Promise<Checked> {
   const shard = new Shard();
+  run.progress.phase('reading', run.files.length, 'files');
   const first = { ...shard.read(readTaskOf(run, run.files)), files: run.files };
   const { refs, violations, missing, hashes, signatures } = merge(run, [first]);
   // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
@@ -176,6 +181,7 @@ async function inProcess(run: Run): Promise<Checked> {
   const groups = groupByDeployment(refs, run.paths);
   violations.push(...duplicateFindings(refs, run.paths));
   const { found, toCheck, keys } = fromCache(run, groups);
+  run.progress.phase('checking', toCheck.length, 'namespaces');
   const checked = await shard.check({ groups: toCheck, data: run.data, today: run.today, policy: run.policy });
   for (const [i, v] of checked.entries()) run.cache?.putGroup(keys[i]!, v);
   return { violations: [...violations, ...found, ...checked.flat()], refs: refs.length, groups, hashes, signatures };
@@ -191,7 +197,8 @@ async function inThreads(count: number, run: Run): Promise<Checked> {
   try {
     // More chunks than threads: a thread that finishes early takes the next one.
     const chunks = byFolder(run.files, count * 8);
-    const reads = await threads.spread<ReadTask, Outcome<ReadResult>>('readTask', chunks.map((chunk) => readTaskOf(run, chunk)));
+    run.progress.phase('reading', run.files.length, 'files');
+    const reads = await threads.spread<ReadTask, Outcome<ReadResult>>('readTask', chunks.map((chunk) => readTaskOf(run, chunk)), (i) => run.progress.advance(chunks[i]!.length));
     const holder = new Map<string, number>();
     const results: (ReadResult & { files: string[] })[] = [];
     for (const [i, { thread, output }] of reads.entries()) {
@@ -211,9 +218,11 @@ async function inThreads(count: number, run: Run): Promise<Checked> {
       const thread = mostFilesHeldBy(group, holder) ?? mine.reduce((least, groupsOf, t) => (groupsOf.length < mine[least]!.length ? t : least), 0);
       mine[thread]!.push({ group, key: keys[i]! });
     }
+    run.progress.phase('checking', toCheck.length, 'namespaces');
     const checks = mine.flatMap((groupsOfThread, thread) =>
       chunked(groupsOfThread, 8).map(async (chunk) => {
         const found = unwrap(await threads.run<CheckTask, Outcome<Violation[][]>>(thread, 'checkTask', { groups: chunk.map((c) => c.group), data: run.data, today: run.today, policy: run.policy }));
+        run.progress.advance(chunk.length);
         for (const [i, v] of found.entries()) run.cache?.putGroup(chunk[i]!.key, v);
         return found.flat();
       }),

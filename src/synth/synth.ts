@@ -18,6 +18,7 @@ import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
 import { renderChunk, type RenderChunk } from './render-worker.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
+import { noProgress, type Progress } from '../progress.js';
 import { recover } from './transaction.js';
 import {
   buildIndex,
@@ -65,6 +66,8 @@ export interface SynthOptions {
   cache?: string;
   /** How to wait for another synth of the same repository (see lock.ts). */
   lock?: LockOptions;
+  /** Where to show how far the run is (secrets resolved, deployments rendered); nowhere by default. */
+  progress?: Progress;
 }
 
 export interface SynthResult {
@@ -135,6 +138,8 @@ export async function resolveAllSecrets(
   const now = options.now ?? new Date();
   const keys = sealingKeys ?? (await loadSealingKeys(root, inputs.clusters, now));
   const selected = only ? inputs.deployments.filter(only) : inputs.deployments;
+  const progress = options.progress ?? noProgress;
+  if (selected.length) progress.phase('resolving secrets', selected.length, 'deployments');
   // Several deployments at once: generating keys and signing (node's crypto, src/secrets/tls.ts) run
   // on libuv's threads, and one deployment at a time left this thread idle for a third of a cold synth.
   const resolvedAll = await pMap(
@@ -151,6 +156,7 @@ export async function resolveAllSecrets(
           now,
           rotate: options.rotate?.get(deployment.name) ?? {},
         });
+        progress.advance();
         return { file, previous, resolved };
       } catch (error) {
         return { error };
@@ -281,7 +287,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     // Every deployment whose secrets were not resolved is one steadySecrets found unchanged, and so reused.
     if (!secrets.has(deployment.name)) throw new Error(`${deployment.name}: to render, but its secrets were not resolved`);
   }
-  for (const [name, output] of await renderDeployments(toRender, secrets)) {
+  for (const [name, output] of await renderDeployments(toRender, secrets, options.progress ?? noProgress)) {
     for (const [file, content] of output.files) files.set(file, content);
     outputs.set(name, output);
   }
@@ -380,6 +386,7 @@ export async function synth(root: string, outDir: string, options: SynthOptions 
     const keepState = options.writeState !== false;
     const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text!]) : []);
     const stateRemoves = keepState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
+    if (planned.output.files.size) options.progress?.phase(`writing ${planned.output.files.size} files`, 0);
     const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves });
     const { inputs, notes, rendered, index, plans, previous } = planned;
     return {
@@ -457,7 +464,8 @@ const WORKER_THRESHOLD = 64;
 const RENDER_CHUNK = 50;
 
 /** Renders `deployments`, in worker threads (one per core) when there are many. */
-async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap<string, DeploymentSecrets>): Promise<Map<string, DeploymentOutput>> {
+async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap<string, DeploymentSecrets>, progress: Progress): Promise<Map<string, DeploymentOutput>> {
+  if (deployments.length) progress.phase('rendering', deployments.length, 'deployments');
   const workers = workersFor(deployments.length, WORKER_THRESHOLD);
   if (workers === 0) return renderChunk({ deployments, generatorVersion: generator.version, secrets: new Map(secrets) });
   const chunks = chunked(deployments, Math.max(workers, Math.ceil(deployments.length / RENDER_CHUNK))).map((chunk) => ({
@@ -465,7 +473,7 @@ async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap
     generatorVersion: generator.version,
     secrets: new Map(chunk.map((d) => [d.name, secrets.get(d.name)!])),
   }));
-  const results = await inWorkers<RenderChunk, Map<string, DeploymentOutput>>(moduleOf('src/synth/render-worker.ts'), 'renderChunk', chunks);
+  const results = await inWorkers<RenderChunk, Map<string, DeploymentOutput>>(moduleOf('src/synth/render-worker.ts'), 'renderChunk', chunks, (i) => progress.advance(chunks[i]!.deployments.length));
   return new Map(results.flatMap((r) => [...r]));
 }
 

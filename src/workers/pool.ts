@@ -10,10 +10,10 @@ const entry = pathToFileURL(fromRoot('src/workers/entry.mjs')).href;
  * most one per core, and returns the results in chunk order. Each worker loads its modules once, so
  * a chunk should hold enough work to pay for that.
  */
-export async function inWorkers<I, O>(module: URL, name: string, chunks: readonly I[]): Promise<O[]> {
+export async function inWorkers<I, O>(module: URL, name: string, chunks: readonly I[], onDone?: (index: number) => void): Promise<O[]> {
   const threads = new Threads(Math.max(1, Math.min(availableParallelism(), chunks.length)), module);
   try {
-    return (await threads.spread<I, O>(name, chunks)).map((result) => result.output);
+    return (await threads.spread<I, O>(name, chunks, onDone)).map((result) => result.output);
   } finally {
     await threads.destroy();
   }
@@ -58,14 +58,18 @@ export class Threads {
     return this.pools[thread]!.run({ module: this.module.href, name, input }) as Promise<O>;
   }
 
-  /** Runs `name` over `inputs`, each on the first thread free; results in input order, with the thread that made each. */
-  async spread<I, O>(name: string, inputs: readonly I[]): Promise<{ thread: number; output: O }[]> {
+  /**
+   * Runs `name` over `inputs`, each on the first thread free; results in input order, with the thread
+   * that made each. `onDone` hears of each input as its result comes back.
+   */
+  async spread<I, O>(name: string, inputs: readonly I[], onDone?: (index: number) => void): Promise<{ thread: number; output: O }[]> {
     const results: { thread: number; output: O }[] = new Array(inputs.length);
     let next = 0;
     const drain = async (thread: number) => {
       while (next < inputs.length) {
         const index = next++;
         results[index] = { thread, output: await this.run<I, O>(thread, name, inputs[index]!) };
+        onDone?.(index);
       }
     };
     await Promise.all(this.pools.map((_, thread) => drain(thread)));
