@@ -183,7 +183,7 @@ _expanded(parts, container) := [expand(part, env) |
 # referring to other variables, which the gate does not follow), and one defined only by `envFrom`
 # before a ConfigMap or Secret the input does not hold (which may define any name).
 literal_env(container) := {d.name: d.value |
-	defs := _env_definitions(container)
+	defs := _with_references(_env_definitions(container))
 	some i, d in defs
 	d.name != null
 	i == max([j | some j, f in defs; f.name == d.name])
@@ -191,8 +191,46 @@ literal_env(container) := {d.name: d.value |
 	"value" in object.keys(d)
 }
 
+# The definitions with each literal value that refers to variables (`$(A)-x`) expanded as the kubelet
+# expands it, with the variables set before it: known where every variable it names is either set
+# before it to a value the gate knows (not itself one that refers to others: one level is followed)
+# or not set before it at all (the kubelet then keeps `$(A)` as written).
+_with_references(defs) := [_referenced(defs, i, d) | some i, d in defs]
+
+_referenced(defs, i, d) := d if not d.refers
+
+else := {"name": d.name, "value": expand(d.refers, env)} if {
+	before := array.slice(defs, 0, i)
+	wildcard := max(array.concat([-1], [j | some j, f in before; f.name == null]))
+	env := {f.name: f.value |
+		some j, f in before
+		f.name != null
+		j == max([k | some k, g in before; g.name == f.name])
+		j > wildcard
+		"value" in object.keys(f)
+	}
+	every name in _referenced_names(d.refers) {
+		_resolvable(name, env, before, wildcard)
+	}
+} else := {"name": d.name}
+
+_resolvable(name, env, _, _) if env[name]
+
+_resolvable(name, _, before, wildcard) if {
+	wildcard < 0
+	not name in {f.name | some f in before}
+}
+
+# The names of the `$(NAME)` references expand replaces in a string (read left to right, as it reads).
+_referenced_names(s) := [substring(ref[0], 2, count(ref[0]) - 3) |
+	some ref in regex.find_all_string_submatch_n(_reference, s, -1)
+	startswith(ref[0], "$(")
+	endswith(ref[0], ")")
+]
+
 # The container's definitions in the kubelet's order: [{"name", "value"?}], "value" absent where the
-# gate cannot read it; {"name": null} for an envFrom source the input does not hold.
+# gate cannot read it, "refers" in its place for a literal value that refers to variables; {"name":
+# null} for an envFrom source the input does not hold.
 _env_definitions(container) := array.concat(
 	[d | some from in object.get(container, "envFrom", []); some d in _from_definitions(from)],
 	[d | some e in object.get(container, "env", []); some d in _entry_definitions(e)],
@@ -209,6 +247,9 @@ _from_definitions(from) := [{"name": name, "value": value} |
 _entry_definitions(e) := [{"name": e.name, "value": expand(object.get(e, "value", ""), {})}] if {
 	not e.valueFrom
 	not contains(object.get(e, "value", ""), "$(")
+} else := [{"name": e.name, "refers": e.value}] if {
+	not e.valueFrom
+	is_string(e.value)
 } else := [{"name": e.name, "value": value}] if {
 	value := _source_data(e.valueFrom)[_reference_of(e.valueFrom).key]
 	is_string(value)

@@ -56,7 +56,7 @@ test_command_and_args_as_the_kubelet_expands_them if {
 		],
 	}
 	k8s.command(container) == ["valkey-server"]
-	k8s.args(container) == ["--port", "0", "$(PORT)", "$(UNSET)", "$(FROM_SECRET)", "$(REFERS)", "$x"]
+	k8s.args(container) == ["--port", "0", "$(PORT)", "$(UNSET)", "$(FROM_SECRET)", "0", "$x"]
 	k8s.args({"args": ["plain"]}) == ["plain"]
 	k8s.command({}) == []
 }
@@ -105,6 +105,23 @@ test_variables_the_input_does_not_show_stay_unresolved if {
 		],
 	}) with input.resources as resources
 	unknown == {}
+}
+
+# A literal value referring to variables is expanded with those set before it, one level deep.
+test_values_referring_to_variables_set_before_them if {
+	env := k8s.literal_env({"env": [
+		{"name": "HOST", "value": "cache"},
+		{"name": "ADDRESS", "value": "$(HOST):$(PORT)"}, # PORT is set after it: kept as written
+		{"name": "PORT", "value": "6379"},
+		{"name": "URL", "value": "rediss://$(ADDRESS)"}, # ADDRESS refers to others: not followed
+		{"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+		{"name": "WITH_SECRET", "value": "$(SECRET)-x"},
+		{"name": "ESCAPED", "value": "$$(HOST)-$(HOST)"},
+	]})
+	env == {"HOST": "cache", "ADDRESS": "cache:$(PORT)", "PORT": "6379", "ESCAPED": "$(HOST)-cache"}
+
+	# After an envFrom of a ConfigMap the input does not hold, an unset name may be set by it.
+	not k8s.literal_env({"envFrom": [{"configMapRef": {"name": "elsewhere"}}], "env": [{"name": "A", "value": "$(B)"}]}).A
 }
 
 test_expand_reads_left_to_right if {

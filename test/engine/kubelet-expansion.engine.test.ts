@@ -16,9 +16,9 @@ import { random } from './manifest-corpus.js';
  * first, then env in order, literal values and ConfigMap keys). The Rego runs compiled to WebAssembly
  * by the pinned opa, as the gate runs it, with the case's ConfigMaps as the input's resources. For
  * every container of a generated corpus, each word is read exactly as the kubelet runs it, or keeps a
- * `$(` reference the gate could not resolve by design (a variable whose value refers to another, or
- * comes from a ConfigMap the input does not hold, which may exist in the cluster: the rules take such
- * a word as unknown). One quirk of the kubelet is not followed: after a `$` it copies the next byte as
+ * `$(` reference the gate could not resolve by design (a variable from a ConfigMap the input does not
+ * hold, which may exist in the cluster, or whose value refers to one the gate does not know or to one
+ * that refers to others: the rules take such a word as unknown). One quirk of the kubelet is not followed: after a `$` it copies the next byte as
  * a character (`string(input[0])`), so a `$` before a non-ASCII character turns into bytes that are
  * not UTF-8 (shown as U+FFFD); the gate keeps such a word as written (it names no program and no
  * option either way).
@@ -78,14 +78,22 @@ function generate(next: () => number): Case {
   };
 }
 
+/** The names of the `$(NAME)` references the kubelet's expansion replaces in a string, read left to right as it reads. */
+function referencedNames(value: string): string[] {
+  return [...value.matchAll(/\$\$|\$\([^)]*\)|\$[\s\S]/g)].map(([token]) => token).filter((t) => t.startsWith('$(') && t.endsWith(')')).map((t) => t.slice(2, -1));
+}
+
 /**
  * Whether the gate, by design, does not know a variable of the container: its last definition is a
- * value referring to other variables (the gate does not follow those) or a ConfigMap the input does
- * not hold, or an envFrom of such a ConfigMap comes after it (it may define any name).
+ * ConfigMap the input does not hold, or a value referring to a variable the gate does not know set
+ * before it (one level is followed: a variable that itself refers to others counts as not known),
+ * or an envFrom of a ConfigMap the input does not hold comes after it (it may define any name).
  */
 function unknownTo(c: Case): (name: string) => boolean {
   const given = new Map(c.configMaps.map((m) => [m.metadata.name, m.data]));
-  const defs: { name: string | null; known: boolean }[] = [];
+  type Definition = { name: string | null; known: boolean; refers?: boolean };
+  const defs: Definition[] = [];
+  const lastIndex = (list: Definition[], match: (d: Definition) => boolean) => list.reduce((found, d, i) => (match(d) ? i : found), -1);
   for (const from of c.container.envFrom ?? []) {
     const data = given.get(from.configMapRef.name);
     if (!data) defs.push({ name: null, known: false });
@@ -93,14 +101,22 @@ function unknownTo(c: Case): (name: string) => boolean {
   }
   for (const e of c.container.env) {
     const ref = e.valueFrom?.configMapKeyRef;
-    if (!ref) defs.push({ name: e.name, known: !(e.value ?? '').includes('$(') });
-    else if (!given.has(ref.name)) defs.push({ name: e.name, known: false });
-    else if (ref.key in given.get(ref.name)!) defs.push({ name: e.name, known: true });
+    if (ref && !given.has(ref.name)) defs.push({ name: e.name, known: false });
+    else if (ref && ref.key in given.get(ref.name)!) defs.push({ name: e.name, known: true });
+    else if (!ref && !(e.value ?? '').includes('$(')) defs.push({ name: e.name, known: true });
+    else if (!ref) {
+      const before = [...defs];
+      const wildcard = lastIndex(before, (d) => d.name === null);
+      const resolvable = (name: string) => {
+        const last = lastIndex(before, (d) => d.name === name);
+        return last < 0 ? wildcard < 0 : last > wildcard && before[last]!.known && !before[last]!.refers;
+      };
+      defs.push({ name: e.name, known: referencedNames(e.value!).every(resolvable), refers: true });
+    }
   }
-  const lastIndex = (match: (d: (typeof defs)[number]) => boolean) => defs.reduce((found, d, i) => (match(d) ? i : found), -1);
-  const wildcard = lastIndex((d) => d.name === null);
+  const wildcard = lastIndex(defs, (d) => d.name === null);
   return (name) => {
-    const last = lastIndex((d) => d.name === name);
+    const last = lastIndex(defs, (d) => d.name === name);
     return last < wildcard || (last >= 0 && !defs[last]!.known);
   };
 }
