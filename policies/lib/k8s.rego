@@ -180,7 +180,7 @@ _expanded(parts, container) := [expand(part, env) |
 # Secret of the input); a later definition replaces an earlier one, and an optional reference to a key
 # the input's ConfigMap lacks is skipped. Left out, so that a reference to it stays as written: a
 # variable whose last definition the gate cannot read (a Secret it does not hold, a field, a value
-# referring to other variables, which the gate does not follow), and one defined only by `envFrom`
+# referring to variables it cannot resolve: see _with_references), and one defined only by `envFrom`
 # before a ConfigMap or Secret the input does not hold (which may define any name).
 literal_env(container) := {d.name: d.value |
 	defs := _with_references(_env_definitions(container))

@@ -173,7 +173,8 @@ function readTaskOf(run: Run, files: string[]): ReadTask {
 
 async function inProcess(run: Run): Promise<Checked> {
   const shard = new Shard();
-  run.progress.phase('reading', run.files.length, 'files');
+  // One task in this thread: nothing to count as it goes.
+  run.progress.phase(`reading ${run.files.length} files`, 0);
   const first = { ...shard.read(readTaskOf(run, run.files)), files: run.files };
   const { refs, violations, missing, hashes, signatures } = merge(run, [first]);
   // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
@@ -181,7 +182,7 @@ async function inProcess(run: Run): Promise<Checked> {
   const groups = groupByDeployment(refs, run.paths);
   violations.push(...duplicateFindings(refs, run.paths));
   const { found, toCheck, keys } = fromCache(run, groups);
-  run.progress.phase('checking', toCheck.length, 'namespaces');
+  run.progress.phase(`checking ${toCheck.length} namespaces`, 0);
   const checked = await shard.check({ groups: toCheck, data: run.data, today: run.today, policy: run.policy });
   for (const [i, v] of checked.entries()) run.cache?.putGroup(keys[i]!, v);
   return { violations: [...violations, ...found, ...checked.flat()], refs: refs.length, groups, hashes, signatures };
