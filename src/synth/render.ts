@@ -1,5 +1,4 @@
 import { App, type Chart } from 'cdk8s';
-import { stringify } from 'yaml';
 import { ArgoCdChart, type GroupKind } from '../../charts/argocd.js';
 import { ClusterChart } from '../../charts/cluster-chart.js';
 import { RedisDeploymentChart } from '../../charts/deployment-chart.js';
@@ -7,6 +6,7 @@ import { CA_BUNDLE_KEY, type DeploymentSecrets } from '../../model/secrets.js';
 import { renderDeploymentReadme } from '../../charts/deployment-readme.js';
 import type { Deployment, Inputs } from '../config/load.js';
 import { ARGOCD_FOLDER, BOOTSTRAP_FILE, CLUSTER_FOLDER } from '../../model/dist-layout.js';
+import { manifestYaml } from './manifest-yaml.js';
 
 export { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 
@@ -75,7 +75,7 @@ export function renderClusters(inputs: Inputs, generatorVersion: string, outputs
     // Applications and the ApplicationSet that name it): `kubectl apply -f` of a folder goes by file
     // name, and created the ApplicationSet before its project; Argo CD then refused it and looked
     // again only after its 3-minute requeue (measured by the engine tier).
-    files.set(`${ARGOCD_FOLDER}/${cluster.name}/${BOOTSTRAP_FILE}`, (argocd.toJson() as Manifest[]).map((m) => stringify(m, YAML_OPTIONS)).join('---\n'));
+    files.set(`${ARGOCD_FOLDER}/${cluster.name}/${BOOTSTRAP_FILE}`, (argocd.toJson() as Manifest[]).map(manifestYaml).join('---\n'));
   }
   return files;
 }
@@ -96,24 +96,12 @@ function toGroupKinds(keys: string[]): GroupKind[] {
   });
 }
 
-/**
- * How manifests are written (see addChart). No directives: a manifest has none to write, and asking
- * for them had the library walk every document once more looking for tags (~10% of its time). No
- * aliases: an object cdk8s hands over twice is written twice, not as an anchor and an alias (which
- * the gate's fast reader leaves to its slow one), and the library no longer tracks every object to
- * find such repeats.
- */
-const YAML_OPTIONS = { lineWidth: 0, version: '1.1', directives: false, aliasDuplicateObjects: false } as const;
-
 function addChart(files: RenderedFiles, folder: string, chart: Chart): Manifest[] {
   const manifests = chart.toJson() as Manifest[];
   for (const manifest of manifests) {
     const file = `${folder}/${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`;
     if (files.has(file)) throw new Error(`two ${manifest.kind} objects named ${manifest.metadata.name} in ${folder}`);
-    // Written so that a YAML 1.1 reader gets the same values: Argo CD and kubectl read manifests with
-    // sigs.k8s.io/yaml (YAML 1.1), where an unquoted off, on, yes or no is a boolean, so the string
-    // "off" (rclone's filename_encryption) written by a 1.2 writer reached the API server as false.
-    files.set(file, stringify(manifest, YAML_OPTIONS));
+    files.set(file, manifestYaml(manifest));
   }
   return manifests;
 }
