@@ -14,9 +14,8 @@ import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { ParsedFileCache } from '../config/parse-cache.js';
-import { chunked, inWorkers, workersFor } from '../workers/pool.js';
 import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
-import { renderChunk, type RenderChunk } from './render-worker.js';
+import { RenderQueue } from './render-queue.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
 import { noProgress, type Progress } from '../progress.js';
 import { recover } from './transaction.js';
@@ -133,7 +132,16 @@ export async function resolveAllSecrets(
   root: string,
   inputs: Inputs,
   options: SynthOptions = {},
-  { only, sealingKeys }: { only?: (deployment: Deployment) => boolean; sealingKeys?: ReadonlyMap<string, SealingKey> } = {},
+  {
+    only,
+    sealingKeys,
+    onResolved,
+  }: {
+    only?: (deployment: Deployment) => boolean;
+    sealingKeys?: ReadonlyMap<string, SealingKey>;
+    /** Hears of each deployment as its secrets are resolved (in the order they finish), with its state's sha256. */
+    onResolved?: (deployment: Deployment, secrets: DeploymentSecrets, stateSha256: string) => void;
+  } = {},
 ): Promise<ResolvedAll> {
   const now = options.now ?? new Date();
   const keys = sealingKeys ?? (await loadSealingKeys(root, inputs.clusters, now));
@@ -156,8 +164,11 @@ export async function resolveAllSecrets(
           now,
           rotate: options.rotate?.get(deployment.name) ?? {},
         });
+        const text = stateText(resolved.state);
+        const stateSha256 = sha256(text);
         progress.advance();
-        return { file, previous, resolved };
+        onResolved?.(deployment, resolved.secrets, stateSha256);
+        return { file, previous, resolved, text, stateSha256 };
       } catch (error) {
         return { error };
       }
@@ -171,12 +182,11 @@ export async function resolveAllSecrets(
   // In the deployments' order, whatever order they finished in.
   for (const [i, r] of resolvedAll.entries()) {
     if ('error' in r) continue;
-    const { file, previous, resolved } = r;
+    const { file, previous, resolved, text, stateSha256 } = r;
     const deployment = selected[i]!;
-    const text = stateText(resolved.state);
     result.secrets.set(deployment.name, resolved.secrets);
     result.states.set(deployment.name, { file, text, changed: text !== previous?.text });
-    result.resolved.set(deployment.name, { stateSha256: sha256(text), sameUntil: resolved.sameUntil, notes: resolved.notes });
+    result.resolved.set(deployment.name, { stateSha256, sameUntil: resolved.sameUntil, notes: resolved.notes });
     for (const note of resolved.notes) result.notes.push({ deployment: deployment.name, note });
   }
   return result;
@@ -250,8 +260,30 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const steady = cache && !options.full ? steadySecrets(root, inputs.deployments, previous, cache, options.rotate, now, hashOf) : new Map<string, SteadyState>();
   // The state files' signatures before they are read: a file changed after its stat is read again next time.
   const signatures = new Map(cache ? inputs.deployments.filter((d) => !steady.has(d.name)).map((d) => [d.name, stateSignature(root, d)]) : []);
-  const resolved = await resolveAllSecrets(root, inputs, options, { only: (d) => !steady.has(d.name), sealingKeys });
-  const { secrets } = resolved;
+  // A deployment is rendered when its inputs are not those the index records for its files, or its
+  // files are not as synth wrote them. Those whose secrets are resolved now are rendered as soon as
+  // their secrets are (see RenderQueue); the steady ones are as the index records them.
+  const toRender = (d: Deployment, hash: string) => {
+    const key = `${d.cluster.name}/${d.name}`;
+    const record = previous.index?.deployments?.[key];
+    return !!options.full || !record || record.inputs !== hash || !isIntact(previous, key);
+  };
+  const progress = options.progress ?? noProgress;
+  const queue = new RenderQueue(inputs.deployments.length - steady.size, generator.version, progress);
+  let resolved: ResolvedAll;
+  let renderedOutputs: Map<string, DeploymentOutput>;
+  try {
+    resolved = await resolveAllSecrets(root, inputs, options, {
+      only: (d) => !steady.has(d.name),
+      sealingKeys,
+      onResolved: (d, secrets, stateSha256) => {
+        if (toRender(d, hashOf(d, stateSha256))) queue.add(d, secrets);
+      },
+    });
+    renderedOutputs = await queue.finish();
+  } finally {
+    await queue.close();
+  }
   const states: ResolvedAll['states'] = new Map();
   const notes: SynthResult['notes'] = [];
   const hashes = new Map<string, string>();
@@ -272,24 +304,21 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const keptFolders = new Map<string, FolderRecord>();
   const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();
   const records: Record<string, DeploymentRecord> = {};
-  const toRender: Deployment[] = [];
+  const rendered: Deployment[] = [];
   for (const deployment of inputs.deployments) {
     const key = `${deployment.cluster.name}/${deployment.name}`;
-    const record = previous.index?.deployments?.[key];
-    if (options.full || !record || record.inputs !== hashes.get(deployment.name) || !isIntact(previous, key)) {
-      toRender.push(deployment);
+    const output = renderedOutputs.get(deployment.name);
+    if (output) {
+      // In the deployments' order, whatever order they were rendered in.
+      for (const [file, content] of output.files) files.set(file, content);
+      outputs.set(deployment.name, output);
+      rendered.push(deployment);
       continue;
     }
+    // Every deployment not rendered is one steadySecrets found unchanged, or one whose inputs are those of the index.
+    if (toRender(deployment, hashes.get(deployment.name)!)) throw new Error(`${deployment.name}: to render, but it was not rendered`);
     keptFolders.set(key, previous.index!.folders[key]!);
-    outputs.set(deployment.name, record);
-  }
-  for (const deployment of toRender) {
-    // Every deployment whose secrets were not resolved is one steadySecrets found unchanged, and so reused.
-    if (!secrets.has(deployment.name)) throw new Error(`${deployment.name}: to render, but its secrets were not resolved`);
-  }
-  for (const [name, output] of await renderDeployments(toRender, secrets, options.progress ?? noProgress)) {
-    for (const [file, content] of output.files) files.set(file, content);
-    outputs.set(name, output);
+    outputs.set(deployment.name, previous.index!.deployments![key]!);
   }
   for (const deployment of inputs.deployments) {
     const output = outputs.get(deployment.name)!;
@@ -318,16 +347,16 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   }
   // Every folder written or removed now is compared with what is on disk, not with what the index says.
   if (!verify) {
-    const rendered = [...toRender.map((d) => `${d.cluster.name}/${d.name}`), ...clustersToRender.flatMap((c) => [`${c.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${c.name}`])];
-    refreshFolders(outDir, previous, [...Object.keys(previous.index?.folders ?? {}), ...rendered].filter((f) => !keptFolders.has(f)));
+    const renderedFolders = [...rendered.map((d) => `${d.cluster.name}/${d.name}`), ...clustersToRender.flatMap((c) => [`${c.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${c.name}`])];
+    refreshFolders(outDir, previous, [...Object.keys(previous.index?.folders ?? {}), ...renderedFolders].filter((f) => !keptFolders.has(f)));
   }
   for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
   const output = withSums(files);
-  const plans = changePlans(outDir, previous, output.files, clustersToRender, toRender);
+  const plans = changePlans(outDir, previous, output.files, clustersToRender, rendered);
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length && options.refuse !== false) throw new InputErrors(refused);
   const index = buildIndex(generator, new Map([...keptFolders, ...output.folders]), records, clusterRecords);
-  return { inputs, previous, output, index, states, notes, rendered: toRender.length, plans };
+  return { inputs, previous, output, index, states, notes, rendered: rendered.length, plans };
 }
 
 /**
@@ -451,30 +480,6 @@ function byFolder(files: Iterable<string>): Map<string, string[]> {
     else folders.set(folder, [f]);
   }
   return folders;
-}
-
-/** Below this many deployments to render, starting worker threads costs more than it saves. */
-const WORKER_THRESHOLD = 64;
-
-/**
- * Deployments a worker renders per task: small tasks stream results back while the others render,
- * where one task per thread held a whole share of the fleet's files in the thread at once (3000
- * deployments took 4.6x as long as 1000).
- */
-const RENDER_CHUNK = 50;
-
-/** Renders `deployments`, in worker threads (one per core) when there are many. */
-async function renderDeployments(deployments: Deployment[], secrets: ReadonlyMap<string, DeploymentSecrets>, progress: Progress): Promise<Map<string, DeploymentOutput>> {
-  if (deployments.length) progress.phase('rendering', deployments.length, 'deployments');
-  const workers = workersFor(deployments.length, WORKER_THRESHOLD);
-  if (workers === 0) return renderChunk({ deployments, generatorVersion: generator.version, secrets: new Map(secrets) });
-  const chunks = chunked(deployments, Math.max(workers, Math.ceil(deployments.length / RENDER_CHUNK))).map((chunk) => ({
-    deployments: chunk,
-    generatorVersion: generator.version,
-    secrets: new Map(chunk.map((d) => [d.name, secrets.get(d.name)!])),
-  }));
-  const results = await inWorkers<RenderChunk, Map<string, DeploymentOutput>>(moduleOf('src/synth/render-worker.ts'), 'renderChunk', chunks, (i) => progress.advance(chunks[i]!.deployments.length));
-  return new Map(results.flatMap((r) => [...r]));
 }
 
 /**

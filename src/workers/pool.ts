@@ -38,6 +38,8 @@ export function workersFor(items: number, threshold: number): number {
  */
 export class Threads {
   private readonly pools: Piscina[];
+  /** Tasks sent to each thread and not yet returned (see submit). */
+  private readonly queued: number[];
 
   /** `heapMb`: the most each thread's V8 old generation may grow to (V8's default otherwise). */
   constructor(
@@ -47,6 +49,7 @@ export class Threads {
   ) {
     const resourceLimits = heapMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb };
     this.pools = Array.from({ length: count }, () => new Piscina({ filename: entry, minThreads: 1, maxThreads: 1, resourceLimits }));
+    this.queued = this.pools.map(() => 0);
   }
 
   get count(): number {
@@ -56,6 +59,20 @@ export class Threads {
   /** Runs `name` of the module on one thread; tasks sent to the same thread run in order. */
   run<I, O>(thread: number, name: string, input: I): Promise<O> {
     return this.pools[thread]!.run({ module: this.module.href, name, input }) as Promise<O>;
+  }
+
+  /**
+   * Runs `name` on the thread with the fewest tasks waiting: for work handed over as it becomes ready
+   * (synth renders deployments while it still resolves the secrets of others).
+   */
+  async submit<I, O>(name: string, input: I): Promise<O> {
+    const thread = this.queued.indexOf(Math.min(...this.queued));
+    this.queued[thread]!++;
+    try {
+      return await this.run<I, O>(thread, name, input);
+    } finally {
+      this.queued[thread]!--;
+    }
   }
 
   /**
