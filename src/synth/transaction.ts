@@ -1,8 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { access, copyFile, mkdir, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { access, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import pMap from 'p-map';
 import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
 import { isSystemRefusal, SystemRefusal } from '../io.js';
 
@@ -54,8 +53,6 @@ interface Journal {
 }
 
 const JOURNAL = 'journal.json';
-/** Files written at once: enough to keep libuv's threads busy, far below the open-file limit. */
-const IO_CONCURRENCY = 64;
 
 function isSums(file: string): boolean {
   return path.posix.basename(file) === SUMS_FILE;
@@ -79,17 +76,19 @@ export async function commit(tx: Transaction): Promise<void> {
     await makeFolders(path.join(txn, 'dist'), writes);
     // Each folder's SHA256SUMS after every other file: a file last modified before its folder's list
     // has the hash listed there (see readPrevious), which holds only if the list is written after it.
-    const stage = (files: string[]) => pMap(files, (file) => writeNamed(path.join(txn, 'dist', file), tx.writes.get(file)!), { concurrency: IO_CONCURRENCY });
-    await stage(writes.filter((file) => !isSums(file)));
-    await stage(writes.filter(isSums));
+    const stage = (files: string[]) => {
+      for (const file of files) writeNamed(path.join(txn, 'dist', file), tx.writes.get(file)!);
+    };
+    stage(writes.filter((file) => !isSums(file)));
+    stage(writes.filter(isSums));
     const stateWrite: [string, string][] = [];
     if (tx.stateWrites.size) await mkdir(path.join(txn, 'state'));
     for (const [i, [file, text]] of [...tx.stateWrites].entries()) {
       const staged = `state/${i}.json`;
-      await writeNamed(path.join(txn, staged), text);
+      writeNamed(path.join(txn, staged), text);
       stateWrite.push([path.relative(txn, file), staged]);
     }
-    if (tx.index !== undefined) await writeNamed(path.join(txn, INDEX_FILE), tx.index);
+    if (tx.index !== undefined) writeNamed(path.join(txn, INDEX_FILE), tx.index);
     // The folders the files go to, made now (a full disk cannot stop the renames later) and checked
     // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
     for (const folder of await makeFolders(out, writes)) created.push(folder);
@@ -100,9 +99,9 @@ export async function commit(tx: Transaction): Promise<void> {
     const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
     for (const folder of targets) if (existsSync(folder)) await access(folder, constants.W_OK);
     const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)) };
-    await writeNamed(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
+    writeNamed(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
     syncFile(path.join(txn, `${JOURNAL}.tmp`));
-    await rename(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
+    renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
     syncFile(txn);
     committed = true;
     await apply(txn, journal);
@@ -160,27 +159,32 @@ function refusal(error: NodeJS.ErrnoException, committed: boolean, out: string):
 async function apply(txn: string, journal: Journal): Promise<void> {
   const out = txn.slice(0, -'.transaction'.length);
   await makeFolders(out, journal.write);
-  await pMap(journal.write, (file) => moveStaged(path.join(txn, 'dist', file), path.join(out, file)), { concurrency: IO_CONCURRENCY });
-  await pMap(journal.remove, (file) => rm(path.join(out, file), { force: true }), { concurrency: IO_CONCURRENCY });
+  for (const file of journal.write) moveStaged(path.join(txn, 'dist', file), path.join(out, file));
+  for (const file of journal.remove) rmSync(path.join(out, file), { force: true });
   await removeEmptyFolders(out, journal.remove);
   for (const [target, staged] of journal.stateWrite) {
     const file = path.resolve(txn, target);
     await mkdir(path.dirname(file), { recursive: true });
-    await moveStaged(path.join(txn, staged), file);
+    moveStaged(path.join(txn, staged), file);
   }
   for (const target of journal.stateRemove) {
     const file = path.resolve(txn, target);
     await rm(file, { force: true });
     await removeIfEmpty(path.dirname(file));
   }
-  if (journal.index) await moveStaged(path.join(txn, INDEX_FILE), path.join(out, INDEX_FILE));
+  if (journal.index) moveStaged(path.join(txn, INDEX_FILE), path.join(out, INDEX_FILE));
   await rm(txn, { recursive: true, force: true });
 }
 
-/** writeFile, whose error names the file (a failed write(2), such as ENOSPC, does not). */
-async function writeNamed(file: string, content: string): Promise<void> {
+/**
+ * writeFileSync, whose error names the file (a failed write(2), such as ENOSPC, does not). Files are
+ * written and moved one at a time, synchronously: a synth writes tens of thousands of small files,
+ * and each one through the promise API (open, write, close and rename, each a round trip to libuv's
+ * threads) cost 4x the CPU and 4x the time on a local disk (41,000 files: 1.7 s against 0.4 s).
+ */
+function writeNamed(file: string, content: string): void {
   try {
-    await writeFile(file, content);
+    writeFileSync(file, content);
   } catch (error) {
     (error as NodeJS.ErrnoException).path ??= file;
     throw error;
@@ -188,18 +192,18 @@ async function writeNamed(file: string, content: string): Promise<void> {
 }
 
 /** Renames a staged file into place; a staged file that is gone was moved by an earlier attempt. */
-async function moveStaged(staged: string, target: string): Promise<void> {
+function moveStaged(staged: string, target: string): void {
   try {
-    await rename(staged, target);
+    renameSync(staged, target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !existsSync(staged)) return;
     if (code !== 'EXDEV') throw error;
     // state/ on another file system than dist/: copy beside the target, then rename there.
     const tmp = `${target}.transaction-tmp`;
-    await copyFile(staged, tmp);
-    await rename(tmp, target);
-    await unlink(staged);
+    copyFileSync(staged, tmp);
+    renameSync(tmp, target);
+    unlinkSync(staged);
   }
 }
 
