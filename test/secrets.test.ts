@@ -4,6 +4,8 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { serverCertificateNames } from '../model/secrets.js';
@@ -307,6 +309,17 @@ describe.skipIf(skipOpenssl)(`the certificates issued, as openssl reads them${sk
   // the servers, the portals and every client were tested against it; a new way of encoding them must
   // give the same fields, extensions, criticality and string types. Since then: key identifiers
   // (Subject and Authority), which OpenSSL's strict verification requires.
+  it('keeps of each certificate what node reads in it: the sha256 of its DER and its end of validity', async () => {
+    const tls = await issueTls('orders', sans, now);
+    for (const [summary, pem] of [[tls.ca, tls.caCertificate], [tls.server, tls.serverCertificate]] as const) {
+      const read = new X509Certificate(pem);
+      expect(summary).toEqual({ certificate: pem, fingerprint: read.fingerprint256.replaceAll(':', '').toLowerCase(), notAfter: new Date(read.validTo).toISOString() });
+      // The certificate is put together around its signed TBS bytes by hand: it is what asn1-x509
+      // encodes for the same certificate.
+      expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(read.raw, Certificate))).equals(read.raw)).toBe(true);
+    }
+  });
+
   it('has a CA of P-384 signing with SHA-384, valid 10 years, for signing certificates only', async () => {
     const tls = await issueTls('orders', sans, now);
     const lines = await text(tls.caCertificate);

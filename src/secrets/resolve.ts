@@ -8,7 +8,7 @@ import { joinPem } from './pem.js';
 import { sealValue, type SealingKey } from './seal.js';
 import type { SecretsState, TlsGenerationState } from './state.js';
 import { beforeNextStep, nextStep, rotationNames, rotationSteps, stepCommand, stepEffects, stepRefusal, underWayNote, type RotationKind, type RotationRequest, type RotationStep } from './rotations.js';
-import { issueTls, summarize } from './tls.js';
+import { issueTls } from './tls.js';
 
 export type { RotationRequest } from './rotations.js';
 
@@ -57,8 +57,8 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
   const issue = async (): Promise<TlsGenerationState> => {
     const tls = await issueTls(deployment.name, sans, now);
     return {
-      ca: summarize(tls.caCertificate),
-      server: summarize(tls.serverCertificate),
+      ca: tls.ca,
+      server: tls.server,
       sealed: {
         [tlsSecretKeys.cert]: seal(names.tls, joinPem(tls.serverCertificate)),
         [tlsSecretKeys.key]: seal(names.tls, joinPem(tls.serverKey)),
