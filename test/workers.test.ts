@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInputs } from '../src/config/load.js';
@@ -56,6 +56,22 @@ describe('worker threads', () => {
         expect.stringContaining('fleet107/statefulset-fleet107-data-1.yaml'),
       ]),
     );
+  });
+});
+
+describe('synth rendering while it resolves secrets', () => {
+  it('a deployment whose secrets cannot be resolved while others render in threads: exit 2 naming the file, nothing written', { timeout: 120_000 }, async () => {
+    const repo = tempRepo();
+    const orders = readFileSync(path.join(repo, 'deployments/orders.yaml'), 'utf8');
+    for (let i = 0; i < 120; i++) writeInput(repo, `deployments/fleet${String(i).padStart(3, '0')}.yaml`, orders);
+    // Late in the fleet's order: earlier deployments are rendering in threads when its state is read.
+    writeInput(repo, 'state/example/fleet110.json', '{ "version": ');
+    const states = readdirSync(path.join(repo, 'state/example'));
+    const synth = await redisGitops(repo, 'synth');
+    expect(synth.code, synth.stderr).toBe(2);
+    expect(synth.stderr).toContain('state/example/fleet110.json: not a secrets state file (invalid JSON');
+    expect(existsSync(path.join(repo, 'dist')), 'dist/').toBe(false);
+    expect(readdirSync(path.join(repo, 'state/example')), 'state/').toEqual(states);
   });
 });
 
