@@ -3,7 +3,7 @@ import { deserialize, serialize } from 'node:v8';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { gateFingerprint, verdictSources } from '../src/gate/cache.js';
+import { gateFingerprint, VerdictCache, verdictSources } from '../src/gate/cache.js';
 import { runGate, type GateOptions, type GateReport } from '../src/gate/gate.js';
 import { projectRoot, tempDir } from './support/repo.js';
 
@@ -255,5 +255,42 @@ describe('gate verdict cache', () => {
       await runGate([dir], { cache, today: '2026-06-01' });
       expect(readdirSync(cache).filter((f) => f.endsWith('.run.v8'))).toEqual([]);
     });
+  });
+});
+
+describe('the verdict cache file (VerdictCache)', () => {
+  const verdict = (i: number) => ({ objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'ns' } }] as never[], violations: [] });
+
+  it('reads back every verdict it wrote', () => {
+    const dir = tempDir();
+    const first = VerdictCache.open(dir, 'fingerprint');
+    for (let i = 0; i < 45_000; i++) first.putFile(`f${i}.yaml`, `hash${i}`, verdict(i));
+    first.putGroup('group', [{ rule: 'r', message: 'm', file: 'f0.yaml' }] as never[]);
+    first.save();
+    const again = VerdictCache.open(dir, 'fingerprint');
+    for (const i of [0, 19_999, 20_000, 44_999]) {
+      expect(again.hint(`f${i}.yaml`)).toBe(`hash${i}`);
+      expect(again.fileVerdict(`hash${i}`)).toEqual(verdict(i));
+    }
+    expect(again.groupVerdict('group')).toEqual([{ rule: 'r', message: 'm', file: 'f0.yaml' }]);
+    expect(again.fileVerdict('hash45000')).toBeUndefined();
+  });
+
+  it('starts empty from a file cut short or of another layout, and writes a whole one again', () => {
+    // Another layout: what a cache of an older format (0) would hold.
+    const dir = tempDir();
+    const cache = VerdictCache.open(dir, 'fingerprint');
+    cache.putFile('a.yaml', 'hash-a', verdict(1));
+    cache.save();
+    const [file] = readdirSync(dir);
+    const whole = readFileSync(path.join(dir, file!));
+    for (const broken of [whole.subarray(0, whole.length - 3), serialize({ format: 0, run: 3, files: new Map([['hash-a', { verdict: verdict(1), run: 3 }]]), groups: new Map(), hints: new Map() })]) {
+      writeFileSync(path.join(dir, file!), broken);
+      const reopened = VerdictCache.open(dir, 'fingerprint');
+      expect(reopened.fileVerdict('hash-a')).toBeUndefined();
+      reopened.putFile('a.yaml', 'hash-a', verdict(1));
+      reopened.save();
+      expect(VerdictCache.open(dir, 'fingerprint').fileVerdict('hash-a')).toEqual(verdict(1));
+    }
   });
 });
