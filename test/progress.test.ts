@@ -68,4 +68,15 @@ describe('progress of a long run', () => {
     const piped = execFileSync(process.execPath, [cliPath, 'synth', '--root', repo, '--out', path.join(repo, 'dist'), '--full'], { encoding: 'utf8', env: { ...process.env, REDIS_GITOPS_PROGRESS_DELAY_MS: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     expect(piped).not.toContain('\x1b[2K');
   });
+
+  it.skipIf(!script)(`diff shows the synth it works out on a real terminal, cleared before its patches${script ? '' : ' [skipped: no script(1) to make a terminal]'}`, () => {
+    const repo = tempRepo();
+    // Nothing synthesized yet: every deployment is rendered to be compared.
+    const diff = `${process.execPath} ${cliPath} diff --root ${repo} --out ${path.join(repo, 'dist')}`;
+    const shown = execFileSync(script!, ['-qec', diff, '/dev/null'], { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, REDIS_GITOPS_PROGRESS_DELAY_MS: '0' } });
+    expect(shown).toMatch(/diff: rendering \d+\/\d+ deployments/);
+    // Cleared before the first patch (the diff library starts each with a line of =).
+    expect(shown).toMatch(/\r\x1b\[2K=+\r\n--- a\//);
+    expect(shown).toMatch(/diff: \d+ changed, \d+ added, 0 removed/);
+  });
 });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { requireDeployment, ROOT_HELP } from './common.js';
 import type { Outcome } from './exit-codes.js';
+import { terminalProgress } from '../progress.js';
 
 export interface DiffOptions {
   out: string;
@@ -20,7 +21,8 @@ export async function diffAction(deployment: string | undefined, opts: DiffOptio
   if (deployment !== undefined) await requireDeployment(opts.root, deployment);
   const only = deployment ? (file: string) => file.split('/')[1] === deployment : undefined;
   const { driftFrom } = await import('../synth/compare.js');
-  const { changes: c, patches, plans } = await driftFrom(opts.root, opts.out, only);
+  const progress = terminalProgress('diff');
+  const { changes: c, patches, plans } = await driftFrom(opts.root, opts.out, only, { progress }).finally(() => progress.end());
   for (const patch of patches.values()) process.stdout.write(patch);
   const { describePlans } = await import('./synth.js');
   for (const line of describePlans(plans)) process.stdout.write(`${line}\n`);

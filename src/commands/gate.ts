@@ -70,7 +70,8 @@ async function judge(paths: string[], opts: GateOptions, staged?: { changedIn: s
   const alsoFails: string[] = [];
   if (opts.checkSynced) {
     const { driftFrom } = await import('../synth/compare.js');
-    const { changes } = await driftFrom(opts.root, paths[0]!);
+    const synthProgress = terminalProgress('gate --check-synced');
+    const { changes } = await driftFrom(opts.root, paths[0]!, undefined, { progress: synthProgress }).finally(() => synthProgress.end());
     const differing = [...changes.changed, ...changes.added, ...changes.removed];
     if (differing.length) {
       process.stderr.write(`gate: ${shown(paths[0]!)}/ is not what synth makes of the ${staged ? 'staged ' : ''}inputs (run npm run synth${staged ? ' and stage dist/' : ''}):\n`);

@@ -6,6 +6,7 @@ import { rotateWhat, rotationSteps, type RotateWhat, type RotationRequest, type 
 import { listOption, requireDeployment, ROOT_HELP } from './common.js';
 import { UsageError, type Outcome } from './exit-codes.js';
 import { runSynth } from './synth.js';
+import { terminalProgress } from '../progress.js';
 
 const run = promisify(execFile);
 
@@ -43,7 +44,8 @@ export async function rotateAction(deployment: string, opts: RotateOptions): Pro
     const { driftFrom } = await import('../synth/compare.js');
     const { describePlans } = await import('./synth.js');
     const only = (file: string) => file.split('/')[1] === deployment;
-    const { changes: c, patches, plans, notes } = await driftFrom(opts.root, opts.out, only, { rotate });
+    const progress = terminalProgress('rotate --dry-run');
+    const { changes: c, patches, plans, notes } = await driftFrom(opts.root, opts.out, only, { rotate, progress }).finally(() => progress.end());
     for (const patch of patches.values()) process.stdout.write(patch);
     for (const line of [...notes.map((n) => `  ${n.deployment}: ${n.note}`), ...describePlans(plans)]) process.stdout.write(`${line}\n`);
     process.stdout.write(`rotate --dry-run: ${c.changed.length} changed, ${c.added.length} added, ${c.removed.length} removed; nothing written\n`);

@@ -22,7 +22,7 @@ export interface Drift {
  * were edited, are rendered. `only` keeps the files under one folder (a deployment). `options.rotate`
  * shows what rotation steps would do.
  */
-export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate'> = {}): Promise<Drift> {
+export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate' | 'progress'> = {}): Promise<Drift> {
   const { previous, output, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false, verify: true });
   // index.json and the SHA256SUMS are bookkeeping: what differs is the files (and a stale list is rewritten by the next synth).
   const keep = (file: string) => file !== INDEX_FILE && !isSumsFile(file) && (!only || only(file));
