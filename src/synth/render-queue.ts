@@ -17,6 +17,15 @@ const WORKER_THRESHOLD = 64;
 const RENDER_CHUNK = 50;
 
 /**
+ * The render threads' young generation (twice V8's default of 48 MB). A deployment's objects
+ * live until it is written, and its files until its chunk returns: with the default, scavenges
+ * copied them over and over (garbage collection was ~30% of rendering). Cold synth at 1000
+ * deployments, four runs each, alternating: 11.55 s on average with the default, 11.06 s with
+ * this, for ~90 MB more memory.
+ */
+const RENDER_YOUNG_GENERATION_MB = 96;
+
+/**
  * Deployments rendered as they are handed over: with many to render, in worker threads (one per
  * core), each chunk sent as soon as it is full. Synth hands a deployment over as
  * soon as its secrets are resolved, so a cold synth renders on the other core while this thread
@@ -83,7 +92,7 @@ export class RenderQueue {
 
   private send(): void {
     const chunk = this.chunk();
-    this.threads ??= new Threads(this.workers, moduleOf('src/synth/render-worker.ts'));
+    this.threads ??= new Threads(this.workers, moduleOf('src/synth/render-worker.ts'), undefined, RENDER_YOUNG_GENERATION_MB);
     const task = this.threads.submit<RenderChunk, Map<string, DeploymentOutput>>('renderChunk', chunk).then((output) => {
       this.done += chunk.deployments.length;
       if (this.rendering) this.progress.advance(chunk.deployments.length);

@@ -41,13 +41,17 @@ export class Threads {
   /** Tasks sent to each thread and not yet returned (see submit). */
   private readonly queued: number[];
 
-  /** `heapMb`: the most each thread's V8 old generation may grow to (V8's default otherwise). */
+  /**
+   * `heapMb`: the most each thread's V8 old generation may grow to; `youngMb`: the size of its young
+   * generation (V8's defaults otherwise).
+   */
   constructor(
     count: number,
     private readonly module: URL,
     heapMb?: number,
+    youngMb?: number,
   ) {
-    const resourceLimits = heapMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb };
+    const resourceLimits = heapMb === undefined && youngMb === undefined ? undefined : { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: youngMb };
     this.pools = Array.from({ length: count }, () => new Piscina({ filename: entry, minThreads: 1, maxThreads: 1, resourceLimits }));
     this.queued = this.pools.map(() => 0);
   }
