@@ -310,94 +310,102 @@ if (!opts['skip-conftest']) {
 }
 
 const conftestRatios = [];
-for (const size of sizes) {
-  const root = await makeFleet(size);
-  const dist = path.join(root, 'dist');
-  console.log(`\n== ${size} deployment(s) over ${clusterNames.length} clusters in ${root} (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-  try {
-    const synthStages = {
-      'synth (cold)': { args: [], note: 'secrets generated, every deployment rendered' },
-      'synth (full)': { args: ['--full'], note: 'state reused, every deployment rendered' },
-      'synth (warm)': { args: [], note: 'nothing changed: no deployment rendered' },
-    };
-    for (const [stage, { args, note }] of Object.entries(synthStages)) {
-      const r = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist, ...args]);
-      const { objects, files } = await countObjects(dist);
-      const first = r.stdout.split('\n')[0];
-      rows.push({ size, stage, ...r, objects, files, note });
-      console.log(`${stage}: ${fmt(r.wallMs / 1000, 2)} s  ${first}`);
-    }
-    const { objects } = await countObjects(dist);
-    // The floor: js-yaml alone parsing the same files on the same cores.
-    const floor = await measure(process.execPath, [path.join(repo, 'scripts', 'yaml-floor.mjs'), dist]);
-    const parsed = JSON.parse(floor.stdout);
-    rows.push({ size, stage: 'yaml parse floor', ...floor, objects, note: `js-yaml alone, ${parsed.threads} threads, ${(parsed.bytes / 1e6).toFixed(0)} MB of YAML` });
-    console.log(`yaml parse floor: ${fmt(floor.wallMs / 1000, 2)} s  ${parsed.files} files, ${(parsed.bytes / 1e6).toFixed(1)} MB, ${parsed.documents} documents`);
-    // The gate without its verdict cache (what the first round measured), then with it: a first run
-    // (nothing of this fleet cached; it writes the cache) and a run over the unchanged fleet.
-    const gateStages = {
-      gate: { args: ['--no-cache'], note: 'no verdict cache' },
-      'gate (cache cold)': { args: [], note: 'verdicts computed and cached' },
-      'gate (unchanged, cached)': { args: [], note: 'every verdict from the cache' },
-    };
-    let gate;
-    let summary;
-    const stage = 'gate';
-    for (const [name, { args, note }] of Object.entries(gateStages)) {
-      const r = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json', ...args], { okCodes: [0, 1] });
-      const s = JSON.parse(r.stdout).summary;
-      const row = { size, stage: name, ...r, objects, note: `${note}; ${s.errors} errors, ${s.warnings} warnings, ${s.resources} resources` };
-      rows.push(row);
-      if (name === stage) [gate, summary] = [r, s];
-      console.log(`${name}: ${fmt(r.wallMs / 1000, 2)} s  exit ${r.code}, ${row.note}${name === stage ? `; gate / floor = ${(r.wallMs / floor.wallMs).toFixed(2)}` : ''}`);
-    }
-
-    // A commit that changes one deployment: synth (incremental) then the gate of what changed.
-    // No automatic gc: committing 32 000 new objects at once would start one in the background,
-    // competing with the timed runs for the cores (a real commit adds a handful).
-    const git = (...args) =>
-      spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', ...args], { cwd: root, stdio: 'ignore' });
-    git('init', '-q');
-    git('add', '.');
-    git('commit', '-qm', 'fleet');
-    const changedFile = path.join(root, 'deployments', (await readdir(path.join(root, 'deployments'))).sort()[0]);
-    await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, '$1123Gi'));
-    const oneSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
-    rows.push({ size, stage: 'one changed: synth', ...oneSynth, objects, note: oneSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });
-    const oneGate = await measure(process.execPath, [cli, 'gate', dist, '--changed', '--format', 'json'], { okCodes: [0, 1] });
-    const oneSummary = JSON.parse(oneGate.stdout).summary;
-    rows.push({ size, stage: 'one changed: gate --changed', ...oneGate, objects: oneSummary.resources, note: `${oneSummary.errors} errors, ${oneSummary.resources} resources gated` });
-    const both = oneSynth.wallMs + oneGate.wallMs;
-    rows.push({ size, stage: 'one changed: synth + gate', wallMs: both, cpuMs: oneSynth.cpuMs === null ? null : oneSynth.cpuMs + oneGate.cpuMs, rssMb: null, objects: oneSummary.resources, note: 'sum of the two' });
-    console.log(`one changed: synth ${fmt(oneSynth.wallMs / 1000, 2)} s + gate --changed ${fmt(oneGate.wallMs / 1000, 2)} s = ${fmt(both / 1000, 2)} s`);
-
-    if (conftest.ok && size > CONFTEST_MAX_SIZE) {
-      console.log(`conftest skipped at ${size}: over ${CONFTEST_MAX_SIZE} deployments (--combine holds every document at once: 2 GB at 1000)`);
-    } else if (conftest.ok) {
-      const policy = await conftestPolicyDir(root);
-      const data = await conftestDataDir(root);
-      // Run from inside dist/ so that paths start with the cluster folder; only the YAML manifests.
-      const args = ['test', '--combine', '--no-color', '--policy', policy, '--data', data, '--namespace', 'main', '--parser', 'yaml',
-        '--ignore', '\\.(json|md|crt)$', '.'];
-      try {
-        const r = await measure(conftestBin, args, { cwd: dist, okCodes: [0, 1] });
-        const failures = (r.stdout.match(/^FAIL /gm) ?? []).length;
-        rows.push({ size, stage: `conftest ${CONFTEST_VERSION}`, ...r, objects, note: `exit ${r.code}, ${failures} failures (same rules, --combine + wrapper)` });
-        const ratio = gate.wallMs / r.wallMs;
-        conftestRatios.push({ size, stage, ratio, gateMs: gate.wallMs, conftestMs: r.wallMs, failures, gateErrors: summary.errors + summary.warnings });
-        console.log(`conftest: ${fmt(r.wallMs / 1000, 2)} s  exit ${r.code}, ${failures} failures; gate/conftest = ${ratio.toFixed(2)}`);
-        if (failures !== summary.errors + summary.warnings) {
-          console.log(`  note: conftest reports ${failures} violations, the gate ${summary.errors + summary.warnings} (the gate also checks Kubernetes schemas)`);
-        }
-      } catch (error) {
-        console.log(`conftest failed at size ${size}: ${error.message.split('\n').slice(0, 6).join(' | ')}`);
-        conftest = { ok: false, reason: `conftest failed: ${error.message.split('\n')[0]}` };
+// Fleets are deleted once every size is measured, not between sizes: on ext4, files created soon
+// after many were deleted cost ~10x the system time (the kernel skips recently deleted inodes,
+// reading their tables), which a cold synth right after the smaller fleet's deletion paid.
+const made = [];
+try {
+  for (const size of sizes) {
+    const root = await makeFleet(size);
+    made.push(root);
+    const dist = path.join(root, 'dist');
+    console.log(`\n== ${size} deployment(s) over ${clusterNames.length} clusters in ${root} (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+    try {
+      const synthStages = {
+        'synth (cold)': { args: [], note: 'secrets generated, every deployment rendered' },
+        'synth (full)': { args: ['--full'], note: 'state reused, every deployment rendered' },
+        'synth (warm)': { args: [], note: 'nothing changed: no deployment rendered' },
+      };
+      for (const [stage, { args, note }] of Object.entries(synthStages)) {
+        const r = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist, ...args]);
+        const { objects, files } = await countObjects(dist);
+        const first = r.stdout.split('\n')[0];
+        rows.push({ size, stage, ...r, objects, files, note });
+        console.log(`${stage}: ${fmt(r.wallMs / 1000, 2)} s  ${first}`);
       }
+      const { objects } = await countObjects(dist);
+      // The floor: js-yaml alone parsing the same files on the same cores.
+      const floor = await measure(process.execPath, [path.join(repo, 'scripts', 'yaml-floor.mjs'), dist]);
+      const parsed = JSON.parse(floor.stdout);
+      rows.push({ size, stage: 'yaml parse floor', ...floor, objects, note: `js-yaml alone, ${parsed.threads} threads, ${(parsed.bytes / 1e6).toFixed(0)} MB of YAML` });
+      console.log(`yaml parse floor: ${fmt(floor.wallMs / 1000, 2)} s  ${parsed.files} files, ${(parsed.bytes / 1e6).toFixed(1)} MB, ${parsed.documents} documents`);
+      // The gate without its verdict cache (what the first round measured), then with it: a first run
+      // (nothing of this fleet cached; it writes the cache) and a run over the unchanged fleet.
+      const gateStages = {
+        gate: { args: ['--no-cache'], note: 'no verdict cache' },
+        'gate (cache cold)': { args: [], note: 'verdicts computed and cached' },
+        'gate (unchanged, cached)': { args: [], note: 'every verdict from the cache' },
+      };
+      let gate;
+      let summary;
+      const stage = 'gate';
+      for (const [name, { args, note }] of Object.entries(gateStages)) {
+        const r = await measure(process.execPath, [cli, 'gate', dist, '--format', 'json', ...args], { okCodes: [0, 1] });
+        const s = JSON.parse(r.stdout).summary;
+        const row = { size, stage: name, ...r, objects, note: `${note}; ${s.errors} errors, ${s.warnings} warnings, ${s.resources} resources` };
+        rows.push(row);
+        if (name === stage) [gate, summary] = [r, s];
+        console.log(`${name}: ${fmt(r.wallMs / 1000, 2)} s  exit ${r.code}, ${row.note}${name === stage ? `; gate / floor = ${(r.wallMs / floor.wallMs).toFixed(2)}` : ''}`);
+      }
+
+      // A commit that changes one deployment: synth (incremental) then the gate of what changed.
+      // No automatic gc: committing 32 000 new objects at once would start one in the background,
+      // competing with the timed runs for the cores (a real commit adds a handful).
+      const git = (...args) =>
+        spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', ...args], { cwd: root, stdio: 'ignore' });
+      git('init', '-q');
+      git('add', '.');
+      git('commit', '-qm', 'fleet');
+      const changedFile = path.join(root, 'deployments', (await readdir(path.join(root, 'deployments'))).sort()[0]);
+      await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, '$1123Gi'));
+      const oneSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
+      rows.push({ size, stage: 'one changed: synth', ...oneSynth, objects, note: oneSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });
+      const oneGate = await measure(process.execPath, [cli, 'gate', dist, '--changed', '--format', 'json'], { okCodes: [0, 1] });
+      const oneSummary = JSON.parse(oneGate.stdout).summary;
+      rows.push({ size, stage: 'one changed: gate --changed', ...oneGate, objects: oneSummary.resources, note: `${oneSummary.errors} errors, ${oneSummary.resources} resources gated` });
+      const both = oneSynth.wallMs + oneGate.wallMs;
+      rows.push({ size, stage: 'one changed: synth + gate', wallMs: both, cpuMs: oneSynth.cpuMs === null ? null : oneSynth.cpuMs + oneGate.cpuMs, rssMb: null, objects: oneSummary.resources, note: 'sum of the two' });
+      console.log(`one changed: synth ${fmt(oneSynth.wallMs / 1000, 2)} s + gate --changed ${fmt(oneGate.wallMs / 1000, 2)} s = ${fmt(both / 1000, 2)} s`);
+
+      if (conftest.ok && size > CONFTEST_MAX_SIZE) {
+        console.log(`conftest skipped at ${size}: over ${CONFTEST_MAX_SIZE} deployments (--combine holds every document at once: 2 GB at 1000)`);
+      } else if (conftest.ok) {
+        const policy = await conftestPolicyDir(root);
+        const data = await conftestDataDir(root);
+        // Run from inside dist/ so that paths start with the cluster folder; only the YAML manifests.
+        const args = ['test', '--combine', '--no-color', '--policy', policy, '--data', data, '--namespace', 'main', '--parser', 'yaml',
+          '--ignore', '\\.(json|md|crt)$', '.'];
+        try {
+          const r = await measure(conftestBin, args, { cwd: dist, okCodes: [0, 1] });
+          const failures = (r.stdout.match(/^FAIL /gm) ?? []).length;
+          rows.push({ size, stage: `conftest ${CONFTEST_VERSION}`, ...r, objects, note: `exit ${r.code}, ${failures} failures (same rules, --combine + wrapper)` });
+          const ratio = gate.wallMs / r.wallMs;
+          conftestRatios.push({ size, stage, ratio, gateMs: gate.wallMs, conftestMs: r.wallMs, failures, gateErrors: summary.errors + summary.warnings });
+          console.log(`conftest: ${fmt(r.wallMs / 1000, 2)} s  exit ${r.code}, ${failures} failures; gate/conftest = ${ratio.toFixed(2)}`);
+          if (failures !== summary.errors + summary.warnings) {
+            console.log(`  note: conftest reports ${failures} violations, the gate ${summary.errors + summary.warnings} (the gate also checks Kubernetes schemas)`);
+          }
+        } catch (error) {
+          console.log(`conftest failed at size ${size}: ${error.message.split('\n').slice(0, 6).join(' | ')}`);
+          conftest = { ok: false, reason: `conftest failed: ${error.message.split('\n')[0]}` };
+        }
+      }
+    } finally {
+      if (opts.keep) console.log(`kept ${root}`);
     }
-  } finally {
-    if (opts.keep) console.log(`kept ${root}`);
-    else await rm(root, { recursive: true, force: true });
   }
+} finally {
+  if (!opts.keep) for (const root of made) await rm(root, { recursive: true, force: true });
 }
 
 console.log('');
