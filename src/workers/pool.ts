@@ -5,20 +5,6 @@ import { fromRoot } from '../paths.js';
 
 const entry = pathToFileURL(fromRoot('src/workers/entry.mjs')).href;
 
-/**
- * Runs `name` (an exported function of `module`, taking one chunk) over `chunks` in worker threads, at
- * most one per core, and returns the results in chunk order. Each worker loads its modules once, so
- * a chunk should hold enough work to pay for that.
- */
-export async function inWorkers<I, O>(module: URL, name: string, chunks: readonly I[], onDone?: (index: number) => void): Promise<O[]> {
-  const threads = new Threads(Math.max(1, Math.min(availableParallelism(), chunks.length)), module);
-  try {
-    return (await threads.spread<I, O>(name, chunks, onDone)).map((result) => result.output);
-  } finally {
-    await threads.destroy();
-  }
-}
-
 /** Splits `items` into `count` chunks of consecutive items, as equal as can be. */
 export function chunked<T>(items: readonly T[], count: number): T[][] {
   const size = Math.ceil(items.length / Math.max(1, count));
