@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synth } from '../src/synth/synth.js';
 import { cliPath, redisGitops, runProgram } from './support/programs.js';
-import { projectRoot, tempRepo, writeInput } from './support/repo.js';
+import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
 import { find, renderManifests, type Manifest } from './support/render.js';
 
 /** A copy of the example repository, synthesized and committed as the first commit of its own git repository. */
@@ -111,6 +111,45 @@ describe('drift', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/sessions');
     expect(broken.stdout).toContain('encryption.storage_class_encrypted');
+  });
+
+  // Two ways to list untracked files (see changed.ts): git's untracked cache, or the output's folders read.
+  it.each([
+    ['without', []],
+    ['with', ['feature.manyFiles', 'true']],
+  ])('gate --changed counts untracked folders (%s an untracked cache): a new deployment, a new cluster, a whole output never committed', async (_, setting) => {
+    const { repo, git } = await committedFleet();
+    if (setting.length) git('config', ...setting);
+    writeInput(repo, 'deployments/carts.yaml', 'cluster: example\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\n');
+    await synth(repo, path.join(repo, 'dist'));
+    // Everything committed but the new deployment's folder (git lists it as `dist/example/carts/`).
+    git('add', '.');
+    git('commit', '-qm', 'carts');
+    git('rm', '-rq', '--cached', 'dist/example/carts');
+    git('commit', '-qm', 'carts untracked');
+    // Untracked files outside the output do not count; one whose name git would quote is read as it is.
+    writeFileSync(path.join(repo, 'notes "draft".txt'), 'x');
+    const added = await redisGitops(repo, 'gate', 'dist', '--changed');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/carts');
+
+    // Seen through a symbolic link to the repository: git names the top by its real path.
+    const link = path.join(tempDir(), 'repo');
+    symlinkSync(repo, link);
+    const throughLink = await redisGitops(repo, 'gate', path.join(link, 'dist'), '--changed');
+    expect(throughLink.stderr).toContain(`changed since HEAD: ${path.join(link, 'dist/example/_cluster')}, ${path.join(link, 'dist/example/carts')}`);
+
+    // A wholly untracked cluster folder (git lists only `dist/newer/`): its `_cluster` changed, so all of it is gated.
+    cpSync(path.join(repo, 'dist/example'), path.join(repo, 'dist/newer'), { recursive: true });
+    const cluster = await redisGitops(repo, 'gate', 'dist', '--changed');
+    expect(cluster.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/carts, dist/newer\n');
+    rmSync(path.join(repo, 'dist/newer'), { recursive: true });
+
+    // Nothing of the output committed yet: all of it is gated.
+    git('rm', '-rq', '--cached', 'dist');
+    const fresh = await redisGitops(repo, 'gate', 'dist', '--changed', '--format', 'json');
+    expect(fresh.stderr).toContain('changed since HEAD: dist/_argocd/example, dist/example');
+    expect(JSON.parse(fresh.stdout).summary.files).toBe((await redisGitops(repo, 'gate', 'dist', '--format', 'json').then((r) => JSON.parse(r.stdout))).summary.files);
   });
 
   it("the pre-commit hook judges what git would commit (the staged tree), not the working tree", async () => {

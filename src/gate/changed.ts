@@ -1,11 +1,57 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ARGOCD_FOLDER, CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
+import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 import { UnreadableInput } from './documents.js';
 
 const run = promisify(execFile);
+
+type Git = (...args: string[]) => Promise<string>;
+
+/**
+ * Untracked paths (not ignored), relative to the top of the work tree, those of the output among them;
+ * a folder holding only untracked files may be listed as that folder (`dir/`). Where git keeps an untracked cache
+ * (core.untrackedCache, or feature.manyFiles, which sets it), from `git status` without a pathspec,
+ * the one form that reads the cache instead of every folder: in the default untracked mode, as the
+ * user's own `git status` runs it (the cache keeps the mode it was made with, and another would make
+ * it again each time), `--no-optional-locks` so that a reader does not rewrite the index (git's advice
+ * to tools running beside the user's git). Elsewhere from `git ls-files --others`, which reads the
+ * output's folders only and, unlike `git status`, does not stat the tracked files `git diff` stats.
+ */
+async function untrackedPaths(out: string, git: Git): Promise<string[]> {
+  if (!(await keepsUntrackedCache(out))) return (await git('ls-files', '--others', '--exclude-standard', '--full-name', '-z', '--', '.')).split('\0');
+  const entries = (await git('--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=normal', '--no-renames', '--ignore-submodules=all')).split('\0');
+  return entries.filter((e) => e.startsWith('?? ')).map((e) => e.slice(3));
+}
+
+/** Whether git keeps an untracked cache for the work tree of `dir` (see git-config(1): core.untrackedCache, feature.manyFiles). */
+async function keepsUntrackedCache(dir: string): Promise<boolean> {
+  const settings = new Map<string, string>();
+  try {
+    const { stdout } = await run('git', ['config', '--null', '--get-regexp', '^(core\\.untrackedcache|feature\\.manyfiles)$'], { cwd: dir });
+    for (const entry of stdout.split('\0')) {
+      const [name, value] = entry.split('\n');
+      if (name) settings.set(name, value ?? 'true');
+    }
+  } catch {
+    // Exit 1: neither is set.
+  }
+  // `keep` (the default) keeps what the index has: unknown here, so treated as no cache.
+  const isTrue = (v: string | undefined) => v !== undefined && /^(true|yes|on|1)$/i.test(v);
+  return settings.has('core.untrackedcache') ? isTrue(settings.get('core.untrackedcache')) : isTrue(settings.get('feature.manyfiles'));
+}
+
+/**
+ * The `<cluster>/<deployment>` folders (or files at that depth) `relative` (a path under `out`, as
+ * segments) is or lies in: an untracked folder above that depth stands for every folder it holds.
+ */
+function foldersBelow(out: string, relative: string[]): [string, string][] {
+  if (relative.length >= 2) return [[relative[0]!, relative[1]!]];
+  const full = path.join(out, ...relative);
+  const names = statSync(full, { throwIfNoEntry: false })?.isDirectory() ? readdirSync(full) : [];
+  return names.flatMap((name) => foldersBelow(out, [...relative, name]));
+}
 
 /**
  * The folders of a synth output `dist` to gate when only what changed since git revision `base`
@@ -17,7 +63,7 @@ const run = promisify(execFile);
  */
 export async function changedPaths(dist: string, base: string, staged?: { dist: string }): Promise<string[]> {
   const out = path.resolve(dist);
-  const git = async (...args: string[]) => {
+  const git: Git = async (...args) => {
     try {
       return (await run('git', args, { cwd: out, maxBuffer: 256 << 20 })).stdout;
     } catch (error) {
@@ -25,25 +71,30 @@ export async function changedPaths(dist: string, base: string, staged?: { dist: 
     }
   };
   const top = (await git('rev-parse', '--show-toplevel')).trim();
-  // The tracked changes and the untracked files at once: each walks the whole output (stat of every
-  // tracked file, a listing of every folder), hundreds of thousands of files in a large fleet.
+  // The tracked changes and the untracked files at once. Each looks at every file of the output
+  // (hundreds of thousands in a large fleet) unless git keeps track of them: `git diff` asks the file
+  // system monitor (core.fsmonitor), when there is one, which files to stat, and the untracked files
+  // come from the untracked cache when git keeps one: with both, ~0.15 s at 10,000 deployments instead
+  // of ~0.5 s. Paths from both are relative to the top.
   const listed = staged
-    ? (await git('diff', '--cached', '--name-only', '--no-renames', base, '--', '.')).split('\n')
-    : await Promise.all([git('diff', '--name-only', '--no-renames', base, '--', '.'), git('ls-files', '--others', '--exclude-standard', '--', '.')]).then(([tracked, untracked]) => [
-        ...tracked.split('\n'),
-        ...untracked.split('\n').map((f) => f && path.relative(top, path.join(out, f))),
-      ]);
+    ? (await git('diff', '--cached', '--name-only', '-z', '--no-renames', base, '--', '.')).split('\0')
+    : await Promise.all([git('diff', '--name-only', '-z', '--no-renames', base, '--', '.'), untrackedPaths(out, git)]).then(([tracked, untracked]) => [...tracked.split('\0'), ...untracked]);
+  // git names the top by its real path: so must the output be, to find its files among git's.
+  const real = realpathSync(out);
   const folders = new Set<string>();
   for (const file of listed.filter(Boolean)) {
-    const [first, second] = path.relative(out, path.join(top, file)).split(path.sep);
-    if (!first || first.startsWith('..') || first === INDEX_FILE || !second) continue;
-    const cluster = first === ARGOCD_FOLDER ? second : first;
-    if (first === ARGOCD_FOLDER || second === CLUSTER_FOLDER) {
-      folders.add(cluster);
-      folders.add(path.join(ARGOCD_FOLDER, cluster));
-    } else {
-      folders.add(path.join(cluster, second));
-      folders.add(path.join(cluster, CLUSTER_FOLDER));
+    const segments = path.relative(real, path.resolve(top, file)).split(path.sep).filter(Boolean);
+    // Outside the output, or an untracked folder that holds all of it (nothing of it committed yet).
+    if (segments[0] === '..' && !segments.every((s) => s === '..')) continue;
+    for (const [first, second] of foldersBelow(real, segments[0] === '..' ? [] : segments)) {
+      const cluster = first === ARGOCD_FOLDER ? second : first;
+      if (first === ARGOCD_FOLDER || second === CLUSTER_FOLDER) {
+        folders.add(cluster);
+        folders.add(path.join(ARGOCD_FOLDER, cluster));
+      } else {
+        folders.add(path.join(cluster, second));
+        folders.add(path.join(cluster, CLUSTER_FOLDER));
+      }
     }
   }
   const gated = staged?.dist ?? dist;
