@@ -1,6 +1,6 @@
 import { systemUserRules } from '../model/users.js';
 import { execFile, spawn } from 'node:child_process';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -310,13 +310,15 @@ describe.skipIf(skipOpenssl)(`the certificates issued, as openssl reads them${sk
   // give the same fields, extensions, criticality and string types. Since then: key identifiers
   // (Subject and Authority), which OpenSSL's strict verification requires.
   it('keeps of each certificate what node reads in it: the sha256 of its DER and its end of validity', async () => {
-    const tls = await issueTls('orders', sans, now);
-    for (const [summary, pem] of [[tls.ca, tls.caCertificate], [tls.server, tls.serverCertificate]] as const) {
-      const read = new X509Certificate(pem);
-      expect(summary).toEqual({ certificate: pem, fingerprint: read.fingerprint256.replaceAll(':', '').toLowerCase(), notAfter: new Date(read.validTo).toISOString() });
-      // The certificate is put together around its signed TBS bytes by hand: it is what asn1-x509
-      // encodes for the same certificate.
-      expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(read.raw, Certificate))).equals(read.raw)).toBe(true);
+    // Issued in 2045, the CA is valid until 2055: a GeneralizedTime (RFC 5280 4.1.2.5), the rest UTCTime.
+    for (const tls of [await issueTls('orders', sans, now), await issueTls('orders', sans, new Date('2045-06-01T00:00:00Z'))]) {
+      for (const [summary, pem] of [[tls.ca, tls.caCertificate], [tls.server, tls.serverCertificate]] as const) {
+        const read = new X509Certificate(pem);
+        expect(summary).toEqual({ certificate: pem, fingerprint: read.fingerprint256.replaceAll(':', '').toLowerCase(), notAfter: new Date(read.validTo).toISOString() });
+        // The certificate is put together from DER pieces by hand: it is what asn1-x509
+        // encodes for the same certificate.
+        expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(read.raw, Certificate))).equals(read.raw)).toBe(true);
+      }
     }
   });
 
@@ -399,6 +401,11 @@ describe.skipIf(skipOpenssl)(`the certificates issued, as openssl reads them${sk
     const [serverSubject, serverAuthority] = await keyIds(path.join(dir, 'tls.crt'));
     expect([caAuthority, serverAuthority]).toEqual([caSubject, caSubject]);
     expect(serverSubject).not.toBe(caSubject);
+    // RFC 5280's method 1: the SHA-1 of the key's bits, here an uncompressed point (the last 1 + 2 x 32
+    // or 48 bytes of the SubjectPublicKeyInfo node exports from the certificate).
+    const keyId = (pem: string, pointBytes: number) =>
+      createHash('sha1').update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).subarray(-pointBytes)).digest('hex').toUpperCase().match(/../g)!.join(':');
+    expect([caSubject, serverSubject]).toEqual([keyId(tls.caCertificate, 97), keyId(tls.serverCertificate, 65)]);
     expect(new X509Certificate(tls.serverCertificate).checkPrivateKey(createPrivateKey(tls.serverKey))).toBe(true);
     expect(createPrivateKey(tls.serverKey).export({ type: 'pkcs8', format: 'pem' })).toBe(tls.serverKey);
   });

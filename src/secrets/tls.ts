@@ -2,7 +2,6 @@ import { createHash, generateKeyPair, randomBytes, sign, type KeyObject } from '
 import { promisify } from 'node:util';
 import { ecdsaWithSHA256, ecdsaWithSHA384 } from '@peculiar/asn1-ecc';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import * as asn1js from 'asn1js';
 import {
   AuthorityKeyIdentifier,
   AttributeTypeAndValue,
@@ -10,7 +9,6 @@ import {
   BasicConstraints,
   ExtendedKeyUsage,
   Extension,
-  Extensions,
   GeneralName,
   KeyUsage,
   KeyUsageFlags,
@@ -19,10 +17,6 @@ import {
   KeyIdentifier,
   SubjectAlternativeName,
   SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
@@ -31,7 +25,6 @@ import {
   id_ce_subjectKeyIdentifier,
   id_kp_clientAuth,
   id_kp_serverAuth,
-  type AlgorithmIdentifier,
 } from '@peculiar/asn1-x509';
 
 /** A CA and a server certificate it signed. The CA's private key is not part of it: it is dropped. */
@@ -50,19 +43,20 @@ export const CA_VALIDITY_YEARS = 10;
 export const SERVER_VALIDITY_YEARS = 5;
 
 // Keys are made and certificates signed by node's crypto (OpenSSL) on libuv's threads, so several
-// deployments' keys are made at once while this thread encodes certificates. The encoding is
-// @peculiar/asn1-x509's, object to DER once per certificate: through `selfsigned` and
-// `@peculiar/x509`, each certificate was encoded and parsed back several times, its CA's key imported
-// again from PEM and the chain verified in JavaScript (~20 ms of CPU a deployment, four times what
-// this takes; the certificates have the same fields, extensions and encodings).
+// deployments' keys are made at once while this thread encodes certificates. Each certificate is
+// put together from DER pieces (see der()), the names and the per-certificate extensions encoded by
+// @peculiar/asn1-x509: through `selfsigned` and `@peculiar/x509`, each certificate was encoded and
+// parsed back several times, its CA's key imported again from PEM and the chain verified in
+// JavaScript (~20 ms of CPU a deployment; the certificates have the same fields, extensions and encodings).
 const newKeyPair = promisify(generateKeyPair);
 const signAsync = promisify(sign);
 
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_ORGANIZATIONAL_UNIT = '2.5.4.11';
 
-function extension(extnID: string, critical: boolean, value: object): Extension {
-  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+/** An extension as DER: every certificate's are encoded once (see CA_EXTENSIONS), the others once per certificate. */
+function extension(extnID: string, critical: boolean, value: object): Buffer {
+  return Buffer.from(AsnConvert.serialize(new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) })));
 }
 
 /** The same for every CA and every server certificate: encoded once. */
@@ -76,9 +70,9 @@ const SERVER_EXTENSIONS = [
   extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth, id_kp_clientAuth])),
 ];
 
-/** A name of one attribute per RDN, each a PrintableString where it can be (as @peculiar/x509 writes them), else UTF8String. */
-function distinguishedName(...attributes: [type: string, value: string][]): Name {
-  return new Name(
+/** A name of one attribute per RDN, each a PrintableString where it can be (as @peculiar/x509 writes them), else UTF8String; as DER. */
+function distinguishedName(...attributes: [type: string, value: string][]): Buffer {
+  const name = new Name(
     attributes.map(
       ([type, value]) =>
         new RelativeDistinguishedName([
@@ -86,87 +80,111 @@ function distinguishedName(...attributes: [type: string, value: string][]): Name
         ]),
     ),
   );
+  return Buffer.from(AsnConvert.serialize(name));
 }
 
 /** 72 random bits as a positive INTEGER (top bit clear), without leading zero bytes (DER). */
-function serialNumber(): ArrayBuffer {
+function serialNumber(): Buffer {
   const bytes = randomBytes(9);
   bytes[0]! &= 0x7f;
   let first = 0;
   while (first < bytes.length - 1 && bytes[first] === 0 && bytes[first + 1]! < 0x80) first++;
-  return arrayBuffer(bytes.subarray(first));
+  return der(0x02, bytes.subarray(first));
+}
+
+/**
+ * A DER element: its tag, its definite length (short or long form, X.690 8.1.3) and the contents
+ * already encoded. The TBS certificate is put together from such pieces, most of them encoded once
+ * at load (asn1-schema's encoding of the whole TBS was half the time of issuing a certificate); a
+ * test checks that asn1-x509 reads and encodes each certificate to the same bytes.
+ */
+function der(tag: number, ...contents: Uint8Array[]): Buffer {
+  const length = contents.reduce((sum, c) => sum + c.length, 0);
+  const header = length < 0x80 ? [length] : length < 0x100 ? [0x81, length] : length < 0x10000 ? [0x82, length >> 8, length & 0xff] : undefined;
+  if (!header) throw new Error(`a DER element of ${length} bytes: longer than any certificate this encodes`);
+  return Buffer.concat([Buffer.from([tag, ...header]), ...contents]);
+}
+
+/** Where the contents of the DER element at `offset` of `bytes` start and end. */
+function contentsAt(bytes: Buffer, offset: number): { start: number; end: number } {
+  const first = bytes[offset + 1]!;
+  const size = first < 0x80 ? 0 : first & 0x7f;
+  let length = size === 0 ? first : 0;
+  for (let i = 0; i < size; i++) length = length * 256 + bytes[offset + 2 + i]!;
+  const start = offset + 2 + size;
+  return { start, end: start + length };
+}
+
+/**
+ * A key's identifier as RFC 5280 (4.2.1.2, method 1) and OpenSSL compute it: the SHA-1 of the
+ * subjectPublicKey bits (the BIT STRING after the algorithm in the SubjectPublicKeyInfo `spki`,
+ * without its count of unused bits). A certificate names its own (Subject Key Identifier) and its
+ * issuer's (Authority Key Identifier): OpenSSL's strict verification (`-x509_strict`, which Python
+ * 3.13's default TLS context turns on) refuses a chain without them.
+ */
+function keyIdentifier(spki: Buffer): Buffer {
+  const algorithm = contentsAt(spki, contentsAt(spki, 0).start);
+  const bits = contentsAt(spki, algorithm.end);
+  if (spki[algorithm.end] !== 0x03) throw new Error('a public key without its BIT STRING');
+  return createHash('sha1').update(spki.subarray(bits.start + 1, bits.end)).digest();
+}
+
+function keyIdentifiers(subject: Buffer, issuer: Buffer): Buffer[] {
+  return [
+    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(arrayBuffer(subject))),
+    extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(arrayBuffer(issuer)) })),
+  ];
 }
 
 function arrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
 }
 
-/**
- * A key's identifier as RFC 5280 (4.2.1.2, method 1) and OpenSSL compute it: the SHA-1 of the
- * subjectPublicKey bits. A certificate names its own (Subject Key Identifier) and its issuer's
- * (Authority Key Identifier): OpenSSL's strict verification (`-x509_strict`, which Python 3.13's
- * default TLS context turns on) refuses a chain without them.
- */
-function keyIdentifier(spki: SubjectPublicKeyInfo): KeyIdentifier {
-  return new KeyIdentifier(arrayBuffer(createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest()));
-}
+/** version [0] EXPLICIT INTEGER 2 (v3). */
+const VERSION_3 = der(0xa0, der(0x02, Buffer.from([2])));
+/** Each signature algorithm as DER, encoded once. */
+const ALGORITHMS = { sha256: Buffer.from(AsnConvert.serialize(ecdsaWithSHA256)), sha384: Buffer.from(AsnConvert.serialize(ecdsaWithSHA384)) };
 
-function keyIdentifiers(subject: KeyIdentifier, issuer: KeyIdentifier): Extension[] {
-  return [
-    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(subject.buffer)),
-    extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: issuer })),
-  ];
-}
-
-/**
- * A DER SEQUENCE of elements already encoded: the header (tag 0x30 and the definite length, short or
- * long form, X.690 8.1.3) before their bytes.
- */
-function derSequence(...elements: ArrayBuffer[]): Buffer {
-  const length = elements.reduce((sum, e) => sum + e.byteLength, 0);
-  const header = length < 0x80 ? [length] : length < 0x100 ? [0x81, length] : length < 0x10000 ? [0x82, length >> 8, length & 0xff] : undefined;
-  if (!header) throw new Error(`a certificate of ${length} bytes: longer than any this encodes`);
-  return Buffer.concat([Buffer.from([0x30, ...header]), ...elements.map((e) => new Uint8Array(e))]);
-}
-
-/** A public key as a certificate carries it (exported and parsed once per key: each was twice). */
-function publicKeyInfo(publicKey: KeyObject): SubjectPublicKeyInfo {
-  return AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
+/** A certificate's time as RFC 5280 4.1.2.5 has it: UTCTime through 2049, GeneralizedTime after, whole seconds, Zulu. */
+function time(at: Date): Buffer {
+  const iso = at.toISOString();
+  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  return at.getUTCFullYear() < 2050 ? der(0x17, Buffer.from(digits.slice(2), 'latin1')) : der(0x18, Buffer.from(digits, 'latin1'));
 }
 
 interface CertificateFields {
-  subject: Name;
-  issuer: Name;
-  publicKey: SubjectPublicKeyInfo;
+  subject: Buffer;
+  issuer: Buffer;
+  /** SubjectPublicKeyInfo, as node exports the key. */
+  publicKey: Buffer;
   signingKey: KeyObject;
-  hash: 'sha256' | 'sha384';
-  algorithm: AlgorithmIdentifier;
+  hash: keyof typeof ALGORITHMS;
   notBefore: Date;
   notAfter: Date;
-  extensions: Extension[];
+  extensions: Buffer[];
 }
 
 async function signCertificate(fields: CertificateFields): Promise<CertificateSummary> {
-  const tbsCertificate = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: serialNumber(),
-    signature: fields.algorithm,
-    issuer: fields.issuer,
-    validity: new Validity({ notBefore: fields.notBefore, notAfter: fields.notAfter }),
-    subject: fields.subject,
-    subjectPublicKeyInfo: fields.publicKey,
-    extensions: new Extensions(fields.extensions),
-  });
-  // ECDSA-Sig-Value in DER, as a certificate carries it (node's default dsaEncoding).
-  const tbs = AsnConvert.serialize(tbsCertificate);
-  const signature = await signAsync(fields.hash, Buffer.from(tbs), fields.signingKey);
-  // The certificate around the TBS bytes just signed: asn1-schema would encode the TBS once more (a
-  // third of the time of issuing a certificate).
-  const der = derSequence(tbs, AsnConvert.serialize(fields.algorithm), new asn1js.BitString({ valueHex: arrayBuffer(signature) }).toBER());
-  const base64 = der.toString('base64');
+  const algorithm = ALGORITHMS[fields.hash];
+  const tbs = der(
+    0x30,
+    VERSION_3,
+    serialNumber(),
+    algorithm,
+    fields.issuer,
+    der(0x30, time(fields.notBefore), time(fields.notAfter)),
+    fields.subject,
+    fields.publicKey,
+    der(0xa3, der(0x30, ...fields.extensions)),
+  );
+  // ECDSA-Sig-Value in DER, as a certificate carries it (node's default dsaEncoding); in a BIT STRING
+  // without unused bits.
+  const signature = await signAsync(fields.hash, tbs, fields.signingKey);
+  const certificate = der(0x30, tbs, algorithm, der(0x03, Buffer.from([0]), signature));
+  const base64 = certificate.toString('base64');
   return {
     certificate: `-----BEGIN CERTIFICATE-----\n${base64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
-    fingerprint: createHash('sha256').update(der).digest('hex'),
+    fingerprint: createHash('sha256').update(certificate).digest('hex'),
     // A certificate's times are whole seconds (RFC 5280 4.1.2.5).
     notAfter: new Date(Math.floor(fields.notAfter.getTime() / 1000) * 1000).toISOString(),
   };
@@ -191,8 +209,9 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
     // An address is also listed as a DNS name: HAProxy's verifyhost compares DNS names only.
     sans.flatMap((san) => [...(/^[0-9.]+$/.test(san) ? [new GeneralName({ iPAddress: san })] : []), new GeneralName({ dNSName: san })]),
   );
-  const caKey = publicKeyInfo(ca.publicKey);
-  const serverKey = publicKeyInfo(server.publicKey);
+  // Each public key exported once, as the certificate carries it.
+  const caKey = ca.publicKey.export({ type: 'spki', format: 'der' });
+  const serverKey = server.publicKey.export({ type: 'spki', format: 'der' });
   const caId = keyIdentifier(caKey);
   const [caSummary, serverSummary] = await Promise.all([
     signCertificate({
@@ -201,7 +220,6 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
       publicKey: caKey,
       signingKey: ca.privateKey,
       hash: 'sha384',
-      algorithm: ecdsaWithSHA384,
       notBefore: now,
       notAfter: at(CA_VALIDITY_YEARS),
       extensions: [...CA_EXTENSIONS, ...keyIdentifiers(caId, caId)],
@@ -212,7 +230,6 @@ export async function issueTls(deployment: string, sans: readonly string[], now:
       publicKey: serverKey,
       signingKey: ca.privateKey,
       hash: 'sha256',
-      algorithm: ecdsaWithSHA256,
       notBefore: now,
       notAfter: at(SERVER_VALIDITY_YEARS),
       extensions: [...SERVER_EXTENSIONS, extension(id_ce_subjectAltName, false, subjectAltName), ...keyIdentifiers(keyIdentifier(serverKey), caId)],
