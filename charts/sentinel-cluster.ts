@@ -89,12 +89,15 @@ export class SentinelCluster extends Construct {
       data: this.configFiles,
     });
 
+    // The data members' checksums are the same: hashed once (the files hold the member scripts, ~10% of a render's hashing).
+    const checksums = new Map<boolean, Record<string, string>>();
     hosts.forEach((member, index) => {
       const zone = props.zones[index];
       if (!zone) throw new Error(`member ${member.name} has no zone: a cluster needs three zones`);
       const placed = { ...member, zone };
       this.memberService(props, placed);
-      this.memberStatefulSet(props, placed, memberChecksums(props, this.configFiles, member.holdsData));
+      if (!checksums.has(member.holdsData)) checksums.set(member.holdsData, memberChecksums(props, this.configFiles, member.holdsData));
+      this.memberStatefulSet(props, placed, checksums.get(member.holdsData)!);
     });
 
     new k8s.KubePodDisruptionBudget(this, 'Budget', {

@@ -142,19 +142,23 @@ function stringValue(value: string, indent: string): string {
 }
 
 /**
- * What oneLine gave for each string seen (keys and many values repeat across manifests); emptied
- * when full, so that a fleet's passwords and keys do not pile up in it.
+ * What oneLine gave for each short string seen (keys and many values repeat across manifests);
+ * emptied when full. Longer ones (sealed values, checksums: each seen once) are decided each time:
+ * remembering them cost more (hashing, and keeping them alive) than deciding again.
  */
 const decided = new Map<string, string | typeof UNSUPPORTED>();
 const DECIDED_MAX = 50_000;
+const DECIDED_MAX_LENGTH = 48;
 
 /** A string without line breaks or forced escapes, as plainString and quotedString write it (keys and values alike). */
 function oneLine(value: string): string {
-  let text = decided.get(value);
+  let text = value.length > DECIDED_MAX_LENGTH ? undefined : decided.get(value);
   if (text === undefined) {
     text = decide(value);
-    if (decided.size >= DECIDED_MAX) decided.clear();
-    decided.set(value, text);
+    if (value.length <= DECIDED_MAX_LENGTH) {
+      if (decided.size >= DECIDED_MAX) decided.clear();
+      decided.set(value, text);
+    }
   }
   if (text === UNSUPPORTED) throw UNSUPPORTED;
   return text;
