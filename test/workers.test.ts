@@ -72,6 +72,8 @@ describe('synth rendering while it resolves secrets', () => {
     expect(synth.stderr).toContain('state/example/fleet110.json: not a secrets state file (invalid JSON');
     expect(existsSync(path.join(repo, 'dist')), 'dist/').toBe(false);
     expect(readdirSync(path.join(repo, 'state/example')), 'state/').toEqual(states);
+    // Nor what was staged while earlier deployments rendered (dist.transaction/).
+    expect(readdirSync(repo).sort()).toEqual(['clusters', 'deployments', 'state']);
   });
 });
 

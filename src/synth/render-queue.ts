@@ -43,11 +43,15 @@ export class RenderQueue {
   private done = 0;
   private rendering = false;
 
-  /** `expected`: at most how many deployments will be handed over (below WORKER_THRESHOLD, no threads). */
+  /**
+   * `expected`: at most how many deployments will be handed over (below WORKER_THRESHOLD, no threads).
+   * `onRendered` hears of each chunk's outputs as they come back; what it throws fails finish().
+   */
   constructor(
     expected: number,
     private readonly generatorVersion: string,
     private readonly progress: Progress = noProgress,
+    private readonly onRendered: (outputs: ReadonlyMap<string, DeploymentOutput>) => void = () => {},
   ) {
     this.workers = workersFor(expected, WORKER_THRESHOLD);
   }
@@ -69,7 +73,11 @@ export class RenderQueue {
     this.progress.advance(this.done);
     try {
       // Fewer than a chunk in all: rendered here, as starting threads would cost more.
-      if (!this.threads) return this.count ? renderChunk(this.chunk()) : new Map();
+      if (!this.threads) {
+        const outputs = this.count ? renderChunk(this.chunk()) : new Map<string, DeploymentOutput>();
+        this.onRendered(outputs);
+        return outputs;
+      }
       if (this.pending.length) this.send();
       return new Map((await Promise.all(this.tasks)).flatMap((r) => [...r]));
     } finally {
@@ -94,6 +102,7 @@ export class RenderQueue {
     const chunk = this.chunk();
     this.threads ??= new Threads(this.workers, moduleOf('src/synth/render-worker.ts'), undefined, RENDER_YOUNG_GENERATION_MB);
     const task = this.threads.submit<RenderChunk, Map<string, DeploymentOutput>>('renderChunk', chunk).then((output) => {
+      this.onRendered(output);
       this.done += chunk.deployments.length;
       if (this.rendering) this.progress.advance(chunk.deployments.length);
       return output;

@@ -18,7 +18,7 @@ import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } 
 import { RenderQueue } from './render-queue.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
 import { noProgress, type Progress } from '../progress.js';
-import { recover } from './transaction.js';
+import { recover, Staging } from './transaction.js';
 import {
   buildIndex,
   fileCount,
@@ -234,7 +234,7 @@ function stateKey(deployment: Deployment): string {
  * resolving them would give what the previous synth wrote (see steadySecrets): the work of a synth
  * after one change follows that change, not the fleet.
  */
-export async function plan(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthPlan> {
+export async function plan(root: string, outDir: string, options: SynthOptions = {}, staging?: Staging): Promise<SynthPlan> {
   const verify = !!(options.full || options.verify);
   const previous = await readPrevious(outDir, { verify });
   const fingerprint = await generatorFingerprint();
@@ -269,7 +269,19 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     return !!options.full || !record || record.inputs !== hash || !isIntact(previous, key);
   };
   const progress = options.progress ?? noProgress;
-  const queue = new RenderQueue(inputs.deployments.length - steady.size, generator.version, progress);
+  // Each rendered file's sha256, worked out as its chunk comes back; a file unlike the previous
+  // output's is staged for the commit there and then, while other deployments still render.
+  const fileHashes = new Map<string, string>();
+  const stageRendered = (rendered: ReadonlyMap<string, DeploymentOutput>) => {
+    for (const output of rendered.values()) {
+      for (const [file, content] of output.files) {
+        const hash = sha256(content);
+        fileHashes.set(file, hash);
+        if (staging && previous.hashes.get(file) !== hash) staging.stage(file, content);
+      }
+    }
+  };
+  const queue = new RenderQueue(inputs.deployments.length - steady.size, generator.version, progress, stageRendered);
   let resolved: ResolvedAll;
   let renderedOutputs: Map<string, DeploymentOutput>;
   try {
@@ -351,7 +363,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     refreshFolders(outDir, previous, [...Object.keys(previous.index?.folders ?? {}), ...renderedFolders].filter((f) => !keptFolders.has(f)));
   }
   for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
-  const output = withSums(files);
+  const output = withSums(files, fileHashes);
   const plans = changePlans(outDir, previous, output.files, clustersToRender, rendered);
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length && options.refuse !== false) throw new InputErrors(refused);
@@ -410,28 +422,38 @@ function stateSignature(root: string, d: Deployment): ReturnType<typeof ParsedFi
 export async function synth(root: string, outDir: string, options: SynthOptions = {}): Promise<SynthResult> {
   return withRepositoryLock(root, async () => {
     const recovered = await recover(outDir);
-    const planned = await plan(root, outDir, options);
-    const states = [...planned.states.values()];
-    const keepState = options.writeState !== false;
-    const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text!]) : []);
-    const stateRemoves = keepState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
-    if (planned.output.files.size) options.progress?.phase(`writing ${planned.output.files.size} files`, 0);
-    const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves });
-    const { inputs, notes, rendered, index, plans, previous } = planned;
-    return {
-      clusters: inputs.clusters.length,
-      deployments: inputs.deployments.length,
-      files: fileCount(index),
-      changes,
-      notes,
-      statesWritten: [...stateWrites.keys()].map((file) => path.relative(root, file)),
-      statesRemoved: stateRemoves.map((file) => path.relative(root, file)),
-      rendered,
-      plans,
-      ...(recovered ? { recovered } : {}),
-      ...(previous.problem ? { indexProblem: previous.problem } : {}),
-    };
+    const staging = new Staging(outDir);
+    try {
+      return await planAndWrite(root, outDir, options, staging, recovered);
+    } finally {
+      staging.discard();
+    }
   }, options.lock);
+}
+
+/** A synth's plan, its files staged as they render (see Staging), then written with the state as one transaction. */
+async function planAndWrite(root: string, outDir: string, options: SynthOptions, staging: Staging, recovered: Awaited<ReturnType<typeof recover>>): Promise<SynthResult> {
+  const planned = await plan(root, outDir, options, staging);
+  const states = [...planned.states.values()];
+  const keepState = options.writeState !== false;
+  const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text!]) : []);
+  const stateRemoves = keepState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
+  if (planned.output.files.size) options.progress?.phase(`writing ${planned.output.files.size} files`, 0);
+  const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves }, staging);
+  const { inputs, notes, rendered, index, plans, previous } = planned;
+  return {
+    clusters: inputs.clusters.length,
+    deployments: inputs.deployments.length,
+    files: fileCount(index),
+    changes,
+    notes,
+    statesWritten: [...stateWrites.keys()].map((file) => path.relative(root, file)),
+    statesRemoved: stateRemoves.map((file) => path.relative(root, file)),
+    rendered,
+    plans,
+    ...(recovered ? { recovered } : {}),
+    ...(previous.problem ? { indexProblem: previous.problem } : {}),
+  };
 }
 
 /**

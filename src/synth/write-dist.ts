@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RenderedFiles } from './render.js';
 import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
-import { commit } from './transaction.js';
+import { commit, type Staging } from './transaction.js';
 
 /**
  * What dist/index.json says. It lists no file: each folder of dist/ (see folderOf) lists its own in
@@ -68,15 +68,15 @@ export function isSumsFile(file: string): boolean {
 
 /**
  * `files` (rendered now, whole folders) with the SUMS_FILE of each of their folders. Every file must be
- * in a folder (`<a>/<b>/<name>`): synth writes nothing else.
+ * in a folder (`<a>/<b>/<name>`): synth writes nothing else. `known`: sha256 of files already hashed.
  */
-export function withSums(files: RenderedFiles): RenderedOutput {
+export function withSums(files: RenderedFiles, known: ReadonlyMap<string, string> = new Map()): RenderedOutput {
   const hashes = new Map<string, string>();
   const byFolder = new Map<string, [string, string][]>();
   for (const [file, content] of files) {
     const folder = folderOf(file);
     if (folder === file || folder.length + 1 >= file.length) throw new Error(`${file}: not in a folder of dist/ (<cluster>/<deployment>/...)`);
-    const hash = sha256(content);
+    const hash = known.get(file) ?? sha256(content);
     hashes.set(file, hash);
     const list = byFolder.get(folder);
     const entry: [string, string] = [file.slice(folder.length + 1), hash];
@@ -242,7 +242,8 @@ export interface StateChanges {
  * (transaction.ts): a failure or a crash at any point leaves both as they were or, once committed,
  * is completed by the next run. Only what changes is touched: a file whose content is the same keeps
  * its timestamps, so git (which re-reads files whose ctime moved) and the next synth see nothing to do.
- * The changes returned leave the SUMS_FILEs out (bookkeeping, as index.json).
+ * The changes returned leave the SUMS_FILEs out (bookkeeping, as index.json). `staged`: files the
+ * synth already wrote into the transaction folder while it rendered.
  */
 export async function writeDist(
   outDir: string,
@@ -250,6 +251,7 @@ export async function writeDist(
   index: DistIndex,
   previous: PreviousOutput,
   states: StateChanges = { writes: new Map(), removes: [] },
+  staged?: Staging,
 ): Promise<DistChanges> {
   const changes = compare(previous.hashes, output.hashes, keptFolders(index, output));
   const writes = [...changes.added, ...changes.changed];
@@ -262,7 +264,7 @@ export async function writeDist(
     if (content === undefined) throw new Error(`${file}: listed as new or changed but not rendered`);
     contents.set(file, content);
   }
-  await commit({ out: outDir, writes: contents, removes: changes.removed, index: text, stateWrites: states.writes, stateRemoves: states.removes });
+  await commit({ out: outDir, writes: contents, removes: changes.removed, index: text, stateWrites: states.writes, stateRemoves: states.removes, staged });
   return withoutSums(changes);
 }
 
