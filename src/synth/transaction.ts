@@ -1,5 +1,5 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { access, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { accessSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
@@ -136,7 +136,7 @@ export async function commit(tx: Transaction): Promise<void> {
     }
     const writes = [...tx.writes.keys()];
     const unstaged = writes.filter((file) => !tx.staged?.holds(file, tx.writes.get(file)!));
-    await makeFolders(path.join(txn, 'dist'), unstaged);
+    makeFolders(path.join(txn, 'dist'), unstaged);
     // Each folder's SHA256SUMS after every other file: a file last modified before its folder's list
     // has the hash listed there (see readPrevious), which holds only if the list is written after it
     // (staged files are written before the commit, and a SUMS_FILE never is: see synth's plan).
@@ -155,13 +155,13 @@ export async function commit(tx: Transaction): Promise<void> {
     if (tx.index !== undefined) writeNamed(path.join(txn, INDEX_FILE), tx.index);
     // The folders the files go to, made now (a full disk cannot stop the renames later) and checked
     // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
-    for (const folder of await makeFolders(out, writes)) created.push(folder);
+    for (const folder of makeFolders(out, writes)) created.push(folder);
     for (const file of tx.stateWrites.keys()) {
       const made = await mkdir(path.dirname(file), { recursive: true });
       if (made) created.push(made);
     }
     const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
-    for (const folder of targets) if (existsSync(folder)) await access(folder, constants.W_OK);
+    for (const folder of targets) if (existsSync(folder)) accessSync(folder, constants.W_OK);
     const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)) };
     writeNamed(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
     syncFile(path.join(txn, `${JOURNAL}.tmp`));
@@ -222,7 +222,7 @@ function refusal(error: NodeJS.ErrnoException, committed: boolean, out: string):
 /** Applies a committed journal. Each step may already have been done by a run that was killed. */
 async function apply(txn: string, journal: Journal): Promise<void> {
   const out = txn.slice(0, -'.transaction'.length);
-  await makeFolders(out, journal.write);
+  makeFolders(out, journal.write);
   for (const file of journal.write) moveStaged(path.join(txn, 'dist', file), path.join(out, file));
   for (const file of journal.remove) rmSync(path.join(out, file), { force: true });
   await removeEmptyFolders(out, journal.remove);
@@ -280,13 +280,17 @@ function syncFile(file: string): void {
   }
 }
 
-/** Creates the folders `files` (relative to `root`) need, parents first; returns the topmost folders it created. */
-async function makeFolders(root: string, files: readonly string[]): Promise<string[]> {
+/**
+ * Creates the folders `files` (relative to `root`) need, parents first; returns the topmost folders it
+ * created. Synchronously, as files are written: awaiting each mkdir from libuv's threads left this
+ * thread idle ~0.2 s per 1000 folders, three times in a cold synth of 1000 deployments.
+ */
+function makeFolders(root: string, files: readonly string[]): string[] {
   const folders = new Set([root, ...files.map((file) => path.dirname(path.join(root, file)))]);
   const created: string[] = [];
   // Sorted paths put a folder before its subfolders.
   for (const folder of [...folders].sort()) {
-    const made = await mkdir(folder, { recursive: true });
+    const made = mkdirSync(folder, { recursive: true });
     if (made) created.push(made);
   }
   return created;
