@@ -113,6 +113,13 @@ interface Journal {
   stateWrite: [string, string][];
   /** Targets relative to the transaction folder. */
   stateRemove: string[];
+  /**
+   * Out-relative folders staged whole that did not exist in the output: each moved by one rename
+   * (over the empty folder the commit made) before the files of `write`, which lists their files too
+   * (a run that finds them already moved skips them, and a journal read without this field moves
+   * them one by one).
+   */
+  folders?: string[];
 }
 
 const JOURNAL = 'journal.json';
@@ -156,6 +163,7 @@ export async function commit(tx: Transaction): Promise<void> {
       stateWrite.push([path.relative(txn, file), staged]);
     }
     if (tx.index !== undefined) writeNamed(path.join(txn, INDEX_FILE), tx.index);
+    const folders = newFolders(out, path.join(txn, 'dist'), writes);
     // The folders the files go to, made now (a full disk cannot stop the renames later) and checked
     // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
     for (const folder of makeFolders(out, writes)) created.push(folder);
@@ -165,7 +173,7 @@ export async function commit(tx: Transaction): Promise<void> {
     }
     const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
     for (const folder of targets) if (existsSync(folder)) accessSync(folder, constants.W_OK);
-    const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)) };
+    const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)), folders };
     writeNamed(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
     syncFile(path.join(txn, `${JOURNAL}.tmp`));
     renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
@@ -230,7 +238,9 @@ function refusal(error: NodeJS.ErrnoException, committed: boolean, out: string):
 function apply(txn: string, journal: Journal): void {
   const out = txn.slice(0, -'.transaction'.length);
   makeFolders(out, journal.write);
-  for (const file of journal.write) moveStaged(path.join(txn, 'dist', file), path.join(out, file));
+  const moved = new Set<string>();
+  for (const folder of journal.folders ?? []) if (moveStagedFolder(path.join(txn, 'dist', folder), path.join(out, folder))) moved.add(folder);
+  for (const file of journal.write) if (!moved.has(path.posix.dirname(file))) moveStaged(path.join(txn, 'dist', file), path.join(out, file));
   for (const file of journal.remove) rmSync(path.join(out, file), { force: true });
   removeEmptyFolders(out, journal.remove);
   for (const [target, staged] of journal.stateWrite) {
@@ -276,6 +286,41 @@ function moveStaged(staged: string, target: string): void {
     renameSync(tmp, target);
     unlinkSync(staged);
   }
+}
+
+/**
+ * Renames a staged folder over its target, an empty folder; true when it is moved (now or by an
+ * earlier attempt: the staged folder is gone). False when the target holds something (written there
+ * after the commit): then its files are moved one by one.
+ */
+function moveStagedFolder(staged: string, target: string): boolean {
+  try {
+    renameSync(staged, target);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !existsSync(staged)) return true;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * The folders of `writes` (out-relative files) that do not exist in `out` and whose staged copy under
+ * `staged` holds nothing but files of `writes`: a new deployment's folder (all of a cold synth's) is
+ * moved by one rename instead of one per file (41,000 renames at 1000 deployments).
+ */
+function newFolders(out: string, staged: string, writes: readonly string[]): string[] {
+  const byFolder = new Map<string, Set<string>>();
+  for (const file of writes) {
+    const folder = path.posix.dirname(file);
+    let names = byFolder.get(folder);
+    if (!names) byFolder.set(folder, (names = new Set()));
+    names.add(path.posix.basename(file));
+  }
+  return [...byFolder]
+    .filter(([folder, names]) => folder !== '.' && !existsSync(path.join(out, folder)) && readdirSync(path.join(staged, folder)).every((name) => names.has(name)))
+    .map(([folder]) => folder);
 }
 
 function syncFile(file: string): void {
