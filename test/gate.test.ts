@@ -7,7 +7,7 @@ import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { findManifestFiles, groupByDeployment, readObjects, UnreadableInput, type KubeObject, type SourcedObject } from '../src/gate/documents.js';
 import { evaluateGroup, runGate } from '../src/gate/gate.js';
 import { loadGatePolicy, POLICY_WASM, policyData } from '../src/gate/policy.js';
-import { Shard } from '../src/gate/shard.js';
+import { refsOf, Shard } from '../src/gate/shard.js';
 import { schemaChecker, validatorCacheFile } from '../src/gate/schema.js';
 import { platformRoleName, platformRoleRules, platformRoles } from '../model/platform-roles.js';
 import { encryptionRequirement, providerStorage } from '../model/storage-providers.js';
@@ -429,15 +429,15 @@ describe('gate on bad input', () => {
     const files = await findManifestFiles([dir]);
     const [reader, other, frugal] = [new Shard(), new Shard(), new Shard(0)];
     const read = reader.read({ files });
-    expect(read.kept).toEqual(files);
-    const groups = groupByDeployment(read.refs, [dir]);
+    expect(read.kept).toEqual(files.map((_, i) => i));
+    const groups = groupByDeployment(refsOf(read, files).flat(), [dir]);
     const task = { groups, data: {}, today: '2026-06-01' };
     const found = (await other.check(task)).flat();
     expect(found.map((v) => `${v.rule} ${path.basename(v.file)}`)).toContain('tls.service_plaintext_port service-orders-data-0.yaml');
     expect(found).toEqual((await reader.check(task)).flat());
     const frugalRead = frugal.read({ files });
     expect(frugalRead.kept).toEqual([]);
-    expect(frugalRead.refs).toEqual(read.refs);
+    expect(frugalRead.objects).toEqual(read.objects);
     expect((await frugal.check(task)).flat()).toEqual(found);
   });
 

@@ -302,9 +302,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * so that each object is checked exactly once.
  */
 export function groupByDeployment<T extends Placed>(objects: T[], inputPaths: string[] = []): Group<T>[] {
+  return groupApplied(appliedObjects(objects, inputPaths).applied, inputPaths);
+}
+
+/** groupByDeployment of the objects appliedObjects found applied (for a caller that needs what it found superseded too). */
+export function groupApplied<T extends Placed>(applied: T[], inputPaths: string[] = []): Group<T>[] {
   const setOf = inputSets(inputPaths);
   const sets = new Map<string, { cluster: T[]; namespaces: Map<string, T[]> }>();
-  for (const sourced of appliedObjects(objects, inputPaths).applied) {
+  for (const sourced of applied) {
     const key = setOf(sourced.file);
     let set = sets.get(key);
     if (!set) sets.set(key, (set = { cluster: [], namespaces: new Map() }));
@@ -331,7 +336,13 @@ export function groupByDeployment<T extends Placed>(objects: T[], inputPaths: st
 function inputSets(inputPaths: string[]): (file: string) => string {
   const stops = new Set(inputPaths.map((p) => path.resolve(existsSync(p) && statSync(p).isFile() ? path.dirname(p) : p)));
   const setOf = memoize((dir: string) => clusterRoot(dir, stops));
-  return (file) => setOf(path.dirname(path.resolve(file)));
+  // Objects come file by file: the last file's answer saves resolving its path again for each of its objects.
+  let lastFile: string | undefined;
+  let lastSet = '';
+  return (file) => {
+    if (file !== lastFile) [lastFile, lastSet] = [file, setOf(path.dirname(path.resolve(file)))];
+    return lastSet;
+  };
 }
 
 /** An object that another one later in the input replaces: kubectl and Argo CD apply `by`, not it. */

@@ -1,4 +1,4 @@
-import { appliedObjects, type Placed } from './documents.js';
+import { appliedObjects, type Placed, type Superseded } from './documents.js';
 import type { RuleInfo, Violation } from './policy.js';
 
 /**
@@ -22,6 +22,12 @@ export const duplicateRules = {
 
 /** A finding on each object a later one replaces, naming where the later one is (file and position in it). */
 export function duplicateFindings(objects: Placed[], inputPaths: string[] = []): Violation[] {
+  return supersededFindings(objects, appliedObjects(objects, inputPaths).superseded);
+}
+
+/** duplicateFindings of what appliedObjects found superseded among `objects`. */
+export function supersededFindings<T extends Placed>(objects: T[], superseded: Superseded<T>[]): Violation[] {
+  if (superseded.length === 0) return [];
   const position = new Map<Placed, number>();
   const counts = new Map<string, number>();
   for (const sourced of objects) {
@@ -30,7 +36,7 @@ export function duplicateFindings(objects: Placed[], inputPaths: string[] = []):
     position.set(sourced, n);
   }
   const rule = duplicateRules['schema.duplicate_object'];
-  return appliedObjects(objects, inputPaths).superseded.map(({ object: earlier, by }) => {
+  return superseded.map(({ object: earlier, by }) => {
     const { file, object } = earlier;
     const namespace = object.metadata?.namespace ?? '';
     const name = object.metadata?.name ?? '';

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { RunCache, type FileSignature } from './run-cache.js';
-import { groupByDeployment, listManifestFiles, UnreadableInput, type Group } from './documents.js';
+import { appliedObjects, groupApplied, listManifestFiles, UnreadableInput, type Group } from './documents.js';
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
-import { duplicateFindings } from './duplicates.js';
+import { supersededFindings } from './duplicates.js';
 import { cacheScope, gateFingerprint, groupKey, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
-import { Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
+import { Interner, refsOf, Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
 import { moduleOf } from '../paths.js';
 import { chunked, Threads, workersFor } from '../workers/pool.js';
 import { noProgress, type Progress } from '../progress.js';
@@ -104,53 +104,60 @@ interface Checked {
 }
 
 /**
- * The refs and schema findings of every file, in file order: from the reads, and from the cache for
- * the files a read skipped (their text has the hash the cache holds a verdict for). Files parsed now
- * are added to the cache. Returns the skipped files the cache no longer has, to be parsed after all.
+ * The refs and schema findings of every file, in file order (the reads are of consecutive runs of
+ * the files): from the reads, and from the cache for the files a read skipped (their text has the
+ * hash the cache holds a verdict for). Files parsed now are added to the cache. Returns the skipped
+ * files the cache no longer has, to be parsed after all.
  */
 function merge(run: Run, reads: (ReadResult & { files: string[] })[]): { refs: ObjectRef[]; violations: Violation[]; missing: string[]; hashes: string[]; signatures: FileSignature[] } {
-  const read = new Map<string, [string, FileSignature]>();
-  for (const r of reads) for (const [i, file] of r.files.entries()) read.set(file, [r.hashes[i]!, r.signatures[i]!]);
-  const byFile = new Map<string, { refs: ObjectRef[]; violations: Violation[] }>();
-  const entryOf = (file: string) => {
-    let entry = byFile.get(file);
-    if (!entry) byFile.set(file, (entry = { refs: [], violations: [] }));
-    return entry;
-  };
+  const refs: ObjectRef[] = [];
+  const violations: Violation[] = [];
   const missing: string[] = [];
+  const hashes: string[] = [];
+  const signatures: FileSignature[] = [];
+  const strings = new Interner();
   for (const read of reads) {
-    for (const ref of read.refs) entryOf(ref.file).refs.push(ref);
-    for (const v of read.violations) entryOf(v.file).violations.push(v);
-    if (!run.cache) continue;
+    const refsByFile = refsOf(read, read.files, strings);
+    const found = new Map<string, Violation[]>();
+    for (const v of read.violations) {
+      const list = found.get(v.file);
+      if (list) list.push(v);
+      else found.set(v.file, [v]);
+    }
     const skipped = new Set(read.skipped);
     for (const [i, file] of read.files.entries()) {
       const hash = read.hashes[i]!;
+      hashes.push(hash);
+      signatures.push(read.signatures[i]!);
       if (!skipped.has(file)) {
-        const { refs, violations } = entryOf(file);
-        run.cache.putFile(file, hash, { objects: refs.map((r) => r.object), violations });
+        const fileRefs = refsByFile[i]!;
+        const fileViolations = found.get(file) ?? [];
+        for (const ref of fileRefs) refs.push(ref);
+        violations.push(...fileViolations);
+        run.cache?.putFile(file, hash, { objects: fileRefs.map((r) => r.object), violations: fileViolations });
         continue;
       }
-      const verdict = run.cache.fileVerdict(hash);
+      const verdict = run.cache?.fileVerdict(hash);
       if (!verdict) {
         missing.push(file);
         continue;
       }
-      run.cache.seen(file, hash);
-      const entry = entryOf(file);
-      entry.refs = verdict.objects.map((object, index) => ({ file, hash, index, object }));
+      run.cache!.seen(file, hash);
+      // The refs share their objects (and those their strings) with the cache's verdict.
+      for (const [index, object] of verdict.objects.entries()) refs.push({ file, hash, index, object: strings.share(object) });
       // The same text under another path: the findings name this one.
-      entry.violations = verdict.violations.map((v) => ({ ...v, file }));
+      violations.push(...verdict.violations.map((v) => ({ ...v, file })));
     }
   }
-  const refs: ObjectRef[] = [];
-  const violations: Violation[] = [];
-  for (const file of run.files) {
-    const entry = byFile.get(file);
-    if (entry) refs.push(...entry.refs), violations.push(...entry.violations);
-  }
-  const hashes = run.files.map((file) => read.get(file)![0]);
-  const signatures = run.files.map((file) => read.get(file)![1]);
   return { refs, violations, missing, hashes, signatures };
+}
+
+/** The groups to check (see groupByDeployment); findings on objects defined twice go to `violations`. */
+function grouped(refs: ObjectRef[], paths: string[], violations: Violation[]): Group<ObjectRef>[] {
+  // Which objects are applied is worked out once for both (it keys every object by its identity).
+  const { applied, superseded } = appliedObjects(refs, paths);
+  violations.push(...supersededFindings(refs, superseded));
+  return groupApplied(applied, paths);
 }
 
 /** The groups whose verdict the cache holds, their findings, and the others to check (with their keys). */
@@ -179,8 +186,7 @@ async function inProcess(run: Run): Promise<Checked> {
   const { refs, violations, missing, hashes, signatures } = merge(run, [first]);
   // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
   if (missing.length) return inProcess({ ...run, cache: undefined });
-  const groups = groupByDeployment(refs, run.paths);
-  violations.push(...duplicateFindings(refs, run.paths));
+  const groups = grouped(refs, run.paths, violations);
   const { found, toCheck, keys } = fromCache(run, groups);
   run.progress.phase(`checking ${toCheck.length} namespaces`, 0);
   const checked = await shard.check({ groups: toCheck, data: run.data, today: run.today, policy: run.policy });
@@ -204,15 +210,17 @@ async function inThreads(count: number, run: Run): Promise<Checked> {
     const results: (ReadResult & { files: string[] })[] = [];
     for (const [i, { thread, output }] of reads.entries()) {
       const read = unwrap(output);
-      for (const file of read.kept) holder.set(file, thread);
+      for (const at of read.kept) holder.set(chunks[i]![at]!, thread);
       results.push({ ...read, files: chunks[i]! });
     }
     const { refs, violations, missing, hashes, signatures } = merge(run, results);
+    // What the threads sent is copied into the refs: let it go before checking, which takes longest.
+    reads.length = results.length = 0;
     // Skipped for a verdict the cache no longer has (cannot happen unless it was tampered with): read again, uncached.
     if (missing.length) return inThreads(count, { ...run, cache: undefined });
-    const groups = groupByDeployment(refs, run.paths);
+    const groups = grouped(refs, run.paths, violations);
     const { found, toCheck, keys } = fromCache(run, groups);
-    violations.push(...duplicateFindings(refs, run.paths), ...found);
+    violations.push(...found);
     const mine: { group: Group<ObjectRef>; key: string }[][] = Array.from({ length: count }, () => []);
     for (const [i, group] of toCheck.entries()) {
       // A group no thread holds (its files were past a thread's budget, or not parsed) goes to the least busy one.

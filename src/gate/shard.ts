@@ -30,10 +30,17 @@ export interface ReadTask {
 
 /** The objects of the files read, and their schema findings (each object is validated once, where it is read). */
 export interface ReadResult {
-  refs: ObjectRef[];
+  /**
+   * The objects, in file order, as grouping needs them; `counts` says how many each file of the task
+   * has (none for a file skipped). Paths and hashes are not repeated per object: a fleet has some
+   * forty objects per deployment, and the main thread gives the objects of a file its one copy of
+   * each (refsOf).
+   */
+  objects: ObjectRef['object'][];
+  counts: number[];
   violations: Violation[];
-  /** The files whose objects were kept for checking (the others are read again then). */
-  kept: string[];
+  /** The positions in the task's files of those whose objects were kept for checking (the others are read again then). */
+  kept: number[];
   /** Per file of the task, its content hash ('' when not asked to hash). */
   hashes: string[];
   /** Per file of the task, what stat said of it just before it was read (see run-cache.ts). */
@@ -85,9 +92,10 @@ export class Shard {
 
   read({ files, hash = false, cached = [] }: ReadTask): ReadResult {
     this.checkSchema ??= schemaChecker();
-    const refs: ObjectRef[] = [];
+    const described: ObjectRef['object'][] = [];
+    const counts: number[] = [];
     const violations: Violation[] = [];
-    const kept: string[] = [];
+    const kept: number[] = [];
     const hashes: string[] = [];
     const signatures: FileSignature[] = [];
     const skipped: string[] = [];
@@ -98,22 +106,24 @@ export class Shard {
       signatures.push(signatureOf(stats));
       if (cached[i] !== undefined && cached[i] === textHash) {
         skipped.push(file);
+        counts.push(0);
         continue;
       }
       const objects = parseManifest(file, text);
+      counts.push(objects.length);
       const bytes = text.length;
       if (bytes <= this.room) {
         this.room -= bytes;
         this.held.set(file, { objects, unchecked: objects.length });
-        kept.push(file);
+        kept.push(i);
       }
       for (const [index, sourced] of objects.entries()) {
         const { object } = sourced;
-        refs.push({ file, hash: textHash, index, object: isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } } });
+        described.push(isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } });
         violations.push(...this.checkSchema(sourced));
       }
     }
-    return { refs, violations, kept, hashes, signatures, skipped };
+    return { objects: described, counts, violations, kept, hashes, signatures, skipped };
   }
 
   /** Policy findings of each group; its cluster_resources are taken as sent (they came whole). */
@@ -136,6 +146,39 @@ export class Shard {
     }
     if (--entry.unchecked === 0) this.held.delete(file);
     return entry.objects[index]!;
+  }
+}
+
+/**
+ * The refs of what a thread read from `files` (the task's files, whose hashes it gives), each file's
+ * path and hash shared by its objects. Kinds, API versions and namespaces repeat across a fleet:
+ * `strings` keeps one copy of each.
+ */
+export function refsOf({ objects, counts, hashes }: Pick<ReadResult, 'objects' | 'counts' | 'hashes'>, files: readonly string[], strings = new Interner()): ObjectRef[][] {
+  let next = 0;
+  return files.map((file, at) => Array.from({ length: counts[at]! }, (_, index) => ({ file, hash: hashes[at]!, index, object: strings.share(objects[next++]!) })));
+}
+
+/** One copy of each string it is given (strings that cross threads or come from a cache file arrive as copies, one per use). */
+export class Interner {
+  private readonly seen = new Map<string, string>();
+
+  /** `object` with its repeated strings replaced by the shared copies (in place: no garbage but the copies). Cluster-scoped objects come whole and are left as they are. */
+  share(object: ObjectRef['object']): ObjectRef['object'] {
+    if (isClusterScoped(object)) return object;
+    object.apiVersion = this.get(object.apiVersion);
+    object.kind = this.get(object.kind);
+    const { metadata } = object;
+    if (metadata?.namespace !== undefined) metadata.namespace = this.get(metadata.namespace);
+    return object;
+  }
+
+  get<T>(value: T): T {
+    if (typeof value !== 'string') return value;
+    const known = this.seen.get(value);
+    if (known !== undefined) return known as T;
+    this.seen.set(value, value);
+    return value;
   }
 }
 
