@@ -9,7 +9,8 @@ import path from 'node:path';
 import { generate } from 'selfsigned';
 import { members, objectNames } from '../model/topology.js';
 import { STATEFULSET_NAME_MAX } from '../model/kubernetes-names.js';
-import { synth } from '../src/synth/synth.js';
+import { plan, synth } from '../src/synth/synth.js';
+import { isMap, isSeq, parseDocument } from 'yaml';
 import { snapshotTree } from './support/repo.js';
 
 async function errorsOf(repo: string, now?: Date): Promise<InputError[]> {
@@ -360,5 +361,58 @@ describe('refused at input time, naming the file and the field', () => {
     expect((error as InputErrors).errors.map((e) => `${e.file}: ${e.field}: ${e.message}`)).toEqual(['deployments/aaa.yaml: namespace: namespace redis-orders on cluster example is already used by deployments/orders.yaml']);
     // Without a previous output, the later file in name order is the one named.
     expect(await said(repo)).toEqual(['deployments/orders.yaml: namespace: namespace redis-orders on cluster example is already used by deployments/aaa.yaml']);
+  });
+});
+
+describe('any value in any field: bad input or a plan, never a crash', () => {
+  // Found by putting such values into every field: a list field holding a number crashed the
+  // duplicate check, and `version: ""` passed validation and crashed the render.
+  it('says what the file holds where another type is expected, and checks an empty version as written', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/types.yaml', 'cluster: example\nredis: {memory: [1Gi]}\npersistence: {size: }\naccess: {platform: 3, service: {user: a}}\n');
+    writeInput(repo, 'deployments/unversioned.yaml', 'cluster: example\nredis: {memory: 1Gi, version: ""}\npersistence: {size: 1Gi}\n');
+    expect(await said(repo)).toEqual([
+      'deployments/types.yaml: redis.memory: expected a string, found a list',
+      'deployments/types.yaml: persistence.size: expected a string, found an empty value (null)',
+      'deployments/types.yaml: access.platform: expected a list, found the number 3',
+      'deployments/types.yaml: access.service: expected a list, found a mapping',
+      expect.stringMatching(/^deployments\/unversioned\.yaml: redis\.version: expected redis "7\.2", .*"8\.6"/),
+    ]);
+  });
+
+  // Each field of the example's richest files, deleted or given each of these values, through the
+  // whole plan (load, secrets, render): InputErrors naming a file and a field, or a plan.
+  const values: unknown[] = [null, '', [], {}, { a: 1 }, ['a'], -1, 0.5, 2 ** 53 + 1, true, 'yes', 'x'.repeat(300), '1Gi', 'caf\u00e9'];
+  it.each(['deployments/orders.yaml', 'clusters/example.yaml'])('%s', async (file) => {
+    const repo = tempRepo();
+    await synth(repo, path.join(repo, 'dist'));
+    const original = readFileSync(path.join(repo, file), 'utf8');
+    const fields: (string | number)[][] = [];
+    const walk = (node: unknown, at: (string | number)[]) => {
+      if (isMap(node)) for (const item of node.items) walk(item.value, at.concat(String((item.key as { value: unknown }).value)));
+      else if (isSeq(node)) node.items.forEach((item, i) => walk(item, at.concat(i)));
+      if (at.length) fields.push(at);
+    };
+    walk(parseDocument(original).contents, []);
+    const crashes: string[] = [];
+    let refused = 0;
+    for (const field of fields) {
+      for (const value of ['(deleted)', ...values]) {
+        const doc = parseDocument(original);
+        if (value === '(deleted)') doc.deleteIn(field);
+        else doc.setIn(field, value);
+        writeFileSync(path.join(repo, file), doc.toString());
+        try {
+          await plan(repo, path.join(repo, 'dist'));
+        } catch (error) {
+          const unnamed = error instanceof InputErrors ? error.errors.filter((e) => !e.file || !e.message) : [];
+          if (!(error instanceof InputErrors) || unnamed.length) crashes.push(`${field.join('.')} = ${JSON.stringify(value)}: ${String(error)}`);
+          else refused++;
+        }
+      }
+    }
+    expect(crashes).toEqual([]);
+    // Most of these values are wrong where they are put: the check is not vacuous.
+    expect(refused).toBeGreaterThan(fields.length * values.length * 0.6);
   });
 });

@@ -406,11 +406,26 @@ function valueAt(value: unknown, fieldPath: PropertyKey[]): unknown {
   return fieldPath.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), value);
 }
 
+/** zod's type names in YAML's words. */
+function expectedType(expected: string): string {
+  return ({ array: 'a list', object: 'a mapping', string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false' } as Record<string, string>)[expected] ?? expected;
+}
+
+/** A value as YAML wrote it, in words: what a user sees in the file. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'an empty value (null)';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `the ${typeof value} ${String(value)}`;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   // `version: 7.2` unquoted is the number 7.2 to YAML (and 7.0 the number 7).
   if (issue.code === 'invalid_type' && issue.expected === 'string' && typeof input === 'number') return `expected a string, in quotes: unquoted, YAML reads ${input} as a number`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
-  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  // zod leaves the input out of its issues: `input` is what the file holds there (undefined when absent).
+  if (issue.code === 'invalid_type' && input === undefined) return `required field is missing (expected ${expectedType(issue.expected)})`;
+  if (issue.code === 'invalid_type') return `expected ${expectedType(issue.expected)}, found ${describeValue(input)}`;
   if (issue.code === 'invalid_value') {
     const choices = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     // `version: 7.2` unquoted is the number 7.2 to YAML (and 7.0 the number 7).

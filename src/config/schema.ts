@@ -186,6 +186,8 @@ const serviceGrant = z.strictObject({
  */
 function noDuplicates<T>(key: (item: Partial<T>) => string, what: string) {
   const check = (items: T[], ctx: z.RefinementCtx) => {
+    // Runs on whatever the file holds (see above): a value that is no list has its own issue already.
+    if (!Array.isArray(items)) return;
     const seen = new Map<string, number>();
     items.forEach((item, index) => {
       if (typeof item !== 'object' || item === null) return;
@@ -205,6 +207,11 @@ type PlatformGrant = z.output<typeof platformGrant>;
 type ServiceGrant = z.output<typeof serviceGrant>;
 
 const offeredLines = [...new Set(engineVersions.map((v) => v.line))].sort() as [string, ...string[]];
+
+/** The engine a deployment file means: the one it names; redis when it names only a version (written when redis was the only engine). */
+function engineOf(redis: { engine?: Engine | undefined; version?: string | undefined }): Engine {
+  return redis.engine ?? (redis.version !== undefined ? 'redis' : DEFAULT_ENGINE);
+}
 
 /** Why `version` is not offered for `engine`, and what to use instead. */
 function versionMessage(engine: Engine, version: string): string {
@@ -252,16 +259,14 @@ export const DeploymentSchema = z
               'is down (NOREPLICAS), so losing one member no longer leaves the service writable.',
           ),
       })
+      // A version written, even empty, is checked as written: only an absent one takes the default.
       .superRefine((redis, ctx) => {
-        const engine = redis.engine ?? (redis.version ? 'redis' : DEFAULT_ENGINE);
-        if (redis.version && !linesOf(engine).includes(redis.version)) {
+        const engine = engineOf(redis);
+        if (redis.version !== undefined && !linesOf(engine).includes(redis.version)) {
           ctx.addIssue({ code: 'custom', path: ['version'], message: versionMessage(engine, redis.version) });
         }
       })
-      .transform((redis) => {
-        const engine: Engine = redis.engine ?? (redis.version ? 'redis' : DEFAULT_ENGINE);
-        return { ...redis, engine, version: redis.version ?? DEFAULT_VERSION[engine]! };
-      })
+      .transform((redis) => ({ ...redis, engine: engineOf(redis), version: redis.version ?? DEFAULT_VERSION[engineOf(redis)]! }))
       .describe('The data members: which engine and version, memory, eviction.'),
     sentinel: z
       .strictObject({
