@@ -352,6 +352,31 @@ describe('refused at input time, naming the file and the field', () => {
     rmSync(state, { recursive: true, force: true });
   });
 
+  it('a state file edited by hand or merged badly: each part synth would hand on as it is, checked, naming the file and the field', async () => {
+    const repo = tempRepo();
+    const file = path.join(repo, 'state/example/orders.json');
+    const good = readFileSync(file, 'utf8');
+    const refusal = async (edit: (state: any) => void) => {
+      const state = JSON.parse(good);
+      edit(state);
+      writeFileSync(file, JSON.stringify(state, null, 2));
+      const error = await synth(repo, path.join(repo, 'dist')).catch((e: unknown) => e);
+      return error instanceof InputErrors ? error.errors.map((e) => `${e.file}: ${e.message}`) : error;
+    };
+    const line = (what: string) => [expect.stringMatching(new RegExp(`^state/example/orders\\.json: not a secrets state file \\(${what}.*\\): restore it from git`))];
+    const before = snapshotTree(repo);
+    // Each of these was rendered as it was (applications handed a broken CA, SealedSecrets the controller cannot open) or crashed the render.
+    expect(await refusal((s) => (s.tls.ca.certificate = s.tls.ca.certificate.replace(/^(.{40})./ms, '$1!')))).toEqual(line('tls\\.ca\\.certificate: not a PEM certificate'));
+    expect(await refusal((s) => (s.tls.server.certificate = s.tls.ca.certificate))).toEqual(line('tls\\.server\\.fingerprint: not the SHA-256 of the certificate'));
+    expect(await refusal((s) => (s.tls.server.notAfter = '2099-01-01T00:00:00.000Z'))).toEqual(line("tls\\.server\\.notAfter: not the certificate's expiry"));
+    expect(await refusal((s) => (s.users.admin.passwordSha256 = 'yes'))).toEqual(line('users\\.admin\\.passwordSha256: expected 64 lowercase hex digits'));
+    expect(await refusal((s) => (s.acl.sealed = s.acl.sealed.slice(0, 100)))).toEqual(line('acl\\.sealed: not a sealed value'));
+    expect(await refusal((s) => delete s.tls.sealed['tls.key'])).toEqual(line('tls\\.sealed\\.tls\\.key: '));
+    // Nothing written: the repository is as it was but for the last edit.
+    writeFileSync(file, good);
+    expect(snapshotTree(repo)).toEqual(before);
+  });
+
   it('a namespace clash blames the file that introduced it (not in the previous output), not the older one', async () => {
     const repo = tempRepo();
     await synth(repo, path.join(repo, 'dist'));

@@ -1,31 +1,61 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { looksSealed } from '../config/backup-schema.js';
 import { InputErrors } from '../config/errors.js';
+import { tlsSecretKeys } from '../../model/secrets.js';
 
 /**
  * What synth keeps between runs about a deployment's secrets, committed under state/: only public
  * material (certificates, fingerprints, password hashes) and sealed blobs that only the cluster's
  * controller can open. Sealing is randomized; reusing these makes re-synth byte-identical.
  */
-const Certificate = z.strictObject({ certificate: z.string(), fingerprint: z.string(), notAfter: z.string() });
+/** The SHA-256 of a text or a certificate, as synth writes it: 64 lowercase hex digits (a hand edit is refused, not rendered). */
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (a SHA-256)');
+
+/** A value synth sealed (kubeseal's form; only the cluster can open it): a truncated or edited one is refused, not rendered. */
+const Sealed = z.string().refine(looksSealed, 'not a sealed value (base64 of a Sealed Secrets ciphertext)');
+
+/**
+ * A certificate as synth summarised it (tls.ts): the PEM must be one certificate, and its fingerprint
+ * and expiry those of that certificate. A hand-edited or badly merged certificate is refused here,
+ * not handed to applications as their CA.
+ */
+const Certificate = z
+  .strictObject({ certificate: z.string(), fingerprint: Sha256, notAfter: z.iso.datetime() })
+  .superRefine((summary, ctx) => {
+    let read: X509Certificate;
+    try {
+      read = new X509Certificate(summary.certificate);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['certificate'], message: `not a PEM certificate (${(error as Error).message})` });
+      return;
+    }
+    if (createHash('sha256').update(read.raw).digest('hex') !== summary.fingerprint) {
+      ctx.addIssue({ code: 'custom', path: ['fingerprint'], message: 'not the SHA-256 of the certificate' });
+    }
+    if (new Date(read.validTo).toISOString() !== summary.notAfter) {
+      ctx.addIssue({ code: 'custom', path: ['notAfter'], message: `not the certificate's expiry (${new Date(read.validTo).toISOString()})` });
+    }
+  });
 
 /** One generation of TLS material: a CA, the server certificate it signed, the sealed Secret values. */
 const TlsGeneration = z.strictObject({
   ca: Certificate,
   server: Certificate,
   /** Key of the TLS Secret → sealed value. */
-  sealed: z.record(z.string(), z.string()),
+  sealed: z.strictObject(Object.fromEntries(Object.values(tlsSecretKeys).map((key) => [key, Sealed])) as Record<(typeof tlsSecretKeys)[keyof typeof tlsSecretKeys], typeof Sealed>),
 });
 
 /** A password: its SHA-256 (what the ACL file holds) and the password sealed for the Secret that hands it out. */
-const Password = z.strictObject({ passwordSha256: z.string(), sealed: z.string() });
+const Password = z.strictObject({ passwordSha256: Sha256, sealed: Sealed });
 
 export const SecretsStateSchema = z.strictObject({
   version: z.literal(1),
   /** Sealed values are bound to namespace/name and to the cluster's sealing key. */
   namespace: z.string(),
-  sealingCertificate: z.string(),
+  sealingCertificate: Sha256,
   /** Names the server certificate was made for. */
   sans: z.array(z.string()),
   tls: TlsGeneration,
@@ -40,20 +70,20 @@ export const SecretsStateSchema = z.strictObject({
    * The TLS Secret's ca.crt while it holds more than the presented generation's own CA (during a CA
    * rotation): the hash of its text and the sealed text, re-sealed only when the text changes.
    */
-  caFile: z.strictObject({ sha256: z.string(), sealed: z.string() }).optional(),
+  caFile: z.strictObject({ sha256: Sha256, sealed: Sealed }).optional(),
   /** ACL user → SHA-256 of its newest password (what the ACL file holds) and the sealed password. */
   users: z.record(z.string(), Password),
   /** The sentinels' newest password, sealed (for the auth Secret). */
-  sentinelAuth: z.strictObject({ sealed: z.string() }),
+  sentinelAuth: z.strictObject({ sealed: Sealed }),
   /** A password rotation under way: its last step, and the passwords it replaces, still accepted. */
   passwordRotation: z
     .strictObject({
       step: z.enum(['start', 'switch']),
-      previous: z.strictObject({ users: z.record(z.string(), Password), sentinelAuth: z.strictObject({ sealed: z.string() }) }),
+      previous: z.strictObject({ users: z.record(z.string(), Password), sentinelAuth: z.strictObject({ sealed: Sealed }) }),
     })
     .optional(),
   /** The sealed ACL file and the hash of its text, to re-seal only when it changes. */
-  acl: z.strictObject({ sha256: z.string(), sealed: z.string() }),
+  acl: z.strictObject({ sha256: Sha256, sealed: Sealed }),
 });
 
 export type SecretsState = z.output<typeof SecretsStateSchema>;
