@@ -62,6 +62,15 @@ describe('backup: in a deployment file', () => {
     ]);
   });
 
+  it('refuses a user name or password in the endpoint URL: it would reach git in the clear', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/shop.yaml', deployment(['backup:', '  target: {endpoint: "https://AKID:secret@s3.example.com", bucket: backups}', ...credentials()]));
+    writeInput(repo, 'deployments/user.yaml', deployment(['backup:', '  target: {endpoint: "https://AKID@s3.example.com", bucket: backups}', ...credentials()]));
+    expect((await errorsOf(repo)).map((e) => `${e.file}: ${e.field}: ${e.message}`)).toEqual(
+      ['shop', 'user'].map((d) => `deployments/${d}.yaml: backup.target.endpoint: a user name or password in the URL would reach git in the clear: give the credentials in backup.credentials, sealed`),
+    );
+  });
+
   it('tells a sealed value (what kubeseal --raw prints) from anything else', () => {
     expect(looksSealed(sealed('x'))).toBe(true);
     expect(looksSealed(sealed(''))).toBe(true);

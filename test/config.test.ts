@@ -252,6 +252,16 @@ describe('refused at input time, naming the file and the field', () => {
     ]);
   });
 
+  it('portal hostnames: DNS labels of at most 63 characters, and each name once (a duplicate would change the certificate, and its CA, for nothing)', async () => {
+    const repo = tempRepo();
+    const label63 = 'a'.repeat(63);
+    writeInput(repo, 'deployments/names.yaml', deployment(`portal: {hostnames: [${label63}.example.com, a${label63}.example.com, "*.example.com", ${label63}.example.com]}\n`));
+    expect(await said(repo)).toEqual([
+      'deployments/names.yaml: portal.hostnames[1]: expected a fully qualified DNS name such as redis.example.com (lower case, each label at most 63 characters)',
+      'deployments/names.yaml: portal.hostnames[3]: duplicate hostname (same as entry 0)',
+    ]);
+  });
+
   it("a deployment named like the cluster's own Argo CD Application (cluster-scoped)", async () => {
     const repo = tempRepo();
     writeInput(repo, 'deployments/cluster-scoped.yaml', deployment());

@@ -61,6 +61,9 @@ export const BackupSchema = z
       .strictObject({
         endpoint: z
           .url({ protocol: /^https$/, error: 'expected an https:// URL of the S3-compatible service (backups never travel in the clear)' })
+          .refine((url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password), {
+            error: 'a user name or password in the URL would reach git in the clear: give the credentials in backup.credentials, sealed',
+          })
           .describe('S3-compatible endpoint, https only, e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud.'),
         bucket: bucketName.describe('The bucket; it must exist.'),
         prefix: prefix.optional().describe('Key prefix of this deployment\'s backups. Default: the deployment\'s name.'),

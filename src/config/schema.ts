@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_ENGINE, DEFAULT_VERSION, engineNames, engineVersions, linesOf, withdrawnVersions, type Engine } from '../../model/engines.js';
 import { platformRoles } from '../../model/platform-roles.js';
-import { DNS_LABEL_MAX, isSystemNamespace, LABEL_VALUE } from '../../model/kubernetes-names.js';
+import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isSystemNamespace, LABEL_VALUE } from '../../model/kubernetes-names.js';
 import { providerStorage, storageProviders } from '../../model/storage-providers.js';
 import { reservedUserNames, serviceRoles, type ServiceRole } from '../../model/users.js';
 import { parseQuantity } from './quantity.js';
@@ -63,10 +63,13 @@ const cidr = z.string().refine(
   { error: 'expected an address range in CIDR notation, such as 10.0.0.0/8 or 2001:db8::/32' },
 );
 
+// A name the server certificate carries: labels of at most 63 characters, 253 in all (RFC 1035), which
+// clients and the API server (an Ingress host) hold to; a wildcard only as the whole first label.
 const hostname = z
   .string()
-  .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$/, {
-    error: 'expected a fully qualified DNS name such as redis.example.com',
+  .max(DNS_SUBDOMAIN_MAX, { error: `expected a DNS name of at most ${DNS_SUBDOMAIN_MAX} characters` })
+  .regex(new RegExp(`^(\\*\\.)?([a-z0-9]([-a-z0-9]{0,${DNS_LABEL_MAX - 2}}[a-z0-9])?\\.)+[a-z]{2,${DNS_LABEL_MAX}}$`), {
+    error: `expected a fully qualified DNS name such as redis.example.com (lower case, each label at most ${DNS_LABEL_MAX} characters)`,
   });
 
 
@@ -314,6 +317,13 @@ export const DeploymentSchema = z
           .describe('Options of the LoadBalancer Service (serviceType LoadBalancer only).'),
         hostnames: z
           .array(hostname)
+          // A name twice would be a change of the certificate's names, and so of its CA, for nothing.
+          .superRefine((names, ctx) =>
+            names.forEach((name, index) => {
+              const first = names.indexOf(name);
+              if (first < index) ctx.addIssue({ code: 'custom', path: [index], message: `duplicate hostname (same as entry ${first})` });
+            }),
+          )
           .default([])
           .describe('Extra DNS names applications use; added to the server certificate.'),
       })
