@@ -274,20 +274,40 @@ describe('refused at input time, naming the file and the field', () => {
     const repo = tempRepo();
     const cluster = (url: string) => exampleCluster().replace(/repoURL: .*/, `repoURL: ${JSON.stringify(url)}`);
     const bad = ['*', 'https://git.example.com/*', 'https://git.example.com/team/[ab].git', 'not a url', 'https://exa mple.com/x.git'];
-    bad.forEach((url, i) => writeInput(repo, `clusters/c${i}.yaml`, cluster(url)));
+    // A token in the URL would be written into dist/'s Argo CD objects, in git, in the clear.
+    const secret = ['https://oauth2:glpat-token@git.example.com/x.git', 'https://ghp_token@github.com/x.git', 'ssh://git:pass@git.example.com/x.git'];
+    [...bad, ...secret].forEach((url, i) => writeInput(repo, `clusters/c${i}.yaml`, cluster(url)));
     const errors = await said(repo);
+    const credentials = "argocd.repoURL: credentials in the repository URL would reach git in the clear (dist/'s Argo CD objects): give Argo CD the repository's credentials in its own repository Secret";
     expect(errors).toEqual([
       "clusters/c0.yaml: argocd.repoURL: expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject's sourceRepos)",
       "clusters/c1.yaml: argocd.repoURL: expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject's sourceRepos)",
       "clusters/c2.yaml: argocd.repoURL: expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject's sourceRepos)",
       'clusters/c3.yaml: argocd.repoURL: expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
       'clusters/c4.yaml: argocd.repoURL: expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
+      `clusters/c5.yaml: ${credentials}`,
+      `clusters/c6.yaml: ${credentials}`,
+      `clusters/c7.yaml: ${credentials}`,
     ]);
     const good = tempRepo();
     ['https://git.example.com/platform/redis.git', 'ssh://git@git.example.com/platform/redis.git', 'git@github.com:platform/redis.git', 'file:///srv/git/redis'].forEach((url, i) =>
       writeInput(good, `clusters/c${i}.yaml`, cluster(url)),
     );
     await expect(loadInputs(good)).resolves.toBeDefined();
+  });
+
+  it("a sealing certificate outside the repository (a CI checkout has none); a cluster file's errors are not blamed on its deployments; bounds in words", async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'clusters/outside.yaml', exampleCluster().replace(/certificate: .*/, 'certificate: clusters/../../sealing-cert.pem'));
+    writeInput(repo, 'clusters/broken.yaml', exampleCluster().replace(/targetRevision: .*/, 'targetRevision: ""'));
+    writeInput(repo, 'deployments/on-broken.yaml', 'cluster: broken\nredis: {memory: 1Gi}\npersistence: {size: 10Gi}\nbackup: {retention: 99999999999999999999, target: {endpoint: "https://s3.example.com", bucket: backups}}\n');
+    expect(await said(repo)).toEqual([
+      'clusters/broken.yaml: argocd.targetRevision: must not be empty',
+      'clusters/outside.yaml: sealedSecrets.certificate: clusters/../../sealing-cert.pem is outside the repository (expected a path relative to the repository root, inside it)',
+      // The field's own bound, not also zod's safe-integer one; no "no cluster file clusters/broken.yaml".
+      'deployments/on-broken.yaml: backup.credentials: required field is missing (expected a mapping)',
+      'deployments/on-broken.yaml: backup.retention: expected at most 1000',
+    ]);
   });
 
   it('a sealing certificate that is expired, not yet valid, too small (RSA 1024 and 512), not RSA or not a certificate', async () => {

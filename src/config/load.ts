@@ -57,13 +57,21 @@ const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
 export async function loadInputs(root: string, { now = new Date(), existing = new Set(), cache }: LoadOptions = {}): Promise<Inputs> {
   const errors: InputError[] = [];
   const clusters = new Map<string, Cluster>();
+  // Clusters whose file has errors of its own: their deployments are not blamed for naming them.
+  const unreadClusters = new Set<string>();
   const clusterFiles = readAll(root, await listYaml(root, 'clusters', errors), errors);
   for (const [file, text] of clusterFiles) {
     const parsed = parseFile(file, text, ClusterSchema, errors);
-    if (!parsed) continue;
+    if (!parsed) {
+      unreadClusters.add(baseName(file));
+      continue;
+    }
     const cluster: Cluster = { name: baseName(file), file, spec: parsed.value };
     const certificate = path.join(root, cluster.spec.sealedSecrets.certificate);
-    if (!existsSync(certificate) || !statSync(certificate).isFile()) {
+    if (path.relative(root, certificate).split(path.sep)[0] === '..') {
+      // A CI checkout or a colleague's clone has only the repository: synth must give the same output there.
+      errors.push(parsed.at(['sealedSecrets', 'certificate'], `${cluster.spec.sealedSecrets.certificate} is outside the repository (expected a path relative to the repository root, inside it)`));
+    } else if (!existsSync(certificate) || !statSync(certificate).isFile()) {
       errors.push(
         parsed.at(['sealedSecrets', 'certificate'], `file ${cluster.spec.sealedSecrets.certificate} does not exist ` +
           '(expected the PEM certificate printed by kubeseal --fetch-cert, path relative to the repository root)'),
@@ -82,6 +90,7 @@ export async function loadInputs(root: string, { now = new Date(), existing = ne
     const spec = parsed.value;
     const cluster = clusters.get(spec.cluster);
     if (!cluster) {
+      if (unreadClusters.has(spec.cluster)) continue;
       const known = [...clusters.keys()].join(', ') || 'none';
       errors.push(parsed.at(['cluster'], `no cluster file clusters/${spec.cluster}.yaml (known clusters: ${known})`));
       continue;
@@ -351,7 +360,13 @@ function parseFile<S extends z.ZodType>(file: string, text: string, schema: S, e
   }
   const result = schema.safeParse(raw ?? {});
   if (!result.success) {
+    // One bound per field, the field's own (declared after zod's): a number past 2^53 breaks both
+    // zod's safe-integer bound and, say, `at most 1000`.
+    const bounds = new Map<string, z.core.$ZodIssue>();
+    const boundKey = (issue: z.core.$ZodIssue) => (issue.code === 'too_big' || issue.code === 'too_small' ? `${issue.code}:${JSON.stringify(issue.path)}` : undefined);
+    for (const issue of result.error.issues) if (boundKey(issue)) bounds.set(boundKey(issue)!, issue);
     for (const issue of result.error.issues) {
+      if (boundKey(issue) && bounds.get(boundKey(issue)!) !== issue) continue;
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) errors.push(at([...issue.path, key], 'unknown field (check the spelling; see schemas/)'));
       } else {
@@ -433,6 +448,15 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       return `${choices}, in quotes: unquoted, YAML reads ${input} as a number`;
     }
     return choices;
+  }
+  // zod's own wording of a bound ("Too small: expected string to have >=1 characters"); a bound with a message of its own keeps it.
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && /^Too (small|big)/.test(issue.message)) {
+    const small = issue.code === 'too_small';
+    const bound = Number(small ? issue.minimum : issue.maximum);
+    if (issue.origin === 'string' && small && bound === 1) return 'must not be empty';
+    const unit = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' entries' : '';
+    const exclusive = issue.inclusive === false;
+    return `expected ${small ? (exclusive ? 'more than' : 'at least') : exclusive ? 'less than' : 'at most'} ${bound}${unit}`;
   }
   return issue.message;
 }

@@ -51,6 +51,11 @@ const repoURL = z
   .refine((url) => !/[*?[\]{}!]/.test(url), { error: 'expected one repository URL, not a pattern (Argo CD reads * ? [ ] as wildcards in the AppProject\'s sourceRepos)', abort: true })
   .refine((url) => /^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) && URL.canParse(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(url), {
     error: 'expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
+  })
+  // The URL is written into the Argo CD objects of dist/: a token in it would be in git in the clear
+  // (a user name is one too over https, where tokens go: https://<token>@host). ssh's user (git@) is none.
+  .refine((url) => !URL.canParse(url) || (!new URL(url).password && !(/^https?:$/.test(new URL(url).protocol) && new URL(url).username)), {
+    error: "credentials in the repository URL would reach git in the clear (dist/'s Argo CD objects): give Argo CD the repository's credentials in its own repository Secret",
   });
 
 /** An IPv4 or IPv6 address range in CIDR notation, as the API server parses loadBalancerSourceRanges. */
