@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scenarios } from '../src/drill/scenario-ids.js';
 import { redisGitops, type Outcome } from './support/programs.js';
-import { projectRoot, tempDir, tempRepo, writeInput } from './support/repo.js';
+import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
 
 // The exit codes every command shares (src/commands/exit-codes.ts, README "Exit codes"), run as a
 // user runs the CLI.
@@ -105,6 +105,28 @@ describe('exit 2: bad usage or bad input', () => {
       for (const mistake of mistakes) expect(outcome.stderr).toContain(mistake);
       noStack(outcome);
     }
+  });
+
+  it('a --root that is no folder, and a root without clusters/ that would empty dist/ (a wrong working folder): exit 2, nothing removed', async () => {
+    const repo = await syncedRepo();
+    for (const command of ['synth', 'diff', 'rotate orders --what ca', 'drill orders', 'gate --check-synced', 'test-sealing-key example']) {
+      const outcome = await redisGitops(repo, ...command.split(' '), '--root', 'nowhere');
+      expect([outcome.code, outcome.stderr], command).toEqual([2, "error: option '--root <dir>' argument 'nowhere' is invalid. no such folder nowhere\n"]);
+    }
+    const before = snapshotTree(path.join(repo, 'dist'));
+    const elsewhere = tempDir();
+    const wrongFolder = await redisGitops(repo, 'synth', '--root', elsewhere);
+    expect(wrongFolder.code).toBe(2);
+    expect(wrongFolder.stderr).toBe(
+      `synth: 1 problem(s) in the inputs; dist/ and state/ were left unchanged\n  clusters/: no such folder under ${elsewhere}, so synth would remove everything in dist/ (4 folders): ` +
+        'run it at the repository root (or give --root); to remove every cluster, keep an empty clusters/ folder\n',
+    );
+    expect(snapshotTree(path.join(repo, 'dist'))).toEqual(before);
+    // Said with an empty clusters/ folder, it is meant: every cluster's files go.
+    mkdirSync(path.join(elsewhere, 'clusters'));
+    const givenUp = await redisGitops(repo, 'synth', '--root', elsewhere);
+    expect(givenUp.code, givenUp.stderr).toBe(0);
+    expect(givenUp.stdout).toMatch(/^synth: 0 deployment\(s\) on 0 cluster\(s\).* 90 removed/);
   });
 
   it('an unreadable manifest for the gate, named with its line', async () => {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -5,6 +6,12 @@ import { UsageError } from './exit-codes.js';
 
 /** The help of the --root option most commands have. */
 export const ROOT_HELP = 'repository root holding clusters/ and deployments/';
+
+/** The parser of --root: a folder that is not there is a usage error (exit 2), not a failed lock file. */
+export function rootOption(value: string): string {
+  if (!statSync(value, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError(`no such folder ${value}`);
+  return value;
+}
 
 /**
  * Fails with a usage error naming the file when `name` is not a deployment under `root` (a

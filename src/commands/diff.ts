@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { requireDeployment, ROOT_HELP } from './common.js';
+import { requireDeployment, ROOT_HELP, rootOption } from './common.js';
 import type { Outcome } from './exit-codes.js';
 import { terminalProgress } from '../progress.js';
 
@@ -13,7 +13,7 @@ export function diffCommand(): Command {
     .description('show, resource by resource, what a synth would change in dist/ (nothing is written)')
     .argument('[deployment]', 'only this deployment')
     .option('--out <dir>', 'the committed output folder', 'dist')
-    .option('--root <dir>', ROOT_HELP, '.');
+    .option('--root <dir>', ROOT_HELP, rootOption, '.');
 }
 
 /** Prints the patches and a count; exit 0 whether or not something would change (it is a view, not a check). */

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { missingPrograms } from '../drill/programs.js';
 import { scenarioIds, scenarios, type ScenarioId } from '../drill/scenario-ids.js';
-import { parseList, requireDeployment, ROOT_HELP } from './common.js';
+import { parseList, requireDeployment, ROOT_HELP, rootOption } from './common.js';
 import { UsageError, type Outcome } from './exit-codes.js';
 
 export interface DrillCommandOptions {
@@ -46,7 +46,7 @@ export function drillCommand(): Command {
       '127.0.9',
     )
     .option('--keep', "keep the processes' folder (configuration, logs, data) for a look afterwards")
-    .option('--root <dir>', ROOT_HELP, '.')
+    .option('--root <dir>', ROOT_HELP, rootOption, '.')
     .addHelpText('after', scenarioList);
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatReport, gateFails, gateFormats, type GateFormat } from '../gate/report.js';
-import { listOption } from './common.js';
+import { listOption, ROOT_HELP, rootOption } from './common.js';
 import type { Outcome } from './exit-codes.js';
 import { terminalProgress } from '../progress.js';
 
@@ -35,7 +35,7 @@ export function gateCommand(): Command {
     .option('--check-synced', 'also fail when the first path is not what synth makes of the current inputs')
     .option('--changed', 'gate only the deployments whose files differ from --base (with their clusters\' cluster-scoped objects); the first path is the synth output')
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
-    .option('--root <dir>', 'repository root holding clusters/ and deployments/ (for --check-synced)', '.')
+    .option('--root <dir>', `${ROOT_HELP} (for --check-synced)`, rootOption, '.')
     .option('--staged', "judge what git would commit (the files staged in git's index), not the working tree: the pre-commit hook's check")
     .option('--no-cache', 'judge every file and group anew, without the verdicts earlier runs kept (by content) in node_modules/.cache/redis-gitops/gate/')
     .option('--threads <count>', 'worker threads to read and check with, 0 for none (default: one per core from about 4000 files on)', threadCount);

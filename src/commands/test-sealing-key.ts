@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ROOT_HELP } from './common.js';
+import { ROOT_HELP, rootOption } from './common.js';
 import type { Outcome } from './exit-codes.js';
 
 export interface TestSealingKeyOptions {
@@ -10,7 +10,7 @@ export function testSealingKeyCommand(): Command {
   return new Command('test-sealing-key')
     .description("make a TEST-ONLY sealing key pair for a cluster without a real Sealed Secrets controller, and point the cluster file at its certificate")
     .argument('<cluster>', 'the cluster (clusters/<cluster>.yaml, which must exist)')
-    .option('--root <dir>', ROOT_HELP, '.');
+    .option('--root <dir>', ROOT_HELP, rootOption, '.');
 }
 
 export async function testSealingKeyAction(cluster: string, opts: TestSealingKeyOptions): Promise<Outcome> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
@@ -237,6 +237,12 @@ function stateKey(deployment: Deployment): string {
 export async function plan(root: string, outDir: string, options: SynthOptions = {}, staging?: Staging): Promise<SynthPlan> {
   const verify = !!(options.full || options.verify);
   const previous = await readPrevious(outDir, { verify });
+  // No clusters/ at all is a wrong --root or working folder far more often than a fleet given up:
+  // synth would remove every file of the output. An empty clusters/ folder says the latter.
+  const previousFolders = Object.keys(previous.index?.folders ?? {}).length;
+  if (previousFolders && !existsSync(path.join(root, 'clusters'))) {
+    throw new InputErrors([{ file: 'clusters/', field: '', message: `no such folder under ${path.resolve(root)}, so synth would remove everything in ${outDir}/ (${previousFolders} folders): run it at the repository root (or give --root); to remove every cluster, keep an empty clusters/ folder` }]);
+  }
   const fingerprint = await generatorFingerprint();
   const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint);
   const now = options.now ?? new Date();
