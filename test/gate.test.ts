@@ -463,6 +463,22 @@ describe('gate on bad input', () => {
     );
   });
 
+  it('refuses a document nested thousands of levels deep with a clear error, JSON or YAML (it crashed the gate: a stack overflow)', async () => {
+    const dir = tempDir();
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    writeFileSync(path.join(dir, 'deep.json'), `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"y"},"data":{"a":${nested(50_000)}}}`);
+    writeFileSync(path.join(dir, 'deep.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: y}\ndata:\n${Array.from({ length: 3000 }, (_, i) => `${'  '.repeat(i + 1)}k:\n`).join('')}`);
+    for (const [file, reason] of [['deep.json', 'document at line 1: nested more than 1000 levels deep, more than the gate reads'], ['deep.yaml', 'nested deeper than the gate reads']]) {
+      const { code, stderr } = await gateCli(path.join(dir, file!));
+      expect([code, stderr], file).toEqual([2, expect.stringContaining(`${path.join(dir, file!)}: `)]);
+      expect(stderr).toContain(reason);
+    }
+    // As deep as it reads, it checks: the value is a list where the schema wants a string.
+    writeFileSync(path.join(dir, 'deep.json'), `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"y"},"data":{"a":${nested(990)}}}`);
+    const { code, stdout } = await gateCli(path.join(dir, 'deep.json'));
+    expect([code, stdout]).toEqual([1, expect.stringContaining('schema.invalid  ConfigMap y/x: data.a: must be string')]);
+  });
+
   it('refuses a YAML alias bomb with a clear error', async () => {
     const dir = tempDir();
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];

@@ -73,14 +73,26 @@ function jsonDocuments(text: string): KubeDocument[] {
   return [{ value, index: 1, line: 1 }];
 }
 
-function checkNumbers(value: unknown, line: number): void {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new UnreadableError(`document at line ${line}: a number JSON cannot hold (Kubernetes refuses it)`);
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) throw new UnreadableError(`document at line ${line}: the integer ${value} is beyond what the gate reads exactly (2^53)`);
-  } else if (Array.isArray(value)) {
-    for (const item of value) checkNumbers(item, line);
-  } else if (typeof value === 'object' && value !== null) {
-    for (const item of Object.values(value)) checkNumbers(item, line);
+/**
+ * How deep the gate reads a JSON document. Go's encoding/json (sigs.k8s.io/json, what the API server and
+ * kubectl decode with) stops at 10,000 levels ("exceeded max depth"); the gate's own walks (schema,
+ * policy input) stop short of that, and no manifest comes near either: deeper is refused, not crashed
+ * on. (A YAML document's parser stops at a few hundred levels, also with exit 2.)
+ */
+const MAX_JSON_DEPTH = 1_000;
+
+function checkNumbers(document: unknown, line: number): void {
+  // A stack of its own, not recursion: a document nested thousands of levels deep must get an answer, not a stack overflow.
+  const pending: [value: unknown, depth: number][] = [[document, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, depth] = next;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new UnreadableError(`document at line ${line}: a number JSON cannot hold (Kubernetes refuses it)`);
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) throw new UnreadableError(`document at line ${line}: the integer ${value} is beyond what the gate reads exactly (2^53)`);
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth > MAX_JSON_DEPTH) throw new UnreadableError(`document at line ${line}: nested more than ${MAX_JSON_DEPTH} levels deep, more than the gate reads (Kubernetes stops at 10,000; no manifest comes near)`);
+      for (const item of Array.isArray(value) ? value : Object.values(value)) pending.push([item, depth + 1]);
+    }
   }
 }
 
@@ -300,7 +312,9 @@ function parseDocumentsOf(text: string, lineCounter: LineCounter, firstLine: num
   const [error] = doc.errors;
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new UnreadableError(`invalid YAML at line ${line + firstLine - 1}, column ${col}: ${error.message.split('\n')[0]}`);
+    // The YAML parser recurses: a document nested some hundreds of levels deep ends its stack.
+    const why = /Maximum call stack size exceeded/.test(error.message) ? 'nested deeper than the gate reads (no manifest comes near)' : error.message.split('\n')[0];
+    throw new UnreadableError(`invalid YAML at line ${line + firstLine - 1}, column ${col}: ${why}`);
   }
   return doc.contents === null ? undefined : doc;
 }
