@@ -435,6 +435,13 @@ describe('any value in any field: bad input or a plan, never a crash', () => {
     ]);
   });
 
+  it('quantities whose bytes are exact: past 2^53 (8191Ti) maxmemory came out as 76965813174661020000, which redis refuses', async () => {
+    const repo = tempRepo();
+    writeInput(repo, 'deployments/huge.yaml', 'cluster: example\nredis: {memory: 99999999Ti}\npersistence: {size: 8192Ti}\n');
+    writeInput(repo, 'deployments/largest.yaml', 'cluster: example\nredis: {memory: 8191Ti}\npersistence: {size: 8191Ti}\n');
+    expect(await said(repo)).toEqual(['deployments/huge.yaml: redis.memory: expected at most 8191Ti', 'deployments/huge.yaml: persistence.size: expected at most 8191Ti']);
+  });
+
   // Each field of the example's richest files, deleted or given each of these values, through the
   // whole plan (load, secrets, render): InputErrors naming a file and a field, or a plan.
   const values: unknown[] = [null, '', [], {}, { a: 1 }, ['a'], -1, 0.5, 2 ** 53 + 1, true, 'yes', 'x'.repeat(300), '1Gi', 'caf\u00e9'];

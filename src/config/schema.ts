@@ -31,6 +31,11 @@ const quantity = (min: string) =>
     })
     .refine((value) => parseQuantity(value) >= parseQuantity(min), {
       error: `expected at least ${min}`,
+    })
+    // Bytes past 2^53 are not exact here: maxmemory came out as 76965813174661020000 (redis refuses it)
+    // and a shrink of the volume could pass unseen.
+    .refine((value) => parseQuantity(value) <= Number.MAX_SAFE_INTEGER, {
+      error: 'expected at most 8191Ti',
     });
 
 /** A value Kubernetes puts in a label (a node's topology.kubernetes.io/region and zone). */
