@@ -3,14 +3,17 @@
 # description: >-
 #   A container's env entry named like a secret (PASSWORD, PASSWD, PASS, REQUIREPASS, MASTERAUTH,
 #   REDISCLI_AUTH, SECRET, TOKEN, API_KEY, PRIVATE_KEY) has no literal `value` (valueFrom a Secret
-#   instead; a yes/no switch such as ALLOW_EMPTY_PASSWORD=no is no secret), and no redis-server or
-#   redis-sentinel command line passes `--requirepass` or `--masterauth`: pod specs are in Git,
-#   readable by every Viewer, and shown by `kubectl describe` and `ps`.
+#   instead; a yes/no switch such as ALLOW_EMPTY_PASSWORD=no is no secret), no env value, command or
+#   argument holds a URL with a literal password (rediss://user:password@host; `$(VAR)` in its place,
+#   VAR from a Secret, is what to write), and no redis-server or redis-sentinel command line passes
+#   `--requirepass` or `--masterauth`: pod specs are in Git, readable by every Viewer, and shown by
+#   `kubectl describe` and `ps`.
 # custom:
 #   severity: error
 #   remediation: >-
 #     Use env[].valueFrom.secretKeyRef with a Secret made from a SealedSecret, or mount the Secret
-#     and read the value in the entrypoint.
+#     and read the value in the entrypoint. In a URL, write `$(VAR)` for the password, VAR an env entry
+#     taken from the Secret (the kubelet puts it in).
 package rules.secrets.no_password_in_env
 
 import data.lib.k8s
@@ -43,6 +46,36 @@ violation contains k8s.violation(entry, msg) if {
 		"%s %s of %s %s passes `--%s` on the %s command line",
 		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), option, inv.program],
 	)
+}
+
+# A URL that carries its password (rediss://user:password@host), in any env value, command or
+# argument, whatever the entry's name: REDIS_URL is as much a secret as REDIS_PASSWORD.
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some [where, text] in _texts(c.container)
+	_url_with_password(text)
+	msg := sprintf(
+		"%s %s of %s %s: %s holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
+		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), where],
+	)
+}
+
+# [where, text] of each env value, command word and argument.
+_texts(container) := {[sprintf("env %s", [env.name]), env.value] |
+	some env in object.get(container, "env", [])
+	is_string(env.value)
+} | {[sprintf("%s[%d]", [field, i]), text] |
+	some field in {"command", "args"}
+	some i, text in object.get(container, field, [])
+	is_string(text)
+}
+
+# scheme://user:password@ with a password that is not only a reference the kubelet or a shell fills
+# in ($(VAR), ${VAR}, $VAR).
+_url_with_password(text) if {
+	some match in regex.find_all_string_submatch_n(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`, text, -1)
+	not regex.match(`^(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`, match[1])
 }
 
 # A yes/no switch about a password (ALLOW_EMPTY_PASSWORD=no, USE_PASSWORD_FILES=true, as Bitnami's

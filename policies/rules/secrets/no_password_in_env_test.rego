@@ -37,3 +37,19 @@ test_switches_about_passwords_are_not_passwords if {
 	]})) == 0
 	_messages({"name": "redis", "image": "redis:7.2.5", "env": [{"name": "ALLOW_EMPTY_PASSWORD", "value": "hunter2"}]}) == {"container redis of Deployment app: env ALLOW_EMPTY_PASSWORD has a literal value: take it from a Secret (valueFrom.secretKeyRef)"}
 }
+
+test_urls_with_a_literal_password if {
+	_messages({"name": "app", "image": "a:1", "command": ["app", "--redis=rediss://orders-api:hunter2@orders:6379/0"], "env": [
+		{"name": "REDIS_URL", "value": "rediss://orders-api:hunter2@orders.redis-orders.svc:6379/0"},
+		{"name": "CACHE", "value": "redis://:hunter2@cache:6379"},
+		{"name": "VIA_KUBELET", "value": "rediss://orders-api:$(REDIS_PASSWORD)@orders:6379"},
+		{"name": "VIA_SHELL", "value": "rediss://orders-api:${REDIS_PASSWORD}@orders:6379"},
+		{"name": "PLAIN", "value": "rediss://orders:6379/0"},
+		{"name": "USER_ONLY", "value": "https://git@example.com/x.git"},
+		{"name": "WITH_PORT", "value": "https://example.com:8443/path@v2"},
+	]}) == {
+		"container app of Deployment app: command[1] holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
+		"container app of Deployment app: env REDIS_URL holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
+		"container app of Deployment app: env CACHE holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
+	}
+}
