@@ -324,3 +324,11 @@ else := env[name] if {
 	endswith(refs[i][0], ")")
 	name := substring(refs[i][0], 2, count(refs[i][0]) - 3)
 } else := refs[i][0]
+
+# Whether a text holds a URL with its password (scheme://user:password@), one that is not only a
+# reference the kubelet or a shell fills in ($(VAR), ${VAR}, $VAR): secrets.no_password_in_env and
+# secrets.no_password_in_configmap.
+url_with_password(text) if {
+	some match in regex.find_all_string_submatch_n(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`, text, -1)
+	not regex.match(`^(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`, match[1])
+}

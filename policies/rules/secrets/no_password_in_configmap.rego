@@ -4,7 +4,8 @@
 #   ConfigMaps are readable by every Viewer and are not encrypted in Git or at rest. None holds a
 #   key named like a password (password, passwd, requirepass, masterauth, auth-pass), and no redis or
 #   sentinel configuration in one sets a password directive with a value: requirepass, masterauth,
-#   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`. A value a
+#   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`, and no value
+#   holds a URL with a literal password (rediss://user:password@host). A value a
 #   start script in a ConfigMap of the namespace replaces with `sed` (a documented placeholder such
 #   as redis-ha's `replace-default-auth`) is no password.
 # custom:
@@ -27,6 +28,16 @@ violation contains k8s.violation(entry, msg) if {
 	some word in _password_words
 	contains(lower(key), word)
 	msg := sprintf("ConfigMap %s key %s is named like a password: keep it in a SealedSecret", [k8s.name(entry.object), key])
+}
+
+# A URL that carries its password (rediss://user:password@host), in any value: an application's
+# REDIS_URL in a ConfigMap its pods take their environment from.
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("ConfigMap")
+	some key, value in object.get(entry.object, "data", {})
+	is_string(value)
+	k8s.url_with_password(value)
+	msg := sprintf("ConfigMap %s key %s holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)", [k8s.name(entry.object), key])
 }
 
 violation contains k8s.violation(config.entry, msg) if {

@@ -33,3 +33,11 @@ test_placeholders_replaced_at_start_are_not_passwords if {
 	count(_messages({"redis.conf": "requirepass replace-default-auth\nmasterauth replace-default-auth\n", "sentinel.conf": "sentinel auth-pass m replace-default-auth\n", "init.sh": script})) == 0
 	_messages({"redis.conf": "requirepass replace-default-auth\nmasterauth s3cret\n", "init.sh": script}) == {"ConfigMap cfg key redis.conf line 2: `masterauth` sets a password in plaintext"}
 }
+
+test_urls_with_a_literal_password if {
+	_messages({
+		"REDIS_URL": "rediss://shop:hunter2@cache.redis-sample.svc:6379/0",
+		"FROM_SECRET": "rediss://shop:$(CACHE_AUTH)@cache:6379/0",
+		"PLAIN": "rediss://cache:6379/0",
+	}) == {"ConfigMap cfg key REDIS_URL holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)"}
+}

@@ -54,7 +54,7 @@ violation contains k8s.violation(entry, msg) if {
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some [where, text] in _texts(c.container)
-	_url_with_password(text)
+	k8s.url_with_password(text)
 	msg := sprintf(
 		"%s %s of %s %s: %s holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
 		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), where],
@@ -69,13 +69,6 @@ _texts(container) := {[sprintf("env %s", [env.name]), env.value] |
 	some field in {"command", "args"}
 	some i, text in object.get(container, field, [])
 	is_string(text)
-}
-
-# scheme://user:password@ with a password that is not only a reference the kubelet or a shell fills
-# in ($(VAR), ${VAR}, $VAR).
-_url_with_password(text) if {
-	some match in regex.find_all_string_submatch_n(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`, text, -1)
-	not regex.match(`^(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`, match[1])
 }
 
 # A yes/no switch about a password (ALLOW_EMPTY_PASSWORD=no, USE_PASSWORD_FILES=true, as Bitnami's
