@@ -4,12 +4,15 @@
 #   A v1 Secret with values in `data` or `stringData` puts those values in Git in plaintext
 #   (base64 is an encoding, not encryption). Secrets must be committed as SealedSecrets, which only
 #   the cluster's sealed-secrets controller can decrypt; it creates the Secret in the cluster. A
-#   Secret with no values (e.g. one a controller fills in) is allowed.
+#   Secret with no values (e.g. one a controller fills in) is allowed. Nor does an Argo CD
+#   Application or ApplicationSet carry a token in a repoURL (https://user:token@host): Argo CD takes
+#   a repository's credentials from its own repository Secrets.
 # custom:
 #   severity: error
 #   remediation: >-
 #     Seal the Secret (kubeseal --format yaml < secret.yaml > sealedsecret.yaml), commit the
-#     SealedSecret and delete the plaintext Secret from Git (and rotate the values it exposed).
+#     SealedSecret and delete the plaintext Secret from Git (and rotate the values it exposed). For a
+#     repoURL, give Argo CD the credentials in a repository Secret (sealed) and rotate the token.
 package rules.secrets.no_plaintext_secret
 
 import data.lib.k8s
@@ -28,3 +31,19 @@ violation contains k8s.violation(entry, msg) if {
 _keys(obj, field) := object.keys(obj[field]) if is_object(obj[field])
 
 else := set()
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	startswith(entry.object.apiVersion, "argoproj.io/")
+	some url in _repo_urls(entry.object)
+	k8s.url_with_password(url)
+	msg := sprintf("%s %s has a repoURL with a token or password in it: give Argo CD the repository's credentials in a repository Secret", [entry.object.kind, k8s.name(entry.object)])
+}
+
+# The repoURLs of an Application (spec.source, spec.sources) or of an ApplicationSet's template.
+_repo_urls(obj) := {url |
+	some spec in [object.get(obj, "spec", {}), object.get(obj, ["spec", "template", "spec"], {})]
+	some source in array.concat([object.get(spec, "source", {})], object.get(spec, "sources", []))
+	url := source.repoURL
+	is_string(url)
+}

@@ -43,3 +43,18 @@ test_sealed_secrets_are_allowed if {
 	}}]}
 	count(no_plaintext_secret.violation) == 0 with input as sealed
 }
+
+_application(spec) := {"resources": [{
+	"file": "apps/app.yaml",
+	"object": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "web", "namespace": "argocd"}, "spec": spec},
+}]}
+
+test_application_repo_url_with_a_token if {
+	violations := no_plaintext_secret.violation with input as _application({"sources": [
+		{"repoURL": "https://oauth2:glpat-abc123@gitlab.example.com/shop/web.git"},
+		{"repoURL": "https://gitlab.example.com/shop/charts.git"},
+	]})
+	[v.msg | some v in violations] == ["Application web has a repoURL with a token or password in it: give Argo CD the repository's credentials in a repository Secret"]
+	count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": "https://gitlab.example.com/shop/web.git"}})
+	count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": "git@github.com:shop/web.git"}})
+}
