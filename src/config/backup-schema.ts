@@ -10,6 +10,17 @@ import { BACKUP_ID_PATTERN, backupObjectNames } from '../../model/backup.js';
 /** Hours between two backups: divisors of 24, so the runs fall at the same hours every day. */
 export const backupIntervals = [1, 2, 3, 4, 6, 8, 12, 24] as const;
 
+/**
+ * Whether a URL carries a credential, which would reach git in the clear where it is written into
+ * dist/: a password, or with `userIsOne` any user name (over https a token goes there:
+ * https://<token>@host; ssh's `git@` is none). A URL that does not parse has its own error.
+ */
+export function urlCredentials(url: string, { userIsOne }: { userIsOne: boolean }): boolean {
+  if (!URL.canParse(url)) return false;
+  const { username, password } = new URL(url);
+  return !!password || (userIsOne && !!username);
+}
+
 /** Sizes of the RSA ciphertext that starts a sealed value: 2048-, 3072- and 4096-bit sealing keys. */
 const RSA_CIPHERTEXT_BYTES = new Set([256, 384, 512]);
 /** AES-GCM's tag follows the ciphertext: an empty value still adds these bytes. */
@@ -61,7 +72,7 @@ export const BackupSchema = z
       .strictObject({
         endpoint: z
           .url({ protocol: /^https$/, error: 'expected an https:// URL of the S3-compatible service (backups never travel in the clear)' })
-          .refine((url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password), {
+          .refine((url) => !urlCredentials(url, { userIsOne: true }), {
             error: 'a user name or password in the URL would reach git in the clear: give the credentials in backup.credentials, sealed',
           })
           .describe('S3-compatible endpoint, https only, e.g. https://s3.us-south.cloud-object-storage.appdomain.cloud.'),

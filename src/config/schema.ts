@@ -6,7 +6,7 @@ import { DNS_LABEL_MAX, DNS_SUBDOMAIN_MAX, isSystemNamespace, LABEL_VALUE } from
 import { providerStorage, storageProviders } from '../../model/storage-providers.js';
 import { reservedUserNames, serviceRoles, type ServiceRole } from '../../model/users.js';
 import { parseQuantity } from './quantity.js';
-import { BackupSchema, RestoreSchema } from './backup-schema.js';
+import { BackupSchema, RestoreSchema, urlCredentials } from './backup-schema.js';
 
 /**
  * The input schemas. They are the single source for validation (zod) and for the JSON Schema files
@@ -57,9 +57,8 @@ const repoURL = z
   .refine((url) => /^(https?|ssh|git|file):\/\/[^\s]+$/.test(url) && URL.canParse(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(url), {
     error: 'expected a git repository URL: https://host/path.git, ssh://git@host/path.git, git@host:path.git or file:///path',
   })
-  // The URL is written into the Argo CD objects of dist/: a token in it would be in git in the clear
-  // (a user name is one too over https, where tokens go: https://<token>@host). ssh's user (git@) is none.
-  .refine((url) => !URL.canParse(url) || (!new URL(url).password && !(/^https?:$/.test(new URL(url).protocol) && new URL(url).username)), {
+  // Written into the Argo CD objects of dist/ (see urlCredentials).
+  .refine((url) => !urlCredentials(url, { userIsOne: /^https?:/i.test(url) }), {
     error: "credentials in the repository URL would reach git in the clear (dist/'s Argo CD objects): give Argo CD the repository's credentials in its own repository Secret",
   });
 

@@ -6,11 +6,6 @@ import { looksSealed } from '../config/backup-schema.js';
 import { InputErrors } from '../config/errors.js';
 import { tlsSecretKeys } from '../../model/secrets.js';
 
-/**
- * What synth keeps between runs about a deployment's secrets, committed under state/: only public
- * material (certificates, fingerprints, password hashes) and sealed blobs that only the cluster's
- * controller can open. Sealing is randomized; reusing these makes re-synth byte-identical.
- */
 /** The SHA-256 of a text or a certificate, as synth writes it: 64 lowercase hex digits (a hand edit is refused, not rendered). */
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits (a SHA-256)');
 
@@ -35,9 +30,8 @@ const Certificate = z
     if (createHash('sha256').update(read.raw).digest('hex') !== summary.fingerprint) {
       ctx.addIssue({ code: 'custom', path: ['fingerprint'], message: 'not the SHA-256 of the certificate' });
     }
-    if (new Date(read.validTo).toISOString() !== summary.notAfter) {
-      ctx.addIssue({ code: 'custom', path: ['notAfter'], message: `not the certificate's expiry (${new Date(read.validTo).toISOString()})` });
-    }
+    const notAfter = new Date(read.validTo).toISOString();
+    if (notAfter !== summary.notAfter) ctx.addIssue({ code: 'custom', path: ['notAfter'], message: `not the certificate's expiry (${notAfter})` });
   });
 
 /** One generation of TLS material: a CA, the server certificate it signed, the sealed Secret values. */
@@ -51,6 +45,11 @@ const TlsGeneration = z.strictObject({
 /** A password: its SHA-256 (what the ACL file holds) and the password sealed for the Secret that hands it out. */
 const Password = z.strictObject({ passwordSha256: Sha256, sealed: Sealed });
 
+/**
+ * What synth keeps between runs about a deployment's secrets, committed under state/: only public
+ * material (certificates, fingerprints, password hashes) and sealed blobs that only the cluster's
+ * controller can open. Sealing is randomized; reusing these makes re-synth byte-identical.
+ */
 export const SecretsStateSchema = z.strictObject({
   version: z.literal(1),
   /** Sealed values are bound to namespace/name and to the cluster's sealing key. */
