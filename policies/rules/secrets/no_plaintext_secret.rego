@@ -36,8 +36,18 @@ violation contains k8s.violation(entry, msg) if {
 	some entry in input.resources
 	startswith(entry.object.apiVersion, "argoproj.io/")
 	some url in _repo_urls(entry.object)
-	k8s.url_with_password(url)
+	_repo_url_with_credentials(url)
 	msg := sprintf("%s %s has a repoURL with a token or password in it: give Argo CD the repository's credentials in a repository Secret", [entry.object.kind, k8s.name(entry.object)])
+}
+
+# A password anywhere, or over http(s) any user name: git sends a token there as the user
+# (https://<token>@host, as GitHub and GitLab document it). ssh's user (ssh://git@host, git@host:path)
+# is no secret. The same rule as argocd.repoURL in the generator's input (src/config/schema.ts).
+_repo_url_with_credentials(url) if k8s.url_with_password(url)
+
+_repo_url_with_credentials(url) if {
+	some match in regex.find_all_string_submatch_n(`^(?i)https?://([^/?#]*)@`, url, 1)
+	match[1] != ""
 }
 
 # The repoURLs of an Application (spec.source, spec.sources) or of an ApplicationSet's template.

@@ -58,3 +58,13 @@ test_application_repo_url_with_a_token if {
 	count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": "https://gitlab.example.com/shop/web.git"}})
 	count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": "git@github.com:shop/web.git"}})
 }
+
+test_application_repo_url_with_a_token_as_the_user if {
+	some url in ["https://ghp_abcdefghij0123456789@github.com/shop/web.git", "HTTP://glpat-abc123@gitlab.example.com/shop/web.git"]
+	count(no_plaintext_secret.violation) == 1 with input as _application({"source": {"repoURL": url}})
+}
+
+test_application_repo_url_with_an_ssh_user_or_an_at_sign_in_its_path if {
+	some url in ["ssh://git@github.com/shop/web.git", "https://gitlab.example.com/shop/web@2.git", "https://@gitlab.example.com/shop/web.git"]
+	count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": url}})
+}
