@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
 /**
  * The operating system refusing a file operation: a full disk, a missing permission, a read-only
  * file system. Not a bug of redis-gitops, and not bad input either: the command says which file and
@@ -37,4 +40,29 @@ export class SystemRefusal extends Error {
     super(`${describeRefusal(error)}; ${consequence}`);
     this.name = 'SystemRefusal';
   }
+}
+
+/**
+ * mkdirSync(folder, { recursive: true }), one folder at a time from the deepest one that exists:
+ * node's recursive mkdir retries for ever where a parent exists but takes no folders (under /proc,
+ * `synth --out /proc/x/y` spun at 100% CPU). Here the file system's own error is thrown instead
+ * (ENOENT, ENOTDIR, EEXIST for a symbolic link to nothing). Returns the topmost folder it made.
+ */
+export function makeFolder(folder: string): string | undefined {
+  const missing: string[] = [];
+  for (let at = path.resolve(folder); !existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  // A file where the folder should be: mkdir says so, as the recursive one does.
+  if (!missing.length && !statSync(folder).isDirectory()) mkdirSync(folder);
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      // Made meanwhile by another process: as good.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !existsSync(dir) || !statSync(dir).isDirectory()) throw error;
+    }
+  }
+  return missing[0];
 }

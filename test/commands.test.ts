@@ -157,6 +157,14 @@ describe('exit 70: an internal error', () => {
       expect(outcome.stderr).toMatch(/^\s+at .*schemas\.ts/m);
     }
   });
+
+  it('an output folder the file system cannot make (under /proc) fails at once, naming it: node\'s recursive mkdir retried there for ever', async () => {
+    const repo = await syncedRepo();
+    for (const command of [['synth', '--out', '/proc/redis-gitops/dist'], ['schemas', '--out', '/proc/redis-gitops/schemas']]) {
+      const outcome = await redisGitops(repo, ...command);
+      expect([outcome.code, outcome.stderr], command.join(' ')).toEqual([70, expect.stringContaining("ENOENT: no such file or directory, mkdir '/proc/redis-gitops'")]);
+    }
+  });
 });
 
 describe('options before or after the arguments', () => {

@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
+import { makeFolder } from '../io.js';
 import type { Outcome } from './exit-codes.js';
 
 export interface SchemasOptions {
@@ -14,7 +15,7 @@ export function schemasCommand(): Command {
 }
 
 export async function schemasAction(opts: SchemasOptions): Promise<Outcome> {
-  await mkdir(opts.out, { recursive: true });
+  makeFolder(opts.out);
   const { inputJsonSchemas } = await import('../config/json-schema.js');
   for (const [name, content] of Object.entries(inputJsonSchemas())) {
     await writeFile(path.join(opts.out, name), content);

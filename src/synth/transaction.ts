@@ -2,7 +2,7 @@ import { accessSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, 
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
-import { isSystemRefusal, SystemRefusal } from '../io.js';
+import { isSystemRefusal, makeFolder, SystemRefusal } from '../io.js';
 
 /**
  * A synth's changes to dist/ and state/ as one transaction: after a crash at any point (SIGKILL, a
@@ -69,11 +69,11 @@ export class Staging {
     try {
       if (!this.started) {
         rmSync(txn, { recursive: true, force: true });
-        mkdirSync(path.join(txn, 'dist'), { recursive: true });
+        makeFolder(path.join(txn, 'dist'));
         this.started = true;
       }
       if (!this.folders.has(folder)) {
-        mkdirSync(folder, { recursive: true });
+        makeFolder(folder);
         this.folders.add(folder);
       }
       writeNamed(staged, content);
@@ -142,7 +142,7 @@ export async function commit(tx: Transaction): Promise<void> {
   try {
     if (!tx.staged?.holdsFiles) {
       rmSync(txn, { recursive: true, force: true });
-      mkdirSync(path.join(txn, 'dist'), { recursive: true });
+      makeFolder(path.join(txn, 'dist'));
     }
     const writes = [...tx.writes.keys()];
     const unstaged = writes.filter((file) => !tx.staged?.holds(file, tx.writes.get(file)!));
@@ -168,7 +168,7 @@ export async function commit(tx: Transaction): Promise<void> {
     // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
     for (const folder of makeFolders(out, writes)) created.push(folder);
     for (const file of tx.stateWrites.keys()) {
-      const made = mkdirSync(path.dirname(file), { recursive: true });
+      const made = makeFolder(path.dirname(file));
       if (made) created.push(made);
     }
     const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
@@ -245,7 +245,7 @@ function apply(txn: string, journal: Journal): void {
   removeEmptyFolders(out, journal.remove);
   for (const [target, staged] of journal.stateWrite) {
     const file = path.resolve(txn, target);
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeFolder(path.dirname(file));
     moveStaged(path.join(txn, staged), file);
   }
   for (const target of journal.stateRemove) {
@@ -338,7 +338,7 @@ function makeFolders(root: string, files: readonly string[]): string[] {
   const created: string[] = [];
   // Sorted paths put a folder before its subfolders.
   for (const folder of [...folders].sort()) {
-    const made = mkdirSync(folder, { recursive: true });
+    const made = makeFolder(folder);
     if (made) created.push(made);
   }
   return created;
