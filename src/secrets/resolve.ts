@@ -8,7 +8,6 @@ import { joinPem } from './pem.js';
 import { sealValue, type SealingKey } from './seal.js';
 import type { SecretsState, TlsGenerationState } from './state.js';
 import { beforeNextStep, nextStep, rotationNames, rotationSteps, stepCommand, stepEffects, stepRefusal, underWayNote, type RotationKind, type RotationRequest, type RotationStep } from './rotations.js';
-import { issueTls } from './tls.js';
 
 export type { RotationRequest } from './rotations.js';
 
@@ -55,6 +54,8 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
 
   const sans = [...input.subjectNames].sort();
   const issue = async (): Promise<TlsGenerationState> => {
+    // The ASN.1 libraries load only to issue a certificate (~50 ms, most synths issue none).
+    const { issueTls } = await import('./tls.js');
     const tls = await issueTls(deployment.name, sans, now);
     return {
       ca: tls.ca,

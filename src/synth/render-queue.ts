@@ -4,7 +4,7 @@ import { moduleOf } from '../paths.js';
 import { noProgress, type Progress } from '../progress.js';
 import { Threads, workersFor } from '../workers/pool.js';
 import type { DeploymentOutput } from './render.js';
-import { renderChunk, type RenderChunk } from './render-worker.js';
+import type { RenderChunk } from './render-worker.js';
 
 /** Below this many deployments to render, starting worker threads costs more than it saves. */
 const WORKER_THRESHOLD = 64;
@@ -74,7 +74,8 @@ export class RenderQueue {
     try {
       // Fewer than a chunk in all: rendered here, as starting threads would cost more.
       if (!this.threads) {
-        const outputs = this.count ? renderChunk(this.chunk()) : new Map<string, DeploymentOutput>();
+        // cdk8s and the charts load only to render: a synth that renders nothing loads none of them.
+        const outputs = this.count ? (await import('./render-worker.js')).renderChunk(this.chunk()) : new Map<string, DeploymentOutput>();
         this.onRendered(outputs);
         return outputs;
       }

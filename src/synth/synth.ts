@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { ParsedFileCache } from '../config/parse-cache.js';
-import { renderClusters, sortFiles, type DeploymentOutput, type RenderedFiles } from './render.js';
+import type { DeploymentOutput, RenderedFiles } from './render.js';
 import { RenderQueue } from './render-queue.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
 import { noProgress, type Progress } from '../progress.js';
@@ -368,7 +368,12 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     const renderedFolders = [...rendered.map((d) => `${d.cluster.name}/${d.name}`), ...clustersToRender.flatMap((c) => [`${c.name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${c.name}`])];
     refreshFolders(outDir, previous, [...Object.keys(previous.index?.folders ?? {}), ...renderedFolders].filter((f) => !keptFolders.has(f)));
   }
-  for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
+  if (clustersToRender.length) {
+    // cdk8s and the charts load only to render (~0.1 s): a synth after a change to one deployment
+    // renders it in a render thread, and no cluster's files.
+    const { renderClusters } = await import('./render.js');
+    for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
+  }
   const output = withSums(files, fileHashes);
   const plans = changePlans(outDir, previous, output.files, clustersToRender, rendered);
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
@@ -514,13 +519,16 @@ function byFolder(files: Iterable<string>): Map<string, string[]> {
  * Everything a deployment's files and secrets depend on: the generator, its cluster's and its own
  * settings, its cluster's sealing certificate, its secrets (the sha256 of their state's text).
  */
-function inputsHash(clusterSettings: string, deployment: Deployment, stateSha256: string): string {
-  return createHash('sha256').update(clusterSettings).update(JSON.stringify([deployment.name, deployment.namespace, deployment.spec, stateSha256])).digest('hex');
+function inputsHash(clusterSettings: Hash, deployment: Deployment, stateSha256: string): string {
+  return clusterSettings.copy().update(JSON.stringify([deployment.name, deployment.namespace, deployment.spec, stateSha256])).digest('hex');
 }
 
-/** The part of every inputsHash of a cluster's deployments that is the cluster's: serialized once per cluster, not once per deployment. */
-function clusterPart(fingerprint: string, cluster: Cluster, sealingCertificate: string): string {
-  return `${JSON.stringify([fingerprint, cluster.name, cluster.spec, sealingCertificate])}\0`;
+/**
+ * The part of every inputsHash of a cluster's deployments that is the cluster's: serialized and
+ * hashed once per cluster (each deployment's hash goes on from a copy), not once per deployment.
+ */
+function clusterPart(fingerprint: string, cluster: Cluster, sealingCertificate: string): Hash {
+  return createHash('sha256').update(`${JSON.stringify([fingerprint, cluster.name, cluster.spec, sealingCertificate])}\0`);
 }
 
 /** Everything a cluster's `_cluster/` and `_argocd/` files depend on: the generator, its settings, its deployments' names, namespaces and kinds. */
