@@ -39,6 +39,18 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(snapshotTree(out)).toEqual(await withoutCache(repo));
   });
 
+  it('renders a deployment whose spec the cache gave as text as it renders one read from its file (a cluster change renders both)', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    const clusterFile = path.join(repo, 'clusters/example.yaml');
+    writeFileSync(clusterFile, readFileSync(clusterFile, 'utf8').replace('targetRevision: main', 'targetRevision: release'));
+    const result = await synth(repo, out, { cache });
+    expect(result.rendered).toBe(2);
+    expect(snapshotTree(out)).toEqual(await withoutCache(repo));
+  });
+
   it('reads again a file edited to the same size with its mtime put back (only its ctime tells)', async () => {
     const repo = settledRepo();
     const out = path.join(repo, 'dist');
@@ -73,7 +85,8 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     // Entries made by other code (another fingerprint) are never read, even with matching signatures.
     const [header, ...lines] = readFileSync(cache, 'utf8').split('\n');
     expect(JSON.parse(header!)).toMatchObject({ version: 2, key: expect.any(String) });
-    const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/"memory":"[^"]*"/, '"memory":"64Gi"') : line));
+    // A deployment's spec is kept as JSON text inside the entry: its quotes escaped.
+    const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/\\"memory\\":\\"[^\\]*\\"/, '\\"memory\\":\\"64Gi\\"') : line));
     expect(foreign.filter((line) => line.includes('64Gi'))).toHaveLength(2);
     writeFileSync(cache, [JSON.stringify({ version: 2, key: 'another generator' }), ...foreign].join('\n'));
     await synth(repo, out, { cache });

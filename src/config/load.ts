@@ -87,16 +87,15 @@ export async function loadInputs(root: string, { now = new Date(), existing = ne
   const namespaces = new Map<string, { file: string; key: string; at: Parsed<unknown>['at'] }>();
   for (const [file, parsed] of parseDeployments(root, await listYaml(root, 'deployments', errors), errors, cache)) {
     const name = baseName(file);
-    const spec = parsed.value;
-    const cluster = clusters.get(spec.cluster);
+    const cluster = clusters.get(parsed.cluster);
     if (!cluster) {
-      if (unreadClusters.has(spec.cluster)) continue;
+      if (unreadClusters.has(parsed.cluster)) continue;
       const known = [...clusters.keys()].join(', ') || 'none';
-      errors.push(parsed.at(['cluster'], `no cluster file clusters/${spec.cluster}.yaml (known clusters: ${known})`));
+      errors.push(parsed.at(['cluster'], `no cluster file clusters/${parsed.cluster}.yaml (known clusters: ${known})`));
       continue;
     }
-    const namespace = spec.namespace ?? `redis-${name}`;
-    const refused = [...derivedNameProblems(cluster, name, spec.namespace === undefined), ...clusterNamespaceProblems(cluster, namespace)];
+    const namespace = parsed.namespace ?? `redis-${name}`;
+    const refused = [...derivedNameProblems(cluster, name, parsed.namespace === undefined), ...clusterNamespaceProblems(cluster, namespace)];
     if (refused.length) {
       for (const [field, message] of refused) errors.push(field === undefined ? { file, field: '', message } : parsed.at(field, message));
       continue;
@@ -110,7 +109,7 @@ export async function loadInputs(root: string, { now = new Date(), existing = ne
       continue;
     }
     namespaces.set(key, { file, key: `${cluster.name}/${name}`, at: parsed.at });
-    deployments.push({ name, file, namespace, spec, cluster });
+    deployments.push(deploymentOf({ name, file, namespace, cluster }, parsed));
   }
 
   if (errors.length) throw new InputErrors(errors.sort(byPosition));
@@ -264,27 +263,83 @@ interface Parsed<T> {
 }
 
 /**
+ * A deployment file's validated value: what loading checks across deployments (its cluster and
+ * namespace), and its spec, parsed from the cache's text only when first asked for.
+ */
+interface ParsedDeployment {
+  cluster: string;
+  namespace: string | undefined;
+  spec: () => DeploymentSpec;
+  /** JSON.stringify of the spec, when the cache gave it. */
+  specJson?: string;
+  at: Parsed<unknown>['at'];
+}
+
+/** What the synth cache keeps of a deployment file: [cluster, namespace or null, JSON.stringify(spec)]. */
+type CachedDeployment = [cluster: string, namespace: string | null, specJson: string];
+
+function isCachedDeployment(value: unknown): value is CachedDeployment {
+  return Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' && (value[1] === null || typeof value[1] === 'string') && typeof value[2] === 'string';
+}
+
+/** The spec texts the cache gave, by the deployment read with them (a copy of one is not among them). */
+const specTexts = new WeakMap<Deployment, string>();
+
+/** JSON.stringify(deployment.spec): as the cache kept it, when it did, without parsing the spec. */
+export function specText(deployment: Deployment): string {
+  return specTexts.get(deployment) ?? JSON.stringify(deployment.spec);
+}
+
+/**
+ * A Deployment of `parsed`. One whose spec the cache gave as text parses it only when first read (a
+ * synth after one change reads no other deployment's spec); the getter is its own, enumerable
+ * property, so a copy or a render thread's clone gets the spec itself.
+ */
+function deploymentOf({ name, file, namespace, cluster }: Omit<Deployment, 'spec'>, parsed: ParsedDeployment): Deployment {
+  if (parsed.specJson === undefined) return { name, file, namespace, spec: parsed.spec(), cluster };
+  const deployment: Deployment = {
+    name,
+    file,
+    namespace,
+    get spec() {
+      return parsed.spec();
+    },
+    cluster,
+  };
+  specTexts.set(deployment, parsed.specJson);
+  return deployment;
+}
+
+/**
  * Each deployment file of `files` that parses and validates, with its value, in order. A file whose
  * stat signature is the one `cache` recorded is not read: its value is the one recorded then (a file
  * of another signature, or not recorded, is read and checked, and recorded).
  */
-function parseDeployments(root: string, files: string[], errors: InputError[], cache: ParsedFileCache | undefined): [string, Parsed<DeploymentSpec>][] {
-  const parsed: [string, Parsed<DeploymentSpec>][] = [];
+function parseDeployments(root: string, files: string[], errors: InputError[], cache: ParsedFileCache | undefined): [string, ParsedDeployment][] {
+  const parsed: [string, ParsedDeployment][] = [];
   for (const file of files) {
     const full = path.join(root, file);
     const signature = cache ? ParsedFileCache.signature(full) : undefined;
-    const known = signature && (cache!.get(file, signature.signature) as DeploymentSpec | undefined);
-    if (known) {
+    const known = signature && cache!.get(file, signature.signature);
+    if (signature && isCachedDeployment(known)) {
       let located: ReturnType<typeof locator> | undefined;
-      parsed.push([file, { value: known, at: (fieldPath, message) => (located ??= locator(file, readFileSync(full, 'utf8')))(fieldPath, message) }]);
+      let spec: DeploymentSpec | undefined;
+      parsed.push([file, {
+        cluster: known[0],
+        namespace: known[1] ?? undefined,
+        spec: () => (spec ??= JSON.parse(known[2]) as DeploymentSpec),
+        specJson: known[2],
+        at: (fieldPath, message) => (located ??= locator(file, readFileSync(full, 'utf8')))(fieldPath, message),
+      }]);
       cache!.put(file, signature, known);
       continue;
     }
     for (const [, text] of readAll(root, [file], errors)) {
       const value = parseFile(file, text, DeploymentSchema, errors);
       if (!value) continue;
-      parsed.push([file, value]);
-      if (signature) cache!.put(file, signature, value.value);
+      const spec = value.value;
+      parsed.push([file, { cluster: spec.cluster, namespace: spec.namespace, spec: () => spec, at: value.at }]);
+      if (signature) cache!.put(file, signature, [spec.cluster, spec.namespace ?? null, JSON.stringify(spec)] satisfies CachedDeployment);
     }
   }
   return parsed;

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
 import { serverCertificateNames, type DeploymentSecrets } from '../../model/secrets.js';
-import { InputErrors, loadInputs, type Cluster, type Deployment, type Inputs } from '../config/load.js';
+import { InputErrors, loadInputs, specText, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { orphanStates, readState, stateFile, stateText } from '../secrets/state.js';
@@ -520,7 +520,8 @@ function byFolder(files: Iterable<string>): Map<string, string[]> {
  * settings, its cluster's sealing certificate, its secrets (the sha256 of their state's text).
  */
 function inputsHash(clusterSettings: Hash, deployment: Deployment, stateSha256: string): string {
-  return clusterSettings.copy().update(JSON.stringify([deployment.name, deployment.namespace, deployment.spec, stateSha256])).digest('hex');
+  // JSON.stringify([name, namespace, spec, stateSha256]), with the spec's text as the cache kept it.
+  return clusterSettings.copy().update(`[${JSON.stringify(deployment.name)},${JSON.stringify(deployment.namespace)},${specText(deployment)},${JSON.stringify(stateSha256)}]`).digest('hex');
 }
 
 /**

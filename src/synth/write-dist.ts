@@ -142,8 +142,12 @@ export function indexText(index: DistIndex): string {
   const kindSets = new Map<string, { namespaced: string[]; cluster: string[] }>();
   // Deployments share their kinds' arrays (read from one set of the index) or not (rendered now): by their text.
   const names = new Map<string, string>();
-  const deployments = Object.entries(index.deployments ?? {}).map(([key, record]): [string, unknown] => {
-    const set = { namespaced: record.namespacedKinds, cluster: record.clusterKinds };
+  // ...and the arrays read from one set are serialized once, not once per deployment.
+  const byArrays = new Map<readonly string[], Map<readonly string[], string>>();
+  const nameOf = (namespaced: string[], cluster: string[]) => {
+    const known = byArrays.get(namespaced)?.get(cluster);
+    if (known !== undefined) return known;
+    const set = { namespaced, cluster };
     const text = JSON.stringify(set);
     let name = names.get(text);
     if (name === undefined) {
@@ -151,8 +155,11 @@ export function indexText(index: DistIndex): string {
       names.set(text, name);
       kindSets.set(name, set);
     }
-    return [key, { inputs: record.inputs, kinds: name }];
-  });
+    if (!byArrays.has(namespaced)) byArrays.set(namespaced, new Map());
+    byArrays.get(namespaced)!.set(cluster, name);
+    return name;
+  };
+  const deployments = Object.entries(index.deployments ?? {}).map(([key, record]): [string, unknown] => [key, { inputs: record.inputs, kinds: nameOf(record.namespacedKinds, record.clusterKinds) }]);
   const section = (name: string, entries: [string, unknown][]) =>
     entries.length ? [`  ${JSON.stringify(name)}: {\n${entries.map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n  }`] : [];
   const lines = [
