@@ -217,6 +217,23 @@ describe('rotate', () => {
     expect(after.users).toHaveProperty('billing');
   });
 
+  it('says so when it generates a password for a user of a deployment that has a state: a user just added, or an entry gone from the state file', async () => {
+    const repo = tempRepo();
+    const file = path.join(repo, 'deployments/orders.yaml');
+    writeInput(repo, 'deployments/orders.yaml', readFileSync(file, 'utf8').replace(/\n\s+- user: orders-reporting\n/, '\n    - user: billing\n      role: Reader\n$&'));
+    const stateFile = path.join(repo, 'state/example/orders.json');
+    const edited = JSON.parse(readFileSync(stateFile, 'utf8')) as SecretsState;
+    delete edited.users['orders-api'];
+    writeFileSync(stateFile, `${JSON.stringify(edited, null, 2)}\n`);
+    const result = await synth(repo, path.join(repo, 'dist'));
+    const generated = result.notes.filter((n) => n.deployment === 'orders' && /no password in the state file/.test(n.note)).map((n) => n.note.split(':')[0]);
+    expect(generated.sort()).toEqual(['user billing', 'user orders-api']);
+    expect(result.notes.find((n) => n.note.startsWith('user orders-api:'))!.note).toContain('Secret orders-user-orders-api');
+    // Nothing generated, nothing said.
+    const again = await synth(repo, path.join(repo, 'dist'));
+    expect(again.notes.filter((n) => /no password/.test(n.note))).toEqual([]);
+  });
+
   it('issues a new certificate when the names change, and keeps the passwords', async () => {
     const repo = tempRepo();
     const before = await state(repo, 'orders');

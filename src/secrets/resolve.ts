@@ -167,8 +167,12 @@ export async function resolveSecrets(input: ResolveInput): Promise<ResolvedSecre
     } else {
       const password = newPassword();
       users[user] = { passwordSha256: sha256Hex(password), sealed: seal(homeOf(user), password) };
+      // A user added to the deployment, or a password gone from its state file (a bad merge, a hand
+      // edit): either way what logged in as this user before is refused from this sync on.
+      if (!renew && previous) notes.push(`user ${user}: no password in the state file, generated one (Secret ${homeOf(user)}): right for a user just added; otherwise whatever logs in as ${user} must take the new one`);
     }
   }
+  if (!renew && previous && !sentinelAuth) notes.push(`no sentinel password in the state file, generated one (Secret ${names.auth}): the members and sentinels take it as they restart`);
   if (renew || !sentinelAuth) sentinelAuth = { sealed: seal(names.auth, newPassword()) };
   // What the service's own components log in with: the previous passwords until the switch step.
   const inUse = rotation?.step === 'start' ? rotation.previous : undefined;
