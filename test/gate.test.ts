@@ -85,6 +85,20 @@ describe('gate', () => {
     expect((await gateCli('--format', 'xml')).code).toBe(2);
   });
 
+  it('exits 2 on a UTF-16 manifest (kubectl decodes it by its byte order mark), saying how to convert it; other bytes that are not UTF-8 are said to be so', async () => {
+    const dir = tempDir();
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n';
+    const little = path.join(dir, 'little.yaml');
+    writeFileSync(little, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect(await gateCli(little)).toMatchObject({ code: 2, stderr: expect.stringContaining(`${little}: UTF-16 text (little-endian, by its byte order mark), and the gate reads UTF-8: convert it (iconv -f UTF-16 -t UTF-8 ${little}`) });
+    const big = path.join(dir, 'big.yaml');
+    writeFileSync(big, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
+    expect(await gateCli(big)).toMatchObject({ code: 2, stderr: expect.stringContaining('UTF-16 text (big-endian') });
+    const latin1 = path.join(dir, 'latin1.yaml');
+    writeFileSync(latin1, Buffer.from(`${text}data: {k: caf\u00e9}\n`, 'latin1'));
+    expect(await gateCli(latin1)).toMatchObject({ code: 2, stderr: expect.stringContaining(`${latin1}: not UTF-8 text`) });
+  });
+
   // One broken manifest per area, through the compiled wasm: each must be caught, naming the resource.
   const broken: { rule: string; file: string; manifest: object; kind: string; name: string }[] = [
     {

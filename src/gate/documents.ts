@@ -215,13 +215,24 @@ export function readManifestFile(file: string): { text: string; stats: Stats } {
     if (size > MAX_FILE_BYTES) {
       throw new UnreadableInput(file, `${(size / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB the gate reads per file (the API server refuses objects over 1.5 MiB): split it, or leave it out`);
     }
-    text = utf8.decode(readFileSync(file));
+    const bytes = readFileSync(file);
+    const bom = utf16Bom(bytes);
+    // kubectl and Argo CD decode a UTF-16 file by its byte order mark; the gate judges UTF-8 only, and says how to get there.
+    if (bom) throw new UnreadableInput(file, `UTF-16 text (${bom}, by its byte order mark), and the gate reads UTF-8: convert it (iconv -f UTF-16 -t UTF-8 ${file} > converted.yaml) and commit that`);
+    text = utf8.decode(bytes);
   } catch (error) {
     if (error instanceof UnreadableInput) throw error;
     throw new UnreadableInput(file, error instanceof TypeError ? 'not UTF-8 text' : (error as Error).message);
   }
   if (text.includes('\0')) throw new UnreadableInput(file, 'binary content, not YAML');
   return { text, stats };
+}
+
+/** The byte order of a UTF-16 byte order mark that `bytes` start with, if they do. */
+function utf16Bom(bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'little-endian';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'big-endian';
+  return undefined;
 }
 
 /** The objects of a manifest's text (see readObjects). */
