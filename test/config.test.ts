@@ -10,6 +10,8 @@ import { generate } from 'selfsigned';
 import { members, objectNames } from '../model/topology.js';
 import { STATEFULSET_NAME_MAX } from '../model/kubernetes-names.js';
 import { plan, synth } from '../src/synth/synth.js';
+import { gitRefProblem } from '../src/config/schema.js';
+import { spawnSync } from 'node:child_process';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { snapshotTree } from './support/repo.js';
 
@@ -168,6 +170,27 @@ const exampleCluster = () => readFileSync(path.join(projectRoot, 'clusters/examp
 const said = async (repo: string, now?: Date) => (await errorsOf(repo, now)).map((e) => `${e.file}: ${e.field}: ${e.message}`);
 
 describe('refused at input time, naming the file and the field', () => {
+  it('argocd.targetRevision: what git refuses as a ref name, held against git check-ref-format itself', async () => {
+    const written = ['main', 'release/2026-12', 'v1.2.3', 'HEAD', '3f2a9c1', 'refs/heads/main', 'feature/a.b', 'x@y', 'café', 'main branch', 'a..b', 'a/.b', 'a.lock', 'a/b.lock/c', '/a', 'a/', 'a//b', 'a.', '@', 'a@{1}', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', 'tab\there', 'del\x7f', '.hidden', '-dash', 'a/-b', '@b', 'a.lock/b', 'a..', '.', '..'];
+    // Generated: strings of the characters git's rules name, in every place.
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pieces = ['a', 'b', '/', '.', '..', 'lock', '@', '{', '}', '~', '^', ':', ' ', '-', '\\', '[', '*', '?', '\x01', 'é'];
+    const generated = Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(random() * 6) }, () => pieces[Math.floor(random() * pieces.length)]).join(''));
+    const disagreements: string[] = [];
+    for (const ref of new Set([...written, ...generated])) {
+      const git = spawnSync('git', ['check-ref-format', '--allow-onelevel', ref]).status === 0;
+      if (git !== (gitRefProblem(ref) === undefined)) disagreements.push(`${JSON.stringify(ref)}: git ${git ? 'takes' : 'refuses'} it`);
+    }
+    expect(disagreements).toEqual([]);
+    const repo = tempRepo();
+    const cluster = readFileSync(path.join(repo, 'clusters/example.yaml'), 'utf8');
+    writeInput(repo, 'clusters/example.yaml', cluster.replace('targetRevision: main', 'targetRevision: "release 1"'));
+    expect(await said(repo)).toEqual([
+      'clusters/example.yaml: argocd.targetRevision: expected a branch, tag or commit git can name: "release 1" has a space, a control character or one of ~ ^ : ? * [ \\, which git refuses in a ref name',
+    ]);
+  });
+
   it('one deployment in two files (x.yaml and x.yml): both named, neither loaded', async () => {
     const repo = tempRepo();
     writeInput(repo, 'deployments/billing.yaml', deployment());

@@ -62,6 +62,25 @@ const repoURL = z
     error: "credentials in the repository URL would reach git in the clear (dist/'s Argo CD objects): give Argo CD the repository's credentials in its own repository Secret",
   });
 
+/**
+ * What git refuses in a ref name (`git check-ref-format --allow-onelevel`, its documented rules), or
+ * undefined: a branch, a tag or a commit id Argo CD could check out. test/config.test.ts holds it
+ * against git itself.
+ */
+export function gitRefProblem(ref: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return "a space, a control character or one of ~ ^ : ? * [ \\";
+  if (ref.includes('..')) return '..';
+  if (ref.includes('@{')) return '@{';
+  if (ref === '@') return 'the single character @';
+  // git branch refuses these names, and git check-ref-format cannot even be given one: an option.
+  if (ref.startsWith('-')) return 'a - at its start (git would read it as an option)';
+  if (ref.startsWith('/') || ref.endsWith('/') || ref.includes('//')) return 'a / at its start or end, or two in a row';
+  if (ref.endsWith('.')) return 'a . at its end';
+  if (ref.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock'))) return 'a part starting with . or ending with .lock';
+  return undefined;
+}
+
 /** An IPv4 or IPv6 address range in CIDR notation, as the API server parses loadBalancerSourceRanges. */
 const cidr = z.string().refine(
   (range) => {
@@ -132,7 +151,15 @@ export const ClusterSchema = z
           .url({ error: 'expected a URL such as https://kubernetes.default.svc' })
           .default('https://kubernetes.default.svc'),
         repoURL: repoURL.describe('Git repository Argo CD reads dist/ from.'),
-        targetRevision: z.string().min(1).default('main'),
+        targetRevision: z
+          .string()
+          .min(1)
+          .superRefine((ref, ctx) => {
+            const problem = gitRefProblem(ref);
+            if (problem) ctx.addIssue({ code: 'custom', message: `expected a branch, tag or commit git can name: ${JSON.stringify(ref)} has ${problem}, which git refuses in a ref name` });
+          })
+          .default('main')
+          .describe('The branch, tag or commit of repoURL that Argo CD syncs.'),
       })
       .describe('Argo CD destination for this cluster.'),
     monitoring: z
