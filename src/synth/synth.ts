@@ -369,8 +369,8 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     refreshFolders(outDir, previous, [...Object.keys(previous.index?.folders ?? {}), ...renderedFolders].filter((f) => !keptFolders.has(f)));
   }
   if (clustersToRender.length) {
-    // cdk8s and the charts load only to render (~0.1 s): a synth after a change to one deployment
-    // renders it in a render thread, and no cluster's files.
+    // cdk8s and the charts load only to render (~0.1 s): a synth after a change to one deployment's
+    // settings renders no cluster's files (and a synth that renders nothing loads none of them).
     const { renderClusters } = await import('./render.js');
     for (const [file, content] of renderClusters({ clusters: clustersToRender, deployments: inputs.deployments }, generator.version, outputs)) files.set(file, content);
   }
