@@ -17,10 +17,26 @@ const REFUSALS: Record<string, string> = {
   ENFILE: 'too many open files on this system',
 };
 
-/** Whether `error` is the system refusing a file operation (see REFUSALS). */
+/**
+ * A folder the file system will not make where it was asked for (every mkdir here goes through
+ * makeFolder, which makes the missing parents first, so these say the place itself takes none):
+ * `--out` under /proc, under a file, or through a symbolic link to nothing. Elsewhere these codes
+ * mean a file the code expected is missing: that is a bug, and stays an internal error.
+ */
+const MKDIR_REFUSALS: Record<string, string> = {
+  ENOENT: 'the file system takes no folders there',
+  ENOTDIR: 'a parent is a file, not a folder',
+  EEXIST: 'something that is no folder is in the way (a file, or a symbolic link to nothing)',
+};
+
+function refusalReason(error: NodeJS.ErrnoException): string | undefined {
+  const code = error.code ?? '';
+  return Object.hasOwn(REFUSALS, code) ? REFUSALS[code] : error.syscall === 'mkdir' && Object.hasOwn(MKDIR_REFUSALS, code) ? MKDIR_REFUSALS[code] : undefined;
+}
+
+/** Whether `error` is the system refusing a file operation (see REFUSALS and MKDIR_REFUSALS). */
 export function isSystemRefusal(error: unknown): error is NodeJS.ErrnoException {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return error instanceof Error && typeof code === 'string' && code in REFUSALS;
+  return error instanceof Error && refusalReason(error as NodeJS.ErrnoException) !== undefined;
 }
 
 /** "cannot open dist/x.yaml: permission denied (EACCES)" */
@@ -28,7 +44,7 @@ export function describeRefusal(error: NodeJS.ErrnoException): string {
   const what = error.syscall ? `cannot ${error.syscall}` : 'failed';
   const dest = (error as { dest?: string }).dest;
   const where = error.path ? ` ${error.path}${dest ? ` to ${dest}` : ''}` : '';
-  return `${what}${where}: ${REFUSALS[error.code!] ?? error.message} (${error.code})`;
+  return `${what}${where}: ${refusalReason(error) ?? error.message} (${error.code})`;
 }
 
 /** A system refusal, with what the command left as it was or what completes it. */

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scenarios } from '../src/drill/scenario-ids.js';
-import { redisGitops, type Outcome } from './support/programs.js';
+import { cliPath, redisGitops, runProgram, type Outcome } from './support/programs.js';
 import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
 
 // The exit codes every command shares (src/commands/exit-codes.ts, README "Exit codes"), run as a
@@ -129,6 +129,24 @@ describe('exit 2: bad usage or bad input', () => {
     expect(givenUp.stdout).toMatch(/^synth: 0 deployment\(s\) on 0 cluster\(s\).* 90 removed/);
   });
 
+  it('an --out through a file or a symbolic link to nothing: exit 2 naming it, for every command with --out, before anything runs', async () => {
+    const repo = await syncedRepo();
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'a-file'), '');
+    symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'a-dangling-link'));
+    const cases: [string, string][] = [
+      [path.join(dir, 'a-file'), `${path.join(dir, 'a-file')} is a file, not a folder`],
+      [path.join(dir, 'a-file', 'out'), `${path.join(dir, 'a-file')} is a file, not a folder`],
+      [path.join(dir, 'a-dangling-link', 'out'), `${path.join(dir, 'a-dangling-link')} is a symbolic link to nothing (${path.join(dir, 'nowhere')})`],
+    ];
+    for (const [out, message] of cases) {
+      for (const command of ['synth', 'schemas', 'diff', 'rotate orders --what ca']) {
+        const outcome = await redisGitops(repo, ...command.split(' '), '--out', out);
+        expect([outcome.code, outcome.stderr], `${command} --out ${out}`).toEqual([2, `error: option '--out <dir>' argument '${out}' is invalid. ${message}\n`]);
+      }
+    }
+  });
+
   it('an unreadable manifest for the gate, named with its line', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'notes.yaml'), 'key: [unclosed\n');
@@ -140,30 +158,43 @@ describe('exit 2: bad usage or bad input', () => {
 });
 
 describe('exit 70: an internal error', () => {
-  it('says in one line what failed and that it is a bug; the stack trace only with --verbose or REDIS_GITOPS_VERBOSE=1', async () => {
-    const file = path.join(tempDir(), 'a-file');
-    writeFileSync(file, '');
-    const out = path.join(file, 'schemas');
-    const quiet = await cli('schemas', '--out', out);
-    expect(quiet.code).toBe(70);
-    expect(quiet.stderr).toBe(
-      `schemas: internal error: Error: ENOTDIR: not a directory, mkdir '${out}' (this is a bug in redis-gitops; --verbose or REDIS_GITOPS_VERBOSE=1 prints its stack trace)\n`,
-    );
+  // A bug cannot be written on purpose into the CLI, so one is put in from outside: a module loaded
+  // before it (node --import) makes mkdirSync throw a TypeError for a folder named for the test.
+  const bug = `data:text/javascript,${encodeURIComponent(
+    `import fs from 'node:fs'; import { syncBuiltinESMExports } from 'node:module';
+     const mkdir = fs.mkdirSync;
+     fs.mkdirSync = (dir, ...rest) => { if (String(dir).endsWith('a-bug-here')) throw new TypeError('injected for the test'); return mkdir(dir, ...rest); };
+     syncBuiltinESMExports();`,
+  )}`;
+  const buggy = (args: string[], env?: NodeJS.ProcessEnv) => runProgram(process.execPath, ['--import', bug, cliPath, ...args], projectRoot, env && { ...process.env, ...env });
 
-    for (const verbose of [() => cli('schemas', '--out', out, '--verbose'), () => cli('--verbose', 'schemas', '--out', out), () => withEnv('REDIS_GITOPS_VERBOSE', '1', () => cli('schemas', '--out', out))]) {
+  it('says in one line what failed and that it is a bug; the stack trace only with --verbose or REDIS_GITOPS_VERBOSE=1', async () => {
+    const out = path.join(tempDir(), 'a-bug-here');
+    const quiet = await buggy(['schemas', '--out', out]);
+    expect(quiet.code).toBe(70);
+    expect(quiet.stderr).toBe('schemas: internal error: TypeError: injected for the test (this is a bug in redis-gitops; --verbose or REDIS_GITOPS_VERBOSE=1 prints its stack trace)\n');
+
+    for (const verbose of [() => buggy(['schemas', '--out', out, '--verbose']), () => buggy(['--verbose', 'schemas', '--out', out]), () => buggy(['schemas', '--out', out], { REDIS_GITOPS_VERBOSE: '1' })]) {
       const outcome = await verbose();
       expect(outcome.code).toBe(70);
-      expect(outcome.stderr).toContain(`schemas: internal error: Error: ENOTDIR: not a directory, mkdir '${out}' (this is a bug in redis-gitops; its stack trace follows)\n`);
+      expect(outcome.stderr).toContain('schemas: internal error: TypeError: injected for the test (this is a bug in redis-gitops; its stack trace follows)\n');
       expect(outcome.stderr).toMatch(/^\s+at .*schemas\.ts/m);
     }
   });
+});
 
-  it('an output folder the file system cannot make (under /proc) fails at once, naming it: node\'s recursive mkdir retried there for ever', async () => {
+describe('exit 70: the system refused a file operation', () => {
+  it('an output folder the file system will not make (under /proc) fails at once, naming it, without a stack trace or the word bug', async () => {
     const repo = await syncedRepo();
-    for (const command of [['synth', '--out', '/proc/redis-gitops/dist'], ['schemas', '--out', '/proc/redis-gitops/schemas']]) {
-      const outcome = await redisGitops(repo, ...command);
-      expect([outcome.code, outcome.stderr], command.join(' ')).toEqual([70, expect.stringContaining("ENOENT: no such file or directory, mkdir '/proc/redis-gitops'")]);
+    const before = snapshotTree(path.join(repo, 'dist'));
+    // node's recursive mkdir retried there for ever (synth spun at 100% CPU).
+    for (const command of ['synth', 'schemas']) {
+      const outcome = await redisGitops(repo, command, '--out', '/proc/redis-gitops/out');
+      expect([outcome.code, outcome.stderr.split('\n')[0]], command).toEqual([70, expect.stringMatching(new RegExp(`^${command}: cannot mkdir /proc/redis-gitops: the file system takes no folders there \\(ENOENT\\)`))]);
+      expect(outcome.stderr).not.toContain('bug');
+      noStack(outcome);
     }
+    expect(snapshotTree(path.join(repo, 'dist'))).toEqual(before);
   });
 });
 

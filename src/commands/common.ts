@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -11,6 +11,29 @@ export const ROOT_HELP = 'repository root holding clusters/ and deployments/';
 export function rootOption(value: string): string {
   if (!statSync(value, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError(`no such folder ${value}`);
   return value;
+}
+
+/**
+ * The parser of --out: a folder, or one that can be made where the path leads (its deepest existing
+ * part is a folder). A file or a symbolic link to nothing on the way is a usage error (exit 2) said
+ * before anything runs; a place that takes no folders (/proc) is found only by trying, and mkdir's
+ * refusal says so then (exit 70).
+ */
+export function outOption(value: string): string {
+  for (let at = path.resolve(value); ; at = path.dirname(at)) {
+    let stats;
+    try {
+      stats = statSync(at, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a file further up; said when the walk gets there.
+      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      throw error;
+    }
+    if (stats?.isDirectory()) return value;
+    if (stats) throw new InvalidArgumentError(`${at} is a file, not a folder`);
+    if (lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink()) throw new InvalidArgumentError(`${at} is a symbolic link to nothing (${readlinkSync(at)})`);
+    if (path.dirname(at) === at) return value;
+  }
 }
 
 /**

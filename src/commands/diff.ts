@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { requireDeployment, ROOT_HELP, rootOption } from './common.js';
+import { outOption, requireDeployment, ROOT_HELP, rootOption } from './common.js';
 import type { Outcome } from './exit-codes.js';
 import { terminalProgress } from '../progress.js';
 
@@ -12,7 +12,7 @@ export function diffCommand(): Command {
   return new Command('diff')
     .description('show, resource by resource, what a synth would change in dist/ (nothing is written)')
     .argument('[deployment]', 'only this deployment')
-    .option('--out <dir>', 'the committed output folder', 'dist')
+    .option('--out <dir>', 'the committed output folder', outOption, 'dist')
     .option('--root <dir>', ROOT_HELP, rootOption, '.');
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Command, Option } from 'commander';
 import { rotateWhat, rotationSteps, type RotateWhat, type RotationRequest, type RotationStep } from '../secrets/rotations.js';
-import { listOption, requireDeployment, ROOT_HELP, rootOption } from './common.js';
+import { listOption, outOption, requireDeployment, ROOT_HELP, rootOption } from './common.js';
 import { UsageError, type Outcome } from './exit-codes.js';
 import { runSynth } from './synth.js';
 import { terminalProgress } from '../progress.js';
@@ -32,7 +32,7 @@ export function rotateCommand(): Command {
     )
     .addOption(new Option('--step <step>', 'the step to take (default: start)').choices(rotationSteps))
     .option('--dry-run', 'show what the step would change and restart, as diff does, and write nothing')
-    .option('--out <dir>', 'output folder', process.env.CDK8S_OUTDIR ?? 'dist')
+    .option('--out <dir>', 'output folder', outOption, process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', ROOT_HELP, rootOption, '.');
 }
 

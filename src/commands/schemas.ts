@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { makeFolder } from '../io.js';
+import { outOption } from './common.js';
 import type { Outcome } from './exit-codes.js';
 
 export interface SchemasOptions {
@@ -11,7 +12,7 @@ export interface SchemasOptions {
 export function schemasCommand(): Command {
   return new Command('schemas')
     .description('write the JSON Schemas of the input files (for editors) into a folder')
-    .option('--out <dir>', 'output folder', 'schemas');
+    .option('--out <dir>', 'output folder', outOption, 'schemas');
 }
 
 export async function schemasAction(opts: SchemasOptions): Promise<Outcome> {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { ChangePlan } from '../synth/change-plan.js';
 import type { SynthOptions, SynthResult } from '../synth/synth.js';
-import { listOption, ROOT_HELP, rootOption } from './common.js';
+import { listOption, outOption, ROOT_HELP, rootOption } from './common.js';
 import { withConsequence, type Outcome } from './exit-codes.js';
 import { terminalProgress } from '../progress.js';
 
@@ -16,7 +16,7 @@ export interface SynthCommandOptions {
 export function synthCommand(): Command {
   return new Command('synth')
     .description('render deployments/*.yaml and clusters/*.yaml into Kubernetes manifests')
-    .option('--out <dir>', 'output folder (replaced whole, atomically)', process.env.CDK8S_OUTDIR ?? 'dist')
+    .option('--out <dir>', 'output folder (replaced whole, atomically)', outOption, process.env.CDK8S_OUTDIR ?? 'dist')
     .option('--root <dir>', ROOT_HELP, rootOption, '.')
     .option('--full', 'render every deployment, also those whose inputs did not change since the last synth, and undo hand edits of dist/')
     .option('--no-cache', 'parse every deployment file and resolve every deployment\'s secrets, not only those changed since the last synth (the cache is in node_modules/.cache/redis-gitops/synth/)')

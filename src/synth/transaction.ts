@@ -225,7 +225,9 @@ export async function recover(out: string): Promise<'completed' | 'discarded' | 
 }
 
 function refusal(error: NodeJS.ErrnoException, committed: boolean, out: string): SystemRefusal {
-  const shown = path.relative(process.cwd(), path.resolve(out)) || '.';
+  const relative = path.relative(process.cwd(), path.resolve(out)) || '.';
+  // Outside the working folder, the absolute path reads better than a climb of ../
+  const shown = relative.startsWith('..') ? path.resolve(out) : relative;
   return new SystemRefusal(
     error,
     committed
