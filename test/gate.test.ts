@@ -85,7 +85,7 @@ describe('gate', () => {
     expect((await gateCli('--format', 'xml')).code).toBe(2);
   });
 
-  it('exits 2 on a UTF-16 manifest (kubectl decodes it by its byte order mark), saying how to convert it; other bytes that are not UTF-8 are said to be so', async () => {
+  it('exits 2 on a UTF-16 manifest (kubectl decodes it by its byte order mark) or a UTF-32 one (kubectl refuses it), naming the encoding and how to convert it; other bytes that are not UTF-8 are said to be so', async () => {
     const dir = tempDir();
     const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n';
     const little = path.join(dir, 'little.yaml');
@@ -94,6 +94,12 @@ describe('gate', () => {
     const big = path.join(dir, 'big.yaml');
     writeFileSync(big, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
     expect(await gateCli(big)).toMatchObject({ code: 2, stderr: expect.stringContaining('UTF-16 text (big-endian') });
+    // UTF-32 (kubectl refuses it: "control characters are not allowed"); its little-endian mark starts as UTF-16's does.
+    const wide = path.join(dir, 'wide.yaml');
+    writeFileSync(wide, Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), ...[...text].map((c) => Buffer.from([c.charCodeAt(0), 0, 0, 0]))]));
+    expect(await gateCli(wide)).toMatchObject({ code: 2, stderr: expect.stringContaining(`${wide}: UTF-32 text (little-endian, by its byte order mark), which kubectl cannot read either, and the gate reads UTF-8: convert it (iconv -f UTF-32 -t UTF-8 ${wide}`) });
+    writeFileSync(wide, Buffer.concat([Buffer.from([0, 0, 0xfe, 0xff]), ...[...text].map((c) => Buffer.from([0, 0, 0, c.charCodeAt(0)]))]));
+    expect(await gateCli(wide)).toMatchObject({ code: 2, stderr: expect.stringContaining('UTF-32 text (big-endian') });
     const latin1 = path.join(dir, 'latin1.yaml');
     writeFileSync(latin1, Buffer.from(`${text}data: {k: caf\u00e9}\n`, 'latin1'));
     expect(await gateCli(latin1)).toMatchObject({ code: 2, stderr: expect.stringContaining(`${latin1}: not UTF-8 text`) });

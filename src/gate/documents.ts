@@ -216,9 +216,13 @@ export function readManifestFile(file: string): { text: string; stats: Stats } {
       throw new UnreadableInput(file, `${(size / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB the gate reads per file (the API server refuses objects over 1.5 MiB): split it, or leave it out`);
     }
     const bytes = readFileSync(file);
-    const bom = utf16Bom(bytes);
-    // kubectl and Argo CD decode a UTF-16 file by its byte order mark; the gate judges UTF-8 only, and says how to get there.
-    if (bom) throw new UnreadableInput(file, `UTF-16 text (${bom}, by its byte order mark), and the gate reads UTF-8: convert it (iconv -f UTF-16 -t UTF-8 ${file} > converted.yaml) and commit that`);
+    const bom = unicodeBom(bytes);
+    // kubectl and Argo CD decode a UTF-16 file by its byte order mark (a UTF-32 one they refuse: "control
+    // characters are not allowed"); the gate judges UTF-8 only, and says how to get there.
+    if (bom) {
+      const readers = bom.encoding === 'UTF-16' ? ',' : ', which kubectl cannot read either,';
+      throw new UnreadableInput(file, `${bom.encoding} text (${bom.order}, by its byte order mark)${readers} and the gate reads UTF-8: convert it (iconv -f ${bom.encoding} -t UTF-8 ${file} > converted.yaml) and commit that`);
+    }
     text = utf8.decode(bytes);
   } catch (error) {
     if (error instanceof UnreadableInput) throw error;
@@ -228,10 +232,13 @@ export function readManifestFile(file: string): { text: string; stats: Stats } {
   return { text, stats };
 }
 
-/** The byte order of a UTF-16 byte order mark that `bytes` start with, if they do. */
-function utf16Bom(bytes: Uint8Array): string | undefined {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'little-endian';
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'big-endian';
+/** The encoding and byte order of a UTF-16 or UTF-32 byte order mark that `bytes` start with, if they do. */
+function unicodeBom(bytes: Uint8Array): { encoding: 'UTF-16' | 'UTF-32'; order: string } | undefined {
+  // UTF-32's little-endian mark starts with UTF-16's: looked for first.
+  if (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) return { encoding: 'UTF-32', order: 'little-endian' };
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return { encoding: 'UTF-32', order: 'big-endian' };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: 'UTF-16', order: 'little-endian' };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: 'UTF-16', order: 'big-endian' };
   return undefined;
 }
 
