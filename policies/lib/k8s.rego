@@ -332,3 +332,10 @@ url_with_password(text) if {
 	some match in regex.find_all_string_submatch_n(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`, text, -1)
 	not regex.match(`^(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`, match[1])
 }
+
+# Or with an access token as its user name (https://<token>@host, as GitHub and GitLab document a
+# clone with one), known by the token formats those forges publish: a plain user name
+# (https://git@host) is none, and URLs carry one legitimately.
+url_with_password(text) if {
+	regex.match(`[A-Za-z][A-Za-z0-9+.-]*://(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|gl(pat|dt)-[A-Za-z0-9_-]{20,})@`, text)
+}

@@ -5,7 +5,8 @@
 #   key named like a password (password, passwd, requirepass, masterauth, auth-pass), and no redis or
 #   sentinel configuration in one sets a password directive with a value: requirepass, masterauth,
 #   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`, and no value
-#   holds a URL with a literal password (rediss://user:password@host). A value a
+#   holds a URL with a literal password (rediss://user:password@host, or a GitHub or GitLab token as
+#   its user name: https://<token>@host). A value a
 #   start script in a ConfigMap of the namespace replaces with `sed` (a documented placeholder such
 #   as redis-ha's `replace-default-auth`) is no password.
 # custom:

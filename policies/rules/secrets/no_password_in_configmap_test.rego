@@ -39,5 +39,10 @@ test_urls_with_a_literal_password if {
 		"REDIS_URL": "rediss://shop:hunter2@cache.redis-sample.svc:6379/0",
 		"FROM_SECRET": "rediss://shop:$(CACHE_AUTH)@cache:6379/0",
 		"PLAIN": "rediss://cache:6379/0",
-	}) == {"ConfigMap cfg key REDIS_URL holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)"}
+		"GIT_REMOTE": "https://github_pat_EXAMPLE0example1EXAMPLE2_example@github.com/shop/config.git",
+		"USER_ONLY": "https://deploy@git.example.com/shop/config.git",
+	}) == {
+		"ConfigMap cfg key REDIS_URL holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)",
+		"ConfigMap cfg key GIT_REMOTE holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)",
+	}
 }

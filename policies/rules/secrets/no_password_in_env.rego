@@ -4,7 +4,8 @@
 #   A container's env entry named like a secret (PASSWORD, PASSWD, PASS, REQUIREPASS, MASTERAUTH,
 #   REDISCLI_AUTH, SECRET, TOKEN, API_KEY, PRIVATE_KEY) has no literal `value` (valueFrom a Secret
 #   instead; a yes/no switch such as ALLOW_EMPTY_PASSWORD=no is no secret), no env value, command or
-#   argument holds a URL with a literal password (rediss://user:password@host; `$(VAR)` in its place,
+#   argument holds a URL with a literal password (rediss://user:password@host, or a GitHub or GitLab
+#   token as its user name: https://<token>@host; `$(VAR)` in its place,
 #   VAR from a Secret, is what to write), and no redis-server or redis-sentinel command line passes
 #   `--requirepass` or `--masterauth`: pod specs are in Git, readable by every Viewer, and shown by
 #   `kubectl describe` and `ps`.

@@ -47,9 +47,14 @@ test_urls_with_a_literal_password if {
 		{"name": "PLAIN", "value": "rediss://orders:6379/0"},
 		{"name": "USER_ONLY", "value": "https://git@example.com/x.git"},
 		{"name": "WITH_PORT", "value": "https://example.com:8443/path@v2"},
+		{"name": "GIT_REMOTE", "value": "https://ghp_EXAMPLEexampleEXAMPLEexample01234567@github.com/shop/config.git"},
+		{"name": "GITLAB_REMOTE", "value": "https://glpat-EXAMPLEexample012345@gitlab.com/shop/config.git"},
+		{"name": "PREFIX_ONLY", "value": "https://ghp_short@github.com/shop/config.git"},
 	]}) == {
 		"container app of Deployment app: command[1] holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
 		"container app of Deployment app: env REDIS_URL holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
 		"container app of Deployment app: env CACHE holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
+		"container app of Deployment app: env GIT_REMOTE holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
+		"container app of Deployment app: env GITLAB_REMOTE holds a URL with a literal password: write $(VAR) for it, VAR an env entry from a Secret (valueFrom.secretKeyRef)",
 	}
 }
