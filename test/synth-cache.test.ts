@@ -51,6 +51,31 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(snapshotTree(out)).toEqual(await withoutCache(repo));
   });
 
+  it("keeps each deployment's inputs hash beside its state, and works it out again when its cluster or its file changed", async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    // The first synth records the files; the second, finding them as recorded, keeps each hash.
+    await synth(repo, out, { cache });
+    expect((await synth(repo, out, { cache })).rendered).toBe(0);
+    expect(readFileSync(cache, 'utf8')).toMatch(/"inputs":\["[0-9a-f]{64}","[^"]+","[0-9a-f]{64}"\]/);
+    // A change to the cluster changes every hash of its deployments: the kept ones no longer hold.
+    const clusterFile = path.join(repo, 'clusters/example.yaml');
+    writeFileSync(clusterFile, readFileSync(clusterFile, 'utf8').replace('targetRevision: main', 'targetRevision: release'));
+    expect((await synth(repo, out, { cache })).rendered).toBe(2);
+    expect(snapshotTree(out)).toEqual(await withoutCache(repo));
+    expect((await synth(repo, out, { cache })).rendered).toBe(0);
+    // And so does an edit of a deployment's file, one only its ctime tells.
+    const file = path.join(repo, 'deployments/orders.yaml');
+    const before = statSync(file);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('memory: 2Gi');
+    writeFileSync(file, text.replace('memory: 2Gi', 'memory: 3Gi'));
+    utimesSync(file, before.atime, before.mtime);
+    expect((await synth(repo, out, { cache })).rendered).toBe(1);
+    expect(snapshotTree(out)).toEqual(await withoutCache(repo));
+  });
+
   it('reads again a file edited to the same size with its mtime put back (only its ctime tells)', async () => {
     const repo = settledRepo();
     const out = path.join(repo, 'dist');

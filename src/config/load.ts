@@ -272,6 +272,8 @@ interface ParsedDeployment {
   spec: () => DeploymentSpec;
   /** JSON.stringify of the spec, when the cache gave it. */
   specJson?: string;
+  /** The file's stat signature, when the cache gave the spec: the same signature, the same spec. */
+  signature?: string;
   at: Parsed<unknown>['at'];
 }
 
@@ -288,6 +290,17 @@ const specTexts = new WeakMap<Deployment, string>();
 /** JSON.stringify(deployment.spec): as the cache kept it, when it did, without parsing the spec. */
 export function specText(deployment: Deployment): string {
   return specTexts.get(deployment) ?? JSON.stringify(deployment.spec);
+}
+
+/** The stat signatures of the deployment files the cache gave the spec of, by the deployment read from them. */
+const fileSignatures = new WeakMap<Deployment, string>();
+
+/**
+ * The stat signature of the file `deployment` was read from, when the synth cache gave its spec:
+ * whatever was worked out from the spec then is the same while the file's signature is.
+ */
+export function cachedSignature(deployment: Deployment): string | undefined {
+  return fileSignatures.get(deployment);
 }
 
 /**
@@ -307,6 +320,7 @@ function deploymentOf({ name, file, namespace, cluster }: Omit<Deployment, 'spec
     cluster,
   };
   specTexts.set(deployment, parsed.specJson);
+  if (parsed.signature) fileSignatures.set(deployment, parsed.signature);
   return deployment;
 }
 
@@ -329,6 +343,7 @@ function parseDeployments(root: string, files: string[], errors: InputError[], c
         namespace: known[1] ?? undefined,
         spec: () => (spec ??= JSON.parse(known[2]) as DeploymentSpec),
         specJson: known[2],
+        signature: signature.signature,
         at: (fieldPath, message) => (located ??= locator(file, readFileSync(full, 'utf8')))(fieldPath, message),
       }]);
       cache!.put(file, signature, known);

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
 import { serverCertificateNames, type DeploymentSecrets } from '../../model/secrets.js';
-import { InputErrors, loadInputs, specText, type Cluster, type Deployment, type Inputs } from '../config/load.js';
+import { cachedSignature, InputErrors, loadInputs, specText, type Cluster, type Deployment, type Inputs } from '../config/load.js';
 import { resolveSecrets, type RotationRequest } from '../secrets/resolve.js';
 import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { orphanStates, readState, stateFile, stateText } from '../secrets/state.js';
@@ -213,11 +213,25 @@ interface SteadyState {
   stateSha256: string;
   sameUntil: number;
   notes: string[];
+  /**
+   * The deployment's inputs hash with this state, and what it was worked out from besides the
+   * state: its cluster's part (see clusterKey) and its file's stat signature. While both are the
+   * same, so is the hash, and a synth need not hash every deployment of the fleet again.
+   */
+  inputs?: InputsMemo;
 }
+
+type InputsMemo = [clusterKey: string, fileSignature: string, hash: string];
 
 function isSteadyState(value: unknown): value is SteadyState {
   const v = value as SteadyState | undefined;
-  return typeof v?.stateSha256 === 'string' && typeof v.sameUntil === 'number' && Array.isArray(v.notes) && v.notes.every((n) => typeof n === 'string');
+  return (
+    typeof v?.stateSha256 === 'string' &&
+    typeof v.sameUntil === 'number' &&
+    Array.isArray(v.notes) &&
+    v.notes.every((n) => typeof n === 'string') &&
+    (v.inputs === undefined || (Array.isArray(v.inputs) && v.inputs.length === 3 && v.inputs.every((part) => typeof part === 'string')))
+  );
 }
 
 /** The cache key of a deployment's state file: its repository path. */
@@ -254,16 +268,25 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   }
   const sealingKeys = await loadSealingKeys(root, inputs.clusters, now);
   const clusterSettings = new Map(inputs.clusters.map((c) => [c, clusterPart(fingerprint, c, sealingKeys.get(c.name)!.fingerprint)]));
-  // A deployment's hash is worked out once (steadySecrets needs it first), as it is the same with the same state.
+  // What a memo of an inputs hash (SteadyState.inputs) holds of the cluster's part: its own digest.
+  const clusterKeys = new Map([...clusterSettings].map(([c, part]) => [c, part.copy().digest('hex')]));
+  // A deployment's hash is worked out once (steadySecrets needs it first), as it is the same with the
+  // same state; or taken from the cache's memo of it, when what it was worked out from is the same.
   const known = new Map<string, [string, string]>();
-  const hashOf = (d: Deployment, stateSha256: string) => {
+  const hashOf = (d: Deployment, stateSha256: string, memo?: InputsMemo) => {
     const found = known.get(d.name);
     if (found?.[0] === stateSha256) return found[1];
-    const hash = inputsHash(clusterSettings.get(d.cluster)!, d, stateSha256);
+    const memoized = memo && memo[0] === clusterKeys.get(d.cluster) && memo[1] === cachedSignature(d);
+    const hash = memoized ? memo[2] : inputsHash(clusterSettings.get(d.cluster)!, d, stateSha256);
     known.set(d.name, [stateSha256, hash]);
     return hash;
   };
-  const steady = cache && !options.full ? steadySecrets(root, inputs.deployments, previous, cache, options.rotate, now, hashOf) : new Map<string, SteadyState>();
+  /** The memo of `d`'s inputs hash with a state, when its spec came from the cache (see SteadyState.inputs). */
+  const memoOf = (d: Deployment, hash: string): InputsMemo | undefined => {
+    const signature = cachedSignature(d);
+    return signature ? [clusterKeys.get(d.cluster)!, signature, hash] : undefined;
+  };
+  const steady = cache && !options.full ? steadySecrets(root, inputs.deployments, previous, cache, options.rotate, now, hashOf, memoOf) : new Map<string, SteadyState>();
   // The state files' signatures before they are read: a file changed after its stat is read again next time.
   const signatures = new Map(cache ? inputs.deployments.filter((d) => !steady.has(d.name)).map((d) => [d.name, stateSignature(root, d)]) : []);
   // A deployment is rendered when its inputs are not those the index records for its files, or its
@@ -312,10 +335,13 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     const { stateSha256, notes: its } = kept ?? fresh!;
     states.set(d.name, state);
     for (const note of its) notes.push({ deployment: d.name, note });
-    hashes.set(d.name, hashOf(d, stateSha256));
+    const hash = hashOf(d, stateSha256);
+    hashes.set(d.name, hash);
     // A state its secrets resolved to as it is, not rotated: the next synth may take it as it is.
     const signature = signatures.get(d.name);
-    if (fresh && signature && !state.changed && !options.rotate?.has(d.name)) cache!.put(stateKey(d), signature, { stateSha256, sameUntil: fresh.sameUntil, notes: fresh.notes } satisfies SteadyState);
+    if (fresh && signature && !state.changed && !options.rotate?.has(d.name)) {
+      cache!.put(stateKey(d), signature, { stateSha256, sameUntil: fresh.sameUntil, notes: fresh.notes, inputs: memoOf(d, hash) } satisfies SteadyState);
+    }
   }
   cache?.save();
   const files: RenderedFiles = new Map();
@@ -398,7 +424,8 @@ function steadySecrets(
   cache: ParsedFileCache,
   rotate: SynthOptions['rotate'],
   now: Date,
-  hashOf: (d: Deployment, stateSha256: string) => string,
+  hashOf: (d: Deployment, stateSha256: string, memo?: InputsMemo) => string,
+  memoOf: (d: Deployment, hash: string) => InputsMemo | undefined,
 ): Map<string, SteadyState> {
   const steady = new Map<string, SteadyState>();
   for (const d of deployments) {
@@ -408,9 +435,14 @@ function steadySecrets(
     const signature = stateSignature(root, d);
     if (!signature) continue;
     const known = cache.get(stateKey(d), signature.signature);
-    if (!isSteadyState(known) || now.getTime() >= known.sameUntil || hashOf(d, known.stateSha256) !== record.inputs) continue;
+    if (!isSteadyState(known) || now.getTime() >= known.sameUntil) continue;
+    const hash = hashOf(d, known.stateSha256, known.inputs);
+    if (hash !== record.inputs) continue;
     steady.set(d.name, known);
-    cache.put(stateKey(d), signature, known);
+    // The entry as it was (its line is kept as it is), or with a memo of its hash that holds now.
+    const memo = memoOf(d, hash);
+    const kept = !memo || (known.inputs !== undefined && known.inputs.every((part, i) => part === memo[i]));
+    cache.put(stateKey(d), signature, kept ? known : { ...known, inputs: memo });
   }
   return steady;
 }
