@@ -109,11 +109,11 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml', 'state/example/orders.json', 'state/example/sessions.json']);
     // Entries made by other code (another fingerprint) are never read, even with matching signatures.
     const [header, ...lines] = readFileSync(cache, 'utf8').split('\n');
-    expect(JSON.parse(header!)).toMatchObject({ version: 2, key: expect.any(String) });
-    // A deployment's spec is kept as JSON text inside the entry: its quotes escaped.
-    const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/\\"memory\\":\\"[^\\]*\\"/, '\\"memory\\":\\"64Gi\\"') : line));
-    expect(foreign.filter((line) => line.includes('64Gi'))).toHaveLength(2);
-    writeFileSync(cache, [JSON.stringify({ version: 2, key: 'another generator' }), ...foreign].join('\n'));
+    expect(JSON.parse(header!)).toMatchObject({ version: 3, key: expect.any(String) });
+    // A deployment's spec is kept as its JSON text, as it is, after its cluster and namespace.
+    const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/"memory":"[^"]*"/, '"memory":"64Gi"') : line));
+    expect(foreign.filter((line) => line.includes('"memory":"64Gi"'))).toHaveLength(2);
+    writeFileSync(cache, [JSON.stringify({ version: 3, key: 'another generator' }), ...foreign].join('\n'));
     await synth(repo, out, { cache });
     expect(snapshotTree(out)).toEqual(expected);
   });
@@ -134,6 +134,27 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     cache.put('orders.yaml', ParsedFileCache.signature(file), 'racy');
     cache.save();
     expect(recorded(cachePath)).toEqual(['settled.yaml']);
+  });
+
+  it('gives back each value as it was put: objects, texts of one line (kept as they are), texts of several, texts starting with =', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'input.yaml');
+    writeFileSync(file, 'a');
+    const past = new Date(Date.now() - 3600_000);
+    utimesSync(file, past, past);
+    const values: Record<string, unknown> = {
+      object: { a: [1, 'two', null], 'b\tc': 'd\ne' },
+      line: 'example\t\t{"memory":"2Gi","note":"a \\"quoted\\" word"}',
+      lines: 'first\nsecond\r\n',
+      equals: '=starts with =',
+      empty: '',
+    };
+    const cachePath = path.join(dir, 'cache.json');
+    const writing = ParsedFileCache.open(cachePath, 'k');
+    for (const [name, value] of Object.entries(values)) writing.put(name, ParsedFileCache.signature(file), value);
+    writing.save();
+    const reading = ParsedFileCache.open(cachePath, 'k');
+    for (const [name, value] of Object.entries(values)) expect(reading.get(name, ParsedFileCache.signature(file).signature), name).toEqual(value);
   });
 
   it("removes other repositories' caches a week after their last use, and only those", async () => {

@@ -277,11 +277,22 @@ interface ParsedDeployment {
   at: Parsed<unknown>['at'];
 }
 
-/** What the synth cache keeps of a deployment file: [cluster, namespace or null, JSON.stringify(spec)]. */
-type CachedDeployment = [cluster: string, namespace: string | null, specJson: string];
+/**
+ * What the synth cache keeps of a deployment file: `<cluster>\t<namespace or nothing>\t<JSON.stringify(spec)>`,
+ * one text (a cluster's and a namespace's names hold no tab, JSON text no line break) that the cache
+ * keeps as it is: reading 10,000 back splits them, where JSON.parse of the spec as a string took ~60 ms.
+ */
+function cachedDeployment(cluster: string, namespace: string | undefined, specJson: string): string {
+  return `${cluster}\t${namespace ?? ''}\t${specJson}`;
+}
 
-function isCachedDeployment(value: unknown): value is CachedDeployment {
-  return Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' && (value[1] === null || typeof value[1] === 'string') && typeof value[2] === 'string';
+/** The parts of a cachedDeployment text, or undefined when `value` is none. */
+function fromCache(value: unknown): [cluster: string, namespace: string | undefined, specJson: string] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const first = value.indexOf('\t');
+  const second = value.indexOf('\t', first + 1);
+  if (first < 1 || second < 0) return undefined;
+  return [value.slice(0, first), value.slice(first + 1, second) || undefined, value.slice(second + 1)];
 }
 
 /** The spec texts the cache gave, by the deployment read with them (a copy of one is not among them). */
@@ -334,19 +345,20 @@ function parseDeployments(root: string, files: string[], errors: InputError[], c
   for (const file of files) {
     const full = path.join(root, file);
     const signature = cache ? ParsedFileCache.signature(full) : undefined;
-    const known = signature && cache!.get(file, signature.signature);
-    if (signature && isCachedDeployment(known)) {
+    const value = signature && cache!.get(file, signature.signature);
+    const known = fromCache(value);
+    if (signature && known) {
       let located: ReturnType<typeof locator> | undefined;
       let spec: DeploymentSpec | undefined;
       parsed.push([file, {
         cluster: known[0],
-        namespace: known[1] ?? undefined,
+        namespace: known[1],
         spec: () => (spec ??= JSON.parse(known[2]) as DeploymentSpec),
         specJson: known[2],
         signature: signature.signature,
         at: (fieldPath, message) => (located ??= locator(file, readFileSync(full, 'utf8')))(fieldPath, message),
       }]);
-      cache!.put(file, signature, known);
+      cache!.put(file, signature, value);
       continue;
     }
     for (const [, text] of readAll(root, [file], errors)) {
@@ -354,7 +366,7 @@ function parseDeployments(root: string, files: string[], errors: InputError[], c
       if (!value) continue;
       const spec = value.value;
       parsed.push([file, { cluster: spec.cluster, namespace: spec.namespace, spec: () => spec, at: value.at }]);
-      if (signature) cache!.put(file, signature, [spec.cluster, spec.namespace ?? null, JSON.stringify(spec)] satisfies CachedDeployment);
+      if (signature) cache!.put(file, signature, cachedDeployment(spec.cluster, spec.namespace, JSON.stringify(spec)));
     }
   }
   return parsed;

@@ -30,9 +30,10 @@ export class ParsedFileCache {
 
   /**
    * The cache in `file`, valid for loading code identified by `key` (a fingerprint of that code). One
-   * line per entry (`<file as JSON>\t<signature>\t<value as JSON>`), so a run that changes one entry
-   * writes the others' lines as they were read, without parsing or serializing them again (a fleet's
-   * cache holds tens of thousands).
+   * line per entry (`<file as JSON>\t<signature>\t<value as JSON>`, or `...\t=<text>` for a value
+   * that is a text of one line: kept as it is, so reading it back parses nothing), so a run that
+   * changes one entry writes the others' lines as they were read, without parsing or serializing them
+   * again (a fleet's cache holds tens of thousands).
    */
   static open(file: string, key: string): ParsedFileCache {
     const entries = new Map<string, [string, string, string]>();
@@ -75,7 +76,7 @@ export class ParsedFileCache {
     if (!entry || entry[0] !== signature) return undefined;
     if (!this.parsed.has(file)) {
       try {
-        this.parsed.set(file, JSON.parse(entry[1]));
+        this.parsed.set(file, entry[1].startsWith('=') ? entry[1].slice(1) : JSON.parse(entry[1]));
       } catch {
         this.parsed.set(file, undefined);
       }
@@ -89,7 +90,7 @@ export class ParsedFileCache {
     // An entry carried over as it was (a hit) keeps the line it was read from.
     const known = this.entries.get(file);
     if (known && known[0] === signature.signature && this.parsed.has(file) && this.parsed.get(file) === value) this.next.set(file, undefined);
-    else this.next.set(file, `${JSON.stringify(file)}\t${signature.signature}\t${JSON.stringify(value)}`);
+    else this.next.set(file, `${JSON.stringify(file)}\t${signature.signature}\t${typeof value === 'string' && !value.includes('\n') ? `=${value}` : JSON.stringify(value)}`);
   }
 
   /**
@@ -123,7 +124,7 @@ export class ParsedFileCache {
 
 /** A cache file's first line: its format and the fingerprint of the code whose values it holds. */
 function header(key: string): string {
-  return JSON.stringify({ version: 2, key });
+  return JSON.stringify({ version: 3, key });
 }
 
 /** Removes the files of `dir` but `keep` (and its stamp) no run used for CACHE_STALE_MS: other repositories' caches (a temporary repository's is never used again). */
