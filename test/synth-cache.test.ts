@@ -23,6 +23,16 @@ async function withoutCache(repo: string): Promise<Record<string, string>> {
   return snapshotTree(out);
 }
 
+/** A file in a folder of its own, last modified an hour ago. */
+function settledFile(): { dir: string; file: string } {
+  const dir = tempDir();
+  const file = path.join(dir, 'input.yaml');
+  writeFileSync(file, 'a');
+  const past = new Date(Date.now() - 3600_000);
+  utimesSync(file, past, past);
+  return { dir, file };
+}
+
 function recorded(cache: string): string[] {
   return ParsedFileCache.filesIn(cache).sort();
 }
@@ -119,11 +129,7 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
   });
 
   it('keeps no racily clean file: one modified since the run began is read again next time', () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'orders.yaml');
-    writeFileSync(file, 'a');
-    const past = new Date(Date.now() - 3600_000);
-    utimesSync(file, past, past);
+    const { dir, file } = settledFile();
     const cachePath = path.join(dir, 'cache.json');
     const cache = ParsedFileCache.open(cachePath, 'k');
     // Settled before the run: kept.
@@ -137,11 +143,7 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
   });
 
   it('gives back each value as it was put: objects, texts of one line (kept as they are), texts of several, texts starting with =', () => {
-    const dir = tempDir();
-    const file = path.join(dir, 'input.yaml');
-    writeFileSync(file, 'a');
-    const past = new Date(Date.now() - 3600_000);
-    utimesSync(file, past, past);
+    const { dir, file } = settledFile();
     const values: Record<string, unknown> = {
       object: { a: [1, 'two', null], 'b\tc': 'd\ne' },
       line: 'example\t\t{"memory":"2Gi","note":"a \\"quoted\\" word"}',
