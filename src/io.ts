@@ -18,10 +18,11 @@ const REFUSALS: Record<string, string> = {
 };
 
 /**
- * A folder the file system will not make where it was asked for (every mkdir here goes through
- * makeFolder, which makes the missing parents first, so these say the place itself takes none):
- * `--out` under /proc, under a file, or through a symbolic link to nothing. Elsewhere these codes
- * mean a file the code expected is missing: that is a bug, and stays an internal error.
+ * A folder the file system will not make where it was asked for: `--out` under /proc, under a file,
+ * or through a symbolic link to nothing. The output folders are made by makeFolder, which makes the
+ * missing parents first, and the caches' and the drill's with mkdir's recursive option, so from
+ * mkdir these codes say the place takes no folder. From any other call they mean a file the code
+ * expected is missing: that is a bug, and stays an internal error.
  */
 const MKDIR_REFUSALS: Record<string, string> = {
   ENOENT: 'the file system takes no folders there',
