@@ -383,9 +383,20 @@ try {
         const r = await measure(process.execPath, [cli, 'gate', dist, '--changed', '--format', 'json'], { okCodes: [0, 1] });
         const s = JSON.parse(r.stdout).summary;
         rows.push({ size, stage: 'one changed: gate --changed, git tuned', ...r, objects: s.resources, note: `${tuned}; ${s.errors} errors, ${s.resources} resources gated` });
-        const sum = oneSynth.wallMs + r.wallMs;
-        rows.push({ size, stage: 'one changed: synth + gate, git tuned', wallMs: sum, cpuMs: oneSynth.cpuMs === null ? null : oneSynth.cpuMs + r.cpuMs, rssMb: null, objects: s.resources, note: 'sum of the two' });
-        console.log(`one changed, git tuned (${tuned}): gate --changed ${fmt(r.wallMs / 1000, 2)} s, with synth ${fmt(sum / 1000, 2)} s`);
+        // With watchman watching, synth asks it what changed instead of a stat of every input (README,
+        // "Large fleets"): the first synth after the watch lists the files once and keeps watchman's
+        // clock (untimed), the next, after one more change, is the one a user waits for.
+        let tunedSynth = oneSynth;
+        if (tuned.includes('watchman')) {
+          for (const grown of ['124Gi', '125Gi']) {
+            await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, `$1${grown}`));
+            tunedSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
+          }
+          rows.push({ size, stage: 'one changed: synth, watchman', ...tunedSynth, objects, note: tunedSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });
+        }
+        const sum = tunedSynth.wallMs + r.wallMs;
+        rows.push({ size, stage: 'one changed: synth + gate, git tuned', wallMs: sum, cpuMs: tunedSynth.cpuMs === null ? null : tunedSynth.cpuMs + r.cpuMs, rssMb: null, objects: s.resources, note: 'sum of the two' });
+        console.log(`one changed, git tuned (${tuned}): synth ${fmt(tunedSynth.wallMs / 1000, 2)} s, gate --changed ${fmt(r.wallMs / 1000, 2)} s, together ${fmt(sum / 1000, 2)} s`);
         spawnSync('watchman', ['watch-del', root], { stdio: 'ignore' });
       }
 

@@ -4,17 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ParsedFileCache } from '../src/config/parse-cache.js';
 import { CACHE_STALE_MS } from '../src/paths.js';
 import { synth } from '../src/synth/synth.js';
-import { snapshotTree, tempDir, tempRepo } from './support/repo.js';
-
-/** A repository whose input files were last modified an hour ago (well before any cache's start). */
-function settledRepo(): string {
-  const repo = tempRepo();
-  const past = new Date(Date.now() - 3600_000);
-  for (const folder of ['clusters', 'deployments']) {
-    for (const name of readdirSync(path.join(repo, folder))) utimesSync(path.join(repo, folder, name), past, past);
-  }
-  return repo;
-}
+import { settledRepo, snapshotTree, tempDir } from './support/repo.js';
 
 /** dist/ and state/ of `repo` after a synth without any cache, into a folder of its own. */
 async function withoutCache(repo: string): Promise<Record<string, string>> {
@@ -119,11 +109,11 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml', 'state/example/orders.json', 'state/example/sessions.json']);
     // Entries made by other code (another fingerprint) are never read, even with matching signatures.
     const [header, ...lines] = readFileSync(cache, 'utf8').split('\n');
-    expect(JSON.parse(header!)).toMatchObject({ version: 3, key: expect.any(String) });
+    expect(JSON.parse(header!)).toMatchObject({ version: 4, key: expect.any(String) });
     // A deployment's spec is kept as its JSON text, as it is, after its cluster and namespace.
     const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/"memory":"[^"]*"/, '"memory":"64Gi"') : line));
     expect(foreign.filter((line) => line.includes('"memory":"64Gi"'))).toHaveLength(2);
-    writeFileSync(cache, [JSON.stringify({ version: 3, key: 'another generator' }), ...foreign].join('\n'));
+    writeFileSync(cache, [JSON.stringify({ version: 4, key: 'another generator' }), ...foreign].join('\n'));
     await synth(repo, out, { cache });
     expect(snapshotTree(out)).toEqual(expected);
   });
@@ -142,7 +132,7 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(recorded(cachePath)).toEqual(['settled.yaml']);
   });
 
-  it('gives back each value as it was put: objects, texts of one line (kept as they are), texts of several, texts starting with =', () => {
+  it('gives back each value as it was put: objects, texts of one line (kept as they are), texts of several, texts starting with =, under keys of any text', () => {
     const { dir, file } = settledFile();
     const values: Record<string, unknown> = {
       object: { a: [1, 'two', null], 'b\tc': 'd\ne' },
@@ -150,6 +140,9 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
       lines: 'first\nsecond\r\n',
       equals: '=starts with =',
       empty: '',
+      // Keys are kept as JSON texts; one with no backslash is read back without parsing it.
+      'a "quoted"\tkey\\': 'its value',
+      'ü ключ': 'non-ASCII, kept as it is',
     };
     const cachePath = path.join(dir, 'cache.json');
     const writing = ParsedFileCache.open(cachePath, 'k');

@@ -1,22 +1,12 @@
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { driftFrom } from '../src/synth/compare.js';
 import { synth } from '../src/synth/synth.js';
-import { snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
+import { settledRepo, snapshotTree, tempDir, writeInput } from './support/repo.js';
 
 // What dist/index.json and each folder's SHA256SUMS let a synth skip (issue #24: the work of one
 // change follows the change, not the fleet), and what they must still find.
-
-/** A repository whose input and state files were last modified an hour ago (well before any cache's start). */
-function settledRepo(): string {
-  const repo = tempRepo();
-  const past = new Date(Date.now() - 3600_000);
-  for (const folder of ['clusters', 'deployments', 'state/example']) {
-    for (const name of readdirSync(path.join(repo, folder))) utimesSync(path.join(repo, folder, name), past, past);
-  }
-  return repo;
-}
 
 /** dist/ of `repo` after a synth --full without any cache, into a folder of its own. */
 async function fullSynth(repo: string, options: { now?: Date } = {}): Promise<Record<string, string>> {

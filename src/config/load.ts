@@ -344,7 +344,7 @@ function parseDeployments(root: string, files: string[], errors: InputError[], c
   const parsed: [string, ParsedDeployment][] = [];
   for (const file of files) {
     const full = path.join(root, file);
-    const signature = cache ? ParsedFileCache.signature(full) : undefined;
+    const signature = cache?.signature(file, full);
     const value = signature && cache!.get(file, signature.signature);
     const known = fromCache(value);
     if (signature && known) {

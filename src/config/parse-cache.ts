@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CACHE_STALE_MS } from '../paths.js';
+import { FileMonitor } from './file-monitor.js';
 
 /**
  * What loading derived from each input file (its parsed, validated value), keyed by the file's stat
@@ -19,6 +20,8 @@ export class ParsedFileCache {
   private readonly next = new Map<string, string | undefined>();
   /** Values parsed from the lines read, by file: get returns the same value for a file each time. */
   private readonly parsed = new Map<string, unknown>();
+  /** The files this run stat'ed (see FileMonitor.markToKeep). */
+  private readonly statted = new Set<string>();
 
   private constructor(
     private readonly file: string,
@@ -26,6 +29,10 @@ export class ParsedFileCache {
     /** file → [signature, the value's JSON text, the whole line]: a value is parsed only when asked for. */
     private readonly entries: ReadonlyMap<string, [string, string, string]>,
     private readonly startedNs: bigint,
+    /** The file monitor's mark the cache was written with (see FileMonitor). */
+    private readonly previousMark: string | undefined,
+    /** What changed since then, when a file monitor watches the repository. */
+    private readonly monitor: FileMonitor | undefined,
   ) {}
 
   /**
@@ -33,19 +40,26 @@ export class ParsedFileCache {
    * line per entry (`<file as JSON>\t<signature>\t<value as JSON>`, or `...\t=<text>` for a value
    * that is a text of one line: kept as it is, so reading it back parses nothing), so a run that
    * changes one entry writes the others' lines as they were read, without parsing or serializing them
-   * again (a fleet's cache holds tens of thousands).
+   * again (a fleet's cache holds tens of thousands). With `root` (the repository the files are in),
+   * a file monitor watching it (see FileMonitor) may spare the stat of each file.
    */
-  static open(file: string, key: string): ParsedFileCache {
+  static open(file: string, key: string, root?: string): ParsedFileCache {
     const entries = new Map<string, [string, string, string]>();
+    let previousMark: string | undefined;
     try {
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n');
-      if (lines[0] === header(key)) {
+      const head = JSON.parse(lines[0]!) as { version?: unknown; key?: unknown; monitor?: unknown };
+      if (head.version === VERSION && head.key === key) {
+        if (typeof head.monitor === 'string') previousMark = head.monitor;
         for (const line of lines.slice(1)) {
           const tab = line.indexOf('\t');
           const second = line.indexOf('\t', tab + 1);
           if (tab < 0 || second < 0) continue;
-          entries.set(JSON.parse(line.slice(0, tab)) as string, [line.slice(tab + 1, second), line.slice(second + 1), line]);
+          // A path without a backslash is its JSON text without the quotes (a fleet's are DNS labels).
+          const key = line.slice(0, tab);
+          const plain = key.length > 1 && key.startsWith('"') && key.endsWith('"') && !key.includes('\\');
+          entries.set(plain ? key.slice(1, -1) : (JSON.parse(key) as string), [line.slice(tab + 1, second), line.slice(second + 1), line]);
         }
       }
     } catch {
@@ -61,13 +75,29 @@ export class ParsedFileCache {
     } catch {
       // No place to keep it: every file is read, and nothing kept.
     }
-    return new ParsedFileCache(file, key, entries, startedNs);
+    const monitor = root === undefined || startedNs < 0n ? undefined : FileMonitor.query(root, previousMark);
+    return new ParsedFileCache(file, key, entries, startedNs, previousMark, monitor);
   }
 
   /** The stat signature of `full` (size, mtime and ctime in ns, inode, device), and its mtime. */
   static signature(full: string): { signature: string; mtimeNs: bigint } {
     const s = statSync(full, { bigint: true });
     return { signature: `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}:${s.dev}`, mtimeNs: s.mtimeNs };
+  }
+
+  /**
+   * The stat signature of `full`, kept in this cache as `file` (its repository path): the one recorded
+   * when the file monitor says the file did not change since (no stat), else a stat's. Throws as
+   * statSync does (a missing file).
+   */
+  signature(file: string, full: string): { signature: string; mtimeNs: bigint } {
+    const recorded = this.monitor?.unchanged(file) ? this.entries.get(file)?.[0] : undefined;
+    // A recorded entry was never racily clean (its mtime was older than the run that stat'ed it): any
+    // mtime before this run's start says so to put, without parsing it out of the signature.
+    if (recorded !== undefined) return { signature: recorded, mtimeNs: -1n };
+    const signature = ParsedFileCache.signature(full);
+    this.statted.add(file);
+    return signature;
   }
 
   /** What was derived from `file` when it had `signature`; undefined when unknown. */
@@ -99,12 +129,15 @@ export class ParsedFileCache {
    */
   save(): void {
     if (this.startedNs < 0n) return;
-    // Every entry carried over unchanged, and none dropped: the cache on disk is already this one.
-    if (this.next.size === this.entries.size && [...this.next.values()].every((e) => e === undefined)) return;
+    const mark = this.monitor?.markToKeep(this.statted);
+    // Every entry carried over unchanged, and none dropped: the cache on disk is already this one. Its
+    // mark may be older than this run's: what changed since it is what changed since this run's and
+    // more, so it stays right (the file is written when a mark is to be kept or dropped).
+    if ((mark === undefined) === (this.previousMark === undefined) && this.next.size === this.entries.size && [...this.next.values()].every((e) => e === undefined)) return;
     try {
       const temporary = `${this.file}.${process.pid}.tmp`;
       const lines = [...this.next].map(([file, line]) => line ?? this.entries.get(file)![2]);
-      writeFileSync(temporary, `${[header(this.key), ...lines].join('\n')}\n`);
+      writeFileSync(temporary, `${[header(this.key, mark), ...lines].join('\n')}\n`);
       renameSync(temporary, this.file);
       removeStale(path.dirname(this.file), this.file);
     } catch {
@@ -122,9 +155,12 @@ export class ParsedFileCache {
   }
 }
 
-/** A cache file's first line: its format and the fingerprint of the code whose values it holds. */
-function header(key: string): string {
-  return JSON.stringify({ version: 3, key });
+/** The cache file's format: 4 added the file monitor's mark to the first line. */
+const VERSION = 4;
+
+/** A cache file's first line: its format, the fingerprint of the code whose values it holds, and the file monitor's mark it was written with. */
+function header(key: string, mark: string | undefined): string {
+  return JSON.stringify({ version: VERSION, key, ...(mark === undefined ? {} : { monitor: mark }) });
 }
 
 /** Removes the files of `dir` but `keep` (and its stamp) no run used for CACHE_STALE_MS: other repositories' caches (a temporary repository's is never used again). */

@@ -258,7 +258,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     throw new InputErrors([{ file: 'clusters/', field: '', message: `no such folder under ${path.resolve(root)}, so synth would remove everything in ${outDir}/ (${previousFolders} folders): run it at the repository root (or give --root); to remove every cluster, keep an empty clusters/ folder` }]);
   }
   const fingerprint = await generatorFingerprint();
-  const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint);
+  const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint, root);
   const now = options.now ?? new Date();
   const inputs = await loadInputs(root, { now, existing: new Set(Object.keys(previous.index?.deployments ?? {})), cache });
   for (const name of options.rotate?.keys() ?? []) {
@@ -288,7 +288,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   };
   const steady = cache && !options.full ? steadySecrets(root, inputs.deployments, previous, cache, options.rotate, now, hashOf, memoOf) : new Map<string, SteadyState>();
   // The state files' signatures before they are read: a file changed after its stat is read again next time.
-  const signatures = new Map(cache ? inputs.deployments.filter((d) => !steady.has(d.name)).map((d) => [d.name, stateSignature(root, d)]) : []);
+  const signatures = new Map(cache ? inputs.deployments.filter((d) => !steady.has(d.name)).map((d) => [d.name, stateSignature(root, d, cache)]) : []);
   // A deployment is rendered when its inputs are not those the index records for its files, or its
   // files are not as synth wrote them. Those whose secrets are resolved now are rendered as soon as
   // their secrets are (see RenderQueue); the steady ones are as the index records them.
@@ -432,7 +432,7 @@ function steadySecrets(
     const key = `${d.cluster.name}/${d.name}`;
     const record = previous.index?.deployments?.[key];
     if (!record || rotate?.has(d.name) || !isIntact(previous, key)) continue;
-    const signature = stateSignature(root, d);
+    const signature = stateSignature(root, d, cache);
     if (!signature) continue;
     const known = cache.get(stateKey(d), signature.signature);
     if (!isSteadyState(known) || now.getTime() >= known.sameUntil) continue;
@@ -447,10 +447,10 @@ function steadySecrets(
   return steady;
 }
 
-/** The stat signature of a deployment's state file; undefined when there is none. */
-function stateSignature(root: string, d: Deployment): ReturnType<typeof ParsedFileCache.signature> | undefined {
+/** The stat signature of a deployment's state file (see ParsedFileCache.signature); undefined when there is none. */
+function stateSignature(root: string, d: Deployment, cache: ParsedFileCache): ReturnType<typeof ParsedFileCache.signature> | undefined {
   try {
-    return ParsedFileCache.signature(stateFile(root, d.cluster.name, d.name));
+    return cache.signature(stateKey(d), stateFile(root, d.cluster.name, d.name));
   } catch {
     return undefined;
   }

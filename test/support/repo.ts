@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,19 @@ export function tempRepo(): string {
     cpSync(path.join(projectRoot, folder), path.join(dir, folder), { recursive: true });
   }
   return dir;
+}
+
+/**
+ * A tempRepo whose input and state files were last modified an hour ago, well before any synth
+ * cache's start (a file modified since a run began is racily clean, and never kept).
+ */
+export function settledRepo(): string {
+  const repo = tempRepo();
+  const past = new Date(Date.now() - 3600_000);
+  for (const folder of ['clusters', 'deployments', 'state/example']) {
+    for (const name of readdirSync(path.join(repo, folder))) utimesSync(path.join(repo, folder, name), past, past);
+  }
+  return repo;
 }
 
 export function writeInput(repo: string, file: string, content: string): void {

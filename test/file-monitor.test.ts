@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { onTestFinished, describe, expect, it } from 'vitest';
+import { FileMonitor } from '../src/config/file-monitor.js';
+import { synth } from '../src/synth/synth.js';
+import { settledRepo, snapshotTree, tempDir } from './support/repo.js';
+
+const skip = spawnSync('watchman', ['--version']).status === 0 ? undefined : 'watchman is not installed (apt-get install watchman)';
+
+/** Has watchman (its server started if need be) watch `dir` until the test ends, as `watchman watch-project .` does for a user. */
+function watch(dir: string): void {
+  const run = spawnSync('watchman', ['watch-project', dir], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  onTestFinished(() => void spawnSync('watchman', ['watch-del', dir]));
+}
+
+/** The file monitor's mark a synth cache was written with. */
+function markIn(cache: string): string | undefined {
+  return (JSON.parse(readFileSync(cache, 'utf8').split('\n')[0]!) as { monitor?: string }).monitor;
+}
+
+describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  it('says which files changed since a mark, and keeps a mark only once it listed every file stat\'ed', () => {
+    const dir = tempDir();
+    for (const folder of ['deployments', 'state/example', 'elsewhere']) mkdirSync(path.join(dir, folder), { recursive: true });
+    writeFileSync(path.join(dir, 'deployments/a.yaml'), 'a');
+    writeFileSync(path.join(dir, 'deployments/b.yaml'), 'b');
+    writeFileSync(path.join(dir, 'state/example/a.json'), '{}');
+    expect(FileMonitor.query(dir, undefined)).toBeUndefined(); // not watched: every file is stat'ed
+    watch(dir);
+    const first = FileMonitor.query(dir, undefined)!;
+    // No mark yet: every file may have changed; the files it listed are those of the three folders.
+    expect(first.unchanged('deployments/a.yaml')).toBe(false);
+    expect(first.markToKeep(['deployments/a.yaml', 'deployments/b.yaml', 'state/example/a.json'])).toBeDefined();
+    expect(first.markToKeep(['deployments/a.yaml', 'deployments/c.yaml'])).toBeUndefined();
+    expect(first.markToKeep(['elsewhere/x.yaml'])).toBeUndefined();
+    const mark = first.markToKeep([])!;
+
+    writeFileSync(path.join(dir, 'deployments/a.yaml'), 'a2');
+    writeFileSync(path.join(dir, 'elsewhere/x.yaml'), 'x');
+    const second = FileMonitor.query(dir, mark)!;
+    expect(second.unchanged('deployments/a.yaml')).toBe(false);
+    expect(second.unchanged('deployments/b.yaml')).toBe(true);
+    expect(second.unchanged('state/example/a.json')).toBe(true);
+    // Only a mark of the same watch and path counts.
+    expect(FileMonitor.query(dir, JSON.stringify(['/elsewhere', '', JSON.parse(mark)[2]]))!.unchanged('deployments/b.yaml')).toBe(false);
+
+    // A link: what it points to can change without it; every file is stat'ed and no mark kept.
+    symlinkSync(path.join(dir, 'elsewhere/x.yaml'), path.join(dir, 'deployments/c.yaml'));
+    const linked = FileMonitor.query(dir, second.markToKeep([]))!;
+    expect(linked.unchanged('deployments/b.yaml')).toBe(false);
+    expect(linked.markToKeep(['deployments/b.yaml'])).toBeUndefined();
+    expect(FileMonitor.query(dir, undefined)!.markToKeep(['deployments/b.yaml'])).toBeUndefined();
+  });
+
+  it('lists a fleet whose listing is megabytes of JSON', () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'deployments'));
+    // 6000 names of 200 characters: ~1.4 MB of listing, past the 1 MB a child's output is cut at by default.
+    const files = Array.from({ length: 6000 }, (_, i) => `deployments/${String(i).padStart(195, 'x')}.yaml`);
+    for (const file of files) writeFileSync(path.join(dir, file), '');
+    watch(dir);
+    expect(FileMonitor.query(dir, undefined)?.markToKeep(files)).toBeDefined();
+  });
+
+  it('a synth with watchman writes what a synth without it writes, after edits, a new file, a removed state and a link', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    const withoutMonitor = async () => {
+      const copy = tempDir();
+      for (const folder of ['clusters', 'deployments', 'state']) spawnSync('cp', ['-a', path.join(repo, folder), copy]);
+      await synth(copy, path.join(copy, 'dist'), { full: true });
+      return snapshotTree(path.join(copy, 'dist'));
+    };
+    watch(repo);
+    await synth(repo, out, { cache });
+    expect(markIn(cache)).toBeDefined();
+    expect((await synth(repo, out, { cache })).rendered).toBe(0);
+
+    // An edit of a deployment file: that deployment is rendered again, and only it.
+    const orders = path.join(repo, 'deployments/orders.yaml');
+    writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 2Gi', 'memory: 3Gi'));
+    expect((await synth(repo, out, { cache })).rendered).toBe(1);
+    expect(snapshotTree(out)).toEqual(await withoutMonitor());
+    expect(markIn(cache)).toBeDefined();
+
+    // A new deployment, then its state removed: made again.
+    const carts = path.join(repo, 'deployments/carts.yaml');
+    writeFileSync(carts, readFileSync(orders, 'utf8'));
+    expect((await synth(repo, out, { cache })).rendered).toBe(1);
+    const state = path.join(repo, 'state/example/carts.json');
+    const before = readFileSync(state, 'utf8');
+    unlinkSync(state);
+    expect((await synth(repo, out, { cache })).statesWritten).toEqual(['state/example/carts.json']);
+    expect(readFileSync(state, 'utf8')).not.toBe(before);
+
+    // A deployment file made a link to a file outside the folders watched: an edit there is seen.
+    const outside = path.join(tempDir(), 'sessions.yaml');
+    renameSync(path.join(repo, 'deployments/sessions.yaml'), outside);
+    symlinkSync(outside, path.join(repo, 'deployments/sessions.yaml'));
+    expect((await synth(repo, out, { cache })).rendered).toBe(0);
+    expect(markIn(cache)).toBeUndefined();
+    writeFileSync(outside, readFileSync(outside, 'utf8').replace(/memory: \S+/, 'memory: 5Gi'));
+    expect((await synth(repo, out, { cache })).rendered).toBe(1);
+    expect(snapshotTree(out)).toEqual(await withoutMonitor());
+  });
+});
