@@ -385,11 +385,14 @@ try {
         rows.push({ size, stage: 'one changed: gate --changed, git tuned', ...r, objects: s.resources, note: `${tuned}; ${s.errors} errors, ${s.resources} resources gated` });
         // With watchman watching, synth asks it what changed instead of a stat of every input (README,
         // "Large fleets"): the first synth after the watch lists the files once and keeps watchman's
-        // clock (untimed), the next, after one more change, is the one a user waits for.
+        // clock (untimed), the next, after one more change, is the one a user waits for. Before each,
+        // watchman is let finish with what came before (untimed), as it has when a user edits a file
+        // seconds after a synth (a synth started sooner does without it: see src/config/file-monitor.ts).
         let tunedSynth = oneSynth;
         if (tuned.includes('watchman')) {
           for (const grown of ['124Gi', '125Gi']) {
             await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, `$1${grown}`));
+            spawnSync('watchman', ['-j'], { input: JSON.stringify(['clock', root, { sync_timeout: 600_000 }]), stdio: ['pipe', 'ignore', 'ignore'] });
             tunedSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
           }
           rows.push({ size, stage: 'one changed: synth, watchman', ...tunedSynth, objects, note: tunedSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });

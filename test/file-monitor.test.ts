@@ -86,6 +86,21 @@ describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [ski
     expect(snapshotTree(out)).toEqual(await withoutMonitor());
     expect(markIn(cache)).toBeDefined();
 
+    // A synth without the monitor (watchman busy, stopped or turned off) keeps the mark it found: what
+    // changed since it includes what changes after, so the next synth with watchman sees both edits.
+    const kept = markIn(cache);
+    process.env.REDIS_GITOPS_WATCHMAN = 'off';
+    try {
+      writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 3Gi', 'memory: 4Gi'));
+      expect((await synth(repo, out, { cache })).rendered).toBe(1);
+      expect(markIn(cache)).toBe(kept);
+    } finally {
+      delete process.env.REDIS_GITOPS_WATCHMAN;
+    }
+    writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 4Gi', 'memory: 6Gi'));
+    expect((await synth(repo, out, { cache })).rendered).toBe(1);
+    expect(snapshotTree(out)).toEqual(await withoutMonitor());
+
     // A new deployment, then its state removed: made again.
     const carts = path.join(repo, 'deployments/carts.yaml');
     writeFileSync(carts, readFileSync(orders, 'utf8'));

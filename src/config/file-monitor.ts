@@ -47,8 +47,9 @@ export class FileMonitor {
         ? { since, expression: ['anyof', ...FileMonitor.FOLDERS.flatMap((folder) => [['dirname', folder], ['name', folder, 'wholename']])] }
         : { path: FileMonitor.FOLDERS }),
       fields: ['name', 'type', 'exists'],
-      // Answer only once watchman has seen every change made before the query (its default, said for the reader).
-      sync_timeout: 60_000,
+      // Answer only once watchman has seen every change made before the query; when it is busy past
+      // SYNC_TIMEOUT_MS, it answers with an error and every file is stat'ed (as without watchman).
+      sync_timeout: SYNC_TIMEOUT_MS,
     }]) as { clock?: string; is_fresh_instance?: boolean; files?: { name: string; type?: string; exists?: boolean }[] } | undefined;
     if (!answer?.clock || !Array.isArray(answer.files)) return undefined;
     const mark = JSON.stringify([watch, relative, answer.clock]);
@@ -77,6 +78,15 @@ export class FileMonitor {
     return this.listed!.size ? this.mark : undefined;
   }
 }
+
+/**
+ * How long synth waits for watchman to have seen every change made before it asks. Idle, watchman
+ * takes a few ms; busy, much longer: watchman 4.9 crawls a folder again when a folder is renamed into
+ * it, as synth's transaction renames a deployment's folder into dist/<cluster>/ (thousands of files at
+ * 10,000 deployments: ~5 s of its CPU). A stat of every input costs ~0.1 s at 10,000: waiting longer
+ * than this is worse than doing without.
+ */
+const SYNC_TIMEOUT_MS = 500;
 
 /** The folder watchman watches that holds `repository` (itself or a parent, as `watch-project` chose); undefined when none. */
 function watchRoot(repository: string): string | undefined {

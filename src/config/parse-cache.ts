@@ -129,10 +129,12 @@ export class ParsedFileCache {
    */
   save(): void {
     if (this.startedNs < 0n) return;
-    const mark = this.monitor?.markToKeep(this.statted);
+    // Without a monitor this run (watchman busy, stopped or turned off), the previous mark stays: what
+    // changed since it is what changed since this run and more, so it stays right.
+    const mark = this.monitor ? this.monitor.markToKeep(this.statted) : this.previousMark;
     // Every entry carried over unchanged, and none dropped: the cache on disk is already this one. Its
-    // mark may be older than this run's: what changed since it is what changed since this run's and
-    // more, so it stays right (the file is written when a mark is to be kept or dropped).
+    // mark may be older than this run's, and stays right as above (the file is written when a mark is
+    // to be kept or dropped).
     if ((mark === undefined) === (this.previousMark === undefined) && this.next.size === this.entries.size && [...this.next.values()].every((e) => e === undefined)) return;
     try {
       const temporary = `${this.file}.${process.pid}.tmp`;
