@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { onTestFinished, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FileMonitor } from '../src/config/file-monitor.js';
 import { synth } from '../src/synth/synth.js';
 import { settledRepo, snapshotTree, tempDir } from './support/repo.js';
@@ -20,7 +20,23 @@ function markIn(cache: string): string | undefined {
   return (JSON.parse(readFileSync(cache, 'utf8').split('\n')[0]!) as { monitor?: string }).monitor;
 }
 
+/** Runs `body` with REDIS_GITOPS_WATCHMAN set to `value`, then puts back the value before. */
+async function withSetting<T>(value: string, body: () => T | Promise<T>): Promise<T> {
+  const before = process.env.REDIS_GITOPS_WATCHMAN;
+  process.env.REDIS_GITOPS_WATCHMAN = value;
+  try {
+    return await body();
+  } finally {
+    process.env.REDIS_GITOPS_WATCHMAN = before;
+  }
+}
+
 describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  // These tests are about what watchman says, not how soon: a busy CI machine may take it past the
+  // half second synth waits by default (then synth stats every file, and keeps no new clock).
+  beforeAll(() => void (process.env.REDIS_GITOPS_WATCHMAN = '60000'));
+  afterAll(() => void delete process.env.REDIS_GITOPS_WATCHMAN);
+
   it('says which files changed since a mark, and keeps a mark only once it listed every file stat\'ed', () => {
     const dir = tempDir();
     for (const folder of ['deployments', 'state/example', 'elsewhere']) mkdirSync(path.join(dir, folder), { recursive: true });
@@ -52,6 +68,23 @@ describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [ski
     expect(linked.unchanged('deployments/b.yaml')).toBe(false);
     expect(linked.markToKeep(['deployments/b.yaml'])).toBeUndefined();
     expect(FileMonitor.query(dir, undefined)!.markToKeep(['deployments/b.yaml'])).toBeUndefined();
+  });
+
+  it('waits for watchman no longer than REDIS_GITOPS_WATCHMAN says (a watchman that takes 3 s to answer is not waited for)', async () => {
+    const dir = tempDir();
+    const bin = tempDir();
+    // A stand-in for a busy watchman: it names `dir` as watched at once, and answers a query 3 s later.
+    const answer = JSON.stringify({ clock: 'c:1:1:1:1', is_fresh_instance: true, files: [] });
+    writeFileSync(path.join(bin, 'watchman'), `#!/bin/sh\ncase "$(cat)" in\n*watch-list*) echo '${JSON.stringify({ roots: [dir] })}' ;;\n*) sleep 3; echo '${answer}' ;;\nesac\n`);
+    chmodSync(path.join(bin, 'watchman'), 0o755);
+    const { PATH } = process.env;
+    process.env.PATH = `${bin}:${PATH}`;
+    try {
+      expect(await withSetting('60000', () => FileMonitor.query(dir, undefined))).toBeDefined();
+      expect(await withSetting('300', () => FileMonitor.query(dir, undefined))).toBeUndefined();
+    } finally {
+      process.env.PATH = PATH;
+    }
   });
 
   it('lists a fleet whose listing is megabytes of JSON', () => {
@@ -89,14 +122,11 @@ describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [ski
     // A synth without the monitor (watchman busy, stopped or turned off) keeps the mark it found: what
     // changed since it includes what changes after, so the next synth with watchman sees both edits.
     const kept = markIn(cache);
-    process.env.REDIS_GITOPS_WATCHMAN = 'off';
-    try {
+    await withSetting('off', async () => {
       writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 3Gi', 'memory: 4Gi'));
       expect((await synth(repo, out, { cache })).rendered).toBe(1);
       expect(markIn(cache)).toBe(kept);
-    } finally {
-      delete process.env.REDIS_GITOPS_WATCHMAN;
-    }
+    });
     writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 4Gi', 'memory: 6Gi'));
     expect((await synth(repo, out, { cache })).rendered).toBe(1);
     expect(snapshotTree(out)).toEqual(await withoutMonitor());

@@ -33,9 +33,12 @@ export class FileMonitor {
    * stat'ed). Never starts the watchman server (`--no-spawn`).
    */
   static query(root: string, previous: string | undefined): FileMonitor | undefined {
-    if (process.env.REDIS_GITOPS_WATCHMAN === 'off') return undefined;
+    const wait = waitMs();
+    if (wait === undefined) return undefined;
+    const deadline = performance.now() + wait;
+    const left = () => Math.max(1, Math.ceil(deadline - performance.now()));
     const repository = path.resolve(root);
-    const watch = watchRoot(repository);
+    const watch = watchRoot(repository, left());
     if (!watch) return undefined;
     const relative = path.relative(watch, repository);
     const since = previous ? parseMark(previous, watch, relative) : undefined;
@@ -47,10 +50,9 @@ export class FileMonitor {
         ? { since, expression: ['anyof', ...FileMonitor.FOLDERS.flatMap((folder) => [['dirname', folder], ['name', folder, 'wholename']])] }
         : { path: FileMonitor.FOLDERS }),
       fields: ['name', 'type', 'exists'],
-      // Answer only once watchman has seen every change made before the query; when it is busy past
-      // SYNC_TIMEOUT_MS, it answers with an error and every file is stat'ed (as without watchman).
-      sync_timeout: SYNC_TIMEOUT_MS,
-    }]) as { clock?: string; is_fresh_instance?: boolean; files?: { name: string; type?: string; exists?: boolean }[] } | undefined;
+      // Answer only once watchman has seen every change made before the query (see waitMs).
+      sync_timeout: left(),
+    }], left()) as { clock?: string; is_fresh_instance?: boolean; files?: { name: string; type?: string; exists?: boolean }[] } | undefined;
     if (!answer?.clock || !Array.isArray(answer.files)) return undefined;
     const mark = JSON.stringify([watch, relative, answer.clock]);
     if (!since || answer.is_fresh_instance) {
@@ -80,17 +82,22 @@ export class FileMonitor {
 }
 
 /**
- * How long synth waits for watchman to have seen every change made before it asks. Idle, watchman
- * takes a few ms; busy, much longer: watchman 4.9 crawls a folder again when a folder is renamed into
- * it, as synth's transaction renames a deployment's folder into dist/<cluster>/ (thousands of files at
- * 10,000 deployments: ~5 s of its CPU). A stat of every input costs ~0.1 s at 10,000: waiting longer
- * than this is worse than doing without.
+ * How long synth waits for watchman's answers, in all; undefined: watchman is not asked
+ * (REDIS_GITOPS_WATCHMAN=off, or the wait in ms). Idle, watchman answers in a few ms; busy, it makes
+ * queries wait: watchman 4.9 crawls a folder again when a folder is renamed into it, as synth's
+ * transaction renames a deployment's folder into dist/<cluster>/ (at 10,000 deployments, a query
+ * right after a synth waited ~4 s). A stat of every input costs ~0.1 s at 10,000: waiting longer than
+ * half a second is worse than doing without, so past it every file is stat'ed.
  */
-const SYNC_TIMEOUT_MS = 500;
+function waitMs(): number | undefined {
+  const setting = process.env.REDIS_GITOPS_WATCHMAN;
+  if (setting === 'off') return undefined;
+  return setting && /^[1-9][0-9]*$/.test(setting) ? Number(setting) : 500;
+}
 
 /** The folder watchman watches that holds `repository` (itself or a parent, as `watch-project` chose); undefined when none. */
-function watchRoot(repository: string): string | undefined {
-  const answer = watchman(['watch-list']) as { roots?: string[] } | undefined;
+function watchRoot(repository: string, timeoutMs: number): string | undefined {
+  const answer = watchman(['watch-list'], timeoutMs) as { roots?: string[] } | undefined;
   const roots = (answer?.roots ?? []).filter((r) => r === repository || repository.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   return roots.sort((a, b) => b.length - a.length)[0];
 }
@@ -105,11 +112,11 @@ function parseMark(mark: string, watch: string, relative: string): string | unde
   }
 }
 
-/** One watchman command through its command line (JSON in and out); undefined on any failure. */
-function watchman(command: unknown[]): unknown {
+/** One watchman command through its command line (JSON in and out); undefined on any failure, or past `timeoutMs`. */
+function watchman(command: unknown[], timeoutMs: number): unknown {
   try {
     // A listing of 10,000 deployments' files is a few MB of JSON (spawnSync's default buffer is 1 MB).
-    const run = spawnSync('watchman', ['--no-spawn', '--no-pretty', '-j'], { input: JSON.stringify(command), encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 30 });
+    const run = spawnSync('watchman', ['--no-spawn', '--no-pretty', '-j'], { input: JSON.stringify(command), encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 30 });
     if (run.status !== 0 || !run.stdout) return undefined;
     const answer = JSON.parse(run.stdout) as { error?: string };
     return answer.error ? undefined : answer;
