@@ -3,7 +3,9 @@
 # description: >-
 #   Every PersistentVolumeClaim, every StatefulSet volumeClaimTemplate and every generic ephemeral
 #   volume of a pod template (volumes[].ephemeral.volumeClaimTemplate) names a storageClassName
-#   (the cluster's default class may be unencrypted), that StorageClass is among the cluster-scoped
+#   (the cluster's default class may be unencrypted; where the claim also has the deprecated
+#   annotation volume.beta.kubernetes.io/storage-class, Kubernetes provisions on the annotation's
+#   class, and so the gate judges that one), that StorageClass is among the cluster-scoped
 #   manifests of the same input set (or in the allow-list the gate is given as data,
 #   data.redis_gitops.allowed_storage_classes: classes that exist in the cluster and were reviewed
 #   there), and it encrypts by its provisioner, as the generator's provider table says
@@ -56,7 +58,17 @@ _claims := array.concat(
 	),
 )
 
+# The class Kubernetes provisions the claim on: the deprecated beta annotation, when the claim has it,
+# wins over spec.storageClassName (component-helpers storage/volume GetPersistentVolumeClaimClass; the
+# API server does not require the two to agree), and StatefulSets and ephemeral volumes copy a
+# template's annotations onto the claims they make.
 _class_name(claim) := name if {
+	name := object.get(claim, ["metadata", "annotations", "volume.beta.kubernetes.io/storage-class"], null)
+	is_string(name)
+} else := "" if {
+	# Annotated with something that is not a name: no class the gate can judge.
+	object.get(claim, ["metadata", "annotations", "volume.beta.kubernetes.io/storage-class"], null) != null
+} else := name if {
 	name := object.get(claim, ["spec", "storageClassName"], "")
 	is_string(name)
 } else := ""

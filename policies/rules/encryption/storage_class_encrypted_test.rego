@@ -154,3 +154,21 @@ test_generic_ephemeral_volume_without_a_class if {
 	msgs := {v.msg | some v in storage_class_encrypted.violation with input as {"resources": [{"file": "f", "object": deployment}], "cluster_resources": []}}
 	msgs == {"ephemeral volume v names no storageClassName: the cluster's default class may be unencrypted"}
 }
+
+# The deprecated annotation, where a claim has it, is the class Kubernetes provisions on
+# (GetPersistentVolumeClaimClass), whatever spec.storageClassName says; templates pass it on.
+_annotated(claim, class) := object.union(claim, {"object": {"metadata": {"annotations": {"volume.beta.kubernetes.io/storage-class": class}}}})
+
+_annotated_template(class) := object.union(_statefulset({"storageClassName": "ibm"}), {"object": {"spec": {"volumeClaimTemplates": [{
+	"metadata": {"name": "data", "annotations": {"volume.beta.kubernetes.io/storage-class": class}},
+	"spec": {"storageClassName": "ibm"},
+}]}}})
+
+test_beta_annotation_wins_over_storage_class_name if {
+	_messages([_annotated(_pvc({"storageClassName": "ibm"}), "ebs-plain")]) == {`the claim uses StorageClass ebs-plain, which does not encrypt: AWS EBS encrypts only with parameters.encrypted "true"`}
+	_messages([_annotated_template("standard")]) == {"volumeClaimTemplate data uses StorageClass standard, which is neither among the cluster-scoped manifests nor allowed (--allow-storage-class): its encryption cannot be checked"}
+	_messages([_annotated(_pvc({"storageClassName": "ibm"}), "")]) == {"the claim names no storageClassName: the cluster's default class may be unencrypted"}
+	count(_messages([_annotated(_pvc({"storageClassName": "ibm"}), 7)])) == 1
+	# Annotation and field on encrypting classes, or the annotation alone: nothing to report.
+	count(_messages([_annotated(_pvc({"storageClassName": "ibm"}), "gke"), _annotated(_pvc({}), "ibm"), _annotated_template("ibm")])) == 0
+}

@@ -60,11 +60,43 @@ test_application_repo_url_with_a_token if {
 }
 
 test_application_repo_url_with_a_token_as_the_user if {
-	some url in ["https://ghp_abcdefghij0123456789@github.com/shop/web.git", "HTTP://glpat-abc123@gitlab.example.com/shop/web.git"]
-	count(no_plaintext_secret.violation) == 1 with input as _application({"source": {"repoURL": url}})
+	every url in ["https://ghp_abcdefghij0123456789@github.com/shop/web.git", "HTTP://glpat-abc123@gitlab.example.com/shop/web.git"] {
+		count(no_plaintext_secret.violation) == 1 with input as _application({"source": {"repoURL": url}})
+	}
 }
 
 test_application_repo_url_with_an_ssh_user_or_an_at_sign_in_its_path if {
-	some url in ["ssh://git@github.com/shop/web.git", "https://gitlab.example.com/shop/web@2.git", "https://@gitlab.example.com/shop/web.git"]
-	count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": url}})
+	every url in ["ssh://git@github.com/shop/web.git", "https://gitlab.example.com/shop/web@2.git", "https://@gitlab.example.com/shop/web.git"] {
+		count(no_plaintext_secret.violation) == 0 with input as _application({"source": {"repoURL": url}})
+	}
+}
+
+_sealed_with_template(template_data) := {"resources": [{
+	"file": "dist/c1/orders/sealedsecret-orders-auth.yaml",
+	"object": {
+		"apiVersion": "bitnami.com/v1alpha1",
+		"kind": "SealedSecret",
+		"metadata": {"name": "orders-auth", "namespace": "redis-orders"},
+		"spec": {"encryptedData": {"password": "AgB4..."}, "template": {"data": template_data}},
+	},
+}]}
+
+test_sealed_secret_template_values_that_read_the_sealed_values_pass if {
+	every value in [
+		`{{ index . "password" }}`, "{{.password}}", "{{- .password -}}", "{{ $.password }}", "{{.}}",
+		`user=cache pass={{ .password | b64enc }}`, `{{ printf "%s" (index . "password") }}`,
+		`{{ "}}" }}{{ .password }}`, "{{/* comment */}}{{ index . `password` }}",
+		"", # empty: nothing to hide
+	] {
+		count(no_plaintext_secret.violation) == 0 with input as _sealed_with_template({"url": value})
+	}
+}
+
+test_sealed_secret_template_values_written_as_they_are_are_plaintext if {
+	every value in [
+		"hunter2", `{{ "hunter2" }}`, `{{ "hunter2 ." }}`, "{{ `hunter2 .password` }}", "{{/* .password */}}hunter2",
+		`{{ printf "%s" "hunter2" }}`, 7,
+	] {
+		[v.msg | some v in no_plaintext_secret.violation with input as _sealed_with_template({"admin-password": value, "ok": "{{ .password }}"})] == [`SealedSecret orders-auth has spec.template.data values that are written as they are into the Secret, in plaintext (keys: admin-password): seal them into encryptedData, or make them templates that read the sealed values ({{ index . "key" }})`]
+	}
 }
