@@ -80,3 +80,75 @@ test_pod_level_seccomp_is_inherited_and_privileged_refused if {
 	unconfined := _container("redis", object.union(_hardened, {"seccompProfile": {"type": "Unconfined"}}))
 	_messages([_entry("Pod", _pod_spec({"seccompProfile": {"type": "RuntimeDefault"}}, [unconfined]))]) == {"container redis of Pod w: seccompProfile.type is not RuntimeDefault or Localhost (set it in the pod or container securityContext)"}
 }
+
+# The rest of the profile (k8s.io/pod-security-admission v0.28.15), container by container.
+test_container_settings_the_profile_refuses if {
+	every field, problem in {
+		"capabilities": "capabilities.add holds CHOWN, SYS_ADMIN (only NET_BIND_SERVICE may be added)",
+		"runAsUser": "runAsUser is 0",
+		"procMount": "procMount is Unmasked (only Default)",
+		"seLinuxOptions": "seLinuxOptions type spc_t is not container_t, container_init_t or container_kvm_t, sets user",
+		"windowsOptions": "windowsOptions.hostProcess is true",
+	} {
+		container := _container("redis", object.union(_hardened, {field: _settings[field]}))
+		_messages([_entry("Pod", _pod_spec({}, [container]))]) == {sprintf("container redis of Pod w: %s", [problem])}
+	}
+}
+
+_settings := {
+	"capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN", "NET_BIND_SERVICE", "CHOWN"]},
+	"runAsUser": 0,
+	"procMount": "Unmasked",
+	"seLinuxOptions": {"type": "spc_t", "user": "system_u"},
+	"windowsOptions": {"hostProcess": true},
+}
+
+test_container_settings_the_profile_allows if {
+	container := _container("redis", object.union(_hardened, {
+		"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+		"runAsUser": 999,
+		"procMount": "Default",
+		"seLinuxOptions": {"type": "container_t", "level": "s0:c1,c2"},
+		"windowsOptions": {"hostProcess": false},
+	}))
+	spec := object.union(_pod_spec({}, [object.union(container, {"ports": [{"containerPort": 6379, "hostPort": 0}]})]), {"volumes": [
+		{"name": "a", "configMap": {"name": "c"}}, {"name": "b", "emptyDir": {}}, {"name": "c"},
+		{"name": "d", "persistentVolumeClaim": {"claimName": "x"}}, {"name": "e", "projected": {"sources": []}},
+		{"name": "f", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}}, {"name": "g", "csi": {"driver": "x"}},
+		{"name": "h", "downwardAPI": {}}, {"name": "i", "secret": {"secretName": "s"}},
+	]})
+	count(_messages([_entry("Pod", object.union(spec, {"securityContext": {"sysctls": [{"name": "net.ipv4.ip_local_port_range", "value": "1 2"}]}}))])) == 0
+}
+
+test_host_network_makes_every_port_a_host_port if {
+	container := object.union(_container("redis", _hardened), {"ports": [{"containerPort": 6379}, {"containerPort": 8404, "hostPort": 9000}]})
+	_messages([_entry("Pod", object.union(_pod_spec({}, [container]), {"hostNetwork": true}))]) == {"container redis of Pod w: hostPort 6379, 9000 (reach the pod through a Service)"}
+	count(_messages([_entry("Pod", _pod_spec({}, [container]))])) == 1
+}
+
+test_pod_settings_the_profile_refuses_whatever_the_containers_set if {
+	spec := object.union(
+		_pod_spec(
+			{
+				"runAsNonRoot": false, "runAsUser": 0, "seccompProfile": {"type": "Unconfined"},
+				"seLinuxOptions": {"role": "sysadm_r"}, "sysctls": [{"name": "kernel.msgmax"}, {"name": "kernel.shm_rmid_forced"}],
+			},
+			[_container("redis", object.union(_hardened, {"runAsUser": 999}))],
+		),
+		{"volumes": [{"name": "host", "hostPath": {"path": "/"}}, {"name": "nfs", "nfs": {"server": "s", "path": "/"}}, {"name": "gone", "hostPath": null}]},
+	)
+	entry := object.union(_entry("Deployment", _template(spec)), {"object": {"spec": {"template": {"metadata": {"annotations": {
+		"container.apparmor.security.beta.kubernetes.io/redis": "unconfined",
+		"container.apparmor.security.beta.kubernetes.io/init": "localhost/redis",
+	}}}}}})
+	_messages([entry]) == {concat("; ", [
+		"pod of Deployment w: runAsNonRoot is false",
+		"runAsUser is 0",
+		"seccompProfile.type is Unconfined (only RuntimeDefault or Localhost)",
+		"seLinuxOptions sets role",
+		"sysctls kernel.msgmax are not among the safe ones",
+		"volume host is of type hostPath (only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)",
+		"volume nfs is of type nfs (only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)",
+		"AppArmor profile unconfined of redis (only runtime/default or localhost/*)",
+	])}
+}
