@@ -152,8 +152,16 @@ in_force(entry, rule) := w if {
 }
 
 # The objects of the input that carry waivers, by identity (file and resource), to find the object a
-# finding is about; a file may hold the same identity twice.
-entries_by_identity[[entry.file, k8s.resource(entry.object)]] contains entry if {
+# finding is about; a file may hold the same identity twice. A whole object, worked out once: as a
+# partial set looked up by key, it went through every resource again for each finding.
+entries_by_identity := {identity: {e | some e in _waivered; _identity(e) == identity} |
+	some entry in _waivered
+	identity := _identity(entry)
+}
+
+_waivered := [entry |
 	some entry in array.concat(input.resources, object.get(input, "cluster_resources", []))
 	text(entry.object)
-}
+]
+
+_identity(entry) := [entry.file, k8s.resource(entry.object)]

@@ -35,8 +35,8 @@ type Obj = Record<string, any>;
 
 /**
  * The pods are spread over this many namespaces, all labelled alike: the gate checks a namespace's
- * objects together, and its time grows faster than linearly with a namespace's size (1500 pods in
- * one: minutes; see the closing note of 2026-12-04).
+ * objects together, and its time grows faster than linearly with a namespace's size (OPA's wasm
+ * allocator and the garbage collector: 300 pods in one namespace took 3.8 s, 1200 took 34 s).
  */
 const NAMESPACES = 40;
 const namespaceOf = (i: number) => `psa-restricted-${i % NAMESPACES}`;

@@ -45,15 +45,26 @@ violation contains k8s.violation(entry, msg) if {
 	msg := sprintf("%s %s has %d sentinel members that nothing forces into distinct zones", [entry.object.kind, k8s.name(entry.object), k8s.replicas(entry.object)])
 }
 
+# Each single-member workload pinned to a zone another one (the first by name) is pinned to: one
+# finding per member, not per pair (n members in one zone were n(n-1)/2 findings, and as slow).
 violation contains k8s.violation(entry, msg) if {
 	some entry in redis.sentinel_workloads
-	some other in redis.sentinel_workloads
-	k8s.name(other.object) < k8s.name(entry.object)
-	k8s.replicas(entry.object) == 1
-	k8s.replicas(other.object) == 1
-	[zone] := [z | some z in k8s.zones(entry.object)]
-	k8s.zones(other.object) == {zone}
-	msg := sprintf("%s %s and %s are sentinel members in the same zone %s", [entry.object.kind, k8s.name(entry.object), k8s.name(other.object), zone])
+	zone := _pinned_zone(entry.object)
+	first := min(_pinned_to[zone])
+	first < k8s.name(entry.object)
+	msg := sprintf("%s %s and %s are sentinel members in the same zone %s", [entry.object.kind, k8s.name(entry.object), first, zone])
+}
+
+# The names of the single-member workloads pinned to each zone.
+_pinned_to[zone] contains k8s.name(entry.object) if {
+	some entry in redis.sentinel_workloads
+	zone := _pinned_zone(entry.object)
+}
+
+# The one zone a single-member workload is pinned to.
+_pinned_zone(obj) := zone if {
+	k8s.replicas(obj) == 1
+	[zone] := [z | some z in k8s.zones(obj)]
 }
 
 _one_zone(obj) if count(k8s.zones(obj)) == 1

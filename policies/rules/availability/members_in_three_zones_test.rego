@@ -43,3 +43,15 @@ test_too_few_unpinned_and_shared_zones if {
 	_messages([object.union(unpinned, {"spec": {"replicas": 3}})]) == {"StatefulSet u has 3 sentinel members that nothing forces into distinct zones"}
 	_messages([unpinned, _pinned("a", "z1"), _pinned("b", "z2")]) == {"StatefulSet u is a sentinel member confined to no single zone (nodeSelector or required node affinity on topology.kubernetes.io/zone)"}
 }
+
+# One finding per member that shares a zone (with the first there by name), not one per pair: n
+# members in a zone were n(n-1)/2 findings, and a namespace of a few hundred took minutes.
+test_members_sharing_a_zone_are_reported_once_each if {
+	messages := _messages([_pinned("a", "z1"), _pinned("b", "z1"), _pinned("c", "z1"), _selected("d", "z1"), _pinned("e", "z2"), _pinned("f", "z2")])
+	{m | some m in messages; contains(m, "same zone")} == {
+		"StatefulSet b and a are sentinel members in the same zone z1",
+		"StatefulSet c and a are sentinel members in the same zone z1",
+		"StatefulSet d and a are sentinel members in the same zone z1",
+		"StatefulSet f and e are sentinel members in the same zone z2",
+	}
+}
