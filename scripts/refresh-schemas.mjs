@@ -29,13 +29,19 @@ const sources = {
   prometheusOperator: { module: 'github.com/prometheus-operator/prometheus-operator', version: `v${config.prometheusOperatorVersion}` },
 };
 
-/** Every kind the generator emits (and so the kinds the gate can check strictly). */
+/**
+ * Every kind the generator emits, and every other kind that carries a pod template or that Redis
+ * charts commonly ship: a kind without a schema is checked by the policies alone, and a misspelt or
+ * mistyped field of it (`hostnetwork: true`, `hostNetwork: 1`) passed silently where the API server
+ * drops or refuses it.
+ */
 const builtIn = [
-  ['', 'v1', ['Namespace', 'ConfigMap', 'Service', 'Secret', 'PersistentVolumeClaim', 'ServiceAccount']],
-  ['apps', 'v1', ['StatefulSet', 'Deployment']],
+  ['', 'v1', ['Namespace', 'ConfigMap', 'Service', 'Secret', 'PersistentVolumeClaim', 'ServiceAccount', 'Pod', 'ReplicationController', 'PersistentVolume']],
+  ['apps', 'v1', ['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet']],
+  ['autoscaling', 'v2', ['HorizontalPodAutoscaler']],
   ['batch', 'v1', ['Job', 'CronJob']],
   ['policy', 'v1', ['PodDisruptionBudget']],
-  ['networking.k8s.io', 'v1', ['NetworkPolicy']],
+  ['networking.k8s.io', 'v1', ['NetworkPolicy', 'Ingress']],
   ['rbac.authorization.k8s.io', 'v1', ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']],
   ['storage.k8s.io', 'v1', ['StorageClass']],
 ];

@@ -17,7 +17,8 @@ import { stopPrograms } from './processes.js';
  * templates, a hand-written hardened pod, and those mutated by a seeded generator over every field
  * the profile turns on) is created with ?dryRun=All. The server's refusal names the checks that
  * failed ("runAsNonRoot != true", "restricted volume types", ...); the gate's findings on the same
- * pod, mapped to those names, must be the same set, and an accepted pod must have none.
+ * pod, mapped to those names, must be the same set, and an accepted pod must have none (nor any
+ * schema.* finding: the Pod schema the gate validates against must accept what the server admits).
  *
  * Left out of the corpus, each for a reason: procMount (the ProcMountType feature gate is off in
  * 1.28, so the API server drops the field and admits the pod; the gate still refuses it, as a
@@ -312,7 +313,14 @@ describe(`the gate agrees with PodSecurity admission of kube-apiserver v1.28.15 
     const report = await runGate([files], { threads: 0 });
     const gateMs = Date.now() - gateStarted;
     const gateFindings = new Map<string, string[]>();
+    // The schema findings (Pod's vendored schema, and what the API server checks beyond it): a pod
+    // the server admits must have none.
+    const schemaFindings = new Map<string, string[]>();
     for (const v of report.violations) {
+      if (v.rule.startsWith('schema.')) {
+        const key = path.basename(v.file, '.yaml');
+        schemaFindings.set(key, [...(schemaFindings.get(key) ?? []), `${v.rule}: ${v.message}`]);
+      }
       if (v.rule !== 'security.pod_hardened' && v.rule !== 'security.no_host_namespaces') continue;
       const key = path.basename(v.file, '.yaml');
       gateFindings.set(key, [...(gateFindings.get(key) ?? []), v.message]);
@@ -354,6 +362,9 @@ describe(`the gate agrees with PodSecurity admission of kube-apiserver v1.28.15 
       if (answer.status === 201) tally.admitted += 1;
       else tally.refused += 1;
       for (const reason of server) seenReasons.add(reason);
+      if (answer.status === 201 && schemaFindings.has(`p${i}`)) {
+        disagreements.push(`${c.id} p${i}: admitted, but the gate finds ${schemaFindings.get(`p${i}`)!.join(' | ')}\n    pod: ${JSON.stringify(c.pod)}`);
+      }
       const messages = gateFindings.get(`p${i}`) ?? [];
       const gate = gateReasons(messages);
       if (server.join('|') !== gate.join('|')) {
