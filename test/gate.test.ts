@@ -245,6 +245,23 @@ describe('schema check', () => {
     expect(first.map((v) => v.rule).sort()).toEqual(['schema.invalid', 'schema.unknown_field']);
   });
 
+  it('checks every kind that carries a pod template, not only those the generator emits: a misspelt or mistyped host setting is found', () => {
+    const check = schemaChecker();
+    const spec = (extra: Record<string, unknown>) => ({ containers: [{ name: 'c', image: 'example.com/c:1' }], ...extra });
+    const objects = [
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: spec({ hostnetwork: true }) },
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'd' }, spec: { selector: {}, template: { spec: spec({ hostPID: 'true' }) } } },
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r' }, spec: { selector: {}, template: { spec: spec({ hostIPC: 1 }) } } },
+      { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc' }, spec: { template: { spec: spec({ hostNetwork: true, priviliged: true }) } } },
+    ];
+    expect(objects.flatMap((object) => check({ file: 'x.yaml', object }).map((v) => `${v.rule} ${object.kind}: ${v.message}`))).toEqual([
+      'schema.unknown_field Pod: unknown field spec.hostnetwork',
+      'schema.invalid DaemonSet: spec.template.spec.hostPID: must be boolean',
+      'schema.invalid ReplicaSet: spec.template.spec.hostIPC: must be boolean',
+      'schema.unknown_field ReplicationController: unknown field spec.template.spec.priviliged',
+    ]);
+  });
+
   it("reads CRDs' Go patterns as Go does, also in cached validators: `^(?i)(abort|warn)?$` is caseless", () => {
     const rule = (strategy: string) => ({
       file: 'x.yaml',
