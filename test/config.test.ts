@@ -215,6 +215,23 @@ describe('refused at input time, naming the file and the field', () => {
     expect({ dist: snapshotTree(out), state: snapshotTree(path.join(repo, 'state')) }).toEqual(before);
   });
 
+  it('a deployment file turned into a folder (empty, or none but a non-YAML file): refused, and synth keeps its state and dist/', async () => {
+    const repo = tempRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const before = { dist: snapshotTree(out), state: snapshotTree(path.join(repo, 'state')) };
+    rmSync(path.join(repo, 'deployments/sessions.yaml'));
+    mkdirSync(path.join(repo, 'deployments/sessions.yaml'));
+    mkdirSync(path.join(repo, 'clusters/other.yml'));
+    writeFileSync(path.join(repo, 'clusters/other.yml/notes.txt'), 'x');
+    expect(await said(repo)).toEqual([
+      'clusters/other.yml: : a folder, not a file: clusters/ holds one file per cluster',
+      'deployments/sessions.yaml: : a folder, not a file: deployments/ holds one file per deployment',
+    ]);
+    await expect(synth(repo, out)).rejects.toThrow(InputErrors);
+    expect({ dist: snapshotTree(out), state: snapshotTree(path.join(repo, 'state')) }).toEqual(before);
+  });
+
   it('a symbolic link to a folder or to nothing: named, no stack trace', async () => {
     const repo = tempRepo();
     mkdirSync(path.join(repo, 'elsewhere'));

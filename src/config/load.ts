@@ -200,8 +200,11 @@ async function listYaml(root: string, folder: string, errors: InputError[]): Pro
     if (kind === 'folder') {
       if (entry.name.startsWith('.')) continue;
       const nested = yamlFilesUnder(full);
-      if (nested.length) {
-        const link = entry.isSymbolicLink() ? 'a symbolic link to a folder' : 'a folder';
+      const link = entry.isSymbolicLink() ? 'a symbolic link to a folder' : 'a folder';
+      if (!nested.length && /\.ya?ml$/.test(entry.name)) {
+        // Named as a file is: where orders.yaml was a file, synth would remove the deployment orders.
+        errors.push({ file, field: '', message: `${link}, not a file: ${folder}/ holds one file per ${folder === 'clusters' ? 'cluster' : 'deployment'}` });
+      } else if (nested.length) {
         errors.push({
           file: `${file}/`,
           field: '',
