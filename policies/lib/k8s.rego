@@ -325,6 +325,32 @@ else := env[name] if {
 	name := substring(refs[i][0], 2, count(refs[i][0]) - 3)
 } else := refs[i][0]
 
+# A literal password a redis-cli or valkey-cli command line in a text passes (`-a <password>`,
+# `--pass <password>`), or a literal a script assigns to REDISCLI_AUTH (which redis-cli reads): how
+# it is passed, for the message; undefined when every one is a reference ($VAR, "$VAR", $(VAR),
+# "$(cat file)"). secrets.no_password_in_env and secrets.no_password_in_configmap.
+cli_password(text) := what if {
+	some match in regex.find_all_string_submatch_n(_cli_option, text, -1)
+	_literal_word(match[3])
+	what := sprintf("%s %s with a literal password", [match[1], match[2]])
+} else := "REDISCLI_AUTH assigned a literal password" if {
+	some match in regex.find_all_string_submatch_n(_cli_auth_assignment, text, -1)
+	_literal_word(match[1])
+}
+
+_shell_word := `("[^"\n]*"|'[^'\n]*'|[^\s;&|)]+)`
+
+# After the start of a line, a shell separator, `(` or a backquote (command substitution).
+_cli_option := concat("", ["(?m)(?:^|[\\s;&|(`])", `(?:\S*/)?((?:redis|valkey)-cli)(?:[ \t]+[^\s;&|]+)*?[ \t]+(-a|--pass)[ \t]+`, _shell_word])
+
+_cli_auth_assignment := concat("", [`(?m)(?:^|[\s;&|(])REDISCLI_AUTH=`, _shell_word])
+
+_literal_word(word) if {
+	not word in {"", `""`, "''"}
+	not startswith(word, "$")
+	not startswith(word, `"$`)
+}
+
 # Whether a text holds a URL with its password (scheme://user:password@), one that is not only a
 # reference the kubelet or a shell fills in ($(VAR), ${VAR}, $VAR): secrets.no_password_in_env and
 # secrets.no_password_in_configmap.

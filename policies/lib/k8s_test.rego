@@ -133,3 +133,26 @@ test_expand_reads_left_to_right if {
 	k8s.expand("$()", env) == "$()"
 	k8s.expand("$(A)$(A)", env) == "aa"
 }
+
+test_cli_password_finds_literals if {
+	every text, what in {
+		"redis-cli -a hunter2 PING": "redis-cli -a with a literal password",
+		"set -e\nexec /usr/local/bin/redis-cli --tls -h x -a 'hunter2' INFO": "redis-cli -a with a literal password",
+		"valkey-cli --user admin --pass \"hunter2\" PING": "valkey-cli --pass with a literal password",
+		"x=$(redis-cli -p 6380 -a s3cret ping)": "redis-cli -a with a literal password",
+		"REDISCLI_AUTH=hunter2 redis-cli PING": "REDISCLI_AUTH assigned a literal password",
+		"export REDISCLI_AUTH='hunter2'": "REDISCLI_AUTH assigned a literal password",
+	} {
+		k8s.cli_password(text) == what
+	}
+}
+
+test_cli_password_passes_references if {
+	every text in [
+		`redis-cli -a "$REDIS_PASSWORD" PING`, "redis-cli -a $(REDIS_PASSWORD) PING", `redis-cli --pass "$(cat /secrets/pw)" PING`,
+		`REDISCLI_AUTH="$(cat /run/secrets/redis)" redis-cli --tls PING`, "REDISCLI_AUTH=$PW redis-cli PING", `REDISCLI_AUTH="" redis-cli`,
+		"redis-cli PING; echo -a done", "redis-cli -h host PING && other -a x", "my-redis-cli-wrapper -a", "redis-cli --askpass PING",
+	] {
+		not k8s.cli_password(text)
+	}
+}

@@ -169,6 +169,7 @@ test_beta_annotation_wins_over_storage_class_name if {
 	_messages([_annotated_template("standard")]) == {"volumeClaimTemplate data uses StorageClass standard, which is neither among the cluster-scoped manifests nor allowed (--allow-storage-class): its encryption cannot be checked"}
 	_messages([_annotated(_pvc({"storageClassName": "ibm"}), "")]) == {"the claim names no storageClassName: the cluster's default class may be unencrypted"}
 	count(_messages([_annotated(_pvc({"storageClassName": "ibm"}), 7)])) == 1
+
 	# Annotation and field on encrypting classes, or the annotation alone: nothing to report.
 	count(_messages([_annotated(_pvc({"storageClassName": "ibm"}), "gke"), _annotated(_pvc({}), "ibm"), _annotated_template("ibm")])) == 0
 }

@@ -6,7 +6,8 @@
 #   sentinel configuration in one sets a password directive with a value: requirepass, masterauth,
 #   `sentinel auth-pass`, `sentinel sentinel-pass`, or an ACL `user` with a `>password`, and no value
 #   holds a URL with a literal password (rediss://user:password@host, or a GitHub or GitLab token as
-#   its user name: https://<token>@host). A value a
+#   its user name: https://<token>@host), nor a script a redis-cli or valkey-cli command line with a
+#   literal password (`-a`, `--pass`, or REDISCLI_AUTH assigned one). A value a
 #   start script in a ConfigMap of the namespace replaces with `sed` (a documented placeholder such
 #   as redis-ha's `replace-default-auth`) is no password.
 # custom:
@@ -39,6 +40,14 @@ violation contains k8s.violation(entry, msg) if {
 	is_string(value)
 	k8s.url_with_password(value)
 	msg := sprintf("ConfigMap %s key %s holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)", [k8s.name(entry.object), key])
+}
+
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("ConfigMap")
+	some key, value in object.get(entry.object, "data", {})
+	is_string(value)
+	what := k8s.cli_password(value)
+	msg := sprintf("ConfigMap %s key %s: a script passes %s: read it from a mounted Secret (REDISCLI_AUTH=\"$(cat <file>)\")", [k8s.name(entry.object), key, what])
 }
 
 violation contains k8s.violation(config.entry, msg) if {

@@ -7,8 +7,9 @@
 #   argument holds a URL with a literal password (rediss://user:password@host, or a GitHub or GitLab
 #   token as its user name: https://<token>@host; `$(VAR)` in its place,
 #   VAR from a Secret, is what to write), and no redis-server or redis-sentinel command line passes
-#   `--requirepass` or `--masterauth`: pod specs are in Git, readable by every Viewer, and shown by
-#   `kubectl describe` and `ps`.
+#   `--requirepass` or `--masterauth`, nor any redis-cli or valkey-cli one a literal password (`-a`,
+#   `--pass`, or REDISCLI_AUTH assigned one in a script): pod specs are in Git, readable by every
+#   Viewer, and shown by `kubectl describe` and `ps`.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -61,6 +62,24 @@ violation contains k8s.violation(entry, msg) if {
 		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), where],
 	)
 }
+
+# A redis-cli command line with a literal password, in a command, an argument (a script given to
+# `sh -c`) or the whole command line.
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some [where, text] in (_texts(c.container) | {["the command line", _command_line(c.container)]})
+	what := k8s.cli_password(text)
+	msg := sprintf(
+		"%s %s of %s %s: %s passes %s: read it from a mounted Secret (REDISCLI_AUTH=\"$(cat <file>)\")",
+		[c.role, c.container.name, entry.object.kind, k8s.name(entry.object), where, what],
+	)
+}
+
+_command_line(container) := concat(" ", [word |
+	some word in array.concat(object.get(container, "command", []), object.get(container, "args", []))
+	is_string(word)
+])
 
 # [where, text] of each env value, command word and argument.
 _texts(container) := {[sprintf("env %s", [env.name]), env.value] |
