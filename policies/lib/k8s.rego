@@ -275,6 +275,15 @@ _source_data(source) := plain_secret_data(_reference_of(source).name) if not _co
 
 # The data of the input's ConfigMap of that name: its `data` (the kubelet reads no `binaryData`
 # into variables). Undefined where the input holds none.
+# The files a ConfigMap volume shows, by key: its data, and its binaryData decoded (the kubelet
+# writes both as files; a configuration in binaryData configures as one in data).
+config_map_files(obj) := object.union(
+	{key: text | some key, text in object.get(obj, "data", {}); is_string(text)},
+	{key: base64.decode(encoded) | some key, encoded in object.get(obj, "binaryData", {}); is_string(encoded); base64.is_valid(encoded)},
+)
+
+# A ConfigMap's data as environment variables see it (envFrom, configMapKeyRef): binaryData is not
+# among them.
 config_map_data(name) := object.get(config_maps[0], "data", {}) if {
 	config_maps := of_named("v1", "ConfigMap", name)
 	count(config_maps) > 0

@@ -229,8 +229,7 @@ start_scripts(obj, container) := [text |
 	file := mounted_file(obj, container, path)
 	some entry in k8s.of_kind("ConfigMap")
 	k8s.name(entry.object) == file.config_map
-	text := entry.object.data[file.key]
-	is_string(text)
+	text := k8s.config_map_files(entry.object)[file.key]
 ]
 
 # The ConfigMap key a container sees at a path: {"config_map", "key"}, following its volume mounts
@@ -257,7 +256,7 @@ mounted_folder(obj, container, path) := {"config_map": volume.configMap.name, "f
 
 _folder_files(volume) := {item.path: item.key | some item in volume.configMap.items} if volume.configMap.items
 
-else := {key: key | some entry in k8s.of_kind("ConfigMap"); k8s.name(entry.object) == volume.configMap.name; some key, _ in object.get(entry.object, "data", {})}
+else := {key: key | some entry in k8s.of_kind("ConfigMap"); k8s.name(entry.object) == volume.configMap.name; some key, _ in k8s.config_map_files(entry.object)}
 
 _mounted_key(mount, volume, path) := _item_key(volume, mount.subPath) if {
 	mount.subPath
@@ -685,8 +684,7 @@ option_directives(args) := [{"name": lower(trim_prefix(args[i], "--")), "args": 
 # the HAProxy rules: [{"entry", "key", "text", "names"}].
 config_map_texts := [{"entry": entry, "key": key, "text": text, "names": redisconf.names(text)} |
 	some entry in k8s.of_kind("ConfigMap")
-	some key, text in object.get(entry.object, "data", {})
-	is_string(text)
+	some key, text in k8s.config_map_files(entry.object)
 ]
 
 # Whether a configuration is a sentinel's.

@@ -389,8 +389,7 @@ violation contains k8s.violation(u.entry, msg) if {
 # A ConfigMap holding an rclone configuration holds no secret.
 violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("ConfigMap")
-	some key, text in object.get(entry.object, "data", {})
-	is_string(text)
+	some key, text in k8s.config_map_files(entry.object)
 	_is_rclone_config(text)
 	_concerns_redis(entry.object)
 	some s in _ini(text)

@@ -36,16 +36,14 @@ violation contains k8s.violation(entry, msg) if {
 # REDIS_URL in a ConfigMap its pods take their environment from.
 violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("ConfigMap")
-	some key, value in object.get(entry.object, "data", {})
-	is_string(value)
+	some key, value in k8s.config_map_files(entry.object)
 	k8s.url_with_password(value)
 	msg := sprintf("ConfigMap %s key %s holds a URL with a literal password: keep the password in a SealedSecret ($(VAR) in the URL, VAR from the Secret)", [k8s.name(entry.object), key])
 }
 
 violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("ConfigMap")
-	some key, value in object.get(entry.object, "data", {})
-	is_string(value)
+	some key, value in k8s.config_map_files(entry.object)
 	what := k8s.cli_password(value)
 	msg := sprintf("ConfigMap %s key %s: a script passes %s: read it from a mounted Secret (REDISCLI_AUTH=\"$(cat <file>)\")", [k8s.name(entry.object), key, what])
 }

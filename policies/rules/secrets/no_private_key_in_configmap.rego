@@ -16,13 +16,8 @@ import data.lib.k8s
 
 violation contains k8s.violation(entry, msg) if {
 	some entry in k8s.of_kind("ConfigMap")
-	some key, text in _values(entry.object)
+	some key, text in k8s.config_map_files(entry.object)
 	contains(text, "PRIVATE KEY-----")
 	contains(text, "-----BEGIN ")
 	msg := sprintf("ConfigMap %s key %s holds a private key", [k8s.name(entry.object), key])
 }
-
-_values(obj) := object.union(
-	{key: text | some key, text in object.get(obj, "data", {}); is_string(text)},
-	{key: base64.decode(encoded) | some key, encoded in object.get(obj, "binaryData", {}); base64.is_valid(encoded)},
-)
