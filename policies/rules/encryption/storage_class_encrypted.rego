@@ -15,7 +15,9 @@
 #   IBM Cloud VPC block (vpc.block.csi.ibm.io), GCP PD (pd.csi.storage.gke.io, kubernetes.io/gce-pd)
 #   and Azure Disk (disk.csi.azure.com, kubernetes.io/azure-disk) always encrypt (provider-managed
 #   keys). Any other provisioner's encryption cannot be proven from a manifest. An unencrypted
-#   StorageClass is itself a violation.
+#   StorageClass is itself a violation. So is a PersistentVolume (a disk made outside the cluster,
+#   which a claim binds to by its class or name) unless its provider always encrypts: no class's
+#   parameters apply to a disk the class did not provision.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -128,3 +130,48 @@ _parameters_text(parameters) := concat(" and ", [sprintf(`parameters.%s "%s"`, [
 _display(s) := s if s != ""
 
 else := "(none)"
+
+# A PersistentVolume of the input is a disk made outside the cluster (a static volume): no class
+# provisions it, so no class's parameters encrypt it, and a claim of an encrypting class binds to it
+# all the same when it names the class (or the claim). Its disk is known to be encrypted only where
+# its provider always encrypts (an entry of the table without encryption parameters).
+violation contains k8s.violation(entry, msg) if {
+	some entry in k8s.of_kind("PersistentVolume")
+	reason := _static_unencrypted(entry.object)
+	msg := sprintf("PersistentVolume %s %s", [k8s.name(entry.object), reason])
+}
+
+_static_unencrypted(pv) := sprintf(
+	"is an existing %s disk: a StorageClass's encryption parameters apply only to the disks it provisions, so whether this one is encrypted cannot be proven from a manifest",
+	[_provisioners[driver].provider],
+) if {
+	driver := _static_driver(pv)
+	count(_provisioners[driver].encryption_parameters) > 0
+}
+
+_static_unencrypted(pv) := sprintf(
+	"is a volume made outside the cluster (%s) whose encryption cannot be proven: no StorageClass provisions it, and its provider is not one that always encrypts",
+	[_display(concat(", ", _static_sources(pv)))],
+) if {
+	not _provisioners[_static_driver(pv)]
+}
+
+# The driver of a PersistentVolume's disk: its CSI driver, or the in-tree name of its source.
+_static_driver(pv) := pv.spec.csi.driver if is_string(pv.spec.csi.driver)
+
+else := driver if {
+	some source, driver in {"awsElasticBlockStore": "kubernetes.io/aws-ebs", "gcePersistentDisk": "kubernetes.io/gce-pd", "azureDisk": "kubernetes.io/azure-disk"}
+	is_object(pv.spec[source])
+} else := ""
+
+# The volume sources a PersistentVolume names (csi with its driver).
+_static_sources(pv) := [s |
+	some field, value in object.get(pv, "spec", {})
+	value != null
+	not field in {"capacity", "accessModes", "persistentVolumeReclaimPolicy", "storageClassName", "claimRef", "mountOptions", "volumeMode", "nodeAffinity", "volumeAttributesClassName"}
+	s := _source_text(field, value)
+]
+
+_source_text("csi", value) := sprintf("csi driver %v", [object.get(value, "driver", "")])
+
+_source_text(field, _) := field if field != "csi"

@@ -173,3 +173,25 @@ test_beta_annotation_wins_over_storage_class_name if {
 	# Annotation and field on encrypting classes, or the annotation alone: nothing to report.
 	count(_messages([_annotated(_pvc({"storageClassName": "ibm"}), "gke"), _annotated(_pvc({}), "ibm"), _annotated_template("ibm")])) == 0
 }
+
+_pv(spec) := {"file": "dist/c1/_cluster/persistentvolume-old.yaml", "object": {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "old"}, "spec": object.union({"capacity": {"storage": "1Gi"}, "storageClassName": "ebs-encrypted", "claimRef": {"namespace": "redis-orders", "name": "data"}}, spec)}}
+
+test_static_volumes_are_judged_by_their_disk_not_a_class if {
+	msgs := {v.msg | some v in _violations({
+		"namespace": null, "resources": [
+			_pv({"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-0123"}}),
+			object.union(_pv({"awsElasticBlockStore": {"volumeID": "vol-1"}}), {"object": {"metadata": {"name": "intree"}}}),
+			object.union(_pv({"hostPath": {"path": "/mnt/redis"}}), {"object": {"metadata": {"name": "host"}}}),
+			object.union(_pv({"csi": {"driver": "nfs.csi.k8s.io", "volumeHandle": "x"}}), {"object": {"metadata": {"name": "nfs"}}}),
+			object.union(_pv({"csi": {"driver": "vpc.block.csi.ibm.io", "volumeHandle": "r006-x"}}), {"object": {"metadata": {"name": "ibm"}}}),
+			object.union(_pv({"gcePersistentDisk": {"pdName": "d"}}), {"object": {"metadata": {"name": "gce"}}}),
+		],
+		"cluster_resources": _classes,
+	})}
+	msgs == {
+		"PersistentVolume old is an existing AWS EBS disk: a StorageClass's encryption parameters apply only to the disks it provisions, so whether this one is encrypted cannot be proven from a manifest",
+		"PersistentVolume intree is an existing AWS EBS disk: a StorageClass's encryption parameters apply only to the disks it provisions, so whether this one is encrypted cannot be proven from a manifest",
+		"PersistentVolume host is a volume made outside the cluster (hostPath) whose encryption cannot be proven: no StorageClass provisions it, and its provider is not one that always encrypts",
+		"PersistentVolume nfs is a volume made outside the cluster (csi driver nfs.csi.k8s.io) whose encryption cannot be proven: no StorageClass provisions it, and its provider is not one that always encrypts",
+	}
+}
