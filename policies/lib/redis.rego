@@ -120,6 +120,22 @@ unresolved_program(container) := word if {
 	contains(word, "$(")
 }
 
+# The start scripts a redis container's command line names (absolute paths ending in .sh) that are
+# not ConfigMap keys its pod mounts, when the gate finds no server it runs: a script from a Secret, the
+# image's own, or one written at run time. Which server it starts, how configured, is not known.
+unread_start_scripts(obj, container) := paths if {
+	is_redis_container(container)
+	count(workload_invocations(obj, container)) == 0
+	paths := {p |
+		some w in words(container)
+		p := trim(w, `"'`)
+		startswith(p, "/")
+		endswith(p, ".sh")
+		not mounted_file(obj, container, p)
+	}
+	count(paths) > 0
+}
+
 _entrypoint_runs_server(args) if count(args) == 0
 
 _entrypoint_runs_server(args) if startswith(args[0], "-")

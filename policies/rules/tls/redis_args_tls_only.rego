@@ -12,7 +12,9 @@
 #   array at its top level (`ARGS+=(...)`, `"${ARGS[@]}"`) are read; an expansion the gate cannot
 #   follow (an array set in a block, `"$@"`, a variable where an option stands) is reported, and so
 #   is a redis container whose program the kubelet takes from a variable the gate cannot read
-#   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field).
+#   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field), or that runs a start
+#   script the gate cannot read (from a Secret, the image's own, written at run time) and no server
+#   the gate can see.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -51,6 +53,16 @@ violation contains k8s.violation(entry, sprintf(
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	word := redis.unresolved_program(c.container)
+}
+
+violation contains k8s.violation(entry, sprintf(
+	"%s %s of %s %s is a redis container that runs %s, which is not a ConfigMap key its pod mounts (a Secret's, the image's own, or one written at run time): the gate cannot tell which server it starts, with which configuration; give the script from a ConfigMap",
+	[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), concat(", ", sort(paths))],
+)) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	c.role == "container"
+	paths := redis.unread_start_scripts(entry.object, c.container)
 }
 
 violation contains _violation(x, sprintf("`--port %s` opens a plaintext port: use `--port 0`", [port])) if {

@@ -12,8 +12,14 @@ _redis(fields) := object.union(testing.container("redis", "docker.io/library/red
 test_tls_only_options_pass if {
 	count(_messages(_redis({"args": ["--port", "0", "--tls-port", "6379", "--tls-replication", "yes"]}))) == 0
 	count(_messages(_redis({"command": ["redis-server", "/etc/redis/redis.conf"]}))) == 0
-	count(_messages(_redis({"command": ["sh", "/start.sh"]}))) == 0
 	count(_messages(testing.container("app", "example.com/app:1"))) == 0
+}
+
+# A start script the gate cannot read (no ConfigMap holds it: a Secret's, the image's own, one
+# written at run time), and no server it can see: how redis starts is not known, so it fails closed.
+test_unread_start_script_of_a_redis_container if {
+	_messages(_redis({"command": ["sh", "/start.sh"]})) == {"container redis of StatefulSet cache is a redis container that runs /start.sh, which is not a ConfigMap key its pod mounts (a Secret's, the image's own, or one written at run time): the gate cannot tell which server it starts, with which configuration; give the script from a ConfigMap"}
+	count(_messages(object.union(testing.container("app", "example.com/app:1"), {"command": ["sh", "/start.sh"]}))) == 0
 }
 
 test_image_default_listens_in_plaintext if {
