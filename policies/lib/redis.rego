@@ -258,6 +258,31 @@ mounted_file(obj, container, path) := {"config_map": volume.configMap.name, "key
 	key := _mounted_key(mount, volume, path)
 }
 
+# The Secret a container reads a path from (a secret volume, or a projected one with a secret
+# among its sources, mounted at the path or at a folder above it): its name.
+secret_at(obj, container, path) := name if {
+	some mount in object.get(container, "volumeMounts", [])
+	_under_mount(mount, path)
+	some volume in _volumes(obj)
+	volume.name == mount.name
+	some name in _volume_secrets(volume)
+}
+
+_under_mount(mount, path) if {
+	mount.subPath
+	path == mount.mountPath
+}
+
+_under_mount(mount, path) if {
+	not mount.subPath
+	startswith(path, concat("", [trim_suffix(mount.mountPath, "/"), "/"]))
+}
+
+_volume_secrets(volume) := {volume.secret.secretName | is_string(volume.secret.secretName)} | {source.secret.name |
+	some source in object.get(volume, ["projected", "sources"], [])
+	is_string(source.secret.name)
+}
+
 # The ConfigMap a container sees as a folder at a path (a whole volume mounted there, no subPath):
 # {"config_map", "files": {file name in the folder: key}}.
 mounted_folder(obj, container, path) := {"config_map": volume.configMap.name, "files": files} if {
@@ -558,12 +583,12 @@ _given_files contains [file.config_map, file.key] if {
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in workload_invocations(entry.object, c.container)
-	some path in _read_paths(inv)
+	some path in read_paths(inv)
 	file := resolved_file(entry.object, c.container, path)
 }
 
 # The files an invocation has redis read: its configuration file and the files of its --include options.
-_read_paths(inv) := array.concat([trim(config_file(inv), `"'`) | config_file(inv)], [trim(d.args[0], `"'`) | some d in option_directives(inv.args); d.name == "include"; count(d.args) == 1])
+read_paths(inv) := array.concat([trim(config_file(inv), `"'`) | config_file(inv)], [trim(d.args[0], `"'`) | some d in option_directives(inv.args); d.name == "include"; count(d.args) == 1])
 
 # The configurations redis processes run, where the gate can tell which: an invocation whose
 # configuration file, or a file it includes (`--include`), is a ConfigMap key its container mounts or
@@ -576,7 +601,7 @@ runs := [run |
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in workload_invocations(entry.object, c.container)
-	read := [{"path": path, "config": config} | some path in _read_paths(inv); config := _config_at(entry.object, c.container, path)]
+	read := [{"path": path, "config": config} | some path in read_paths(inv); config := _config_at(entry.object, c.container, path)]
 	count(read) > 0
 	file_dirs := [d | config_file(inv); some r in read; r.path == trim(config_file(inv), `"'`); some d in r.config.dirs]
 	options := [d | some o in option_directives(inv.args); some d in _included(o, read)]
@@ -613,7 +638,7 @@ is_run(config) if {
 
 # Whether an invocation of a workload's container runs a configuration of the input (see runs).
 runs_config(obj, container, inv) if {
-	some path in _read_paths(inv)
+	some path in read_paths(inv)
 	_config_at(obj, container, path)
 }
 

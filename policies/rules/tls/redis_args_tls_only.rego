@@ -14,7 +14,7 @@
 #   is a redis container whose program the kubelet takes from a variable the gate cannot read
 #   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field), or that runs a start
 #   script the gate cannot read (from a Secret, the image's own, written at run time) and no server
-#   the gate can see.
+#   the gate can see, or whose server reads its configuration file or an --include from a Secret.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -63,6 +63,17 @@ violation contains k8s.violation(entry, sprintf(
 	some c in k8s.containers(entry.object)
 	c.role == "container"
 	paths := redis.unread_start_scripts(entry.object, c.container)
+}
+
+# A configuration file (or --include) read from a Secret: sealed, the gate cannot read it, and what
+# it sets may reopen the plaintext port whatever the options say.
+violation contains _violation(x, sprintf(
+	"it reads %s from Secret %s, which the gate cannot read (a sealed value): it cannot check what that configuration sets; give the configuration from a ConfigMap, and append its passwords at start from the mounted Secret",
+	[path, secret],
+)) if {
+	some x in _all
+	some path in redis.read_paths(x.inv)
+	secret := redis.secret_at(x.entry.object, x.container.container, path)
 }
 
 violation contains _violation(x, sprintf("`--port %s` opens a plaintext port: use `--port 0`", [port])) if {

@@ -116,3 +116,21 @@ test_unresolved_expansions_are_reported if {
 	# The value after an option name is read as the value it is not known to be.
 	_messages(_redis({"command": ["sh", "-c", "redis-server --port 0 --tls-port \"$TLS_PORT\" --tls-replication yes"]})) == set()
 }
+
+# A configuration file, or an --include, read from a Secret (a secret volume, or a projected one with
+# a secret source; at the path through subPath, or under the folder it is mounted at).
+_with_volume(container, volume) := testing.input_of([testing.workload("StatefulSet", "cache", {"containers": [container], "volumes": [volume]})])
+
+test_configuration_read_from_a_secret if {
+	secret_volume := {"name": "conf", "secret": {"secretName": "cache-conf"}}
+	projected := {"name": "conf", "projected": {"sources": [{"configMap": {"name": "c"}}, {"secret": {"name": "cache-auth"}}]}}
+	at_folder := _redis({"command": ["redis-server", "/etc/redis/redis.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/redis"}]})
+	by_sub_path := _redis({"args": ["/usr/local/etc/redis.conf", "--include", "/etc/auth.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/auth.conf", "subPath": "auth.conf"}]})
+	testing.messages(redis_args_tls_only.violation) with input as _with_volume(at_folder, secret_volume) == {"container redis of StatefulSet cache runs redis-server: it reads /etc/redis/redis.conf from Secret cache-conf, which the gate cannot read (a sealed value): it cannot check what that configuration sets; give the configuration from a ConfigMap, and append its passwords at start from the mounted Secret"}
+	msgs := testing.messages(redis_args_tls_only.violation) with input as _with_volume(by_sub_path, projected)
+	{m | some m in msgs; contains(m, "from Secret")} == {"container redis of StatefulSet cache runs redis-server: it reads /etc/auth.conf from Secret cache-auth, which the gate cannot read (a sealed value): it cannot check what that configuration sets; give the configuration from a ConfigMap, and append its passwords at start from the mounted Secret"}
+
+	# Mounted elsewhere, or a ConfigMap: not read from a Secret.
+	elsewhere := _redis({"command": ["redis-server", "/etc/redis/redis.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/redis-secrets"}]})
+	count({m | some m in testing.messages(redis_args_tls_only.violation) with input as _with_volume(elsewhere, secret_volume); contains(m, "from Secret")}) == 0
+}
