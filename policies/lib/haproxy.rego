@@ -201,6 +201,25 @@ _given_lists[name] contains list if {
 	list := array.flatten([f.keys | some f in found])
 }
 
+# The configuration paths a container gives haproxy that it reads from a Secret (sealed, so the
+# gate cannot read them): [{"path", "secret"}]. Without `-f`, the official image's entrypoint reads
+# /usr/local/etc/haproxy/haproxy.cfg.
+secret_configs(obj, container) := [{"path": p, "secret": secret} |
+	some p in _config_paths(container)
+	secret := redis.secret_at(obj, container, p)
+]
+
+_config_paths(container) := paths if {
+	ws := redis.words(container)
+	some i, w in ws
+	_program_is_haproxy(w)
+	paths := [trim(ws[j + 1], `"'`) | some j in numbers.range(i + 1, count(ws) - 2); ws[j] == "-f"]
+	count(paths) > 0
+} else := ["/usr/local/etc/haproxy/haproxy.cfg"] if {
+	redis.is_haproxy_container(container)
+	count(object.get(container, "command", [])) == 0
+}
+
 _program_is_haproxy(word) if {
 	parts := split(trim(word, `"'`), "/")
 	parts[count(parts) - 1] == "haproxy"

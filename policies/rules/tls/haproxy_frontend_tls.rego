@@ -7,7 +7,8 @@
 #   and a certificate (`crt` or `crt-list`). A bind without them is a plaintext listener, whatever
 #   port it is on; only UNIX and abstract sockets (reachable from inside the pod alone) are exempt.
 #   A bind line or section header the gate cannot read as HAProxy does (see lib/haproxy.rego: an
-#   environment variable, an escape) is reported too, as are conditional blocks.
+#   environment variable, an escape) is reported too, as are conditional blocks, and an HAProxy
+#   container that reads its configuration from a Secret (which the gate cannot read).
 # custom:
 #   severity: error
 #   remediation: >-
@@ -33,6 +34,18 @@ violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
 	some u in haproxy.unreadable(config, {"bind"})
 	msg := sprintf("ConfigMap %s key %s line %d: the gate cannot read this line as HAProxy does (%s)", [k8s.name(config.entry.object), u.key, u.line, u.why])
+}
+
+# An HAProxy whose configuration comes from a Secret: sealed, the gate cannot read its binds, and a
+# portal configuration moved into a Secret passed whatever it listened on.
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some found in haproxy.secret_configs(entry.object, c.container)
+	msg := sprintf(
+		"%s %s of %s %s runs haproxy with %s from Secret %s, which the gate cannot read (a sealed value): it cannot check that every bind terminates TLS; give the configuration from a ConfigMap (the certificates stay in the Secret)",
+		[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), found.path, found.secret],
+	)
 }
 
 # A UNIX or abstract socket is reachable from inside the pod only, where TLS protects nothing.

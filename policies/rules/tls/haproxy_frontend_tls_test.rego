@@ -45,3 +45,21 @@ test_lines_the_gate_cannot_resolve_are_reported if {
 	# An escape where the rule reads nothing is no concern (redis-ha's health checks write `\r\n`).
 	count(_messages("redis-portal", "backend b\n  tcp-check send PING\\r\\n\nfrontend redis\n  bind :6379 ssl crt /p\n")) == 0
 }
+
+# A configuration from a Secret cannot be read: at a -f path under a secret (or projected) volume,
+# or the image's default path when there is no command.
+_portal(container, volume) := testing.input_of([testing.workload("Deployment", "portal", {"containers": [container], "volumes": [volume]})])
+
+test_configuration_from_a_secret if {
+	secret := {"name": "conf", "secret": {"secretName": "portal-conf"}}
+	with_f := object.union(testing.container("haproxy", "haproxy:2.8.14"), {"command": ["haproxy", "-W", "-f", "/etc/haproxy/haproxy.cfg"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/haproxy"}]})
+	testing.messages(haproxy_frontend_tls.violation) with input as _portal(with_f, secret) == {"container haproxy of Deployment portal runs haproxy with /etc/haproxy/haproxy.cfg from Secret portal-conf, which the gate cannot read (a sealed value): it cannot check that every bind terminates TLS; give the configuration from a ConfigMap (the certificates stay in the Secret)"}
+	image_default := object.union(testing.container("haproxy", "haproxy:2.8.14"), {"volumeMounts": [{"name": "conf", "mountPath": "/usr/local/etc/haproxy"}]})
+	default_msgs := testing.messages(haproxy_frontend_tls.violation) with input as _portal(image_default, secret)
+	count(default_msgs) == 1
+
+	# The certificates from a Secret, the configuration from a ConfigMap: nothing to report here.
+	tls_only := object.union(with_f, {"volumeMounts": [{"name": "conf", "mountPath": "/tls"}]})
+	tls_msgs := testing.messages(haproxy_frontend_tls.violation) with input as _portal(tls_only, secret)
+	count(tls_msgs) == 0
+}
