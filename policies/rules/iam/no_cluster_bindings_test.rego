@@ -37,3 +37,14 @@ test_other_api_groups_are_ignored if {
 	other := {"resources": [{"file": "x.yaml", "object": {"apiVersion": "example.com/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "x"}}}]}
 	count(no_cluster_bindings.violation) == 0 with input as other
 }
+
+_cluster_role(labels) := {"resources": [{"file": "cr.yaml", "object": {
+	"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+	"metadata": {"name": "extra", "labels": labels},
+	"rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}],
+}}]}
+
+test_cluster_role_that_aggregates_into_another if {
+	[v.msg | some v in no_cluster_bindings.violation with input as _cluster_role({"rbac.authorization.k8s.io/aggregate-to-edit": "true", "app": "x"})] == ["ClusterRole extra is labelled rbac.authorization.k8s.io/aggregate-to-edit: its rules join that cluster role wherever it is bound, in every namespace; use a Role and a RoleBinding in the deployment's namespace"]
+	count(no_cluster_bindings.violation) == 0 with input as _cluster_role({"app": "x"})
+}
