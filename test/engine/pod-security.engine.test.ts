@@ -8,6 +8,7 @@ import { runGate } from '../../src/gate/gate.js';
 import { missingBinaries } from './binaries.js';
 import { type ControlPlane, startControlPlane } from './control-plane.js';
 import { Kube, KubeError, until } from './kube.js';
+import { random } from './manifest-corpus.js';
 import { stopPrograms } from './processes.js';
 
 /**
@@ -102,18 +103,11 @@ function gateReasons(messages: string[]): string[] {
 // ---------------------------------------------------------------------------------------------
 // The corpus.
 
+/** Draws from the seeded generator the other corpora use (mulberry32), so a failing pod can be made again. */
 class Random {
-  private state: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    // mulberry32
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = random(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);
