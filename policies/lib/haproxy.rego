@@ -189,11 +189,7 @@ else := []
 _given_lists[name] contains list if {
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
-	ws := redis.words(c.container)
-	some i, w in ws
-	_program_is_haproxy(w)
-	paths := [trim(ws[j + 1], `"'`) | some j in numbers.range(i + 1, count(ws) - 2); ws[j] == "-f"]
-	count(paths) > 0
+	paths := _given_paths(c.container)
 	found := [_given(entry.object, c.container, p) | some p in paths]
 	count(found) == count(paths) # each path resolved into a ConfigMap
 	name := found[0].config_map
@@ -210,14 +206,19 @@ secret_configs(obj, container) := [{"path": p, "secret": secret} |
 ]
 
 _config_paths(container) := paths if {
+	paths := _given_paths(container)
+} else := ["/usr/local/etc/haproxy/haproxy.cfg"] if {
+	redis.is_haproxy_container(container)
+	count(object.get(container, "command", [])) == 0
+}
+
+# The paths a container's haproxy command line gives with `-f`, in order; undefined without any.
+_given_paths(container) := paths if {
 	ws := redis.words(container)
 	some i, w in ws
 	_program_is_haproxy(w)
 	paths := [trim(ws[j + 1], `"'`) | some j in numbers.range(i + 1, count(ws) - 2); ws[j] == "-f"]
 	count(paths) > 0
-} else := ["/usr/local/etc/haproxy/haproxy.cfg"] if {
-	redis.is_haproxy_container(container)
-	count(object.get(container, "command", [])) == 0
 }
 
 _program_is_haproxy(word) if {

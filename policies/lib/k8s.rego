@@ -46,9 +46,6 @@ _builtin_pod_kinds := _template_kinds | {"Pod", "CronJob"}
 # The labels a workload gives its pods ({} when none).
 pod_labels(obj) := object.get(pod_template(obj), ["metadata", "labels"], {})
 
-# The pod-level securityContext of a workload ({} when none).
-pod_security_context(obj) := object.get(pod_template(obj), ["spec", "securityContext"], {})
-
 _container_roles := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
 
 # Every container of a workload's pods: [{"role": "container" | "init container" |
@@ -273,8 +270,6 @@ _source_data(source) := config_map_data(_reference_of(source).name) if _config_m
 
 _source_data(source) := plain_secret_data(_reference_of(source).name) if not _config_map_reference(source)
 
-# The data of the input's ConfigMap of that name: its `data` (the kubelet reads no `binaryData`
-# into variables). Undefined where the input holds none.
 # The files a ConfigMap volume shows, by key: its data, and its binaryData decoded (the kubelet
 # writes both as files; a configuration in binaryData configures as one in data).
 config_map_files(obj) := object.union(
@@ -282,8 +277,9 @@ config_map_files(obj) := object.union(
 	{key: base64.decode(encoded) | some key, encoded in object.get(obj, "binaryData", {}); is_string(encoded); base64.is_valid(encoded)},
 )
 
-# A ConfigMap's data as environment variables see it (envFrom, configMapKeyRef): binaryData is not
-# among them.
+# The data of the input's ConfigMap of that name, as environment variables see it (envFrom,
+# configMapKeyRef): its `data` (the kubelet reads no `binaryData` into variables). Undefined where
+# the input holds none.
 config_map_data(name) := object.get(config_maps[0], "data", {}) if {
 	config_maps := of_named("v1", "ConfigMap", name)
 	count(config_maps) > 0

@@ -202,7 +202,7 @@ async function listYaml(root: string, folder: string, errors: InputError[]): Pro
       const nested = yamlFilesUnder(full);
       const link = entry.isSymbolicLink() ? 'a symbolic link to a folder' : 'a folder';
       if (!nested.length && /\.ya?ml$/.test(entry.name)) {
-        // Named as a file is: where orders.yaml was a file, synth would remove the deployment orders.
+        // Named like a file: where orders.yaml was one, synth would remove the deployment orders.
         errors.push({ file, field: '', message: `${link}, not a file: ${folder}/ holds one file per ${folder === 'clusters' ? 'cluster' : 'deployment'}` });
       } else if (nested.length) {
         errors.push({
