@@ -250,13 +250,24 @@ start_scripts(obj, container) := [text |
 
 # The ConfigMap key a container sees at a path: {"config_map", "key"}, following its volume mounts
 # (a volume's items and a mount's subPath taken into account); undefined where no ConfigMap is.
-mounted_file(obj, container, path) := {"config_map": volume.configMap.name, "key": key} if {
+mounted_file(obj, container, path) := {"config_map": source.name, "key": key} if {
 	some mount in object.get(container, "volumeMounts", [])
 	some volume in _volumes(obj)
 	volume.name == mount.name
-	is_string(volume.configMap.name)
-	key := _mounted_key(mount, volume, path)
+	some source in _config_map_sources(volume)
+	key := _mounted_key(mount, source, path)
 }
+
+# The ConfigMaps a volume shows ({"name", "items"}): its configMap, or the configMap sources of a
+# projected volume. A projected volume's file is the key of the source that holds it (the input's
+# ConfigMap, or the source's items), so that two sources never both claim one path.
+_config_map_sources(volume) := [volume.configMap] if {
+	is_string(volume.configMap.name)
+} else := [source |
+	some s in object.get(volume, ["projected", "sources"], [])
+	is_string(s.configMap.name)
+	source := object.union(s.configMap, {"projected": true})
+]
 
 # The Secret a container reads a path from (a secret volume, or a projected one with a secret
 # among its sources, mounted at the path or at a folder above it): its name.
@@ -299,12 +310,12 @@ _folder_files(volume) := {item.path: item.key | some item in volume.configMap.it
 
 else := {key: key | some entry in k8s.of_kind("ConfigMap"); k8s.name(entry.object) == volume.configMap.name; some key, _ in k8s.config_map_files(entry.object)}
 
-_mounted_key(mount, volume, path) := _item_key(volume, mount.subPath) if {
+_mounted_key(mount, source, path) := _item_key(source, mount.subPath) if {
 	mount.subPath
 	path == mount.mountPath
 }
 
-_mounted_key(mount, volume, path) := _item_key(volume, relative) if {
+_mounted_key(mount, source, path) := _item_key(source, relative) if {
 	not mount.subPath
 	prefix := concat("", [trim_suffix(mount.mountPath, "/"), "/"])
 	startswith(path, prefix)
@@ -312,12 +323,24 @@ _mounted_key(mount, volume, path) := _item_key(volume, relative) if {
 	relative != "" # the folder itself (mounted_folder)
 }
 
-_item_key(volume, relative) := item.key if {
-	some item in volume.configMap.items
+_item_key(source, relative) := item.key if {
+	some item in source.items
 	item.path == relative
 } else := relative if {
-	not volume.configMap.items
+	not source.items
 	not contains(relative, "/")
+	_holds(source, relative)
+}
+
+# A ConfigMap volume shows every key of its ConfigMap (one the input lacks is taken at its word); a
+# projected source only those of its ConfigMap in the input.
+_holds(source, _) if not source.projected
+
+_holds(source, key) if {
+	source.projected
+	some entry in k8s.of_kind("ConfigMap")
+	k8s.name(entry.object) == source.name
+	k8s.config_map_files(entry.object)[key]
 }
 
 # The redis invocations of a shell script: a program in command position (first on its line, or

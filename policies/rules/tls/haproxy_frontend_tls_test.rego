@@ -53,7 +53,8 @@ _portal(container, volume) := testing.input_of([testing.workload("Deployment", "
 test_configuration_from_a_secret if {
 	secret := {"name": "conf", "secret": {"secretName": "portal-conf"}}
 	with_f := object.union(testing.container("haproxy", "haproxy:2.8.14"), {"command": ["haproxy", "-W", "-f", "/etc/haproxy/haproxy.cfg"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/haproxy"}]})
-	testing.messages(haproxy_frontend_tls.violation) with input as _portal(with_f, secret) == {"container haproxy of Deployment portal runs haproxy with /etc/haproxy/haproxy.cfg from Secret portal-conf, which the gate cannot read (a sealed value): it cannot check that every bind terminates TLS; give the configuration from a ConfigMap (the certificates stay in the Secret)"}
+	found_1 := testing.messages(haproxy_frontend_tls.violation) with input as _portal(with_f, secret)
+	found_1 == {"container haproxy of Deployment portal runs haproxy with /etc/haproxy/haproxy.cfg from Secret portal-conf, which the gate cannot read (a sealed value): it cannot check that every bind terminates TLS; give the configuration from a ConfigMap (the certificates stay in the Secret)"}
 	image_default := object.union(testing.container("haproxy", "haproxy:2.8.14"), {"volumeMounts": [{"name": "conf", "mountPath": "/usr/local/etc/haproxy"}]})
 	default_msgs := testing.messages(haproxy_frontend_tls.violation) with input as _portal(image_default, secret)
 	count(default_msgs) == 1

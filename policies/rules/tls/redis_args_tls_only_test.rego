@@ -126,11 +126,26 @@ test_configuration_read_from_a_secret if {
 	projected := {"name": "conf", "projected": {"sources": [{"configMap": {"name": "c"}}, {"secret": {"name": "cache-auth"}}]}}
 	at_folder := _redis({"command": ["redis-server", "/etc/redis/redis.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/redis"}]})
 	by_sub_path := _redis({"args": ["/usr/local/etc/redis.conf", "--include", "/etc/auth.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/auth.conf", "subPath": "auth.conf"}]})
-	testing.messages(redis_args_tls_only.violation) with input as _with_volume(at_folder, secret_volume) == {"container redis of StatefulSet cache runs redis-server: it reads /etc/redis/redis.conf from Secret cache-conf, which the gate cannot read (a sealed value): it cannot check what that configuration sets; give the configuration from a ConfigMap, and append its passwords at start from the mounted Secret"}
+	found_1 := testing.messages(redis_args_tls_only.violation) with input as _with_volume(at_folder, secret_volume)
+	found_1 == {"container redis of StatefulSet cache runs redis-server: it reads /etc/redis/redis.conf from Secret cache-conf, which the gate cannot read (a sealed value): it cannot check what that configuration sets; give the configuration from a ConfigMap, and append its passwords at start from the mounted Secret"}
 	msgs := testing.messages(redis_args_tls_only.violation) with input as _with_volume(by_sub_path, projected)
 	{m | some m in msgs; contains(m, "from Secret")} == {"container redis of StatefulSet cache runs redis-server: it reads /etc/auth.conf from Secret cache-auth, which the gate cannot read (a sealed value): it cannot check what that configuration sets; give the configuration from a ConfigMap, and append its passwords at start from the mounted Secret"}
 
 	# Mounted elsewhere, or a ConfigMap: not read from a Secret.
 	elsewhere := _redis({"command": ["redis-server", "/etc/redis/redis.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/etc/redis-secrets"}]})
 	count({m | some m in testing.messages(redis_args_tls_only.violation) with input as _with_volume(elsewhere, secret_volume); contains(m, "from Secret")}) == 0
+}
+
+# A start script in a projected volume is read from the ConfigMap source that holds it (the other
+# source does not claim it), not reported as unread.
+test_start_script_in_a_projected_volume if {
+	container := _redis({"command": ["sh", "/scripts/start.sh"], "volumeMounts": [{"name": "scripts", "mountPath": "/scripts"}]})
+	volume := {"name": "scripts", "projected": {"sources": [{"configMap": {"name": "other"}}, {"configMap": {"name": "start"}}, {"secret": {"name": "auth"}}]}}
+	objects := [
+		testing.workload("StatefulSet", "cache", {"containers": [container], "volumes": [volume]}),
+		testing.config_map("other", {"notes.txt": "x"}),
+		testing.config_map("start", {"start.sh": "exec redis-server --port 6379 --tls-port 6380 --tls-replication yes\n"}),
+	]
+	found_2 := testing.messages(redis_args_tls_only.violation) with input as testing.input_of(objects)
+	found_2 == {"container redis of StatefulSet cache runs redis-server: `--port 6379` opens a plaintext port: use `--port 0`"}
 }
