@@ -13,7 +13,7 @@ import { stopPrograms } from './processes.js';
 
 /**
  * The gate's Pod Security rules (security.pod_hardened, security.no_host_namespaces) against the
- * real PodSecurity admission of kube-apiserver v1.28.15, in a namespace labelled as the generator
+ * real PodSecurity admission of kube-apiserver v1.28.15, in namespaces labelled as the generator
  * labels its own (enforce restricted, v1.28): every pod of a corpus (the generator's own pod
  * templates, a hand-written hardened pod, and those mutated by a seeded generator over every field
  * the profile turns on) is created with ?dryRun=All. The server's refusal names the checks that
