@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { addressesInUse } from '../src/drill/addresses.js';
@@ -7,8 +7,9 @@ import { ordersCannotRun } from './support/local-cluster.js';
 import { redisGitops } from './support/programs.js';
 import { projectRoot } from './support/repo.js';
 
+const noNamespaces = DrillNetwork.unavailable();
 // The drill checks its programs first: without the deployment's build it stops before its addresses.
-const cannot = DrillNetwork.unavailable() ?? (await ordersCannotRun('haproxy', 'openssl'));
+const cannot = noNamespaces ?? (await ordersCannotRun('haproxy', 'openssl'));
 
 // What the drill says when its addresses are taken (another drill on the same --subnet, most often),
 // rather than timing out a minute later waiting for a primary.
@@ -39,6 +40,34 @@ describe('the drill on addresses already in use', () => {
       expect(stderr).toContain(`198.18.77.1 (the drill's subnet 198.18.77.0/24) is already on interface ${link} (another drill, process ${process.pid}: `);
       expect(stderr).toContain('run this drill with another --subnet');
       expect(stderr).not.toContain('timed out');
+    },
+  );
+
+  it.skipIf(noNamespaces)(
+    `removes what a drill killed outright left (its namespaces and observer link), and nothing of a drill that still runs${noNamespaces ? ` [skipped: ${noNamespaces}]` : ''}`,
+    () => {
+      // A drill that died without disposing: a hub namespace and an observer link holding 198.18.78.1,
+      // named after a process id that no longer runs (a child that has exited).
+      const dead = spawnSync('true').pid;
+      const [hub, link, live] = [`rgd${dead}-hub`, `rgd${dead}`, `rgd${process.pid}-hub`];
+      const exists = (...show: string[]) => spawnSync('ip', show).status === 0;
+      onTestFinished(() => {
+        for (const ns of [hub, live]) if (exists('netns', 'pids', ns)) execFileSync('ip', ['netns', 'del', ns]);
+        if (exists('link', 'show', link)) execFileSync('ip', ['link', 'del', link]);
+      });
+      execFileSync('ip', ['netns', 'add', hub]);
+      execFileSync('ip', ['netns', 'add', live]);
+      execFileSync('ip', ['link', 'add', link, 'type', 'veth', 'peer', 'name', 'observer', 'netns', hub]);
+      execFileSync('ip', ['addr', 'add', '198.18.78.1/24', 'dev', link]);
+      expect(addressesInUse('198.18.78', [], true)).toContain(`is already on interface ${link} (left by a drill, process ${dead}, that no longer runs`);
+
+      const removed = DrillNetwork.reclaimAbandoned();
+      expect(removed).toContain(hub);
+      expect(removed).not.toContain(live);
+      expect(exists('netns', 'pids', hub)).toBe(false);
+      expect(exists('link', 'show', link)).toBe(false);
+      expect(exists('netns', 'pids', live)).toBe(true);
+      expect(addressesInUse('198.18.78', [], true)).toBeUndefined();
     },
   );
 });

@@ -135,6 +135,10 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   };
   const namespacesUnavailable = options.namespaces === false ? 'network namespaces not asked for' : DrillNetwork.unavailable();
   const subnet = namespacesUnavailable ? options.subnet : `198.18.${options.subnet.split('.')[2]}`;
+  if (!namespacesUnavailable) {
+    const reclaimed = DrillNetwork.reclaimAbandoned();
+    if (reclaimed.length > 0) options.progress(`removed what drills that no longer run left behind: ${reclaimed.join(', ')}`);
+  }
   const taken = addressesInUse(subnet, LocalCluster.addresses(subnet), !namespacesUnavailable);
   if (taken) throw new AddressesInUse(taken);
   const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, subnet, { namespaces: !namespacesUnavailable });

@@ -67,6 +67,28 @@ export class DrillNetwork {
     }
   }
 
+  /**
+   * Removes what drills that no longer run left behind: their namespaces and observer links, named
+   * rgd<pid> after a process that is gone. A drill killed outright (SIGKILL, a CI runner's timeout, a
+   * crash of the machine's session) cannot dispose of them, and its observer link keeps the subnet's
+   * address, so every later drill on that --subnet was refused until someone ran `ip link del`.
+   * The name says whose they are; a drill whose process still runs is left alone. Returns the names removed.
+   */
+  static reclaimAbandoned(): string[] {
+    const gone = (name: string) => {
+      const pid = Number(/^rgd(\d+)(?:-|$)/.exec(name)?.[1]);
+      return pid > 0 && !running(pid);
+    };
+    const namespaces = ipOutput('netns', 'list').map((line) => line.split(' ')[0]!).filter(gone);
+    for (const ns of namespaces) ip('netns', 'del', ns);
+    // After the namespaces: a hub's deletion takes the observer link with it (its peer was there).
+    const links = ipOutput('-o', 'link', 'show')
+      .map((line) => /^\d+:\s+([^@:\s]+)/.exec(line)?.[1] ?? '')
+      .filter(gone);
+    for (const link of links) ip('link', 'del', link);
+    return [...namespaces, ...links];
+  }
+
   /** Creates the hub with its bridge, a namespace per node on it, and the observer's link. */
   static create(subnet: string, nodes: readonly NetworkNode[]): DrillNetwork {
     const network = new DrillNetwork(subnet, `rgd${process.pid}`);
@@ -153,4 +175,18 @@ export class DrillNetwork {
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'pipe' });
+}
+
+function ipOutput(...args: string[]): string[] {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter(Boolean);
+}
+
+/** Whether a process of this id runs (signal 0 checks without sending; EPERM: it runs, as another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
