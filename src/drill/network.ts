@@ -80,12 +80,13 @@ export class DrillNetwork {
       return pid > 0 && !running(pid);
     };
     const namespaces = ipOutput('netns', 'list').map((line) => line.split(' ')[0]!).filter(gone);
-    for (const ns of namespaces) ip('netns', 'del', ns);
-    // After the namespaces: a hub's deletion takes the observer link with it (its peer was there).
     const links = ipOutput('-o', 'link', 'show')
       .map((line) => /^\d+:\s+([^@:\s]+)/.exec(line)?.[1] ?? '')
       .filter(gone);
+    // Links first: deleting a veth removes its pair at once, while a deleted namespace's links go in
+    // the background (the observer link could still hold the subnet when the drill looks next).
     for (const link of links) ip('link', 'del', link);
+    for (const ns of namespaces) ip('netns', 'del', ns);
     return [...namespaces, ...links];
   }
 
@@ -158,17 +159,18 @@ export class DrillNetwork {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // The observer link first: deleting it frees the subnet at once (see reclaimAbandoned).
+    try {
+      ip('link', 'del', this.observerLink);
+    } catch {
+      // Never made (a failed build), or already gone.
+    }
     for (const ns of this.namespaces.values()) {
       try {
         ip('netns', 'del', ns);
       } catch {
         // Already gone.
       }
-    }
-    try {
-      ip('link', 'del', this.observerLink);
-    } catch {
-      // Went with the hub (its peer was there).
     }
   }
 }
