@@ -665,6 +665,20 @@ runs_config(obj, container, inv) if {
 	_config_at(obj, container, path)
 }
 
+# Why the gate cannot read a file a container's process reads at a path (its configuration file or
+# an --include), or undefined where it reads it, or reports it otherwise (a Secret's: secret_at; a
+# path the shell expands: unresolved_arguments). What such a file sets is not known: the rules fail
+# closed on it rather than judge the process by its options alone.
+unread_file(obj, container, path) := sprintf("key %s of ConfigMap %s, which the manifests do not hold", [file.key, file.config_map]) if {
+	not contains(path, "$")
+	not _config_at(obj, container, path)
+	file := resolved_file(obj, container, path)
+} else := "which no ConfigMap of the manifests gives it (a file written at run time onto a volume, by an init container for instance, or the image's own)" if {
+	not contains(path, "$")
+	not _config_at(obj, container, path)
+	not secret_at(obj, container, path)
+}
+
 # The ConfigMap key a container's process reads at a path: mounted there, or copied there by a start
 # script the container runs (`cp SRC DST` on a line of its own, SRC a mounted key).
 resolved_file(obj, container, path) := file if {

@@ -14,7 +14,9 @@
 #   is a redis container whose program the kubelet takes from a variable the gate cannot read
 #   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field), or that runs a start
 #   script the gate cannot read (from a Secret, the image's own, written at run time) and no server
-#   the gate can see, or whose server reads its configuration file or an --include from a Secret.
+#   the gate can see, or whose server reads its configuration file or an --include from a Secret, or
+#   from anywhere else no ConfigMap of the manifests gives it (a file an init container writes onto
+#   a shared volume, the image's own, a ConfigMap the manifests do not hold).
 # custom:
 #   severity: error
 #   remediation: >-
@@ -74,6 +76,15 @@ violation contains _violation(x, sprintf(
 	some x in _all
 	some path in redis.read_paths(x.inv)
 	secret := redis.secret_at(x.entry.object, x.container.container, path)
+}
+
+violation contains _violation(x, sprintf(
+	"it reads %s, %s: the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts (or copies with `cp` in its start script)",
+	[path, why],
+)) if {
+	some x in _all
+	some path in redis.read_paths(x.inv)
+	why := redis.unread_file(x.entry.object, x.container.container, path)
 }
 
 violation contains _violation(x, sprintf("`--port %s` opens a plaintext port: use `--port 0`", [port])) if {

@@ -9,9 +9,12 @@ _messages(container) := msgs if {
 
 _redis(fields) := object.union(testing.container("redis", "docker.io/library/redis:7.2.5"), fields)
 
+# What the rule says of a configuration file no ConfigMap of the input gives the container (the
+# tests below name such a file to have the options judged on their own, as the rule then does).
+_unread(program, path) := sprintf("container redis of StatefulSet cache runs %s: it reads %s, which no ConfigMap of the manifests gives it (a file written at run time onto a volume, by an init container for instance, or the image's own): the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts (or copies with `cp` in its start script)", [program, path])
+
 test_tls_only_options_pass if {
 	count(_messages(_redis({"args": ["--port", "0", "--tls-port", "6379", "--tls-replication", "yes"]}))) == 0
-	count(_messages(_redis({"command": ["redis-server", "/etc/redis/redis.conf"]}))) == 0
 	count(_messages(testing.container("app", "example.com/app:1"))) == 0
 }
 
@@ -33,6 +36,7 @@ test_image_default_listens_in_plaintext if {
 test_shell_command_line_options_are_read if {
 	msgs := _messages(_redis({"command": ["sh", "-c", "redis-server /etc/redis.conf --port 6380 --tls-replication no --tls-protocols \"TLSv1.1 TLSv1.2\" && echo done"]}))
 	msgs == {
+		_unread("redis-server", "/etc/redis.conf"),
 		"container redis of StatefulSet cache runs redis-server: `--port 6380` opens a plaintext port: use `--port 0`",
 		"container redis of StatefulSet cache runs redis-server: `--tls-replication no`: replication connections stay plaintext",
 		"container redis of StatefulSet cache runs redis-server: `--tls-protocols` allows TLSv1.1: allow TLSv1.2 and TLSv1.3 only",
@@ -48,7 +52,7 @@ test_sentinel_default_port if {
 
 # Valkey: valkey-server and valkey-sentinel take the same options, and the image runs valkey-server.
 test_valkey_servers_are_read_as_redis if {
-	_messages(object.union(testing.container("cache", "docker.io/valkey/valkey:8.1.10"), {"command": ["valkey-server", "/etc/valkey/valkey.conf", "--port", "6379"]})) == {"container cache of StatefulSet cache runs valkey-server: `--port 6379` opens a plaintext port: use `--port 0`"}
+	_messages(object.union(testing.container("cache", "docker.io/valkey/valkey:8.1.10"), {"command": ["valkey-server", "/etc/valkey/valkey.conf", "--port", "6379"]})) == {replace(_unread("valkey-server", "/etc/valkey/valkey.conf"), "container redis", "container cache"), "container cache of StatefulSet cache runs valkey-server: `--port 6379` opens a plaintext port: use `--port 0`"}
 	some msg in _messages(testing.container("cache", "docker.io/valkey/valkey:8.1.10"))
 	msg == "container cache of StatefulSet cache runs valkey-server: no configuration file and no `--port 0`: it listens in plaintext on 6379"
 	some msg2 in _messages(object.union(testing.container("sentinel", "docker.io/valkey/valkey:8.1.10"), {"command": ["valkey-sentinel"], "args": ["--port", "0", "--tls-replication", "yes"]}))
@@ -57,7 +61,7 @@ test_valkey_servers_are_read_as_redis if {
 
 # Options are configuration lines read after the file: `--tls-port 0` closes the TLS port the file opened.
 test_tls_port_zero_on_the_command_line if {
-	_messages(_redis({"command": ["redis-server", "/etc/redis/redis.conf", "--tls-port", "0"]})) == {"container redis of StatefulSet cache runs redis-server: `--tls-port 0` closes the TLS port: nothing listens for TLS connections"}
+	_messages(_redis({"command": ["redis-server", "/etc/redis/redis.conf", "--tls-port", "0"]})) == {_unread("redis-server", "/etc/redis/redis.conf"), "container redis of StatefulSet cache runs redis-server: `--tls-port 0` closes the TLS port: nothing listens for TLS connections"}
 }
 
 _scripted(script, command) := msgs if {
@@ -71,9 +75,9 @@ _scripted(script, command) := msgs if {
 # A start script the container runs from a ConfigMap it mounts is read too: its redis-server command
 # lines, each to the end of its line (continued by a backslash).
 test_start_script_in_a_config_map if {
-	_scripted("#!/bin/sh\nset -e\n# redis-server would start in plaintext without a file\nexec redis-server /etc/redis/redis.conf \\\n  --port 6379\necho redis-server started --port 6380\n", ["sh", "/opt/scripts/start.sh"]) == {"container redis of StatefulSet cache runs redis-server: `--port 6379` opens a plaintext port: use `--port 0`"}
-	_scripted("#!/bin/sh\nif true; then exec redis-server /etc/redis/redis.conf --tls-port 0; fi\n", ["/bin/bash", "-c", "/opt/scripts/start.sh"]) == {"container redis of StatefulSet cache runs redis-server: `--tls-port 0` closes the TLS port: nothing listens for TLS connections"}
-	count(_scripted("#!/bin/sh\nexec redis-server /etc/redis/redis.conf --port 0\n", ["sh", "/opt/scripts/start.sh"])) == 0
+	_scripted("#!/bin/sh\nset -e\n# redis-server would start in plaintext without a file\nexec redis-server /etc/redis/redis.conf \\\n  --port 6379\necho redis-server started --port 6380\n", ["sh", "/opt/scripts/start.sh"]) == {_unread("redis-server", "/etc/redis/redis.conf"), "container redis of StatefulSet cache runs redis-server: `--port 6379` opens a plaintext port: use `--port 0`"}
+	_scripted("#!/bin/sh\nif true; then exec redis-server /etc/redis/redis.conf --tls-port 0; fi\n", ["/bin/bash", "-c", "/opt/scripts/start.sh"]) == {_unread("redis-server", "/etc/redis/redis.conf"), "container redis of StatefulSet cache runs redis-server: `--tls-port 0` closes the TLS port: nothing listens for TLS connections"}
+	_scripted("#!/bin/sh\nexec redis-server /etc/redis/redis.conf --port 0\n", ["sh", "/opt/scripts/start.sh"]) == {_unread("redis-server", "/etc/redis/redis.conf")}
 
 	# A script the container does not run is not read.
 	count(_scripted("exec redis-server --port 6379\n", ["sh", "/opt/scripts/other.sh"])) == 0
@@ -148,4 +152,37 @@ test_start_script_in_a_projected_volume if {
 	]
 	found_2 := testing.messages(redis_args_tls_only.violation) with input as testing.input_of(objects)
 	found_2 == {"container redis of StatefulSet cache runs redis-server: `--port 6379` opens a plaintext port: use `--port 0`"}
+}
+
+# A configuration file or --include the gate cannot read (written at run time, the image's own, from
+# a ConfigMap the input lacks) fails closed: judged by its options alone, a server whose file opens
+# port 6379 passed. One a ConfigMap of the input gives the container is read (tls.redis_tls_only).
+test_configuration_the_gate_cannot_read if {
+	conf := {"name": "conf", "mountPath": "/conf"}
+	init := object.union(testing.container("config", "docker.io/library/busybox:1.37"), {
+		"command": ["sh", "-c", "cp /conf-src/redis.conf /conf/redis.conf"],
+		"volumeMounts": [{"name": "conf-src", "mountPath": "/conf-src"}, conf],
+	})
+	server := _redis({"command": ["redis-server", "/conf/redis.conf"], "volumeMounts": [conf]})
+	copied := testing.workload("StatefulSet", "cache", {
+		"initContainers": [init],
+		"containers": [server],
+		"volumes": [{"name": "conf-src", "configMap": {"name": "cache-config"}}, {"name": "conf", "emptyDir": {}}],
+	})
+	config_map := testing.config_map("cache-config", {"redis.conf": "port 6379\n"})
+	found_copied := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([copied, config_map])
+	found_copied == {_unread("redis-server", "/conf/redis.conf")}
+
+	mounted := testing.workload("StatefulSet", "cache", {"containers": [server], "volumes": [{"name": "conf", "configMap": {"name": "cache-config"}}]})
+	found_mounted := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([mounted, config_map])
+	count(found_mounted) == 0
+	found_missing := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([mounted])
+	found_missing == {"container redis of StatefulSet cache runs redis-server: it reads /conf/redis.conf, key redis.conf of ConfigMap cache-config, which the manifests do not hold: the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts (or copies with `cp` in its start script)"}
+
+	# An --include too; a path the shell expands is unresolved_arguments' to report.
+	included := _redis({"args": ["--port", "0", "--tls-port", "6379", "--tls-replication", "yes", "--include", "/etc/redis/extra.conf"]})
+	_messages(included) == {_unread("redis-server", "/etc/redis/extra.conf")}
+	every msg in _messages(_redis({"command": ["sh", "-c", "redis-server $CONF"]})) {
+		not contains(msg, "no ConfigMap of the manifests gives it")
+	}
 }
