@@ -1,11 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MEMBER_LIBRARY, scriptNames } from '../charts/config/member-scripts.js';
 import { PORTAL_CONFIG_FILE } from '../model/topology.js';
 import { waitFor } from '../src/drill/cluster.js';
 import { drill, type DrillReport } from '../src/drill/drill.js';
 import { DrillNetwork } from '../src/drill/network.js';
+import { OWNER_FILE, reclaimAbandonedFolders } from '../src/drill/abandoned.js';
 import { cliPath, missingPrograms, redisGitops } from './support/programs.js';
 import { exampleCannotRun, ordersCannotRun } from './support/local-cluster.js';
 import { engineVersion } from '../model/engines.js';
@@ -107,40 +109,31 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
   );
 
   it('stops every process and removes its folder when interrupted with Ctrl-C', { timeout: 120_000 }, async () => {
-    const child = spawn(process.execPath, [cliPath, 'drill', 'orders', '--subnet', '127.0.12'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const started = new Promise<string>((resolve) =>
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const folder = /\(folder (\S+)\)/.exec(stderr)?.[1];
-        if (folder && /\[1\/\d+\] baseline/.test(stderr)) resolve(folder);
-      }),
-    );
-    const folder = await started;
-    expect(existsSync(folder)).toBe(true);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const launched = descendants(child.pid!);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toContain('SIGINT: stopping every process of the drill');
-    expect(existsSync(folder)).toBe(false);
+    const drill = await drillUntilBaseline('127.0.12');
+    expect(existsSync(drill.folder)).toBe(true);
+    drill.child.kill('SIGINT');
+    expect(await drill.exited).toBe(130);
+    expect(drill.stderr()).toContain('SIGINT: stopping every process of the drill');
+    expect(existsSync(drill.folder)).toBe(false);
     // With network namespaces (as root), every one of the drill's is gone (named after its process id).
-    if (!noNamespaces) expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(new RegExp(`^rgd${child.pid}-`, 'm'));
-    // No process of the drill is left (its TLS clients end by themselves within 10 s): none of those
-    // it had started when interrupted, and none naming its folder (a TLS client started meanwhile
-    // names the CA file there). Not by address: another drill on the machine may use the same one;
-    // nor by connecting: where the default route leads to a proxy that accepts every connection, as
-    // on some CI machines, 198.18.x addresses "answer" from outside the drill's network.
-    expect(launched.length).toBeGreaterThan(5);
-    const leftovers = () =>
-      execFileSync('ps', ['-eo', 'pid=,stat=,args='])
-        .toString()
-        .split('\n')
-        .map((line) => line.trim().split(/\s+/))
-        .filter(([pid, stat, ...args]) => pid && !stat!.startsWith('Z') && (launched.includes(Number(pid)) || args.join(' ').includes(folder)))
-        .map((fields) => fields.join(' '));
-    await waitFor('the drill processes to be gone', 12, async () => leftovers().length === 0).catch(() => undefined);
-    expect(leftovers()).toEqual([]);
+    if (!noNamespaces) expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(new RegExp(`^rgd${drill.child.pid}-`, 'm'));
+    await expectNoProcessLeft(drill);
+  });
+
+  // Killed outright no exit handler runs: the kernel stops its servers at once (setpriv --pdeathsig),
+  // and the next drill kills what is left of it (the entrypoints' background loops) and removes its
+  // folder and network (reclaimAbandonedFolders, DrillNetwork.reclaimAbandoned). Before, all of it
+  // ran on, and its addresses refused every later drill on its subnet.
+  it('leaves nothing running once the next drill has started, when killed outright (SIGKILL)', { timeout: 120_000 }, async () => {
+    const drill = await drillUntilBaseline('127.0.17');
+    drill.child.kill('SIGKILL');
+    expect(await drill.exited).toBe(null);
+    expect(existsSync(path.join(drill.folder, OWNER_FILE))).toBe(true);
+    expect(reclaimAbandonedFolders()).toContain(drill.folder);
+    if (!noNamespaces) expect(DrillNetwork.reclaimAbandoned()).toContain(`rgd${drill.child.pid}-hub`);
+    expect(existsSync(drill.folder)).toBe(false);
+    await expectNoProcessLeft(drill);
+    if (!noNamespaces) expect(execFileSync('ip', ['netns', 'list']).toString()).not.toMatch(new RegExp(`^rgd${drill.child.pid}-`, 'm'));
   });
 
   it('skips backup-restore, saying why, for a deployment without backup:', { timeout: 300_000 }, async (context) => {
@@ -164,6 +157,51 @@ describe.skipIf(skip)(`redis-gitops drill on real processes${skip ? ` [skipped: 
 });
 
 /** The processes below `pid` (its children, theirs, ...), from ps. */
+interface RunningDrill {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  /** Its folder (configuration, logs, data), from its progress. */
+  folder: string;
+  stderr: () => string;
+  /** Its descendants once its first scenario has started. */
+  launched: number[];
+}
+
+/** The CLI's full drill of orders on `subnet`, once its cluster runs and its first scenario has started. */
+async function drillUntilBaseline(subnet: string): Promise<RunningDrill> {
+  const child = spawn(process.execPath, [cliPath, 'drill', 'orders', '--subnet', subnet], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  const folder = await new Promise<string>((resolve) =>
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const found = /\(folder (\S+)\)/.exec(stderr)?.[1];
+      if (found && /\[1\/\d+\] baseline/.test(stderr)) resolve(found);
+    }),
+  );
+  return { child, exited, folder, stderr: () => stderr, launched: descendants(child.pid!) };
+}
+
+/**
+ * No process of the drill is left (its TLS clients end by themselves within 10 s): none of those it
+ * had started when stopped, and none naming its folder (a TLS client started meanwhile names the CA
+ * file there). Not by address: another drill on the machine may use the same one; nor by
+ * connecting: where the default route leads to a proxy that accepts every connection, as on some CI
+ * machines, 198.18.x addresses "answer" from outside the drill's network.
+ */
+async function expectNoProcessLeft({ launched, folder }: RunningDrill): Promise<void> {
+  expect(launched.length).toBeGreaterThan(5);
+  const leftovers = () =>
+    execFileSync('ps', ['-eo', 'pid=,stat=,args='])
+      .toString()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pid, stat, ...args]) => pid && !stat!.startsWith('Z') && (launched.includes(Number(pid)) || args.join(' ').includes(folder)))
+      .map((fields) => fields.join(' '));
+  await waitFor('the drill processes to be gone', 12, async () => leftovers().length === 0).catch(() => undefined);
+  expect(leftovers()).toEqual([]);
+}
+
 function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const line of execFileSync('ps', ['-eo', 'pid=,ppid=']).toString().split('\n')) {

@@ -29,7 +29,8 @@ import { waitFor } from './waits.js';
 
 export { sleep, waitFor } from './waits.js';
 
-import { withPrograms, type ServerPrograms } from './programs.js';
+import { dieWithDrill, withPrograms, type ServerPrograms } from './programs.js';
+import { OWNER_FILE } from './abandoned.js';
 
 const run = promisify(execFile);
 
@@ -152,6 +153,7 @@ export class LocalCluster {
 
   static async create(rendered: RenderedDeployment, subnet: string, options: { namespaces?: boolean } = {}): Promise<LocalCluster> {
     const dir = mkdtempSync(path.join(tmpdir(), `redis-gitops-${rendered.id.deployment}-`));
+    writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
     const ips = LocalCluster.addresses(subnet);
     const issued = await issueTls(rendered.id.deployment, [...ips, 'localhost'], new Date());
     const tls = { ca: joinPem(issued.caCertificate), cert: joinPem(issued.serverCertificate), key: joinPem(issued.serverKey) };
@@ -303,7 +305,7 @@ export class LocalCluster {
   private spawnLogged(node: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
     const log = createWriteStream(logFile, { flags: 'a' });
     // `ip netns exec` enters the namespace and execs the program: the child is still the program.
-    const [file, ...rest] = [...this.inNamespace(node), command, ...args];
+    const [file, ...rest] = [...this.inNamespace(node), ...dieWithDrill(), command, ...args];
     const child = spawn(file!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
@@ -494,7 +496,12 @@ export class LocalCluster {
       await this.signal(child, 'SIGKILL');
     }
     this.network?.dispose();
-    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+    this.leave(keep);
+  }
+
+  /** Removes the folder, or with `keep` the file that would have the next drill remove it (abandoned.ts). */
+  private leave(keep: boolean): void {
+    rmSync(keep ? path.join(this.dir, OWNER_FILE) : this.dir, { recursive: true, force: true });
   }
 
   /** The same, synchronously: for a process `exit` handler, where nothing asynchronous runs. */
@@ -504,7 +511,7 @@ export class LocalCluster {
       signalGroup(child, 'SIGKILL');
     }
     this.network?.dispose();
-    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+    this.leave(keep);
   }
 }
 

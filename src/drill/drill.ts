@@ -7,6 +7,7 @@ import { resolveAllSecrets } from '../synth/synth.js';
 import { generator } from '../version.js';
 import { LocalCluster, type EnvVar, type RenderedBackup, type RenderedDeployment } from './cluster.js';
 import { addressesInUse } from './addresses.js';
+import { reclaimAbandonedFolders } from './abandoned.js';
 import { restoreInitContainer } from '../../charts/backups.js';
 import { backupObjectNames } from '../../model/backup.js';
 import { serverPrograms } from './programs.js';
@@ -135,10 +136,9 @@ export async function drill(options: DrillOptions): Promise<DrillReport> {
   };
   const namespacesUnavailable = options.namespaces === false ? 'network namespaces not asked for' : DrillNetwork.unavailable();
   const subnet = namespacesUnavailable ? options.subnet : `198.18.${options.subnet.split('.')[2]}`;
-  if (!namespacesUnavailable) {
-    const reclaimed = DrillNetwork.reclaimAbandoned();
-    if (reclaimed.length > 0) options.progress(`removed what drills that no longer run left behind: ${reclaimed.join(', ')}`);
-  }
+  // Their processes first (they may hold the addresses), then their networks.
+  const reclaimed = [...reclaimAbandonedFolders(), ...(namespacesUnavailable ? [] : DrillNetwork.reclaimAbandoned())];
+  if (reclaimed.length > 0) options.progress(`removed what drills that no longer run left behind: ${reclaimed.join(', ')}`);
   const taken = addressesInUse(subnet, LocalCluster.addresses(subnet), !namespacesUnavailable);
   if (taken) throw new AddressesInUse(taken);
   const cluster = await LocalCluster.create(options.alter ? options.alter(rendered) : rendered, subnet, { namespaces: !namespacesUnavailable });

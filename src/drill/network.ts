@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { running } from './abandoned.js';
 
 /**
  * Network namespaces for the drill, so that a partition is a real one: each member and portal runs in
@@ -181,14 +182,4 @@ function ip(...args: string[]): void {
 
 function ipOutput(...args: string[]): string[] {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter(Boolean);
-}
-
-/** Whether a process of this id runs (signal 0 checks without sending; EPERM: it runs, as another user). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -10,6 +10,20 @@ export function missingPrograms(...programs: string[]): string | undefined {
   return missing.length ? `not installed: ${missing.join(', ')}` : undefined;
 }
 
+let parentDeathPrefix: readonly string[] | undefined;
+
+/**
+ * The command prefix that has the kernel kill a process the drill starts when the drill dies:
+ * `setpriv --pdeathsig KILL` (util-linux; the setting survives the exec into the program). A drill
+ * killed outright (SIGKILL, a CI runner's timeout) runs no exit handler: its redis, sentinels and
+ * haproxy ran on, holding their addresses, and the next drill on that --subnet was refused. Empty
+ * where setpriv is missing (the processes then outlive such a drill, as before).
+ */
+export function dieWithDrill(): readonly string[] {
+  parentDeathPrefix ??= missingPrograms('setpriv') ? [] : ['setpriv', '--pdeathsig', 'KILL', '--'];
+  return parentDeathPrefix;
+}
+
 /** The server, sentinel and CLI of one engine line as built for the tests, in one folder. */
 export interface ServerPrograms {
   engine: Engine;

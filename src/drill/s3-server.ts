@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { backupTool } from './backup-tools.js';
+import { dieWithDrill } from './programs.js';
 import { waitFor } from './waits.js';
 
 /**
@@ -43,7 +44,7 @@ export class LocalS3 {
     const args = ['--port', `${this.ip}:${this.port}`, '--cert', this.server.certFile, '--key', this.server.keyFile, '--region', this.region, '--quiet',
       // Metadata in a folder of its own rather than extended attributes, which tmpfs may refuse.
       'posix', '--sidecar', path.join(this.dir, 'meta'), this.dataDir];
-    const [file, ...rest] = [...this.server.exec, bin, ...args];
+    const [file, ...rest] = [...this.server.exec, ...dieWithDrill(), bin, ...args];
     this.child = spawn(file!, rest, {
       env: { ...process.env, ROOT_ACCESS_KEY: this.accessKeyId, ROOT_SECRET_KEY: this.secretAccessKey },
       stdio: ['ignore', 'pipe', 'pipe'],
