@@ -632,7 +632,7 @@ runs := [run |
 		"workload": entry, "container": c, "inv": inv,
 		"config": read[0].config, "files": [r.config | some r in read],
 		"dirs": array.concat(file_dirs, options),
-		"written": [w | some r in read; some w in _written(entry.object, c.container, r.path); _risky_write(w)],
+		"written": [w | some r in read; some w in _all_written(entry.object, c.container, r.path); _risky_write(w)],
 	}
 ]
 
@@ -680,17 +680,46 @@ unread_file(obj, container, path) := sprintf("key %s of ConfigMap %s, which the 
 }
 
 # The ConfigMap key a container's process reads at a path: mounted there, or copied there by a start
-# script the container runs (`cp SRC DST` on a line of its own, SRC a mounted key).
+# script or the command line of the container (`cp SRC DST` on a line of its own, SRC a mounted key),
+# or of an init container of its pod, onto a volume both mount (as the redis-ha chart and most
+# sentinel manifests copy sentinel.conf, which sentinel rewrites, onto an emptyDir).
 resolved_file(obj, container, path) := file if {
 	file := mounted_file(obj, container, path)
 } else := file if {
-	copies := [copy | some copy in _copies(obj, container); copy.to == path]
+	copies := array.concat(
+		[{"by": container, "from": copy.from} | some copy in _copies(obj, container); copy.to == path],
+		[{"by": view.init, "from": copy.from} | some view in _init_views(obj, container, path); some copy in _copies(obj, view.init); copy.to == view.path],
+	)
 	count(copies) == 1 # copied there twice: which one is there when redis starts is not known
-	file := mounted_file(obj, container, copies[0].from)
+	file := mounted_file(obj, copies[0].by, copies[0].from)
 }
 
+# The init containers of a workload's pods that see a path of the container, on a volume both mount
+# (not through a subPath): [{"init", "path": the path as the init container sees it}].
+_init_views(obj, container, path) := [{"init": init, "path": concat("", [trim_suffix(init_mount.mountPath, "/"), relative])} |
+	some mount in object.get(container, "volumeMounts", [])
+	not mount.subPath
+	_under_mount(mount, path)
+	relative := substring(path, count(trim_suffix(mount.mountPath, "/")), -1)
+	some init in object.get(k8s.pod_template(obj), ["spec", "initContainers"], [])
+	some init_mount in object.get(init, "volumeMounts", [])
+	init_mount.name == mount.name
+	not init_mount.subPath
+]
+
+# The shell texts a container runs: the start scripts it names, and its command line.
+_shell_texts(obj, container) := array.concat(start_scripts(obj, container), _command_lines(container))
+
+# A command line as lines of shell: each part holding a blank or a line break is a script of its own
+# (`sh -c "cp ... && ..."`); without such a part, the words are one command (`[cp, SRC, DST]`).
+_command_lines(container) := scripts if {
+	parts := [part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)]
+	scripts := [part | some part in parts; regex.match(`\s`, part)]
+	count(scripts) > 0
+} else := [concat(" ", [part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)])]
+
 _copies(obj, container) := [{"from": trim(ws[1], `"'`), "to": trim(ws[2], `"'`)} |
-	some script in start_scripts(obj, container)
+	some script in _shell_texts(obj, container)
 	some line in split(script, "\n")
 	contains(line, "cp ")
 	ws := [w | some w in _script_words(line); not startswith(w, "-")]
@@ -702,11 +731,18 @@ _copies(obj, container) := [{"from": trim(ws[1], `"'`), "to": trim(ws[2], `"'`)}
 # on a line naming it): for each write, the directive it adds where the gate can read it (`echo
 # "name ..."`, `printf "\nname %s" ...`), else "" (a variable, another command).
 _written(obj, container, path) := [_written_directive(line) |
-	some script in start_scripts(obj, container)
+	some script in _shell_texts(obj, container)
 	some line in split(script, "\n")
 	contains(line, path)
 	_writes_to(line, path)
 ]
+
+# What is written into a file at a path at run time: by the container, and by every init container
+# that sees the path on a volume they share (whether or not it made the copy).
+_all_written(obj, container, path) := array.concat(_written(obj, container, path), [w |
+	some view in _init_views(obj, container, path)
+	some w in _written(obj, view.init, view.path)
+])
 
 _writes_to(line, path) if contains(line, concat("", [">", path]))
 

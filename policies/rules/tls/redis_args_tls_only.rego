@@ -79,7 +79,7 @@ violation contains _violation(x, sprintf(
 }
 
 violation contains _violation(x, sprintf(
-	"it reads %s, %s: the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts (or copies with `cp` in its start script)",
+	"it reads %s, %s: the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts, or copy one there with `cp` and literal paths in a script of its pod",
 	[path, why],
 )) if {
 	some x in _all

@@ -11,7 +11,7 @@ _redis(fields) := object.union(testing.container("redis", "docker.io/library/red
 
 # What the rule says of a configuration file no ConfigMap of the input gives the container (the
 # tests below name such a file to have the options judged on their own, as the rule then does).
-_unread(program, path) := sprintf("container redis of StatefulSet cache runs %s: it reads %s, which no ConfigMap of the manifests gives it (a file written at run time onto a volume, by an init container for instance, or the image's own): the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts (or copies with `cp` in its start script)", [program, path])
+_unread(program, path) := sprintf("container redis of StatefulSet cache runs %s: it reads %s, which no ConfigMap of the manifests gives it (a file written at run time onto a volume, by an init container for instance, or the image's own): the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts, or copy one there with `cp` and literal paths in a script of its pod", [program, path])
 
 test_tls_only_options_pass if {
 	count(_messages(_redis({"args": ["--port", "0", "--tls-port", "6379", "--tls-replication", "yes"]}))) == 0
@@ -154,30 +154,36 @@ test_start_script_in_a_projected_volume if {
 	found_2 == {"container redis of StatefulSet cache runs redis-server: `--port 6379` opens a plaintext port: use `--port 0`"}
 }
 
+# A redis server on /conf/redis.conf, which an init container's shell command writes onto their emptyDir.
+_copied_by_init(command) := testing.workload("StatefulSet", "cache", {
+	"initContainers": [object.union(testing.container("config", "docker.io/library/busybox:1.37"), {
+		"command": ["sh", "-c", command],
+		"volumeMounts": [{"name": "conf-src", "mountPath": "/conf-src"}, {"name": "conf", "mountPath": "/conf"}],
+	})],
+	"containers": [_redis({"command": ["redis-server", "/conf/redis.conf"], "volumeMounts": [{"name": "conf", "mountPath": "/conf"}]})],
+	"volumes": [{"name": "conf-src", "configMap": {"name": "cache-config"}}, {"name": "conf", "emptyDir": {}}],
+})
+
 # A configuration file or --include the gate cannot read (written at run time, the image's own, from
 # a ConfigMap the input lacks) fails closed: judged by its options alone, a server whose file opens
 # port 6379 passed. One a ConfigMap of the input gives the container is read (tls.redis_tls_only).
 test_configuration_the_gate_cannot_read if {
 	conf := {"name": "conf", "mountPath": "/conf"}
-	init := object.union(testing.container("config", "docker.io/library/busybox:1.37"), {
-		"command": ["sh", "-c", "cp /conf-src/redis.conf /conf/redis.conf"],
-		"volumeMounts": [{"name": "conf-src", "mountPath": "/conf-src"}, conf],
-	})
 	server := _redis({"command": ["redis-server", "/conf/redis.conf"], "volumeMounts": [conf]})
-	copied := testing.workload("StatefulSet", "cache", {
-		"initContainers": [init],
-		"containers": [server],
-		"volumes": [{"name": "conf-src", "configMap": {"name": "cache-config"}}, {"name": "conf", "emptyDir": {}}],
-	})
 	config_map := testing.config_map("cache-config", {"redis.conf": "port 6379\n"})
-	found_copied := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([copied, config_map])
-	found_copied == {_unread("redis-server", "/conf/redis.conf")}
+
+	# An init container's copy the gate follows is read (tls.redis_tls_only judges it); one to a path
+	# a variable holds is not.
+	found_copied := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([_copied_by_init("cp /conf-src/redis.conf /conf/redis.conf"), config_map])
+	count(found_copied) == 0
+	found_unfollowed := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([_copied_by_init("CONF=/conf/redis.conf\ncp /conf-src/redis.conf \"$CONF\""), config_map])
+	found_unfollowed == {_unread("redis-server", "/conf/redis.conf")}
 
 	mounted := testing.workload("StatefulSet", "cache", {"containers": [server], "volumes": [{"name": "conf", "configMap": {"name": "cache-config"}}]})
 	found_mounted := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([mounted, config_map])
 	count(found_mounted) == 0
 	found_missing := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([mounted])
-	found_missing == {"container redis of StatefulSet cache runs redis-server: it reads /conf/redis.conf, key redis.conf of ConfigMap cache-config, which the manifests do not hold: the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts (or copies with `cp` in its start script)"}
+	found_missing == {"container redis of StatefulSet cache runs redis-server: it reads /conf/redis.conf, key redis.conf of ConfigMap cache-config, which the manifests do not hold: the gate cannot check what that configuration sets; give it from a ConfigMap the container mounts, or copy one there with `cp` and literal paths in a script of its pod"}
 
 	# An --include too; a path the shell expands is unresolved_arguments' to report.
 	included := _redis({"args": ["--port", "0", "--tls-port", "6379", "--tls-replication", "yes", "--include", "/etc/redis/extra.conf"]})

@@ -48,13 +48,14 @@ _judged := array.concat(
 	],
 )
 
-# A configuration its start script copies and then writes into at run time is not what the gate read:
+# A configuration a script or command line of its pod copies and then writes into at run time (its
+# container or an init container on a volume they share) is not what the gate read:
 # reported where what is written may change a port, TLS settings, an include or the data folder.
 violation contains _violation(config, msg) if {
 	some config in _judged
 	count(object.get(config, "written", [])) > 0
 	msg := sprintf(
-		"its start script writes into its copy of the configuration at run time (%s), which the gate cannot read: keep the settings in the ConfigMap or on the command line",
+		"a script or command line of its pod writes into its copy of the configuration at run time (%s), which the gate cannot read: keep the settings in the ConfigMap or on the command line",
 		[concat(", ", [_what_written(w) | some w in config.written])],
 	)
 }

@@ -178,7 +178,7 @@ test_copied_and_included_templates_are_judged_as_run if {
 }
 
 test_writes_at_run_time_that_may_change_tls_are_reported if {
-	_copying(_copy_script(["echo \"port 6379\" >> /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}]) == {"container redis of StatefulSet node runs redis-server with ConfigMap node-configuration key replica.conf and redis.conf: its start script writes into its copy of the configuration at run time (`port`), which the gate cannot read: keep the settings in the ConfigMap or on the command line"}
+	_copying(_copy_script(["echo \"port 6379\" >> /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}]) == {"container redis of StatefulSet node runs redis-server with ConfigMap node-configuration key replica.conf and redis.conf: a script or command line of its pod writes into its copy of the configuration at run time (`port`), which the gate cannot read: keep the settings in the ConfigMap or on the command line"}
 	some msg in _copying(_copy_script(["cat /etc/extra >> /opt/etc/replica.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
 	contains(msg, "(a line the gate cannot read)")
 	some msg2 in _copying(_copy_script(["sed -i 's/^port .*/port 6379/' /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
@@ -193,4 +193,55 @@ test_a_path_copied_twice_is_not_followed if {
 	msgs := _copying(_copy_script(["cp /tmp/other.conf /opt/etc/redis.conf"]), [{"name": "REDIS_TLS_PORT", "value": "6379"}])
 	some msg in msgs
 	contains(msg, "`include /opt/etc/redis.conf`")
+}
+
+# An init container that copies the configuration onto a volume the server mounts too (sentinel
+# rewrites its file, so manifests copy it out of the read-only ConfigMap): the copy is judged as run.
+_init_copied(init_command, more_inits) := msgs if {
+	init := object.union(testing.container("config", "docker.io/library/busybox:1.37"), {
+		"command": init_command,
+		"volumeMounts": [{"name": "config", "mountPath": "/readonly"}, {"name": "data", "mountPath": "/data"}],
+	})
+	server := object.union(testing.container("redis", "docker.io/library/redis:7.2.5"), {
+		"command": ["redis-server", "/etc/redis/conf/redis.conf"],
+		"volumeMounts": [{"name": "data", "mountPath": "/etc/redis"}],
+	})
+	workload := testing.workload("StatefulSet", "cache", {
+		"initContainers": array.concat([init], more_inits),
+		"containers": [server],
+		"volumes": [{"name": "config", "configMap": {"name": "cache-config"}}, {"name": "data", "emptyDir": {}}],
+	})
+	tls := "port 0\ntls-port 6379\ntls-replication yes\n"
+	msgs := testing.messages(redis_tls_only.violation) with input as testing.input_of([workload, testing.config_map("cache-config", {"redis.conf": tls, "plain": "port 6379\n"})])
+}
+
+test_a_copy_an_init_container_makes_is_judged_as_run if {
+	count(_init_copied(["sh", "-c", "cp /readonly/redis.conf /data/conf/redis.conf"], [])) == 0
+	_init_copied(["cp", "/readonly/plain", "/data/conf/redis.conf"], []) == {
+		"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key plain: `port 6379` leaves a plaintext port open: set `port 0`",
+		"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key plain: no `tls-port`: nothing listens for TLS connections",
+		"container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key plain: no `tls-replication yes`: replication and sentinel connections to members stay plaintext",
+	}
+}
+
+# What an init container writes into the copy, the one that copies or another, is reported.
+test_what_init_containers_write_into_the_copy_is_reported if {
+	written := "container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key redis.conf: a script or command line of its pod writes into its copy of the configuration at run time (a line the gate cannot read), which the gate cannot read: keep the settings in the ConfigMap or on the command line"
+	_init_copied(["sh", "-c", "cp /readonly/redis.conf /data/conf/redis.conf\nsed -i 's/^port 0/port 6379/' /data/conf/redis.conf"], []) == {written}
+	editor := object.union(testing.container("edit", "docker.io/library/busybox:1.37"), {
+		"command": ["sh", "-c", "echo \"port 6379\" >> /data/conf/redis.conf"],
+		"volumeMounts": [{"name": "data", "mountPath": "/data"}],
+	})
+	_init_copied(["cp", "/readonly/redis.conf", "/data/conf/redis.conf"], [editor]) == {replace(written, "(a line the gate cannot read)", "(`port`)")}
+}
+
+# Copied twice, or to a path the gate cannot tell (a variable), the copy is not followed:
+# tls.redis_args_tls_only reports a configuration the gate cannot read.
+test_a_copy_the_gate_cannot_follow_is_not_judged if {
+	twice := object.union(testing.container("again", "docker.io/library/busybox:1.37"), {
+		"command": ["cp", "/readonly/plain", "/data/conf/redis.conf"],
+		"volumeMounts": [{"name": "config", "mountPath": "/readonly"}, {"name": "data", "mountPath": "/data"}],
+	})
+	count(_init_copied(["cp", "/readonly/redis.conf", "/data/conf/redis.conf"], [twice])) == 0
+	count(_init_copied(["sh", "-c", "CONF=/data/conf/redis.conf\ncp /readonly/plain \"$CONF\""], [])) == 0
 }
