@@ -695,13 +695,15 @@ resolved_file(obj, container, path) := file if {
 }
 
 # The init containers of a workload's pods that see a path of the container, on a volume both mount
-# (not through a subPath): [{"init", "path": the path as the init container sees it}].
+# (not through a subPath): [{"init", "path": the path as the init container sees it}]. The container
+# itself is not among them when it is an init container (names are unique in a pod).
 _init_views(obj, container, path) := [{"init": init, "path": concat("", [trim_suffix(init_mount.mountPath, "/"), relative])} |
 	some mount in object.get(container, "volumeMounts", [])
 	not mount.subPath
 	_under_mount(mount, path)
 	relative := substring(path, count(trim_suffix(mount.mountPath, "/")), -1)
 	some init in object.get(k8s.pod_template(obj), ["spec", "initContainers"], [])
+	object.get(init, "name", "") != object.get(container, "name", "")
 	some init_mount in object.get(init, "volumeMounts", [])
 	init_mount.name == mount.name
 	not init_mount.subPath

@@ -224,6 +224,22 @@ test_a_copy_an_init_container_makes_is_judged_as_run if {
 	}
 }
 
+# An init container that runs redis on the copy it makes itself: its own copy, not a second one.
+test_an_init_container_running_its_own_copy if {
+	init := object.union(testing.container("config", "docker.io/library/redis:7.2.5"), {
+		"command": ["sh", "-c", "cp /readonly/plain /data/redis.conf\nexec redis-server /data/redis.conf"],
+		"volumeMounts": [{"name": "config", "mountPath": "/readonly"}, {"name": "data", "mountPath": "/data"}],
+	})
+	workload := testing.workload("StatefulSet", "cache", {
+		"initContainers": [init],
+		"containers": [testing.container("app", "example.com/app:1")],
+		"volumes": [{"name": "config", "configMap": {"name": "cache-config"}}, {"name": "data", "emptyDir": {}}],
+	})
+	msgs := testing.messages(redis_tls_only.violation) with input as testing.input_of([workload, testing.config_map("cache-config", {"plain": "port 6379\n"})])
+	some msg in msgs
+	startswith(msg, "init container config of StatefulSet cache runs redis-server with ConfigMap cache-config key plain: `port 6379` leaves a plaintext port open")
+}
+
 # What an init container writes into the copy, the one that copies or another, is reported.
 test_what_init_containers_write_into_the_copy_is_reported if {
 	written := "container redis of StatefulSet cache runs redis-server with ConfigMap cache-config key redis.conf: a script or command line of its pod writes into its copy of the configuration at run time (a line the gate cannot read), which the gate cannot read: keep the settings in the ConfigMap or on the command line"
