@@ -52,7 +52,11 @@ export function reclaimAbandonedFolders(): string[] {
   return removed;
 }
 
-/** The processes whose command line names a file in `dir`, or whose working folder is in it (Linux: /proc). */
+/**
+ * The processes whose command line names a file in `dir`, or whose working folder is in it (Linux:
+ * /proc), and that have no controlling terminal: the drill starts its processes in sessions of their
+ * own (detached), while someone's `tail -f` of a log there runs in a terminal and is left alone.
+ */
 function processesIn(dir: string): number[] {
   let pids: string[];
   try {
@@ -63,10 +67,17 @@ function processesIn(dir: string): number[] {
   const inside = (file: string) => file === dir || file.startsWith(`${dir}/`);
   return pids.map(Number).filter((pid) => {
     try {
+      if (terminalOf(pid) !== 0) return false;
       if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(`${dir}/`))) return true;
       return inside(readlinkSync(`/proc/${pid}/cwd`));
     } catch {
       return false; // exited, or not ours to look into
     }
   });
+}
+
+/** A process' controlling terminal (tty_nr of /proc/<pid>/stat; 0 for none), read after its name, which may hold blanks and parentheses. */
+function terminalOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
 }
