@@ -209,6 +209,8 @@ _expanded_variable(word, env, obj, container) := env[name] if {
 } else := word
 
 # The variable a word is the whole expansion of (`$X`, `"${X}"`); undefined for any other word.
+variable_name(word) := _variable_name(word)
+
 _variable_name(word) := found[0][1] if {
 	contains(word, "$")
 	found := regex.find_all_string_submatch_n(`^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$`, word, 1)
@@ -909,3 +911,164 @@ _runs_a_client(container) if {
 	_clients[parts[count(parts) - 1]]
 	count(invocations(container)) == 0
 }
+
+# Redis settings a pod's shell texts write or set at run time, where a TLS rule judges them: for every
+# workload with a redis container, what the start scripts and command lines of its redis containers
+# and of its init containers (which may fill a volume redis reads) write as redis directives:
+# [{"workload", "container", "line", "name", "args"}]. What redis then reads is not the configuration
+# the gate judged, wherever the line writes it (a copy of the configuration, a file an include names,
+# the running server through CONFIG SET), so each write is judged where it stands, as a directive.
+runtime_settings := [{"workload": t.entry, "container": t.c, "line": s.line, "name": s.name, "args": s.args} |
+	some t in _redis_shell_texts
+	some s in _text_settings[t.text]
+]
+
+# The shell texts of the containers whose writes runtime_settings reads: [{"entry", "c", "text"}].
+_redis_shell_texts := [{"entry": entry, "c": c, "text": text} |
+	some entry in input.resources
+	_has_redis_container(entry.object)
+	some c in k8s.containers(entry.object)
+	_writes_for_redis(c)
+	some text in _shell_texts(entry.object, c.container)
+]
+
+_has_redis_container(obj) if {
+	some c in k8s.containers(obj)
+	is_redis_container(c.container)
+}
+
+_writes_for_redis(c) if is_redis_container(c.container)
+
+_writes_for_redis(c) if c.role == "init container"
+
+# The settings of each such text, read once per evaluation (pods share their scripts).
+_text_settings := {text: written_settings(text) | some text in {t.text | some t in _redis_shell_texts}}
+
+# The redis directives a shell text writes or sets, where it names them as words of its own: what
+# `echo` and `printf` print (not to standard error or /dev/null), the lines of a here-document, the
+# replacement of a `sed` substitution, and `CONFIG SET` (redis-cli): [{"line", "name", "args"}],
+# names lower-cased, quotes removed. Only directives in _settings_judged are kept. A directive whose
+# name is a variable (`echo "$DIRECTIVE 6379"`) is not seen.
+written_settings(text) := array.concat(array.concat(_echoed_settings(candidates), _heredoc_settings(lines)), array.concat(_sed_settings(candidates), _config_set_settings(candidates))) if {
+	lines := _script_lines(text)
+	candidates := [line | some line in lines; _names_judged(line)]
+}
+
+# Whether a line (not a comment) names a judged directive, in any case, as a line that sets one does.
+_names_judged(line) if {
+	not _comment(line)
+	lowered := lower(line)
+	some name in _judged_words
+	contains(lowered, name)
+}
+
+_judged_words := ["port", "tls-", "include"]
+
+_settings_judged := {"port", "tls-port", "tls-replication", "tls-protocols", "include"}
+
+# A directive line as redis splits it: its name and arguments, or undefined where it names no judged
+# directive.
+_setting(line, text) := {"line": trim_space(line), "name": name, "args": array.slice(ws, 1, count(ws))} if {
+	ws := [w | some w in split(replace(replace(text, "\t", " "), "\r", " "), " "); w != ""]
+	name := lower(ws[0])
+	_settings_judged[name]
+}
+
+_echoed_settings(lines) := [s |
+	some line in lines
+	_may_print(line)
+	ws := _script_words(line)
+	some i, w in ws
+	w in {"echo", "printf"}
+	_command_position(ws, i)
+	rest := array.slice(ws, i + 1, count(ws))
+	words := array.slice(rest, 0, _end(rest))
+	not _printed_nowhere(words)
+	printed := [a |
+		some k, a in words
+		not _redirection(a)
+		not _redirected(words, k)
+		not a in {"-e", "-n", "-E", "-en", "-ne"}
+	]
+	some part in split(replace(replace(replace(concat(" ", printed), `"`, ""), "'", ""), `\n`, "\n"), "\n")
+	s := _setting(line, part)
+]
+
+_may_print(line) if contains(line, "echo")
+
+_may_print(line) if contains(line, "printf")
+
+# A word that redirects output or input (`>file`, `>>`, `2>&1`, `>&2`, `<file`).
+_redirection(w) if startswith(trim_left(w, "0123456789"), ">")
+
+_redirection(w) if startswith(trim_left(w, "0123456789"), "<")
+
+# The file a bare redirection operator before a word sends output to (`>> /c`): not printed.
+_redirected(words, k) if {
+	k > 0
+	trim_left(words[k - 1], "0123456789&") in {">", ">>", "<", ">|"}
+}
+
+# Standard output sent to standard error or /dev/null (`>&2`, `1>/dev/null`, `> /dev/null`).
+_printed_nowhere(words) if {
+	some k, w in words
+	startswith(trim_prefix(w, "1"), ">")
+	_redirect_target(words, k) in {"&2", "/dev/null", "/dev/stderr"}
+}
+
+_redirect_target(words, k) := words[k + 1] if trim_left(words[k], "1>") == ""
+
+else := trim_left(words[k], "1>")
+
+# Here-documents (`<<EOF`, `<<-'EOF'`): each line of the body.
+_heredoc_settings(lines) := [s |
+	some i, line in lines
+	contains(line, "<<")
+	found := regex.find_all_string_submatch_n(`(?:^|[^<])<<-?[ \t]*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`, line, 1)
+	count(found) == 1
+	end := _heredoc_end(lines, i, found[0][1])
+	end > i + 1
+	some j in numbers.range(i + 1, end - 1)
+	s := _setting(lines[j], trim_space(lines[j]))
+]
+
+_heredoc_end(lines, i, delimiter) := min(ends) if {
+	ends := [j | some j, line in lines; j > i; trim(line, " \t") == delimiter]
+	count(ends) > 0
+} else := count(lines)
+
+# `sed` substitutions (`s/^port .*/port 6379/`, any of the usual delimiters): the replacement, the
+# text between the second and third delimiter after an `s` (string splits: a regular expression,
+# compiled at each call in the wasm engine, cost more than the rest of the rule; an escaped delimiter
+# cuts a replacement short, which can only hide a directive name after it).
+_sed_settings(lines) := [s |
+	some line in lines
+	contains(line, "sed ")
+	some d in ["/", "|", "#", ",", ":", "@", "!"]
+	contains(line, d)
+	fields := split(line, d)
+	some i, field in fields
+	endswith(field, "s")
+	count(fields) > i + 3
+	some part in split(replace(fields[i + 2], `\n`, "\n"), "\n")
+	s := _setting(line, trim(part, " "))
+]
+
+_comment(line) if startswith(trim_left(line, " \t"), "#")
+
+_may_set_config(line) if contains(lower(line), "config")
+
+# `CONFIG SET name value [name value ...]` (redis-cli, any case).
+_config_set_settings(lines) := [s |
+	some line in lines
+	_may_set_config(line)
+	ws := [trim(w, `"'()`) | some w in _script_words(line)] # `(redis-cli config set port 0)`
+	some k, w in ws
+	lower(w) == "config"
+	lower(ws[k + 1]) == "set"
+	rest := array.slice(ws, k + 2, count(ws))
+	pairs := array.slice(rest, 0, _end(rest))
+	count(pairs) >= 2
+	some p in numbers.range(0, floor(count(pairs) / 2) - 1)
+	s := _setting(line, concat(" ", [pairs[2 * p], pairs[(2 * p) + 1]]))
+]

@@ -90,3 +90,37 @@ _environment_runs(environment, script) := runs if {
 	]
 	runs := [[i.program, i.args] | some i in redis.workload_invocations(pod, container)] with input.resources as resources
 }
+
+_settings(text) := [[s.name, s.args] | some s in redis.written_settings(text)]
+
+# What scripts print into files, in here-documents, through sed and CONFIG SET, as redis splits it; not
+# what goes to standard error or /dev/null, comments, or directives the TLS rules do not judge.
+test_written_settings if {
+	_settings("echo \"port 6379\" >> /conf/redis.conf\n") == [["port", ["6379"]]]
+	_settings("{\n  echo 'PORT 6379'\n  echo \"replicaof $primary 6379\"\n} >>\"$conf\"\n") == [["port", ["6379"]]]
+	_settings("printf 'port 0\\ntls-protocols \"TLSv1 TLSv1.2\"\\n' > /c\n") == [["port", ["0"]], ["tls-protocols", ["TLSv1", "TLSv1.2"]]]
+	_settings("cat > /c <<-'EOF'\n\tbind 0.0.0.0\n\ttls-port 0\n\tEOF\necho done\n") == [["tls-port", ["0"]]]
+	_settings("sed -i 's|^port .*|port 6379|' /c\nsed -i \"s/^tls-replication yes/tls-replication no/\" /c\n") == [["port", ["6379"]], ["tls-replication", ["no"]]]
+	_settings("redis-cli -h localhost config set port 6379 tls-port 0\n") == [["port", ["6379"]], ["tls-port", ["0"]]]
+	_settings("echo \"port $PORT\" | tee -a /c\n") == [["port", ["$PORT"]]]
+	count(_settings("echo \"port 6379 is busy\" >&2\necho 'port 6379' > /dev/null\n# echo port 6379 >> /c\nlog \"port 6379\"\n")) == 0
+	count(_settings("sed -n 's/^master_repl_offset://p'\nexport PORT=6379\ncat <<<\"port 6379\"\n")) == 0
+}
+
+# Lines whose name is a variable are not seen (documented): the rule cannot read them as settings.
+test_written_settings_by_variable_name_are_not_seen if {
+	count(_settings("echo \"$DIRECTIVE 6379\" >> /c\n")) == 0
+}
+
+# A pod's redis and init containers' start scripts and command lines are read; other workloads' not.
+test_runtime_settings_come_from_redis_pods if {
+	script := {"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "n"}, "data": {"start.sh": "echo 'port 6379' >> /run/redis.conf\nexec redis-server /run/redis.conf\n"}}}
+	member := _workload("StatefulSet", "cache", {
+		"initContainers": [{"name": "init", "image": "busybox:1.36", "command": ["sh", "-c", "echo tls-replication no >> /run/extra.conf"]}],
+		"containers": [{"name": "redis", "image": "redis:7.2.5", "command": ["sh", "/scripts/start.sh"], "volumeMounts": [{"name": "s", "mountPath": "/scripts"}]}],
+		"volumes": [{"name": "s", "configMap": {"name": "scripts"}}],
+	})
+	web := _workload("Deployment", "web", {"containers": [{"name": "web", "image": "nginx:1.27", "command": ["sh", "-c", "echo 'port 6379' > /tmp/x"]}]})
+	found := {[s.workload.object.metadata.name, s.container.container.name, s.name] | some s in redis.runtime_settings} with input as {"resources": [script, member, web]}
+	found == {["cache", "init", "tls-replication"], ["cache", "redis", "port"]}
+}

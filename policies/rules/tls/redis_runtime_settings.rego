@@ -1,0 +1,92 @@
+# METADATA
+# title: No script reopens plaintext or weakens TLS at run time
+# description: >-
+#   A redis pod's start scripts and command lines (its redis containers' and its init containers')
+#   do not write or set, at run time, a redis directive that undoes what tls.redis_tls_only checks
+#   in the ConfigMap: `port` other than 0 (a plaintext port), `tls-port 0`, `tls-replication` other
+#   than yes, `tls-protocols` with TLSv1 or TLSv1.1, or an `include` of a file the gate cannot read.
+#   Read wherever a script names the directive as a word of its own: what `echo` and `printf` print
+#   (not to standard error or /dev/null), the lines of a here-document, the replacement of a `sed`
+#   substitution, and `CONFIG SET` through redis-cli. Such a line is judged wherever it writes,
+#   since the gate cannot always tell which file redis reads (a copy at a path in a variable, the
+#   running server): a value the gate cannot read (a variable the container's environment does not
+#   set to a literal) is reported too. Writes into a configuration the gate follows to the process
+#   that runs it are tls.redis_tls_only's to report.
+# custom:
+#   severity: error
+#   remediation: >-
+#     Keep the TLS settings in the ConfigMap that holds the configuration (`port 0`, `tls-port`,
+#     `tls-replication yes`, `tls-protocols "TLSv1.2 TLSv1.3"`) and have the start script append only
+#     what it must learn at run time (an announced address, a password from a mounted Secret).
+package rules.tls.redis_runtime_settings
+
+import data.lib.k8s
+import data.lib.redis
+
+# (An array: see lib.redis.configs.)
+_settings := [object.union(s, {"values": [_value(w, env) | some w in s.args]}) |
+	some s in redis.runtime_settings
+	not _followed(s)
+	env := k8s.literal_env(s.container.container)
+]
+
+# A line that writes into a file a process of the workload is seen to read: judged with that
+# configuration by tls.redis_tls_only.
+_followed(s) if {
+	some r in redis.runs
+	r.workload == s.workload
+	some path in redis.read_paths(r.inv)
+	contains(s.line, path)
+}
+
+# A word with a variable the container sets to a literal (`$PORT`, `"${PORT}"`) replaced by its value.
+_value(word, env) := env[name] if {
+	name := redis.variable_name(word)
+} else := word
+
+_unknown(value) if contains(value, "$")
+
+_unknown(value) if contains(value, "`")
+
+_unknown(value) if contains(value, "%") # a printf format
+
+_problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
+	s.name == "port"
+	not _unknown(s.values[0])
+	s.values[0] != "0"
+} else := "`port` set to a value the gate cannot read, which may open a plaintext port" if {
+	s.name == "port"
+	_unknown(s.values[0])
+} else := "`tls-port 0` closes the TLS port" if {
+	s.name == "tls-port"
+	s.values[0] == "0"
+} else := "`tls-port` set to a value the gate cannot read, which may close the TLS port" if {
+	s.name == "tls-port"
+	_unknown(s.values[0])
+} else := sprintf("`tls-replication %s`: replication connections stay plaintext", [s.values[0]]) if {
+	s.name == "tls-replication"
+	not _unknown(s.values[0])
+	lower(s.values[0]) != "yes"
+} else := "`tls-replication` set to a value the gate cannot read" if {
+	s.name == "tls-replication"
+	_unknown(s.values[0])
+} else := sprintf("`tls-protocols` allows %s", [protocol]) if {
+	s.name == "tls-protocols"
+	some value in s.values
+	some protocol in split(value, " ")
+	lower(protocol) in {"tlsv1", "tlsv1.1"}
+} else := "`tls-protocols` set to a value the gate cannot read" if {
+	s.name == "tls-protocols"
+	some value in s.values
+	_unknown(value)
+} else := "an `include` of a file the gate cannot read" if {
+	s.name == "include"
+}
+
+violation contains k8s.violation(s.workload, sprintf(
+	"%s %s of %s %s runs a script or command line that sets a redis directive at run time (`%s`): %s; the configuration redis then runs is not the one the gate judged",
+	[s.container.role, object.get(s.container.container, "name", ""), s.workload.object.kind, k8s.name(s.workload.object), s.line, problem],
+)) if {
+	some s in _settings
+	problem := _problem(s)
+}

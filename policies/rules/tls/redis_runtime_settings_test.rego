@@ -1,0 +1,38 @@
+package rules.tls.redis_runtime_settings_test
+
+import data.rules.tls.redis_runtime_settings
+
+_pod(script, env) := {"resources": [
+	{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "n"}, "data": {"start.sh": script}}},
+	{"file": "s.yaml", "object": {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "cache", "namespace": "n"}, "spec": {"template": {"spec": {
+		"containers": [{"name": "redis", "image": "redis:7.2.5", "command": ["sh", "/scripts/start.sh"], "env": env, "volumeMounts": [{"name": "s", "mountPath": "/scripts"}]}],
+		"volumes": [{"name": "s", "configMap": {"name": "scripts"}}],
+	}}}}},
+]}
+
+test_plaintext_port_reopened if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("cp /c/redis.conf \"$CONF\"\necho \"port 6379\" >> \"$CONF\"\nexec \"$SERVER\" \"$CONF\"\n", [])
+}
+
+test_safe_settings_pass if {
+	count(redis_runtime_settings.violation) == 0 with input as _pod("{\n  echo 'port 0'\n  echo 'tls-port 6379'\n  echo 'tls-replication yes'\n  echo 'tls-protocols \"TLSv1.2 TLSv1.3\"'\n  echo \"replica-announce-ip $HOST\"\n} >> /run/redis.conf\n", [])
+}
+
+test_each_weakening_is_reported if {
+	count(redis_runtime_settings.violation) == 5 with input as _pod(
+		concat("\n", [
+			"redis-cli CONFIG SET tls-port 0",
+			"sed -i 's/^tls-replication .*/tls-replication no/' /run/redis.conf",
+			"printf 'tls-protocols \"TLSv1.1 TLSv1.2\"\\n' >> /run/redis.conf",
+			"cat >> /run/redis.conf <<EOF\ninclude /run/extra.conf\nEOF",
+			"echo \"port $PORT\" >> /run/redis.conf",
+		]),
+		[],
+	)
+}
+
+# A variable the container sets to a literal is read as its value; one it does not set is reported.
+test_values_from_the_environment if {
+	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"port $PORT\" >> /run/redis.conf\n", [{"name": "PORT", "value": "0"}])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"port $PORT\" >> /run/redis.conf\n", [{"name": "PORT", "value": "6380"}])
+}
