@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** What redis-server (or `program`) applied of a configuration and options, or undefined when it refused to start. */
-  async function applied(name: string, text: string, options: string[] = [], program = 'redis-server'): Promise<Applied | undefined> {
+  async function applied(name: string, text: string, options: string[] = [], program = 'redis-server', after?: (socket: string) => void): Promise<Applied | undefined> {
     const socket = path.join(dir, 'redis.sock');
     rmSync(socket, { force: true });
     // Our lines come first: the text under test overrides them, as it would override redis's defaults.
@@ -107,6 +107,10 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
           if (i === 40) throw new Error(`${name}: ${(error as Error).message}`);
           await new Promise((r) => setTimeout(r, 25));
         }
+      }
+      if (after) {
+        after(socket);
+        out = execFileSync(cli, ['-s', socket, '--raw', 'CONFIG', 'GET', 'port', 'tls-port', 'tls-replication', 'tls-protocols'], { encoding: 'utf8', stdio: 'pipe' }).split('\n');
       }
       const values: Record<string, string> = {};
       for (let i = 0; i + 1 < out.length; i += 2) values[out[i]!] = out[i + 1]!;
@@ -214,5 +218,80 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     expect(disagreements).toEqual([]);
     // Most cases start the server on every program there is (the valkey build only where it is built).
     expect(compared).toBeGreaterThan((programs.length * optionCases.length) / 2);
+  });
+  // What a start script writes into its copy of the configuration, or sets on the running server, at
+  // run time (tls.redis_runtime_settings): each script of a corpus is run by real sh on a copy of a
+  // TLS-only file (`$conf`), redis-server loads what it wrote, then the script's `--after` part (its
+  // CONFIG SET) is run through real redis-cli against the running server; the gate is given the
+  // script as a member's start script that copies the mounted file to `$conf` and appends, as the
+  // generator's own members do. A finding that says the gate cannot read a value is failing closed.
+  const scripts: Record<string, { script: string; after?: string }> = {
+    'announce only': { script: 'echo "replica-announce-ip 10.0.0.1" >> "$conf"' },
+    'append a plaintext port': { script: 'echo "port 6379" >> "$conf"' },
+    'append a closed port': { script: 'echo "port 0" >> "$conf"' },
+    'upper-case directive': { script: "echo 'PORT 6379' >> \"$conf\"" },
+    'group on one line': { script: '{ echo "replica-announce-ip x"; echo "port 6379"; } >> "$conf"' },
+    'group on lines': { script: '{\n  echo "replica-announce-ip x"\n  echo tls-replication no\n} >>"$conf"' },
+    'redirection first': { script: '>>"$conf" echo "port 6379"' },
+    'printf lines': { script: "printf 'tls-port 6381\\ntls-replication no\\n' >> \"$conf\"" },
+    'printf format': { script: "printf 'port %s\\n' 6379 >> \"$conf\"" },
+    'here-document': { script: 'cat >> "$conf" <<EOF\ntls-protocols "TLSv1 TLSv1.2"\nEOF' },
+    'here-document, tabs stripped': { script: 'cat >> "$conf" <<-EOF\n\tport 6379\n\tEOF' },
+    'here-document, quoted delimiter': { script: "cat >> \"$conf\" <<'EOF'\ntls-replication no\nEOF" },
+    'here-document, safe': { script: 'cat >> "$conf" <<EOF\nreplica-announce-ip x\nEOF' },
+    'sed substitution': { script: "sed -i 's/^tls-replication yes/tls-replication no/' \"$conf\"" },
+    'sed with another delimiter': { script: "sed -i 's|^port 0|port 6379|' \"$conf\"" },
+    'sed, safe edit': { script: "sed -i 's/^tls-port 6380/tls-port 6381/' \"$conf\"" },
+    'sed append': { script: "sed -i '$a port 6379' \"$conf\"" },
+    'sed change with a pattern address': { script: "sed -i -e '/^tls-replication/c tls-replication no' \"$conf\"" },
+    'sed insert before a line': { script: "sed -i \"1i tls-protocols TLSv1.1\" \"$conf\"" },
+    'unquoted echo': { script: 'echo port 6379 >> "$conf"' },
+    'echo of two words': { script: 'echo "port" "6379" >> "$conf"' },
+    'printf of a whole line': { script: "printf '%s\\n' 'port 6379' >> \"$conf\"" },
+    'tee': { script: 'echo "port 6379" | tee -a "$conf" > /dev/null' },
+    'standard error only': { script: 'echo "port 6379" >&2' },
+    '/dev/null only': { script: 'echo "port 6379" > /dev/null' },
+    'commented out': { script: '# echo "port 6379" >> "$conf"' },
+    'CONFIG SET': { script: '', after: 'redis-cli config set tls-replication no' },
+    'CONFIG SET, upper case': { script: '', after: 'redis-cli CONFIG SET tls-protocols "TLSv1 TLSv1.2"' },
+    'CONFIG SET, safe': { script: '', after: 'redis-cli config set maxmemory-policy noeviction' },
+    'CONFIG SET in a subshell': { script: '', after: '(redis-cli config set tls-replication no)' },
+  };
+
+  it('judges what start scripts write and set at run time as sh, redis-server and redis-cli apply it', async () => {
+    const conf = path.join(dir, 'run.conf');
+    // The scripts' redis-cli talks to the server under test: a wrapper ahead of the real one in PATH.
+    const shim = path.join(dir, 'bin');
+    mkdirSync(shim, { recursive: true });
+    const realCli = execFileSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(shim, 'redis-cli'), `#!/bin/sh\nexec ${realCli} -s "$SOCKET" "$@"\n`, { mode: 0o755 });
+    const disagreements: string[] = [];
+    let compared = 0;
+    for (const [name, { script, after }] of Object.entries(scripts)) {
+      writeFileSync(conf, tls);
+      execFileSync('sh', ['-c', script], { env: { ...process.env, conf }, stdio: ['ignore', 'ignore', 'ignore'] });
+      const run = (socket: string) => execFileSync('sh', ['-c', after!], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}`, SOCKET: socket }, stdio: 'ignore' });
+      const truth = await applied(name, readFileSync(conf, 'utf8'), [], 'redis-server', after ? run : undefined);
+      if (!truth) continue;
+      compared++;
+      const problems = insecure(truth);
+      const start = ['#!/bin/sh', 'conf=/run/redis/redis.conf', 'cp /etc/redis/redis.conf "$conf"', script, after ?? '', 'exec "$SERVER" "$conf"', ''].join('\n');
+      const container = { name: 'redis', image: 'docker.io/library/redis:7.2.5', command: ['sh', '/etc/redis/start.sh'], volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
+      const workload = {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'cache', namespace: 'n' },
+        spec: { template: { metadata: { labels: { app: 'cache' } }, spec: { containers: [container], volumes: [{ name: 'config', configMap: { name: 'members' } }] } } },
+      };
+      const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls, 'start.sh': start } };
+      const findings = policy
+        .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object: workload }, { file: 'c.yaml', object: configMap }], cluster_resources: [] }, '2026-06-01')
+        .filter((v) => v.rule.startsWith('tls.redis_'))
+        .map((v) => v.message);
+      if (problems.length && findings.length === 0) disagreements.push(`${name}: redis ${problems.join(', ')}; the gate passes it`);
+      if (!problems.length && findings.some((m) => !m.includes('cannot read'))) disagreements.push(`${name}: redis applies it safely (${JSON.stringify(truth)}); the gate reports ${JSON.stringify(findings)}`);
+    }
+    expect(disagreements).toEqual([]);
+    expect(compared).toBeGreaterThan(Object.keys(scripts).length / 2);
   });
 });

@@ -549,6 +549,30 @@ _command_position(ws, i) if {
 	not startswith(ws[i - 1], "-")
 }
 
+# After a redirection that stands where a command would (`>>"$conf" echo ...`, `> /c echo ...`; one
+# redirection deep: a second one before it is not followed).
+_command_position(ws, i) if {
+	i > 0
+	_redirection(ws[i - 1])
+	not _bare_redirection(ws[i - 1])
+	_leads(ws, i - 1)
+}
+
+_command_position(ws, i) if {
+	i > 1
+	_bare_redirection(ws[i - 2])
+	_leads(ws, i - 2)
+}
+
+_bare_redirection(w) if trim_left(w, "0123456789&") in {">", ">>", "<", ">|"}
+
+_leads(_, 0)
+
+_leads(ws, k) if {
+	k > 0
+	_command_prefixes[ws[k - 1]]
+}
+
 # The options of an invocation's args: {"name": [values]}, names lower-cased without "--"; the
 # values are the words up to the next option. The last occurrence wins, as in redis.
 options(args) := {name: values |
@@ -949,7 +973,10 @@ _text_settings := {text: written_settings(text) | some text in {t.text | some t 
 # replacement of a `sed` substitution, and `CONFIG SET` (redis-cli): [{"line", "name", "args"}],
 # names lower-cased, quotes removed. Only directives in _settings_judged are kept. A directive whose
 # name is a variable (`echo "$DIRECTIVE 6379"`) is not seen.
-written_settings(text) := array.concat(array.concat(_echoed_settings(candidates), _heredoc_settings(lines)), array.concat(_sed_settings(candidates), _config_set_settings(candidates))) if {
+written_settings(text) := array.flatten([
+	_echoed_settings(candidates), _heredoc_settings(lines),
+	_sed_settings(candidates), _sed_text_settings(candidates), _config_set_settings(candidates),
+]) if {
 	lines := _script_lines(text)
 	candidates := [line | some line in lines; _names_judged(line)]
 }
@@ -969,7 +996,8 @@ _settings_judged := {"port", "tls-port", "tls-replication", "tls-protocols", "in
 # A directive line as redis splits it: its name and arguments, or undefined where it names no judged
 # directive.
 _setting(line, text) := {"line": trim_space(line), "name": name, "args": array.slice(ws, 1, count(ws))} if {
-	ws := [w | some w in split(replace(replace(text, "\t", " "), "\r", " "), " "); w != ""]
+	unquoted := replace(replace(text, `"`, ""), "'", "") # quotes only group words, and the values are judged word by word
+	ws := [w | some w in split(replace(replace(unquoted, "\t", " "), "\r", " "), " "); w != ""]
 	name := lower(ws[0])
 	_settings_judged[name]
 }
@@ -990,7 +1018,7 @@ _echoed_settings(lines) := [s |
 		not _redirected(words, k)
 		not a in {"-e", "-n", "-E", "-en", "-ne"}
 	]
-	some part in split(replace(replace(replace(concat(" ", printed), `"`, ""), "'", ""), `\n`, "\n"), "\n")
+	some part in split(replace(concat(" ", printed), `\n`, "\n"), "\n")
 	s := _setting(line, part)
 ]
 
@@ -1006,7 +1034,7 @@ _redirection(w) if startswith(trim_left(w, "0123456789"), "<")
 # The file a bare redirection operator before a word sends output to (`>> /c`): not printed.
 _redirected(words, k) if {
 	k > 0
-	trim_left(words[k - 1], "0123456789&") in {">", ">>", "<", ">|"}
+	_bare_redirection(words[k - 1])
 }
 
 # Standard output sent to standard error or /dev/null (`>&2`, `1>/dev/null`, `> /dev/null`).
@@ -1053,6 +1081,26 @@ _sed_settings(lines) := [s |
 	some part in split(replace(fields[i + 2], `\n`, "\n"), "\n")
 	s := _setting(line, trim(part, " "))
 ]
+
+# The text of `sed` commands that add lines (`$a port 6379`, `/^port/c port 6379`, `1i ...`): in
+# each quoted part of the line, after an address (line numbers, `$`, or one `/pattern/`).
+_sed_text_settings(lines) := [s |
+	some line in lines
+	contains(line, "sed ")
+	some quote in [`'`, `"`]
+	some k, quoted in split(line, quote)
+	k % 2 == 1
+	some command in split(quoted, ";")
+	rest := trim_left(_without_pattern(trim_space(command)), "$0123456789,! ")
+	substring(rest, 0, 1) in {"a", "i", "c"}
+	s := _setting(line, trim_left(substring(rest, 1, -1), ` \`))
+]
+
+_without_pattern(command) := concat("/", array.slice(parts, 2, count(parts))) if {
+	startswith(command, "/")
+	parts := split(command, "/")
+	count(parts) >= 3
+} else := command
 
 _comment(line) if startswith(trim_left(line, " \t"), "#")
 

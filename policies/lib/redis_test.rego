@@ -102,6 +102,8 @@ test_written_settings if {
 	_settings("cat > /c <<-'EOF'\n\tbind 0.0.0.0\n\ttls-port 0\n\tEOF\necho done\n") == [["tls-port", ["0"]]]
 	_settings("sed -i 's|^port .*|port 6379|' /c\nsed -i \"s/^tls-replication yes/tls-replication no/\" /c\n") == [["port", ["6379"]], ["tls-replication", ["no"]]]
 	_settings("redis-cli -h localhost config set port 6379 tls-port 0\n") == [["port", ["6379"]], ["tls-port", ["0"]]]
+	_settings("sed -i -e '$a port 6379' -e '/^tls-port/c tls-port 0' /c\nsed -i \"1i tls-replication no\" /c\n") == [["port", ["6379"]], ["tls-port", ["0"]], ["tls-replication", ["no"]]]
+	_settings(">>\"$conf\" echo 'port 6379'\n") == [["port", ["6379"]]]
 	_settings("echo \"port $PORT\" | tee -a /c\n") == [["port", ["$PORT"]]]
 	count(_settings("echo \"port 6379 is busy\" >&2\necho 'port 6379' > /dev/null\n# echo port 6379 >> /c\nlog \"port 6379\"\n")) == 0
 	count(_settings("sed -n 's/^master_repl_offset://p'\nexport PORT=6379\ncat <<<\"port 6379\"\n")) == 0
