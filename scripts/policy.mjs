@@ -20,6 +20,8 @@ import { gunzipSync } from 'node:zlib';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OPA_MODULE = 'github.com/open-policy-agent/opa';
 const ENTRYPOINT = 'gate/violations';
+// What the gate computes once per distinct ConfigMap text and hands back as data (lib/memo.rego).
+const MEMO_ENTRYPOINT = 'memo/facts';
 const POLICIES = 'policies'; // relative to root, see above
 const BUILD_DIR = 'policies/build';
 const CAPABILITIES = 'policies/capabilities.json';
@@ -168,7 +170,7 @@ function compile() {
   const tmp = mkdtempSync(path.join(tmpdir(), 'redis-gitops-policy-'));
   try {
     const bundle = path.join(tmp, 'bundle.tar.gz');
-    opa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '--capabilities', CAPABILITIES, '--ignore', '*_test.rego', ...NOT_SOURCES, '-o', bundle, POLICIES]);
+    opa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '-e', MEMO_ENTRYPOINT, '--capabilities', CAPABILITIES, '--ignore', '*_test.rego', ...NOT_SOURCES, '-o', bundle, POLICIES]);
     const wasm = readTarGzEntry(readFileSync(bundle), 'policy.wasm');
     if (!wasm) fail('opa build wrote no /policy.wasm into its bundle');
     const rules = Buffer.from(`${JSON.stringify(ruleCatalogue(bundle), null, 2)}\n`);

@@ -16,7 +16,7 @@ package lib.haproxy
 import data.lib.k8s
 import data.lib.redis
 
-_section_keywords := {
+section_keywords := {
 	"global", "defaults", "frontend", "backend", "listen", "resolvers", "peers", "userlist",
 	"mailers", "program", "http-errors", "cache", "ring",
 }
@@ -27,7 +27,7 @@ is_config(names) if count(names & {"frontend", "backend", "listen"}) > 0
 
 # Whether a text is a file of an HAProxy configuration: it opens some section (a file with only a
 # `global` section belongs with the proxies of another file of its ConfigMap).
-_is_part(names) if count(names & _section_keywords) > 0
+_is_part(names) if count(names & section_keywords) > 0
 
 # What parse_line reads of a line: up to a `#` outside quotes (a carriage return is cut before).
 _uncommented := `^(?:[^#"'\\]|\\[\s\S]|"(?:[^"\\]|\\[\s\S])*"|'[^']*')*`
@@ -100,11 +100,11 @@ _prefix(line) := found[0][0] if {
 _file_directives(dirs) := [object.union(d, _section_of(headers, i)) |
 	headers := _headers(dirs)
 	some i, d in dirs
-	not _section_keywords[d.name]
+	not section_keywords[d.name]
 ]
 
 # The section headers of one file's lines: [{"index", "name", "args"}].
-_headers(dirs) := [{"index": i, "name": h.name, "args": h.args} | some i, h in dirs; h.name in _section_keywords]
+_headers(dirs) := [{"index": i, "name": h.name, "args": h.args} | some i, h in dirs; h.name in section_keywords]
 
 # A header's `from <defaults>` (HAProxy 2.4+: a proxy or defaults section takes its settings from
 # the named defaults section rather than from the last one); "" without.
@@ -364,7 +364,7 @@ _marked(d) if _conditionals[d.name]
 
 _unreadable_line(d, names) if {
 	d.opaque
-	d.name in (names | _section_keywords)
+	d.name in (names | section_keywords)
 }
 
 _unreadable_line(d, _) if _conditionals[d.name]

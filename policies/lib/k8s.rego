@@ -335,6 +335,14 @@ else := env[name] if {
 # it is passed, for the message; undefined when every one is a reference ($VAR, "$VAR", $(VAR),
 # "$(cat file)"). secrets.no_password_in_env and secrets.no_password_in_configmap.
 cli_password(text) := what if {
+	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
+	some what in facts.cli_password
+} else := what if {
+	not data.text_facts[text]
+	what := read_cli_password(text)
+}
+
+read_cli_password(text) := what if {
 	# Most texts name neither: a substring test spares them the regular expression.
 	contains(text, "-cli")
 	some match in regex.find_all_string_submatch_n(_cli_option, text, -1)
@@ -363,6 +371,15 @@ _literal_word(word) if {
 # reference the kubelet or a shell fills in ($(VAR), ${VAR}, $VAR): secrets.no_password_in_env and
 # secrets.no_password_in_configmap.
 url_with_password(text) if {
+	data.text_facts[text].url_with_password # the gate's memo of shared texts: lib/memo.rego
+}
+
+url_with_password(text) if {
+	not data.text_facts[text]
+	read_url_with_password(text)
+}
+
+read_url_with_password(text) if {
 	some match in regex.find_all_string_submatch_n(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`, text, -1)
 	not regex.match(`^(\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`, match[1])
 }
@@ -370,6 +387,6 @@ url_with_password(text) if {
 # Or with an access token as its user name (https://<token>@host, as GitHub and GitLab document a
 # clone with one), known by the token formats those forges publish: a plain user name
 # (https://git@host) is none, and URLs carry one legitimately.
-url_with_password(text) if {
+read_url_with_password(text) if {
 	regex.match(`[A-Za-z][A-Za-z0-9+.-]*://(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|gl(pat|dt)-[A-Za-z0-9_-]{20,})@`, text)
 }

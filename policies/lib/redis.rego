@@ -8,6 +8,7 @@
 #   alone.
 package lib.redis
 
+import data.lib.haproxy
 import data.lib.k8s
 import data.lib.redisconf
 
@@ -348,7 +349,11 @@ _holds(source, key) if {
 # The redis invocations of a shell script: a program in command position (first on its line, or
 # after a separator, `then`, `do`, `exec`, `nohup`, ... or a variable assignment), with the words
 # after it to the end of its command. Lines ending with a backslash continue; `#` starts a comment.
-script_invocations(text) := [inv |
+script_invocations(text) := facts.script_invocations if {
+	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
+} else := read_script_invocations(text)
+
+read_script_invocations(text) := [inv |
 	lines := _script_lines(text)
 	variables := _program_variables(lines)
 	some n, line in lines
@@ -824,10 +829,21 @@ option_directives(args) := [{"name": lower(trim_prefix(args[i], "--")), "args": 
 
 # Every text of the input's ConfigMaps with the names of its directives, read once for the redis and
 # the HAProxy rules: [{"entry", "key", "text", "names"}].
-config_map_texts := [{"entry": entry, "key": key, "text": text, "names": redisconf.names(text)} |
+config_map_texts := [{"entry": entry, "key": key, "text": text, "names": config_names(text)} |
 	some entry in k8s.of_kind("ConfigMap")
 	some key, text in k8s.config_map_files(entry.object)
 ]
+
+# The names of a text's directives that tell which configuration it is, all the rules ask of them:
+# redis's (redisconf.is_config) and HAProxy's sections (haproxy.is_config). Kept small, so that the
+# gate's memo of shared texts (lib/memo.rego) hands back few words for a long script.
+config_names(text) := {name | some name in facts.config_names} if {
+	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
+} else := read_config_names(text)
+
+read_config_names(text) := redisconf.names(text) & _telling_names
+
+_telling_names := redisconf.telling_directives | haproxy.section_keywords
 
 # Whether a configuration is a sentinel's.
 is_sentinel_config(dirs) if {
@@ -973,7 +989,11 @@ _text_settings := {text: written_settings(text) | some text in {t.text | some t 
 # replacement of a `sed` substitution, and `CONFIG SET` (redis-cli): [{"line", "name", "args"}],
 # names lower-cased, quotes removed. Only directives in _settings_judged are kept. A directive whose
 # name is a variable (`echo "$DIRECTIVE 6379"`) is not seen.
-written_settings(text) := array.flatten([
+written_settings(text) := facts.written_settings if {
+	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
+} else := read_written_settings(text)
+
+read_written_settings(text) := array.flatten([
 	_echoed_settings(candidates), _heredoc_settings(lines),
 	_sed_settings(candidates), _sed_text_settings(candidates), _config_set_settings(candidates),
 ]) if {

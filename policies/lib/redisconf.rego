@@ -39,7 +39,7 @@ known_directives := {
 # user, ...): redis directives, but on their own they do not make a text redis configuration.
 _shared_words := {"bind", "daemonize", "dir", "include", "logfile", "loglevel", "pidfile", "timeout", "user"}
 
-_telling_directives := known_directives - _shared_words
+telling_directives := known_directives - _shared_words
 
 # The directives of a configuration text, in order: [{"name", "args", "line"}], comments and blank
 # lines left out. Names are lower-cased (redis reads them case-insensitively); arguments are the
@@ -68,7 +68,7 @@ names(text) := {lower(trim(word, `"'`)) |
 # Whether a text holds redis or sentinel directives, given its names(): some line starts with a
 # directive that is not also a common word of other configuration formats. (A set intersection:
 # `name in known_directives` scans the whole set in the wasm engine, for every line of every text.)
-is_config(names) if count(names & _telling_directives) > 0
+is_config(names) if count(names & telling_directives) > 0
 
 # The arguments of the last occurrence of a directive (the one redis applies); undefined if absent.
 last(dirs, name) := dirs[i].args if {

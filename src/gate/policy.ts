@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
@@ -12,6 +13,7 @@ import type { PolicyInput } from './documents.js';
 export const POLICY_WASM = fromRoot('policies/build/policy.wasm');
 export const RULE_CATALOGUE = fromRoot('policies/build/rules.json');
 const ENTRYPOINT = 'gate/violations';
+const MEMO_ENTRYPOINT = 'memo/facts';
 
 export type Severity = 'error' | 'warning';
 
@@ -137,15 +139,27 @@ export function loadRuleCatalogue(catalogueFile = RULE_CATALOGUE): Record<string
 /**
  * Loads the wasm policy once; each evaluate() reuses the instance (the SDK resets its heap to the
  * end of the data segment before every evaluation, so memory stays bounded by the largest input).
+ *
+ * Each ConfigMap text seen in a second input has what the rules read of it computed once, by the
+ * policy itself (lib/memo.rego), and handed to every later evaluation as data.text_facts: a fleet's
+ * deployments share their scripts byte for byte, and reading them was a fifth of each evaluation.
+ * The facts are the functions the rules call where the memo lacks a text, so the verdicts are the
+ * same (test/gate-memo.test.ts); `memo: false` evaluates without it.
  */
-export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE): Promise<Policy> {
+export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE, options: { memo?: boolean } = {}): Promise<Policy> {
   const wasm = await readFile(wasmFile);
   const rules = loadRuleCatalogue(catalogueFile);
   const policy = await loadPolicy(wasm);
-  policy.setData(policyData(data, rules));
+  const base = policyData(data, rules);
+  policy.setData(base);
+  const memo = options.memo === false ? undefined : new TextMemo((texts) => {
+    const [result] = policy.evaluate({ texts }, MEMO_ENTRYPOINT) as { result: Record<string, unknown> }[];
+    return result?.result ?? {};
+  }, (facts) => policy.setData({ ...base, text_facts: facts }));
   return {
     rules,
     evaluate(input, today) {
+      memo?.see(input);
       const [result] = policy.evaluate({ ...input, today }, ENTRYPOINT) as { result: RawViolation[] }[];
       return (result?.result ?? []).map((raw) => {
         const rule = rules[raw.rule];
@@ -157,3 +171,45 @@ export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WA
     },
   };
 }
+
+/**
+ * The texts of ConfigMaps (their `data` values, as the rules read them) seen in more than one input,
+ * with their facts. Texts seen once are known by a digest only, so that a large fleet's texts are not
+ * all kept alive; a text seen again has its facts computed (one evaluation for all such texts of an
+ * input) and the policy's data set anew, which happens a few times per run, when a new shared text appears.
+ */
+class TextMemo {
+  private readonly seen = new Set<string>();
+  private readonly facts: Record<string, unknown> = {};
+
+  constructor(
+    private readonly compute: (texts: string[]) => Record<string, unknown>,
+    private readonly publish: (facts: Record<string, unknown>) => void,
+  ) {}
+
+  see(input: PolicyInput): void {
+    const again: string[] = [];
+    for (const text of configMapTexts(input)) {
+      if (Object.hasOwn(this.facts, text)) continue;
+      const digest = createHash('sha1').update(text).digest('base64');
+      if (this.seen.has(digest)) again.push(text);
+      else this.seen.add(digest);
+    }
+    if (!again.length) return;
+    Object.assign(this.facts, this.compute(again));
+    this.publish(this.facts);
+  }
+}
+
+/** The distinct texts of an input's ConfigMaps (lib/k8s.rego config_map_files, without binaryData). */
+function configMapTexts(input: PolicyInput): Set<string> {
+  const texts = new Set<string>();
+  for (const { object } of input.resources) {
+    if (object.kind !== 'ConfigMap' || typeof object.data !== 'object' || object.data === null) continue;
+    for (const value of Object.values(object.data as Record<string, unknown>)) if (typeof value === 'string' && value.length >= MEMO_MIN_LENGTH) texts.add(value);
+  }
+  return texts;
+}
+
+/** Texts shorter than this are read by the policy itself: looking one up costs about what reading it does. */
+const MEMO_MIN_LENGTH = 256;

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
+import { loadGatePolicy, policyData, POLICY_WASM, type Policy } from '../src/gate/policy.js';
+import { projectRoot } from './support/repo.js';
+
+// The gate hands the policy what the rules read of each ConfigMap text it has seen before
+// (data.text_facts, computed by lib/memo.rego: src/gate/policy.ts). The facts are the very
+// functions the rules call without them, so the verdicts must not change: checked on every sample,
+// fixture and the generator's own output, each input evaluated a second time once all its texts
+// are in the memo.
+async function groupsOf(root: string, byFile: boolean): Promise<PolicyInput[]> {
+  const files = (await findManifestFiles([root])).filter((f) => !f.endsWith('expected.yaml'));
+  if (!byFile) return groupByDeployment((await Promise.all(files.map((f) => readObjects(f)))).flat(), [root]);
+  const groups: PolicyInput[] = [];
+  for (const file of files) groups.push(...groupByDeployment(await readObjects(file), [file]));
+  return groups;
+}
+
+describe('the memo of ConfigMap texts', () => {
+  let plain: Policy;
+  let memo: Policy;
+  let groups: PolicyInput[];
+  beforeAll(async () => {
+    plain = await loadGatePolicy({}, undefined, undefined, { memo: false });
+    memo = await loadGatePolicy();
+    // Samples and fixtures file by file (each stands alone); the generator's output as synth writes it.
+    const sources = [
+      ['policies/samples', true],
+      ...['insecure-redis', 'public-charts', 'unrelated-app'].map((f) => [`test/fixtures/${f}`, true] as const),
+      ['dist', false],
+    ] as const;
+    groups = (await Promise.all(sources.map(([p, byFile]) => groupsOf(path.join(projectRoot, p), byFile)))).flat();
+  });
+
+  it('gives every input the verdicts the policy gives without it', () => {
+    const texts = (g: PolicyInput) => g.resources.filter((r) => r.object.kind === 'ConfigMap').length;
+    expect(groups.filter(texts).length).toBeGreaterThan(20); // not vacuous: dozens of inputs with ConfigMaps
+    for (const group of groups) {
+      const expected = plain.evaluate(group, '2026-06-01');
+      memo.evaluate(group, '2026-06-01'); // seen once: its texts are memoized from the next input on
+      expect(memo.evaluate(group, '2026-06-01'), group.resources[0]?.file).toEqual(expected);
+    }
+  });
+
+  // The check above would pass if the policy never read the memo: altered facts must change a verdict.
+  it('is what the policy reads', async () => {
+    const file = path.join(projectRoot, 'policies/samples/tls/redis_runtime_settings/denied.yaml');
+    const [group] = groupByDeployment(await readObjects(file), [file]);
+    const policy = await loadPolicy(readFileSync(POLICY_WASM));
+    policy.setData(policyData());
+    const script = group!.resources.map((r) => (r.object as { data?: Record<string, string> }).data?.['start-redis.sh']).find(Boolean)!;
+    const facts = (policy.evaluate({ texts: [script] }, 'memo/facts') as { result: Record<string, { written_settings: unknown[] }> }[])[0]!.result;
+    expect(facts[script]!.written_settings.length).toBeGreaterThan(0);
+    const findings = () => (policy.evaluate({ ...group, today: '2026-06-01' }, 'gate/violations') as { result: { rule: string }[] }[])[0]!.result.filter((v) => v.rule === 'tls.redis_runtime_settings').length;
+    const read = findings();
+    policy.setData({ ...policyData(), text_facts: { [script]: { ...facts[script], written_settings: [] } } });
+    expect(findings()).toBeLessThan(read);
+  });
+});
