@@ -127,11 +127,14 @@ _first(args) := args[0] if count(args) > 0
 
 else := ""
 
-# The files of HAProxy configuration in each ConfigMap, by the ConfigMap's file and identity.
-_parts[[t.entry.file, k8s.resource(t.entry.object)]] contains t if {
+# The files of HAProxy configuration in each ConfigMap, by the ConfigMap's file and identity. (Arrays
+# of the texts, not sets: a set hashes each whole element, ConfigMap and texts, at every step.)
+_parts[id] := [t | some t in _part_texts; t.id == id] if some id in {t.id | some t in _part_texts}
+
+_part_texts := [object.union(t, {"id": [t.entry.file, k8s.resource(t.entry.object)]}) |
 	some t in redis.config_map_texts
 	_is_part(t.names)
-}
+]
 
 # HAProxy configurations in the ConfigMaps of the input that concern Redis (the ConfigMap belongs to
 # Redis, or a file listens on or connects to a redis or sentinel port): [{"entry", "dirs"}], a

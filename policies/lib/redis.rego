@@ -126,7 +126,6 @@ unresolved_program(container) := word if {
 # image's own, or one written at run time. Which server it starts, how configured, is not known.
 unread_start_scripts(obj, container) := paths if {
 	is_redis_container(container)
-	count(workload_invocations(obj, container)) == 0
 	paths := {p |
 		some w in words(container)
 		p := trim(w, `"'`)
@@ -135,6 +134,7 @@ unread_start_scripts(obj, container) := paths if {
 		not mounted_file(obj, container, p)
 	}
 	count(paths) > 0
+	count(workload_invocations(obj, container)) == 0 # last: it reads the start scripts
 }
 
 _entrypoint_runs_server(args) if count(args) == 0
@@ -634,12 +634,19 @@ _identified(t) if [k8s.name(t.entry.object), t.key] in _given_files
 
 # The ConfigMap keys redis processes of the input are given as their configuration file or include.
 _given_files contains [file.config_map, file.key] if {
+	some x in all_invocations
+	some path in read_paths(x.inv)
+	file := resolved_file(x.entry.object, x.c.container, path)
+}
+
+# Every invocation of the input, found once per evaluation for the rules that ask it of every container
+# (a function's result is not kept between calls, and each call reads the start scripts again):
+# [{"entry", "c", "inv"}].
+all_invocations := [{"entry": entry, "c": c, "inv": inv} |
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
 	some inv in workload_invocations(entry.object, c.container)
-	some path in read_paths(inv)
-	file := resolved_file(entry.object, c.container, path)
-}
+]
 
 # The files an invocation has redis read: its configuration file and the files of its --include options.
 read_paths(inv) := array.concat([trim(config_file(inv), `"'`) | config_file(inv)], [trim(d.args[0], `"'`) | some d in option_directives(inv.args); d.name == "include"; count(d.args) == 1])
@@ -652,9 +659,10 @@ read_paths(inv) := array.concat([trim(config_file(inv), `"'`) | config_file(inv)
 # "files", the configurations read; "written", what the start scripts write into their copies at
 # run time that the gate cannot tell harmless (see _written).
 runs := [run |
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
-	some inv in workload_invocations(entry.object, c.container)
+	some x in all_invocations
+	entry := x.entry
+	c := x.c
+	inv := x.inv
 	read := [{"path": path, "config": config} | some path in read_paths(inv); config := _config_at(entry.object, c.container, path)]
 	count(read) > 0
 	file_dirs := [d | config_file(inv); some r in read; r.path == trim(config_file(inv), `"'`); some d in r.config.dirs]

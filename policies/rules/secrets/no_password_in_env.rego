@@ -39,9 +39,10 @@ violation contains k8s.violation(entry, msg) if {
 }
 
 violation contains k8s.violation(entry, msg) if {
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
-	some inv in redis.workload_invocations(entry.object, c.container)
+	some x in redis.all_invocations
+	entry := x.entry
+	c := x.c
+	inv := x.inv
 	some option in {"requirepass", "masterauth"}
 	redis.options(inv.args)[option]
 	msg := sprintf(

@@ -28,13 +28,8 @@ package rules.tls.redis_args_tls_only
 import data.lib.k8s
 import data.lib.redis
 
-# (An array: see lib.redis.configs.)
-# Every invocation of the input, found once for all the rules of this file.
-_all := [{"entry": entry, "container": c, "inv": inv} |
-	some entry in input.resources
-	some c in k8s.containers(entry.object)
-	some inv in redis.workload_invocations(entry.object, c.container)
-]
+# Every invocation of the input (an array: see lib.redis.configs).
+_all := [{"entry": x.entry, "container": x.c, "inv": x.inv} | some x in redis.all_invocations]
 
 _invocations := [object.union(x, {"options": redis.options(x.inv.args)}) |
 	some x in _all
