@@ -370,20 +370,25 @@ read_script_invocations(text) := [inv |
 # A script's lines, a line ending with a backslash continued on the next.
 _script_lines(text) := split(replace(replace(text, "\\\r\n", " "), "\\\n", " "), "\n")
 
-# Every program's name has "-server" or "-sentinel": most lines are skipped unsplit. A line that
-# expands a variable may run one where the script assigns a program's name to a variable.
-_may_run_server(line, _) if contains(line, "-se")
+# Every program's name (_programs) holds "redis-se" or "valkey-se": most lines are skipped unsplit
+# (HAProxy's `default-server` lines too). A line that expands a variable may run one where the script
+# assigns a program's name to a variable.
+_may_run_server(line, _) if _names_a_program(line)
 
 _may_run_server(line, variables) if {
 	count(variables) > 0
 	contains(line, "$")
 }
 
+_names_a_program(line) if contains(line, "redis-se")
+
+_names_a_program(line) if contains(line, "valkey-se")
+
 # The variables a script assigns a program's name to, anywhere (`SERVER=redis-server`): only lines
 # that expand those are split for a program named by a variable.
 _program_variables(lines) := {name |
 	some line in lines
-	contains(line, "-se")
+	_names_a_program(line)
 	some word in _script_words(line)
 	[name, value] := split(word, "=")
 	_program(value)
