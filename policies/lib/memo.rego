@@ -2,32 +2,25 @@
 # description: >-
 #   What the rules read of a ConfigMap text, for the gate to compute once per distinct text and hand
 #   back as data (data.text_facts, keyed by the text): the scripts of a fleet's deployments are the
-#   same text in every namespace, and reading them was a third of each namespace's evaluation. Each
+#   same text in every namespace, and reading them was a fifth of each namespace's evaluation. Each
 #   fact is the very function the rules call when the memo does not hold the text, so a text's
-#   verdicts are the same with or without it (memo_test.rego checks that).
+#   verdicts are the same with or without it (test/gate-memo.test.ts checks that). Only lib
+#   functions: lib/ is loaded alone by some tests (test/shell-arrays.process.test.ts).
 package memo
 
 import data.lib.k8s
 import data.lib.redis
-import data.rules.encryption.backup_encrypted
-import data.rules.secrets.no_password_in_configmap
 
 # Input: {"texts": [text, ...]}.
 facts := {text: text_facts(text) | some text in input.texts}
 
 text_facts(text) := {
 	"config_names": redis.read_config_names(text),
-	"rclone_config": _rclone(text),
-	"sed_searches": no_password_in_configmap.read_sed_searches(text),
 	"script_invocations": redis.read_script_invocations(text),
 	"written_settings": redis.read_written_settings(text),
 	"cli_password": [what | what := k8s.read_cli_password(text)],
 	"url_with_password": _url_with_password(text),
 }
-
-_rclone(text) if backup_encrypted.read_rclone_config(text)
-
-else := false
 
 _url_with_password(text) if k8s.read_url_with_password(text)
 

@@ -191,14 +191,7 @@ _as_volume(source) := {"secret": {"secretName": source.secret.name}} if source.s
 
 # An rclone configuration: INI sections of which one has a `type`. (The cheap test first: every
 # ConfigMap value is asked.)
-_is_rclone_config(text) if data.text_facts[text].rclone_config # the gate's memo of shared texts: lib/memo.rego
-
 _is_rclone_config(text) if {
-	not data.text_facts[text]
-	read_rclone_config(text)
-}
-
-read_rclone_config(text) if {
 	contains(text, "[")
 	contains(text, "type")
 	some s in _ini(text)

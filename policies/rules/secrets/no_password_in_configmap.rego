@@ -77,17 +77,9 @@ _password_directive(d) := {"what": sprintf("ACL `user %s`", [d.args[0]]), "value
 # Placeholders a start script replaces before redis reads the file (`sed -i "s/replace-default-auth/
 # ${AUTH}/"`, as the redis-ha chart writes it): what a `sed` substitution of a ConfigMap text of the
 # namespace looks for, with `/`, `|` or `#` as its delimiter.
-_placeholders contains placeholder if {
+_placeholders contains found[1] if {
 	some t in redis.config_map_texts
-	some placeholder in sed_searches(t.text)
-}
-
-sed_searches(text) := facts.sed_searches if {
-	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
-} else := read_sed_searches(text)
-
-read_sed_searches(text) := [found[1] |
-	contains(text, "sed")
+	contains(t.text, "sed")
 	some pattern in [`(?:^|[^A-Za-z0-9_])s/([^/\\]+)/`, `(?:^|[^A-Za-z0-9_])s\|([^|\\]+)\|`, `(?:^|[^A-Za-z0-9_])s#([^#\\]+)#`]
-	some found in regex.find_all_string_submatch_n(pattern, text, -1)
-]
+	some found in regex.find_all_string_submatch_n(pattern, t.text, -1)
+}
