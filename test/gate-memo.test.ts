@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
-import { loadGatePolicy, policyData, POLICY_WASM, type Policy } from '../src/gate/policy.js';
+import { loadGatePolicy, policyData, POLICY_WASM, TextMemo, type Policy } from '../src/gate/policy.js';
 import { projectRoot } from './support/repo.js';
 
 // The gate hands the policy what the rules read of each ConfigMap text it has seen before
@@ -43,6 +43,24 @@ describe('the memo of ConfigMap texts', () => {
       memo.evaluate(group, '2026-06-01'); // seen once: its texts are memoized from the next input on
       expect(memo.evaluate(group, '2026-06-01'), group.resources[0]?.file).toEqual(expected);
     }
+  });
+
+  // Each publish hands the policy the whole memo: it stops growing at 1 MiB of texts (later ones are
+  // read each time), so many texts each shared by a few namespaces cannot make a run quadratic.
+  it('computes a text seen a second time once, and stops growing at its bound', () => {
+    const computed: string[] = [];
+    let publishes = 0;
+    const memo = new TextMemo((texts) => (computed.push(...texts), Object.fromEntries(texts.map((t) => [t, {}]))), () => publishes++);
+    const input = (texts: string[]) => ({ namespace: 'n', resources: [{ file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: Object.fromEntries(texts.map((t, i) => [`k${i}`, t])) } }], cluster_resources: [] }) as unknown as PolicyInput;
+    const text = (i: number) => `${i}`.padEnd(100_000, '#');
+    memo.see(input([text(0), 'short']));
+    expect(computed).toEqual([]);
+    memo.see(input([text(0), 'short']));
+    memo.see(input([text(0)]));
+    expect(computed).toEqual([text(0)]); // once, and never the text under 256 characters
+    for (let i = 1; i < 30; i++) for (let seen = 0; seen < 2; seen++) memo.see(input([text(i)]));
+    expect(computed.length).toBe(11); // 11 x 100,000 characters reach the 1 MiB bound
+    expect(publishes).toBe(11);
   });
 
   // The check above would pass if the policy never read the memo: altered facts must change a verdict.

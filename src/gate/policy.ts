@@ -178,9 +178,10 @@ export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WA
  * all kept alive; a text seen again has its facts computed (one evaluation for all such texts of an
  * input) and the policy's data set anew, which happens a few times per run, when a new shared text appears.
  */
-class TextMemo {
+export class TextMemo {
   private readonly seen = new Set<string>();
   private readonly facts: Record<string, unknown> = {};
+  private bytes = 0;
 
   constructor(
     private readonly compute: (texts: string[]) => Record<string, unknown>,
@@ -188,6 +189,9 @@ class TextMemo {
   ) {}
 
   see(input: PolicyInput): void {
+    // Full: every publish hands the policy the whole memo again, so a fleet of many texts each shared
+    // by a few namespaces would pay for it over and over; texts past the bound are read each time.
+    if (this.bytes >= MEMO_MAX_BYTES) return;
     const again: string[] = [];
     for (const text of configMapTexts(input)) {
       if (Object.hasOwn(this.facts, text)) continue;
@@ -197,9 +201,16 @@ class TextMemo {
     }
     if (!again.length) return;
     Object.assign(this.facts, this.compute(again));
+    this.bytes += again.reduce((sum, text) => sum + text.length, 0);
     this.publish(this.facts);
   }
 }
+
+/**
+ * The texts a memo holds at most, in characters: a fleet's shared scripts are ~27 KB; the bound
+ * keeps the policy's data, set anew at each publish, small.
+ */
+const MEMO_MAX_BYTES = 1 << 20;
 
 /** The distinct texts of an input's ConfigMaps (lib/k8s.rego config_map_files, without binaryData). */
 function configMapTexts(input: PolicyInput): Set<string> {
