@@ -7,10 +7,10 @@
 #   than yes, `tls-protocols` with TLSv1 or TLSv1.1, or an `include` of a file the gate cannot read.
 #   Read wherever a script names the directive as a word of its own: what `echo` and `printf` print
 #   (not to standard error or /dev/null), the lines of a here-document, the replacement of a `sed`
-#   substitution and the text its `a`, `i` and `c` commands add, and `CONFIG SET` through redis-cli. Such a line is judged wherever it writes,
-#   since the gate cannot always tell which file redis reads (a copy at a path in a variable, the
-#   running server): a value the gate cannot read (a variable the container's environment does not
-#   set to a literal) is reported too. Writes into a configuration the gate follows to the process
+#   substitution and the text its `a`, `i` and `c` commands add, and `CONFIG SET` through
+#   redis-cli. Such a line is judged wherever it writes, since the gate cannot always tell which file
+#   redis reads (a copy at a path in a variable, the running server): a value the gate cannot read (a
+#   variable the container's environment does not set to a literal) is reported too. Writes into a configuration the gate follows to the process
 #   that runs it are tls.redis_tls_only's to report.
 # custom:
 #   severity: error
