@@ -256,6 +256,12 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'CONFIG SET, upper case': { script: '', after: 'redis-cli CONFIG SET tls-protocols "TLSv1 TLSv1.2"' },
     'CONFIG SET, safe': { script: '', after: 'redis-cli config set maxmemory-policy noeviction' },
     'CONFIG SET in a subshell': { script: '', after: '(redis-cli config set tls-replication no)' },
+    'directive name in a variable, in a group': { script: 'D=port\n{\n  echo "$D 6379"\n} >>"$conf"' },
+    'directive name in a variable, safe': { script: 'D=replica-announce-ip\n{\n  echo "$D x"\n} >>"$conf"' },
+    'directive name in braces': { script: "D='tls-port'\necho \"${D} 0\" >> \"$conf\"" },
+    'directive name in a printf format': { script: 'D=tls-replication\nprintf "$D %s\\n" no >> "$conf"' },
+    'directive name in a here-document': { script: 'export D=port\ncat >> "$conf" <<EOF\n$D 6379\nEOF' },
+    'printf into another file': { script: "printf 'PORT=%s\\n' 6379 > \"$conf.env\"" },
   };
 
   it('judges what start scripts write and set at run time as sh, redis-server and redis-cli apply it', async () => {

@@ -968,13 +968,35 @@ _runs_a_client(container) if {
 # Redis settings a pod's shell texts write or set at run time, where a TLS rule judges them: for every
 # workload with a redis container, what the start scripts and command lines of its redis containers
 # and of its init containers (which may fill a volume redis reads) write as redis directives:
-# [{"workload", "container", "line", "name", "args"}]. What redis then reads is not the configuration
-# the gate judged, wherever the line writes it (a copy of the configuration, a file an include names,
-# the running server through CONFIG SET), so each write is judged where it stands, as a directive.
-runtime_settings := [{"workload": t.entry, "container": t.c, "line": s.line, "name": s.name, "args": s.args} |
+# [{"workload", "container", "line", "name", "args"}, with "variable" where written_settings gives
+# one]. What redis then reads is not the configuration the gate judged, wherever the line writes it
+# (a copy of the configuration, a file an include names, the running server through CONFIG SET), so
+# each write is judged where it stands, as a directive.
+runtime_settings := [object.union(s, {"workload": t.entry, "container": t.c}) |
 	some t in _redis_shell_texts
 	some s in _text_settings[t.text]
 ]
+
+# The values a container's shell may give a variable: what its environment sets it to (`env`, its
+# k8s.literal_env, which the caller has at hand), and what the
+# texts of the ConfigMaps its pod mounts (scripts, the env files they source) and its command line
+# assign to it (`NAME=value`, `export NAME='value'`), each word read as a literal; "$" stands for a
+# value the gate cannot read (an expansion, a command substitution). Empty: nothing sets it here.
+shell_values(obj, container, env, name) := {_assigned_value(trim_prefix(w, assignment)) |
+	assignment := concat("", [name, "="])
+	texts := array.concat([text | some cm in mounted_config_maps(obj); some text in k8s.config_map_data(cm)], _command_lines(container))
+	some text in texts
+	contains(text, assignment)
+	some line in split(text, "\n")
+	contains(line, assignment)
+	some w in _script_words(line)
+	startswith(w, assignment)
+} | {value | value := env[name]}
+
+_assigned_value(word) := "$" if {
+	some c in ["$", "`", "("]
+	contains(word, c)
+} else := trim(word, `"'`)
 
 # The shell texts of the containers whose writes runtime_settings reads: [{"entry", "c", "text"}].
 _redis_shell_texts := [{"entry": entry, "c": c, "text": text} |
@@ -1000,8 +1022,9 @@ _text_settings := {text: written_settings(text) | some text in {t.text | some t 
 # The redis directives a shell text writes or sets, where it names them as words of its own: what
 # `echo` and `printf` print (not to standard error or /dev/null), the lines of a here-document, the
 # replacement of a `sed` substitution, and `CONFIG SET` (redis-cli): [{"line", "name", "args"}],
-# names lower-cased, quotes removed. Only directives in _settings_judged are kept. A directive whose
-# name is a variable (`echo "$DIRECTIVE 6379"`) is not seen.
+# names lower-cased, quotes removed. Only directives in _settings_judged are kept, and lines whose
+# directive name is a variable (`echo "$DIRECTIVE 6379" >>"$conf"`) where they write to a file:
+# those have a "variable" (its name) instead, for the rule to resolve in the container's environment.
 written_settings(text) := facts.written_settings if {
 	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
 } else := read_written_settings(text)
@@ -1009,9 +1032,128 @@ written_settings(text) := facts.written_settings if {
 read_written_settings(text) := array.flatten([
 	_echoed_settings(candidates), _heredoc_settings(lines),
 	_sed_settings(candidates), _sed_text_settings(candidates), _config_set_settings(candidates),
+	_variable_named_settings(text, lines),
 ]) if {
 	lines := _script_lines(text)
 	candidates := [line | some line in lines; _names_judged(line)]
+}
+
+# Lines written to a file whose first word, the directive's name, is a variable: what `echo` and
+# `printf` print, and here-document lines. Written to a file: the line redirects its output to one,
+# or stands in a group or block whose end does (`{ ...; } >>"$conf"`, `done > file`); a log line
+# (`echo "$host is up"`) writes to the container's output, which redis does not read.
+_variable_named_settings(text, lines) := array.concat(
+	[s |
+		_may_print_a_variable_first(text) # most texts print no variable first: skipped whole
+		some i, line in lines
+		_may_print_a_variable_first(line)
+		not _comment(line)
+		ws := _script_words(line)
+		some k, w in ws
+		w in {"echo", "printf"}
+		_command_position(ws, k)
+		rest := array.slice(ws, k + 1, count(ws))
+		words := array.slice(rest, 0, _end(rest))
+		not _printed_nowhere(words)
+		printed := [a |
+			some m, a in words
+			not _redirection(a)
+			not _redirected(words, m)
+			not a in {"-e", "-n", "-E", "-en", "-ne"}
+		]
+		some part in split(replace(_printed_text(w, printed), `\n`, "\n"), "\n")
+		s := _variable_setting(line, part)
+		_writes_a_file(lines, i)
+	],
+	[s |
+		contains(text, "<<")
+		some i, line in lines
+		contains(line, "<<")
+		found := regex.find_all_string_submatch_n(`(?:^|[^<])<<-?[ \t]*(['"]?)([A-Za-z_][A-Za-z0-9_]*)['"]?`, line, 1)
+		count(found) == 1
+		found[0][1] == "" # `<<'EOF'` leaves `$X` as it is
+		_writes_a_file(lines, i)
+		end := _heredoc_end(lines, i, found[0][2])
+		end > i + 1
+		some j in numbers.range(i + 1, end - 1)
+		contains(lines[j], "$")
+		s := _variable_setting(lines[j], trim_space(lines[j]))
+	],
+)
+
+# Whether a line (or a whole text) may print a variable first (`echo "$D`, `printf ${D}`, `echo -e
+# $D`): string tests only, as most lines of a script print something else or nothing.
+_may_print_a_variable_first(line) if {
+	contains(line, "$")
+	some command in ["echo ", "printf "]
+	contains(line, command)
+	some after in array.slice(split(line, command), 1, count(split(line, command)))
+	startswith(trim_left(after, ` "'`), "$")
+}
+
+_may_print_a_variable_first(line) if {
+	contains(line, "$")
+	some command in ["echo -", "printf -"]
+	contains(line, command)
+}
+
+# What echo prints of its words; what printf prints of its format, the first word (quotes keep it
+# whole: up to the word that closes its quote), as its arguments only fill the format's `%s`.
+_printed_text("echo", printed) := concat(" ", printed)
+
+_printed_text("printf", printed) := concat(" ", array.slice(printed, 0, _format_end(printed) + 1))
+
+_format_end(ws) := end if {
+	quote := substring(ws[0], 0, 1)
+	quote in {`"`, "'"}
+	ends := [k | some k, w in ws; endswith(w, quote); _closes_quote(k, w)]
+	end := min(array.concat(ends, [count(ws) - 1]))
+} else := 0
+
+_closes_quote(0, w) if count(w) > 1 # `'%s` opens a quote, `'%s'` closes it too
+
+_closes_quote(k, _) if k > 0
+
+_variable_setting(line, text) := {"line": trim_space(line), "name": ws[0], "variable": variable, "args": array.slice(ws, 1, count(ws))} if {
+	unquoted := replace(replace(text, `"`, ""), "'", "")
+	ws := [w | some w in split(replace(replace(unquoted, "\t", " "), "\r", " "), " "); w != ""]
+	count(ws) > 1 # a directive and its value; a whole line in one variable is not read
+	variable := _variable_name(ws[0])
+}
+
+# Whether line i of a script sends its output to a file, itself or through the group or block it
+# stands in: a later line that ends one (`}`, `)`, `done`, `fi`, `esac`) and redirects to a file,
+# the group taken to open at the nearest line before it as indented as it (or at the top).
+_writes_a_file(lines, i) if _redirects_to_file(_script_words(lines[i]))
+
+_writes_a_file(lines, i) if {
+	some j, closing in lines
+	j > i
+	_closes_a_group(closing)
+	_redirects_to_file(_script_words(closing))
+	indent := _indent(closing)
+	openers := [o | some o, opening in lines; o < j; trim_space(opening) != ""; _indent(opening) == indent]
+	opener := max(array.concat([-1], openers))
+	opener < i
+}
+
+_closes_a_group(line) if {
+	trimmed := trim_left(line, " \t")
+	some end in ["}", ")", "done", "fi", "esac"]
+	startswith(trimmed, end)
+}
+
+_indent(line) := count(line) - count(trim_left(line, " \t"))
+
+# A redirection of standard output to a file (`>>"$conf"`, `> /c`, `1>f`), not to another stream
+# or /dev/null.
+_redirects_to_file(ws) if {
+	some k, w in ws
+	startswith(trim_left(w, "1"), ">")
+	not startswith(w, ">&")
+	target := _redirect_target(ws, k)
+	not target in {"/dev/null", "/dev/stderr", "/dev/stdout"}
+	not startswith(target, "&")
 }
 
 # Whether a line (not a comment) names a judged directive, in any case, as a line that sets one does.

@@ -109,9 +109,11 @@ test_written_settings if {
 	count(_settings("sed -n 's/^master_repl_offset://p'\nexport PORT=6379\ncat <<<\"port 6379\"\n")) == 0
 }
 
-# Lines whose name is a variable are not seen (documented): the rule cannot read them as settings.
-test_written_settings_by_variable_name_are_not_seen if {
-	count(_settings("echo \"$DIRECTIVE 6379\" >> /c\n")) == 0
+# Lines whose name is a variable are kept with the variable's name, where they write to a file.
+test_written_settings_by_variable_name if {
+	[[s.variable, s.args] | some s in redis.read_written_settings("echo \"$DIRECTIVE 6379\" >> /c\n")] == [["DIRECTIVE", ["6379"]]]
+	[[s.variable, s.args] | some s in redis.read_written_settings("{\n  echo \"${D}\" 0\n  echo \"$X\"\n} >>\"$conf\"\necho \"$D 1\"\n")] == [["D", ["0"]]]
+	count(redis.read_written_settings("echo \"$D 6379\" >/dev/null\nwhile true; do\n  echo \"$D 1\"\ndone >&2\n")) == 0
 }
 
 # A pod's redis and init containers' start scripts and command lines are read; other workloads' not.
@@ -125,4 +127,10 @@ test_runtime_settings_come_from_redis_pods if {
 	web := _workload("Deployment", "web", {"containers": [{"name": "web", "image": "nginx:1.27", "command": ["sh", "-c", "echo 'port 6379' > /tmp/x"]}]})
 	found := {[s.workload.object.metadata.name, s.container.container.name, s.name] | some s in redis.runtime_settings} with input as {"resources": [script, member, web]}
 	found == {["cache", "init", "tls-replication"], ["cache", "redis", "port"]}
+}
+
+# printf prints its format: its arguments fill it (`printf 'NAME=%s\n' "$value" > env` writes no directive).
+test_printf_prints_its_format if {
+	count(redis.read_written_settings("printf 'A=%s\\nB=%s\\n' \"$a\" \"$b\" > /env\n")) == 0
+	[s.variable | some s in redis.read_written_settings("printf \"$D %s\\n\" 6379 > /c\n")] == ["D"]
 }

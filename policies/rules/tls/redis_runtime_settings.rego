@@ -10,8 +10,12 @@
 #   substitution and the text its `a`, `i` and `c` commands add, and `CONFIG SET` through
 #   redis-cli. Such a line is judged wherever it writes, since the gate cannot always tell which file
 #   redis reads (a copy at a path in a variable, the running server): a value the gate cannot read (a
-#   variable the container's environment does not set to a literal) is reported too. Writes into a configuration the gate follows to the process
-#   that runs it are tls.redis_tls_only's to report.
+#   variable the container's environment does not set to a literal) is reported too. A line written
+#   to a file whose directive name is a variable (`echo "$DIRECTIVE 6379" >>"$conf"`, in a redirected
+#   group too) is judged as each directive the container's environment, its command line and the
+#   texts of the ConfigMaps its pod mounts assign to that variable, and reported when none assigns
+#   it a literal. Writes into a configuration the gate follows to the process that runs it are
+#   tls.redis_tls_only's to report.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -24,11 +28,23 @@ import data.lib.k8s
 import data.lib.redis
 
 # (An array: see lib.redis.configs.)
-_settings := [object.union(s, {"values": [_value(w, env) | some w in s.args]}) |
+_settings := [object.union(s, {"name": name, "values": [_value(w, env) | some w in s.args]}) |
 	some s in redis.runtime_settings
 	not _followed(s)
 	env := k8s.literal_env(s.container.container)
+	some name in _names(s, env)
 ]
+
+_names(s, _) := {s.name} if not s.variable
+
+# A directive named by a variable: each value the container's shell may give it ("$" for one the
+# gate cannot read, or none at all).
+_names(s, env) := names if {
+	s.variable
+	values := redis.shell_values(s.workload.object, s.container.container, env, s.variable)
+	count(values) > 0
+	names := {lower(v) | some v in values}
+} else := {"$"} if s.variable
 
 # A line that writes into a file a process of the workload is seen to read: judged with that
 # configuration by tls.redis_tls_only.
@@ -81,6 +97,8 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 	_unknown(value)
 } else := "an `include` of a file the gate cannot read" if {
 	s.name == "include"
+} else := sprintf("the directive's name is the variable %s, which neither the container's environment nor the texts it is given set to a literal: the gate cannot tell which directive it writes", [s.variable]) if {
+	s.name == "$"
 }
 
 violation contains k8s.violation(s.workload, sprintf(

@@ -36,3 +36,22 @@ test_values_from_the_environment if {
 	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"port $PORT\" >> /run/redis.conf\n", [{"name": "PORT", "value": "0"}])
 	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"port $PORT\" >> /run/redis.conf\n", [{"name": "PORT", "value": "6380"}])
 }
+
+# A directive named by a variable, written to a file (a redirected group too): judged as the
+# directive the environment or the mounted texts name, reported when nothing sets it to a literal.
+test_directive_named_by_a_variable if {
+	group := "{\n  echo \"$D 6379\"\n} >>\"$conf\"\n"
+	count(redis_runtime_settings.violation) == 1 with input as _pod(group, [{"name": "D", "value": "port"}])
+	count(redis_runtime_settings.violation) == 0 with input as _pod(group, [{"name": "D", "value": "replica-announce-port"}])
+	count(redis_runtime_settings.violation) == 1 with input as _pod(group, [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod(concat("", ["D=PORT\n", group]), [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod(concat("", ["D='masteruser'\n", group]), [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod(concat("", ["D=$(cat /d)\n", group]), [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"$D 0\" > /run/redis.conf\n", [{"name": "D", "value": "tls-port"}])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("cat > /run/r.conf <<EOF\n${D} 6379\nEOF\n", [{"name": "D", "value": "port"}])
+}
+
+# What goes to the container's output (a log line) is not configuration.
+test_variable_named_log_lines_pass if {
+	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"$HOST is starting\"\necho \"$HOST up\" >&2\ncat > /r.conf <<'EOF'\n$D 6379\nEOF\n", [])
+}
