@@ -261,6 +261,11 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'directive name in braces': { script: "D='tls-port'\necho \"${D} 0\" >> \"$conf\"" },
     'directive name in a printf format': { script: 'D=tls-replication\nprintf "$D %s\\n" no >> "$conf"' },
     'directive name in a here-document': { script: 'export D=port\ncat >> "$conf" <<EOF\n$D 6379\nEOF' },
+    'directive name as a default': { script: 'echo "${D:-port} 6379" >> "$conf"' },
+    'directive name as a safe default': { script: 'echo "${D:-replica-announce-ip} x" >> "$conf"' },
+    'directive name from a command substitution': { script: 'echo "$(printf tls-port) 0" >> "$conf"' },
+    'directive name as a function argument': { script: 'set_conf() {\n  echo "$1 $2" >> "$conf"\n}\nset_conf tls-replication no' },
+    'two redirections first': { script: '2>/dev/null >>"$conf" echo "port 6379"' },
     'printf into another file': { script: "printf 'PORT=%s\\n' 6379 > \"$conf.env\"" },
   };
 

@@ -559,8 +559,7 @@ _command_position(ws, i) if {
 	not startswith(ws[i - 1], "-")
 }
 
-# After a redirection that stands where a command would (`>>"$conf" echo ...`, `> /c echo ...`; one
-# redirection deep: a second one before it is not followed).
+# After redirections that stand where a command would (`>>"$conf" echo ...`, `> /c echo ...`).
 _command_position(ws, i) if {
 	i > 0
 	_redirection(ws[i - 1])
@@ -581,6 +580,25 @@ _leads(_, 0)
 _leads(ws, k) if {
 	k > 0
 	_command_prefixes[ws[k - 1]]
+}
+
+# After other redirections that stand where the command would (`2>/dev/null >>"$conf" echo ...`):
+# every word since the command's start a redirection or the file of a bare one.
+_leads(ws, k) if {
+	k > 0
+	_redirection_word(ws, k - 1)
+	start := max(array.concat([-1], [j | some j in numbers.range(0, k - 1); _command_prefixes[ws[j]]]))
+	start < k - 1
+	every j in numbers.range(start + 1, k - 1) {
+		_redirection_word(ws, j)
+	}
+}
+
+_redirection_word(ws, j) if _redirection(ws[j])
+
+_redirection_word(ws, j) if {
+	j > 0
+	_bare_redirection(ws[j - 1])
 }
 
 # The options of an invocation's args: {"name": [values]}, names lower-cased without "--"; the
@@ -1076,7 +1094,6 @@ _variable_named_settings(text, lines) := array.concat(
 		end := _heredoc_end(lines, i, found[0][2])
 		end > i + 1
 		some j in numbers.range(i + 1, end - 1)
-		contains(lines[j], "$")
 		s := _variable_setting(lines[j], trim_space(lines[j]))
 	],
 )
@@ -1084,15 +1101,13 @@ _variable_named_settings(text, lines) := array.concat(
 # Whether a line (or a whole text) may print a variable first (`echo "$D`, `printf ${D}`, `echo -e
 # $D`): string tests only, as most lines of a script print something else or nothing.
 _may_print_a_variable_first(line) if {
-	contains(line, "$")
 	some command in ["echo ", "printf "]
 	contains(line, command)
 	some after in array.slice(split(line, command), 1, count(split(line, command)))
-	startswith(trim_left(after, ` "'`), "$")
+	_expands(trim_left(after, ` "'`))
 }
 
 _may_print_a_variable_first(line) if {
-	contains(line, "$")
 	some command in ["echo -", "printf -"]
 	contains(line, command)
 }
@@ -1114,12 +1129,29 @@ _closes_quote(0, w) if count(w) > 1 # `'%s` opens a quote, `'%s'` closes it too
 
 _closes_quote(k, _) if k > 0
 
-_variable_setting(line, text) := {"line": trim_space(line), "name": ws[0], "variable": variable, "args": array.slice(ws, 1, count(ws))} if {
+_variable_setting(line, text) := object.union(
+	{"line": trim_space(line), "name": ws[0], "args": array.slice(ws, 1, count(ws))},
+	_name_source(ws[0]),
+) if {
 	unquoted := replace(replace(text, `"`, ""), "'", "")
 	ws := [w | some w in split(replace(replace(unquoted, "\t", " "), "\r", " "), " "); w != ""]
 	count(ws) > 1 # a directive and its value; a whole line in one variable is not read
-	variable := _variable_name(ws[0])
+	_expands(ws[0])
 }
+
+_expands(word) if startswith(word, "$")
+
+_expands(word) if startswith(word, "`")
+
+# Where a directive name that expands something comes from: {"variable"} for `$D` and `${D}`, with
+# a "default" for `${D:-port}`, `${D-port}` and `${D:=port}`; {"expansion": true} for anything else
+# (a command substitution, `${D:+x}`, `$1`), which the gate cannot read.
+_name_source(word) := {"variable": variable} if {
+	variable := _variable_name(word)
+} else := {"variable": found[0][1], "default": found[0][2]} if {
+	found := regex.find_all_string_submatch_n(concat("", [`^\$\{([A-Za-z_][A-Za-z0-9_]*):?[-=]([^}$`, "`", `]*)\}$`]), word, 1)
+	count(found) == 1
+} else := {"expansion": true}
 
 # Whether line i of a script sends its output to a file, itself or through the group or block it
 # stands in: a later line that ends one (`}`, `)`, `done`, `fi`, `esac`) and redirects to a file,

@@ -35,16 +35,21 @@ _settings := [object.union(s, {"name": name, "values": [_value(w, env) | some w 
 	some name in _names(s, env)
 ]
 
-_names(s, _) := {s.name} if not s.variable
+_names(s, _) := {s.name} if {
+	not s.variable
+	not s.expansion
+}
 
 # A directive named by a variable: each value the container's shell may give it ("$" for one the
 # gate cannot read, or none at all).
 _names(s, env) := names if {
 	s.variable
-	values := redis.shell_values(s.workload.object, s.container.container, env, s.variable)
+	values := redis.shell_values(s.workload.object, s.container.container, env, s.variable) | {d | d := s["default"]}
 	count(values) > 0
 	names := {lower(v) | some v in values}
 } else := {"$"} if s.variable
+
+_names(s, _) := {"$"} if s.expansion
 
 # A line that writes into a file a process of the workload is seen to read: judged with that
 # configuration by tls.redis_tls_only.
@@ -98,6 +103,9 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 } else := "an `include` of a file the gate cannot read" if {
 	s.name == "include"
 } else := sprintf("the directive's name is the variable %s, which neither the container's environment nor the texts it is given set to a literal: the gate cannot tell which directive it writes", [s.variable]) if {
+	s.name == "$"
+	s.variable
+} else := "the directive's name is an expansion the gate cannot read (a command substitution, a positional parameter): it cannot tell which directive it writes" if {
 	s.name == "$"
 }
 

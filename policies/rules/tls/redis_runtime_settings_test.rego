@@ -55,3 +55,18 @@ test_directive_named_by_a_variable if {
 test_variable_named_log_lines_pass if {
 	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"$HOST is starting\"\necho \"$HOST up\" >&2\ncat > /r.conf <<'EOF'\n$D 6379\nEOF\n", [])
 }
+
+# A default value is one the variable may have; any other expansion is reported.
+test_directive_named_by_an_expansion if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"${D:-port} 6379\" >> /run/r.conf\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"${D:-replica-announce-ip} x\" >> /run/r.conf\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"${D:-replica-announce-ip} 0\" >> /run/r.conf\n", [{"name": "D", "value": "tls-port"}])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"$(printf port) 6379\" >> /run/r.conf\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("set_conf() {\n  echo \"$1 $2\" >> /run/r.conf\n}\nset_conf port 6379\n", [])
+}
+
+# Redirections before the command, however many.
+test_redirections_first if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("2>/dev/null >>/run/r.conf echo 'port 6379'\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("2> /dev/null >> /run/r.conf echo 'port 6379'\n", [])
+}
