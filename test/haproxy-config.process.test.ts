@@ -277,4 +277,62 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
       expect(outcomes.some((o) => o.endsWith(outcome)), outcome).toBe(true);
     }
   });
+
+  // What an init container's script writes into the copy of haproxy.cfg haproxy then reads
+  // (tls.haproxy_runtime_settings): each script is run by real sh on a copy of a safe configuration
+  // (`$cfg`, its frontend last, so that appended lines land in it), haproxy runs the result, and the
+  // gate is given the script as the init container of a portal that copies the mounted file onto an
+  // emptyDir and runs haproxy on the copy, as the redis-ha chart does.
+  const safeConfig = base + backend(VERIFIED) + frontend(`${TLS_FRONT} ssl-min-ver TLSv1.2`);
+  const scripts: Record<string, string> = {
+    'a placeholder replaced': 'sed -i "s/timeout client 5s/timeout client 6s/" "$cfg"',
+    'ssl taken off the bind': "sed -i 's/ ssl crt [^ ]*//' \"$cfg\"",
+    'the bind line replaced': `sed -i "s|bind 127.0.0.1:${FRONT} .*|bind 127.0.0.1:${FRONT}|" "$cfg"`,
+    'verify none': "sed -i 's/verify required/verify none/' \"$cfg\"",
+    'ssl taken off the server': "sed -i 's/ ssl verify required ca-file [^ ]*//' \"$cfg\"",
+    'the file written anew': `cat > "$cfg" <<EOF\n${base}frontend redis\n  bind 127.0.0.1:${FRONT}\n  default_backend members\n${backend(VERIFIED)}EOF`,
+    'a plaintext bind appended, its keyword in a variable': `sed -i "s|bind 127.0.0.1:${FRONT} .*|maxconn 100|" "$cfg"\nK=bind\n{\n  echo "  $K 127.0.0.1:${FRONT}"\n} >> "$cfg"`,
+    'a TLS bind appended': `sed -i "s|bind 127.0.0.1:${FRONT} .*|maxconn 100|" "$cfg"\necho "  bind 127.0.0.1:${FRONT} ssl crt ${'${PEM}'}" >> "$cfg"`,
+    'a comment appended': 'echo "# bind :6380" >> "$cfg"',
+  };
+
+  it('judges what init scripts write into the configuration as sh and haproxy run it', async () => {
+    const cfg = path.join(dir, 'runtime.cfg');
+    const disagreements: string[] = [];
+    const outcomes: string[] = [];
+    for (const [name, script] of Object.entries(scripts)) {
+      writeFileSync(cfg, fill(safeConfig));
+      execFileSync('sh', ['-c', fill(script)], { env: { ...process.env, cfg, PEM: pki.bundleFile }, stdio: 'ignore' });
+      const truth = await run(name, [cfg], { files: {} });
+      outcomes.push(`${name}: ${truth ? `${truth.front}, member ${truth.back}` : 'refused'}`);
+      if (!truth) continue;
+      const init = ['#!/bin/sh', 'cfg=/run/haproxy/haproxy.cfg', 'cp /config/haproxy.cfg "$cfg"', fill(script), ''].join('\n');
+      const mounts = [{ name: 'run', mountPath: '/run/haproxy' }];
+      const spec = {
+        selector: { matchLabels: { app: 'portal' } },
+        template: {
+          metadata: { labels: { app: 'portal' } },
+          spec: {
+            initContainers: [{ name: 'config', image: 'haproxy:2.6', command: ['sh', '/config/init.sh'], env: [{ name: 'PEM', value: pki.bundleFile }], volumeMounts: [...mounts, { name: 'config', mountPath: '/config' }] }],
+            containers: [{ name: 'haproxy', image: 'haproxy:2.6', command: ['haproxy', '-db', '-f', '/run/haproxy/haproxy.cfg'], volumeMounts: mounts }],
+            volumes: [{ name: 'config', configMap: { name: 'redis-portal' } }, { name: 'run', emptyDir: {} }],
+          },
+        },
+      };
+      const resources = [
+        { file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-portal', namespace: 'n' }, data: { 'haproxy.cfg': fill(safeConfig), 'init.sh': init } } },
+        { file: 'd.yaml', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'portal', namespace: 'n' }, spec } },
+      ];
+      const findings = policy.evaluate({ namespace: 'n', resources, cluster_resources: [] }, '2026-06-01').filter((v) => v.rule.startsWith('tls.haproxy_'));
+      const insecure = truth.front === 'plaintext' || truth.back === 'plaintext' || truth.back === 'unverified';
+      if (truth.back === 'none') disagreements.push(`${name}: haproxy never reached the member`);
+      if (insecure && findings.length === 0) disagreements.push(`${name}: haproxy runs ${truth.front}, member ${truth.back}; the gate passes it`);
+      if (!insecure && findings.some((f) => !/cannot (read|tell)/.test(f.message))) disagreements.push(`${name}: haproxy runs safely; the gate reports ${JSON.stringify(findings.map((f) => f.message))}`);
+    }
+    expect(disagreements, outcomes.join('\n')).toEqual([]);
+    expect(outcomes.filter((o) => o.endsWith('refused'))).toEqual([]);
+    for (const outcome of ['tls, member verified', 'plaintext, member verified', 'tls, member plaintext', 'tls, member unverified']) {
+      expect(outcomes.some((o) => o.endsWith(outcome)), outcome).toBe(true);
+    }
+  });
 });

@@ -774,6 +774,8 @@ _init_views(obj, container, path) := [{"init": init, "path": concat("", [trim_su
 # The shell texts a container runs: the start scripts it names, and its command line.
 _shell_texts(obj, container) := array.concat(start_scripts(obj, container), _command_lines(container))
 
+shell_texts(obj, container) := _shell_texts(obj, container)
+
 # A command line as lines of shell: each part holding a blank or a line break is a script of its own
 # (`sh -c "cp ... && ..."`); without such a part, the words are one command (`[cp, SRC, DST]`).
 _command_lines(container) := scripts if {
@@ -1040,21 +1042,80 @@ _text_settings := {text: written_settings(text) | some text in {t.text | some t 
 # The redis directives a shell text writes or sets, where it names them as words of its own: what
 # `echo` and `printf` print (not to standard error or /dev/null), the lines of a here-document, the
 # replacement of a `sed` substitution, and `CONFIG SET` (redis-cli): [{"line", "name", "args"}],
-# names lower-cased, quotes removed. Only directives in _settings_judged are kept, and lines whose
+# names lower-cased, quotes removed. Only directives in _redis_directives are kept, and lines whose
 # directive name is a variable (`echo "$DIRECTIVE 6379" >>"$conf"`) where they write to a file:
 # those have a "variable" (its name) instead, for the rule to resolve in the container's environment.
 written_settings(text) := facts.written_settings if {
 	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
 } else := read_written_settings(text)
 
-read_written_settings(text) := array.flatten([
-	_echoed_settings(candidates), _heredoc_settings(lines),
-	_sed_settings(candidates), _sed_text_settings(candidates), _config_set_settings(candidates),
-	_variable_named_settings(text, lines),
-]) if {
-	lines := _script_lines(text)
-	candidates := [line | some line in lines; _names_judged(line)]
+read_written_settings(text) := array.concat(_written_directives(text, _redis_directives), _variable_named_settings(text, _script_lines(text)))
+
+# The same for HAProxy's keywords that decide TLS (see lib/haproxy.rego), in any shell text: what a
+# script writes into an HAProxy configuration it copies or builds. No memo: the generator's portals
+# run no scripts, and charts' are few.
+haproxy_written(text) := array.flatten([
+	_written_directives(text, _haproxy_directives),
+	_variable_named_settings(text, _script_lines(text)),
+	_sed_tls_edits(text),
+])
+
+# `sed` substitutions that take a TLS word out of a line (`s/ ssl crt [^ ]*//`) or put a weakening in
+# (`s/verify required/verify none/`, `no-ssl`, an older protocol): {"line", "name": "sed", "args":
+# [pattern, replacement]}. One whose replacement is a judged directive of its own is judged as that
+# directive instead.
+_sed_tls_edits(text) := [{"line": trim_space(line), "name": "sed", "args": [fields[i + 1], fields[i + 2]]} |
+	contains(text, "sed ")
+	some line in _script_lines(text)
+	contains(line, "sed ")
+	not _comment(line)
+	some d in ["/", "|", "#", ",", ":", "@", "!"]
+	contains(line, d)
+	fields := split(line, d)
+	some i, field in fields
+	endswith(field, "s")
+	count(fields) > i + 3
+	_takes_out_tls(lower(fields[i + 1]), lower(fields[i + 2]))
+	not _setting(line, trim(fields[i + 2], " "), _haproxy_directives)
+]
+
+_takes_out_tls(pattern, replacement) if {
+	some word in ["ssl", "crt", "verify", "ca-file"]
+	contains(pattern, word)
+	not contains(replacement, word)
 }
+
+_takes_out_tls(_, replacement) if {
+	some weak in ["verify none", "no-ssl", "sslv3", "tlsv1.0", "tlsv1.1", "no-tlsv12", "force-tlsv1"]
+	contains(replacement, weak)
+}
+
+# Which directives a kind of configuration judges: {"words": lower-case substrings one of which a
+# line naming one holds, "names": the directive names}.
+_redis_directives := {"words": ["port", "tls-", "include"], "names": {"port", "tls-port", "tls-replication", "tls-protocols", "include"}}
+
+_haproxy_directives := {
+	"words": ["bind", "server", "ssl"],
+	"names": {"bind", "server", "default-server", "ssl-server-verify", "ssl-default-bind-options", "ssl-default-server-options"},
+}
+
+_written_directives(text, directives) := array.flatten([
+	_echoed_settings(candidates, directives), _heredoc_settings(lines, directives),
+	_sed_settings(candidates, directives), _sed_text_settings(candidates, directives), _config_set_settings(candidates, directives),
+]) if {
+	_may_write(text)
+	lines := _script_lines(text)
+	candidates := [line | some line in lines; _names_judged(line, directives)]
+} else := []
+
+# Whether a text holds a command that writes or sets settings: one that does not (a configuration
+# file on a command line, which start_scripts counts too) is not read line by line.
+_may_write(text) if {
+	some command in ["echo", "printf", "<<", "sed "]
+	contains(text, command)
+}
+
+_may_write(text) if contains(lower(text), "config")
 
 # Lines written to a file whose first word, the directive's name, is a variable: what `echo` and
 # `printf` print, and here-document lines. Written to a file: the line redirects its output to one,
@@ -1189,27 +1250,23 @@ _redirects_to_file(ws) if {
 }
 
 # Whether a line (not a comment) names a judged directive, in any case, as a line that sets one does.
-_names_judged(line) if {
+_names_judged(line, directives) if {
 	not _comment(line)
 	lowered := lower(line)
-	some name in _judged_words
+	some name in directives.words
 	contains(lowered, name)
 }
 
-_judged_words := ["port", "tls-", "include"]
-
-_settings_judged := {"port", "tls-port", "tls-replication", "tls-protocols", "include"}
-
-# A directive line as redis splits it: its name and arguments, or undefined where it names no judged
-# directive.
-_setting(line, text) := {"line": trim_space(line), "name": name, "args": array.slice(ws, 1, count(ws))} if {
+# A directive line as redis (or HAProxy) splits it: its name and arguments, or undefined where it
+# names no judged directive.
+_setting(line, text, directives) := {"line": trim_space(line), "name": name, "args": array.slice(ws, 1, count(ws))} if {
 	unquoted := replace(replace(text, `"`, ""), "'", "") # quotes only group words, and the values are judged word by word
 	ws := [w | some w in split(replace(replace(unquoted, "\t", " "), "\r", " "), " "); w != ""]
 	name := lower(ws[0])
-	_settings_judged[name]
+	directives.names[name]
 }
 
-_echoed_settings(lines) := [s |
+_echoed_settings(lines, directives) := [s |
 	some line in lines
 	_may_print(line)
 	ws := _script_words(line)
@@ -1226,7 +1283,7 @@ _echoed_settings(lines) := [s |
 		not a in {"-e", "-n", "-E", "-en", "-ne"}
 	]
 	some part in split(replace(concat(" ", printed), `\n`, "\n"), "\n")
-	s := _setting(line, part)
+	s := _setting(line, part, directives)
 ]
 
 _may_print(line) if contains(line, "echo")
@@ -1256,7 +1313,7 @@ _redirect_target(words, k) := words[k + 1] if trim_left(words[k], "1>") == ""
 else := trim_left(words[k], "1>")
 
 # Here-documents (`<<EOF`, `<<-'EOF'`): each line of the body.
-_heredoc_settings(lines) := [s |
+_heredoc_settings(lines, directives) := [s |
 	some i, line in lines
 	contains(line, "<<")
 	found := regex.find_all_string_submatch_n(`(?:^|[^<])<<-?[ \t]*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`, line, 1)
@@ -1264,7 +1321,7 @@ _heredoc_settings(lines) := [s |
 	end := _heredoc_end(lines, i, found[0][1])
 	end > i + 1
 	some j in numbers.range(i + 1, end - 1)
-	s := _setting(lines[j], trim_space(lines[j]))
+	s := _setting(lines[j], trim_space(lines[j]), directives)
 ]
 
 _heredoc_end(lines, i, delimiter) := min(ends) if {
@@ -1276,7 +1333,7 @@ _heredoc_end(lines, i, delimiter) := min(ends) if {
 # text between the second and third delimiter after an `s` (string splits: a regular expression,
 # compiled at each call in the wasm engine, cost more than the rest of the rule; an escaped delimiter
 # cuts a replacement short, which can only hide a directive name after it).
-_sed_settings(lines) := [s |
+_sed_settings(lines, directives) := [s |
 	some line in lines
 	contains(line, "sed ")
 	some d in ["/", "|", "#", ",", ":", "@", "!"]
@@ -1286,12 +1343,12 @@ _sed_settings(lines) := [s |
 	endswith(field, "s")
 	count(fields) > i + 3
 	some part in split(replace(fields[i + 2], `\n`, "\n"), "\n")
-	s := _setting(line, trim(part, " "))
+	s := _setting(line, trim(part, " "), directives)
 ]
 
 # The text of `sed` commands that add lines (`$a port 6379`, `/^port/c port 6379`, `1i ...`): in
 # each quoted part of the line, after an address (line numbers, `$`, or one `/pattern/`).
-_sed_text_settings(lines) := [s |
+_sed_text_settings(lines, directives) := [s |
 	some line in lines
 	contains(line, "sed ")
 	some quote in [`'`, `"`]
@@ -1300,7 +1357,7 @@ _sed_text_settings(lines) := [s |
 	some command in split(quoted, ";")
 	rest := trim_left(_without_pattern(trim_space(command)), "$0123456789,! ")
 	substring(rest, 0, 1) in {"a", "i", "c"}
-	s := _setting(line, trim_left(substring(rest, 1, -1), ` \`))
+	s := _setting(line, trim_left(substring(rest, 1, -1), ` \`), directives)
 ]
 
 _without_pattern(command) := concat("/", array.slice(parts, 2, count(parts))) if {
@@ -1314,7 +1371,7 @@ _comment(line) if startswith(trim_left(line, " \t"), "#")
 _may_set_config(line) if contains(lower(line), "config")
 
 # `CONFIG SET name value [name value ...]` (redis-cli, any case).
-_config_set_settings(lines) := [s |
+_config_set_settings(lines, directives) := [s |
 	some line in lines
 	_may_set_config(line)
 	ws := [trim(w, `"'()`) | some w in _script_words(line)] # `(redis-cli config set port 0)`
@@ -1325,5 +1382,5 @@ _config_set_settings(lines) := [s |
 	pairs := array.slice(rest, 0, _end(rest))
 	count(pairs) >= 2
 	some p in numbers.range(0, floor(count(pairs) / 2) - 1)
-	s := _setting(line, concat(" ", [pairs[2 * p], pairs[(2 * p) + 1]]))
+	s := _setting(line, concat(" ", [pairs[2 * p], pairs[(2 * p) + 1]]), directives)
 ]
