@@ -266,6 +266,9 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'directive name from a command substitution': { script: 'echo "$(printf tls-port) 0" >> "$conf"' },
     'directive name as a function argument': { script: 'set_conf() {\n  echo "$1 $2" >> "$conf"\n}\nset_conf tls-replication no' },
     'two redirections first': { script: '2>/dev/null >>"$conf" echo "port 6379"' },
+    'sed takes port 0 out': { script: "sed -i 's/^port 0$//' \"$conf\"" },
+    'sed deletes the TLS port': { script: "sed -i '/^tls-port/d' \"$conf\"" },
+    'sed deletes a line of its own': { script: "sed -i '/^replica-announce-ip/d' \"$conf\"" },
     'printf into another file': { script: "printf 'PORT=%s\\n' 6379 > \"$conf.env\"" },
   };
 

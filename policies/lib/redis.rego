@@ -1049,7 +1049,11 @@ written_settings(text) := facts.written_settings if {
 	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
 } else := read_written_settings(text)
 
-read_written_settings(text) := array.concat(_written_directives(text, _redis_directives), _variable_named_settings(text, _script_lines(text)))
+read_written_settings(text) := array.flatten([
+	_written_directives(text, _redis_directives),
+	_variable_named_settings(text, _script_lines(text)),
+	_sed_edits(text, _redis_directives),
+])
 
 # The same for HAProxy's keywords that decide TLS (see lib/haproxy.rego), in any shell text: what a
 # script writes into an HAProxy configuration it copies or builds. No memo: the generator's portals
@@ -1057,44 +1061,76 @@ read_written_settings(text) := array.concat(_written_directives(text, _redis_dir
 haproxy_written(text) := array.flatten([
 	_written_directives(text, _haproxy_directives),
 	_variable_named_settings(text, _script_lines(text)),
-	_sed_tls_edits(text),
+	_sed_edits(text, _haproxy_directives),
 ])
 
-# `sed` substitutions that take a TLS word out of a line (`s/ ssl crt [^ ]*//`) or put a weakening in
-# (`s/verify required/verify none/`, `no-ssl`, an older protocol): {"line", "name": "sed", "args":
-# [pattern, replacement]}. One whose replacement is a judged directive of its own is judged as that
-# directive instead.
-_sed_tls_edits(text) := [{"line": trim_space(line), "name": "sed", "args": [fields[i + 1], fields[i + 2]]} |
+# `sed` edits of the lines that hold judged settings, whose outcome the gate cannot read: {"line",
+# "name": "sed", "args": [pattern, replacement]}.
+# - A substitution whose pattern names a judged setting and whose replacement is not one of its own
+#   (which _sed_settings judges): `s/^port 0$//` leaves redis on its default port, 6379, in
+#   plaintext; for HAProxy, one that takes `ssl`, `crt`, `verify` or `ca-file` out of a line
+#   (`s/ ssl crt [^ ]*//`) or puts a weakening in (`verify none`, `no-ssl`, an older protocol).
+# - A deletion whose address names one (`/^tls-port/d`, `/ssl/d`, `/^port 0/!d`).
+_sed_edits(text, directives) := array.concat(
+	[{"line": trim_space(line), "name": "sed", "args": [fields[i + 1], fields[i + 2]]} |
+		some line in lines
+		some d in ["/", "|", "#", ",", ":", "@", "!"]
+		contains(line, d)
+		fields := split(line, d)
+		some i, field in fields
+		endswith(field, "s")
+		count(fields) > i + 3
+		regex.match(`(^|[ '";{$0-9])s$`, field) # the command, not a word ending in s (`yes/`)
+		_edits_settings(directives.kind, lower(fields[i + 1]), lower(fields[i + 2]))
+		not _setting(line, trim(fields[i + 2], " "), directives)
+	],
+	[{"line": trim_space(line), "name": "sed", "args": [parts[1], ""]} |
+		some line in lines
+		some quote in [`'`, `"`]
+		some k, quoted in split(line, quote)
+		k % 2 == 1
+		some command in split(quoted, ";")
+		parts := split(trim_space(command), "/")
+		count(parts) >= 3
+		parts[0] == ""
+		startswith(trim_left(concat("/", array.slice(parts, 2, count(parts))), " !"), "d")
+		_names_setting(directives.kind, lower(parts[1]))
+	],
+) if {
 	contains(text, "sed ")
-	some line in _script_lines(text)
-	contains(line, "sed ")
-	not _comment(line)
-	some d in ["/", "|", "#", ",", ":", "@", "!"]
-	contains(line, d)
-	fields := split(line, d)
-	some i, field in fields
-	endswith(field, "s")
-	count(fields) > i + 3
-	_takes_out_tls(lower(fields[i + 1]), lower(fields[i + 2]))
-	not _setting(line, trim(fields[i + 2], " "), _haproxy_directives)
-]
+	lines := [line | some line in _script_lines(text); contains(line, "sed "); not _comment(line)]
+} else := []
 
-_takes_out_tls(pattern, replacement) if {
-	some word in ["ssl", "crt", "verify", "ca-file"]
+_edits_settings("redis", pattern, _) if _names_setting("redis", pattern)
+
+_edits_settings("haproxy", pattern, replacement) if {
+	some word in _haproxy_tls_words
 	contains(pattern, word)
 	not contains(replacement, word)
 }
 
-_takes_out_tls(_, replacement) if {
+_edits_settings("haproxy", _, replacement) if {
 	some weak in ["verify none", "no-ssl", "sslv3", "tlsv1.0", "tlsv1.1", "no-tlsv12", "force-tlsv1"]
 	contains(replacement, weak)
 }
 
-# Which directives a kind of configuration judges: {"words": lower-case substrings one of which a
-# line naming one holds, "names": the directive names}.
-_redis_directives := {"words": ["port", "tls-", "include"], "names": {"port", "tls-port", "tls-replication", "tls-protocols", "include"}}
+# Whether a sed pattern names a judged setting: for redis, a directive's name as a word of its own
+# (not `replica-announce-port`).
+_names_setting("redis", pattern) if regex.match(`(^|[^a-z0-9-])(port|tls-port|tls-replication|tls-protocols|include)([^a-z0-9-]|$)`, pattern)
+
+_names_setting("haproxy", pattern) if {
+	some word in _haproxy_tls_words
+	contains(pattern, word)
+}
+
+_haproxy_tls_words := ["ssl", "crt", "verify", "ca-file"]
+
+# Which directives a kind of configuration judges: {"kind", "words": lower-case substrings one of
+# which a line naming one holds, "names": the directive names}.
+_redis_directives := {"kind": "redis", "words": ["port", "tls-", "include"], "names": {"port", "tls-port", "tls-replication", "tls-protocols", "include"}}
 
 _haproxy_directives := {
+	"kind": "haproxy",
 	"words": ["bind", "server", "ssl"],
 	"names": {"bind", "server", "default-server", "ssl-server-verify", "ssl-default-bind-options", "ssl-default-server-options"},
 }

@@ -65,3 +65,8 @@ test_other_pods_are_not_judged if {
 	}}}}}
 	count(haproxy_runtime_settings.violation) == 0 with input as {"resources": [script, web]}
 }
+
+test_sed_deletions if {
+	count(haproxy_runtime_settings.violation) == 1 with input as _portal("sed -i '/ssl-server-verify required/d' /run/haproxy/haproxy.cfg\n", [])
+	count(haproxy_runtime_settings.violation) == 0 with input as _portal("sed -i '/^# /d' /run/haproxy/haproxy.cfg\n", [])
+}

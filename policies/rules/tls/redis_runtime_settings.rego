@@ -102,6 +102,8 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 	_unknown(value)
 } else := "an `include` of a file the gate cannot read" if {
 	s.name == "include"
+} else := "removes or rewrites a line that sets `port`, `tls-port`, `tls-replication`, `tls-protocols` or `include`: the gate cannot tell what is left (without `port 0`, redis listens on 6379 in plaintext)" if {
+	s.name == "sed"
 } else := sprintf("the directive's name is the variable %s, which neither the container's environment nor the texts it is given set to a literal: the gate cannot tell which directive it writes", [s.variable]) if {
 	s.name == "$"
 	s.variable

@@ -70,3 +70,11 @@ test_redirections_first if {
 	count(redis_runtime_settings.violation) == 1 with input as _pod("2>/dev/null >>/run/r.conf echo 'port 6379'\n", [])
 	count(redis_runtime_settings.violation) == 1 with input as _pod("2> /dev/null >> /run/r.conf echo 'port 6379'\n", [])
 }
+
+# sed that removes or rewrites a judged line into something else: the gate cannot tell what is left.
+test_sed_edits_of_judged_lines if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("sed -i 's/^port 0$//' /run/r.conf\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("sed -i '/^tls-port/d' /run/r.conf\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("sed -i -e '/^port 0/!d' /run/r.conf\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("sed -i 's/^tls-port 6380/tls-port 6381/' /run/r.conf\nsed -i '/^replica-announce-port/d' /run/r.conf\nsed -i \"s/replace-default-auth/$AUTH/\" /run/r.conf\n", [])
+}
