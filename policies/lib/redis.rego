@@ -1137,7 +1137,7 @@ _haproxy_directives := {
 
 _written_directives(text, directives) := array.flatten([
 	_echoed_settings(candidates, directives), _heredoc_settings(lines, directives),
-	_sed_settings(candidates, directives), _sed_text_settings(candidates, directives), _config_set_settings(candidates, directives),
+	_sed_settings(candidates, directives), _config_set_settings(candidates, directives),
 ]) if {
 	_may_write(text)
 	lines := _script_lines(text)
@@ -1157,7 +1157,7 @@ _may_write(text) if contains(lower(text), "config")
 # `printf` print, and here-document lines. Written to a file: the line redirects its output to one,
 # or stands in a group or block whose end does (`{ ...; } >>"$conf"`, `done > file`); a log line
 # (`echo "$host is up"`) writes to the container's output, which redis does not read.
-_variable_named_settings(text, lines) := array.concat(
+_variable_named_settings(text, lines) := array.flatten([
 	[s |
 		_may_print_a_variable_first(text) # most texts print no variable first: skipped whole
 		some i, line in lines
@@ -1193,7 +1193,20 @@ _variable_named_settings(text, lines) := array.concat(
 		some j in numbers.range(i + 1, end - 1)
 		s := _variable_setting(lines[j], trim_space(lines[j]))
 	],
-)
+	[s | # what sed writes: `sed -i` writes a file, and a sed that prints is taken to write one
+		contains(text, "sed ")
+		some line in lines
+		contains(line, "sed ")
+		not _comment(line)
+		_may_expand(line)
+		some part in _sed_texts(line)
+		s := _variable_setting(line, part)
+	],
+])
+
+_may_expand(line) if contains(line, "$")
+
+_may_expand(line) if contains(line, "`")
 
 # Whether a line (or a whole text) may print a variable first (`echo "$D`, `printf ${D}`, `echo -e
 # $D`): string tests only, as most lines of a script print something else or nothing.
@@ -1365,35 +1378,38 @@ _heredoc_end(lines, i, delimiter) := min(ends) if {
 	count(ends) > 0
 } else := count(lines)
 
-# `sed` substitutions (`s/^port .*/port 6379/`, any of the usual delimiters): the replacement, the
-# text between the second and third delimiter after an `s` (string splits: a regular expression,
-# compiled at each call in the wasm engine, cost more than the rest of the rule; an escaped delimiter
-# cuts a replacement short, which can only hide a directive name after it).
+# What `sed` writes: the lines of the replacement of its substitutions (`s/^port .*/port 6379/`,
+# any of the usual delimiters), the text between the second and third delimiter after an `s`, and
+# the text of its commands that add lines (`$a port 6379`, `/^port/c port 6379`, `1i ...`) in each
+# quoted part of the line, after an address (line numbers, `$`, `\$` in double quotes, or one
+# `/pattern/`). String splits: a regular expression, compiled at each call in the wasm engine, cost
+# more than the rest of the rule; an escaped delimiter cuts a replacement short, which can only hide
+# a directive name after it.
+_sed_texts(line) := array.concat(
+	[trim(part, " ") |
+		some d in ["/", "|", "#", ",", ":", "@", "!"]
+		contains(line, d)
+		fields := split(line, d)
+		some i, field in fields
+		endswith(field, "s")
+		count(fields) > i + 3
+		some part in split(replace(fields[i + 2], `\n`, "\n"), "\n")
+	],
+	[trim_left(substring(rest, 1, -1), ` \`) |
+		some quote in [`'`, `"`]
+		some k, quoted in split(line, quote)
+		k % 2 == 1
+		some command in split(quoted, ";")
+		rest := trim_left(_without_pattern(trim_space(command)), `\$0123456789,! `)
+		substring(rest, 0, 1) in {"a", "i", "c"}
+	],
+)
+
 _sed_settings(lines, directives) := [s |
 	some line in lines
 	contains(line, "sed ")
-	some d in ["/", "|", "#", ",", ":", "@", "!"]
-	contains(line, d)
-	fields := split(line, d)
-	some i, field in fields
-	endswith(field, "s")
-	count(fields) > i + 3
-	some part in split(replace(fields[i + 2], `\n`, "\n"), "\n")
-	s := _setting(line, trim(part, " "), directives)
-]
-
-# The text of `sed` commands that add lines (`$a port 6379`, `/^port/c port 6379`, `1i ...`): in
-# each quoted part of the line, after an address (line numbers, `$`, or one `/pattern/`).
-_sed_text_settings(lines, directives) := [s |
-	some line in lines
-	contains(line, "sed ")
-	some quote in [`'`, `"`]
-	some k, quoted in split(line, quote)
-	k % 2 == 1
-	some command in split(quoted, ";")
-	rest := trim_left(_without_pattern(trim_space(command)), "$0123456789,! ")
-	substring(rest, 0, 1) in {"a", "i", "c"}
-	s := _setting(line, trim_left(substring(rest, 1, -1), ` \`), directives)
+	some text in _sed_texts(line)
+	s := _setting(line, text, directives)
 ]
 
 _without_pattern(command) := concat("/", array.slice(parts, 2, count(parts))) if {
