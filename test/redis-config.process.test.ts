@@ -247,6 +247,8 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'sed insert before a line': { script: "sed -i \"1i tls-protocols TLSv1.1\" \"$conf\"" },
     'unquoted echo': { script: 'echo port 6379 >> "$conf"' },
     'echo of two words': { script: 'echo "port" "6379" >> "$conf"' },
+    'printf of a whole line, no line break': { script: 'printf "%s" "port 6379" >> "$conf"' },
+    'printf format, closed port': { script: "printf 'port %s\\n' 0 >> \"$conf\"" },
     'printf of a whole line': { script: "printf '%s\\n' 'port 6379' >> \"$conf\"" },
     'tee': { script: 'echo "port 6379" | tee -a "$conf" > /dev/null' },
     'standard error only': { script: 'echo "port 6379" >&2' },

@@ -1223,10 +1223,37 @@ _may_print_a_variable_first(line) if {
 }
 
 # What echo prints of its words; what printf prints of its format, the first word (quotes keep it
-# whole: up to the word that closes its quote), as its arguments only fill the format's `%s`.
+# whole: up to the word that closes its quote), its arguments filling its `%s` and `%d`; where they
+# do not fill it one for one, its format alone (a name at the start of a line is the format's).
 _printed_text("echo", printed) := concat(" ", printed)
 
-_printed_text("printf", printed) := concat(" ", array.slice(printed, 0, _format_end(printed) + 1))
+_printed_text("printf", printed) := text if {
+	text := _printf_filled(printed)
+} else := concat(" ", array.slice(printed, 0, _format_end(printed) + 1))
+
+# The same for directives named as words, as texts to read: where printf's arguments do not fill
+# its format one for one (quotes group words the gate splits at blanks: `printf '%s\n' 'port
+# 6379'`), every word as printed, and its arguments alone as the start of a line.
+_printed_words("echo", printed) := [concat(" ", printed)]
+
+_printed_words("printf", printed) := [text] if {
+	text := _printf_filled(printed)
+} else := [concat(" ", printed), concat(" ", array.slice(printed, _format_end(printed) + 1, count(printed)))]
+
+# printf's format with its `%s` and `%d` replaced by its arguments, in order; undefined where the
+# format has another conversion or the arguments are not one per conversion.
+_printf_filled(printed) := concat("", [concat("", [part, _nth(args, i)]) | some i, part in parts]) if {
+	end := _format_end(printed)
+	format := replace(concat(" ", array.slice(printed, 0, end + 1)), "%d", "%s")
+	args := array.slice(printed, end + 1, count(printed))
+	parts := split(format, "%s")
+	count(parts) - 1 == count(args)
+	not contains(replace(format, "%s", ""), "%")
+}
+
+_nth(words, i) := words[i] if i < count(words)
+
+else := ""
 
 _format_end(ws) := end if {
 	quote := substring(ws[0], 0, 1)
@@ -1331,7 +1358,10 @@ _echoed_settings(lines, directives) := [s |
 		not _redirected(words, k)
 		not a in {"-e", "-n", "-E", "-en", "-ne"}
 	]
-	some part in split(replace(concat(" ", printed), `\n`, "\n"), "\n")
+	some part in {trim_space(replace(replace(p, `"`, ""), "'", "")) | # each line once, as _setting reads it
+		some text in _printed_words(w, printed)
+		some p in split(replace(text, `\n`, "\n"), "\n")
+	}
 	s := _setting(line, part, directives)
 ]
 

@@ -134,3 +134,11 @@ test_printf_prints_its_format if {
 	count(redis.read_written_settings("printf 'A=%s\\nB=%s\\n' \"$a\" \"$b\" > /env\n")) == 0
 	[s.variable | some s in redis.read_written_settings("printf \"$D %s\\n\" 6379 > /c\n")] == ["D"]
 }
+
+# printf's arguments fill its format; unfilled one for one, they are read as printed too.
+test_printf_arguments_fill_the_format if {
+	_settings("printf 'port %s\\n' 0 >> /c\n") == [["port", ["0"]]]
+	_settings("printf 'tls-port %d\\ntls-replication %s\\n' 6380 no >> /c\n") == [["tls-port", ["6380"]], ["tls-replication", ["no"]]]
+	_settings("printf \"%s\" \"port 6379\" >> /c\n") == [["port", ["6379"]]]
+	_settings("printf '%s\\n' 'port 6379' >> /c\n") == [["port", ["6379"]]]
+}
