@@ -222,7 +222,62 @@ _given_paths(container) := paths if {
 	_program_is_haproxy(w)
 	paths := [trim(ws[j + 1], `"'`) | some j in numbers.range(i + 1, count(ws) - 2); ws[j] == "-f"]
 	count(paths) > 0
+} else := paths if {
+	# Arguments alone that start with an option: the official image's entrypoint runs haproxy with
+	# them (docker-entrypoint.sh: `set -- haproxy "$@"`), as the redis-ha chart's portal does.
+	redis.is_haproxy_container(container)
+	count(object.get(container, "command", [])) == 0
+	args := k8s.args(container)
+	startswith(args[0], "-")
+	paths := [trim(args[j + 1], `"'`) | some j in numbers.range(0, count(args) - 2); args[j] == "-f"]
+	count(paths) > 0
 }
+
+# Whether a workload's HAProxy may serve Redis, where its configuration cannot be read to tell: it
+# belongs to Redis (redis.related), it mounts a ConfigMap with a configuration that concerns Redis
+# (see configs), a container exposes a redis or sentinel port, or a Service of the input sends one
+# to its pods.
+serves_redis(obj) if redis.related(obj)
+
+serves_redis(obj) if {
+	mounted := redis.mounted_config_maps(obj)
+	some config in configs
+	mounted[k8s.name(config.entry.object)]
+}
+
+serves_redis(obj) if {
+	some c in k8s.containers(obj)
+	some port in object.get(c.container, "ports", [])
+	_redis_ports[port.containerPort]
+}
+
+serves_redis(obj) if {
+	some service in k8s.of_kind("Service")
+	selector := object.get(service.object, ["spec", "selector"], {})
+	count(selector) > 0
+	k8s.selector_matches({"matchLabels": selector}, k8s.pod_labels(obj))
+	some port in object.get(service.object, ["spec", "ports"], [])
+	some number in [object.get(port, "port", 0), object.get(port, "targetPort", 0)]
+	_redis_ports[number]
+}
+
+_redis_ports := {6379, 26379}
+
+# The configuration paths of a container's haproxy that the gate cannot read: neither a ConfigMap
+# of the input mounted there (a file, or a folder of its files), nor a copy of one the gate follows
+# (see redis.resolved_file), nor a Secret (secret_configs): a file written at run time, copied from
+# a Secret or a download, the image's own: [path].
+unreadable_configs(obj, container) := [p |
+	some p in _config_paths(container)
+	not redis.secret_at(obj, container, p)
+	not _readable(obj, container, p)
+]
+
+_readable(obj, container, path) if _held(redis.resolved_file(obj, container, path).config_map)
+
+_readable(obj, container, path) if _held(redis.mounted_folder(obj, container, path).config_map)
+
+_held(name) if count(k8s.of_named("v1", "ConfigMap", name)) > 0
 
 _program_is_haproxy(word) if {
 	parts := split(trim(word, `"'`), "/")

@@ -784,24 +784,71 @@ _command_lines(container) := scripts if {
 	count(scripts) > 0
 } else := [concat(" ", [part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)])]
 
-_copies(obj, container) := [{"from": trim(ws[1], `"'`), "to": trim(ws[2], `"'`)} |
+_copies(obj, container) := [{"from": _path(ws[1], paths, i), "to": _path(ws[2], paths, i)} |
 	some script in _shell_texts(obj, container)
-	some line in split(script, "\n")
+	lines := split(script, "\n")
+	paths := _path_variables(script, lines)
+	some i, line in lines
 	contains(line, "cp ")
 	ws := [w | some w in _script_words(line); not startswith(w, "-")]
 	ws[0] == "cp"
 	count(ws) == 3
 ]
 
+# A word of a cp line as a path: a variable the script sets to a literal path before that line
+# (`REDIS_CONF=/data/conf/redis.conf`, then `cp ... "$REDIS_CONF"`, as the redis-ha chart writes),
+# else the word without its quotes (a variable the gate cannot resolve stays `$NAME`, no path).
+_path(word, paths, i) := found.path if {
+	found := paths[_variable_name(word)]
+	found.line < i
+} else := trim(word, `"'`)
+
+# The variables a script assigns a literal path to (`NAME=/path`, quoted or not, at the start of a
+# line), by name: {"path", "line"}. Only those assigned once in the whole script (no other
+# `NAME=` anywhere, not in a function nor a branch), so that the value is the one every later line sees.
+_path_variables(script, lines) := {name: {"path": trim(value, `"'`), "line": i} |
+	some i, line in lines
+	some marker in ["=/", "=\"/", "='/"]
+	contains(line, marker)
+	parts := split(line, "=")
+	count(parts) == 2
+	name := parts[0]
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, name)
+	value := parts[1]
+	not _expands_or_spaces(value)
+	count(split(script, concat("", [name, "="]))) == 2
+}
+
+_expands_or_spaces(value) if {
+	some c in ["$", "`", " ", "\t", ";", "&", "|"]
+	contains(value, c)
+}
+
 # What the start scripts a container runs write into a file at run time (`>>`, `>`, `tee`, `sed -i`
 # on a line naming it): for each write, the directive it adds where the gate can read it (`echo
 # "name ..."`, `printf "\nname %s" ...`), else "" (a variable, another command).
 _written(obj, container, path) := [_written_directive(line) |
 	some script in _shell_texts(obj, container)
-	some line in split(script, "\n")
-	contains(line, path)
-	_writes_to(line, path)
+	lines := split(script, "\n")
+	names := _path_names(script, lines, path)
+	some line in lines
+	_writes_to_one_of(line, names)
 ]
+
+# (A function, so that a line naming its path in two ways is one write.)
+_writes_to_one_of(line, names) if {
+	some target in names
+	contains(line, target)
+	_writes_to(line, target)
+}
+
+# How a script names a path: itself, and the variables it sets to it (see _copies), as `$NAME`,
+# `${NAME}`, each with its opening quote too (`>>"$CONF"`).
+_path_names(script, lines, path) := array.concat([path], [name |
+	some variable, found in _path_variables(script, lines)
+	found.path == path
+	some name in [concat("", ["$", variable]), concat("", [`"$`, variable]), concat("", ["${", variable, "}"]), concat("", [`"${`, variable, "}"])]
+])
 
 # What is written into a file at a path at run time: by the container, and by every init container
 # that sees the path on a volume they share (whether or not it made the copy).

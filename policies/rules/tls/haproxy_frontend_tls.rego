@@ -18,6 +18,7 @@ package rules.tls.haproxy_frontend_tls
 
 import data.lib.haproxy
 import data.lib.k8s
+import data.lib.redis
 
 violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
@@ -45,6 +46,20 @@ violation contains k8s.violation(entry, msg) if {
 	msg := sprintf(
 		"%s %s of %s %s runs haproxy with %s from Secret %s, which the gate cannot read (a sealed value): it cannot check that every bind terminates TLS; give the configuration from a ConfigMap (the certificates stay in the Secret)",
 		[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), found.path, found.secret],
+	)
+}
+
+# An HAProxy whose configuration the gate cannot read at all (written at run time onto an emptyDir,
+# copied there from a Secret, the image's own): its binds are not judged, and such a portal passed.
+violation contains k8s.violation(entry, msg) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	redis.is_haproxy_container(c.container)
+	some path in haproxy.unreadable_configs(entry.object, c.container)
+	haproxy.serves_redis(entry.object)
+	msg := sprintf(
+		"%s %s of %s %s runs haproxy with %s, which no ConfigMap of the manifests gives it (a file written at run time, copied from a Secret or downloaded, the image's own): the gate cannot check that every bind terminates TLS; give the configuration from a ConfigMap the container mounts, or copy one there with `cp` (literal paths, or a variable the script sets once to one)",
+		[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), path],
 	)
 }
 

@@ -60,7 +60,32 @@ test_configuration_from_a_secret if {
 	count(default_msgs) == 1
 
 	# The certificates from a Secret, the configuration from a ConfigMap: nothing to report here.
-	tls_only := object.union(with_f, {"volumeMounts": [{"name": "conf", "mountPath": "/tls"}]})
-	tls_msgs := testing.messages(haproxy_frontend_tls.violation) with input as _portal(tls_only, secret)
+	tls_only := object.union(with_f, {"volumeMounts": [{"name": "conf", "mountPath": "/tls"}, {"name": "cfg", "mountPath": "/etc/haproxy"}]})
+	workload := testing.workload("Deployment", "portal", {"containers": [tls_only], "volumes": [secret, {"name": "cfg", "configMap": {"name": "portal-cfg"}}]})
+	config_map := testing.config_map("portal-cfg", {"haproxy.cfg": "frontend redis\n  bind :6379 ssl crt /tls/p.pem\n"})
+	tls_msgs := testing.messages(haproxy_frontend_tls.violation) with input as testing.input_of([workload, config_map])
 	count(tls_msgs) == 0
+}
+
+# A configuration no ConfigMap of the input gives haproxy (written at run time, copied from a
+# Secret, not mounted at all) cannot be read either; a copy of a ConfigMap's file the gate follows
+# can (the redis-ha chart's init container copies haproxy.cfg to a path in a variable, and haproxy
+# runs through the image's entrypoint with `-f` alone).
+_copied_portal(script) := testing.input_of([
+	testing.config_map("portal-cfg", {"haproxy.cfg": "frontend redis\n  bind :6379 ssl crt /tls/p.pem\n"}),
+	testing.workload("Deployment", "portal", {
+		"initContainers": [object.union(testing.container("init", "haproxy:2.8.14"), {
+			"command": ["sh", "-c", script],
+			"volumeMounts": [{"name": "cfg", "mountPath": "/readonly"}, {"name": "data", "mountPath": "/data"}],
+		})],
+		"containers": [object.union(testing.container("haproxy", "haproxy:2.8.14"), {"args": ["-f", "/data/haproxy.cfg"], "volumeMounts": [{"name": "data", "mountPath": "/data"}]})],
+		"volumes": [{"name": "cfg", "configMap": {"name": "portal-cfg"}}, {"name": "data", "emptyDir": {}}],
+	}),
+])
+
+test_configuration_no_config_map_gives if {
+	copied := testing.messages(haproxy_frontend_tls.violation) with input as _copied_portal("HAPROXY_CONF=/data/haproxy.cfg\ncp /readonly/haproxy.cfg \"$HAPROXY_CONF\"")
+	count(copied) == 0
+	downloaded := testing.messages(haproxy_frontend_tls.violation) with input as _copied_portal("wget -O /data/haproxy.cfg http://config/haproxy.cfg")
+	downloaded == {"container haproxy of Deployment portal runs haproxy with /data/haproxy.cfg, which no ConfigMap of the manifests gives it (a file written at run time, copied from a Secret or downloaded, the image's own): the gate cannot check that every bind terminates TLS; give the configuration from a ConfigMap the container mounts, or copy one there with `cp` (literal paths, or a variable the script sets once to one)"}
 }

@@ -29,6 +29,7 @@ import data.lib.redis
 _settings := [object.union(s, {"entry": entry, "c": c, "name": name}) |
 	some entry in input.resources
 	_runs_haproxy(entry.object)
+	haproxy.serves_redis(entry.object)
 	some c in k8s.containers(entry.object)
 	_writes_for_haproxy(c)
 	some text in redis.shell_texts(entry.object, c.container)

@@ -2,10 +2,10 @@ package rules.tls.haproxy_runtime_settings_test
 
 import data.rules.tls.haproxy_runtime_settings
 
-# A portal whose init container runs init.sh from the ConfigMap, before haproxy reads its copy.
+# A portal of Redis whose init container runs init.sh from the ConfigMap, before haproxy reads its copy.
 _portal(script, env) := {"resources": [
 	{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "portal", "namespace": "n"}, "data": {"init.sh": script}}},
-	{"file": "d.yaml", "object": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "portal", "namespace": "n"}, "spec": {"template": {"spec": {
+	{"file": "d.yaml", "object": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "redis-portal", "namespace": "n"}, "spec": {"template": {"spec": {
 		"initContainers": [{"name": "config", "image": "haproxy:2.8.5", "command": ["sh", "/config/init.sh"], "env": env, "volumeMounts": [{"name": "config", "mountPath": "/config"}]}],
 		"containers": [{"name": "haproxy", "image": "haproxy:2.8.5", "command": ["haproxy", "-f", "/run/haproxy/haproxy.cfg"]}],
 		"volumes": [{"name": "config", "configMap": {"name": "portal"}}],
@@ -69,4 +69,11 @@ test_other_pods_are_not_judged if {
 test_sed_deletions if {
 	count(haproxy_runtime_settings.violation) == 1 with input as _portal("sed -i '/ssl-server-verify required/d' /run/haproxy/haproxy.cfg\n", [])
 	count(haproxy_runtime_settings.violation) == 0 with input as _portal("sed -i '/^# /d' /run/haproxy/haproxy.cfg\n", [])
+}
+
+# An HAProxy that serves no Redis (an HTTP proxy of another application) is not judged here.
+test_haproxy_of_another_application if {
+	objects := _portal("echo '  bind :80' >> /run/haproxy/haproxy.cfg\n", [])
+	web := json.patch(objects.resources[1], [{"op": "replace", "path": "/object/metadata/name", "value": "web-proxy"}])
+	count(haproxy_runtime_settings.violation) == 0 with input as {"resources": [objects.resources[0], web]}
 }

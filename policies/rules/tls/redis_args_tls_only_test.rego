@@ -172,12 +172,16 @@ test_configuration_the_gate_cannot_read if {
 	server := _redis({"command": ["redis-server", "/conf/redis.conf"], "volumeMounts": [conf]})
 	config_map := testing.config_map("cache-config", {"redis.conf": "port 6379\n"})
 
-	# An init container's copy the gate follows is read (tls.redis_tls_only judges it); one to a path
-	# a variable holds is not.
+	# An init container's copy the gate follows is read (tls.redis_tls_only judges it), to a path in a
+	# variable the script sets once to a literal too; one to a variable set twice, or to an
+	# expansion, is not.
 	found_copied := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([_copied_by_init("cp /conf-src/redis.conf /conf/redis.conf"), config_map])
 	count(found_copied) == 0
-	found_unfollowed := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([_copied_by_init("CONF=/conf/redis.conf\ncp /conf-src/redis.conf \"$CONF\""), config_map])
-	found_unfollowed == {_unread("redis-server", "/conf/redis.conf")}
+	found_variable := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([_copied_by_init("CONF=/conf/redis.conf\ncp /conf-src/redis.conf \"$CONF\""), config_map])
+	count(found_variable) == 0
+	every script in ["CONF=/conf/redis.conf\n[ -z \"$X\" ] || CONF=/conf/other.conf\ncp /conf-src/redis.conf \"$CONF\"", "CONF=$DIR/redis.conf\ncp /conf-src/redis.conf \"$CONF\"", "cp /conf-src/redis.conf \"$CONF\"\nCONF=/conf/redis.conf"] {
+		testing.messages(redis_args_tls_only.violation) == {_unread("redis-server", "/conf/redis.conf")} with input as testing.input_of([_copied_by_init(script), config_map])
+	}
 
 	mounted := testing.workload("StatefulSet", "cache", {"containers": [server], "volumes": [{"name": "conf", "configMap": {"name": "cache-config"}}]})
 	found_mounted := testing.messages(redis_args_tls_only.violation) with input as testing.input_of([mounted, config_map])

@@ -251,13 +251,16 @@ test_what_init_containers_write_into_the_copy_is_reported if {
 	_init_copied(["cp", "/readonly/redis.conf", "/data/conf/redis.conf"], [editor]) == {replace(written, "(a line the gate cannot read)", "(`port`)")}
 }
 
-# Copied twice, or to a path the gate cannot tell (a variable), the copy is not followed:
-# tls.redis_args_tls_only reports a configuration the gate cannot read.
+# Copied twice, or to a path the gate cannot tell (a variable the script sets twice), the copy is
+# not followed: tls.redis_args_tls_only reports a configuration the gate cannot read.
 test_a_copy_the_gate_cannot_follow_is_not_judged if {
 	twice := object.union(testing.container("again", "docker.io/library/busybox:1.37"), {
 		"command": ["cp", "/readonly/plain", "/data/conf/redis.conf"],
 		"volumeMounts": [{"name": "config", "mountPath": "/readonly"}, {"name": "data", "mountPath": "/data"}],
 	})
 	count(_init_copied(["cp", "/readonly/redis.conf", "/data/conf/redis.conf"], [twice])) == 0
-	count(_init_copied(["sh", "-c", "CONF=/data/conf/redis.conf\ncp /readonly/plain \"$CONF\""], [])) == 0
+	count(_init_copied(["sh", "-c", "CONF=/data/conf/redis.conf\n[ -z \"$X\" ] || CONF=/data/conf/x.conf\ncp /readonly/plain \"$CONF\""], [])) == 0
+
+	# A variable set once to a literal path is followed: the plaintext copy is judged.
+	count(_init_copied(["sh", "-c", "CONF=/data/conf/redis.conf\ncp /readonly/plain \"$CONF\""], [])) > 0
 }
