@@ -1361,16 +1361,24 @@ _closes_a_group(line) if {
 
 _indent(line) := count(line) - count(trim_left(line, " \t"))
 
-# A redirection of standard output to a file (`>>"$conf"`, `> /c`, `1>f`), not to another stream
-# or /dev/null.
+# A redirection of standard output to a file (`>>"$conf"`, `> /c`, `1>f`), not to another stream,
+# a device or a log (`/dev/...`, `/proc/...`, `/var/log/...`, `*.log`: no server reads its
+# configuration there).
 _redirects_to_file(ws) if {
 	some k, w in ws
 	startswith(trim_left(w, "1"), ">")
 	not startswith(w, ">&")
-	target := _redirect_target(ws, k)
-	not target in {"/dev/null", "/dev/stderr", "/dev/stdout"}
+	target := trim(_redirect_target(ws, k), `"'`)
 	not startswith(target, "&")
+	not _not_a_configuration(target)
 }
+
+_not_a_configuration(target) if {
+	some prefix in ["/dev/", "/proc/", "/var/log/"]
+	startswith(target, prefix)
+}
+
+_not_a_configuration(target) if endswith(target, ".log")
 
 # Whether a line (not a comment) names a judged directive, in any case, as a line that sets one does.
 _names_judged(line, directives) if {

@@ -54,6 +54,7 @@ test_directive_named_by_a_variable if {
 # What goes to the container's output (a log line) is not configuration.
 test_variable_named_log_lines_pass if {
 	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"$HOST is starting\"\necho \"$HOST up\" >&2\ncat > /r.conf <<'EOF'\n$D 6379\nEOF\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("while sleep 5; do\n  echo \"$(date) $STATE\"\ndone >> /var/log/watch.log\necho \"$HOST up\" > /proc/1/fd/1\n", [])
 }
 
 # A default value is one the variable may have; any other expansion is reported.
