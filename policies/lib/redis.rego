@@ -242,8 +242,11 @@ _script_runs := {script: script_invocations(script) |
 
 # The texts of the start scripts a container runs: the ConfigMap keys mounted at the paths its
 # command line names.
-start_scripts(obj, container) := [text |
-	paths := {p | some w in words(container); p := trim(w, `"'`); startswith(p, "/")}
+start_scripts(obj, container) := _scripts_named(obj, container, words(container))
+
+# The texts of the ConfigMap keys a container sees at the paths among words.
+_scripts_named(obj, container, ws) := [text |
+	paths := {p | some w in ws; p := trim(w, `"'`); startswith(p, "/")}
 	some path in paths
 	file := mounted_file(obj, container, path)
 	some entry in k8s.of_kind("ConfigMap")
@@ -778,11 +781,35 @@ shell_texts(obj, container) := _shell_texts(obj, container)
 
 # A command line as lines of shell: each part holding a blank or a line break is a script of its own
 # (`sh -c "cp ... && ..."`); without such a part, the words are one command (`[cp, SRC, DST]`).
-_command_lines(container) := scripts if {
-	parts := [part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)]
+_command_lines(container) := _as_scripts([part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)])
+
+_as_scripts(parts) := scripts if {
 	scripts := [part | some part in parts; regex.match(`\s`, part)]
 	count(scripts) > 0
-} else := [concat(" ", [part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)])]
+} else := [concat(" ", parts)]
+
+# What a container's lifecycle hooks and exec probes run: their command lines (as _command_lines
+# reads one) and the scripts of its ConfigMaps they name. The kubelet runs them in the container
+# while its server runs, so a `CONFIG SET` there changes the running server. (The kubelet expands
+# `$(NAME)` in command and args only, not here.)
+_hook_texts(obj, container) := [text |
+	some command in _hook_commands(container)
+	parts := [part | some part in command; is_string(part)]
+	some text in array.concat(_as_scripts(parts), _scripts_named(obj, container, [w | some part in parts; some w in split(part, " ")]))
+]
+
+_hook_commands(container) := array.concat(
+	[command |
+		some name in ["postStart", "preStop"]
+		command := container.lifecycle[name].exec.command
+		is_array(command)
+	],
+	[command |
+		some name in ["livenessProbe", "readinessProbe", "startupProbe"]
+		command := container[name].exec.command
+		is_array(command)
+	],
+)
 
 _copies(obj, container) := [{"from": _path(ws[1], paths, i), "to": _path(ws[2], paths, i)} |
 	some script in _shell_texts(obj, container)
@@ -1071,7 +1098,7 @@ _redis_shell_texts := [{"entry": entry, "c": c, "text": text} |
 	_has_redis_container(entry.object)
 	some c in k8s.containers(entry.object)
 	_writes_for_redis(c)
-	some text in _shell_texts(entry.object, c.container)
+	some text in array.concat(_shell_texts(entry.object, c.container), _hook_texts(entry.object, c.container))
 ]
 
 _has_redis_container(obj) if {

@@ -79,3 +79,20 @@ test_sed_edits_of_judged_lines if {
 	count(redis_runtime_settings.violation) == 1 with input as _pod("sed -i -e '/^port 0/!d' /run/r.conf\n", [])
 	count(redis_runtime_settings.violation) == 0 with input as _pod("sed -i 's/^tls-port 6380/tls-port 6381/' /run/r.conf\nsed -i '/^replica-announce-port/d' /run/r.conf\nsed -i \"s/replace-default-auth/$AUTH/\" /run/r.conf\n", [])
 }
+
+# Lifecycle hooks and exec probes run in the container while redis runs: a CONFIG SET there (on
+# their command line, or in a script of the ConfigMap they name) changes the running server.
+_hooked(hooks) := {"resources": [
+	{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "n"}, "data": {"post-start.sh": "redis-cli config set tls-port 0\n"}}},
+	{"file": "s.yaml", "object": {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "cache", "namespace": "n"}, "spec": {"template": {"spec": {
+		"containers": [object.union({"name": "redis", "image": "redis:7.2.5", "command": ["redis-server", "/etc/redis/redis.conf"], "volumeMounts": [{"name": "s", "mountPath": "/scripts"}]}, hooks)],
+		"volumes": [{"name": "s", "configMap": {"name": "scripts"}}],
+	}}}}},
+]}
+
+test_hooks_and_probes if {
+	count(redis_runtime_settings.violation) == 1 with input as _hooked({"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "sleep 2; redis-cli config set port 6379"]}}}})
+	count(redis_runtime_settings.violation) == 1 with input as _hooked({"livenessProbe": {"exec": {"command": ["redis-cli", "CONFIG", "SET", "tls-replication", "no"]}}})
+	count(redis_runtime_settings.violation) == 1 with input as _hooked({"lifecycle": {"preStop": {"exec": {"command": ["sh", "/scripts/post-start.sh"]}}}})
+	count(redis_runtime_settings.violation) == 0 with input as _hooked({"readinessProbe": {"exec": {"command": ["sh", "-c", "redis-cli --tls ping | grep -q PONG"]}}, "startupProbe": {"tcpSocket": {"port": 6379}}})
+}
