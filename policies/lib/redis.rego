@@ -779,6 +779,8 @@ _shell_texts(obj, container) := array.concat(start_scripts(obj, container), _com
 
 shell_texts(obj, container) := _shell_texts(obj, container)
 
+hook_texts(obj, container) := _hook_texts(obj, container)
+
 # A command line as lines of shell: each part holding a blank or a line break is a script of its own
 # (`sh -c "cp ... && ..."`); without such a part, the words are one command (`[cp, SRC, DST]`).
 _command_lines(container) := _as_scripts([part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)])

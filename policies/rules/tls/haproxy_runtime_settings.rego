@@ -3,7 +3,8 @@
 # description: >-
 #   An HAProxy pod's start scripts and command lines (its haproxy containers' and its init
 #   containers', which may fill the volume haproxy reads, as the redis-ha chart's copies and edits
-#   haproxy.cfg) do not write, at run time, HAProxy configuration that undoes what the other
+#   haproxy.cfg), and its haproxy containers' lifecycle hooks and exec probes (a hook that edits the
+#   configuration and reloads haproxy), do not write, at run time, HAProxy configuration that undoes what the other
 #   tls.haproxy_* rules check in the ConfigMap: a `bind` without `ssl` (or without a certificate) on
 #   a network address, a `server` without `ssl` or with `verify none`, a `default-server` with
 #   `no-ssl` or `verify none`, `ssl-server-verify` other than required, an option allowing a
@@ -32,7 +33,7 @@ _settings := [object.union(s, {"entry": entry, "c": c, "name": name}) |
 	haproxy.serves_redis(entry.object)
 	some c in k8s.containers(entry.object)
 	_writes_for_haproxy(c)
-	some text in redis.shell_texts(entry.object, c.container)
+	some text in array.concat(redis.shell_texts(entry.object, c.container), redis.hook_texts(entry.object, c.container))
 	some s in redis.haproxy_written(text)
 	env := k8s.literal_env(c.container)
 	some name in _names(entry.object, c.container, env, s)

@@ -77,3 +77,10 @@ test_haproxy_of_another_application if {
 	web := json.patch(objects.resources[1], [{"op": "replace", "path": "/object/metadata/name", "value": "web-proxy"}])
 	count(haproxy_runtime_settings.violation) == 0 with input as {"resources": [objects.resources[0], web]}
 }
+
+# A hook that edits the configuration and reloads haproxy (master-worker mode reloads on USR2).
+test_hooks if {
+	objects := _portal("cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\n", [])
+	hooked := json.patch(objects.resources[1], [{"op": "add", "path": "/object/spec/template/spec/containers/0/lifecycle", "value": {"postStart": {"exec": {"command": ["sh", "-c", "sed -i 's/ ssl crt [^ ]*//' /run/haproxy/haproxy.cfg && kill -USR2 1"]}}}}])
+	count(haproxy_runtime_settings.violation) == 1 with input as {"resources": [objects.resources[0], hooked]}
+}
