@@ -1068,10 +1068,31 @@ _runs_a_client(container) if {
 # one]. What redis then reads is not the configuration the gate judged, wherever the line writes it
 # (a copy of the configuration, a file an include names, the running server through CONFIG SET), so
 # each write is judged where it stands, as a directive.
-runtime_settings := [object.union(s, {"workload": t.entry, "container": t.c}) |
-	some t in _redis_shell_texts
-	some s in _text_settings[t.text]
+runtime_settings := array.concat(
+	[object.union(s, {"workload": t.entry, "container": t.c}) |
+		some t in _redis_shell_texts
+		some s in _text_settings[t.text]
+	],
+	_remote_config_sets,
+)
+
+# `CONFIG SET` from a pod that runs no redis (a Job or CronJob with a client, a sidecar of another
+# application): it changes a server over the network. Read in texts that name redis or valkey
+# (the client, or a variable holding it); only CONFIG SET, as what such a pod echoes into files is
+# its own configuration.
+_remote_config_sets := [object.union(s, {"workload": entry, "container": c}) |
+	some entry in input.resources
+	not _has_redis_container(entry.object)
+	some c in k8s.containers(entry.object)
+	some text in array.concat(_shell_texts(entry.object, c.container), _hook_texts(entry.object, c.container))
+	_may_set_config(text)
+	_names_redis(text)
+	some s in _config_set_settings(_script_lines(text), _redis_directives)
 ]
+
+_names_redis(text) if contains(lower(text), "redis")
+
+_names_redis(text) if contains(lower(text), "valkey")
 
 # The values a container's shell may give a variable: what its environment sets it to (`env`, its
 # k8s.literal_env, which the caller has at hand), and what the

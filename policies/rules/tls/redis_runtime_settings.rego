@@ -2,7 +2,8 @@
 # title: No script reopens plaintext or weakens TLS at run time
 # description: >-
 #   A redis pod's start scripts and command lines (its redis containers' and its init containers'),
-#   and its redis containers' lifecycle hooks and exec probes, do not write or set, at run time, a redis directive that undoes what tls.redis_tls_only checks
+#   and its redis containers' lifecycle hooks and exec probes (and any other pod's `CONFIG SET` to
+#   a server over the network), do not write or set, at run time, a redis directive that undoes what tls.redis_tls_only checks
 #   in the ConfigMap: `port` other than 0 (a plaintext port), `tls-port 0`, `tls-replication` other
 #   than yes, `tls-protocols` with TLSv1 or TLSv1.1, or an `include` of a file the gate cannot read.
 #   Read wherever a script names the directive as a word of its own: what `echo` and `printf` print

@@ -96,3 +96,16 @@ test_hooks_and_probes if {
 	count(redis_runtime_settings.violation) == 1 with input as _hooked({"lifecycle": {"preStop": {"exec": {"command": ["sh", "/scripts/post-start.sh"]}}}})
 	count(redis_runtime_settings.violation) == 0 with input as _hooked({"readinessProbe": {"exec": {"command": ["sh", "-c", "redis-cli --tls ping | grep -q PONG"]}}, "startupProbe": {"tcpSocket": {"port": 6379}}})
 }
+
+# CONFIG SET from a pod that runs no redis changes a server over the network; what such a pod
+# writes into its own files is its own configuration.
+_job(command) := {"resources": [{"file": "j.yaml", "object": {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "tune", "namespace": "n"}, "spec": {"template": {"spec": {
+	"containers": [{"name": "tune", "image": "alpine:3.20", "command": ["sh", "-c", command]}],
+	"restartPolicy": "Never",
+}}}}}]}
+
+test_config_set_from_another_pod if {
+	count(redis_runtime_settings.violation) == 1 with input as _job("apk add redis && redis-cli -h cache --tls config set port 6379")
+	count(redis_runtime_settings.violation) == 0 with input as _job("apk add redis && redis-cli -h cache --tls config set maxmemory 1gb")
+	count(redis_runtime_settings.violation) == 0 with input as _job("echo 'port 8080' > /app/server.conf && kubectl config set-context dev && exec /app/server")
+}
