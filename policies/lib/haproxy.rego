@@ -269,8 +269,8 @@ _redis_ports := {6379, 26379}
 # a Secret or a download, the image's own: [path].
 unreadable_configs(obj, container) := [p |
 	some p in _config_paths(container)
-	not redis.secret_at(obj, container, p)
 	not _readable(obj, container, p)
+	not redis.secret_at(obj, container, p)
 ]
 
 _readable(obj, container, path) if _held(redis.resolved_file(obj, container, path).config_map)

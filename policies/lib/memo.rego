@@ -20,6 +20,8 @@ text_facts(text) := {
 	"written_settings": redis.read_written_settings(text),
 	"cli_password": [what | what := k8s.read_cli_password(text)],
 	"url_with_password": _url_with_password(text),
+	"assignments": redis.read_assignments(text),
+	"config_set": redis.read_says_config_set(text),
 }
 
 _url_with_password(text) if k8s.read_url_with_password(text)

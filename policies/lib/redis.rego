@@ -251,8 +251,15 @@ _scripts_named(obj, container, ws) := [text |
 	file := mounted_file(obj, container, path)
 	some entry in k8s.of_kind("ConfigMap")
 	k8s.name(entry.object) == file.config_map
-	text := k8s.config_map_files(entry.object)[file.key]
+	text := _file_of(entry.object, file.key)
 ]
+
+# A ConfigMap's file by key: its data's text, else its binaryData decoded (config_map_files builds
+# the whole union, a cost at every call).
+_file_of(config_map, key) := text if {
+	text := config_map.data[key]
+	is_string(text)
+} else := k8s.config_map_files(config_map)[key]
 
 # The ConfigMap key a container sees at a path: {"config_map", "key"}, following its volume mounts
 # (a volume's items and a mount's subPath taken into account); undefined where no ConfigMap is.
@@ -785,8 +792,15 @@ hook_texts(obj, container) := _hook_texts(obj, container)
 # (`sh -c "cp ... && ..."`); without such a part, the words are one command (`[cp, SRC, DST]`).
 _command_lines(container) := _as_scripts([part | some part in array.concat(k8s.command(container), k8s.args(container)); is_string(part)])
 
+# (String tests: a regular expression is compiled at each call in the wasm engine, and every
+# container's command line comes here.)
+_has_blank(part) if {
+	some blank in [" ", "\n", "\t", "\r", "\f", "\u000b"]
+	contains(part, blank)
+}
+
 _as_scripts(parts) := scripts if {
-	scripts := [part | some part in parts; regex.match(`\s`, part)]
+	scripts := [part | some part in parts; _has_blank(part)]
 	count(scripts) > 0
 } else := [concat(" ", parts)]
 
@@ -1081,6 +1095,7 @@ runtime_settings := array.concat(
 # (the client, or a variable holding it); only CONFIG SET, as what such a pod echoes into files is
 # its own configuration.
 _remote_config_sets := [object.union(s, {"workload": entry, "container": c}) |
+	_config_set_anywhere
 	some entry in input.resources
 	not _has_redis_container(entry.object)
 	some c in k8s.containers(entry.object)
@@ -1089,6 +1104,41 @@ _remote_config_sets := [object.union(s, {"workload": entry, "container": c}) |
 	_names_redis(text)
 	some s in _config_set_settings(_script_lines(text), _redis_directives)
 ]
+
+# Whether any text of the input (a ConfigMap's, a container's command line or hook) says `config`
+# then `set` (any case, blanks or quotes between): a rule, so one look per evaluation spares most
+# namespaces reading every pod's scripts.
+default _config_set_anywhere := false
+
+_config_set_anywhere if {
+	some entry in input.resources
+	some text in _raw_texts(entry.object)
+	says_config_set(text) == true
+}
+
+# (From the gate's memo of shared texts where it holds the text: lib/memo.rego.)
+says_config_set(text) := facts.config_set if {
+	facts := data.text_facts[text]
+} else := read_says_config_set(text)
+
+read_says_config_set(text) if {
+	_says_config_set(lower(text))
+} else := false
+
+_raw_texts(obj) := [text | some text in k8s.config_map_files(obj)] if obj.kind == "ConfigMap"
+
+else := [part |
+	some c in k8s.containers(obj)
+	some command in array.concat([array.concat(object.get(c.container, "command", []), object.get(c.container, "args", []))], _hook_commands(c.container))
+	some part in command
+	is_string(part)
+]
+
+_says_config_set(text) if {
+	contains(text, "config")
+	some after in array.slice(split(text, "config"), 1, count(split(text, "config")))
+	startswith(trim_left(after, " \t\"'(),"), "set")
+}
 
 _names_redis(text) if contains(lower(text), "redis")
 
@@ -1099,16 +1149,45 @@ _names_redis(text) if contains(lower(text), "valkey")
 # texts of the ConfigMaps its pod mounts (scripts, the env files they source) and its command line
 # assign to it (`NAME=value`, `export NAME='value'`), each word read as a literal; "$" stands for a
 # value the gate cannot read (an expansion, a command substitution). Empty: nothing sets it here.
-shell_values(obj, container, env, name) := {_assigned_value(trim_prefix(w, assignment)) |
+shell_values(obj, container, env, name) := {value |
+	some text in array.concat(
+		[text | some cm in mounted_config_maps(obj); some text in k8s.config_map_data(cm)],
+		[part | some part in array.concat(object.get(container, "command", []), object.get(container, "args", [])); is_string(part)],
+	)
+	some value in _assigned_in(text, name)
+} | {value | value := env[name]}
+
+# The values a text assigns to a variable: from the gate's memo of shared texts (lib/memo.rego,
+# where read_assignments reads every name a text assigns), else read for that one name.
+_assigned_in(text, name) := object.get(facts.assignments, name, []) if {
+	facts := data.text_facts[text]
+} else := [_assigned_value(trim_prefix(w, assignment)) |
 	assignment := concat("", [name, "="])
-	texts := array.concat([text | some cm in mounted_config_maps(obj); some text in k8s.config_map_data(cm)], _command_lines(container))
-	some text in texts
 	contains(text, assignment)
 	some line in split(text, "\n")
 	contains(line, assignment)
 	some w in _script_words(line)
 	startswith(w, assignment)
-} | {value | value := env[name]}
+]
+
+# Every variable a text assigns (`NAME=value` as a word of a line), with its values as
+# _assigned_in reads them: {name: [value]}.
+read_assignments(text) := {name: [a[1] | some a in found; a[0] == name] | some [name, _] in found} if {
+	found := [[name, _assigned_value(substring(w, count(name) + 1, -1))] |
+		some line in split(text, "\n")
+		contains(line, "=")
+		some w in _script_words(line)
+		contains(w, "=")
+		name := split(w, "=")[0]
+		_identifier(name)
+	]
+}
+
+_identifier(name) if {
+	name != ""
+	trim_left(lower(name), "abcdefghijklmnopqrstuvwxyz_0123456789") == ""
+	not substring(name, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+}
 
 _assigned_value(word) := "$" if {
 	some c in ["$", "`", "("]
@@ -1148,7 +1227,7 @@ written_settings(text) := facts.written_settings if {
 
 read_written_settings(text) := array.flatten([
 	_written_directives(text, _redis_directives),
-	_variable_named_settings(text, _script_lines(text)),
+	_variable_named_settings(text),
 	_sed_edits(text, _redis_directives),
 ])
 
@@ -1157,7 +1236,7 @@ read_written_settings(text) := array.flatten([
 # run no scripts, and charts' are few.
 haproxy_written(text) := array.flatten([
 	_written_directives(text, _haproxy_directives),
-	_variable_named_settings(text, _script_lines(text)),
+	_variable_named_settings(text),
 	_sed_edits(text, _haproxy_directives),
 ])
 
@@ -1254,9 +1333,10 @@ _may_write(text) if contains(lower(text), "config")
 # `printf` print, and here-document lines. Written to a file: the line redirects its output to one,
 # or stands in a group or block whose end does (`{ ...; } >>"$conf"`, `done > file`); a log line
 # (`echo "$host is up"`) writes to the container's output, which redis does not read.
-_variable_named_settings(text, lines) := array.flatten([
+_variable_named_settings(text) := array.flatten([
 	[s |
 		_may_print_a_variable_first(text) # most texts print no variable first: skipped whole
+		lines := _script_lines(text)
 		some i, line in lines
 		_may_print_a_variable_first(line)
 		not _comment(line)
@@ -1279,6 +1359,7 @@ _variable_named_settings(text, lines) := array.flatten([
 	],
 	[s |
 		contains(text, "<<")
+		lines := _script_lines(text)
 		some i, line in lines
 		contains(line, "<<")
 		found := regex.find_all_string_submatch_n(`(?:^|[^<])<<-?[ \t]*(['"]?)([A-Za-z_][A-Za-z0-9_]*)['"]?`, line, 1)
@@ -1292,7 +1373,7 @@ _variable_named_settings(text, lines) := array.flatten([
 	],
 	[s | # what sed writes: `sed -i` writes a file, and a sed that prints is taken to write one
 		contains(text, "sed ")
-		some line in lines
+		some line in _script_lines(text)
 		contains(line, "sed ")
 		not _comment(line)
 		_may_expand(line)

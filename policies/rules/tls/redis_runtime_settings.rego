@@ -56,9 +56,9 @@ _names(s, _) := {"$"} if s.expansion
 # configuration by tls.redis_tls_only.
 _followed(s) if {
 	some r in redis.runs
-	r.workload == s.workload
 	some path in redis.read_paths(r.inv)
 	contains(s.line, path)
+	r.workload == s.workload # last: a deep comparison of two objects
 }
 
 # A word with a variable the container sets to a literal (`$PORT`, `"${PORT}"`) replaced by its value.
