@@ -347,6 +347,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     echo: (l) => `echo "${l}" >> "$conf"`,
     'echo, redirection first': (l) => `>>"$conf" echo "${l}"`,
     printf: (l) => `printf "${l}\\n" >> "$conf"`,
+    'printf arguments': (l) => `printf '%s %s\\n' ${l.split(' ').map((w) => `"${w}"`).join(' ')} >> "$conf"`,
     group: (l) => `{\n  echo "replica-announce-ip y"\n  echo "${l}"\n} >>"$conf"`,
     'here-document': (l) => `cat >> "$conf" <<EOF\n${l}\nEOF`,
     'sed append': (l) => `sed -i "\\$a ${l}" "$conf"`,

@@ -1400,6 +1400,13 @@ _may_print_a_variable_first(line) if {
 	contains(line, command)
 }
 
+# printf's arguments may fill the start of its format (`printf '%s %s\n' "$D" 6379`).
+_may_print_a_variable_first(line) if {
+	contains(line, "printf ")
+	contains(line, "%")
+	_may_expand(line)
+}
+
 # What echo prints of its words; what printf prints of its format, the first word (quotes keep it
 # whole: up to the word that closes its quote), its arguments filling its `%s` and `%d`; where they
 # do not fill it one for one, its format alone (a name at the start of a line is the format's).
