@@ -3,11 +3,14 @@ package rules.tls.haproxy_runtime_settings_test
 import data.rules.tls.haproxy_runtime_settings
 
 # A portal of Redis whose init container runs init.sh from the ConfigMap, before haproxy reads its copy.
-_portal(script, env) := {"resources": [
+_portal(script, env) := _portal_of(script, env, "redis-portal", {})
+
+# The same, named and its haproxy container given more fields.
+_portal_of(script, env, name, haproxy) := {"resources": [
 	{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "portal", "namespace": "n"}, "data": {"init.sh": script}}},
-	{"file": "d.yaml", "object": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "redis-portal", "namespace": "n"}, "spec": {"template": {"spec": {
+	{"file": "d.yaml", "object": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "n"}, "spec": {"template": {"spec": {
 		"initContainers": [{"name": "config", "image": "haproxy:2.8.5", "command": ["sh", "/config/init.sh"], "env": env, "volumeMounts": [{"name": "config", "mountPath": "/config"}]}],
-		"containers": [{"name": "haproxy", "image": "haproxy:2.8.5", "command": ["haproxy", "-f", "/run/haproxy/haproxy.cfg"]}],
+		"containers": [object.union({"name": "haproxy", "image": "haproxy:2.8.5", "command": ["haproxy", "-f", "/run/haproxy/haproxy.cfg"]}, haproxy)],
 		"volumes": [{"name": "config", "configMap": {"name": "portal"}}],
 	}}}}},
 ]}
@@ -73,14 +76,11 @@ test_sed_deletions if {
 
 # An HAProxy that serves no Redis (an HTTP proxy of another application) is not judged here.
 test_haproxy_of_another_application if {
-	objects := _portal("echo '  bind :80' >> /run/haproxy/haproxy.cfg\n", [])
-	web := json.patch(objects.resources[1], [{"op": "replace", "path": "/object/metadata/name", "value": "web-proxy"}])
-	count(haproxy_runtime_settings.violation) == 0 with input as {"resources": [objects.resources[0], web]}
+	count(haproxy_runtime_settings.violation) == 0 with input as _portal_of("echo '  bind :80' >> /run/haproxy/haproxy.cfg\n", [], "web-proxy", {})
 }
 
 # A hook that edits the configuration and reloads haproxy (master-worker mode reloads on USR2).
 test_hooks if {
-	objects := _portal("cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\n", [])
-	hooked := json.patch(objects.resources[1], [{"op": "add", "path": "/object/spec/template/spec/containers/0/lifecycle", "value": {"postStart": {"exec": {"command": ["sh", "-c", "sed -i 's/ ssl crt [^ ]*//' /run/haproxy/haproxy.cfg && kill -USR2 1"]}}}}])
-	count(haproxy_runtime_settings.violation) == 1 with input as {"resources": [objects.resources[0], hooked]}
+	hook := {"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "sed -i 's/ ssl crt [^ ]*//' /run/haproxy/haproxy.cfg && kill -USR2 1"]}}}}
+	count(haproxy_runtime_settings.violation) == 1 with input as _portal_of("cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\n", [], "redis-portal", hook)
 }
