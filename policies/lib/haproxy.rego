@@ -313,6 +313,14 @@ _ssl_switches := {"ssl", "no-ssl"}
 
 _legacy_switches := {"force-sslv3", "force-tlsv10", "force-tlsv11", "no-tlsv12"}
 
+# A UNIX or abstract socket is reachable from inside the pod only, where TLS protects nothing.
+local_socket(address) if startswith(address, "/")
+
+local_socket(address) if {
+	some prefix in ["unix@", "abns@"]
+	startswith(address, prefix)
+}
+
 # The bind lines of frontends and listen sections.
 binds(dirs) := [d | some d in dirs; d.name == "bind"; _listening[d.section]]
 

@@ -1144,6 +1144,23 @@ _names_redis(text) if contains(lower(text), "redis")
 
 _names_redis(text) if contains(lower(text), "valkey")
 
+# The directive names a written setting (see written_settings) stands for in a container: its own
+# name; for one named by a variable, each value the container's shell may give it (a default among
+# them), or "$" where nothing gives it a literal; "$" for any other expansion.
+setting_names(_, _, _, s) := {s.name} if {
+	not s.variable
+	not s.expansion
+}
+
+setting_names(obj, container, env, s) := names if {
+	s.variable
+	values := shell_values(obj, container, env, s.variable) | {d | d := s["default"]}
+	count(values) > 0
+	names := {lower(v) | some v in values}
+} else := {"$"} if s.variable
+
+setting_names(_, _, _, s) := {"$"} if s.expansion
+
 # The values a container's shell may give a variable: what its environment sets it to (`env`, its
 # k8s.literal_env, which the caller has at hand), and what the
 # texts of the ConfigMaps its pod mounts (scripts, the env files they source) and its command line

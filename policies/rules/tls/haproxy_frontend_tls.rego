@@ -23,7 +23,7 @@ import data.lib.redis
 violation contains k8s.violation(config.entry, msg) if {
 	some config in haproxy.configs
 	some bind in haproxy.binds(config.dirs)
-	not _local_socket(bind.args[0])
+	not haproxy.local_socket(bind.args[0])
 	problem := _problem(bind.args)
 	msg := sprintf(
 		"ConfigMap %s key %s line %d: %s %s `bind %s` %s",
@@ -61,14 +61,6 @@ violation contains k8s.violation(entry, msg) if {
 		"%s %s of %s %s runs haproxy with %s, which no ConfigMap of the manifests gives it (a file written at run time, copied from a Secret or downloaded, the image's own): the gate cannot check that every bind terminates TLS; give the configuration from a ConfigMap the container mounts, or copy one there with `cp` (literal paths, or a variable the script sets once to one)",
 		[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), path],
 	)
-}
-
-# A UNIX or abstract socket is reachable from inside the pod only, where TLS protects nothing.
-_local_socket(address) if startswith(address, "/")
-
-_local_socket(address) if {
-	some prefix in ["unix@", "abns@"]
-	startswith(address, prefix)
 }
 
 _problem(args) := "has no `ssl`: a plaintext listener" if {

@@ -4,16 +4,17 @@
 #   An HAProxy pod's start scripts and command lines (its haproxy containers' and its init
 #   containers', which may fill the volume haproxy reads, as the redis-ha chart's copies and edits
 #   haproxy.cfg), and its haproxy containers' lifecycle hooks and exec probes (a hook that edits the
-#   configuration and reloads haproxy), do not write, at run time, HAProxy configuration that undoes what the other
-#   tls.haproxy_* rules check in the ConfigMap: a `bind` without `ssl` (or without a certificate) on
-#   a network address, a `server` without `ssl` or with `verify none`, a `default-server` with
-#   `no-ssl` or `verify none`, `ssl-server-verify` other than required, an option allowing a
-#   protocol older than TLS 1.2, or a `sed` substitution that takes `ssl`, `crt`, `verify` or
-#   `ca-file` out of a line or writes `verify none`, `no-ssl` or an older protocol into one. Read as tls.redis_runtime_settings reads redis directives: what `echo`
-#   and `printf` print (not to standard error or /dev/null), here-document lines, the replacement of
-#   a `sed` substitution and the text its `a`, `i` and `c` commands add; a keyword in a variable is
-#   resolved as that rule resolves it, and options the gate cannot read (a variable, a command
-#   substitution) on a line that would otherwise be plaintext are reported.
+#   configuration and reloads haproxy), do not write, at run time, HAProxy configuration that undoes
+#   what the other tls.haproxy_* rules check in the ConfigMap: a `bind` without `ssl` (or without a
+#   certificate) on a network address, a `server` without `ssl` or with `verify none`, a
+#   `default-server` with `no-ssl` or `verify none`, `ssl-server-verify` other than required, an
+#   option allowing a protocol older than TLS 1.2, or a `sed` substitution that takes `ssl`, `crt`,
+#   `verify` or `ca-file` out of a line or writes `verify none`, `no-ssl` or an older protocol into
+#   one. Read as tls.redis_runtime_settings reads redis directives: what `echo` and `printf` print
+#   (not to standard error or /dev/null), here-document lines, the replacement of a `sed`
+#   substitution and the text its `a`, `i` and `c` commands add; a keyword in a variable is resolved
+#   as that rule resolves it, and options the gate cannot read (a variable, a command substitution)
+#   on a line that would otherwise be plaintext are reported.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -36,7 +37,7 @@ _settings := [object.union(s, {"entry": entry, "c": c, "name": name}) |
 	some text in array.concat(redis.shell_texts(entry.object, c.container), redis.hook_texts(entry.object, c.container))
 	some s in redis.haproxy_written(text)
 	env := k8s.literal_env(c.container)
-	some name in _names(entry.object, c.container, env, s)
+	some name in redis.setting_names(entry.object, c.container, env, s)
 ]
 
 _runs_haproxy(obj) if {
@@ -48,20 +49,6 @@ _writes_for_haproxy(c) if redis.is_haproxy_container(c.container)
 
 _writes_for_haproxy(c) if c.role == "init container"
 
-_names(_, _, _, s) := {s.name} if {
-	not s.variable
-	not s.expansion
-}
-
-_names(obj, container, env, s) := names if {
-	s.variable
-	values := redis.shell_values(obj, container, env, s.variable) | {d | d := s["default"]}
-	count(values) > 0
-	names := {lower(v) | some v in values}
-} else := {"$"} if s.variable
-
-_names(_, _, _, s) := {"$"} if s.expansion
-
 # The argument at an index, or a default where the line has fewer.
 _arg(args, i, fallback) := args[i] if i < count(args)
 
@@ -70,14 +57,6 @@ else := fallback
 _unknown(word) if contains(word, "$")
 
 _unknown(word) if contains(word, "`")
-
-# A UNIX or abstract socket is reachable from inside the pod only, where TLS protects nothing.
-_local_socket(address) if startswith(address, "/")
-
-_local_socket(address) if {
-	some prefix in ["unix@", "abns@"]
-	startswith(address, prefix)
-}
 
 _options_unknown(options) if {
 	some o in options
@@ -89,29 +68,29 @@ _ssl(options) if haproxy.server_ssl(options)
 
 _problem(s) := "a plaintext listener (no `ssl`)" if {
 	s.name == "bind"
-	not _local_socket(_arg(s.args, 0, "/"))
+	not haproxy.local_socket(_arg(s.args, 0, "/"))
 	options := array.slice(s.args, 1, count(s.args))
 	not _ssl(options)
 	not _options_unknown(options)
 } else := "options the gate cannot read on a `bind` without `ssl`: it may be a plaintext listener" if {
 	s.name == "bind"
-	not _local_socket(_arg(s.args, 0, "/"))
+	not haproxy.local_socket(_arg(s.args, 0, "/"))
 	not _ssl(array.slice(s.args, 1, count(s.args)))
 } else := "`ssl` without `crt` or `crt-list`: HAProxy cannot present a certificate" if {
 	s.name == "bind"
-	not _local_socket(_arg(s.args, 0, "/"))
+	not haproxy.local_socket(_arg(s.args, 0, "/"))
 	not "crt" in s.args
 	not "crt-list" in s.args
 	not _options_unknown(s.args)
 } else := "connects to its server in plaintext (no `ssl`)" if {
 	s.name == "server"
-	not _local_socket(_arg(s.args, 1, "/"))
+	not haproxy.local_socket(_arg(s.args, 1, "/"))
 	options := array.slice(s.args, 2, count(s.args))
 	not _ssl(options)
 	not _options_unknown(options)
 } else := "options the gate cannot read on a `server` without `ssl`: it may connect in plaintext" if {
 	s.name == "server"
-	not _local_socket(_arg(s.args, 1, "/"))
+	not haproxy.local_socket(_arg(s.args, 1, "/"))
 	not _ssl(array.slice(s.args, 2, count(s.args)))
 } else := "`verify none`: the server's certificate is not checked" if {
 	s.name in {"server", "default-server"}

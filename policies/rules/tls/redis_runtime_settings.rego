@@ -2,21 +2,21 @@
 # title: No script reopens plaintext or weakens TLS at run time
 # description: >-
 #   A redis pod's start scripts and command lines (its redis containers' and its init containers'),
-#   and its redis containers' lifecycle hooks and exec probes (and any other pod's `CONFIG SET` to
-#   a server over the network), do not write or set, at run time, a redis directive that undoes what tls.redis_tls_only checks
-#   in the ConfigMap: `port` other than 0 (a plaintext port), `tls-port 0`, `tls-replication` other
-#   than yes, `tls-protocols` with TLSv1 or TLSv1.1, or an `include` of a file the gate cannot read.
-#   Read wherever a script names the directive as a word of its own: what `echo` and `printf` print
-#   (not to standard error or /dev/null), the lines of a here-document, the replacement of a `sed`
-#   substitution and the text its `a`, `i` and `c` commands add, and `CONFIG SET` through
-#   redis-cli. Such a line is judged wherever it writes, since the gate cannot always tell which file
-#   redis reads (a copy at a path in a variable, the running server): a value the gate cannot read (a
-#   variable the container's environment does not set to a literal) is reported too. A line written
-#   to a file whose directive name is a variable (`echo "$DIRECTIVE 6379" >>"$conf"`, in a redirected
-#   group too) is judged as each directive the container's environment, its command line and the
-#   texts of the ConfigMaps its pod mounts assign to that variable, and reported when none assigns
-#   it a literal. Writes into a configuration the gate follows to the process that runs it are
-#   tls.redis_tls_only's to report.
+#   and its redis containers' lifecycle hooks and exec probes (and any other pod's `CONFIG SET` to a
+#   server over the network), do not write or set, at run time, a redis directive that undoes what
+#   tls.redis_tls_only checks in the ConfigMap: `port` other than 0 (a plaintext port), `tls-port 0`,
+#   `tls-replication` other than yes, `tls-protocols` with TLSv1 or TLSv1.1, or an `include` of a
+#   file the gate cannot read. Read wherever a script names the directive as a word of its own: what
+#   `echo` and `printf` print (not to standard error or /dev/null), the lines of a here-document, the
+#   replacement of a `sed` substitution and the text its `a`, `i` and `c` commands add, and `CONFIG
+#   SET` through redis-cli. Such a line is judged wherever it writes, since the gate cannot always
+#   tell which file redis reads (a copy at a path in a variable, the running server): a value the
+#   gate cannot read (a variable the container's environment does not set to a literal) is reported
+#   too. A line written to a file whose directive name is a variable (`echo "$DIRECTIVE 6379"
+#   >>"$conf"`, in a redirected group too) is judged as each directive the container's environment,
+#   its command line and the texts of the ConfigMaps its pod mounts assign to that variable, and
+#   reported when none assigns it a literal. Writes into a configuration the gate follows to the
+#   process that runs it are tls.redis_tls_only's to report.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -33,24 +33,8 @@ _settings := [object.union(s, {"name": name, "values": [_value(w, env) | some w 
 	some s in redis.runtime_settings
 	not _followed(s)
 	env := k8s.literal_env(s.container.container)
-	some name in _names(s, env)
+	some name in redis.setting_names(s.workload.object, s.container.container, env, s)
 ]
-
-_names(s, _) := {s.name} if {
-	not s.variable
-	not s.expansion
-}
-
-# A directive named by a variable: each value the container's shell may give it ("$" for one the
-# gate cannot read, or none at all).
-_names(s, env) := names if {
-	s.variable
-	values := redis.shell_values(s.workload.object, s.container.container, env, s.variable) | {d | d := s["default"]}
-	count(values) > 0
-	names := {lower(v) | some v in values}
-} else := {"$"} if s.variable
-
-_names(s, _) := {"$"} if s.expansion
 
 # A line that writes into a file a process of the workload is seen to read: judged with that
 # configuration by tls.redis_tls_only.
