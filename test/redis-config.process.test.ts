@@ -280,7 +280,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
    * member's start script. Undefined when redis refused what the script wrote (nothing runs), else
    * the disagreement, if any ("" for none).
    */
-  async function compareScript(name: string, script: string, after?: string): Promise<string | undefined> {
+  async function compareScript(name: string, script: string, after?: string, files: Record<string, string> = {}): Promise<string | undefined> {
     const conf = path.join(dir, 'run.conf');
     // The scripts' redis-cli talks to the server under test: a wrapper ahead of the real one in PATH.
     const shim = path.join(dir, 'bin');
@@ -290,20 +290,31 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
       writeFileSync(path.join(shim, 'redis-cli'), `#!/bin/sh\nexec ${realCli} -s "$SOCKET" "$@"\n`, { mode: 0o755 });
     }
     writeFileSync(conf, tls);
-    execFileSync('sh', ['-c', script], { env: { ...process.env, conf }, stdio: ['ignore', 'ignore', 'ignore'] });
+    // The ConfigMap's keys, where the script finds them as $CONFIG_DIR/<key> (the gate: the
+    // container's environment names the folder the ConfigMap is mounted at).
+    const configDir = path.join(dir, 'config');
+    mkdirSync(configDir, { recursive: true });
+    for (const [key, text] of Object.entries({ 'redis.conf': tls, ...files })) writeFileSync(path.join(configDir, key), text);
+    execFileSync('sh', ['-c', script], { env: { ...process.env, conf, CONFIG_DIR: configDir }, stdio: ['ignore', 'ignore', 'ignore'] });
     const run = (socket: string) => execFileSync('sh', ['-c', after!], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}`, SOCKET: socket }, stdio: 'ignore' });
     const truth = await applied(name, readFileSync(conf, 'utf8'), [], 'redis-server', after ? run : undefined);
     if (!truth) return undefined;
     const problems = insecure(truth);
     const start = ['#!/bin/sh', 'conf=/run/redis/redis.conf', 'cp /etc/redis/redis.conf "$conf"', script, after ?? '', 'exec "$SERVER" "$conf"', ''].join('\n');
-    const container = { name: 'redis', image: 'docker.io/library/redis:7.2.5', command: ['sh', '/etc/redis/start.sh'], volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
+    const container = {
+      name: 'redis',
+      image: 'docker.io/library/redis:7.2.5',
+      command: ['sh', '/etc/redis/start.sh'],
+      env: [{ name: 'CONFIG_DIR', value: '/etc/redis' }],
+      volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }],
+    };
     const workload = {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'cache', namespace: 'n' },
       spec: { template: { metadata: { labels: { app: 'cache' } }, spec: { containers: [container], volumes: [{ name: 'config', configMap: { name: 'members' } }] } } },
     };
-    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls, 'start.sh': start } };
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls, ...files, 'start.sh': start } };
     const findings = policy
       .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object: workload }, { file: 'c.yaml', object: configMap }], cluster_resources: [] }, '2026-06-01')
       .filter((v) => v.rule.startsWith('tls.redis_'))
@@ -372,6 +383,36 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     }
     expect(disagreements).toEqual([]);
     // Nearly every script gives redis a configuration it runs.
+    expect(compared).toBeGreaterThan(total * 0.8);
+  });
+  // Files copied or filtered into the configuration at run time (a ConfigMap key holding the
+  // setting, or the TLS-only configuration itself through a filter), crossed with the settings.
+  const copiers: Record<string, string> = {
+    cat: 'cat "$CONFIG_DIR/extra" >> "$conf"',
+    'cat in a group': '{\n  echo "replica-announce-ip y"\n  cat "${CONFIG_DIR}/extra"\n} >>"$conf"',
+    'cat of two files': 'cat "$CONFIG_DIR/redis.conf" "$CONFIG_DIR/extra" > "$conf"',
+    tee: 'cat "$CONFIG_DIR/extra" | tee -a "$conf" >/dev/null',
+    'sed printing': 'sed "s/^#x//" "$CONFIG_DIR/extra" >> "$conf"',
+    'grep without comments': "grep -v '^#' \"$CONFIG_DIR/extra\" >> \"$conf\"",
+    'grep of user lines': "grep '^user ' \"$CONFIG_DIR/extra\" >> \"$conf\" || true",
+    'grep -v of the configuration': "grep -v '^tls-replication' \"$CONFIG_DIR/redis.conf\" > \"$conf\"",
+    'head of the configuration': 'head -n 1 "$CONFIG_DIR/redis.conf" > "$conf"',
+  };
+
+  it('agrees with sh and redis-server on files copied or filtered into the configuration', async () => {
+    const disagreements: string[] = [];
+    let compared = 0;
+    let total = 0;
+    for (const [name, value] of settings) {
+      for (const [copier, script] of Object.entries(copiers)) {
+        const outcome = await compareScript(`${copier}: ${name} ${value}`, script, undefined, { extra: `# copied\nmaxmemory-policy noeviction\n${name} ${value}\n` });
+        total++;
+        if (outcome === undefined) continue;
+        compared++;
+        if (outcome) disagreements.push(outcome);
+      }
+    }
+    expect(disagreements).toEqual([]);
     expect(compared).toBeGreaterThan(total * 0.8);
   });
 });

@@ -22,6 +22,7 @@ text_facts(text) := {
 	"url_with_password": _url_with_password(text),
 	"assignments": redis.read_assignments(text),
 	"config_set": redis.read_says_config_set(text),
+	"file_copies": redis.read_file_copies(text),
 }
 
 _url_with_password(text) if k8s.read_url_with_password(text)

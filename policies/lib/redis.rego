@@ -1083,12 +1083,365 @@ _runs_a_client(container) if {
 # (a copy of the configuration, a file an include names, the running server through CONFIG SET), so
 # each write is judged where it stands, as a directive.
 runtime_settings := array.concat(
-	[object.union(s, {"workload": t.entry, "container": t.c}) |
-		some t in _redis_shell_texts
-		some s in _text_settings[t.text]
-	],
+	array.concat(
+		[object.union(s, {"workload": t.entry, "container": t.c}) |
+			some t in _redis_shell_texts
+			some s in _text_settings[t.text]
+		],
+		_copied_settings,
+	),
 	_remote_config_sets,
 )
+
+# What the same containers copy into files from other files (`cat SRC >> "$conf"`, `grep -v ... SRC
+# > FILE`, a group of such lines redirected to a file): [{"workload", "container", "line", "name",
+# "args"}]. A `cat` (or a `sed` that prints every line) of a ConfigMap key the container sees (its
+# path literal or in variables that the script, the pod's ConfigMaps or the container's environment
+# set to one literal) writes that text's judged directives, each the last of its name in the file as
+# redis reads it; "copy" stands for a file the gate cannot read (written at run time, the image's, a
+# path it cannot resolve; not a Secret's). Any other filter (`grep`, `awk`, `head`, `sort`...) of a
+# file that sets a judged directive, or that the gate cannot read, is "filter": which of its lines
+# reach the file the gate cannot tell (`grep -v '^port'` drops `port 0`: redis then listens on 6379
+# in plaintext). A `grep` that keeps only lines starting with a word no judged directive starts with
+# (the generator's sentinel keeps `^sentinel (myid|...)` lines of its state) writes none, and drops
+# none from a file without them.
+_copied_settings := [object.union(s, {"workload": t.entry, "container": t.c}) |
+	some t in _redis_shell_texts
+	some copy in file_copies(t.text)
+	some s in _copy_settings(t.entry.object, t.c.container, t.text, copy)
+]
+
+_copy_settings(obj, container, text, copy) := array.concat(
+	[{"line": copy.line, "name": d.name, "args": d.args} |
+		copy.exact
+		some source in copy.sources
+		copied := _source_text(obj, container, text, source)
+		some d in _judged_last(redisconf.directives(copied))
+	],
+	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} |
+		some source in copy.sources
+		not _secret_source(obj, container, text, source)
+		name := _copy_problem(copy, _source_text_or_none(obj, container, text, source))
+	],
+)
+
+# The lines of a shell text that print files into a file (see _copied_settings): [{"line", "sources":
+# the words naming the files read, "exact": the files' lines are written as they are (`cat`, a `sed`
+# without -n, whose edits _sed_edits and _sed_settings judge), "keeps_unjudged": a `grep` that keeps
+# only lines starting with a word no judged directive starts with}]. Words as sh splits them
+# (_shell_tokens); a line whose output goes to standard error, a device or a log is no copy.
+file_copies(text) := facts.file_copies if {
+	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
+} else := read_file_copies(text)
+
+read_file_copies(text) := [copy |
+	_may_copy(text)
+	lines := _script_lines(text)
+	some i, line in lines
+	_may_copy(line)
+	not _comment(line)
+	commands := _pipeline(_shell_tokens(trim_space(line)))
+	first := commands[0]
+	_copy_commands[first.name]
+	not _prints_no_lines(first)
+	_output_to_file(lines, i, commands)
+	copy := {
+		"line": trim_space(line),
+		"sources": _sources(first),
+		"exact": _exact(commands),
+		"keeps_unjudged": _keeps_unjudged(commands),
+	}
+]
+
+_may_copy(text) if {
+	some command in _copy_commands
+	contains(text, concat("", [command, " "]))
+}
+
+_copy_commands := {"cat", "grep", "egrep", "fgrep", "sed", "awk", "gawk", "mawk", "head", "tail", "sort", "uniq", "tac"}
+
+# A command line's words as sh splits them, a quoted part one word with its quotes (`"^a (b|c) "`),
+# and its operators (`|`, `;`, `&&`, `||`, `&`, redirections) words of their own.
+_shell_tokens(line) := [m[0] |
+	some m in regex.find_all_string_submatch_n(`[0-9]*>&[0-9-]+|[0-9]*>[>|]?|<|\|\||&&|[|;&]|(?:"[^"]*"|'[^']*'|[^\s"'|;&<>])+`, line, -1)
+]
+
+# The commands of a line's first pipeline (up to `;`, `&&`, `||`, `&` or a comment): [{"name", "args",
+# "out": where its standard output is redirected, "" where it is not}], redirections out of "args".
+_pipeline(tokens) := [_command(array.slice(ts, starts[k], ends[k])) |
+	ts := array.slice(tokens, 0, _pipeline_end(tokens))
+	starts := array.concat([0], [j | some i, t in ts; t == "|"; j := i + 1])
+	ends := array.concat([i | some i, t in ts; t == "|"], [count(ts)])
+	some k in numbers.range(0, count(starts) - 1)
+]
+
+_pipeline_end(tokens) := min([i | some i, t in tokens; _ends_pipeline(t)]) if {
+	some t in tokens
+	_ends_pipeline(t)
+} else := count(tokens)
+
+_ends_pipeline(t) if t in {";", "&&", "||", "&"}
+
+_ends_pipeline(t) if startswith(t, "#")
+
+_command(ws) := {
+	"name": _basename(trim(ws[0], `"'`)),
+	"args": [w | some i, w in ws; i > 0; not _redirection(w); not _redirected_word(ws, i)],
+	"out": _stdout_target(ws),
+}
+
+_basename(word) := parts[count(parts) - 1] if parts := split(word, "/")
+
+_redirected_word(ws, i) if {
+	i > 0
+	trim_left(ws[i - 1], "0123456789") in {">", ">>", ">|", "<"}
+}
+
+# Where a command's standard output goes: the target of its last `>`/`>>` (quotes removed, `&2` for
+# `>&2`), or "".
+_stdout_target(ws) := targets[count(targets) - 1] if {
+	targets := [_target(ws, i) |
+		some i, w in ws
+		_stdout_redirection(w)
+	]
+	count(targets) > 0
+} else := ""
+
+_stdout_redirection(w) if trim_left(w, "1") in {">", ">>", ">|"}
+
+_stdout_redirection(w) if startswith(trim_left(w, "1"), ">&")
+
+_target(ws, i) := trim_prefix(trim_left(ws[i], "1"), ">") if {
+	startswith(trim_left(ws[i], "1"), ">&")
+} else := trim(ws[i + 1], `"'`)
+
+# Whether a line's output reaches a file: its last command's output redirected to one, a `tee` of
+# the pipeline writing one, or the line stands in a group or block whose end redirects to a file
+# (_writes_a_file), its own output not redirected elsewhere.
+_output_to_file(_, _, commands) if {
+	last := commands[count(commands) - 1]
+	_a_file(last.out)
+}
+
+_output_to_file(_, _, commands) if {
+	some c in commands
+	c.name == "tee"
+	some target in c.args
+	not startswith(target, "-")
+	_a_file(trim(target, `"'`))
+}
+
+_output_to_file(lines, i, commands) if {
+	commands[count(commands) - 1].out == ""
+	_writes_a_file(lines, i)
+}
+
+_a_file(target) if {
+	target != ""
+	not startswith(target, "&")
+	not _not_a_configuration(target)
+}
+
+# `grep -q`, `-c`, `-l`: no line of the files is printed; `sed -i` edits its files in place (see _sed_edits).
+_prints_no_lines(command) if {
+	command.name in {"grep", "egrep", "fgrep"}
+	some a in command.args
+	a in {"-q", "--quiet", "--silent", "-c", "--count", "-l", "-L", "--files-with-matches", "--files-without-match"}
+}
+
+_prints_no_lines(command) if {
+	command.name == "sed"
+	some a in command.args
+	startswith(a, "-i")
+}
+
+_prints_no_lines(command) if {
+	command.name == "sed"
+	some a in command.args
+	startswith(a, "--in-place")
+}
+
+# The files a command reads: its words that are no option, but for the pattern of `grep`, the script
+# of `sed` and the program of `awk` (the first such word, where no -e or -f gives it), and the values
+# of options that take one.
+_sources(command) := [w |
+	some k, w in _operands(command)
+	k >= _program_words(command)
+	w != "-"
+]
+
+_operands(command) := [w |
+	some i, w in command.args
+	not startswith(w, "-")
+	not _option_value_of(command, i)
+]
+
+_option_value_of(command, i) if {
+	i > 0
+	_valued_options[command.name][command.args[i - 1]]
+}
+
+_valued_options := {
+	"grep": {"-e", "-f", "-m", "-A", "-B", "-C", "--regexp", "--file"},
+	"egrep": {"-e", "-f", "-m", "-A", "-B", "-C"},
+	"fgrep": {"-e", "-f", "-m", "-A", "-B", "-C"},
+	"sed": {"-e", "-f", "--expression", "--file", "-l"},
+	"awk": {"-f", "-v", "-F"},
+	"gawk": {"-f", "-v", "-F"},
+	"mawk": {"-f", "-v", "-F"},
+	"head": {"-n", "-c"},
+	"tail": {"-n", "-c"},
+	"sort": {"-k", "-t", "-o", "-S", "-T"},
+	"uniq": {"-f", "-s", "-w"},
+	"cat": set(),
+	"tac": {"-s"},
+}
+
+# How many operands of a command are its program, not files: 1 for grep, sed and awk unless -e or -f gave it.
+_program_words(command) := 1 if {
+	command.name in {"grep", "egrep", "fgrep", "sed", "awk", "gawk", "mawk"}
+	every a in command.args {
+		not a in {"-e", "-f", "--regexp", "--file", "--expression"}
+	}
+} else := 0
+
+# A copy writes its files' lines as they are: `cat`s (and `tee`s) only, or a first `sed` that prints
+# every line (no -n), followed by none but those.
+_exact(commands) if {
+	commands[0].name in {"cat", "sed"}
+	not "-n" in commands[0].args
+	every c in array.slice(commands, 1, count(commands)) {
+		c.name in {"cat", "tee"}
+	}
+} else := false
+
+# A copy through `grep` (no -v, -F, -e or -f) whose pattern keeps only lines that start with a word
+# no judged directive starts with (`^sentinel (a|b) `, `^(user|rename-command) `; lower-cased, as
+# redis reads names in any case).
+_keeps_unjudged(commands) if {
+	first := commands[0]
+	first.name in {"grep", "egrep"}
+	every a in first.args {
+		not a in {"-v", "--invert-match", "-F", "--fixed-strings"}
+	}
+	_program_words(first) == 1
+	pattern := trim(_operands(first)[0], `"'`)
+	startswith(pattern, "^")
+	words := _anchored_words(substring(pattern, 1, -1))
+	count(words) > 0
+	every word in words {
+		word != ""
+		not _starts_judged(lower(word))
+	}
+	every c in array.slice(commands, 1, count(commands)) {
+		c.name in {"cat", "tee", "grep", "egrep", "fgrep"}
+	}
+} else := false
+
+# The literal words a pattern (after its `^`) starts with: its start before the first special
+# character, or each alternative of a group of literal ones (`(user|rename-command) `).
+_anchored_words(pattern) := [prefix | prefix := _literal_prefix(pattern); prefix != ""] if {
+	not startswith(pattern, "(")
+} else := alternatives if {
+	alternatives := split(split(substring(pattern, 1, -1), ")")[0], "|")
+	every a in alternatives {
+		_literal_prefix(a) == a
+	}
+}
+
+# The start of a pattern before its first special character.
+_literal_prefix(pattern) := substring(pattern, 0, min(ends)) if {
+	ends := [i | some i in numbers.range(0, count(pattern) - 1); _special(substring(pattern, i, 1))]
+	count(ends) > 0
+} else := pattern
+
+_special(c) if c in {".", "[", "(", "*", "+", "?", "{", "|", `\`, "$", "^"}
+
+# Whether a line that starts with a word may be a judged directive's: a name starts with the word
+# (`tls` may be `tls-port`), or the word is a name, alone or followed by a blank.
+_starts_judged(word) if {
+	some name in _redis_directives.names
+	startswith(name, word)
+}
+
+_starts_judged(word) if {
+	some name in _redis_directives.names
+	startswith(word, concat("", [name, " "]))
+}
+
+# The judged directives of a configuration as redis applies them: the last of each name, and every include.
+_judged_last(dirs) := [d |
+	some i, d in dirs
+	_redis_directives.names[d.name]
+	not _overridden(dirs, i, d)
+]
+
+_overridden(dirs, i, d) if {
+	d.name != "include"
+	some j, later in dirs
+	j > i
+	later.name == d.name
+}
+
+_copy_problem(copy, []) := "copy" if copy.exact
+
+_copy_problem(copy, found) := "filter" if {
+	copy.exact == false
+	copy.keeps_unjudged == false
+	_may_hold_judged(found)
+}
+
+_copy_problem(copy, found) := "filter" if {
+	copy.exact == false
+	copy.keeps_unjudged
+	count(found) > 0
+	_may_hold_judged(found)
+}
+
+_may_hold_judged([])
+
+_may_hold_judged([text]) if count(_judged_last(redisconf.directives(text))) > 0
+
+_source_text_or_none(obj, container, text, source) := [t] if {
+	t := _source_text(obj, container, text, source)
+} else := []
+
+# The text of a ConfigMap key a container sees at the path a word of its script names.
+_source_text(obj, container, text, word) := copied if {
+	path := _resolved_path(obj, container, text, word)
+	file := mounted_file(obj, container, path)
+	some entry in k8s.of_kind("ConfigMap")
+	k8s.name(entry.object) == file.config_map
+	copied := _file_of(entry.object, file.key)
+}
+
+_secret_source(obj, container, text, word) if secret_at(obj, container, _resolved_path(obj, container, text, word))
+
+# A word as a path: quotes removed, each `$NAME` or `${NAME}` replaced by the one literal value the
+# script (see _path_variables), the pod's ConfigMaps and the container's environment give it;
+# undefined where a variable has none or several, or another expansion is left.
+_resolved_path(obj, container, text, word) := path if {
+	unquoted := trim(word, `"'`)
+	found := regex.find_all_string_submatch_n(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`, unquoted, -1)
+	values := {m[0]: value |
+		some m in found
+		value := _one_value(obj, container, text, m[1])
+	}
+	count(values) == count({m[0] | some m in found})
+	path := strings.replace_n(values, unquoted)
+	not contains(path, "$")
+	not contains(path, "`")
+}
+
+_one_value(_, _, text, name) := _path_variables(text, split(text, "\n"))[name].path
+
+_one_value(obj, container, text, name) := value if {
+	not _path_variables(text, split(text, "\n"))[name]
+	values := shell_values(obj, container, k8s.literal_env(container), name)
+	count(values) == 1
+	some value in values
+	not contains(value, "$")
+}
 
 # `CONFIG SET` from a pod that runs no redis (a Job or CronJob with a client, a sidecar of another
 # application): it changes a server over the network. Read in texts that name redis or valkey

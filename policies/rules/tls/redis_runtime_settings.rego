@@ -89,6 +89,10 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 	s.name == "include"
 } else := "removes or rewrites a line that sets `port`, `tls-port`, `tls-replication`, `tls-protocols` or `include`: the gate cannot tell what is left (without `port 0`, redis listens on 6379 in plaintext)" if {
 	s.name == "sed"
+} else := sprintf("copies %s, which no ConfigMap of the pod gives it (a file written at run time, the image's, a path the gate cannot resolve): the gate cannot tell which directives it writes", [s.args[0]]) if {
+	s.name == "copy"
+} else := sprintf("prints %s through a filter (which keeps, drops, reorders or changes lines) and the file sets `port`, `tls-port`, `tls-replication`, `tls-protocols` or `include`, or the gate cannot read it: it cannot tell which of those lines reach the file written (without `port 0`, redis listens on 6379 in plaintext)", [s.args[0]]) if {
+	s.name == "filter"
 } else := sprintf("the directive's name is the variable %s, which neither the container's environment nor the texts it is given set to a literal: the gate cannot tell which directive it writes", [s.variable]) if {
 	s.name == "$"
 	s.variable

@@ -109,3 +109,50 @@ test_config_set_from_another_pod if {
 	count(redis_runtime_settings.violation) == 0 with input as _job("apk add redis && redis-cli -h cache --tls config set maxmemory 1gb")
 	count(redis_runtime_settings.violation) == 0 with input as _job("echo 'port 8080' > /app/server.conf && kubectl config set-context dev && exec /app/server")
 }
+
+_pod_with(files, script) := {"resources": [
+	{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "n"}, "data": object.union(files, {"start.sh": script, "member.env": "CONFIG_DIR=/scripts\n"})}},
+	{"file": "s.yaml", "object": {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "cache", "namespace": "n"}, "spec": {"template": {"spec": {
+		"containers": [{"name": "redis", "image": "redis:7.2.5", "command": ["sh", "/scripts/start.sh"], "volumeMounts": [
+			{"name": "s", "mountPath": "/scripts"},
+			{"name": "k", "mountPath": "/secrets"},
+		]}],
+		"volumes": [{"name": "s", "configMap": {"name": "scripts"}}, {"name": "k", "secret": {"secretName": "keys"}}],
+	}}}}},
+]}
+
+_copy_messages(files, script) := messages if {
+	messages := {v.msg | some v in redis_runtime_settings.violation} with input as _pod_with(files, script)
+}
+
+# A file copied into another at run time (`cat SRC >> "$conf"`) writes the directives of its text:
+# judged where the gate reads the ConfigMap key it is (a literal path, or variables set to one),
+# the last of each name as redis applies them; a file it cannot read is reported.
+test_copied_files_are_read if {
+	overrides := {"overrides": "port 6379\n", "tuning": "maxmemory 1gb\nport 6379\nport 0\n"}
+	some m in _copy_messages(overrides, "cat \"$CONFIG_DIR/overrides\" >> \"$conf\"\n")
+	contains(m, "`port 6379` opens a plaintext port")
+	count(_copy_messages(overrides, "cat /scripts/tuning >> \"$conf\"\n")) == 0
+	count(_copy_messages(overrides, "cat /scripts/tuning /scripts/overrides | tee -a /run/r.conf >/dev/null\n")) == 1
+	count(_copy_messages(overrides, "{\n  cat /scripts/tuning\n  cat \"${CONFIG_DIR}/overrides\"\n} > /run/r.conf\n")) == 1
+	count(_copy_messages(overrides, "cat /scripts/overrides >&2\ncat /scripts/overrides > /var/log/start.log\ncat /secrets/users.acl > /run/users.acl\n")) == 0
+	some unread in _copy_messages(overrides, "cat /run/extra.conf >> /run/r.conf\n")
+	contains(unread, "copies /run/extra.conf, which no ConfigMap of the pod gives it")
+	count(_copy_messages(overrides, "cat \"$NOWHERE/overrides\" >> /run/r.conf\n")) == 1
+}
+
+# A filter of a file that sets a judged directive, or that the gate cannot read, is reported: which
+# lines reach the file it cannot tell. A grep that keeps only lines of a word no judged directive
+# starts with (the generator's sentinel reads its state so) is not, unless the file has them.
+test_filtered_files_are_reported if {
+	files := {"redis.conf": "port 0\ntls-port 6379\n", "notes": "maxmemory 1gb\n"}
+	some m in _copy_messages(files, "grep -v '^port' /scripts/redis.conf > /run/r.conf\n")
+	contains(m, "prints /scripts/redis.conf through a filter")
+	count(_copy_messages(files, "head -n 1 /scripts/redis.conf > /run/r.conf\n")) == 1
+	count(_copy_messages(files, "awk '{print}' \"$STATE\" >> /run/r.conf\n")) == 1
+	count(_copy_messages(files, "grep -E '^sentinel (myid|current-epoch) ' \"$STATE\" >> /run/r.conf || true\n")) == 0
+	count(_copy_messages(files, "grep '^tls' \"$STATE\" >> /run/r.conf\n")) == 1
+	count(_copy_messages(files, "grep '^user ' /scripts/redis.conf >> /run/r.conf\n")) == 1
+	count(_copy_messages(files, "grep -v '^#' /scripts/notes >> /run/r.conf\nsort /scripts/notes > /run/r.conf\n")) == 0
+	count(_copy_messages(files, "if grep -q '^port 0' /scripts/redis.conf; then echo ok >&2; fi\n")) == 0
+}
