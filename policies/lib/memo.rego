@@ -23,6 +23,7 @@ text_facts(text) := {
 	"assignments": redis.read_assignments(text),
 	"config_set": redis.read_says_config_set(text),
 	"file_copies": redis.read_file_copies(text),
+	"path_variables": redis.read_path_variables(text),
 }
 
 _url_with_password(text) if k8s.read_url_with_password(text)

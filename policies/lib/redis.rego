@@ -830,7 +830,7 @@ _hook_commands(container) := array.concat(
 _copies(obj, container) := [{"from": _path(ws[1], paths, i), "to": _path(ws[2], paths, i)} |
 	some script in _shell_texts(obj, container)
 	lines := split(script, "\n")
-	paths := _path_variables(script, lines)
+	paths := path_variables(script)
 	some i, line in lines
 	contains(line, "cp ")
 	ws := [w | some w in _script_words(line); not startswith(w, "-")]
@@ -849,6 +849,12 @@ _path(word, paths, i) := found.path if {
 # The variables a script assigns a literal path to (`NAME=/path`, quoted or not, at the start of a
 # line), by name: {"path", "line"}. Only those assigned once in the whole script (no other
 # `NAME=` anywhere, not in a function nor a branch), so that the value is the one every later line sees.
+path_variables(script) := facts.path_variables if {
+	facts := data.text_facts[script] # the gate's memo of shared texts: lib/memo.rego
+} else := read_path_variables(script)
+
+read_path_variables(script) := _path_variables(script, split(script, "\n"))
+
 _path_variables(script, lines) := {name: {"path": trim(value, `"'`), "line": i} |
 	some i, line in lines
 	some marker in ["=/", "=\"/", "='/"]
@@ -873,7 +879,7 @@ _expands_or_spaces(value) if {
 _written(obj, container, path) := [_written_directive(line) |
 	some script in _shell_texts(obj, container)
 	lines := split(script, "\n")
-	names := _path_names(script, lines, path)
+	names := _path_names(script, path)
 	some line in lines
 	_writes_to_one_of(line, names)
 ]
@@ -887,8 +893,8 @@ _writes_to_one_of(line, names) if {
 
 # How a script names a path: itself, and the variables it sets to it (see _copies), as `$NAME`,
 # `${NAME}`, each with its opening quote too (`>>"$CONF"`).
-_path_names(script, lines, path) := array.concat([path], [name |
-	some variable, found in _path_variables(script, lines)
+_path_names(script, path) := array.concat([path], [name |
+	some variable, found in path_variables(script)
 	found.path == path
 	some name in [concat("", ["$", variable]), concat("", [`"$`, variable]), concat("", ["${", variable, "}"]), concat("", [`"${`, variable, "}"])]
 ])
@@ -1111,18 +1117,23 @@ _copied_settings := [object.union(s, {"workload": t.entry, "container": t.c}) |
 	some s in _copy_settings(t.entry.object, t.c.container, t.text, copy)
 ]
 
-_copy_settings(obj, container, text, copy) := array.concat(
+# (A Secret's file holds passwords or ACL users: no configuration the rule judges.)
+_copy_settings(obj, container, text, copy) := [s |
+	some source in copy.sources
+	paths := _resolved_paths(obj, container, text, source)
+	not _secret_path(obj, container, paths)
+	some s in _source_settings(copy, source, _texts_at(obj, container, paths))
+]
+
+# What a copy writes of a file, given its text ([] where the gate cannot read it): its judged
+# directives where it copies it as it is, or why the gate cannot tell.
+_source_settings(copy, source, found) := array.concat(
 	[{"line": copy.line, "name": d.name, "args": d.args} |
 		copy.exact
-		some source in copy.sources
-		copied := _source_text(obj, container, text, source)
-		some d in _judged_last(redisconf.directives(copied))
+		some text in found
+		some d in _judged_last(redisconf.directives(text))
 	],
-	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} |
-		some source in copy.sources
-		not _secret_source(obj, container, text, source)
-		name := _copy_problem(copy, _source_text_or_none(obj, container, text, source))
-	],
+	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} | name := _copy_problem(copy, found)],
 )
 
 # The lines of a shell text that print files into a file (see _copied_settings): [{"line", "sources":
@@ -1402,41 +1413,51 @@ _may_hold_judged([])
 
 _may_hold_judged([text]) if count(_judged_last(redisconf.directives(text))) > 0
 
-_source_text_or_none(obj, container, text, source) := [t] if {
-	t := _source_text(obj, container, text, source)
-} else := []
+_secret_path(obj, container, paths) if secret_at(obj, container, paths[0])
 
-# The text of a ConfigMap key a container sees at the path a word of its script names.
-_source_text(obj, container, text, word) := copied if {
-	path := _resolved_path(obj, container, text, word)
+# The text of the ConfigMap key a container sees at a path ([path] or []), as [text] or [].
+_texts_at(obj, container, paths) := [text |
+	some path in paths
 	file := mounted_file(obj, container, path)
 	some entry in k8s.of_kind("ConfigMap")
 	k8s.name(entry.object) == file.config_map
-	copied := _file_of(entry.object, file.key)
-}
-
-_secret_source(obj, container, text, word) if secret_at(obj, container, _resolved_path(obj, container, text, word))
+	text := _file_of(entry.object, file.key)
+]
 
 # A word as a path: quotes removed, each `$NAME` or `${NAME}` replaced by the one literal value the
 # script (see _path_variables), the pod's ConfigMaps and the container's environment give it;
 # undefined where a variable has none or several, or another expansion is left.
-_resolved_path(obj, container, text, word) := path if {
-	unquoted := trim(word, `"'`)
-	found := regex.find_all_string_submatch_n(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`, unquoted, -1)
-	values := {m[0]: value |
-		some m in found
-		value := _one_value(obj, container, text, m[1])
-	}
-	count(values) == count({m[0] | some m in found})
-	path := strings.replace_n(values, unquoted)
-	not contains(path, "$")
+_resolved_paths(obj, container, text, word) := [path] if {
+	parts := split(trim(word, `"'`), "$")
+	pieces := [piece | some k, part in parts; piece := _expanded_part(obj, container, text, k, part)]
+	count(pieces) == count(parts)
+	path := concat("", pieces)
 	not contains(path, "`")
+} else := []
+
+# (String splits, not a regular expression: the wasm engine compiles one at each call.)
+_expanded_part(_, _, _, 0, part) := part
+
+_expanded_part(obj, container, text, k, part) := concat("", [value, rest]) if {
+	k > 0
+	[name, rest] := _name_and_rest(part)
+	value := _one_value(obj, container, text, name)
 }
 
-_one_value(_, _, text, name) := _path_variables(text, split(text, "\n"))[name].path
+# The variable a part after a `$` names (`{NAME}...` or `NAME...`) and what follows it.
+_name_and_rest(part) := [name, substring(part, count(name) + 2, -1)] if {
+	startswith(part, "{")
+	contains(part, "}")
+	name := split(substring(part, 1, -1), "}")[0]
+	_identifier(name)
+} else := [name, substring(part, count(name), -1)] if {
+	name := substring(part, 0, count(part) - count(trim_left(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789")))
+	_identifier(name)
+}
 
-_one_value(obj, container, text, name) := value if {
-	not _path_variables(text, split(text, "\n"))[name]
+_one_value(obj, container, text, name) := found.path if {
+	found := path_variables(text)[name]
+} else := value if {
 	values := shell_values(obj, container, k8s.literal_env(container), name)
 	count(values) == 1
 	some value in values
