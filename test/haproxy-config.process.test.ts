@@ -297,10 +297,15 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
   };
 
   /** One init script run by sh on the safe configuration, then by haproxy, against the gate's verdict: [outcome, disagreement or ""]. */
-  async function compareInitScript(name: string, script: string): Promise<[string, string]> {
+  async function compareInitScript(name: string, script: string, files: Record<string, string> = {}): Promise<[string, string]> {
     const cfg = path.join(dir, 'runtime.cfg');
     writeFileSync(cfg, fill(safeConfig));
-    execFileSync('sh', ['-c', fill(script)], { env: { ...process.env, cfg, PEM: pki.bundleFile }, stdio: 'ignore' });
+    // The ConfigMap's other keys, where the script finds them as $CONFIG_DIR/<key> (the gate: the
+    // init container's environment names the folder the ConfigMap is mounted at).
+    const configDir = path.join(dir, 'config');
+    mkdirSync(configDir, { recursive: true });
+    for (const [key, text] of Object.entries(files)) writeFileSync(path.join(configDir, key), fill(text).replaceAll('${PEM}', pki.bundleFile));
+    execFileSync('sh', ['-c', fill(script)], { env: { ...process.env, cfg, PEM: pki.bundleFile, CONFIG_DIR: configDir }, stdio: 'ignore' });
     const truth = await run(name, [cfg], { files: {} });
     const outcome = `${name}: ${truth ? `${truth.front}, member ${truth.back}` : 'refused'}`;
     if (!truth) return [outcome, ''];
@@ -311,14 +316,14 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
       template: {
         metadata: { labels: { app: 'portal' } },
         spec: {
-          initContainers: [{ name: 'config', image: 'haproxy:2.6', command: ['sh', '/config/init.sh'], env: [{ name: 'PEM', value: pki.bundleFile }], volumeMounts: [...mounts, { name: 'config', mountPath: '/config' }] }],
+          initContainers: [{ name: 'config', image: 'haproxy:2.6', command: ['sh', '/config/init.sh'], env: [{ name: 'PEM', value: pki.bundleFile }, { name: 'CONFIG_DIR', value: '/config' }], volumeMounts: [...mounts, { name: 'config', mountPath: '/config' }] }],
           containers: [{ name: 'haproxy', image: 'haproxy:2.6', command: ['haproxy', '-db', '-f', '/run/haproxy/haproxy.cfg'], volumeMounts: mounts }],
           volumes: [{ name: 'config', configMap: { name: 'redis-portal' } }, { name: 'run', emptyDir: {} }],
         },
       },
     };
     const resources = [
-      { file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-portal', namespace: 'n' }, data: { 'haproxy.cfg': fill(safeConfig), 'init.sh': init } } },
+      { file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'redis-portal', namespace: 'n' }, data: { 'haproxy.cfg': fill(safeConfig), ...files, 'init.sh': init } } },
       { file: 'd.yaml', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'portal', namespace: 'n' }, spec } },
     ];
     const findings = policy.evaluate({ namespace: 'n', resources, cluster_resources: [] }, '2026-06-01').filter((v) => v.rule.startsWith('tls.haproxy_'));
@@ -374,6 +379,31 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
           outcomes.push(outcome);
           if (disagreement) disagreements.push(disagreement);
         }
+      }
+    }
+    expect(disagreements, outcomes.join('\n')).toEqual([]);
+    expect(outcomes.filter((o) => o.endsWith('refused')), outcomes.join('\n')).toEqual([]);
+    expect(outcomes.filter((o) => o.includes('plaintext bind') && o.endsWith('plaintext, member verified')).length).toBe(outcomes.length / 2);
+  });
+  // A fragment of the ConfigMap copied into the configuration at run time (its bind lands in the
+  // frontend, the configuration's last section), for a plaintext and a TLS bind.
+  const fragmentCopiers: Record<string, string> = {
+    cat: 'cat "$CONFIG_DIR/extra.cfg" >> "$cfg"',
+    'cat in a group': '{\n  echo "  maxconn 200"\n  cat "${CONFIG_DIR}/extra.cfg"\n} >>"$cfg"',
+    tee: 'cat "$CONFIG_DIR/extra.cfg" | tee -a "$cfg" >/dev/null',
+    'sed printing': 'sed "s/^#x//" "$CONFIG_DIR/extra.cfg" >> "$cfg"',
+    'grep without comments': "grep -v '^#' \"$CONFIG_DIR/extra.cfg\" >> \"$cfg\"",
+  };
+
+  it('agrees with sh and haproxy on fragments copied into the configuration at run time', async () => {
+    const disagreements: string[] = [];
+    const outcomes: string[] = [];
+    for (const [kind, address] of Object.entries(binds)) {
+      for (const [copier, copy] of Object.entries(fragmentCopiers)) {
+        const script = `sed -i "s|bind 127.0.0.1:${FRONT} .*|maxconn 100|" "$cfg"\n${copy}`;
+        const [outcome, disagreement] = await compareInitScript(`${copier}: a ${kind} bind`, script, { 'extra.cfg': `# copied\n  bind ${address}\n` });
+        outcomes.push(outcome);
+        if (disagreement) disagreements.push(disagreement);
       }
     }
     expect(disagreements, outcomes.join('\n')).toEqual([]);

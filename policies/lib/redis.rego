@@ -1114,27 +1114,45 @@ runtime_settings := array.concat(
 _copied_settings := [object.union(s, {"workload": t.entry, "container": t.c}) |
 	some t in _redis_shell_texts
 	some copy in file_copies(t.text)
-	some s in _copy_settings(t.entry.object, t.c.container, t.text, copy)
+	some s in _copy_settings(t.entry.object, t.c.container, t.text, copy, _redis_directives)
+]
+
+# The same for HAProxy's keywords (see haproxy_written), in a text a container of an HAProxy pod
+# runs: a `cat` of a fragment that adds a `bind` without `ssl` to the last section.
+haproxy_copied(obj, container, text) := [s |
+	some copy in file_copies(text)
+	some s in _copy_settings(obj, container, text, copy, _haproxy_directives)
 ]
 
 # (A Secret's file holds passwords or ACL users: no configuration the rule judges.)
-_copy_settings(obj, container, text, copy) := [s |
+_copy_settings(obj, container, text, copy, directives) := [s |
 	some source in copy.sources
 	paths := _resolved_paths(obj, container, text, source)
 	not _secret_path(obj, container, paths)
-	some s in _source_settings(copy, source, _texts_at(obj, container, paths))
+	some s in _source_settings(copy, source, _texts_at(obj, container, paths), directives)
 ]
 
 # What a copy writes of a file, given its text ([] where the gate cannot read it): its judged
 # directives where it copies it as it is, or why the gate cannot tell.
-_source_settings(copy, source, found) := array.concat(
+_source_settings(copy, source, found, directives) := array.concat(
 	[{"line": copy.line, "name": d.name, "args": d.args} |
 		copy.exact
 		some text in found
-		some d in _judged_last(redisconf.directives(text))
+		some d in _judged_lines(text, directives)
 	],
-	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} | name := _copy_problem(copy, found)],
+	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} | name := _copy_problem(copy, found, directives)],
 )
+
+# The judged settings of a copied file: for redis, the last of each name as redis applies them
+# (and every include); for HAProxy, every line that holds a judged keyword (each `bind` and
+# `server` counts).
+_judged_lines(text, directives) := _judged_last(redisconf.directives(text)) if directives.kind == "redis"
+
+_judged_lines(text, directives) := [s |
+	some line in split(text, "\n")
+	not _comment(line)
+	s := _setting(line, line, directives)
+] if directives.kind == "haproxy"
 
 # The lines of a shell text that print files into a file (see _copied_settings): [{"line", "sources":
 # the words naming the files read, "exact": the files' lines are written as they are (`cat`, a `sed`
@@ -1394,24 +1412,31 @@ _overridden(dirs, i, d) if {
 	later.name == d.name
 }
 
-_copy_problem(copy, []) := "copy" if copy.exact
+_copy_problem(copy, [], _) := "copy" if copy.exact
 
-_copy_problem(copy, found) := "filter" if {
+_copy_problem(copy, found, directives) := "filter" if {
 	copy.exact == false
-	copy.keeps_unjudged == false
-	_may_hold_judged(found)
+	not _keeps_unjudged_of(copy, directives)
+	_may_hold_judged(found, directives)
 }
 
-_copy_problem(copy, found) := "filter" if {
+_copy_problem(copy, found, directives) := "filter" if {
 	copy.exact == false
-	copy.keeps_unjudged
+	_keeps_unjudged_of(copy, directives)
 	count(found) > 0
-	_may_hold_judged(found)
+	_may_hold_judged(found, directives)
 }
 
-_may_hold_judged([])
+# (keeps_unjudged is read against redis's directive names, which start their lines; HAProxy's
+# keywords are indented in their sections.)
+_keeps_unjudged_of(copy, directives) if {
+	directives.kind == "redis"
+	copy.keeps_unjudged
+}
 
-_may_hold_judged([text]) if count(_judged_last(redisconf.directives(text))) > 0
+_may_hold_judged([], _)
+
+_may_hold_judged([text], directives) if count(_judged_lines(text, directives)) > 0
 
 _secret_path(obj, container, paths) if secret_at(obj, container, paths[0])
 

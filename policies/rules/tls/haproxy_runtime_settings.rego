@@ -12,9 +12,11 @@
 #   `verify` or `ca-file` out of a line or writes `verify none`, `no-ssl` or an older protocol into
 #   one. Read as tls.redis_runtime_settings reads redis directives: what `echo` and `printf` print
 #   (not to standard error or /dev/null), here-document lines, the replacement of a `sed`
-#   substitution and the text its `a`, `i` and `c` commands add; a keyword in a variable is resolved
-#   as that rule resolves it, and options the gate cannot read (a variable, a command substitution)
-#   on a line that would otherwise be plaintext are reported.
+#   substitution and the text its `a`, `i` and `c` commands add, the lines of a ConfigMap key it
+#   copies in (`cat`, a printing `sed`); a keyword in a variable is resolved as that rule resolves
+#   it, and options the gate cannot read (a variable, a command substitution) on a line that would
+#   otherwise be plaintext are reported, as is a copy of a file the gate cannot read or a filter
+#   (`grep`, `head`...) of one that holds those keywords.
 # custom:
 #   severity: error
 #   remediation: >-
@@ -35,7 +37,7 @@ _settings := [object.union(s, {"entry": entry, "c": c, "name": name}) |
 	some c in k8s.containers(entry.object)
 	_writes_for_haproxy(c)
 	some text in array.concat(redis.shell_texts(entry.object, c.container), redis.hook_texts(entry.object, c.container))
-	some s in redis.haproxy_written(text)
+	some s in array.concat(redis.haproxy_written(text), redis.haproxy_copied(entry.object, c.container, text))
 	env := k8s.literal_env(c.container)
 	some name in redis.setting_names(entry.object, c.container, env, s)
 ]
@@ -106,6 +108,10 @@ _problem(s) := "a plaintext listener (no `ssl`)" if {
 	legacy := haproxy.legacy_option(s.args)
 } else := "edits TLS settings of the configuration (takes `ssl`, `crt`, `verify` or `ca-file` out of a line, or writes `verify none`, `no-ssl` or an older protocol): the gate cannot tell what is left" if {
 	s.name == "sed"
+} else := sprintf("copies %s, which no ConfigMap of the pod gives it (a file written at run time, the image's, a path the gate cannot resolve): the gate cannot tell what it writes", [s.args[0]]) if {
+	s.name == "copy"
+} else := sprintf("prints %s through a filter (which keeps, drops, reorders or changes lines) and the file holds `bind`, `server` or TLS settings, or the gate cannot read it: it cannot tell which of those lines reach the file written", [s.args[0]]) if {
+	s.name == "filter"
 } else := sprintf("the keyword is the variable %s, which neither the container's environment nor the texts it is given set to a literal: the gate cannot tell what it writes", [s.variable]) if {
 	s.name == "$"
 	s.variable

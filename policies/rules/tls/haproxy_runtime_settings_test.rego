@@ -84,3 +84,22 @@ test_hooks if {
 	hook := {"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "sed -i 's/ ssl crt [^ ]*//' /run/haproxy/haproxy.cfg && kill -USR2 1"]}}}}
 	count(haproxy_runtime_settings.violation) == 1 with input as _portal_of("cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\n", [], "redis-portal", hook)
 }
+
+# A key of the ConfigMap copied into the configuration (`cat`, a printing sed) is read as the lines it
+# adds; one the gate cannot read, or a filter of one that holds binds, is reported.
+_portal_files(script, files) := {"resources": array.concat(
+	[r |
+		some r in _portal(script, [{"name": "CONFIG_DIR", "value": "/config"}]).resources
+		r.object.kind != "ConfigMap"
+	],
+	[{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "portal", "namespace": "n"}, "data": object.union(files, {"init.sh": script})}}],
+)}
+
+test_copied_fragments_are_read if {
+	plain := {"extra": "  bind :6380\n", "tls": "  bind :6380 ssl crt /tls/server.pem\n  server m2 h:6379 ssl verify required ca-file /tls/ca.crt\n"}
+	count(haproxy_runtime_settings.violation) == 1 with input as _portal_files("cat \"$CONFIG_DIR/extra\" >> /run/haproxy/haproxy.cfg\n", plain)
+	count(haproxy_runtime_settings.violation) == 1 with input as _portal_files("sed 's/x/y/' /config/extra | tee -a /run/haproxy/haproxy.cfg\n", plain)
+	count(haproxy_runtime_settings.violation) == 0 with input as _portal_files("cat /config/tls >> /run/haproxy/haproxy.cfg\ncat /config/extra >&2\n", plain)
+	count(haproxy_runtime_settings.violation) == 1 with input as _portal_files("cat /run/other.cfg >> /run/haproxy/haproxy.cfg\n", plain)
+	count(haproxy_runtime_settings.violation) == 1 with input as _portal_files("grep -v '^#' /config/tls >> /run/haproxy/haproxy.cfg\n", plain)
+}
