@@ -1113,21 +1113,21 @@ runtime_settings := array.concat(
 # none from a file without them.
 _copied_settings := [object.union(s, {"workload": t.entry, "container": t.c}) |
 	some t in _redis_shell_texts
-	some copy in file_copies(t.text)
-	some s in _copy_settings(t.entry.object, t.c.container, t.text, copy, _redis_directives)
+	some s in _copy_settings(t.entry.object, t.c.container, t.text, _redis_directives)
 ]
 
 # The same for HAProxy's keywords (see haproxy_written), in a text a container of an HAProxy pod
 # runs: a `cat` of a fragment that adds a `bind` without `ssl` to the last section.
-haproxy_copied(obj, container, text) := [s |
-	some copy in file_copies(text)
-	some s in _copy_settings(obj, container, text, copy, _haproxy_directives)
-]
+haproxy_copied(obj, container, text) := _copy_settings(obj, container, text, _haproxy_directives)
 
 # (A Secret's file holds passwords or ACL users: no configuration the rule judges.)
-_copy_settings(obj, container, text, copy, directives) := [s |
+_copy_settings(obj, container, text, directives) := [s |
+	copies := file_copies(text)
+	count(copies) > 0
+	values := _variable_values(obj, container, text, copies)
+	some copy in copies
 	some source in copy.sources
-	paths := _resolved_paths(obj, container, text, source)
+	paths := _resolved_paths(source, values)
 	not _secret_path(obj, container, paths)
 	some s in _source_settings(copy, source, _texts_at(obj, container, paths), directives)
 ]
@@ -1146,7 +1146,10 @@ _source_settings(copy, source, found, directives) := array.concat(
 # The judged settings of a copied file: for redis, the last of each name as redis applies them
 # (and every include); for HAProxy, every line that holds a judged keyword (each `bind` and
 # `server` counts).
-_judged_lines(text, directives) := _judged_last(redisconf.directives(text)) if directives.kind == "redis"
+_judged_lines(text, directives) := _judged_last(redisconf.directives(concat("\n", lines))) if {
+	directives.kind == "redis"
+	lines := [line | some line in split(text, "\n"); _names_judged(line, directives)] # most lines name none: not split into words
+}
 
 _judged_lines(text, directives) := [s |
 	some line in split(text, "\n")
@@ -1449,24 +1452,36 @@ _texts_at(obj, container, paths) := [text |
 	text := _file_of(entry.object, file.key)
 ]
 
-# A word as a path: quotes removed, each `$NAME` or `${NAME}` replaced by the one literal value the
-# script (see _path_variables), the pod's ConfigMaps and the container's environment give it;
-# undefined where a variable has none or several, or another expansion is left.
-_resolved_paths(obj, container, text, word) := [path] if {
+# The one literal value of each variable the copies' files name (`$NAME`, `${NAME}`) that the script
+# (see _path_variables), the pod's ConfigMaps or the container's environment give it: found once
+# per text, as scripts name one folder in many copies.
+_variable_values(obj, container, text, copies) := {name: value |
+	some name in {name |
+		some copy in copies
+		some source in copy.sources
+		some k, part in split(source, "$")
+		k > 0
+		name := _name_and_rest(part)[0]
+	}
+	value := _one_value(obj, container, text, name)
+}
+
+# A word as a path: quotes removed, each variable replaced by its value; [] where one has none, or
+# another expansion is left. (String splits, not a regular expression: the wasm engine compiles one
+# at each call.)
+_resolved_paths(word, values) := [path] if {
 	parts := split(trim(word, `"'`), "$")
-	pieces := [piece | some k, part in parts; piece := _expanded_part(obj, container, text, k, part)]
+	pieces := [piece | some k, part in parts; piece := _expanded_part(k, part, values)]
 	count(pieces) == count(parts)
 	path := concat("", pieces)
 	not contains(path, "`")
 } else := []
 
-# (String splits, not a regular expression: the wasm engine compiles one at each call.)
-_expanded_part(_, _, _, 0, part) := part
+_expanded_part(0, part, _) := part
 
-_expanded_part(obj, container, text, k, part) := concat("", [value, rest]) if {
+_expanded_part(k, part, values) := concat("", [values[name], rest]) if {
 	k > 0
 	[name, rest] := _name_and_rest(part)
-	value := _one_value(obj, container, text, name)
 }
 
 # The variable a part after a `$` names (`{NAME}...` or `NAME...`) and what follows it.
