@@ -353,11 +353,13 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
   // replace the configuration's own (taken out first by a sed the gate reads as harmless): generated,
   // not chosen, as in test/redis-config.process.test.ts.
   const binds: Record<string, string> = { plaintext: `127.0.0.1:${FRONT}`, tls: `127.0.0.1:${FRONT} ssl crt \${PEM}` };
-  const keywordNamings: Record<string, [string, string]> = {
-    literal: ['', 'bind'],
-    'a variable': ['K=bind\n', '$K'],
-    'a default': ['', '${K:-bind}'],
-    'a command substitution': ['', '$(printf bind)'],
+  // How the script names the keyword: [prefix lines, the line as written].
+  const keywordNamings: Record<string, (address: string) => [string, string]> = {
+    literal: (a) => ['', `bind ${a}`],
+    'a variable': (a) => ['K=bind\n', `$K ${a}`],
+    'a default': (a) => ['', `\${K:-bind} ${a}`],
+    'a command substitution': (a) => ['', `$(printf bind) ${a}`],
+    'the whole line in a variable': (a) => [`L="bind ${a}"\n`, '$L'],
   };
   const bindWriters: Record<string, (line: string) => string> = {
     echo: (l) => `echo "  ${l}" >> "$cfg"`,
@@ -372,9 +374,10 @@ describe.skipIf(skip)(`HAProxy configuration as real haproxy reads it${skip ? ` 
     const disagreements: string[] = [];
     const outcomes: string[] = [];
     for (const [kind, address] of Object.entries(binds)) {
-      for (const [naming, [prefix, keyword]] of Object.entries(keywordNamings)) {
+      for (const [naming, named] of Object.entries(keywordNamings)) {
         for (const [writer, write] of Object.entries(bindWriters)) {
-          const script = `sed -i "s|bind 127.0.0.1:${FRONT} .*|maxconn 100|" "$cfg"\n${prefix}${write(`${keyword} ${address}`)}`;
+          const [prefix, line] = named(address);
+          const script = `sed -i "s|bind 127.0.0.1:${FRONT} .*|maxconn 100|" "$cfg"\n${prefix}${write(line)}`;
           const [outcome, disagreement] = await compareInitScript(`${writer}, ${naming}: a ${kind} bind`, script);
           outcomes.push(outcome);
           if (disagreement) disagreements.push(disagreement);

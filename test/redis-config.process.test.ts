@@ -272,6 +272,12 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'sed deletes the TLS port': { script: "sed -i '/^tls-port/d' \"$conf\"" },
     'sed deletes a line of its own': { script: "sed -i '/^replica-announce-ip/d' \"$conf\"" },
     'printf into another file': { script: "printf 'PORT=%s\\n' 6379 > \"$conf.env\"" },
+    'a whole line in a variable': { script: 'LINE="port 6379"\necho "$LINE" >> "$conf"' },
+    'a loop over lines': { script: 'for l in "port 6379" "maxmemory-policy noeviction"; do\n  echo "$l"\ndone >> "$conf"' },
+    'echo -e with a tab': { script: 'echo -e "port\\t6379" >> "$conf"' },
+    'printf with a tab': { script: "printf 'port\\t6379\\n' >> \"$conf\"" },
+    'a one-line group': { script: '{ echo port 6379; } >> "$conf"' },
+    'quotes joined': { script: 'echo "po""rt 6379" >> "$conf"' },
   };
 
   /**
@@ -345,14 +351,15 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     ['port', '0'], ['port', '6379'], ['tls-port', '0'], ['tls-port', '6381'],
     ['tls-replication', 'no'], ['tls-replication', 'yes'], ['tls-protocols', 'TLSv1.1'], ['replica-announce-ip', 'x'],
   ];
-  // How the script names the directive: [prefix lines, the name as written].
-  const namings: Record<string, (name: string) => [string, string]> = {
-    literal: (n) => ['', n],
-    'upper case': (n) => ['', n.toUpperCase()],
-    'a variable': (n) => [`D=${n}\n`, '$D'],
-    'an exported variable in braces': (n) => [`export D='${n}'\n`, '${D}'],
-    'a default': (n) => ['', `\${D:-${n}}`],
-    'a command substitution': (n) => ['', `$(printf ${n})`],
+  // How the script names the directive: [prefix lines, the line as written].
+  const namings: Record<string, (name: string, value: string) => [string, string]> = {
+    literal: (n, v) => ['', `${n} ${v}`],
+    'upper case': (n, v) => ['', `${n.toUpperCase()} ${v}`],
+    'a variable': (n, v) => [`D=${n}\n`, `$D ${v}`],
+    'an exported variable in braces': (n, v) => [`export D='${n}'\n`, `\${D} ${v}`],
+    'a default': (n, v) => ['', `\${D:-${n}} ${v}`],
+    'a command substitution': (n, v) => ['', `$(printf ${n}) ${v}`],
+    'the whole line in a variable': (n, v) => [`L='${n} ${v}'\n`, '$L'],
   };
   const writers: Record<string, (line: string) => string> = {
     echo: (l) => `echo "${l}" >> "$conf"`,
@@ -372,8 +379,8 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     for (const [name, value] of settings) {
       for (const [naming, named] of Object.entries(namings)) {
         for (const [writer, write] of Object.entries(writers)) {
-          const [prefix, written] = named(name);
-          const outcome = await compareScript(`${writer}, ${naming}: ${name} ${value}`, `${prefix}${write(`${written} ${value}`)}`);
+          const [prefix, written] = named(name, value);
+          const outcome = await compareScript(`${writer}, ${naming}: ${name} ${value}`, `${prefix}${write(written)}`);
           total++;
           if (outcome === undefined) continue;
           compared++;

@@ -1575,6 +1575,14 @@ setting_names(obj, container, env, s) := names if {
 
 setting_names(_, _, _, s) := {"$"} if s.expansion
 
+# A setting as one of the names setting_names gives it: a variable's value that holds a whole line
+# (`LINE="port 6379"`, then `echo "$LINE"`) is read as its name and first arguments: {"name", "args"}.
+named_line(name, args) := {"name": words[0], "args": array.concat(array.slice(words, 1, count(words)), args)} if {
+	contains(name, " ")
+	words := [w | some w in split(name, " "); w != ""]
+	count(words) > 0
+} else := {"name": name, "args": args}
+
 # The values a container's shell may give a variable: what its environment sets it to (`env`, its
 # k8s.literal_env, which the caller has at hand), and what the
 # texts of the ConfigMaps its pod mounts (scripts, the env files they source) and its command line
@@ -1592,27 +1600,66 @@ shell_values(obj, container, env, name) := {value |
 # where read_assignments reads every name a text assigns), else read for that one name.
 _assigned_in(text, name) := object.get(facts.assignments, name, []) if {
 	facts := data.text_facts[text]
-} else := [_assigned_value(trim_prefix(w, assignment)) |
-	assignment := concat("", [name, "="])
-	contains(text, assignment)
-	some line in split(text, "\n")
-	contains(line, assignment)
-	some w in _script_words(line)
-	startswith(w, assignment)
-]
+} else := array.concat(
+	[_assigned_value(trim_prefix(w, assignment)) |
+		assignment := concat("", [name, "="])
+		contains(text, assignment)
+		some line in split(text, "\n")
+		contains(line, assignment)
+		some w in _assignment_words(line)
+		startswith(w, assignment)
+	],
+	[value |
+		contains(text, "for ")
+		some line in split(text, "\n")
+		contains(line, "for ")
+		some [loop_variable, value] in _loop_values(line)
+		loop_variable == name
+	],
+)
 
 # Every variable a text assigns (`NAME=value` as a word of a line), with its values as
 # _assigned_in reads them: {name: [value]}.
 read_assignments(text) := {name: [a[1] | some a in found; a[0] == name] | some [name, _] in found} if {
-	found := [[name, _assigned_value(substring(w, count(name) + 1, -1))] |
-		some line in split(text, "\n")
-		contains(line, "=")
-		some w in _script_words(line)
-		contains(w, "=")
-		name := split(w, "=")[0]
-		_identifier(name)
-	]
+	found := array.concat(
+		[[name, _assigned_value(substring(w, count(name) + 1, -1))] |
+			some line in split(text, "\n")
+			contains(line, "=")
+			some w in _assignment_words(line)
+			contains(w, "=")
+			name := split(w, "=")[0]
+			_identifier(name)
+		],
+		[pair |
+			contains(text, "for ")
+			some line in split(text, "\n")
+			contains(line, "for ")
+			some pair in _loop_values(line)
+		],
+	)
 }
+
+# A line's words for reading assignments: as sh splits them where the line quotes (`LINE="port
+# 6379"` is one word, its value a whole directive line), else split at blanks (cheaper).
+_assignment_words(line) := _shell_tokens(line) if {
+	some quote in [`"`, "'"]
+	contains(line, quote)
+} else := _script_words(line)
+
+# What a `for NAME in WORD...` loop assigns its variable, word by word: [[name, value]].
+_loop_values(line) := [[ws[k + 1], _assigned_value(w)] |
+	ws := _shell_tokens(trim_space(line))
+	some k, word in ws
+	word == "for"
+	ws[k + 2] == "in"
+	_identifier(ws[k + 1])
+	some w in array.slice(ws, k + 3, _loop_end(ws, k))
+]
+
+_loop_end(ws, k) := min(ends) if {
+	ends := [i | some i, w in ws; i > k + 2; w in {";", "do"}]
+	count(ends) > 0
+} else := count(ws)
 
 _identifier(name) if {
 	name != ""
@@ -1784,8 +1831,8 @@ _variable_named_settings(text) := array.flatten([
 			not _redirected(words, m)
 			not a in {"-e", "-n", "-E", "-en", "-ne"}
 		]
-		some part in split(replace(_printed_text(w, printed), `\n`, "\n"), "\n")
-		s := _variable_setting(line, part)
+		some part in split(_unescaped(_printed_text(w, printed)), "\n")
+		s := _printed_setting(line, part)
 		_writes_a_file(lines, i)
 	],
 	[s |
@@ -1800,7 +1847,7 @@ _variable_named_settings(text) := array.flatten([
 		end := _heredoc_end(lines, i, found[0][2])
 		end > i + 1
 		some j in numbers.range(i + 1, end - 1)
-		s := _variable_setting(lines[j], trim_space(lines[j]))
+		s := _printed_setting(lines[j], trim_space(lines[j]))
 	],
 	[s | # what sed writes: `sed -i` writes a file, and a sed that prints is taken to write one
 		contains(text, "sed ")
@@ -1810,6 +1857,16 @@ _variable_named_settings(text) := array.flatten([
 		_may_expand(line)
 		some part in _sed_texts(line)
 		s := _variable_setting(line, part)
+	],
+	[s | # a line sed adds whole (`$a $LINE`, a replacement's part after a line break) may be one variable
+		contains(text, "sed ")
+		some line in _script_lines(text)
+		contains(line, "sed ")
+		not _comment(line)
+		_may_expand(line)
+		some part in _sed_whole_lines(line)
+		s := _printed_setting(line, part)
+		not s.args[0] # those with arguments are the branch's above
 	],
 ])
 
@@ -1863,7 +1920,7 @@ _printf_filled(printed) := concat("", [concat("", [part, _nth(args, i)]) | some 
 	format := replace(concat(" ", array.slice(printed, 0, end + 1)), "%d", "%s")
 	args := array.slice(printed, end + 1, count(printed))
 	parts := split(format, "%s")
-	count(parts) - 1 == count(args)
+	count(args) <= count(parts) - 1 # printf fills conversions it has no argument for with nothing
 	not contains(replace(format, "%s", ""), "%")
 }
 
@@ -1888,7 +1945,18 @@ _variable_setting(line, text) := object.union(
 ) if {
 	unquoted := replace(replace(text, `"`, ""), "'", "")
 	ws := [w | some w in split(replace(replace(unquoted, "\t", " "), "\r", " "), " "); w != ""]
-	count(ws) > 1 # a directive and its value; a whole line in one variable is not read
+	count(ws) > 1 # a directive and its value (a whole line in one variable: _printed_setting)
+	_expands(ws[0])
+}
+
+# A line printed (`echo`, `printf`, a here-document line) whose directive name is a variable, or
+# which is one variable whole (`echo "$LINE"`: its value holds the name and the arguments, see
+# named_line). Not for a sed replacement, which replaces a part of a line (`s/HOST/$IP/`).
+_printed_setting(line, text) := s if {
+	s := _variable_setting(line, text)
+} else := object.union({"line": trim_space(line), "name": ws[0], "args": []}, _name_source(ws[0])) if {
+	ws := [w | some w in split(trim_space(replace(replace(text, `"`, ""), "'", "")), " "); w != ""]
+	count(ws) == 1
 	_expands(ws[0])
 }
 
@@ -1957,6 +2025,19 @@ _names_judged(line, directives) if {
 	contains(lowered, name)
 }
 
+# (Quotes only join words: `echo "po""rt 6379"` prints `port 6379`.)
+_names_judged(line, directives) if {
+	not _comment(line)
+	some quote in [`"`, "'"]
+	contains(line, quote)
+	lowered := lower(replace(replace(line, `"`, ""), "'", ""))
+	some name in directives.words
+	contains(lowered, name)
+}
+
+# The escapes echo, printf and sed write as line breaks and blanks (`printf 'port\t6379\n'`).
+_unescaped(text) := replace(replace(text, `\n`, "\n"), `\t`, " ")
+
 # A directive line as redis (or HAProxy) splits it: its name and arguments, or undefined where it
 # names no judged directive.
 _setting(line, text, directives) := {"line": trim_space(line), "name": name, "args": array.slice(ws, 1, count(ws))} if {
@@ -1984,7 +2065,7 @@ _echoed_settings(lines, directives) := [s |
 	]
 	some part in {trim_space(replace(replace(p, `"`, ""), "'", "")) | # each line once, as _setting reads it
 		some text in _printed_words(w, printed)
-		some p in split(replace(text, `\n`, "\n"), "\n")
+		some p in split(_unescaped(text), "\n")
 	}
 	s := _setting(line, part, directives)
 ]
@@ -2047,7 +2128,30 @@ _sed_texts(line) := array.concat(
 		some i, field in fields
 		endswith(field, "s")
 		count(fields) > i + 3
-		some part in split(replace(fields[i + 2], `\n`, "\n"), "\n")
+		some part in split(_unescaped(fields[i + 2]), "\n")
+	],
+	[trim_left(substring(rest, 1, -1), ` \`) |
+		some quote in [`'`, `"`]
+		some k, quoted in split(line, quote)
+		k % 2 == 1
+		some command in split(quoted, ";")
+		rest := trim_left(_without_pattern(trim_space(command)), `\$0123456789,! `)
+		substring(rest, 0, 1) in {"a", "i", "c"}
+	],
+)
+
+# The lines a sed adds whole: the text of its `a`, `i` and `c` commands, and the parts of a
+# substitution's replacement after a line break (the first part replaces within a line).
+_sed_whole_lines(line) := array.concat(
+	[trim(part, " ") |
+		some d in ["/", "|", "#", ",", ":", "@", "!"]
+		contains(line, d)
+		fields := split(line, d)
+		some i, field in fields
+		endswith(field, "s")
+		count(fields) > i + 3
+		some k, part in split(_unescaped(fields[i + 2]), "\n")
+		k > 0
 	],
 	[trim_left(substring(rest, 1, -1), ` \`) |
 		some quote in [`'`, `"`]

@@ -112,7 +112,7 @@ test_written_settings if {
 # Lines whose name is a variable are kept with the variable's name, where they write to a file.
 test_written_settings_by_variable_name if {
 	[[s.variable, s.args] | some s in redis.read_written_settings("echo \"$DIRECTIVE 6379\" >> /c\n")] == [["DIRECTIVE", ["6379"]]]
-	[[s.variable, s.args] | some s in redis.read_written_settings("{\n  echo \"${D}\" 0\n  echo \"$X\"\n} >>\"$conf\"\necho \"$D 1\"\n")] == [["D", ["0"]]]
+	[[s.variable, s.args] | some s in redis.read_written_settings("{\n  echo \"${D}\" 0\n  echo \"$X\"\n} >>\"$conf\"\necho \"$D 1\"\n")] == [["D", ["0"]], ["X", []]]
 	count(redis.read_written_settings("echo \"$D 6379\" >/dev/null\nwhile true; do\n  echo \"$D 1\"\ndone >&2\n")) == 0
 }
 

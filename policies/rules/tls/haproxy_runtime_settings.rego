@@ -30,7 +30,7 @@ import data.lib.k8s
 import data.lib.redis
 
 # (An array: see lib.redis.configs.)
-_settings := [object.union(s, {"entry": entry, "c": c, "name": name}) |
+_settings := [object.union(s, {"entry": entry, "c": c, "name": line.name, "args": line.args}) |
 	some entry in input.resources
 	_runs_haproxy(entry.object)
 	haproxy.serves_redis(entry.object)
@@ -40,6 +40,7 @@ _settings := [object.union(s, {"entry": entry, "c": c, "name": name}) |
 	some s in array.concat(redis.haproxy_written(text), redis.haproxy_copied(entry.object, c.container, text))
 	env := k8s.literal_env(c.container)
 	some name in redis.setting_names(entry.object, c.container, env, s)
+	line := redis.named_line(name, s.args)
 ]
 
 _runs_haproxy(obj) if {

@@ -29,10 +29,11 @@ import data.lib.k8s
 import data.lib.redis
 
 # (An array: see lib.redis.configs.)
-_settings := [object.union(s, {"name": name, "values": [_value(w, env) | some w in s.args]}) |
+_settings := [object.union(s, {"name": line.name, "values": [_value(w, env) | some w in line.args]}) |
 	some s in redis.runtime_settings
 	env := k8s.literal_env(s.container.container)
 	some name in redis.setting_names(s.workload.object, s.container.container, env, s)
+	line := redis.named_line(name, s.args)
 ]
 
 # A line that writes into a file a process of the workload is seen to read: judged with that

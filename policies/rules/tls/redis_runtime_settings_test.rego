@@ -156,3 +156,16 @@ test_filtered_files_are_reported if {
 	count(_copy_messages(files, "grep -v '^#' /scripts/notes >> /run/r.conf\nsort /scripts/notes > /run/r.conf\n")) == 0
 	count(_copy_messages(files, "if grep -q '^port 0' /scripts/redis.conf; then echo ok >&2; fi\n")) == 0
 }
+
+# A whole directive line in one variable (assigned with quotes, or by a `for` loop), printf filling a
+# conversion it has no argument for with nothing, tab escapes and quotes that only join words.
+test_whole_lines_and_escapes if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("LINE=\"port 6379\"\necho \"$LINE\" >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("LINE='replica-announce-ip x'\necho \"$LINE\" >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("for l in 'maxmemory 1gb' 'tls-port 0'; do\n  echo \"$l\"\ndone >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("L='tls-replication no'\nprintf '%s %s\\n' \"$L\" >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("L='tls-replication no'\nsed -i \"\\$a $L\" \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("printf 'port\\t6379\\n' >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"po\"\"rt 6379\" >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("sed -i \"s/REPLACE_HOST/$HOST/\" \"$conf\"\necho \"$HOST\" >&2\n", [])
+}
