@@ -1612,7 +1612,7 @@ _assigned_in(text, name) := object.get(facts.assignments, name, []) if {
 	[value |
 		contains(text, "for ")
 		some line in split(text, "\n")
-		contains(line, "for ")
+		_loop_line(line)
 		some [loop_variable, value] in _loop_values(line)
 		loop_variable == name
 	],
@@ -1633,7 +1633,7 @@ read_assignments(text) := {name: [a[1] | some a in found; a[0] == name] | some [
 		[pair |
 			contains(text, "for ")
 			some line in split(text, "\n")
-			contains(line, "for ")
+			_loop_line(line)
 			some pair in _loop_values(line)
 		],
 	)
@@ -1645,6 +1645,9 @@ _assignment_words(line) := _shell_tokens(line) if {
 	some quote in [`"`, "'"]
 	contains(line, quote)
 } else := _script_words(line)
+
+# A line that opens a `for` loop (not one that says "for" in a comment or a message).
+_loop_line(line) if startswith(trim_left(line, " \t"), "for ")
 
 # What a `for NAME in WORD...` loop assigns its variable, word by word: [[name, value]].
 _loop_values(line) := [[ws[k + 1], _assigned_value(w)] |
