@@ -225,7 +225,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
   // CONFIG SET) is run through real redis-cli against the running server; the gate is given the
   // script as a member's start script that copies the mounted file to `$conf` and appends, as the
   // generator's own members do. A finding that says the gate cannot read a value is failing closed.
-  const scripts: Record<string, { script: string; after?: string }> = {
+  const scripts: Record<string, { script: string; after?: string; shell?: string }> = {
     'announce only': { script: 'echo "replica-announce-ip 10.0.0.1" >> "$conf"' },
     'append a plaintext port': { script: 'echo "port 6379" >> "$conf"' },
     'append a closed port': { script: 'echo "port 0" >> "$conf"' },
@@ -278,6 +278,10 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'printf with a tab': { script: "printf 'port\\t6379\\n' >> \"$conf\"" },
     'a one-line group': { script: '{ echo port 6379; } >> "$conf"' },
     'quotes joined': { script: 'echo "po""rt 6379" >> "$conf"' },
+    'a here-string': { script: 'cat >> "$conf" <<< "port 6379"', shell: 'bash' },
+    'a here-string with escapes': { script: "tee -a \"$conf\" >/dev/null <<< $'maxmemory 1gb\\ntls-port 0'", shell: 'bash' },
+    'a here-string of a whole line': { script: 'L="tls-replication no"\ncat >> "$conf" <<< "$L"', shell: 'bash' },
+    'a here-string to the output': { script: 'cat <<< "port 6379 stays closed"', shell: 'bash' },
   };
 
   /**
@@ -286,7 +290,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
    * member's start script. Undefined when redis refused what the script wrote (nothing runs), else
    * the disagreement, if any ("" for none).
    */
-  async function compareScript(name: string, script: string, after?: string, files: Record<string, string> = {}): Promise<string | undefined> {
+  async function compareScript(name: string, script: string, after?: string, files: Record<string, string> = {}, shell = 'sh'): Promise<string | undefined> {
     const conf = path.join(dir, 'run.conf');
     // The scripts' redis-cli talks to the server under test: a wrapper ahead of the real one in PATH.
     const shim = path.join(dir, 'bin');
@@ -301,7 +305,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     const configDir = path.join(dir, 'config');
     mkdirSync(configDir, { recursive: true });
     for (const [key, text] of Object.entries({ 'redis.conf': tls, ...files })) writeFileSync(path.join(configDir, key), text);
-    execFileSync('sh', ['-c', script], { env: { ...process.env, conf, CONFIG_DIR: configDir }, stdio: ['ignore', 'ignore', 'ignore'] });
+    execFileSync(shell, ['-c', script], { env: { ...process.env, conf, CONFIG_DIR: configDir }, stdio: ['ignore', 'ignore', 'ignore'] });
     const run = (socket: string) => execFileSync('sh', ['-c', after!], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}`, SOCKET: socket }, stdio: 'ignore' });
     const truth = await applied(name, readFileSync(conf, 'utf8'), [], 'redis-server', after ? run : undefined);
     if (!truth) return undefined;
@@ -310,7 +314,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     const container = {
       name: 'redis',
       image: 'docker.io/library/redis:7.2.5',
-      command: ['sh', '/etc/redis/start.sh'],
+      command: [shell, '/etc/redis/start.sh'],
       env: [{ name: 'CONFIG_DIR', value: '/etc/redis' }],
       volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }],
     };
@@ -334,8 +338,8 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
   it('judges what start scripts write and set at run time as sh, redis-server and redis-cli apply it', async () => {
     const disagreements: string[] = [];
     let compared = 0;
-    for (const [name, { script, after }] of Object.entries(scripts)) {
-      const outcome = await compareScript(name, script, after);
+    for (const [name, { script, after, shell }] of Object.entries(scripts)) {
+      const outcome = await compareScript(name, script, after, {}, shell);
       if (outcome === undefined) continue;
       compared++;
       if (outcome) disagreements.push(outcome);

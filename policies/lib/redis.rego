@@ -1795,6 +1795,7 @@ _haproxy_directives := {
 _written_directives(text, directives) := array.flatten([
 	_echoed_settings(candidates, directives), _heredoc_settings(lines, directives),
 	_sed_settings(candidates, directives), _config_set_settings(candidates, directives),
+	_herestring_settings(lines, directives),
 ]) if {
 	_may_write(text)
 	lines := _script_lines(text)
@@ -1860,6 +1861,16 @@ _variable_named_settings(text) := array.flatten([
 		_may_expand(line)
 		some part in _sed_texts(line)
 		s := _variable_setting(line, part)
+	],
+	[s | # a here-string's line (`<<< "$LINE"`, `<<< "$D 6379"`)
+		contains(text, "<<<")
+		lines := _script_lines(text)
+		some i, line in lines
+		contains(line, "<<<")
+		not _comment(line)
+		_herestring_to_file(lines, i)
+		some part in _herestrings(line)
+		s := _printed_setting(line, part)
 	],
 	[s | # a line sed adds whole (`$a $LINE`, a replacement's part after a line break) may be one variable
 		contains(text, "sed ")
@@ -2098,6 +2109,35 @@ _printed_nowhere(words) if {
 _redirect_target(words, k) := words[k + 1] if trim_left(words[k], "1>") == ""
 
 else := trim_left(words[k], "1>")
+
+# Here-strings (bash: `cat >> "$conf" <<< "port 6379"`): the word after `<<<`, a line of input to
+# the command, where the command's output reaches a file (see _output_to_file: itself, a `tee`, a
+# redirected group).
+_herestring_settings(lines, directives) := [s |
+	some i, line in lines
+	contains(line, "<<<")
+	_names_judged(line, directives)
+	_herestring_to_file(lines, i)
+	some text in _herestrings(line)
+	s := _setting(line, text, directives)
+]
+
+_herestring_to_file(lines, i) if _output_to_file(lines, i, _pipeline(_shell_tokens(trim_space(lines[i]))))
+
+_herestrings(line) := [text |
+	contains(line, "<<<")
+	some k, after in split(line, "<<<")
+	k > 0
+	tokens := _shell_tokens(after)
+	count(tokens) > 0
+	some part in split(_herestring_text(tokens[0]), "\n")
+	text := trim_space(part)
+]
+
+# A here-string's word as bash passes it: quotes removed; `$'...'` with its escapes.
+_herestring_text(word) := _unescaped(trim_suffix(trim_prefix(word, "$'"), "'")) if startswith(word, "$'")
+
+else := trim(word, `"'`)
 
 # Here-documents (`<<EOF`, `<<-'EOF'`): each line of the body.
 _heredoc_settings(lines, directives) := [s |

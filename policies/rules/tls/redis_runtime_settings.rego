@@ -7,9 +7,11 @@
 #   tls.redis_tls_only checks in the ConfigMap: `port` other than 0 (a plaintext port), `tls-port 0`,
 #   `tls-replication` other than yes, `tls-protocols` with TLSv1 or TLSv1.1, or an `include` of a
 #   file the gate cannot read. Read wherever a script names the directive as a word of its own: what
-#   `echo` and `printf` print (not to standard error or /dev/null), the lines of a here-document, the
-#   replacement of a `sed` substitution and the text its `a`, `i` and `c` commands add, and `CONFIG
-#   SET` through redis-cli. Such a line is judged wherever it writes, since the gate cannot always
+#   `echo` and `printf` print (not to standard error or /dev/null), the lines of a here-document and
+#   a here-string, the replacement of a `sed` substitution and the text its `a`, `i` and `c`
+#   commands add, and `CONFIG SET` through redis-cli; and the directives of a ConfigMap key a `cat`
+#   (or a printing `sed`) copies into a file, a copy of a file the gate cannot read and a filter
+#   (`grep`, `head`...) of one that sets those directives being reported. Such a line is judged wherever it writes, since the gate cannot always
 #   tell which file redis reads (a copy at a path in a variable, the running server): a value the
 #   gate cannot read (a variable the container's environment does not set to a literal) is reported
 #   too. A line written to a file whose directive name is a variable (`echo "$DIRECTIVE 6379"

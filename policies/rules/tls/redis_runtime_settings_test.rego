@@ -169,3 +169,11 @@ test_whole_lines_and_escapes if {
 	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"po\"\"rt 6379\" >> \"$conf\"\n", [])
 	count(redis_runtime_settings.violation) == 0 with input as _pod("sed -i \"s/REPLACE_HOST/$HOST/\" \"$conf\"\necho \"$HOST\" >&2\n", [])
 }
+
+# Here-strings (bash) into a file: their word, `$'...'` escapes and a whole line in a variable.
+test_here_strings if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("cat >> \"$conf\" <<< \"port 6379\"\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("tee -a \"$conf\" <<< $'maxmemory 1gb\\ntls-port 0' >/dev/null\n", [])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("L='tls-replication no'\n{\n  cat <<< \"$L\"\n} >> \"$conf\"\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("cat <<< \"port 6379 stays closed\"\ncat >> \"$conf\" <<< 'maxmemory 1gb'\n", [])
+}
