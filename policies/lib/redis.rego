@@ -1129,19 +1129,29 @@ _copy_settings(obj, container, text, directives) := [s |
 	some source in copy.sources
 	paths := _resolved_paths(source, values)
 	not _secret_path(obj, container, paths)
-	some s in _source_settings(copy, source, _texts_at(obj, container, paths), directives)
+	some s in _source_settings(copy, source, _files_at(obj, container, paths), directives)
 ]
 
 # What a copy writes of a file, given its text ([] where the gate cannot read it): its judged
 # directives where it copies it as it is, or why the gate cannot tell.
-_source_settings(copy, source, found, directives) := array.concat(
+_source_settings(copy, source, files, directives) := array.concat(
 	[{"line": copy.line, "name": d.name, "args": d.args} |
 		copy.exact
-		some text in found
-		some d in _judged_lines(text, directives)
+		some file in files
+		not _judged_as_configuration(file, directives)
+		some d in _judged_lines(file.text, directives)
 	],
-	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} | name := _copy_problem(copy, found, directives)],
+	[{"line": copy.line, "name": name, "args": [trim(source, `"'`)]} | name := _copy_problem(copy, [f.text | some f in files], directives)],
 )
+
+# A redis configuration of the input (see configs) is judged whole by tls.redis_tls_only, as redis
+# applies it: its copies add no finding of their own (the generator's sentinels copy sentinel.conf).
+_judged_as_configuration(file, directives) if {
+	directives.kind == "redis"
+	some config in configs
+	config.key == file.key
+	k8s.name(config.entry.object) == file.config_map
+}
 
 # The judged settings of a copied file: for redis, the last of each name as redis applies them
 # (and every include); for HAProxy, every line that holds a judged keyword (each `bind` and
@@ -1443,8 +1453,8 @@ _may_hold_judged([text], directives) if count(_judged_lines(text, directives)) >
 
 _secret_path(obj, container, paths) if secret_at(obj, container, paths[0])
 
-# The text of the ConfigMap key a container sees at a path ([path] or []), as [text] or [].
-_texts_at(obj, container, paths) := [text |
+# The ConfigMap key a container sees at a path ([path] or []): [{"config_map", "key", "text"}] or [].
+_files_at(obj, container, paths) := [object.union(file, {"text": text}) |
 	some path in paths
 	file := mounted_file(obj, container, path)
 	some entry in k8s.of_kind("ConfigMap")
