@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatePolicy, type Policy } from '../src/gate/policy.js';
 import { makeTestPki, missingPrograms, type TestPki } from './support/programs.js';
 import { testedLines } from '../src/drill/programs.js';
+import { fromRoot } from '../src/paths.js';
 
 /**
  * The gate's reading of redis configuration (policies/lib/redisconf.rego, rule tls.redis_tls_only)
@@ -19,6 +20,9 @@ import { testedLines } from '../src/drill/programs.js';
  */
 
 const skip = missingPrograms('redis-server', 'redis-cli', 'openssl');
+// redis-py, installed by .ci/run at the version package.json pins (config.redisPyVersion).
+const redisPy = fromRoot(`.tools/redis-py/${(JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { config: { redisPyVersion: string } }).config.redisPyVersion}`);
+const noRedisPy = existsSync(path.join(redisPy, 'redis', '__init__.py')) ? undefined : `redis-py not installed in ${redisPy} (.ci/run installs it)`;
 
 const tls = 'port 0\ntls-port 6380\ntls-replication yes\n';
 const corpus: Record<string, string> = {
@@ -306,7 +310,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     mkdirSync(configDir, { recursive: true });
     for (const [key, text] of Object.entries({ 'redis.conf': tls, ...files })) writeFileSync(path.join(configDir, key), text);
     execFileSync(shell, ['-c', script], { env: { ...process.env, conf, CONFIG_DIR: configDir }, stdio: ['ignore', 'ignore', 'ignore'] });
-    const run = (socket: string) => execFileSync('sh', ['-c', after!], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}`, SOCKET: socket }, stdio: 'ignore' });
+    const run = (socket: string) => execFileSync('sh', ['-c', after!], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}`, SOCKET: socket, PYTHONPATH: redisPy }, stdio: 'ignore' });
     const truth = await applied(name, readFileSync(conf, 'utf8'), [], 'redis-server', after ? run : undefined);
     if (!truth) return undefined;
     const problems = insecure(truth);
@@ -334,6 +338,26 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     if (!problems.length && findings.some((m) => !/cannot (read|tell)/.test(m))) return `${name}: redis applies it safely (${JSON.stringify(truth)}); the gate reports ${JSON.stringify(findings)}`;
     return '';
   }
+
+  // CONFIG SET through a client library (redis-py, as a Job's or a script's Python would send it),
+  // against the server it reaches.
+  const clientCalls: Record<string, string> = {
+    'positional arguments': "config_set('tls-replication', 'no')",
+    'keyword arguments': "config_set(name='port', value=6379)",
+    'a safe setting': "config_set('maxmemory-policy', 'noeviction')",
+    'execute_command': "execute_command('CONFIG', 'SET', 'tls-port', '0')",
+  };
+
+  it.skipIf(noRedisPy)(`judges CONFIG SET through redis-py as the server applies it${noRedisPy ? ` [skipped: ${noRedisPy}]` : ''}`, async () => {
+    const disagreements: string[] = [];
+    for (const [name, call] of Object.entries(clientCalls)) {
+      const after = `python3 -c "import os, redis; redis.Redis(unix_socket_path=os.environ['SOCKET']).${call.replaceAll('"', '\\"')}"`;
+      const outcome = await compareScript(`redis-py, ${name}`, '', after);
+      expect(outcome, name).toBeDefined();
+      if (outcome) disagreements.push(outcome);
+    }
+    expect(disagreements).toEqual([]);
+  });
 
   it('judges what start scripts write and set at run time as sh, redis-server and redis-cli apply it', async () => {
     const disagreements: string[] = [];

@@ -1561,7 +1561,7 @@ else := [part |
 _says_config_set(text) if {
 	contains(text, "config")
 	some after in array.slice(split(text, "config"), 1, count(split(text, "config")))
-	startswith(trim_left(after, " \t\"'(),"), "set")
+	startswith(trim_left(after, " \t\"'(),_"), "set") # `config set`, `CONFIG SET`, `config_set(`, `ConfigSet(`
 }
 
 _names_redis(text) if contains(lower(text), "redis")
@@ -2234,16 +2234,40 @@ _comment(line) if startswith(trim_left(line, " \t"), "#")
 _may_set_config(line) if contains(lower(line), "config")
 
 # `CONFIG SET name value [name value ...]` (redis-cli, any case).
-_config_set_settings(lines, directives) := [s |
-	some line in lines
-	_may_set_config(line)
-	ws := [trim(w, `"'()`) | some w in _script_words(line)] # `(redis-cli config set port 0)`
-	some k, w in ws
-	lower(w) == "config"
+_config_set_settings(lines, directives) := array.concat(
+	[s |
+		some line in lines
+		_may_set_config(line)
+		ws := [trim(w, `"'()`) | some w in _script_words(line)] # `(redis-cli config set port 0)`
+		some k, w in ws
+		lower(w) == "config"
+		lower(ws[k + 1]) == "set"
+		rest := array.slice(ws, k + 2, count(ws))
+		pairs := array.slice(rest, 0, _end(rest))
+		count(pairs) >= 2
+		some p in numbers.range(0, floor(count(pairs) / 2) - 1)
+		s := _setting(line, concat(" ", [pairs[2 * p], pairs[(2 * p) + 1]]), directives)
+	],
+	[s | # a client library's call: `r.config_set("port", 6379)` (redis-py), `redis.config("SET", "port", "6379")` (ioredis)
+		some line in lines
+		_may_set_config(line)
+		contains(line, "(")
+		ws := [w | some w in regex.split(`[^A-Za-z0-9_.:-]+`, line); w != ""; not lower(w) in _call_words]
+		some k, w in ws
+		rest := _config_call_arguments(ws, k, lower(w))
+		count(rest) >= 2
+		s := _setting(line, concat(" ", [rest[0], rest[1]]), directives)
+	],
+)
+
+# Words of a call that are no setting's name or value: keyword names (redis-py's `name=`, `value=`)
+# and Go's context argument.
+_call_words := {"name", "value", "ctx", "context.background", "context.todo"}
+
+_config_call_arguments(ws, k, word) := array.slice(ws, k + 1, count(ws)) if {
+	some call in ["config_set", "configset"]
+	endswith(word, call)
+} else := array.slice(ws, k + 2, count(ws)) if {
+	endswith(word, "config")
 	lower(ws[k + 1]) == "set"
-	rest := array.slice(ws, k + 2, count(ws))
-	pairs := array.slice(rest, 0, _end(rest))
-	count(pairs) >= 2
-	some p in numbers.range(0, floor(count(pairs) / 2) - 1)
-	s := _setting(line, concat(" ", [pairs[2 * p], pairs[(2 * p) + 1]]), directives)
-]
+}

@@ -110,6 +110,14 @@ test_config_set_from_another_pod if {
 	count(redis_runtime_settings.violation) == 0 with input as _job("echo 'port 8080' > /app/server.conf && kubectl config set-context dev && exec /app/server")
 }
 
+# The same through a client library's call (redis-py, ioredis).
+test_config_set_through_a_client_library if {
+	count(redis_runtime_settings.violation) == 1 with input as _job("pip install redis && python3 -c \"import redis; redis.Redis(host='cache', ssl=True).config_set('port', 6379)\"")
+	count(redis_runtime_settings.violation) == 1 with input as _job("python3 -c \"import redis; r = redis.Redis(host='cache'); r.config_set(name='tls-replication', value='no')\"")
+	count(redis_runtime_settings.violation) == 1 with input as _job("node -e \"new (require('ioredis'))({host: 'cache'}).config('SET', 'tls-port', '0')\"")
+	count(redis_runtime_settings.violation) == 0 with input as _job("python3 -c \"import redis; redis.Redis(host='cache', ssl=True).config_set('maxmemory-policy', 'noeviction')\"")
+}
+
 _pod_with(files, script) := {"resources": [
 	{"file": "c.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "n"}, "data": object.union(files, {"start.sh": script, "member.env": "CONFIG_DIR=/scripts\n"})}},
 	{"file": "s.yaml", "object": {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "cache", "namespace": "n"}, "spec": {"template": {"spec": {
