@@ -888,7 +888,21 @@ _written(obj, container, path) := [_written_directive(line) |
 _writes_to_one_of(line, names) if {
 	some target in names
 	contains(line, target)
+	_names_whole(line, target)
 	_writes_to(line, target)
+}
+
+# Whether a line names a path or variable whole somewhere: not as the start of a longer name
+# (`$conf` in `"$conf_dir/host"`, `/run/redis.conf` in `/run/redis.conf.bak`).
+_names_whole(line, target) if {
+	parts := split(line, target)
+	some part in array.slice(parts, 1, count(parts))
+	not _continues_a_name(substring(part, 0, 1))
+}
+
+_continues_a_name(c) if {
+	c != ""
+	contains("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", c)
 }
 
 # How a script names a path: itself, and the variables it sets to it (see _copies), as `$NAME`,
@@ -1975,10 +1989,12 @@ _variable_setting(line, text) := object.union(
 
 # A line printed (`echo`, `printf`, a here-document line) whose directive name is a variable, or
 # which is one variable whole (`echo "$LINE"`: its value holds the name and the arguments, see
-# named_line). Not for a sed replacement, which replaces a part of a line (`s/HOST/$IP/`).
+# named_line; "whole": judged only where the gate finds a literal value, as most such lines write
+# an address or a password into a file of its own). Not for a sed replacement, which replaces a
+# part of a line (`s/HOST/$IP/`).
 _printed_setting(line, text) := s if {
 	s := _variable_setting(line, text)
-} else := object.union({"line": trim_space(line), "name": ws[0], "args": []}, _name_source(ws[0])) if {
+} else := object.union({"line": trim_space(line), "name": ws[0], "args": [], "whole": true}, _name_source(ws[0])) if {
 	ws := [w | some w in split(trim_space(replace(replace(text, `"`, ""), "'", "")), " "); w != ""]
 	count(ws) == 1
 	_expands(ws[0])

@@ -98,8 +98,10 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 } else := sprintf("the directive's name is the variable %s, which neither the container's environment nor the texts it is given set to a literal: the gate cannot tell which directive it writes", [s.variable]) if {
 	s.name == "$"
 	s.variable
+	not s.whole # a whole line in a variable nothing sets to a literal: most write an address or a password
 } else := "the directive's name is an expansion the gate cannot read (a command substitution, a positional parameter): it cannot tell which directive it writes" if {
 	s.name == "$"
+	not s.whole
 }
 
 violation contains k8s.violation(s.workload, sprintf(

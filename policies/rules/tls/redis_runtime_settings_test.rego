@@ -176,6 +176,7 @@ test_whole_lines_and_escapes if {
 	count(redis_runtime_settings.violation) == 1 with input as _pod("printf 'port\\t6379\\n' >> \"$conf\"\n", [])
 	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"po\"\"rt 6379\" >> \"$conf\"\n", [])
 	count(redis_runtime_settings.violation) == 0 with input as _pod("sed -i \"s/REPLACE_HOST/$HOST/\" \"$conf\"\necho \"$HOST\" >&2\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"$POD_IP\" > /data/announce-ip\nprintf '%s' \"$(cat /secrets/pass)\" > /run/pass\n", [])
 }
 
 # Here-strings (bash) into a file: their word, `$'...'` escapes and a whole line in a variable.
