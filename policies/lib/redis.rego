@@ -1206,8 +1206,29 @@ read_file_copies(text) := [copy |
 		"sources": _sources(first),
 		"exact": _exact(commands),
 		"keeps_unjudged": _keeps_unjudged(commands),
+		"configuration": _configuration_target(commands),
 	}
 ]
+
+# Whether what a copy writes may be a configuration, for a copy whose outcome the gate cannot read:
+# its file's name says so (`conf`, `cfg`: `"$conf"`, `/data/redis.conf`, `haproxy.cfg`), or the
+# file is a group's (the gate does not follow which). A copy of an unreadable file elsewhere
+# (`cat /etc/hostname > /data/host`) is a file of its own.
+_configuration_target(commands) if {
+	targets := array.concat(
+		[commands[count(commands) - 1].out | _a_file(commands[count(commands) - 1].out)],
+		[trim(t, `"'`) | some c in commands; c.name == "tee"; some t in c.args; not startswith(t, "-")],
+	)
+	_names_a_configuration(targets)
+} else := false
+
+_names_a_configuration([])
+
+_names_a_configuration(targets) if {
+	some target in targets
+	some word in ["conf", "cfg"]
+	contains(lower(target), word)
+}
 
 _may_copy(text) if {
 	some command in _copy_commands
@@ -1439,16 +1460,21 @@ _overridden(dirs, i, d) if {
 	later.name == d.name
 }
 
-_copy_problem(copy, [], _) := "copy" if copy.exact
+_copy_problem(copy, [], _) := "copy" if {
+	copy.exact
+	copy.configuration
+}
 
 _copy_problem(copy, found, directives) := "filter" if {
 	copy.exact == false
+	copy.configuration
 	not _keeps_unjudged_of(copy, directives)
 	_may_hold_judged(found, directives)
 }
 
 _copy_problem(copy, found, directives) := "filter" if {
 	copy.exact == false
+	copy.configuration
 	_keeps_unjudged_of(copy, directives)
 	count(found) > 0
 	_may_hold_judged(found, directives)

@@ -147,6 +147,7 @@ test_copied_files_are_read if {
 	some unread in _copy_messages(overrides, "cat /run/extra.conf >> /run/r.conf\n")
 	contains(unread, "copies /run/extra.conf, which no ConfigMap of the pod gives it")
 	count(_copy_messages(overrides, "cat \"$NOWHERE/overrides\" >> /run/r.conf\n")) == 1
+	count(_copy_messages(overrides, "cat /etc/hostname > /data/host\nawk '{print $1}' \"$STATE\" > /tmp/peers\n")) == 0
 }
 
 # A filter of a file that sets a judged directive, or that the gate cannot read, is reported: which
