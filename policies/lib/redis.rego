@@ -1263,34 +1263,21 @@ _ends_pipeline(t) if startswith(t, "#")
 
 _command(ws) := {
 	"name": _basename(trim(ws[0], `"'`)),
-	"args": [w | some i, w in ws; i > 0; not _redirection(w); not _redirected_word(ws, i)],
+	"args": [w | some i, w in ws; i > 0; not _redirection(w); not _redirected(ws, i)],
 	"out": _stdout_target(ws),
 }
 
 _basename(word) := parts[count(parts) - 1] if parts := split(word, "/")
 
-_redirected_word(ws, i) if {
-	i > 0
-	trim_left(ws[i - 1], "0123456789") in {">", ">>", ">|", "<"}
-}
-
 # Where a command's standard output goes: the target of its last `>`/`>>` (quotes removed, `&2` for
 # `>&2`), or "".
 _stdout_target(ws) := targets[count(targets) - 1] if {
-	targets := [_target(ws, i) |
+	targets := [trim(_redirect_target(ws, i), `"'`) |
 		some i, w in ws
-		_stdout_redirection(w)
+		startswith(trim_prefix(w, "1"), ">")
 	]
 	count(targets) > 0
 } else := ""
-
-_stdout_redirection(w) if trim_left(w, "1") in {">", ">>", ">|"}
-
-_stdout_redirection(w) if startswith(trim_left(w, "1"), ">&")
-
-_target(ws, i) := trim_prefix(trim_left(ws[i], "1"), ">") if {
-	startswith(trim_left(ws[i], "1"), ">&")
-} else := trim(ws[i + 1], `"'`)
 
 # Whether a line's output reaches a file: its last command's output redirected to one, a `tee` of
 # the pipeline writing one, or the line stands in a group or block whose end redirects to a file
@@ -2158,9 +2145,9 @@ _printed_nowhere(words) if {
 	_redirect_target(words, k) in {"&2", "/dev/null", "/dev/stderr"}
 }
 
-_redirect_target(words, k) := words[k + 1] if trim_left(words[k], "1>") == ""
+_redirect_target(words, k) := words[k + 1] if trim_left(words[k], "1>|") == "" # `>`, `>>`, `>|` (clobber) then the file
 
-else := trim_left(words[k], "1>")
+else := trim_left(words[k], "1>|")
 
 # Here-strings (bash: `cat >> "$conf" <<< "port 6379"`): the word after `<<<`, a line of input to
 # the command, where the command's output reaches a file (see _output_to_file: itself, a `tee`, a
