@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LocalCluster, LocalMember } from '../../src/drill/cluster.js';
@@ -49,6 +49,8 @@ export class MemberKubelet {
   readonly problems: string[] = [];
   private readonly running = new Map<string, { member: LocalMember; ready: boolean }>();
   private readonly busy = new Set<string>();
+  /** The rollout scripts running now, by pod uid: their output so far (see describe). */
+  private readonly inFlight = new Map<string, { pod: string; since: number; output: string[] }>();
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly dir: string;
@@ -139,7 +141,27 @@ export class MemberKubelet {
     }
     if (!pod.spec?.nodeName || pod.status?.phase !== 'Pending' || this.rollouts.some((r) => r.pod === pod.metadata.uid)) return;
     await this.cp.kube.mergePatch(`${podPath(pod)}/status`, runningStatus(pod, false));
-    const container = pod.spec.containers[0];
+    // From here on the pod is Running: whatever goes wrong must end it, or the Job (and the sync
+    // waiting on it as a hook) would wait for ever, and the test with them.
+    const live = { pod: pod.metadata.name!, since: Date.now(), output: [] as string[] };
+    this.inFlight.set(pod.metadata.uid!, live);
+    let code: number;
+    try {
+      code = await this.runRolloutScript(pod, live.output);
+    } catch (error) {
+      live.output.push(`\nthe kubelet could not run the script: ${(error as Error).stack ?? error}`);
+      this.problems.push(`pod ${pod.metadata.name}: ${(error as Error).message}`);
+      code = 1;
+    } finally {
+      this.inFlight.delete(pod.metadata.uid!);
+    }
+    this.rollouts.push({ pod: pod.metadata.uid!, exitCode: code, output: live.output.join('') });
+    await this.cp.kube.mergePatch(`${podPath(pod)}/status`, finishedStatus(pod, code)).catch(ignoreGone);
+  }
+
+  /** Runs the rollout Job's script as its pod would, its output appended to `output` as it comes; its exit code. */
+  private async runRolloutScript(pod: KubeObject, output: string[]): Promise<number> {
+    const container = pod.spec!.containers[0];
     const env = Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
     const script = await this.cp.kube.get(`/api/v1/namespaces/${this.id.namespace}/configmaps/${objectNames(this.id.deployment).rollout}`);
     const scriptFile = path.join(this.dir, 'rollout.py');
@@ -147,7 +169,7 @@ export class MemberKubelet {
     const passwordFile = path.join(this.dir, 'sentinel-password');
     writeFileSync(passwordFile, this.cluster.passwords[authSecretKeys.sentinelAuth]!);
     // The Job's own service account: a token the API server issues for it, as a projected volume holds.
-    const token = await this.cp.kube.create(`/api/v1/namespaces/${this.id.namespace}/serviceaccounts/${pod.spec.serviceAccountName}/token`, {
+    const token = await this.cp.kube.create(`/api/v1/namespaces/${this.id.namespace}/serviceaccounts/${pod.spec!.serviceAccountName}/token`, {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
       spec: { expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid } },
@@ -156,16 +178,34 @@ export class MemberKubelet {
     writeFileSync(path.join(accountDir, 'token'), (token.status as { token: string }).token);
     writeFileSync(path.join(accountDir, 'ca.crt'), readFileSync(this.cp.caFile));
     const members = (JSON.parse(env.MEMBERS!) as { name: string; host: string }[]).map((m) => ({ ...m, host: this.cluster.member(m.name).ip }));
-    const { code, output } = await inPod(accountDir, ['python3', scriptFile], {
-      ...env,
-      MEMBERS: JSON.stringify(members),
-      CA_FILE: this.cluster.caFile,
-      SENTINEL_PASSWORD_FILE: passwordFile,
-      KUBERNETES_SERVICE_HOST: '127.0.0.1',
-      KUBERNETES_SERVICE_PORT: new URL(this.cp.server).port,
-    });
-    this.rollouts.push({ pod: pod.metadata.uid!, exitCode: code, output });
-    await this.cp.kube.mergePatch(`${podPath(pod)}/status`, finishedStatus(pod, code)).catch(ignoreGone);
+    return inPod(
+      accountDir,
+      ['python3', scriptFile],
+      {
+        ...env,
+        MEMBERS: JSON.stringify(members),
+        CA_FILE: this.cluster.caFile,
+        SENTINEL_PASSWORD_FILE: passwordFile,
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: new URL(this.cp.server).port,
+      },
+      output,
+    );
+  }
+
+  /**
+   * What the stand-in did and is doing, for a test's failure message: its last events, the problems
+   * it met, and the output so far of each rollout script still running (a sync waits for the Job).
+   */
+  describe(): string {
+    const time = (at: number) => new Date(at).toISOString().slice(11, 23);
+    const events = this.events.slice(-20).map((e) => `  ${time(e.at)} ${e.member} ${e.what}${e.build ? ` (${e.build})` : ''}`);
+    const running = [...this.inFlight.values()].map((r) => `--- rollout script of pod ${r.pod}, running since ${time(r.since)}:\n${r.output.join('') || '(no output yet)'}`);
+    return [
+      `--- the kubelet's last events:\n${events.join('\n') || '  (none)'}`,
+      ...(this.problems.length ? [`--- its problems:\n${this.problems.join('\n')}`] : []),
+      ...(running.length ? running : ['--- no rollout script running']),
+    ].join('\n');
   }
 }
 
@@ -225,15 +265,20 @@ function finishedStatus(pod: KubeObject, exitCode: number): object {
   };
 }
 
-/** Runs a command with the service account of `accountDir`, as the pod's container would (inClusterCommand). */
-function inPod(accountDir: string, command: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+/**
+ * Runs a command with the service account of `accountDir`, as the pod's container would
+ * (inClusterCommand), its output appended to `output` as it comes; its exit code.
+ */
+function inPod(accountDir: string, command: string[], env: Record<string, string>, output: string[]): Promise<number> {
   const [program, args] = inClusterCommand(accountDir, command);
   return new Promise((resolve) => {
-    execFile(
-      program,
-      args,
-      { env: { PATH: process.env.PATH!, ...env }, timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
-    );
+    const child = spawn(program, args, { env: { PATH: process.env.PATH!, ...env }, timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+    child.on('error', (error) => {
+      output.push(`\n${program}: ${error.message}`);
+      resolve(1);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
   });
 }

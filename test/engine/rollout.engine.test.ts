@@ -54,7 +54,7 @@ describe('day 2 on the real engine: every change rolls out one member at a time,
     // The portals stay kwok's in the cluster; clients reach the members through local ones, as in the drill.
     for (const p of cluster.portals) cluster.startPortal(p);
     applyBootstrap(engine);
-    await waitForApplications(engine, expectedApplications(engine), head(), 300_000);
+    await explained(waitForApplications(engine, expectedApplications(engine), head(), 300_000));
   });
   afterAll(async () => {
     if (engine) writeFileSync(path.join(engine.dir, 'rollout-figures.json'), JSON.stringify({ figures, events: kubelet?.events, rollouts: kubelet?.rollouts }, null, 1));
@@ -100,8 +100,8 @@ describe('day 2 on the real engine: every change rolls out one member at a time,
     git(engine.repo, 'add', '-A');
     git(engine.repo, 'commit', '--quiet', '-m', `${klass}: ${description}`);
     const revision = head();
-    await waitForApplications(engine, [APPLICATION], revision, 600_000);
-    await until('the rollout Job to finish', 60_000, () => (kubelet.rollouts.length > runsBefore ? true : undefined));
+    await explained(waitForApplications(engine, [APPLICATION], revision, 600_000));
+    await explained(until('the rollout Job to finish', 60_000, () => (kubelet.rollouts.length > runsBefore ? true : undefined)));
     const result: WriteLoadResult = await load.stop();
     const run = kubelet.rollouts.at(-1)!;
     const primaryAfter = (await cluster.settled(30)).name;
@@ -238,6 +238,13 @@ describe('day 2 on the real engine: every change rolls out one member at a time,
 
   function head(): string {
     return git(engine.repo, 'rev-parse', 'HEAD').trim();
+  }
+
+  /** A wait whose failure also says what the stand-in kubelet did and what its rollout script printed so far. */
+  function explained<T>(wait: Promise<T>): Promise<T> {
+    return wait.catch((error: Error) => {
+      throw new Error(`${error.message}\n${kubelet.describe()}`, { cause: error });
+    });
   }
 });
 
