@@ -8,7 +8,7 @@ import { LOCK_FILE, RepositoryBusy, withRepositoryLock } from '../src/synth/lock
 import { synth } from '../src/synth/synth.js';
 import { recover, transactionFolder } from '../src/synth/transaction.js';
 import { cliPath, redisGitops } from './support/programs.js';
-import { snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
+import { leftInTransaction, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
 
 // A synth changes dist/ and state/ as one transaction (src/synth/transaction.ts). Here synth is
 // killed with SIGKILL at points of its run, and what it leaves must be, once the next run has
@@ -50,7 +50,7 @@ function repositoryState(repo: string): Record<string, string> {
 async function outcome(repo: string, old: Record<string, string>, oldOrders: string): Promise<'old' | 'new' | string> {
   const out = path.join(repo, 'dist');
   await recover(out);
-  if (existsSync(transactionFolder(out))) return 'the transaction folder was left behind';
+  if (leftInTransaction(out).length) return `the transaction folder still holds ${leftInTransaction(out).join(', ')}`;
   const now = repositoryState(repo);
   if (JSON.stringify(now) === JSON.stringify(old)) return 'old';
   const states = Object.keys(now).filter((f) => f.startsWith('state/')).sort();
@@ -155,7 +155,7 @@ describe('synth as one transaction over dist/ and state/', () => {
     writeFileSync(path.join(repo, LOCK_FILE), `${JSON.stringify({ pid: deadPid(), host: hostname() })}\n`);
     const result = await synth(repo, out, { writeState: false });
     expect(result.recovered).toBe('discarded');
-    expect(existsSync(transactionFolder(out))).toBe(false);
+    expect(leftInTransaction(out)).toEqual([]);
     expect(existsSync(path.join(repo, LOCK_FILE))).toBe(false);
     expect(snapshotTree(path.join(repo, 'state'))).toEqual(Object.fromEntries(Object.entries(before).filter(([f]) => f.startsWith('state/')).map(([f, c]) => [f.slice(6), c])));
   });
@@ -183,7 +183,7 @@ describe('synth as one transaction over dist/ and state/', () => {
     expect(await recover(out)).toBe('completed');
     const expected = { ...files, ...(stray ? { 'a/b/stray.txt': 'mine\n' } : {}) };
     expect(snapshotTree(out)).toEqual(Object.fromEntries(Object.entries(expected).map(([f, c]) => [f, Buffer.from(c).toString('base64')])));
-    expect(existsSync(txn)).toBe(false);
+    expect(leftInTransaction(out)).toEqual([]);
   });
 
   it('two synths of one repository do not run at once: the second waits for the first, or gives up with a clear message', async () => {

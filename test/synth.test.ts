@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
 import { plan, synth } from '../src/synth/synth.js';
 import { buildIndex, readPrevious, sha256, withSums, writeDist } from '../src/synth/write-dist.js';
-import { transactionFolder } from '../src/synth/transaction.js';
-import { projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
+import { leftInTransaction, projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
 
 describe('synth', () => {
   it('writes dist/<cluster>/<deployment>/<kind>-<name>.yaml, a SHA256SUMS per folder and an index of the folders', async () => {
@@ -160,7 +159,7 @@ describe('synth', () => {
     const previous = await readPrevious(out);
     await expect(writeDist(out, output(broken), buildIndex(generator, output(broken).folders), previous)).rejects.toThrow();
     expect(snapshotTree(out)).toEqual(before);
-    expect(existsSync(transactionFolder(out))).toBe(false);
+    expect(leftInTransaction(out)).toEqual([]);
   });
 
   it('refuses to replace a folder that is not a synth output', async () => {

@@ -7,7 +7,7 @@ import { resolveAllSecrets } from '../src/synth/synth.js';
 import { generator } from '../src/version.js';
 import { redisGitops } from './support/programs.js';
 import { renderAll } from './support/render.js';
-import { tempRepo, writeInput } from './support/repo.js';
+import { leftInTransaction, tempRepo, writeInput } from './support/repo.js';
 
 // A fleet large enough that synth uses worker threads (64 deployments and up), run through the CLI as
 // users run it (compiled, its threads loading compiled modules), compared with one thread.
@@ -73,7 +73,8 @@ describe('synth rendering while it resolves secrets', () => {
     expect(existsSync(path.join(repo, 'dist')), 'dist/').toBe(false);
     expect(readdirSync(path.join(repo, 'state/example')), 'state/').toEqual(states);
     // Nor what was staged while earlier deployments rendered (dist.transaction/).
-    expect(readdirSync(repo).sort()).toEqual(['clusters', 'deployments', 'state']);
+    expect(readdirSync(repo).filter((name) => name !== 'dist.transaction').sort()).toEqual(['clusters', 'deployments', 'state']);
+    expect(leftInTransaction(path.join(repo, 'dist'))).toEqual([]);
   });
 });
 

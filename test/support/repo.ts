@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { transactionFolder } from '../../src/synth/transaction.js';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,4 +48,16 @@ export function snapshotTree(dir: string): Record<string, string> {
     if (statSync(file).isFile()) out[name] = readFileSync(file, 'base64');
   }
   return out;
+}
+
+/**
+ * What synth's transaction folder beside the output `out` holds: nothing between runs, whether or
+ * not the folder is there (it stays, emptied: src/synth/transaction.ts).
+ */
+export function leftInTransaction(out: string): string[] {
+  try {
+    return readdirSync(transactionFolder(out));
+  } catch {
+    return [];
+  }
 }
