@@ -380,23 +380,25 @@ try {
       // cache, and where watchman is installed, its file system monitor.
       const tuned = tuneGit(root, git);
       if (tuned) {
-        const r = await measure(process.execPath, [cli, 'gate', dist, '--changed', '--format', 'json'], { okCodes: [0, 1] });
+        // What a user waits for with git set up so: the change, synth, then gate --changed at once. With
+        // watchman watching, synth asks it what changed instead of a stat of every input (README, "Large
+        // fleets"): the first synth after the watch lists the files once and keeps watchman's clock
+        // (untimed), the next, after one more change, is the one timed. Before each synth, watchman is
+        // let finish with what came before (untimed), as it has when a user edits a file seconds after
+        // a synth; the gate runs right after the synth, as `synth && gate --changed` runs it, so git
+        // sees what synth's writes tell its file system monitor (no `git status` in between refreshes
+        // its index).
+        let tunedSynth = oneSynth;
+        let r;
+        for (const grown of tuned.includes('watchman') ? ['124Gi', '125Gi'] : ['124Gi']) {
+          await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, `$1${grown}`));
+          if (tuned.includes('watchman')) spawnSync('watchman', ['-j'], { input: JSON.stringify(['clock', root, { sync_timeout: 600_000 }]), stdio: ['pipe', 'ignore', 'ignore'] });
+          tunedSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
+          r = await measure(process.execPath, [cli, 'gate', dist, '--changed', '--format', 'json'], { okCodes: [0, 1] });
+        }
         const s = JSON.parse(r.stdout).summary;
         rows.push({ size, stage: 'one changed: gate --changed, git tuned', ...r, objects: s.resources, note: `${tuned}; ${s.errors} errors, ${s.resources} resources gated` });
-        // With watchman watching, synth asks it what changed instead of a stat of every input (README,
-        // "Large fleets"): the first synth after the watch lists the files once and keeps watchman's
-        // clock (untimed), the next, after one more change, is the one a user waits for. Before each,
-        // watchman is let finish with what came before (untimed), as it has when a user edits a file
-        // seconds after a synth (a synth started sooner does without it: see src/config/file-monitor.ts).
-        let tunedSynth = oneSynth;
-        if (tuned.includes('watchman')) {
-          for (const grown of ['124Gi', '125Gi']) {
-            await writeFile(changedFile, (await readFile(changedFile, 'utf8')).replace(/^(\s*size: )\S+$/m, `$1${grown}`));
-            spawnSync('watchman', ['-j'], { input: JSON.stringify(['clock', root, { sync_timeout: 600_000 }]), stdio: ['pipe', 'ignore', 'ignore'] });
-            tunedSynth = await measure(process.execPath, [cli, 'synth', '--root', root, '--out', dist]);
-          }
-          rows.push({ size, stage: 'one changed: synth, watchman', ...tunedSynth, objects, note: tunedSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });
-        }
+        if (tuned.includes('watchman')) rows.push({ size, stage: 'one changed: synth, watchman', ...tunedSynth, objects, note: tunedSynth.stdout.split('\n')[0].replace(/^.*?, (\d+ rendered).*?: (.*)$/, '$1; $2') });
         const sum = tunedSynth.wallMs + r.wallMs;
         rows.push({ size, stage: 'one changed: synth + gate, git tuned', wallMs: sum, cpuMs: tunedSynth.cpuMs === null ? null : tunedSynth.cpuMs + r.cpuMs, rssMb: null, objects: s.resources, note: 'sum of the two' });
         console.log(`one changed, git tuned (${tuned}): synth ${fmt(tunedSynth.wallMs / 1000, 2)} s, gate --changed ${fmt(r.wallMs / 1000, 2)} s, together ${fmt(sum / 1000, 2)} s`);
