@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { scenarios } from '../src/drill/scenario-ids.js';
 import { cliPath, redisGitops, runProgram, type Outcome } from './support/programs.js';
 import { projectRoot, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
+import { INDEX_FILE } from '../model/dist-layout.js';
 
 // The exit codes every command shares (src/commands/exit-codes.ts, README "Exit codes"), run as a
 // user runs the CLI.
@@ -78,14 +79,14 @@ describe('exit 2: bad usage or bad input', () => {
 
   it('an unknown deployment for diff, rotate and drill, naming its file and the deployments there are', async () => {
     const repo = await syncedRepo();
-    const before = readFileSync(path.join(repo, 'dist/index.json'), 'utf8');
+    const before = readFileSync(path.join(repo, 'dist', INDEX_FILE), 'utf8');
     for (const args of [['diff', 'nosuch'], ['rotate', 'nosuch', '--what', 'ca'], ['drill', 'nosuch']]) {
       const outcome = await redisGitops(repo, ...args);
       expect(outcome.code, args.join(' ')).toBe(2);
       expect(outcome.stderr).toBe(`${args[0]}: deployments/nosuch.yaml: no such deployment (deployments here: orders, sessions)\n`);
       expect(outcome.stdout).toBe('');
     }
-    expect(readFileSync(path.join(repo, 'dist/index.json'), 'utf8')).toBe(before);
+    expect(readFileSync(path.join(repo, 'dist', INDEX_FILE), 'utf8')).toBe(before);
   });
 
   it('input files that do not validate: every mistake with its file, line and field, for synth, diff and gate --check-synced', async () => {

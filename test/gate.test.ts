@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { platformRoleName, platformRoleRules, platformRoles } from '../model/pla
 import { encryptionRequirement, providerStorage } from '../model/storage-providers.js';
 import { redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
+import { INDEX_FILE, INDEX_FOLDER, LEGACY_INDEX_FILE } from '../model/dist-layout.js';
 
 
 const gateCli = (...args: string[]) => redisGitops(projectRoot, 'gate', ...args);
@@ -440,16 +441,19 @@ describe('warnings and --strict', () => {
 });
 
 describe('gate on bad input', () => {
-  it("leaves synth's index out by its first bytes (an earlier synth's, parsed), never SHA256SUMS, and gates a manifest named index.json", async () => {
+  it("leaves synth's index out by its first bytes (an earlier synth's, parsed, where it kept it), never SHA256SUMS, and gates a manifest named like it", async () => {
     const dir = distWith({});
-    const top = (files: string[]) => files.filter((f) => path.dirname(f) === dir || path.basename(f) === 'SHA256SUMS');
-    expect(readFileSync(path.join(dir, 'index.json'), 'utf8')).toMatch(/^\{\n {2}"layout": 2,\n {2}"generator": \{/);
+    const top = (files: string[]) => files.filter((f) => [dir, path.join(dir, INDEX_FOLDER)].includes(path.dirname(f)) || path.basename(f) === 'SHA256SUMS');
+    expect(readFileSync(path.join(dir, INDEX_FILE), 'utf8')).toMatch(/^\{\n {2}"layout": 2,\n {2}"generator": \{/);
     expect(top(await findManifestFiles([dir]))).toEqual([]);
-    // An index of the first layout (as an older synth wrote it): the whole file is read.
-    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ generator: { name: 'redis-gitops', version: '0.0.1' }, files: {} }, null, 2));
-    expect(top(await findManifestFiles([dir]))).toEqual([]);
-    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: ns } }));
-    expect(top(await findManifestFiles([dir]))).toEqual([path.join(dir, 'index.json')]);
+    for (const index of [INDEX_FILE, LEGACY_INDEX_FILE]) {
+      // An index of the first layout (as an older synth wrote it): the whole file is read.
+      writeFileSync(path.join(dir, index), JSON.stringify({ generator: { name: 'redis-gitops', version: '0.0.1' }, files: {} }, null, 2));
+      expect(top(await findManifestFiles([dir]))).toEqual([]);
+      writeFileSync(path.join(dir, index), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: ns } }));
+      expect(top(await findManifestFiles([dir]))).toEqual([path.join(dir, index)]);
+      rmSync(path.join(dir, index));
+    }
   });
 
   it('names the file and the document that has no kind', async () => {

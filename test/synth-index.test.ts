@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { driftFrom } from '../src/synth/compare.js';
 import { synth } from '../src/synth/synth.js';
 import { settledRepo, snapshotTree, tempDir, writeInput } from './support/repo.js';
+import { INDEX_FILE, INDEX_FOLDER, LEGACY_INDEX_FILE } from '../model/dist-layout.js';
 
 // What dist/index.json and each folder's SHA256SUMS let a synth skip (issue #24: the work of one
 // change follows the change, not the fleet), and what they must still find.
@@ -94,15 +95,28 @@ describe('synth: the index and what it spares', () => {
     expect(snapshotTree(out)).toEqual(expected);
   });
 
+  it('takes the index from where an earlier synth kept it (dist/index.json) and moves it, rendering nothing and reporting no change', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    await synth(repo, out);
+    const expected = snapshotTree(out);
+    renameSync(path.join(out, INDEX_FILE), path.join(out, LEGACY_INDEX_FILE));
+    rmdirSync(path.join(out, INDEX_FOLDER));
+    const result = await synth(repo, out);
+    expect(result).toMatchObject({ rendered: 0, changes: { added: [], changed: [], removed: [] } });
+    expect(result.indexProblem).toBeUndefined();
+    expect(snapshotTree(out)).toEqual(expected);
+  });
+
   it('rebuilds an index.json that is not one, and says so', async () => {
     const repo = settledRepo();
     const out = path.join(repo, 'dist');
     await synth(repo, out);
     const expected = snapshotTree(out);
-    const index = path.join(out, 'index.json');
+    const index = path.join(out, INDEX_FILE);
     writeFileSync(index, readFileSync(index, 'utf8').slice(0, 200));
     const result = await synth(repo, out);
-    expect(result.indexProblem).toMatch(/^index\.json not JSON \(/);
+    expect(result.indexProblem).toMatch(/^_index\/index\.json not JSON \(/);
     expect(result.rendered).toBe(2);
     expect(result.changes).toMatchObject({ added: [], changed: [], removed: [] });
     expect(snapshotTree(out)).toEqual(expected);

@@ -9,6 +9,7 @@ import { synth } from '../src/synth/synth.js';
 import { recover, transactionFolder } from '../src/synth/transaction.js';
 import { cliPath, redisGitops } from './support/programs.js';
 import { leftInTransaction, snapshotTree, tempDir, tempRepo, writeInput } from './support/repo.js';
+import { INDEX_FILE } from '../model/dist-layout.js';
 
 // A synth changes dist/ and state/ as one transaction (src/synth/transaction.ts). Here synth is
 // killed with SIGKILL at points of its run, and what it leaves must be, once the next run has
@@ -204,7 +205,7 @@ describe('synth as one transaction over dist/ and state/', () => {
       return { exited };
     }).then(async ({ exited }) => {
       expect(await exited).toBe(0);
-      expect(existsSync(path.join(out, 'index.json'))).toBe(true);
+      expect(existsSync(path.join(out, INDEX_FILE))).toBe(true);
     });
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import { InputErrors } from '../src/config/load.js';
 import { plan, synth } from '../src/synth/synth.js';
 import { buildIndex, readPrevious, sha256, withSums, writeDist } from '../src/synth/write-dist.js';
 import { leftInTransaction, projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
+import { INDEX_FILE } from '../model/dist-layout.js';
 
 describe('synth', () => {
   it('writes dist/<cluster>/<deployment>/<kind>-<name>.yaml, a SHA256SUMS per folder and an index of the folders', async () => {
@@ -12,7 +13,7 @@ describe('synth', () => {
     const out = path.join(repo, 'dist');
     const result = await synth(repo, out);
     expect(result).toMatchObject({ clusters: 1, deployments: 2 });
-    const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
+    const index = JSON.parse(readFileSync(path.join(out, INDEX_FILE), 'utf8'));
     expect(index.generator).toEqual({ name: 'redis-gitops', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(Object.keys(index.folders)).toEqual(['_argocd/example', 'example/_cluster', 'example/orders', 'example/sessions']);
     const listed: string[] = [];
@@ -36,8 +37,8 @@ describe('synth', () => {
         'example/sessions/configmap-sessions-members.yaml',
       ]),
     );
-    // Every file of dist/ is listed, but index.json and the lists themselves.
-    const onDisk = Object.keys(snapshotTree(out)).filter((f) => f !== 'index.json' && !f.endsWith('SHA256SUMS'));
+    // Every file of dist/ is listed, but the index and the lists themselves.
+    const onDisk = Object.keys(snapshotTree(out)).filter((f) => f !== INDEX_FILE && !f.endsWith('SHA256SUMS'));
     expect(listed.sort()).toEqual(onDisk.sort());
     expect(result.files).toBe(listed.length);
   });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
+import { ARGOCD_FOLDER, CLUSTER_FOLDER, INDEX_FOLDER } from '../../model/dist-layout.js';
 import { UnreadableInput } from './documents.js';
 
 const run = promisify(execFile);
@@ -87,6 +87,8 @@ export async function changedPaths(dist: string, base: string, staged?: { dist: 
     // Outside the output, or an untracked folder that holds all of it (nothing of it committed yet).
     if (segments[0] === '..' && !segments.every((s) => s === '..')) continue;
     for (const [first, second] of foldersBelow(real, segments[0] === '..' ? [] : segments)) {
+      // synth's index: bookkeeping, in no Argo CD Application (a changed deployment's folder is listed too).
+      if (first === INDEX_FOLDER) continue;
       const cluster = first === ARGOCD_FOLDER ? second : first;
       if (first === ARGOCD_FOLDER || second === CLUSTER_FOLDER) {
         folders.add(cluster);

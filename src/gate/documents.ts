@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { kubernetesDocuments, UnreadableError } from './kube-yaml.js';
-import { CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
+import { CLUSTER_FOLDER, INDEX_FILE, LEGACY_INDEX_FILE } from '../../model/dist-layout.js';
 
 /** A Kubernetes object and the file it came from (as the user named it). */
 export interface SourcedObject {
@@ -129,9 +129,12 @@ export function listManifestFiles(paths: string[]): ManifestListing {
     if (!existsSync(p)) throw new UnreadableInput(p, 'no such file or folder');
     if (statSync(p).isDirectory()) {
       walk(p);
-      // synth's index of dist/ is no manifest (Argo CD reads the folders below it, never it).
-      const index = files.indexOf(path.join(p, INDEX_FILE));
-      if (index >= 0 && isSynthIndex(files[index]!)) files.splice(index, 1);
+      // synth's index of dist/ is no manifest (Argo CD reads the folders below it, never it), where
+      // synth keeps it and where an earlier synth did.
+      for (const name of [INDEX_FILE, LEGACY_INDEX_FILE]) {
+        const index = files.indexOf(path.join(p, name));
+        if (index >= 0 && isSynthIndex(files[index]!)) files.splice(index, 1);
+      }
     }
     else if (jsonnetFile.test(p)) throw new UnreadableInput(p, jsonnetRefusal);
     else if (manifestFile.test(p)) files.push(p);

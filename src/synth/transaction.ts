@@ -1,7 +1,7 @@
 import { accessSync, closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
+import { INDEX_FILE, LEGACY_INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
 import { isSystemRefusal, makeFolder, SystemRefusal } from '../io.js';
 
 /**
@@ -114,6 +114,11 @@ interface Journal {
   remove: string[];
   /** index.json staged beside the journal. */
   index: boolean;
+  /**
+   * Where the index is staged (under the transaction folder) and goes (under the output): INDEX_FILE;
+   * a journal without it is an earlier synth's, whose index goes to LEGACY_INDEX_FILE.
+   */
+  indexFile?: string;
   /** [target relative to the transaction folder, staged file relative to it]. */
   stateWrite: [string, string][];
   /** Targets relative to the transaction folder. */
@@ -167,18 +172,21 @@ export async function commit(tx: Transaction): Promise<void> {
       writeNamed(path.join(txn, staged), text);
       stateWrite.push([path.relative(txn, file), staged]);
     }
-    if (tx.index !== undefined) writeNamed(path.join(txn, INDEX_FILE), tx.index);
+    if (tx.index !== undefined) {
+      makeFolder(path.dirname(path.join(txn, INDEX_FILE)));
+      writeNamed(path.join(txn, INDEX_FILE), tx.index);
+    }
     const folders = newFolders(out, path.join(txn, 'dist'), writes);
     // The folders the files go to, made now (a full disk cannot stop the renames later) and checked
     // writable (a read-only dist/ fails here, before anything changed, rather than half-way).
-    for (const folder of makeFolders(out, writes)) created.push(folder);
+    for (const folder of makeFolders(out, tx.index === undefined ? writes : [...writes, INDEX_FILE])) created.push(folder);
     for (const file of tx.stateWrites.keys()) {
       const made = makeFolder(path.dirname(file));
       if (made) created.push(made);
     }
-    const targets = new Set([out, ...[...writes, ...tx.removes].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
+    const targets = new Set([out, ...[...writes, ...tx.removes, ...(tx.index === undefined ? [] : [INDEX_FILE])].map((f) => path.dirname(path.join(out, f))), ...[...tx.stateWrites.keys(), ...tx.stateRemoves].map((f) => path.dirname(f))]);
     for (const folder of targets) if (existsSync(folder)) accessSync(folder, constants.W_OK);
-    const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)), folders };
+    const journal: Journal = { version: 1, write: writes, remove: [...tx.removes], index: tx.index !== undefined, indexFile: INDEX_FILE, stateWrite, stateRemove: tx.stateRemoves.map((f) => path.relative(txn, f)), folders };
     writeNamed(path.join(txn, `${JOURNAL}.tmp`), `${JSON.stringify(journal)}\n`);
     syncFile(path.join(txn, `${JOURNAL}.tmp`));
     renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
@@ -259,7 +267,11 @@ function apply(txn: string, journal: Journal): void {
     rmSync(file, { force: true });
     removeIfEmpty(path.dirname(file));
   }
-  if (journal.index) moveStaged(path.join(txn, INDEX_FILE), path.join(out, INDEX_FILE));
+  if (journal.index) {
+    const index = journal.indexFile ?? LEGACY_INDEX_FILE;
+    makeFolder(path.dirname(path.join(out, index)));
+    moveStaged(path.join(txn, index), path.join(out, index));
+  }
   emptyFolder(txn);
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RenderedFiles } from './render.js';
-import { INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
+import { INDEX_FILE, LEGACY_INDEX_FILE, SUMS_FILE } from '../../model/dist-layout.js';
 import { commit, type Staging } from './transaction.js';
 
 /**
@@ -216,6 +216,8 @@ export interface PreviousOutput {
   index: DistIndex | undefined;
   /** index.json as it is on disk, so an unchanged one is not written again. */
   indexText: string | undefined;
+  /** The index was read from where synth kept it before (LEGACY_INDEX_FILE): the next write moves it. */
+  legacyIndex?: boolean;
   /**
    * dist/-relative path → sha256 of the files read from disk (SHA256SUMS included): with verify every
    * file, otherwise those of the folders refreshFolders read.
@@ -264,14 +266,16 @@ export async function writeDist(
   const writes = [...changes.added, ...changes.changed];
   const text = indexText(index);
   const stateChanges = states.writes.size + states.removes.length;
-  if (writes.length === 0 && changes.removed.length === 0 && text === previous.indexText && stateChanges === 0) return withoutSums(changes);
+  if (writes.length === 0 && changes.removed.length === 0 && text === previous.indexText && !previous.legacyIndex && stateChanges === 0) return withoutSums(changes);
   const contents = new Map<string, string>();
   for (const file of writes) {
     const content = output.files.get(file);
     if (content === undefined) throw new Error(`${file}: listed as new or changed but not rendered`);
     contents.set(file, content);
   }
-  await commit({ out: outDir, writes: contents, removes: changes.removed, index: text, stateWrites: states.writes, stateRemoves: states.removes, staged });
+  // The index where an earlier synth kept it goes as the new one is written (bookkeeping: not a change to report).
+  const removes = previous.legacyIndex ? [...changes.removed, LEGACY_INDEX_FILE] : changes.removed;
+  await commit({ out: outDir, writes: contents, removes, index: text, stateWrites: states.writes, stateRemoves: states.removes, staged });
   return withoutSums(changes);
 }
 
@@ -302,25 +306,28 @@ export async function readPrevious(outDir: string, { verify = true }: { verify?:
   let index: DistIndex | undefined;
   let indexText: string | undefined;
   let problem: string | undefined;
-  if (existsSync(path.join(out, INDEX_FILE))) {
+  // An output an earlier synth wrote has its index where synth kept it then, until a synth moves it.
+  const legacyIndex = !existsSync(path.join(out, INDEX_FILE)) && existsSync(path.join(out, LEGACY_INDEX_FILE));
+  const indexFile = legacyIndex ? LEGACY_INDEX_FILE : INDEX_FILE;
+  if (existsSync(path.join(out, indexFile))) {
     try {
-      indexText = readFileSync(path.join(out, INDEX_FILE), 'utf8');
+      indexText = readFileSync(path.join(out, indexFile), 'utf8');
       const parsed = parseIndex(indexText);
       if ('index' in parsed) index = parsed.index;
-      else problem = `${INDEX_FILE} ${parsed.problem}`;
+      else problem = `${indexFile} ${parsed.problem}`;
     } catch (error) {
-      problem = `${INDEX_FILE} unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      problem = `${indexFile} unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
   }
-  const previous: PreviousOutput = { index, indexText, hashes: new Map(), read: new Set(), broken: new Set(), ...(problem ? { problem } : {}) };
+  const previous: PreviousOutput = { index, indexText, hashes: new Map(), read: new Set(), broken: new Set(), ...(legacyIndex ? { legacyIndex } : {}), ...(problem ? { problem } : {}) };
   if (!verify && index) return previous;
   const files = listFiles(out);
-  if (files.length && !files.includes(INDEX_FILE)) {
+  if (files.length && !files.includes(indexFile)) {
     throw new Error(`${out} holds files but no ${INDEX_FILE}: it is not a synth output, refusing to replace it`);
   }
   const byFolder = new Map<string, string[]>();
   for (const file of files) {
-    if (file === INDEX_FILE) continue;
+    if (file === indexFile) continue;
     const folder = folderOf(file);
     // A file outside any folder (put there by hand): only its hash (synth writes none, so it goes).
     if (folder === file) previous.hashes.set(file, sha256(readFileSync(path.join(out, file))));
