@@ -7,6 +7,7 @@
 // and peak RSS).
 //
 //   node scripts/bench.mjs [--sizes 10,100,1000] [--clusters 4] [--skip-conftest] [--keep]
+//   node scripts/bench.mjs --fleet-only --sizes 10000   (the inputs of a fleet, to profile by hand)
 //
 // conftest --combine holds every document at once (2 GB at 1000 deployments): it runs up to
 // CONFTEST_MAX_SIZE deployments.
@@ -34,11 +35,13 @@ const { values: opts } = parseArgs({
     clusters: { type: 'string', default: '4' },
     'skip-conftest': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'fleet-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
   console.log('usage: node scripts/bench.mjs [--sizes 10,100,1000] [--clusters 4] [--skip-conftest] [--keep]');
+  console.log('       node scripts/bench.mjs --fleet-only [--sizes 10000] [--clusters 4]   writes the fleets\' inputs (clusters/, deployments/), times nothing, prints where: to profile by hand');
   process.exit(0);
 }
 const sizes = opts.sizes.split(',').map((s) => Number.parseInt(s, 10));
@@ -293,6 +296,11 @@ function machine() {
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+if (opts['fleet-only']) {
+  for (const size of sizes) console.log(await makeFleet(size));
+  process.exit(0);
+}
 
 const benchStart = Date.now();
 const m = machine();
