@@ -79,10 +79,10 @@ ls -A
     async () => {
       const repo = await repoWithNewDeployment();
       const before = distAndState(repo);
-      // The repository's own folders are writable (the lock, the transaction folder); dist/ and state/ are root's.
+      // The repository's own folder is writable (the lock, the transaction folder); dist/ and state/ are
+      // root's, and so is the (empty) transaction folder root's synth left: made again as nobody's.
       execFileSync('chmod', ['-R', 'a+rX', repo]);
       chmodSync(repo, 0o777);
-      chmodSync(path.join(repo, 'dist.transaction'), 0o777);
       const result = await runProgram('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'synth'], repo);
       expect(result.code, result.stderr).toBe(70);
       expect(result.stderr).toBe(`synth: cannot mkdir ${repo}/dist/example/carts: permission denied (EACCES); dist/ and state/ were left unchanged\n`);

@@ -73,8 +73,7 @@ export class Staging {
     const folder = path.dirname(staged);
     try {
       if (!this.started) {
-        emptyFolder(txn);
-        makeFolder(path.join(txn, 'dist'));
+        freshTransactionFolder(txn);
         this.started = true;
       }
       if (!this.folders.has(folder)) {
@@ -151,8 +150,7 @@ export async function commit(tx: Transaction): Promise<void> {
   let committed = false;
   try {
     if (!tx.staged?.holdsFiles) {
-      emptyFolder(txn);
-      makeFolder(path.join(txn, 'dist'));
+      freshTransactionFolder(txn);
     }
     const writes = [...tx.writes.keys()];
     const unstaged = writes.filter((file) => !tx.staged?.holds(file, tx.writes.get(file)!));
@@ -273,6 +271,26 @@ function apply(txn: string, journal: Journal): void {
     moveStaged(path.join(txn, index), path.join(out, index));
   }
   emptyFolder(txn);
+}
+
+/**
+ * The transaction folder, emptied, with its `dist/` made. One that another user's synth left (the
+ * folder stays between runs) and this user may not write in is made again as this user's, as every
+ * run made it before the folder was kept; when it cannot be, the first refusal is the one reported.
+ */
+function freshTransactionFolder(txn: string): void {
+  emptyFolder(txn);
+  try {
+    makeFolder(path.join(txn, 'dist'));
+  } catch (error) {
+    if (!['EACCES', 'EPERM'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    try {
+      rmdirSync(txn);
+    } catch {
+      throw error;
+    }
+    makeFolder(path.join(txn, 'dist'));
+  }
 }
 
 /**
