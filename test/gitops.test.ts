@@ -87,8 +87,14 @@ describe('drift', () => {
     expect(inputEdit.stderr).toContain('missing  example/carts/statefulset-carts-data-0.yaml');
   });
 
-  it('gate --changed checks only the deployments that differ from a git revision, with their cluster-scoped objects', async () => {
+  // Two ways to list what changed (see changed.ts): `git diff` with the untracked files apart, or, with
+  // git's untracked cache and HEAD as the base, one `git status`.
+  it.each([
+    ['without', []],
+    ['with', ['feature.manyFiles', 'true']],
+  ])('gate --changed checks only the deployments that differ from a git revision, with their cluster-scoped objects (%s an untracked cache)', async (_, setting) => {
     const { repo, git } = await committedFleet();
+    if (setting.length) git('config', ...setting);
     const nothing = await redisGitops(repo, 'gate', 'dist', '--changed');
     expect(nothing.code).toBe(0);
     expect(nothing.stderr).toContain('nothing under dist changed since HEAD');
@@ -111,6 +117,11 @@ describe('drift', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/sessions');
     expect(broken.stdout).toContain('encryption.storage_class_encrypted');
+    // Staged: no longer differs from git's index, still from HEAD.
+    git('add', 'dist/example/sessions');
+    const staged = await redisGitops(repo, 'gate', 'dist', '--changed');
+    expect(staged.code).toBe(1);
+    expect(staged.stderr).toContain('changed since HEAD: dist/example/_cluster, dist/example/sessions');
   });
 
   // Two ways to list untracked files (see changed.ts): git's untracked cache, or the output's folders read.

@@ -19,10 +19,14 @@ type Git = (...args: string[]) => Promise<string>;
  * to tools running beside the user's git). Elsewhere from `git ls-files --others`, which reads the
  * output's folders only and, unlike `git status`, does not stat the tracked files `git diff` stats.
  */
-async function untrackedPaths(out: string, git: Git): Promise<string[]> {
-  if (!(await keepsUntrackedCache(out))) return (await git('ls-files', '--others', '--exclude-standard', '--full-name', '-z', '--', '.')).split('\0');
-  const entries = (await git('--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=normal', '--no-renames', '--ignore-submodules=all')).split('\0');
-  return entries.filter((e) => e.startsWith('?? ')).map((e) => e.slice(3));
+async function untrackedPaths(git: Git, cached: boolean): Promise<string[]> {
+  if (!cached) return (await git('ls-files', '--others', '--exclude-standard', '--full-name', '-z', '--', '.')).split('\0');
+  return (await status(git)).filter((e) => e.startsWith('?? ')).map((e) => e.slice(3));
+}
+
+/** `git status` as untrackedPaths runs it: its entries, `XY path` (porcelain v1; paths relative to the top). */
+async function status(git: Git): Promise<string[]> {
+  return (await git('--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=normal', '--no-renames', '--ignore-submodules=all')).split('\0').filter(Boolean);
 }
 
 /** Whether git keeps an untracked cache for the work tree of `dir` (see git-config(1): core.untrackedCache, feature.manyFiles). */
@@ -76,9 +80,16 @@ export async function changedPaths(dist: string, base: string, staged?: { dist: 
   // system monitor (core.fsmonitor), when there is one, which files to stat, and the untracked files
   // come from the untracked cache when git keeps one: with both, ~0.15 s at 10,000 deployments instead
   // of ~0.5 s. Paths from both are relative to the top.
+  const cached = !staged && (await keepsUntrackedCache(out));
   const listed = staged
     ? (await git('diff', '--cached', '--name-only', '-z', '--no-renames', base, '--', '.')).split('\0')
-    : await Promise.all([git('diff', '--name-only', '-z', '--no-renames', base, '--', '.'), untrackedPaths(out, git)]).then(([tracked, untracked]) => [...tracked.split('\0'), ...untracked]);
+    : cached && base === 'HEAD'
+      ? // Against HEAD, `git status` alone says it all: a file that differs from HEAD differs from the
+        // index (Y) or the index from HEAD (X), and untracked ones are `??`. One read of git's index
+        // (52 MB at 10,000 deployments) and one question to its monitor instead of two. It may name a
+        // file whose change was staged and then undone: a folder gated for nothing, never one missed.
+        (await status(git)).map((e) => e.slice(3))
+      : await Promise.all([git('diff', '--name-only', '-z', '--no-renames', base, '--', '.'), untrackedPaths(git, cached)]).then(([tracked, untracked]) => [...tracked.split('\0'), ...untracked]);
   // git names the top by its real path: so must the output be, to find its files among git's.
   const real = realpathSync(out);
   const folders = new Set<string>();
