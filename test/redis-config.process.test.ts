@@ -286,6 +286,19 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'a here-string with escapes': { script: "tee -a \"$conf\" >/dev/null <<< $'maxmemory 1gb\\ntls-port 0'", shell: 'bash' },
     'a here-string of a whole line': { script: 'L="tls-replication no"\ncat >> "$conf" <<< "$L"', shell: 'bash' },
     'a here-string to the output': { script: 'cat <<< "port 6379 stays closed"', shell: 'bash' },
+    // Edits the gate does not read, of the configuration: reported, whatever they leave of it.
+    'sed deletes line 1': { script: "sed -i '1d' \"$conf\"" },
+    'sed deletes the last line': { script: "sed -i '$d' \"$conf\"" },
+    'sed substitution at an address': { script: "sed -i -e '/^port/s/0/6379/' \"$conf\"" },
+    'perl edits in place': { script: "perl -pi -e 's/^port 0/port 6379/' \"$conf\"" },
+    'ed deletes line 1': { script: "printf '%s\\n' 1d w | ed -s \"$conf\"" },
+    'python appends': { script: "python3 -c \"open('$conf', 'a').write('port 6379\\n')\"" },
+    'emptied, then written': { script: ": > \"$conf\"\necho 'tls-port 6380' >> \"$conf\"" },
+    'echo replaces the file': { script: "echo 'tls-port 6380' > \"$conf\"" },
+    'filtered, then copied back on one line': { script: "grep -v '^port' \"$conf\" > /tmp/rg-filtered; cat /tmp/rg-filtered > \"$conf\"" },
+    'perl edits another file': { script: "echo a > \"$conf.notes\"; perl -pi -e 's/a/b/' \"$conf.notes\"" },
+    'python reads the configuration': { script: "python3 -c \"print(open('$conf').read())\" > /dev/null" },
+    'sed appends a line of its own at the end': { script: "sed -i '$a replica-announce-ip 10.0.0.1' \"$conf\"" },
   };
 
   /**

@@ -1196,7 +1196,8 @@ read_file_copies(text) := [copy |
 	some i, line in lines
 	_may_copy(line)
 	not _comment(line)
-	commands := _pipeline(_shell_tokens(trim_space(line)))
+	some tokens in _pipelines(_shell_tokens(trim_space(line)))
+	commands := _pipeline(tokens)
 	first := commands[0]
 	_copy_commands[first.name]
 	not _prints_no_lines(first)
@@ -1260,6 +1261,16 @@ _pipeline_end(tokens) := min([i | some i, t in tokens; _ends_pipeline(t)]) if {
 _ends_pipeline(t) if t in {";", "&&", "||", "&"}
 
 _ends_pipeline(t) if startswith(t, "#")
+
+# The tokens of each pipeline of a line (`a > f; b && c | d`: `a > f`, `b`, `c | d`), up to a comment.
+_pipelines(tokens) := [array.slice(ts, starts[k], ends[k]) |
+	ts := array.slice(tokens, 0, _comment_start(tokens))
+	bounds := [i | some i, t in ts; t in {";", "&&", "||", "&"}]
+	starts := array.concat([0], [j | some i in bounds; j := i + 1])
+	ends := array.concat(bounds, [count(ts)])
+	some k in numbers.range(0, count(starts) - 1)
+	ends[k] > starts[k]
+]
 
 _command(ws) := {
 	"name": _basename(trim(ws[0], `"'`)),
@@ -1747,6 +1758,7 @@ read_written_settings(text) := array.flatten([
 	_written_directives(text, _redis_directives),
 	_variable_named_settings(text),
 	_sed_edits(text, _redis_directives),
+	_unread_edits(text, _redis_directives),
 ])
 
 # The same for HAProxy's keywords that decide TLS (see lib/haproxy.rego), in any shell text: what a
@@ -1756,6 +1768,7 @@ haproxy_written(text) := array.flatten([
 	_written_directives(text, _haproxy_directives),
 	_variable_named_settings(text),
 	_sed_edits(text, _haproxy_directives),
+	_unread_edits(text, _haproxy_directives),
 ])
 
 # `sed` edits of the lines that hold judged settings, whose outcome the gate cannot read: {"line",
@@ -1796,6 +1809,152 @@ _sed_edits(text, directives) := array.concat(
 } else := []
 
 _edits_settings("redis", pattern, _) if _names_setting("redis", pattern)
+
+# Edits of a configuration whose outcome the gate does not read, so that it cannot tell what is left
+# of the file: {"line", "name": "edit", "args": [what the command does]}. In any command of a line
+# (after `;` or `&&` too) one of whose words names a configuration (`conf`, `cfg`, as
+# _names_a_configuration): a `sed` with a line-number address before `d`, `c` or `s` (`1d`, `$d`),
+# or a substitution at an address that names a judged setting (`/^port/s/0/6379/`); a program that
+# edits files in place (`perl -i`, `ruby -i`, `ed`, `ex`, `vi`, `awk -i inplace`, `truncate`,
+# `dd of=`) or code an interpreter runs (`python3 -c`, `node -e`) that writes; and a command alone
+# on its pipeline that replaces the file with what it prints (`: > "$conf"`, `echo ... > "$conf"`:
+# every setting the configuration had is gone, `port 0` among them).
+_unread_edits(text, directives) := [{"line": trim_space(line), "name": "edit", "args": [what]} |
+	some line in _script_lines(text)
+	_may_name_a_configuration(line)
+	not _comment(line)
+	some tokens in _pipelines(_shell_tokens(trim_space(line)))
+	some what in _unread_edit(tokens, directives)
+]
+
+_may_name_a_configuration(line) if contains(lower(line), "conf")
+
+_may_name_a_configuration(line) if contains(lower(line), "cfg")
+
+_unread_edit(tokens, directives) := {what |
+	some c in _pipeline(tokens)
+	what := _command_edit(c, directives)
+} | {"replaces it with what it prints" | _replaces_a_configuration(tokens)}
+
+_command_edit(c, directives) := "edits it with a `sed` the gate does not read (a line-number address, or a substitution at an address that names a judged setting)" if {
+	c.name == "sed"
+	_sed_edits_a_configuration(c)
+	some script in _sed_scripts(c.args)
+	some command in split(trim(script, `"'`), ";")
+	_unread_sed_command(trim_space(command), directives)
+} else := sprintf("edits it in place with %s", [c.name]) if {
+	c.name in {"perl", "ruby"}
+	some option in c.args
+	regex.match(`^-[a-zA-Z0-9]*i`, option)
+	_names_a_configuration_argument(c)
+} else := sprintf("edits it with %s", [c.name]) if {
+	c.name in {"ed", "ex", "vi", "vim", "nvim", "truncate"}
+	_names_a_configuration_argument(c)
+} else := "edits it in place with awk" if {
+	c.name in {"awk", "gawk"}
+	some i, option in c.args
+	_awk_inplace(c.args, i, option)
+	_names_a_configuration_argument(c)
+} else := "writes it with dd" if {
+	c.name == "dd"
+	some option in c.args
+	startswith(option, "of=")
+	_configuration_path(substring(option, 3, -1))
+} else := sprintf("writes it from code %s runs", [c.name]) if {
+	c.name in {"python", "python2", "python3", "node", "ruby", "perl", "php", "lua"}
+	some i, option in c.args
+	option in {"-c", "-e", "-E", "--eval"}
+	i + 1 < count(c.args)
+	code := c.args[i + 1]
+	_names_a_configuration([code])
+	some verb in ["write", "append", "file=", `">`, `'>`]
+	contains(lower(code), verb)
+}
+
+# A `sed`'s scripts: the words after each `-e`/`--expression`, or else its first word that is no option.
+_sed_scripts(args) := scripts if {
+	scripts := [args[i + 1] | some i, a in args; a in {"-e", "--expression"}; i + 1 < count(args)]
+	count(scripts) > 0
+} else := [script |
+	words := [a | some a in args; not startswith(a, "-")]
+	count(words) > 0
+	script := words[0]
+]
+
+_awk_inplace(_, _, option) if option in {"-iinplace", "--include=inplace"}
+
+_awk_inplace(args, i, option) if {
+	option in {"-i", "--include"}
+	args[i + 1] == "inplace"
+}
+
+_names_a_configuration_argument(c) if {
+	some arg in c.args
+	not startswith(arg, "-")
+	_configuration_path(arg)
+}
+
+# A word that names a configuration file: one named `*.conf` or `*.cfg` (`/run/redis.conf`,
+# `"$DIR/haproxy.cfg"`), or a variable alone whose name says so (`"$conf"`, `${REDIS_CONFIG}`); not
+# a file named after one (`"$conf.host"`, `redis.conf.bak`).
+_configuration_path(word) if {
+	name := lower(_basename(trim(word, `"'`)))
+	some suffix in [".conf", ".cfg"]
+	endswith(name, suffix)
+}
+
+_configuration_path(word) if {
+	name := lower(_basename(trim(word, `"'`)))
+	regex.match(`^\$\{?[a-z_][a-z0-9_]*\}?$`, name)
+	some part in ["conf", "cfg"]
+	contains(name, part)
+}
+
+# A `sed` that edits a configuration: in place (`-i`, `-i.bak`, `--in-place`), or into one.
+_sed_edits_a_configuration(c) if {
+	some option in c.args
+	regex.match(`^(-[a-zA-Z]*i|--in-place)`, option)
+	_names_a_configuration_argument(c)
+}
+
+_sed_edits_a_configuration(c) if {
+	c.out != ""
+	_a_file(c.out)
+	_configuration_path(c.out)
+}
+
+_unread_sed_command(command, _) if regex.match(`^(\$|[0-9]+)(,(\$|[0-9]+|/[^/]*/))?\s*!?\s*[dcDs]`, command)
+
+_unread_sed_command(command, directives) if {
+	parts := split(command, "/")
+	count(parts) >= 3
+	parts[0] == ""
+	_names_setting(directives.kind, lower(parts[1]))
+	startswith(trim_left(concat("/", array.slice(parts, 2, count(parts))), " !"), "s")
+}
+
+# A command alone on its pipeline whose output replaces a configuration (`>` or `>|`, not `>>`) and
+# that prints no copy of a file (_copy_settings judges those): nothing, the lines it echoes, or a
+# here-document or here-string given to `cat`.
+_replaces_a_configuration(tokens) if {
+	not "|" in tokens
+	_prints_its_own_lines(_command(tokens))
+	ops := [trim_left(t, "0123456789") | some t in tokens; startswith(trim_left(t, "0123456789"), ">")]
+	count(ops) > 0
+	ops[count(ops) - 1] in {">", ">|"}
+	target := _stdout_target(tokens)
+	_a_file(target)
+	_configuration_path(target)
+}
+
+_prints_its_own_lines(c) if c.name in {":", "true", ">", ">|", "echo", "printf"}
+
+_prints_its_own_lines(c) if {
+	c.name == "cat"
+	every arg in c.args {
+		startswith(arg, "-")
+	}
+}
 
 _edits_settings("haproxy", pattern, replacement) if {
 	some word in _haproxy_tls_words

@@ -16,7 +16,8 @@
 #   copies in (`cat`, a printing `sed`); a keyword in a variable is resolved as that rule resolves
 #   it, and options the gate cannot read (a variable, a command substitution) on a line that would
 #   otherwise be plaintext are reported, as is a copy of a file the gate cannot read or a filter
-#   (`grep`, `head`...) of one that holds those keywords.
+#   (`grep`, `head`...) of one that holds those keywords, and an edit of the configuration whose
+#   outcome the gate does not read (a `sed` at a line number, `perl -i`, `ed`, `echo ... >` replacing it).
 # custom:
 #   severity: error
 #   remediation: >-
@@ -109,6 +110,8 @@ _problem(s) := "a plaintext listener (no `ssl`)" if {
 	legacy := haproxy.legacy_option(s.args)
 } else := "edits TLS settings of the configuration (takes `ssl`, `crt`, `verify` or `ca-file` out of a line, or writes `verify none`, `no-ssl` or an older protocol): the gate cannot tell what is left" if {
 	s.name == "sed"
+} else := sprintf("%s, and the gate does not read what is left of the configuration", [s.args[0]]) if {
+	s.name == "edit"
 } else := sprintf("copies %s, which no ConfigMap of the pod gives it (a file written at run time, the image's, a path the gate cannot resolve): the gate cannot tell what it writes", [s.args[0]]) if {
 	s.name == "copy"
 } else := sprintf("prints %s through a filter (which keeps, drops, reorders or changes lines) and the file holds `bind`, `server` or TLS settings, or the gate cannot read it: it cannot tell which of those lines reach the file written", [s.args[0]]) if {

@@ -103,3 +103,15 @@ test_copied_fragments_are_read if {
 	count(haproxy_runtime_settings.violation) == 1 with input as _portal_files("cat /run/other.cfg >> /run/haproxy/haproxy.cfg\n", plain)
 	count(haproxy_runtime_settings.violation) == 1 with input as _portal_files("grep -v '^#' /config/tls >> /run/haproxy/haproxy.cfg\n", plain)
 }
+
+# Edits of the configuration whose outcome the gate does not read (see lib.redis._unread_edits).
+test_unread_edits_of_the_configuration if {
+	every script in [
+		"cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\nsed -i '3d' /run/haproxy/haproxy.cfg\n",
+		"cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\nperl -pi -e 's/ ssl crt \\S+//' /run/haproxy/haproxy.cfg\n",
+		"echo 'global' > /run/haproxy/haproxy.cfg\n",
+	] {
+		count(haproxy_runtime_settings.violation) == 1 with input as _portal(script, [])
+	}
+	count(haproxy_runtime_settings.violation) == 0 with input as _portal("cp /config/haproxy.cfg /run/haproxy/haproxy.cfg\nsed -i '$a # written at start' /run/haproxy/haproxy.cfg\n", [])
+}

@@ -11,7 +11,9 @@
 #   a here-string, the replacement of a `sed` substitution and the text its `a`, `i` and `c`
 #   commands add, and `CONFIG SET` through redis-cli; and the directives of a ConfigMap key a `cat`
 #   (or a printing `sed`) copies into a file, a copy of a file the gate cannot read and a filter
-#   (`grep`, `head`...) of one that sets those directives being reported. Such a line is judged wherever it writes, since the gate cannot always
+#   (`grep`, `head`...) of one that sets those directives being reported; and an edit of a
+#   configuration whose outcome the gate does not read is reported too (a `sed` at a line number,
+#   `perl -i`, `ed`, code an interpreter runs that writes it, `: >` or `echo ... >` replacing it). Such a line is judged wherever it writes, since the gate cannot always
 #   tell which file redis reads (a copy at a path in a variable, the running server): a value the
 #   gate cannot read (a variable the container's environment does not set to a literal) is reported
 #   too. A line written to a file whose directive name is a variable (`echo "$DIRECTIVE 6379"
@@ -91,6 +93,8 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 	s.name == "include"
 } else := "removes or rewrites a line that sets `port`, `tls-port`, `tls-replication`, `tls-protocols` or `include`: the gate cannot tell what is left (without `port 0`, redis listens on 6379 in plaintext)" if {
 	s.name == "sed"
+} else := sprintf("%s, and the gate does not read what is left of the configuration (without `port 0`, redis listens on 6379 in plaintext)", [s.args[0]]) if {
+	s.name == "edit"
 } else := sprintf("copies %s, which no ConfigMap of the pod gives it (a file written at run time, the image's, a path the gate cannot resolve): the gate cannot tell which directives it writes", [s.args[0]]) if {
 	s.name == "copy"
 } else := sprintf("prints %s through a filter (which keeps, drops, reorders or changes lines) and the file sets `port`, `tls-port`, `tls-replication`, `tls-protocols` or `include`, or the gate cannot read it: it cannot tell which of those lines reach the file written (without `port 0`, redis listens on 6379 in plaintext)", [s.args[0]]) if {

@@ -47,13 +47,13 @@ test_directive_named_by_a_variable if {
 	count(redis_runtime_settings.violation) == 1 with input as _pod(concat("", ["D=PORT\n", group]), [])
 	count(redis_runtime_settings.violation) == 0 with input as _pod(concat("", ["D='masteruser'\n", group]), [])
 	count(redis_runtime_settings.violation) == 1 with input as _pod(concat("", ["D=$(cat /d)\n", group]), [])
-	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"$D 0\" > /run/redis.conf\n", [{"name": "D", "value": "tls-port"}])
-	count(redis_runtime_settings.violation) == 1 with input as _pod("cat > /run/r.conf <<EOF\n${D} 6379\nEOF\n", [{"name": "D", "value": "port"}])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("echo \"$D 0\" >> /run/redis.conf\n", [{"name": "D", "value": "tls-port"}])
+	count(redis_runtime_settings.violation) == 1 with input as _pod("cat >> /run/r.conf <<EOF\n${D} 6379\nEOF\n", [{"name": "D", "value": "port"}])
 }
 
 # What goes to the container's output (a log line) is not configuration.
 test_variable_named_log_lines_pass if {
-	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"$HOST is starting\"\necho \"$HOST up\" >&2\ncat > /r.conf <<'EOF'\n$D 6379\nEOF\n", [])
+	count(redis_runtime_settings.violation) == 0 with input as _pod("echo \"$HOST is starting\"\necho \"$HOST up\" >&2\ncat >> /r.conf <<'EOF'\n$D 6379\nEOF\n", [])
 	count(redis_runtime_settings.violation) == 0 with input as _pod("while sleep 5; do\n  echo \"$(date) $STATE\"\ndone >> /var/log/watch.log\necho \"$HOST up\" > /proc/1/fd/1\n", [])
 }
 
@@ -186,4 +186,44 @@ test_here_strings if {
 	count(redis_runtime_settings.violation) == 1 with input as _pod("tee -a \"$conf\" <<< $'maxmemory 1gb\\ntls-port 0' >/dev/null\n", [])
 	count(redis_runtime_settings.violation) == 1 with input as _pod("L='tls-replication no'\n{\n  cat <<< \"$L\"\n} >> \"$conf\"\n", [])
 	count(redis_runtime_settings.violation) == 0 with input as _pod("cat <<< \"port 6379 stays closed\"\ncat >> \"$conf\" <<< 'maxmemory 1gb'\n", [])
+}
+
+# Edits whose outcome the gate does not read, of a configuration: each reported once; the same
+# programs on other files, appends, reads and edits of other lines are not.
+test_unread_edits_of_a_configuration if {
+	every script in [
+		"sed -i '1d' \"$conf\"",
+		"sed -i '$d' /run/redis.conf",
+		"sed -i -e '/^port/s/0/6379/' \"$conf\"",
+		"sed '2,3c x' /etc/redis/redis.conf > /run/redis.conf",
+		"perl -pi -e 's/^port 0/port 6379/' /run/redis.conf",
+		"printf '%s\\n' 1d w | ed -s /run/redis.conf",
+		"python3 -c \"open('/run/redis.conf', 'a').write('port 6379')\"",
+		"gawk -i inplace '{print}' /run/redis.conf",
+		": > /run/redis.conf",
+		"true; echo 'tls-port 6380' > \"$conf\"",
+		"cat > /run/redis.conf <<EOF\nreplica-announce-ip x\nEOF",
+	] {
+		count(redis_runtime_settings.violation) > 0 with input as _pod(script, [])
+	}
+	every script in [
+		"sed -i '$a replica-announce-ip 10.0.0.1' /run/redis.conf",
+		"sed -i 's/^replica-announce-ip .*/replica-announce-ip y/' \"$conf\"",
+		"sed -i '/^replica-announce-ip/s/x/y/' \"$conf\"",
+		"perl -pi -e 's/a/b/' /tmp/notes.txt",
+		"python3 -c \"print(open('/run/redis.conf').read())\"",
+		"echo 'replica-announce-ip x' >> /run/redis.conf",
+		"echo ready > /tmp/state",
+		"echo \"$HOST\" > \"$conf.host\"",
+		"echo a > /run/redis.conf.notes; perl -pi -e 's/a/b/' /run/redis.conf.notes",
+		"cat /etc/hostname > /run/host",
+	] {
+		count(redis_runtime_settings.violation) == 0 with input as _pod(script, [])
+	}
+}
+
+# A copy on the same line as the filter that made its file (after `;`): a copy of a file no
+# ConfigMap gives.
+test_copy_after_a_semicolon if {
+	count(redis_runtime_settings.violation) == 1 with input as _pod("grep -v '^port' /run/a.conf > /tmp/z; cat /tmp/z > \"$conf\"\n", [])
 }
