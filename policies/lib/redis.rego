@@ -1947,6 +1947,24 @@ _replaces_a_configuration(tokens) if {
 	_configuration_path(target)
 }
 
+# The same through `tee` without `-a` (`echo ... | tee "$conf"`).
+_replaces_a_configuration(tokens) if {
+	commands := _pipeline(tokens)
+	count(commands) > 1
+	_prints_its_own_lines(commands[0])
+	some c in commands
+	c.name == "tee"
+	not _tee_appends(c)
+	some target in c.args
+	not startswith(target, "-")
+	_configuration_path(target)
+}
+
+_tee_appends(c) if {
+	some option in c.args
+	option in {"-a", "--append"}
+}
+
 _prints_its_own_lines(c) if c.name in {":", "true", ">", ">|", "echo", "printf"}
 
 _prints_its_own_lines(c) if {
