@@ -1834,33 +1834,33 @@ _may_name_a_configuration(line) if contains(lower(line), "cfg")
 _unread_edit(tokens, directives) := {what |
 	some c in _pipeline(tokens)
 	what := _command_edit(c, directives)
-} | {"replaces it with what it prints" | _replaces_a_configuration(tokens)}
+} | {"replaces the configuration with what it prints" | _replaces_a_configuration(tokens)}
 
-_command_edit(c, directives) := "edits it with a `sed` the gate does not read (a line-number address, or a substitution at an address that names a judged setting)" if {
+_command_edit(c, directives) := "edits the configuration with a `sed` the gate does not read (a line-number address, or a substitution at an address that names a judged setting)" if {
 	c.name == "sed"
 	_sed_edits_a_configuration(c)
 	some script in _sed_scripts(c.args)
 	some command in split(trim(script, `"'`), ";")
 	_unread_sed_command(trim_space(command), directives)
-} else := sprintf("edits it in place with %s", [c.name]) if {
+} else := sprintf("edits the configuration in place with %s", [c.name]) if {
 	c.name in {"perl", "ruby"}
 	some option in c.args
 	regex.match(`^-[a-zA-Z0-9]*i`, option)
 	_names_a_configuration_argument(c)
-} else := sprintf("edits it with %s", [c.name]) if {
+} else := sprintf("edits the configuration with %s", [c.name]) if {
 	c.name in {"ed", "ex", "vi", "vim", "nvim", "truncate"}
 	_names_a_configuration_argument(c)
-} else := "edits it in place with awk" if {
+} else := "edits the configuration in place with awk" if {
 	c.name in {"awk", "gawk"}
 	some i, option in c.args
 	_awk_inplace(c.args, i, option)
 	_names_a_configuration_argument(c)
-} else := "writes it with dd" if {
+} else := "writes the configuration with dd" if {
 	c.name == "dd"
 	some option in c.args
 	startswith(option, "of=")
 	_configuration_path(substring(option, 3, -1))
-} else := sprintf("writes it from code %s runs", [c.name]) if {
+} else := sprintf("writes the configuration from code %s runs", [c.name]) if {
 	c.name in {"python", "python2", "python3", "node", "ruby", "perl", "php", "lua"}
 	some i, option in c.args
 	option in {"-c", "-e", "-E", "--eval"}

@@ -110,7 +110,7 @@ _problem(s) := "a plaintext listener (no `ssl`)" if {
 	legacy := haproxy.legacy_option(s.args)
 } else := "edits TLS settings of the configuration (takes `ssl`, `crt`, `verify` or `ca-file` out of a line, or writes `verify none`, `no-ssl` or an older protocol): the gate cannot tell what is left" if {
 	s.name == "sed"
-} else := sprintf("%s, and the gate does not read what is left of the configuration", [s.args[0]]) if {
+} else := sprintf("%s, and the gate does not read what is left of it", [s.args[0]]) if {
 	s.name == "edit"
 } else := sprintf("copies %s, which no ConfigMap of the pod gives it (a file written at run time, the image's, a path the gate cannot resolve): the gate cannot tell what it writes", [s.args[0]]) if {
 	s.name == "copy"

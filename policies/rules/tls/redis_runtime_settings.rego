@@ -93,7 +93,7 @@ _problem(s) := sprintf("`port %s` opens a plaintext port", [s.values[0]]) if {
 	s.name == "include"
 } else := "removes or rewrites a line that sets `port`, `tls-port`, `tls-replication`, `tls-protocols` or `include`: the gate cannot tell what is left (without `port 0`, redis listens on 6379 in plaintext)" if {
 	s.name == "sed"
-} else := sprintf("%s, and the gate does not read what is left of the configuration (without `port 0`, redis listens on 6379 in plaintext)", [s.args[0]]) if {
+} else := sprintf("%s, and the gate does not read what is left of it (without `port 0`, redis listens on 6379 in plaintext)", [s.args[0]]) if {
 	s.name == "edit"
 } else := sprintf("copies %s, which no ConfigMap of the pod gives it (a file written at run time, the image's, a path the gate cannot resolve): the gate cannot tell which directives it writes", [s.args[0]]) if {
 	s.name == "copy"
