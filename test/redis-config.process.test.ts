@@ -295,6 +295,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'python appends': { script: "python3 -c \"open('$conf', 'a').write('port 6379\\n')\"" },
     'emptied, then written': { script: ": > \"$conf\"\necho 'tls-port 6380' >> \"$conf\"" },
     'echo replaces the file': { script: "echo 'tls-port 6380' > \"$conf\"" },
+    'removed, then written': { script: "rm -f \"$conf\"\necho 'tls-port 6380' >> \"$conf\"" },
     'tee replaces the file': { script: "echo 'tls-port 6380' | tee \"$conf\" > /dev/null" },
     'filtered, then copied back on one line': { script: "grep -v '^port' \"$conf\" > /tmp/rg-filtered; cat /tmp/rg-filtered > \"$conf\"" },
     'perl edits another file': { script: "echo a > \"$conf.notes\"; perl -pi -e 's/a/b/' \"$conf.notes\"" },

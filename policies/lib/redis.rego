@@ -1816,7 +1816,8 @@ _edits_settings("redis", pattern, _) if _names_setting("redis", pattern)
 # _names_a_configuration): a `sed` with a line-number address before `d`, `c` or `s` (`1d`, `$d`),
 # or a substitution at an address that names a judged setting (`/^port/s/0/6379/`); a program that
 # edits files in place (`perl -i`, `ruby -i`, `ed`, `ex`, `vi`, `awk -i inplace`, `truncate`,
-# `dd of=`) or code an interpreter runs (`python3 -c`, `node -e`) that writes; and a command alone
+# `dd of=`) or code an interpreter runs (`python3 -c`, `node -e`) that writes; `rm` of one (what the
+# script writes after is all the server reads); and a command alone
 # on its pipeline that replaces the file with what it prints (`: > "$conf"`, `echo ... > "$conf"`:
 # every setting the configuration had is gone, `port 0` among them).
 _unread_edits(text, directives) := [{"line": trim_space(line), "name": "edit", "args": [what]} |
@@ -1849,6 +1850,9 @@ _command_edit(c, directives) := "edits the configuration with a `sed` the gate d
 	_names_a_configuration_argument(c)
 } else := sprintf("edits the configuration with %s", [c.name]) if {
 	c.name in {"ed", "ex", "vi", "vim", "nvim", "truncate"}
+	_names_a_configuration_argument(c)
+} else := "removes the configuration (what the script writes after is all the server reads)" if {
+	c.name in {"rm", "unlink"}
 	_names_a_configuration_argument(c)
 } else := "edits the configuration in place with awk" if {
 	c.name in {"awk", "gawk"}

@@ -204,6 +204,7 @@ test_unread_edits_of_a_configuration if {
 		"true; echo 'tls-port 6380' > \"$conf\"",
 		"cat > /run/redis.conf <<EOF\nreplica-announce-ip x\nEOF",
 		"echo 'tls-port 6380' | tee \"$conf\" > /dev/null",
+		"rm -f \"$conf\"",
 	] {
 		count(redis_runtime_settings.violation) > 0 with input as _pod(script, [])
 	}
@@ -215,6 +216,7 @@ test_unread_edits_of_a_configuration if {
 		"python3 -c \"print(open('/run/redis.conf').read())\"",
 		"echo 'replica-announce-ip x' >> /run/redis.conf",
 		"echo ready > /tmp/state",
+		"rm -f \"$conf.next\" /tmp/redis.conf.lock",
 		"echo 'replica-announce-ip x' | tee -a \"$conf\"",
 		"echo \"$HOST\" > \"$conf.host\"",
 		"echo a > /run/redis.conf.notes; perl -pi -e 's/a/b/' /run/redis.conf.notes",
