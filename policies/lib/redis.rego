@@ -1265,7 +1265,7 @@ _ends_pipeline(t) if startswith(t, "#")
 # The tokens of each pipeline of a line (`a > f; b && c | d`: `a > f`, `b`, `c | d`), up to a comment.
 _pipelines(tokens) := [array.slice(ts, starts[k], ends[k]) |
 	ts := array.slice(tokens, 0, _comment_start(tokens))
-	bounds := [i | some i, t in ts; t in {";", "&&", "||", "&"}]
+	bounds := [i | some i, t in ts; _ends_pipeline(t)]
 	starts := array.concat([0], [j | some i in bounds; j := i + 1])
 	ends := array.concat(bounds, [count(ts)])
 	some k in numbers.range(0, count(starts) - 1)
@@ -1810,16 +1810,27 @@ _sed_edits(text, directives) := array.concat(
 
 _edits_settings("redis", pattern, _) if _names_setting("redis", pattern)
 
+_edits_settings("haproxy", pattern, replacement) if {
+	some word in _haproxy_tls_words
+	contains(pattern, word)
+	not contains(replacement, word)
+}
+
+_edits_settings("haproxy", _, replacement) if {
+	some weak in ["verify none", "no-ssl", "sslv3", "tlsv1.0", "tlsv1.1", "no-tlsv12", "force-tlsv1"]
+	contains(replacement, weak)
+}
+
 # Edits of a configuration whose outcome the gate does not read, so that it cannot tell what is left
 # of the file: {"line", "name": "edit", "args": [what the command does]}. In any command of a line
-# (after `;` or `&&` too) one of whose words names a configuration (`conf`, `cfg`, as
-# _names_a_configuration): a `sed` with a line-number address before `d`, `c` or `s` (`1d`, `$d`),
-# or a substitution at an address that names a judged setting (`/^port/s/0/6379/`); a program that
-# edits files in place (`perl -i`, `ruby -i`, `ed`, `ex`, `vi`, `awk -i inplace`, `truncate`,
-# `dd of=`) or code an interpreter runs (`python3 -c`, `node -e`) that writes; `rm` of one (what the
-# script writes after is all the server reads); and a command alone
-# on its pipeline that replaces the file with what it prints (`: > "$conf"`, `echo ... > "$conf"`:
-# every setting the configuration had is gone, `port 0` among them).
+# (after `;` or `&&` too) one of whose words names a configuration (_configuration_path): a `sed`
+# with a line-number address before `d`, `c` or `s` (`1d`, `$d`), or a substitution at an address
+# that names a judged setting (`/^port/s/0/6379/`); a program that edits files in place (`perl -i`,
+# `ruby -i`, `ed`, `ex`, `vi`, `awk -i inplace`, `truncate`, `dd of=`) or code an interpreter runs
+# (`python3 -c`, `node -e`) that writes; `rm` of one (what the script writes after is all the
+# server reads); and a command alone on its pipeline, or `tee` without `-a` behind one, that
+# replaces the file with what it prints (`: > "$conf"`, `echo ... > "$conf"`: every setting the
+# configuration had is gone, `port 0` among them).
 _unread_edits(text, directives) := [{"line": trim_space(line), "name": "edit", "args": [what]} |
 	some line in _script_lines(text)
 	_may_name_a_configuration(line)
@@ -1976,17 +1987,6 @@ _prints_its_own_lines(c) if {
 	every arg in c.args {
 		startswith(arg, "-")
 	}
-}
-
-_edits_settings("haproxy", pattern, replacement) if {
-	some word in _haproxy_tls_words
-	contains(pattern, word)
-	not contains(replacement, word)
-}
-
-_edits_settings("haproxy", _, replacement) if {
-	some weak in ["verify none", "no-ssl", "sslv3", "tlsv1.0", "tlsv1.1", "no-tlsv12", "force-tlsv1"]
-	contains(replacement, weak)
 }
 
 # Whether a sed pattern names a judged setting: for redis, a directive's name as a word of its own
