@@ -19,8 +19,16 @@ violation(entry, msg) := {"msg": msg, "resource": resource(entry.object), "file"
 # The name of an object ("" when it has none).
 name(obj) := object.get(obj, ["metadata", "name"], "")
 
-# Entries of one kind among the resources under evaluation.
-of_kind(kind) := [entry | some entry in input.resources; entry.object.kind == kind]
+# Entries of one kind among the resources under evaluation, in the input's order.
+of_kind(kind) := object.get(_by_kind, kind, [])
+
+# The entries by kind, worked out once per evaluation: OPA's wasm keeps the value of a rule without
+# arguments, not a function's, and of_kind is called from dozens of places, some once per volume or
+# workload (a scan of every resource each time was 3% of the policy's time).
+_by_kind := {kind: [entry | some entry in input.resources; entry.object.kind == kind] |
+	some e in input.resources
+	kind := e.object.kind
+}
 
 # Kinds whose spec.template is a pod template.
 _template_kinds := {"DaemonSet", "Deployment", "Job", "ReplicaSet", "ReplicationController", "StatefulSet"}
