@@ -25,10 +25,33 @@ of_kind(kind) := object.get(_by_kind, kind, [])
 # The entries by kind, worked out once per evaluation: OPA's wasm keeps the value of a rule without
 # arguments, not a function's, and of_kind is called from dozens of places, some once per volume or
 # workload (a scan of every resource each time was 3% of the policy's time).
-_by_kind := {kind: [entry | some entry in input.resources; entry.object.kind == kind] |
-	some e in input.resources
-	kind := e.object.kind
+_by_kind := {kind: [entry | some entry in input.resources; entry.object.kind == kind] | some kind in {e.object.kind | some e in input.resources}}
+
+# The entries of a kind with a name, in the input's order ([] when there are none).
+named(kind, wanted) := [entries[i] | some i in object.get(_names, [kind, wanted], [])] if entries := _by_kind[kind]
+
+else := []
+
+# Per kind, the positions in of_kind of each name's entries: {kind: {name: [i, ...]}}. Worked out once
+# per evaluation, by sorting (names and positions): a lookup that scanned every entry of the kind, at
+# each mount of each pod, made the policy's time grow with the square of a namespace's objects (10 s
+# for one of 1,500 objects).
+_names := {kind: _positions_by_name(entries) | some kind, entries in _by_kind}
+
+_positions_by_name(entries) := {pairs[first][0]: [pairs[k][1] | some k in numbers.range(first, last)] |
+	pairs := sort([[name(entry.object), i] | some i, entry in entries])
+	firsts := [k | some k, pair in pairs; _first_of_its_name(pairs, k)]
+	some j, first in firsts
+	last := _last_of_its_name(firsts, j, count(pairs))
 }
+
+_first_of_its_name(_, 0)
+
+_first_of_its_name(pairs, k) if pairs[k - 1][0] != pairs[k][0]
+
+_last_of_its_name(firsts, j, _) := firsts[j + 1] - 1 if j + 1 < count(firsts)
+
+_last_of_its_name(firsts, j, n) := n - 1 if j + 1 == count(firsts)
 
 # Kinds whose spec.template is a pod template.
 _template_kinds := {"DaemonSet", "Deployment", "Job", "ReplicaSet", "ReplicationController", "StatefulSet"}
@@ -53,6 +76,11 @@ _builtin_pod_kinds := _template_kinds | {"Pod", "CronJob"}
 
 # The labels a workload gives its pods ({} when none).
 pod_labels(obj) := object.get(pod_template(obj), ["metadata", "labels"], {})
+
+# The entries that run pods, with their pods' labels: [{"entry", "labels"}], once per evaluation for
+# rules that match every Service's selector against them (a pod template looked for in every object,
+# for each Service, grew with the square of a namespace's objects).
+workloads := [{"entry": entry, "labels": labels} | some entry in input.resources; labels := pod_labels(entry.object)]
 
 _container_roles := {"containers": "container", "initContainers": "init container", "ephemeralContainers": "ephemeral container"}
 
@@ -309,9 +337,8 @@ _config_map_reference(source) if source.configMapKeyRef
 
 # The objects of an API version and kind with a name, in the input's order.
 of_named(api_version, kind, wanted) := [entry.object |
-	some entry in of_kind(kind)
+	some entry in named(kind, wanted)
 	object.get(entry.object, "apiVersion", "") == api_version
-	name(entry.object) == wanted
 ]
 
 # Kubernetes' expansion of `$(NAME)` references in a string, given the variables' values: `$$` is

@@ -156,3 +156,25 @@ test_cli_password_passes_references if {
 		not k8s.cli_password(text)
 	}
 }
+
+# named and of_named look names up in a table (k8s._names) instead of scanning the kind: they must
+# give what the scan gave, in the input's order, with names repeated, missing or not strings.
+_entry(i, kind, name) := {"file": sprintf("%d.yaml", [i]), "object": {"apiVersion": "v1", "kind": kind, "metadata": {"name": name}}}
+
+_named_resources := [
+	_entry(0, "ConfigMap", "b"), _entry(1, "ConfigMap", "a"), _entry(2, "Secret", "a"), _entry(3, "ConfigMap", "b"),
+	{"file": "4.yaml", "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}},
+	_entry(5, "ConfigMap", 7), _entry(6, "ConfigMap", "c"), _entry(7, "ConfigMap", "b"),
+]
+
+_scan(kind, wanted) := [e | some e in _named_resources; e.object.kind == kind; k8s.name(e.object) == wanted]
+
+test_named_gives_what_a_scan_of_the_kind_gives if {
+	every kind in ["ConfigMap", "Secret", "Service"] {
+		every wanted in ["a", "b", "c", "", 7, "z"] {
+			k8s.named(kind, wanted) == _scan(kind, wanted) with input.resources as _named_resources
+		}
+	}
+	[e.file | some e in k8s.named("ConfigMap", "b")] == ["0.yaml", "3.yaml", "7.yaml"] with input.resources as _named_resources
+	k8s.of_named("v1", "ConfigMap", "a") == [_named_resources[1].object] with input.resources as _named_resources
+}

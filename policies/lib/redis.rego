@@ -261,8 +261,7 @@ _scripts_named(obj, container, ws) := [text |
 	paths := {p | some w in ws; p := trim(w, `"'`); startswith(p, "/")}
 	some path in paths
 	file := mounted_file(obj, container, path)
-	some entry in k8s.of_kind("ConfigMap")
-	k8s.name(entry.object) == file.config_map
+	some entry in k8s.named("ConfigMap", file.config_map)
 	text := _file_of(entry.object, file.key)
 ]
 
@@ -333,7 +332,7 @@ mounted_folder(obj, container, path) := {"config_map": volume.configMap.name, "f
 
 _folder_files(volume) := {item.path: item.key | some item in volume.configMap.items} if volume.configMap.items
 
-else := {key: key | some entry in k8s.of_kind("ConfigMap"); k8s.name(entry.object) == volume.configMap.name; some key, _ in k8s.config_map_files(entry.object)}
+else := {key: key | some entry in k8s.named("ConfigMap", volume.configMap.name); some key, _ in k8s.config_map_files(entry.object)}
 
 _mounted_key(mount, source, path) := _item_key(source, mount.subPath) if {
 	mount.subPath
@@ -363,8 +362,7 @@ _holds(source, _) if not source.projected
 
 _holds(source, key) if {
 	source.projected
-	some entry in k8s.of_kind("ConfigMap")
-	k8s.name(entry.object) == source.name
+	some entry in k8s.named("ConfigMap", source.name)
 	k8s.config_map_files(entry.object)[key]
 }
 
@@ -1508,8 +1506,7 @@ _secret_path(obj, container, paths) if secret_at(obj, container, paths[0])
 _files_at(obj, container, paths) := [object.union(file, {"text": text}) |
 	some path in paths
 	file := mounted_file(obj, container, path)
-	some entry in k8s.of_kind("ConfigMap")
-	k8s.name(entry.object) == file.config_map
+	some entry in k8s.named("ConfigMap", file.config_map)
 	text := _file_of(entry.object, file.key)
 ]
 

@@ -21,8 +21,9 @@ violation contains k8s.violation(service, msg) if {
 	some service in k8s.of_kind("Service")
 	selector := object.get(service.object, ["spec", "selector"], {})
 	count(selector) > 0
-	some workload in input.resources
-	k8s.selector_matches({"matchLabels": selector}, k8s.pod_labels(workload.object))
+	some w in k8s.workloads
+	k8s.selector_matches({"matchLabels": selector}, w.labels)
+	workload := w.entry
 	open := redis.plaintext_ports(workload.object)
 	some port in object.get(service.object, ["spec", "ports"], [])
 	some target in _targets(port, workload.object)
