@@ -137,6 +137,27 @@ export function loadRuleCatalogue(catalogueFile = RULE_CATALOGUE): Record<string
 }
 
 /**
+ * The policy's wasm memory when instantiated, in 64 KiB pages: 2 GiB, reserved rather than used (a
+ * page takes memory once written: the gate's peak RSS on a fleet is the same). OPA's allocator
+ * grows its memory by a page or two at a time as an evaluation needs more, and V8 runs a full
+ * garbage collection at most of those grows: one namespace of 3,000 objects takes ~740 MiB of the
+ * policy's heap (~0.25 MiB an object; a fleet's namespaces ~10 MiB each), and took 18.5 s gated
+ * from opa-wasm's 5 pages, 2.9 s from 1 GiB; one of 6,000 objects (~1.5 GiB) 411 s from 1 GiB,
+ * 6.1 s from 2 GiB (measured; test/policy-memory.test.ts). Not 4 GiB: the allocator's heap top, an unsigned 32-bit count of bytes, wraps.
+ */
+const POLICY_MEMORY_PAGES = 32_768;
+
+/** The policy instantiated with POLICY_MEMORY_PAGES, or with opa-wasm's default where the system will not commit that much (strict overcommit). */
+export async function instantiatePolicy(wasm: Buffer): Promise<Awaited<ReturnType<typeof loadPolicy>>> {
+  try {
+    return await loadPolicy(wasm, POLICY_MEMORY_PAGES);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return loadPolicy(wasm);
+  }
+}
+
+/**
  * Loads the wasm policy once; each evaluate() reuses the instance (the SDK resets its heap to the
  * end of the data segment before every evaluation, so memory stays bounded by the largest input).
  *
@@ -149,7 +170,7 @@ export function loadRuleCatalogue(catalogueFile = RULE_CATALOGUE): Record<string
 export async function loadGatePolicy(data: PolicyData = {}, wasmFile = POLICY_WASM, catalogueFile = RULE_CATALOGUE, options: { memo?: boolean } = {}): Promise<Policy> {
   const wasm = await readFile(wasmFile);
   const rules = loadRuleCatalogue(catalogueFile);
-  const policy = await loadPolicy(wasm);
+  const policy = await instantiatePolicy(wasm);
   const base = policyData(data, rules);
   policy.setData(base);
   const memo = options.memo === false ? undefined : new TextMemo((texts) => {
