@@ -440,8 +440,41 @@ try {
       if (opts.keep) console.log(`kept ${root}`);
     }
   }
+  // One namespace of many objects: the example's orders deployment copied under other names into its
+  // one namespace. The gate's time grew with the square of a namespace's objects until 2026-12-05
+  // (BENCHMARKS.md): it should double with them.
+  console.log('');
+  const crowded = [];
+  for (const copies of [32, 64]) {
+    const dir = await crowdedNamespace(copies);
+    made.push(dir);
+    const r = await measure(process.execPath, [cli, 'gate', dir, '--no-cache', '--format', 'json'], { okCodes: [0, 1] });
+    const { resources } = JSON.parse(r.stdout).summary;
+    crowded.push(r);
+    console.log(`gate, one namespace of ${resources} objects (orders x ${copies}): ${fmt(r.wallMs / 1000, 2)} s, CPU ${fmt(r.cpuMs / 1000, 2)} s, peak RSS ${fmt(r.rssMb)} MB`);
+  }
+  console.log(`  growth: time(x64)/time(x32) = ${(crowded[1].wallMs / crowded[0].wallMs).toFixed(2)} (2x the objects)`);
 } finally {
   if (!opts.keep) for (const root of made) await rm(root, { recursive: true, force: true });
+}
+
+/**
+ * A folder holding the example's orders deployment (dist/example/orders) `copies` times in its one
+ * namespace, each copy's names changed (orders -> o<i>rders), with the cluster-scoped objects once.
+ */
+async function crowdedNamespace(copies) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `redis-gitops-bench-namespace-${copies}-`));
+  const example = path.join(repo, 'dist', 'example');
+  for (const [sub, times] of [['orders', copies], ['_cluster', 1]]) {
+    for (const file of (await readdir(path.join(example, sub))).filter((f) => f.endsWith('.yaml'))) {
+      const text = await readFile(path.join(example, sub, file), 'utf8');
+      for (let i = 0; i < times; i++) {
+        const renamed = times === 1 ? text : text.replaceAll('orders', `o${i}rders`).replaceAll(`redis-o${i}rders`, 'redis-orders');
+        await writeFile(path.join(dir, `${sub}-${i}-${file}`), renamed);
+      }
+    }
+  }
+  return dir;
 }
 
 /**
