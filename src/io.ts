@@ -3,8 +3,9 @@ import path from 'node:path';
 
 /**
  * The operating system refusing a file operation: a full disk, a missing permission, a read-only
- * file system. Not a bug of redis-gitops, and not bad input either: the command says which file and
- * why, and what it left as it was (exit 70, README "Exit codes").
+ * file system; or memory (ENOMEM: the gate's policy, src/gate/policy.ts). Not a bug of
+ * redis-gitops, and not bad input either: the command says which file and why, and what it left as
+ * it was (exit 70, README "Exit codes").
  */
 const REFUSALS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -15,6 +16,7 @@ const REFUSALS: Record<string, string> = {
   EIO: 'input/output error',
   EMFILE: 'too many open files in this process',
   ENFILE: 'too many open files on this system',
+  ENOMEM: 'not enough memory or address space (is `ulimit -v` set?)',
 };
 
 /**

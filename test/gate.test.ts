@@ -11,7 +11,7 @@ import { refsOf, Shard } from '../src/gate/shard.js';
 import { schemaChecker, validatorCacheFile } from '../src/gate/schema.js';
 import { platformRoleName, platformRoleRules, platformRoles } from '../model/platform-roles.js';
 import { encryptionRequirement, providerStorage } from '../model/storage-providers.js';
-import { redisGitops, runProgram } from './support/programs.js';
+import { cliPath, redisGitops, runProgram } from './support/programs.js';
 import { projectRoot, tempDir } from './support/repo.js';
 import { INDEX_FILE, INDEX_FOLDER, LEGACY_INDEX_FILE } from '../model/dist-layout.js';
 
@@ -84,6 +84,19 @@ describe('gate', () => {
 
     expect((await gateCli(path.join(dir, 'missing'))).code).toBe(2);
     expect((await gateCli('--format', 'xml')).code).toBe(2);
+  });
+
+  // V8 reserves ~10 GiB of address space for any WebAssembly memory: under a lower `ulimit -v` the
+  // policy cannot be instantiated at all. The system's refusal (exit 70, saying what to look at),
+  // not "an internal error, a bug", whether the policy runs in this thread or in worker threads.
+  it('says the system refused the policy its memory under a low ulimit -v, in this thread and in worker threads', async () => {
+    await redisGitops(projectRoot, '--version'); // the CLI compiled (esbuild) outside the limit
+    for (const threads of ['0', '2']) {
+      const outcome = await runProgram('bash', ['-c', 'ulimit -v 4000000 && exec "$0" "$@"', process.execPath, cliPath, 'gate', 'dist', '--no-cache', '--threads', threads], projectRoot);
+      // Where V8 makes a WebAssembly memory within that limit after all, the gate simply runs.
+      if (outcome.code === 0) continue;
+      expect(outcome, `--threads ${threads}`).toMatchObject({ code: 70, stderr: "gate: cannot reserve the policy's WebAssembly memory: not enough memory or address space (is `ulimit -v` set?) (ENOMEM)\n" });
+    }
   });
 
   it('exits 2 on a UTF-16 manifest (kubectl decodes it by its byte order mark) or a UTF-32 one (kubectl refuses it), naming the encoding and how to convert it; other bytes that are not UTF-8 are said to be so', async () => {

@@ -14,7 +14,8 @@ import { RepositoryBusy } from '../synth/lock.js';
  *   do not validate (each mistake with its file, line and field), an unreadable manifest, a program
  *   the command needs that is not installed.
  * - 70: the command could not finish: the system refused a file operation (a full disk, a missing
- *   permission; one line names the file and says what was left as it was), or an exception nobody
+ *   permission; one line names the file and says what was left as it was) or the gate the memory of
+ *   its policy (a low `ulimit -v`: src/gate/policy.ts), or an exception nobody
  *   expected, which is a bug (70 is EX_SOFTWARE of sysexits.h).
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;

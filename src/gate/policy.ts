@@ -153,7 +153,14 @@ export async function instantiatePolicy(wasm: Buffer): Promise<Awaited<ReturnTyp
     return await loadPolicy(wasm, POLICY_MEMORY_PAGES);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return loadPolicy(wasm);
+  }
+  try {
+    return await loadPolicy(wasm);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // V8 reserves ~10 GiB of address space for any WebAssembly memory (guard regions around it):
+    // under a lower `ulimit -v` none can be made, whatever its size. The system's refusal, not a bug.
+    throw Object.assign(new Error(error.message), { code: 'ENOMEM', syscall: "reserve the policy's WebAssembly memory" });
   }
 }
 

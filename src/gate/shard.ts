@@ -3,6 +3,7 @@ import { signatureOf, type FileSignature } from './run-cache.js';
 import { isClusterScoped, parseManifest, readManifestFile, readManifestText, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
 import { loadGatePolicy, POLICY_WASM, RULE_CATALOGUE, type Policy, type PolicyData, type Violation } from './policy.js';
 import { schemaChecker } from './schema.js';
+import { isSystemRefusal } from '../io.js';
 
 /**
  * An object as the thread that parsed it describes it to the others: where it is (file and position)
@@ -62,8 +63,11 @@ export interface PolicyFiles {
   catalogue: string;
 }
 
-/** A task's result, or the unreadable input that stopped it (an Error's class does not cross threads). */
-export type Outcome<T> = { ok: T } | { unreadable: { file: string; message: string } };
+/**
+ * A task's result, or the unreadable input or system refusal that stopped it (an Error's class and
+ * its `code` do not cross threads).
+ */
+export type Outcome<T> = { ok: T } | { unreadable: { file: string; message: string } } | { refused: Pick<NodeJS.ErrnoException, 'message' | 'code' | 'syscall' | 'path'> };
 
 /**
  * YAML text whose parsed objects one thread keeps between reading and checking: a fleet of 1000
@@ -199,18 +203,20 @@ export function evaluateGroup(policy: Policy, group: PolicyInput, today: string)
   }
 }
 
-/** Runs a task, turning UnreadableInput into a value that can cross threads. */
+/** Runs a task, turning UnreadableInput and a system refusal into values that can cross threads. */
 async function outcome<T>(task: () => T | Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: await task() };
   } catch (error) {
     if (error instanceof UnreadableInput) return { unreadable: { file: error.file, message: error.message.slice(error.file.length + 2) } };
+    if (isSystemRefusal(error)) return { refused: { message: error.message, code: error.code, syscall: error.syscall, path: error.path } };
     throw error;
   }
 }
 
 export function unwrap<T>(result: Outcome<T>): T {
   if ('unreadable' in result) throw new UnreadableInput(result.unreadable.file, result.unreadable.message);
+  if ('refused' in result) throw Object.assign(new Error(result.refused.message), result.refused);
   return result.ok;
 }
 
