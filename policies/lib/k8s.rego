@@ -38,20 +38,16 @@ else := []
 # for one of 1,500 objects).
 _names := {kind: _positions_by_name(entries) | some kind, entries in _by_kind}
 
-_positions_by_name(entries) := {pairs[first][0]: [pairs[k][1] | some k in numbers.range(first, last)] |
+_positions_by_name(entries) := {pairs[first][0]: [pairs[k][1] | some k in numbers.range(first, ends[j] - 1)] |
 	pairs := sort([[name(entry.object), i] | some i, entry in entries])
-	firsts := [k | some k, pair in pairs; _first_of_its_name(pairs, k)]
+	firsts := [k | some k, _ in pairs; _first_of_its_name(pairs, k)]
+	ends := array.concat(array.slice(firsts, 1, count(firsts)), [count(pairs)]) # each name's run ends where the next begins
 	some j, first in firsts
-	last := _last_of_its_name(firsts, j, count(pairs))
 }
 
 _first_of_its_name(_, 0)
 
 _first_of_its_name(pairs, k) if pairs[k - 1][0] != pairs[k][0]
-
-_last_of_its_name(firsts, j, _) := firsts[j + 1] - 1 if j + 1 < count(firsts)
-
-_last_of_its_name(firsts, j, n) := n - 1 if j + 1 == count(firsts)
 
 # Kinds whose spec.template is a pod template.
 _template_kinds := {"DaemonSet", "Deployment", "Job", "ReplicaSet", "ReplicationController", "StatefulSet"}

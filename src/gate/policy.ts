@@ -143,7 +143,8 @@ export function loadRuleCatalogue(catalogueFile = RULE_CATALOGUE): Record<string
  * garbage collection at most of those grows: one namespace of 3,000 objects takes ~740 MiB of the
  * policy's heap (~0.25 MiB an object; a fleet's namespaces ~10 MiB each), and took 18.5 s gated
  * from opa-wasm's 5 pages, 2.9 s from 1 GiB; one of 6,000 objects (~1.5 GiB) 411 s from 1 GiB,
- * 6.1 s from 2 GiB (measured; test/policy-memory.test.ts). Not 4 GiB: the allocator's heap top, an unsigned 32-bit count of bytes, wraps.
+ * 6.1 s from 2 GiB (measured; test/policy-memory.test.ts checks that a large namespace does not
+ * grow it). Not 4 GiB: the allocator's heap top, an unsigned 32-bit count of bytes, wraps.
  */
 const POLICY_MEMORY_PAGES = 32_768;
 
