@@ -7,6 +7,7 @@ import { loadGatePolicy, type Policy } from '../src/gate/policy.js';
 import { makeTestPki, missingPrograms, type TestPki } from './support/programs.js';
 import { testedLines } from '../src/drill/programs.js';
 import { fromRoot } from '../src/paths.js';
+import { random } from './engine/manifest-corpus.js';
 
 /**
  * The gate's reading of redis configuration (policies/lib/redisconf.rego, rule tls.redis_tls_only)
@@ -223,6 +224,91 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     // Most cases start the server on every program there is (the valkey build only where it is built).
     expect(compared).toBeGreaterThan((programs.length * optionCases.length) / 2);
   });
+  // The options a shell passes: a command line (`sh -c`) or a start script whose words the shell
+  // unquotes before redis-server sees them (`--p""ort`, `\--port`, `"--port 6379"`, `redis-"server"`).
+  // Each line of a generated corpus is run by real sh with a redis-server on its PATH that records
+  // its arguments; real redis-server then starts with those arguments after the TLS-only file, and
+  // `CONFIG GET` says what it applied. The gate judges the same line as a container's command line
+  // and as the start script it runs; failing closed (a word it cannot read) is no disagreement.
+  const SHELL_OPTIONS_SEED = Number(process.env.SHELL_OPTIONS_SEED ?? 0x0071) >>> 0;
+  const SHELL_OPTIONS_COUNT = Number(process.env.SHELL_OPTIONS_COUNT ?? 160);
+
+  /** A command line that starts redis-server on the mounted TLS-only file, its words quoted as a generator picks. */
+  function shellOptionLine(next: () => number): string {
+    const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const program = pick(['redis-server', '"redis-server"', "'redis-server'", 'redis-"server"', 'r\\edis-server', "redis-'ser'ver", '\\redis-server']);
+    const settings: [string, string][] = [
+      ['port', '0'], ['port', '6379'], ['tls-port', '6381'], ['tls-port', '0'], ['tls-replication', 'no'],
+      ['tls-replication', 'yes'], ['appendonly', 'yes'], ['tls-protocols', 'TLSv1.2 TLSv1.3'], ['tls-protocols', 'TLSv1.1 TLSv1.2'],
+    ];
+    const value = (v: string) => (v.includes(' ') ? pick([`"${v}"`, `'${v}'`, v.replace(' ', '\\ ')]) : pick([v, `"${v}"`, `'${v}'`, `${v[0]}""${v.slice(1)}`]));
+    const option = ([name, v]: [string, string]): string =>
+      pick([
+        () => `--${name} ${value(v)}`,
+        () => `"--${name}" ${value(v)}`,
+        () => `'--${name}' ${value(v)}`,
+        () => `--"${name}" ${value(v)}`,
+        () => `-""-${name} ${value(v)}`,
+        () => `--${name[0]}""${name.slice(1)} ${value(v)}`,
+        () => `--'${name.slice(0, 2)}'${name.slice(2)} ${value(v)}`,
+        () => `\\--${name} ${value(v)}`,
+        () => `--${name[0]}\\${name.slice(1)} ${value(v)}`,
+        () => `--${name.toUpperCase()} ${value(v)}`,
+        // One argument holding the name and the value: redis reads it as the line `name value`.
+        () => (v.includes(' ') ? `--${name} ${value(v)}` : `--${name}\\ ${v}`),
+        () => (v.includes(' ') ? `--${name} ${value(v)}` : `"--${name} ${v}"`),
+      ])();
+    const options = Array.from({ length: 1 + Math.floor(next() * 3) }, () => option(pick(settings)));
+    return `${pick(['exec ', ''])}${program} ${pick(['/etc/redis/redis.conf', '"/etc/redis/redis.conf"'])} ${options.join(' ')}`;
+  }
+
+  it('agrees with sh and redis-server on the options a shell passes, however its words are quoted', async () => {
+    const bin = path.join(dir, 'recording-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'redis-server'), `#!/bin/sh\nprintf '%s\\0' "$@" >"$ARGS_OUT"\n`, { mode: 0o755 });
+    const next = random(SHELL_OPTIONS_SEED);
+    const lines = [...new Set(Array.from({ length: SHELL_OPTIONS_COUNT }, () => shellOptionLine(next)))];
+    const disagreements: string[] = [];
+    let compared = 0;
+    let insecureCount = 0;
+    for (const line of lines) {
+      // The arguments sh gives redis-server (the file's path first, replaced by the file under test).
+      const out = path.join(dir, 'args');
+      rmSync(out, { force: true });
+      execFileSync('sh', ['-c', line], { env: { PATH: `${bin}:/usr/bin:/bin`, ARGS_OUT: out }, stdio: 'ignore' });
+      const [file, ...options] = readFileSync(out, 'utf8').split('\0').slice(0, -1);
+      if (file !== '/etc/redis/redis.conf') throw new Error(`${line}: sh passed ${JSON.stringify(file)} as the file`);
+      const truth = await applied(line, tls, options);
+      if (!truth) continue;
+      compared++;
+      const problems = insecure(truth);
+      if (problems.length) insecureCount++;
+      for (const [form, command, script] of [['command line', ['sh', '-c', line], undefined], ['start script', ['sh', '/etc/redis/start.sh'], `#!/bin/sh\n${line}\n`]] as const) {
+        const container = { name: 'redis', image: 'docker.io/library/redis:7.2.5', command, volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
+        const workload = {
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          metadata: { name: 'cache', namespace: 'n' },
+          spec: { template: { metadata: { labels: { app: 'cache' } }, spec: { containers: [container], volumes: [{ name: 'config', configMap: { name: 'members' } }] } } },
+        };
+        const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'members', namespace: 'n' }, data: { 'redis.conf': tls, ...(script ? { 'start.sh': script } : {}) } };
+        const findings = policy
+          .evaluate({ namespace: 'n', resources: [{ file: 'c.yaml', object: workload }, { file: 'c.yaml', object: configMap }], cluster_resources: [] }, '2026-06-01')
+          .filter((v) => v.rule.startsWith('tls.redis_'))
+          .map((v) => v.message);
+        const what = `${form} ${JSON.stringify(line)} (redis-server ${JSON.stringify(options)})`;
+        if (problems.length && findings.length === 0) disagreements.push(`${what}: redis ${problems.join(', ')}; the gate passes it`);
+        if (!problems.length && findings.some((m) => !/cannot (read|tell)/.test(m))) disagreements.push(`${what}: redis applies it safely (${JSON.stringify(truth)}); the gate reports ${JSON.stringify(findings)}`);
+      }
+    }
+    console.log(`shell options: ${compared} of ${lines.length} lines started redis (${insecureCount} insecure), each judged in 2 forms`);
+    expect(disagreements.slice(0, 15).join('\n')).toBe('');
+    // Not vacuous: most lines start redis, and both outcomes are common.
+    expect(compared).toBeGreaterThan(lines.length / 2);
+    expect(insecureCount).toBeGreaterThan(compared / 5);
+    expect(compared - insecureCount).toBeGreaterThan(compared / 5);
+  });
+
   // What a start script writes into its copy of the configuration, or sets on the running server, at
   // run time (tls.redis_runtime_settings): each script of a corpus is run by real sh on a copy of a
   // TLS-only file (`$conf`), redis-server loads what it wrote, then the script's `--after` part (its

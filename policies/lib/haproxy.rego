@@ -220,7 +220,7 @@ _given_paths(container) := paths if {
 	ws := redis.words(container)
 	some i, w in ws
 	_program_is_haproxy(w)
-	paths := [trim(ws[j + 1], `"'`) | some j in numbers.range(i + 1, count(ws) - 2); ws[j] == "-f"]
+	paths := [redis.shell_word(ws[j + 1]) | some j in numbers.range(i + 1, count(ws) - 2); redis.shell_word(ws[j]) == "-f"]
 	count(paths) > 0
 } else := paths if {
 	# Arguments alone that start with an option: the official image's entrypoint runs haproxy with
@@ -229,7 +229,7 @@ _given_paths(container) := paths if {
 	count(object.get(container, "command", [])) == 0
 	args := k8s.args(container)
 	startswith(args[0], "-")
-	paths := [trim(args[j + 1], `"'`) | some j in numbers.range(0, count(args) - 2); args[j] == "-f"]
+	paths := [redis.shell_word(args[j + 1]) | some j in numbers.range(0, count(args) - 2); redis.shell_word(args[j]) == "-f"]
 	count(paths) > 0
 }
 
@@ -280,7 +280,7 @@ _readable(obj, container, path) if _held(redis.mounted_folder(obj, container, pa
 _held(name) if count(k8s.of_named("v1", "ConfigMap", name)) > 0
 
 _program_is_haproxy(word) if {
-	parts := split(trim(word, `"'`), "/")
+	parts := split(redis.shell_word(word), "/")
 	parts[count(parts) - 1] == "haproxy"
 }
 

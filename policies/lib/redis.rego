@@ -140,7 +140,7 @@ unread_start_scripts(obj, container) := paths if {
 	is_redis_container(container)
 	paths := {p |
 		some w in words(container)
-		p := trim(w, `"'`)
+		p := shell_word(w)
 		startswith(p, "/")
 		endswith(p, ".sh")
 		not mounted_file(obj, container, p)
@@ -156,7 +156,7 @@ _entrypoint_runs_server(args) if startswith(args[0], "-")
 _entrypoint_runs_server(args) if endswith(args[0], ".conf")
 
 _program(word) := program if {
-	parts := split(trim(word, `"'`), "/")
+	parts := split(shell_word(word), "/")
 	program := parts[count(parts) - 1]
 	_programs[program]
 }
@@ -173,7 +173,18 @@ else := "redis-server"
 
 _is_sentinel(program, args) if endswith(program, "-sentinel")
 
-else := "--sentinel" in args
+else := count([1 | some arg in args; shell_word(arg) == "--sentinel"]) > 0
+
+# A word as the shell hands it to the program it runs, each quote and backslash in it taken for the
+# shell's quoting and removed (`--p""ort`, `\--port`, `'--port'` and `redis-"server"` are `--port`
+# and `redis-server`; `"--port 6379"`, split at its blank, gives `--port` and `6379`, as redis reads
+# that one argument). A quote or backslash the shell would keep (quoted itself) is dropped too: no
+# program, option name or value the rules judge holds one. Expansions (`$X`) are kept, as they are.
+shell_word(word) := word if {
+	not contains(word, `"`)
+	not contains(word, "'")
+	not contains(word, `\`)
+} else := replace(replace(replace(word, `"`, ""), "'", ""), `\`, "")
 
 # The redis invocations a container of a workload runs: on its command line, and in the start scripts
 # it runs from ConfigMaps its pod mounts (start_scripts).
@@ -258,7 +269,7 @@ start_scripts(obj, container) := _scripts_named(obj, container, words(container)
 
 # The texts of the ConfigMap keys a container sees at the paths among words.
 _scripts_named(obj, container, ws) := [text |
-	paths := {p | some w in ws; p := trim(w, `"'`); startswith(p, "/")}
+	paths := {p | some w in ws; p := shell_word(w); startswith(p, "/")}
 	some path in paths
 	file := mounted_file(obj, container, path)
 	some entry in k8s.named("ConfigMap", file.config_map)
@@ -403,6 +414,14 @@ _may_run_server(line, variables) if {
 _names_a_program(line) if contains(line, "redis-se")
 
 _names_a_program(line) if contains(line, "valkey-se")
+
+# A name the shell unquotes (`redis-"server"`, `r\edis-server`).
+_names_a_program(line) if {
+	regex.match(`["'\\]`, line)
+	unquoted := shell_word(line)
+	some name in ["redis-se", "valkey-se"]
+	contains(unquoted, name)
+}
 
 # The variables a script assigns a program's name to, anywhere (`SERVER=redis-server`): only lines
 # that expand those are split for a program named by a variable.
@@ -549,7 +568,7 @@ unresolved_arguments(args) := [w |
 
 _option_value(args, i) if {
 	i > 0
-	startswith(args[i - 1], "--")
+	startswith(shell_word(args[i - 1]), "--")
 	not _array_name(args[i])
 	not trim(args[i], `"`) in {"$@", "$*"}
 }
@@ -625,21 +644,24 @@ _redirection_word(ws, j) if {
 # values are the words up to the next option. The last occurrence wins, as in redis.
 options(args) := {name: values |
 	some k, i in _option_starts(args)
-	name := lower(trim_prefix(args[i], "--"))
-	i == max([j | some j in _option_starts(args); lower(trim_prefix(args[j], "--")) == name])
-	values := [trim(v, `"'`) | some v in array.slice(args, i + 1, _next_start(_option_starts(args), k, count(args)))]
+	name := _option_name(args[i])
+	i == max([j | some j in _option_starts(args); _option_name(args[j]) == name])
+	values := [shell_word(v) | some v in array.slice(args, i + 1, _next_start(_option_starts(args), k, count(args)))]
 }
 
-_option_starts(args) := [i | some i, w in args; startswith(w, "--")]
+# The options of an invocation's words, as the shell passes them (see shell_word).
+_option_starts(args) := [i | some i, w in args; startswith(shell_word(w), "--")]
+
+_option_name(word) := lower(trim_prefix(shell_word(word), "--"))
 
 _next_start(starts, k, n) := starts[k + 1] if k + 1 < count(starts)
 
 else := n
 
 # The configuration file an invocation names (its first argument when that is not an option).
-config_file(inv) := inv.args[0] if {
+config_file(inv) := shell_word(inv.args[0]) if {
 	count(inv.args) > 0
-	not startswith(inv.args[0], "-")
+	not startswith(shell_word(inv.args[0]), "-")
 }
 
 # The default plaintext port of a server or a sentinel.
@@ -974,10 +996,10 @@ _judged_directives := {"port", "tls-port", "tls-replication", "tls-protocols", "
 
 # An invocation's options as the configuration lines redis appends to its file, in order:
 # [{"name", "args", "line": 0}].
-option_directives(args) := [{"name": lower(trim_prefix(args[i], "--")), "args": values, "line": 0} |
+option_directives(args) := [{"name": _option_name(args[i]), "args": values, "line": 0} |
 	starts := _option_starts(args)
 	some k, i in starts
-	values := [trim(v, `"'`) | some v in array.slice(args, i + 1, _next_start(starts, k, count(args)))]
+	values := [shell_word(v) | some v in array.slice(args, i + 1, _next_start(starts, k, count(args)))]
 ]
 
 # Every text of the input's ConfigMaps with the names of its directives, read once for the redis and
@@ -1100,7 +1122,7 @@ _clients := {
 
 _runs_a_client(container) if {
 	some w in words(container)
-	parts := split(trim(w, `"'`), "/")
+	parts := split(shell_word(w), "/")
 	_clients[parts[count(parts) - 1]]
 	count(invocations(container)) == 0
 }
@@ -1284,7 +1306,7 @@ _pipelines(tokens) := [array.slice(ts, starts[k], ends[k]) |
 ]
 
 _command(ws) := {
-	"name": _basename(trim(ws[0], `"'`)),
+	"name": _basename(shell_word(ws[0])),
 	"args": [w | some i, w in ws; i > 0; not _redirection(w); not _redirected(ws, i)],
 	"out": _stdout_target(ws),
 }
@@ -1294,7 +1316,7 @@ _basename(word) := parts[count(parts) - 1] if parts := split(word, "/")
 # Where a command's standard output goes: the target of its last `>`/`>>` (quotes removed, `&2` for
 # `>&2`), or "".
 _stdout_target(ws) := targets[count(targets) - 1] if {
-	targets := [trim(_redirect_target(ws, i), `"'`) |
+	targets := [shell_word(_redirect_target(ws, i)) |
 		some i, w in ws
 		startswith(trim_prefix(w, "1"), ">")
 	]
@@ -1314,7 +1336,7 @@ _output_to_file(_, _, commands) if {
 	c.name == "tee"
 	some target in c.args
 	not startswith(target, "-")
-	_a_file(trim(target, `"'`))
+	_a_file(shell_word(target))
 }
 
 _output_to_file(lines, i, commands) if {
@@ -1923,7 +1945,7 @@ _names_a_configuration_argument(c) if {
 # `"$DIR/haproxy.cfg"`), or a variable alone whose name says so (`"$conf"`, `${REDIS_CONFIG}`); not
 # a file named after one (`"$conf.host"`, `redis.conf.bak`).
 _configuration_path(word) if {
-	name := lower(_basename(trim(word, `"'`)))
+	name := lower(_basename(shell_word(word)))
 	some suffix in [".conf", ".cfg"]
 	endswith(name, suffix)
 }
@@ -2246,7 +2268,7 @@ _redirects_to_file(ws) if {
 	some k, w in ws
 	startswith(trim_left(w, "1"), ">")
 	not startswith(w, ">&")
-	target := trim(_redirect_target(ws, k), `"'`)
+	target := shell_word(_redirect_target(ws, k))
 	not startswith(target, "&")
 	not _not_a_configuration(target)
 }

@@ -142,3 +142,22 @@ test_printf_arguments_fill_the_format if {
 	_settings("printf \"%s\" \"port 6379\" >> /c\n") == [["port", ["6379"]]]
 	_settings("printf '%s\\n' 'port 6379' >> /c\n") == [["port", ["6379"]]]
 }
+
+# The shell removes quotes and backslashes before the program sees its words: the gate reads the
+# words so (test/redis-config.process.test.ts holds this to sh and redis-server).
+test_words_are_read_as_the_shell_passes_them if {
+	redis.shell_word(`--p""ort`) == "--port"
+	redis.shell_word(`\--port`) == "--port"
+	redis.shell_word(`'--tls'-port`) == "--tls-port"
+	redis.shell_word(`"$PORT"`) == "$PORT"
+	redis.shell_word("plain") == "plain"
+	redis.options([`-""-port`, `6"37"9`, `--TLS-"port"`, "0"]) == {"port": ["6379"], "tls-port": ["0"]}
+	redis.config_file({"args": [`"/etc/redis/redis.conf"`, "--port", "0"]}) == "/etc/redis/redis.conf"
+	not redis.config_file({"args": [`\--port`, "0"]})
+}
+
+test_a_program_named_with_quotes_inside_runs if {
+	[inv.program | some inv in redis.invocations({"image": "redis:7.2.5", "command": ["sh", "-c", `exec r\edis-"server" --port 6379`]})] == ["redis-server"]
+	[inv.program | some inv in redis.read_script_invocations("#!/bin/sh\nexec redis-'ser'ver /etc/redis.conf\n")] == ["redis-server"]
+	[inv.args | some inv in redis.read_script_invocations("#!/bin/sh\nexec redis-'ser'ver /etc/redis.conf\n")] == [["/etc/redis.conf"]]
+}
