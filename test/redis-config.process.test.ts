@@ -259,13 +259,16 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
         () => (v.includes(' ') ? `--${name} ${value(v)}` : `"--${name} ${v}"`),
       ])();
     const options = Array.from({ length: 1 + Math.floor(next() * 3) }, () => option(pick(settings)));
-    return `${pick(['exec ', ''])}${program} ${pick(['/etc/redis/redis.conf', '"/etc/redis/redis.conf"'])} ${options.join(' ')}`;
+    // A program that runs the server as its command (gosu as the official image's entrypoint does; a stub here).
+    const runner = pick(['', '', '', 'nice -n 5 ', 'timeout 1d ', 'env A=1 ', 'setsid ', 'stdbuf -oL ', 'ionice -c 3 ', 'nice timeout 1d ', 'gosu redis ']);
+    return `${pick(['exec ', ''])}${runner}${program} ${pick(['/etc/redis/redis.conf', '"/etc/redis/redis.conf"'])} ${options.join(' ')}`;
   }
 
   it('agrees with sh and redis-server on the options a shell passes, however its words are quoted', async () => {
     const bin = path.join(dir, 'recording-bin');
     mkdirSync(bin, { recursive: true });
     writeFileSync(path.join(bin, 'redis-server'), `#!/bin/sh\nprintf '%s\\0' "$@" >"$ARGS_OUT"\n`, { mode: 0o755 });
+    writeFileSync(path.join(bin, 'gosu'), '#!/bin/sh\nshift\nexec "$@"\n', { mode: 0o755 });
     const next = random(SHELL_OPTIONS_SEED);
     const lines = [...new Set(Array.from({ length: SHELL_OPTIONS_COUNT }, () => shellOptionLine(next)))];
     const disagreements: string[] = [];

@@ -208,8 +208,8 @@ _environment_program_runs(script, obj, container) := [inv |
 	not _assigned(obj, container, name)
 	ws := _script_words(line)
 	some i, word in ws
-	_command_position(ws, i)
 	_variable_name(word) == name
+	_server_position(ws, i)
 	program := _program(env[name])
 	rest := array.slice(ws, i + 1, count(ws))
 	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
@@ -391,8 +391,8 @@ read_script_invocations(text) := [inv |
 	_may_run_server(line, variables)
 	ws := _script_words(line)
 	some i, word in ws
-	_command_position(ws, i)
 	program := _script_program(word, variables, lines, n)
+	_server_position(ws, i)
 	rest := array.slice(ws, i + 1, count(ws))
 	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
 	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
@@ -587,6 +587,53 @@ _command_position(_, 0)
 _command_position(ws, i) if {
 	i > 0
 	_command_prefixes[ws[i - 1]]
+}
+
+# Where a script line runs a server: in command position, or as the command another program runs
+# (`exec gosu redis redis-server ...`, as the official image's entrypoint starts it; `nice -n 5`,
+# `timeout 1d`, `eval "exec redis-server ..."`; a shell's or su's command string, `bash -c
+# "redis-server ..."`), the words between being that program's own options and operands.
+_server_position(ws, i) if _command_position(ws, i)
+
+_server_position(ws, i) if {
+	i > 0
+	_command_prefixes[shell_word(ws[i - 1])] # `eval "exec redis-server`: quotes the wrapper's words keep
+}
+
+_server_position(ws, i) if {
+	i > 0
+	some s, w in ws
+	s < i
+	_runners[_basename(shell_word(w))]
+	_command_position(ws, s)
+	not _separated(ws, s, i)
+}
+
+_server_position(ws, i) if {
+	i > 1
+	shell_word(ws[i - 1]) == "-c"
+	some s, w in ws
+	s < i - 1
+	_shells[_basename(shell_word(w))]
+	_command_position(ws, s)
+	not _separated(ws, s, i)
+}
+
+# Programs that run the rest of their words as a command (after options and operands of their own).
+_runners := {
+	"eval", "nice", "ionice", "env", "timeout", "gosu", "su-exec", "runuser", "setpriv", "chroot", "tini",
+	"dumb-init", "catatonit", "taskset", "numactl", "stdbuf", "chrt", "setsid", "sudo", "doas", "time",
+	"s6-setuidgid", "chpst", "setuidgid", "unshare", "prlimit", "flock", "busybox",
+}
+
+# Programs whose `-c` takes a command string.
+_shells := {"sh", "bash", "dash", "ash", "ksh", "zsh", "su", "busybox"}
+
+_separated(ws, s, i) if {
+	some k, w in ws
+	k > s
+	k < i
+	_shell_separators[w]
 }
 
 # Words after which a word is in command position (a set built once, not at every word).

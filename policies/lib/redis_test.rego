@@ -161,3 +161,19 @@ test_a_program_named_with_quotes_inside_runs if {
 	[inv.program | some inv in redis.read_script_invocations("#!/bin/sh\nexec redis-'ser'ver /etc/redis.conf\n")] == ["redis-server"]
 	[inv.args | some inv in redis.read_script_invocations("#!/bin/sh\nexec redis-'ser'ver /etc/redis.conf\n")] == [["/etc/redis.conf"]]
 }
+
+# A program that runs the rest of its words as a command runs the server (gosu, as the official
+# image's entrypoint does; nice, timeout, eval, a shell's command string); one that only names it does not.
+test_a_server_run_by_another_program_is_read if {
+	every line in [
+		"exec gosu redis redis-server --port 6379",
+		"nice -n 5 timeout 1d redis-server --port 6379",
+		`eval "exec redis-server --port 6379"`,
+		`exec su redis -s /bin/sh -c "redis-server --port 6379"`,
+	] {
+		[redis.options(inv.args) | some inv in redis.read_script_invocations(concat("\n", ["#!/bin/sh", line, ""]))] == [{"port": ["6379"]}]
+	}
+	count(redis.read_script_invocations("#!/bin/sh\npidof redis-server || echo started; pkill -f redis-server\n")) == 0
+	count(redis.read_script_invocations("#!/bin/sh\nnice -n 5 true; pidof redis-server\n")) == 0
+	count(redis.read_script_invocations("#!/bin/sh\ngrep -c redis-server /proc/1/cmdline; nice -n 5 echo; redis-server --version\n")) == 1
+}
