@@ -611,7 +611,7 @@ _server_position(ws, i) if {
 
 _server_position(ws, i) if {
 	i > 1
-	shell_word(ws[i - 1]) == "-c"
+	regex.match(`^-[a-z]*c[a-z]*$`, shell_word(ws[i - 1])) # -c, or with others: -ec, -xc
 	some s, w in ws
 	s < i - 1
 	_shells[_basename(shell_word(w))]

@@ -170,6 +170,7 @@ test_a_server_run_by_another_program_is_read if {
 		"nice -n 5 timeout 1d redis-server --port 6379",
 		`eval "exec redis-server --port 6379"`,
 		`exec su redis -s /bin/sh -c "redis-server --port 6379"`,
+		`bash -ec 'exec redis-server --port 6379'`,
 	] {
 		[redis.options(inv.args) | some inv in redis.read_script_invocations(concat("\n", ["#!/bin/sh", line, ""]))] == [{"port": ["6379"]}]
 	}
