@@ -510,10 +510,11 @@ describe('gate on bad input', () => {
   });
 
   it('turns a failure of the policy engine into an error naming the objects', () => {
-    const failing = { rules: {}, evaluate: () => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); } };
+    // (The engine running out of memory is worded apart: test/policy-memory.test.ts.)
+    const failing = { rules: {}, evaluate: () => { throw new TypeError('trim_prefix: operand 1 must be string but got number'); } };
     const group = { namespace: 'apps', resources: [{ file: 'a.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap' } }, { file: 'b.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap' } }], cluster_resources: [] };
     expect(() => evaluateGroup(failing, group, '2026-06-01')).toThrow(
-      new UnreadableInput('a.yaml and 1 more file(s)', 'the policy could not evaluate namespace apps (2 objects): WebAssembly.Memory.grow(): Maximum memory size exceeded'),
+      new UnreadableInput('a.yaml and 1 more file(s)', 'the policy could not evaluate namespace apps (2 objects): trim_prefix: operand 1 must be string but got number'),
     );
   });
 

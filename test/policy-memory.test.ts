@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { groupByDeployment, readObjects, UnreadableInput, type PolicyInput } from '../src/gate/documents.js';
+import { evaluateGroup } from '../src/gate/gate.js';
 import { instantiatePolicy, policyData, POLICY_WASM } from '../src/gate/policy.js';
 import { projectRoot } from './support/repo.js';
 
@@ -39,5 +41,17 @@ describe("the policy's wasm memory", () => {
     const used = (wasmInstance.exports.opa_heap_ptr_get as () => number)();
     expect(used).toBeGreaterThan(50 * 2 ** 20);
     expect(mem.buffer.byteLength).toBe(before);
+  });
+
+  it('says a namespace is more than the memory holds when it runs out, not what the engine aborted with', async () => {
+    // The real policy, its memory capped at 60 pages (3.75 MiB): OPA's allocator aborts as it does at 4 GiB.
+    const small = await loadPolicy(readFileSync(POLICY_WASM), { initial: 60, maximum: 60 });
+    small.setData(policyData());
+    const policy = { rules: {}, evaluate: (input: PolicyInput, today: string) => small.evaluate({ ...input, today }, 'gate/violations') as never };
+    const input = crowdedNamespace(2);
+    expect(() => evaluateGroup(policy, input, '2026-06-01')).toThrow(UnreadableInput);
+    expect(() => evaluateGroup(policy, input, '2026-06-01')).toThrow(
+      `the policy could not evaluate namespace redis-orders (${input.resources.length} objects): its objects are more than the policy's WebAssembly memory holds in one evaluation (opa_malloc: failed; 4 GiB at most`,
+    );
   });
 });

@@ -196,11 +196,23 @@ export function evaluateGroup(policy: Policy, group: PolicyInput, today: string)
   } catch (error) {
     const files = [...new Set(group.resources.map((r) => r.file))];
     const where = group.namespace === null ? 'the cluster-scoped objects' : `namespace ${group.namespace}`;
+    const detail = error instanceof Error && error.message ? error.message : String(error);
     throw new UnreadableInput(
       `${files[0]}${files.length > 1 ? ` and ${files.length - 1} more file(s)` : ''}`,
-      `the policy could not evaluate ${where} (${group.resources.length} objects): ${error instanceof Error && error.message ? error.message : String(error)}`,
+      `the policy could not evaluate ${where} (${group.resources.length} objects): ${OUT_OF_MEMORY.test(detail) ? outOfMemory(detail) : detail}`,
     );
   }
+}
+
+/** How the wasm engine says its memory ran out: OPA's allocator aborts, or the memory cannot grow. */
+const OUT_OF_MEMORY = /^opa_malloc: failed$|Maximum memory size exceeded|Out of memory/;
+
+/**
+ * What an evaluation that ran out of the policy's memory means: one namespace is evaluated whole (the
+ * rules relate its objects), and OPA's wasm heap ends at 4 GiB (its top is a 32-bit byte count).
+ */
+function outOfMemory(detail: string): string {
+  return `its objects are more than the policy's WebAssembly memory holds in one evaluation (${detail}; 4 GiB at most, about 0.25 MiB an object of the generator's kind): spread them over more namespaces`;
 }
 
 /** Runs a task, turning UnreadableInput and a system refusal into values that can cross threads. */
