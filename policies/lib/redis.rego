@@ -111,7 +111,7 @@ invocations(container) := [{"program": program, "args": args, "sentinel": _is_se
 	program := _program(word)
 	rest := array.slice(ws, i + 1, count(ws))
 	args := array.slice(rest, 0, _end(rest))
-	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
+	inv := object.union({"program": program, "args": args, "sentinel": _is_sentinel(program, args)}, _fed_by_xargs(ws, i))
 ]
 
 # The program a redis container runs when the kubelet takes it from a variable the gate cannot read
@@ -395,8 +395,18 @@ read_script_invocations(text) := [inv |
 	_server_position(ws, i)
 	rest := array.slice(ws, i + 1, count(ws))
 	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
-	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
+	inv := object.union({"program": program, "args": args, "sentinel": _is_sentinel(program, args)}, _fed_by_xargs(ws, i))
 ]
+
+# {"xargs": true} for a server xargs runs (`... | xargs redis-server conf`): xargs adds the words it
+# reads from its input, which the gate cannot tell (tls.redis_args_tls_only reports it); else {}.
+_fed_by_xargs(ws, i) := {"xargs": true} if {
+	some s, w in ws
+	s < i
+	_basename(shell_word(w)) == "xargs"
+	_command_position(ws, s)
+	not _separated(ws, s, i)
+} else := {}
 
 # A script's lines, a line ending with a backslash continued on the next.
 _script_lines(text) := split(replace(replace(text, "\\\r\n", " "), "\\\n", " "), "\n")
@@ -623,7 +633,7 @@ _server_position(ws, i) if {
 _runners := {
 	"eval", "nice", "ionice", "env", "timeout", "gosu", "su-exec", "runuser", "setpriv", "chroot", "tini",
 	"dumb-init", "catatonit", "taskset", "numactl", "stdbuf", "chrt", "setsid", "sudo", "doas", "time",
-	"s6-setuidgid", "chpst", "setuidgid", "unshare", "prlimit", "flock", "busybox",
+	"s6-setuidgid", "chpst", "setuidgid", "unshare", "prlimit", "flock", "busybox", "xargs",
 }
 
 # Programs whose `-c` takes a command string.

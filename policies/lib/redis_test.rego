@@ -176,5 +176,6 @@ test_a_server_run_by_another_program_is_read if {
 	}
 	count(redis.read_script_invocations("#!/bin/sh\npidof redis-server || echo started; pkill -f redis-server\n")) == 0
 	count(redis.read_script_invocations("#!/bin/sh\nnice -n 5 true; pidof redis-server\n")) == 0
+	[inv.xargs | some inv in redis.read_script_invocations("#!/bin/sh\necho --port 6379 | xargs redis-server\n")] == [true]
 	count(redis.read_script_invocations("#!/bin/sh\ngrep -c redis-server /proc/1/cmdline; nice -n 5 echo; redis-server --version\n")) == 1
 }

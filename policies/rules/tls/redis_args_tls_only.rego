@@ -127,6 +127,11 @@ violation contains _violation(x, sprintf("`--tls-protocols` allows %s: allow TLS
 # What the gate cannot read is reported, never passed: an argument the shell expands when it runs
 # (an array built where the gate cannot follow, `"$@"`, a variable where an option name or the
 # configuration file stands) may be any option.
+violation contains _violation(x, "it is run by xargs, which adds the words it reads from its input: the gate cannot tell which options it passes; write them on the command line") if {
+	some x in _all
+	x.inv.xargs
+}
+
 violation contains k8s.violation(x.entry, msg) if {
 	some x in _all
 	unresolved := redis.unresolved_arguments(x.inv.args)
