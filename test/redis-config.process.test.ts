@@ -85,14 +85,24 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** What redis-server (or `program`) applied of a configuration and options, or undefined when it refused to start. */
-  async function applied(name: string, text: string, options: string[] = [], program = 'redis-server', after?: (socket: string) => void): Promise<Applied | undefined> {
+  async function applied(
+    name: string,
+    text: string,
+    options: string[] = [],
+    program = 'redis-server',
+    after?: (socket: string) => void,
+    /** What the server reads on its standard input (a `-` argument reads configuration there). */
+    input = '',
+  ): Promise<Applied | undefined> {
     const socket = path.join(dir, 'redis.sock');
     rmSync(socket, { force: true });
     // Our lines come first: the text under test overrides them, as it would override redis's defaults.
     const ours = `bind 127.0.0.1\nunixsocket ${socket}\ndir ${dir}\nsave ""\ntls-cert-file ${pki.certFile}\ntls-key-file ${pki.keyFile}\ntls-ca-cert-file ${pki.caFile}\n`;
     const file = path.join(dir, 'redis.conf');
     writeFileSync(file, ours + text);
-    const server = spawn(program, [file, ...options], { stdio: 'ignore' });
+    const server = spawn(program, [file, ...options], { stdio: ['pipe', 'ignore', 'ignore'] });
+    server.stdin.on('error', () => {}); // a server that exits at once (a bad option) closes it unread
+    server.stdin.end(input);
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
     try {
       for (let i = 0; i < 200 && server.exitCode === null && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
@@ -233,8 +243,12 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
   const SHELL_OPTIONS_SEED = Number(process.env.SHELL_OPTIONS_SEED ?? 0x0071) >>> 0;
   const SHELL_OPTIONS_COUNT = Number(process.env.SHELL_OPTIONS_COUNT ?? 160);
 
-  /** A command line that starts redis-server on the mounted TLS-only file, its words quoted as a generator picks. */
-  function shellOptionLine(next: () => number): string {
+  /**
+   * A command line that starts redis-server on the mounted TLS-only file, its words quoted as a
+   * generator picks, maybe inside a shell construct (a subshell, a substitution, a case branch...),
+   * maybe with settings fed on its standard input; bash runs what dash cannot (`exec -a`).
+   */
+  function shellOptionLine(next: () => number): { line: string; shell: 'sh' | 'bash'; input: string } {
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const program = pick(['redis-server', '"redis-server"', "'redis-server'", 'redis-"server"', 'r\\edis-server', "redis-'ser'ver", '\\redis-server']);
     const settings: [string, string][] = [
@@ -263,8 +277,24 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     const runner = pick(['', '', '', 'nice -n 5 ', 'timeout 1d ', 'env A=1 ', 'setsid ', 'stdbuf -oL ', 'ionice -c 3 ', 'nice timeout 1d ', 'gosu redis ']);
     const file = pick(['/etc/redis/redis.conf', '"/etc/redis/redis.conf"']);
     // Or the options fed through xargs, which the gate cannot read (it must say so).
-    if (next() < 0.1) return `echo ${options.join(' ')} | xargs ${program} ${file}`;
-    return `${pick(['exec ', ''])}${runner}${program} ${file} ${options.join(' ')}`;
+    if (next() < 0.1) return { line: `echo ${options.join(' ')} | xargs ${program} ${file}`, shell: 'sh', input: '' };
+    // Settings read from standard input (`-`, the last argument), which the gate cannot read either.
+    const stdin = next() < 0.08 ? pick(['port 6379', 'port 0', 'tls-replication no']) : '';
+    const start = pick(['exec ', '', '', 'exec -- ', 'command ', 'command -- ', 'nohup -- ', 'exec -a redis ', 'exec -l ']);
+    const command = `${stdin ? '' : start}${runner}${program} ${file} ${options.join(' ')}${stdin ? ' -' : ''}`;
+    const construct = pick([
+      (c: string) => c, (c: string) => c, (c: string) => c,
+      (c: string) => `(${c})`, (c: string) => `( ${c} )`, (c: string) => `{ ${c}; }`, (c: string) => `true && ${c}`,
+      (c: string) => `true&&${c}`, (c: string) => `false||${c}`, (c: string) => `echo|${c}`, (c: string) => `X=$(${c})`,
+      (c: string) => `X=\`${c}\``, (c: string) => `case x in x) ${c};; esac`, (c: string) => `if true; then ${c}; fi`,
+      (c: string) => `${c} 2>&1 >/dev/null`, (c: string) => `${c}&&true`,
+    ]);
+    const line = construct(command);
+    return {
+      line: stdin ? `printf '${stdin}\\n' | ${line}` : line,
+      shell: /exec -[-al]/.test(line) ? 'bash' : 'sh', // dash's exec takes no options
+      input: stdin ? `${stdin}\n` : '',
+    };
   }
 
   it('agrees with sh and redis-server on the options a shell passes, however its words are quoted', async () => {
@@ -273,23 +303,24 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     writeFileSync(path.join(bin, 'redis-server'), `#!/bin/sh\nprintf '%s\\0' "$@" >"$ARGS_OUT"\n`, { mode: 0o755 });
     writeFileSync(path.join(bin, 'gosu'), '#!/bin/sh\nshift\nexec "$@"\n', { mode: 0o755 });
     const next = random(SHELL_OPTIONS_SEED);
-    const lines = [...new Set(Array.from({ length: SHELL_OPTIONS_COUNT }, () => shellOptionLine(next)))];
+    const generated = new Map(Array.from({ length: SHELL_OPTIONS_COUNT }, () => shellOptionLine(next)).map((l) => [l.line, l]));
+    const lines = [...generated.values()];
     const disagreements: string[] = [];
     let compared = 0;
     let insecureCount = 0;
-    for (const line of lines) {
-      // The arguments sh gives redis-server (the file's path first, replaced by the file under test).
+    for (const { line, shell, input } of lines) {
+      // The arguments the shell gives redis-server (the file's path first, replaced by the file under test).
       const out = path.join(dir, 'args');
       rmSync(out, { force: true });
-      execFileSync('sh', ['-c', line], { env: { PATH: `${bin}:/usr/bin:/bin`, ARGS_OUT: out }, stdio: 'ignore' });
+      execFileSync(shell, ['-c', line], { env: { PATH: `${bin}:/usr/bin:/bin`, ARGS_OUT: out }, stdio: 'ignore' });
       const [file, ...options] = readFileSync(out, 'utf8').split('\0').slice(0, -1);
-      if (file !== '/etc/redis/redis.conf') throw new Error(`${line}: sh passed ${JSON.stringify(file)} as the file`);
-      const truth = await applied(line, tls, options);
+      if (file !== '/etc/redis/redis.conf') throw new Error(`${line}: ${shell} passed ${JSON.stringify(file)} as the file`);
+      const truth = await applied(line, tls, options, undefined, undefined, input);
       if (!truth) continue;
       compared++;
       const problems = insecure(truth);
       if (problems.length) insecureCount++;
-      for (const [form, command, script] of [['command line', ['sh', '-c', line], undefined], ['start script', ['sh', '/etc/redis/start.sh'], `#!/bin/sh\n${line}\n`]] as const) {
+      for (const [form, command, script] of [['command line', [shell, '-c', line], undefined], ['start script', [shell, '/etc/redis/start.sh'], `#!/bin/${shell}\n${line}\n`]] as const) {
         const container = { name: 'redis', image: 'docker.io/library/redis:7.2.5', command, volumeMounts: [{ name: 'config', mountPath: '/etc/redis' }] };
         const workload = {
           apiVersion: 'apps/v1',

@@ -85,16 +85,28 @@ is_server_container(container) if {
 
 # The words of a container's command and args: a shell command line (`sh -c "redis-server --port
 # 6379"`) is split too, so the options it passes are seen.
+# A shell's command string (after `-c`) is split as the shell splits it into commands (see
+# _command_words): `sh -c "(redis-server --port 6379)"`, `true&&redis-server ...`.
 words(container) := [w |
-	some part in array.concat(k8s.command(container), k8s.args(container))
+	parts := array.concat(k8s.command(container), k8s.args(container))
+	some k, part in parts
 	is_string(part)
-	some w in split(replace(replace(part, "\n", " "), "\t", " "), " ")
-	w != ""
+	some w in _part_words(parts, k, part)
 ]
+
+_part_words(parts, k, part) := array.flatten([array.concat(_command_words(line), [";"]) | some line in _script_lines(part)]) if {
+	k > 0
+	_shell_command_option(parts[k - 1])
+} else := [w | some w in split(replace(replace(part, "\n", " "), "\t", " "), " "); w != ""]
+
+# `-c`, or with other options of a shell: `-ec`, `-xc`.
+_shell_command_option(word) if regex.match(`^-[a-z]*c[a-z]*$`, shell_word(word))
 
 _programs := {"redis-server", "redis-sentinel", "valkey-server", "valkey-sentinel"}
 
-_shell_separators := {";", "&&", "||", "|", "&"}
+# What ends a command: a closing parenthesis where it closes a group the command did not open (see
+# _end), a backquote ending a command substitution, `;;` ending a case branch.
+_shell_separators := {";", "&&", "||", "|", "&", "|&", ";;", ")", "`"}
 
 # The redis-server / redis-sentinel invocations of a container: [{"program", "args", "sentinel"}],
 # "args" being the words after the program up to a shell separator. The official image runs
@@ -110,9 +122,21 @@ invocations(container) := [{"program": program, "args": args, "sentinel": _is_se
 	some i, word in ws
 	program := _program(word)
 	rest := array.slice(ws, i + 1, count(ws))
-	args := array.slice(rest, 0, _end(rest))
-	inv := object.union({"program": program, "args": args, "sentinel": _is_sentinel(program, args)}, _fed_by_xargs(ws, i))
+	inv := object.union(_invocation(program, array.slice(rest, 0, _end(rest))), _fed_by_xargs(ws, i))
 ]
+
+# An invocation of a server with the words after it to the end of its command, less the shell's
+# redirections (`2>&1`, `> /dev/null`) and a last `-`, which has redis read settings from its
+# standard input ({"stdin": true}; tls.redis_args_tls_only reports it).
+_invocation(program, words) := object.union({"program": program, "args": args, "sentinel": _is_sentinel(program, args)}, stdin) if {
+	kept := [w | some k, w in words; not _redirection(w); not _redirected(words, k)]
+	stdin := _last_dash(kept)
+	args := array.slice(kept, 0, count(kept) - count(stdin))
+}
+
+_last_dash(words) := {"stdin": true} if shell_word(words[count(words) - 1]) == "-"
+
+else := {}
 
 # The program a redis container runs when the kubelet takes it from a variable the gate cannot read
 # (`command: [$(SERVER)]`, SERVER from a Secret, a ConfigMap, a field or envFrom, or set from another
@@ -161,10 +185,18 @@ _program(word) := program if {
 	_programs[program]
 }
 
-_end(rest) := min([i | some i, w in rest; w in _shell_separators]) if {
+# Where a command's words end: at the first separator outside the groups it opens (`--save $(a | b)`
+# goes on past the substitution's `|` and `)`).
+_end(rest) := min(ends) if {
 	some w in rest
 	_shell_separators[w]
+	ends := [i | some i, w in rest; _shell_separators[w]; _closed(array.slice(rest, 0, i))]
+	count(ends) > 0
 } else := count(rest)
+
+_closed(ws) if count([w | some w in ws; _group_openers[w]]) == count([w | some w in ws; w == ")"])
+
+_group_openers := {"(", "$("}
 
 # The server an image runs by default: valkey-server in a valkey image, else redis-server.
 _image_program(container) := "valkey-server" if startswith(image_name(object.get(container, "image", "")), "valkey")
@@ -206,14 +238,13 @@ _environment_program_runs(script, obj, container) := [inv |
 	some name in names
 	contains(line, name)
 	not _assigned(obj, container, name)
-	ws := _script_words(line)
+	ws := _command_words(line)
 	some i, word in ws
 	_variable_name(word) == name
 	_server_position(ws, i)
 	program := _program(env[name])
 	rest := array.slice(ws, i + 1, count(ws))
-	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
-	inv := {"program": program, "args": args, "sentinel": _is_sentinel(program, args)}
+	inv := _invocation(program, _with_arrays(array.slice(rest, 0, _end(rest)), lines, n))
 ]
 
 # An invocation with each argument that is a variable the container sets to a literal value
@@ -389,13 +420,12 @@ read_script_invocations(text) := [inv |
 	variables := _program_variables(lines)
 	some n, line in lines
 	_may_run_server(line, variables)
-	ws := _script_words(line)
+	ws := _command_words(line)
 	some i, word in ws
 	program := _script_program(word, variables, lines, n)
 	_server_position(ws, i)
 	rest := array.slice(ws, i + 1, count(ws))
-	args := _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)
-	inv := object.union({"program": program, "args": args, "sentinel": _is_sentinel(program, args)}, _fed_by_xargs(ws, i))
+	inv := object.union(_invocation(program, _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)), _fed_by_xargs(ws, i))
 ]
 
 # {"xargs": true} for a server xargs runs (`... | xargs redis-server conf`): xargs adds the words it
@@ -583,6 +613,23 @@ _option_value(args, i) if {
 	not trim(args[i], `"`) in {"$@", "$*"}
 }
 
+# A line's words as the shell splits it into commands: its operators (`(`, `)`, `$(`, a backquote,
+# `&&`, `||`, `|`, `&`, `;`, `;;`) are words of their own wherever they stand unquoted, glued to a
+# word or not (`(exec redis-server`, `true&&redis-server`, `X=$(redis-server`); a redirection's `&`
+# (`2>&1`, `&>`) and quoted text are not operators. The words between are then split at blanks as
+# _script_words splits them, their quotes kept (readers unquote them with shell_word). `$(` is marked
+# with a control character first so that one token is all it takes.
+_command_words(line) := array.slice(ws, 0, _comment_start(ws)) if {
+	tokens := regex.find_all_string_submatch_n(_shell_token, replace(line, "$(", "\u0001"), -1)
+	ws := [w | some t in tokens; some w in _token_words(t[0])]
+}
+
+_shell_token := `(?:"(?:[^"\\]|\\[\s\S])*"|'[^']*'|\\[\s\S]|[<>]&|&>|>\||[^\s"'\\;&|()\x60\x01]|["'\\])+|&&|\|\||;;|\|&|[;&|()\x60\x01]`
+
+_token_words("\u0001") := ["$("]
+
+_token_words(t) := [replace(w, "\u0001", "$(") | some w in split(replace(replace(t, "\t", " "), "\r", " "), " "); w != ""] if t != "\u0001"
+
 _script_words(line) := array.slice(ws, 0, _comment_start(ws)) if {
 	ws := [w | some w in split(replace(replace(replace(line, "\t", " "), ";", " ; "), "\r", " "), " "); w != ""]
 }
@@ -593,6 +640,18 @@ _comment_start(ws) := min([i | some i, w in ws; startswith(w, "#")]) if {
 } else := count(ws)
 
 _command_position(_, 0)
+
+_command_position(ws, i) if {
+	i > 0
+	_case_pattern_end(ws, i - 1)
+}
+
+# The `)` of a case pattern (`x) redis-server ...`): one that closes no group the line opened before it.
+_case_pattern_end(ws, k) if {
+	ws[k] == ")"
+	before := array.slice(ws, 0, k)
+	count([w | some w in before; _group_openers[w]]) <= count([w | some w in before; w == ")"])
+}
 
 _command_position(ws, i) if {
 	i > 0
@@ -629,6 +688,29 @@ _server_position(ws, i) if {
 	not _separated(ws, s, i)
 }
 
+# After the options of `exec` (bash's `-a name`, `-c`, `-l`), `command -p` or `nohup`, and their `--`.
+_command_position(ws, i) if {
+	i > 1
+	some s in numbers.range(max([0, i - 4]), i - 2)
+	pattern := _leading_options[ws[s]]
+	_leads(ws, s)
+	every j in numbers.range(s + 1, i - 1) {
+		_leading_option(ws, s, j, pattern)
+	}
+}
+
+_leading_options := {"exec": `^-[acl]+$`, "command": `^-p$`, "nohup": `^--$`}
+
+_leading_option(ws, _, j, _) if ws[j] == "--"
+
+_leading_option(ws, _, j, pattern) if regex.match(pattern, ws[j])
+
+_leading_option(ws, s, j, _) if { # the name `exec -a` gives the program
+	j > s + 1
+	ws[s] == "exec"
+	regex.match(`^-[cl]*a[cl]*$`, ws[j - 1])
+}
+
 # Programs that run the rest of their words as a command (after options and operands of their own).
 _runners := {
 	"eval", "nice", "ionice", "env", "timeout", "gosu", "su-exec", "runuser", "setpriv", "chroot", "tini",
@@ -647,7 +729,7 @@ _separated(ws, s, i) if {
 }
 
 # Words after which a word is in command position (a set built once, not at every word).
-_command_prefixes := _shell_separators | {"then", "do", "else", "exec", "nohup", "command", "if", "while", "!", "{", "("}
+_command_prefixes := (_shell_separators - {")"}) | {"then", "do", "else", "exec", "nohup", "command", "if", "while", "!", "{", "(", "$("}
 
 _command_position(ws, i) if {
 	i > 0
@@ -676,6 +758,11 @@ _leads(_, 0)
 _leads(ws, k) if {
 	k > 0
 	_command_prefixes[ws[k - 1]]
+}
+
+_leads(ws, k) if {
+	k > 0
+	_case_pattern_end(ws, k - 1)
 }
 
 # After other redirections that stand where the command would (`2>/dev/null >>"$conf" echo ...`):
@@ -720,6 +807,13 @@ config_file(inv) := shell_word(inv.args[0]) if {
 	count(inv.args) > 0
 	not startswith(shell_word(inv.args[0]), "-")
 }
+
+# An invocation that reads configuration from its standard input: redis takes `-` as its first or
+# last argument for that (`echo "port 6379" | redis-server /etc/redis.conf -`), after the file and
+# before the options.
+reads_standard_input(inv) if shell_word(inv.args[0]) == "-"
+
+reads_standard_input(inv) if inv.stdin
 
 # The default plaintext port of a server or a sentinel.
 default_port(true) := "26379"
@@ -2398,6 +2492,8 @@ _may_print(line) if contains(line, "printf")
 _redirection(w) if startswith(trim_left(w, "0123456789"), ">")
 
 _redirection(w) if startswith(trim_left(w, "0123456789"), "<")
+
+_redirection(w) if startswith(w, "&>")
 
 # The file a bare redirection operator before a word sends output to (`>> /c`): not printed.
 _redirected(words, k) if {

@@ -179,3 +179,35 @@ test_a_server_run_by_another_program_is_read if {
 	[inv.xargs | some inv in redis.read_script_invocations("#!/bin/sh\necho --port 6379 | xargs redis-server\n")] == [true]
 	count(redis.read_script_invocations("#!/bin/sh\ngrep -c redis-server /proc/1/cmdline; nice -n 5 echo; redis-server --version\n")) == 1
 }
+
+# The shell's operators split commands wherever they stand unquoted (a subshell's parenthesis touching
+# the program, `&&` without blanks, a command substitution, a case branch); a redirection's `&`, a
+# group the command opens itself and quoted text do not.
+test_a_server_inside_shell_constructs_is_read if {
+	every line in [
+		"(redis-server --port 6379)",
+		"( exec redis-server --port 6379 )",
+		"true&&redis-server --port 6379",
+		"echo|redis-server --port 6379",
+		"X=$(redis-server --port 6379)",
+		"X=`redis-server --port 6379`",
+		"case $1 in a) :;; b) exec redis-server --port 6379;; esac",
+		"exec -a redis redis-server --port 6379",
+		"exec -l -- gosu redis redis-server --port 6379",
+		"command -p redis-server --port 6379",
+		"nohup -- redis-server --port 6379 >/dev/null 2>&1",
+		"redis-server --port 6379 &>/dev/null &",
+	] {
+		[redis.options(inv.args) | some inv in redis.read_script_invocations(concat("\n", ["#!/bin/sh", line, ""]))] == [{"port": ["6379"]}]
+	}
+	[inv.args | some inv in redis.read_script_invocations("#!/bin/sh\nredis-server --save $(echo '' | cat) --port 0 2>&1\n")] == [["--save", "$(", "echo", "''", "|", "cat", ")", "--port", "0"]]
+	count(redis.read_script_invocations("#!/bin/sh\necho \"(redis-server --port 6379)\"; command -v redis-server\n")) == 0
+	count(redis.read_script_invocations("#!/bin/sh\necho $(date) redis-server starting\n")) == 0
+}
+
+# `-` as the last argument has redis read settings from its standard input.
+test_settings_from_standard_input if {
+	[[inv.args, redis.reads_standard_input(inv)] | some inv in redis.read_script_invocations("#!/bin/sh\necho 'port 6379' | redis-server /c.conf --port 0 -\n")] == [[["/c.conf", "--port", "0"], true]]
+	[redis.reads_standard_input(inv) | some inv in redis.invocations({"image": "redis:7.2.5", "command": ["redis-server", "-"]})] == [true]
+	[inv | some inv in redis.invocations({"image": "redis:7.2.5", "command": ["redis-server", "/c.conf"]}); redis.reads_standard_input(inv)] == []
+}

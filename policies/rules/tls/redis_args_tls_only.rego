@@ -10,7 +10,8 @@
 #   6379`) or close the TLS one (`--tls-port 0`). `--tls-protocols` must not allow TLSv1 or
 #   TLSv1.1, and `--tls-replication no` is refused either way. Options a start script builds in an
 #   array at its top level (`ARGS+=(...)`, `"${ARGS[@]}"`) are read; an expansion the gate cannot
-#   follow (an array set in a block, `"$@"`, a variable where an option stands) is reported, and so
+#   follow (an array set in a block, `"$@"`, a variable where an option stands) or settings it reads
+#   from its standard input (a last argument `-`) are reported, and so
 #   is a redis container whose program the kubelet takes from a variable the gate cannot read
 #   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field), or that runs a start
 #   script the gate cannot read (from a Secret, the image's own, written at run time) and no server
@@ -130,6 +131,11 @@ violation contains _violation(x, sprintf("`--tls-protocols` allows %s: allow TLS
 violation contains _violation(x, "it is run by xargs, which adds the words it reads from its input: the gate cannot tell which options it passes; write them on the command line") if {
 	some x in _all
 	x.inv.xargs
+}
+
+violation contains _violation(x, "it reads configuration from its standard input (`-`), which the gate cannot read: it cannot check what that sets; give the configuration as a file from a ConfigMap the container mounts") if {
+	some x in _all
+	redis.reads_standard_input(x.inv)
 }
 
 violation contains k8s.violation(x.entry, msg) if {
