@@ -17,6 +17,7 @@ facts := {text: text_facts(text) | some text in input.texts}
 text_facts(text) := {
 	"config_names": redis.read_config_names(text),
 	"script_invocations": redis.read_script_invocations(text),
+	"unread_server_names": redis.read_unread_server_names(text),
 	"written_settings": redis.read_written_settings(text),
 	"cli_password": [what | what := k8s.read_cli_password(text)],
 	"url_with_password": _url_with_password(text),

@@ -123,6 +123,7 @@ invocations(container) := [{"program": program, "args": args, "sentinel": _is_se
 	program := _program(word)
 	rest := array.slice(ws, i + 1, count(ws))
 	inv := object.union(_invocation(program, array.slice(rest, 0, _end(rest))), _fed_by_xargs(ws, i))
+	not _informational(inv.args)
 ]
 
 # An invocation of a server with the words after it to the end of its command, less the shell's
@@ -298,6 +299,16 @@ _script_runs := {script: script_invocations(script) |
 # command line names.
 start_scripts(obj, container) := _scripts_named(obj, container, words(container))
 
+# The same by the path the container runs each from: {path: text}.
+start_script_paths(obj, container) := {path: text |
+	some w in words(container)
+	path := shell_word(w)
+	startswith(path, "/")
+	file := mounted_file(obj, container, path)
+	some entry in k8s.named("ConfigMap", file.config_map)
+	text := _file_of(entry.object, file.key)
+}
+
 # The texts of the ConfigMap keys a container sees at the paths among words.
 _scripts_named(obj, container, ws) := [text |
 	paths := {p | some w in ws; p := shell_word(w); startswith(p, "/")}
@@ -424,9 +435,29 @@ read_script_invocations(text) := [inv |
 	some i, word in ws
 	program := _script_program(word, variables, lines, n)
 	_server_position(ws, i)
+	not _case_pattern(ws, i)
 	rest := array.slice(ws, i + 1, count(ws))
 	inv := object.union(_invocation(program, _with_arrays(array.slice(rest, 0, _end(rest)), lines, n)), _fed_by_xargs(ws, i))
+	not _informational(inv.args)
 ]
+
+# A word of a case pattern (`redis-server|redis-sentinel)`): what follows its `|` is another pattern.
+_case_pattern(ws, i) if {
+	some k, w in ws
+	k > i
+	w == ")"
+	_case_pattern_end(ws, k)
+	every between in array.slice(ws, i + 1, k) {
+		_pattern_word(between)
+	}
+}
+
+_pattern_word("|")
+
+_pattern_word(w) if not _shell_separators[w]
+
+# Options that have redis print something and exit, read where redis reads them: first.
+_informational(args) if shell_word(args[0]) in {"-v", "--version", "-h", "--help", "--test-memory", "--check-system"}
 
 # {"xargs": true} for a server xargs runs (`... | xargs redis-server conf`): xargs adds the words it
 # reads from its input, which the gate cannot tell (tls.redis_args_tls_only reports it); else {}.
@@ -438,7 +469,79 @@ _fed_by_xargs(ws, i) := {"xargs": true} if {
 	not _separated(ws, s, i)
 } else := {}
 
-# A script's lines, a line ending with a backslash continued on the next.
+# Where a start script names a server's program (`strace -f redis-server ...`, `exec $(which
+# redis-server) ...`, `set -- redis-server ...`) and the gate reads no invocation there: some program
+# the gate does not know may run it, with options it cannot tell. [{"line", "word", "command"}]: the
+# line's number, the program's name and the command the name is a word of. Not reported: a name in
+# command position (read as an invocation, see _server_position), a name a command only looks at
+# (_name_readers: `pidof redis-server`, `echo`, `case ... in redis-server)`), and a name inside a
+# longer quoted text (`echo "starting redis-server"`).
+unread_server_names(text) := facts.unread_server_names if {
+	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
+} else := read_unread_server_names(text)
+
+read_unread_server_names(text) := sort({{"line": n + 1, "word": program, "command": command} |
+	some n, line in _script_lines(text)
+	_names_a_program(line)
+	some part in _substituted_commands(line)
+	ws := _command_words(part.text)
+	some k, w in ws
+	program := _program(w)
+	_whole_word(w)
+	not _server_position(ws, k)
+	command := _command_word(ws, k)
+	not _reads_name(ws, k, command, part.substituted)
+}) # a set: an unquoted substitution is read twice
+
+# A line, and the commands of its command substitutions read on their own, quoted ones too
+# (`exec "$(command -v redis-server)" ...`, where the quotes hide them from the line's words).
+_substituted_commands(line) := array.concat(
+	[{"text": line, "substituted": false}],
+	[{"text": m[1], "substituted": true} | some m in regex.find_all_string_submatch_n(`\$\(([^()]*)\)`, line, -1)],
+)
+
+# A word the shell reads whole, not a piece of a quoted text split at its blanks (`redis-server"`).
+_whole_word(w) if {
+	count(split(w, `"`)) % 2 == 1
+	count(split(w, "'")) % 2 == 1
+}
+
+# The program of the command word k is an argument of: the last word in command position before it
+# that is no option.
+_command_word(ws, k) := _basename(shell_word(ws[j])) if {
+	j := max([j | some j in numbers.range(0, k - 1); _command_position(ws, j); not startswith(ws[j], "-")])
+} else := ""
+
+# A name a command only reads or prints. A program that finds the server's path (`which`, `command
+# -v`) does so to run it when it stands in a command substitution (`exec $(which redis-server)`).
+_reads_name(_, _, command, _) if {
+	_name_readers[command]
+	not _path_finders[command]
+}
+
+_reads_name(ws, k, command, false) if {
+	_path_finders[command]
+	not _in_substitution(ws, k)
+}
+
+_in_substitution(ws, k) if {
+	before := array.slice(ws, 0, k)
+	count([w | some w in before; w == "$("]) > count([w | some w in before; w == ")"])
+}
+
+_in_substitution(ws, k) if count([w | some w in array.slice(ws, 0, k); w == "`"]) % 2 == 1
+
+_path_finders := {"which", "command", "type", "whereis", "hash", "readlink", "realpath"}
+
+_name_readers := _path_finders | {
+	"echo", "printf", "logger", "pidof", "pgrep", "pkill", "killall", "kill", "ps", "grep", "egrep", "fgrep",
+	"test", "[", "[[", "case", "for", "in", "basename", "dirname", "ls", "stat", "file", "cat", "sed", "awk",
+	"cut", "tr", "wait", "trap", "export", "local", "declare", "readonly", "unset", "alias", "unalias",
+	"redis-cli", "valkey-cli", "nc", "ncat", "telnet", "ping", "nslookup", "dig", "host", "getent", "curl",
+	"wget", "dpkg", "apk", "rpm", "apt-get", "chmod", "chown", "md5sum", "sha256sum", "log", "info", "debug", "warn", "error",
+}
+
+# A script's lines, a line ending with a backslash continued on the next.# A script's lines, a line ending with a backslash continued on the next.
 _script_lines(text) := split(replace(replace(text, "\\\r\n", " "), "\\\n", " "), "\n")
 
 # Every program's name (_programs) holds "redis-se" or "valkey-se": most lines are skipped unsplit
@@ -646,12 +749,19 @@ _command_position(ws, i) if {
 	_case_pattern_end(ws, i - 1)
 }
 
-# The `)` of a case pattern (`x) redis-server ...`): one that closes no group the line opened before it.
+# The `)` of a case pattern (`x) redis-server ...`): one that closes no group opened since the
+# pattern could start.
 _case_pattern_end(ws, k) if {
 	ws[k] == ")"
-	before := array.slice(ws, 0, k)
-	count([w | some w in before; _group_openers[w]]) <= count([w | some w in before; w == ")"])
+	starts := [j | some j, w in array.slice(ws, 0, k); _pattern_starts[w]]
+	start := max(array.concat([-1], starts))
+	every w in array.slice(ws, start + 1, k) {
+		not _group_openers[w]
+	}
 }
+
+# After these words a case pattern may start (a `)` or a `|` do not end one).
+_pattern_starts := (_shell_separators - {")", "|"}) | {"in"}
 
 _command_position(ws, i) if {
 	i > 0
@@ -731,10 +841,22 @@ _separated(ws, s, i) if {
 # Words after which a word is in command position (a set built once, not at every word).
 _command_prefixes := (_shell_separators - {")"}) | {"then", "do", "else", "exec", "nohup", "command", "if", "while", "!", "{", "(", "$("}
 
+# After the variable assignments that lead a command (`A=1 B=2 redis-server ...`); not after `=` of
+# a test (`[ "$x" = redis-server ]`).
 _command_position(ws, i) if {
 	i > 0
-	contains(ws[i - 1], "=")
-	not startswith(ws[i - 1], "-")
+	_assignment_word(ws[i - 1])
+	_assignments_lead(ws, i - 1)
+}
+
+_assignment_word(w) if regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=`, w)
+
+_assignments_lead(ws, k) if _leads(ws, k)
+
+_assignments_lead(ws, k) if {
+	k > 0
+	_assignment_word(ws[k - 1])
+	_leads(ws, k - 1)
 }
 
 # After redirections that stand where a command would (`>>"$conf" echo ...`, `> /c echo ...`).

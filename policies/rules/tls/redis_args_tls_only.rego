@@ -11,7 +11,9 @@
 #   TLSv1.1, and `--tls-replication no` is refused either way. Options a start script builds in an
 #   array at its top level (`ARGS+=(...)`, `"${ARGS[@]}"`) are read; an expansion the gate cannot
 #   follow (an array set in a block, `"$@"`, a variable where an option stands) or settings it reads
-#   from its standard input (a last argument `-`) are reported, and so
+#   from its standard input (a last argument `-`) are reported, as is a start script word that names a
+#   server where the gate reads no invocation (`strace -f redis-server ...`, `exec "$(command -v
+#   redis-server)"`), and so
 #   is a redis container whose program the kubelet takes from a variable the gate cannot read
 #   (`command: [$(SERVER)]` with SERVER from a Secret, a ConfigMap or a field), or that runs a start
 #   script the gate cannot read (from a Secret, the image's own, written at run time) and no server
@@ -62,6 +64,23 @@ violation contains k8s.violation(entry, sprintf(
 	c.role == "container"
 	paths := redis.unread_start_scripts(entry.object, c.container)
 }
+
+# A server a start script names where the gate reads no invocation: run by a program it does not
+# know (`strace`, `start-stop-daemon --exec`), or from a path found at run time (`$(which ...)`).
+violation contains k8s.violation(entry, sprintf(
+	"%s %s of %s %s runs %s, whose line %d names %s as a word of `%s`: the gate cannot tell whether that runs it, with which options; start the server by name in command position (`exec %s ...`, or through gosu, nice, timeout, env)",
+	[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), script_path, name.line, name.word, command, name.word],
+)) if {
+	some entry in input.resources
+	some c in k8s.containers(entry.object)
+	some script_path, script in redis.start_script_paths(entry.object, c.container)
+	some name in redis.unread_server_names(script)
+	command := _or(name.command, "the shell")
+}
+
+_or("", default_value) := default_value
+
+_or(value, _) := value if value != ""
 
 # A configuration file (or --include) read from a Secret: sealed, the gate cannot read it, and what
 # it sets may reopen the plaintext port whatever the options say.
