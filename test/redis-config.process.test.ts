@@ -274,7 +274,8 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
       ])();
     const options = Array.from({ length: 1 + Math.floor(next() * 3) }, () => option(pick(settings)));
     // A program that runs the server as its command (gosu as the official image's entrypoint does; a stub here).
-    const runner = pick(['', '', '', 'nice -n 5 ', 'timeout 1d ', 'env A=1 ', 'setsid ', 'stdbuf -oL ', 'ionice -c 3 ', 'nice timeout 1d ', 'gosu redis ']);
+    // And one the gate has never heard of (`launch`, a stub like gosu): it must say it cannot tell.
+    const runner = pick(['', '', '', 'nice -n 5 ', 'timeout 1d ', 'env A=1 ', 'setsid ', 'stdbuf -oL ', 'ionice -c 3 ', 'nice timeout 1d ', 'gosu redis ', 'launch -v ']);
     const file = pick(['/etc/redis/redis.conf', '"/etc/redis/redis.conf"']);
     // Or the options fed through xargs, which the gate cannot read (it must say so).
     if (next() < 0.1) return { line: `echo ${options.join(' ')} | xargs ${program} ${file}`, shell: 'sh', input: '' };
@@ -302,6 +303,7 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     mkdirSync(bin, { recursive: true });
     writeFileSync(path.join(bin, 'redis-server'), `#!/bin/sh\nprintf '%s\\0' "$@" >"$ARGS_OUT"\n`, { mode: 0o755 });
     writeFileSync(path.join(bin, 'gosu'), '#!/bin/sh\nshift\nexec "$@"\n', { mode: 0o755 });
+    writeFileSync(path.join(bin, 'launch'), '#!/bin/sh\nshift\nexec "$@"\n', { mode: 0o755 });
     const next = random(SHELL_OPTIONS_SEED);
     const generated = new Map(Array.from({ length: SHELL_OPTIONS_COUNT }, () => shellOptionLine(next)).map((l) => [l.line, l]));
     const lines = [...generated.values()];
