@@ -461,13 +461,9 @@ _informational(args) if shell_word(args[0]) in {"-v", "--version", "-h", "--help
 
 # {"xargs": true} for a server xargs runs (`... | xargs redis-server conf`): xargs adds the words it
 # reads from its input, which the gate cannot tell (tls.redis_args_tls_only reports it); else {}.
-_fed_by_xargs(ws, i) := {"xargs": true} if {
-	some s, w in ws
-	s < i
-	_basename(shell_word(w)) == "xargs"
-	_command_position(ws, s)
-	not _separated(ws, s, i)
-} else := {}
+_fed_by_xargs(ws, i) := {"xargs": true} if _started_by(ws, i, {"xargs"})
+
+else := {}
 
 # Where a start script names a server's program (`strace -f redis-server ...`, `exec $(which
 # redis-server) ...`, `set -- redis-server ...`) and the gate reads no invocation there: some program
@@ -779,21 +775,20 @@ _server_position(ws, i) if {
 	_command_prefixes[shell_word(ws[i - 1])] # `eval "exec redis-server`: quotes the wrapper's words keep
 }
 
-_server_position(ws, i) if {
-	i > 0
-	some s, w in ws
-	s < i
-	_runners[_basename(shell_word(w))]
-	_command_position(ws, s)
-	not _separated(ws, s, i)
-}
+_server_position(ws, i) if _started_by(ws, i, _runners)
 
 _server_position(ws, i) if {
 	i > 1
-	regex.match(`^-[a-z]*c[a-z]*$`, shell_word(ws[i - 1])) # -c, or with others: -ec, -xc
+	_shell_command_option(ws[i - 1])
+	_started_by(ws, i - 1, _shells)
+}
+
+# Whether one of `programs` in command position before word i, in the same command, has word i among
+# its words.
+_started_by(ws, i, programs) if {
 	some s, w in ws
-	s < i - 1
-	_shells[_basename(shell_word(w))]
+	s < i
+	programs[_basename(shell_word(w))]
 	_command_position(ws, s)
 	not _separated(ws, s, i)
 }
