@@ -192,7 +192,7 @@ else := []
 _given_lists[name] contains list if {
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
-	paths := _given_paths(c.container)
+	paths := _given_paths(entry.object, c.container)
 	found := [_given(entry.object, c.container, p) | some p in paths]
 	count(found) == count(paths) # each path resolved into a ConfigMap
 	name := found[0].config_map
@@ -204,19 +204,21 @@ _given_lists[name] contains list if {
 # gate cannot read them): [{"path", "secret"}]. Without `-f`, the official image's entrypoint reads
 # /usr/local/etc/haproxy/haproxy.cfg.
 secret_configs(obj, container) := [{"path": p, "secret": secret} |
-	some p in _config_paths(container)
+	some p in _config_paths(obj, container)
 	secret := redis.secret_at(obj, container, p)
 ]
 
-_config_paths(container) := paths if {
-	paths := _given_paths(container)
+_config_paths(obj, container) := paths if {
+	paths := _given_paths(obj, container)
 } else := ["/usr/local/etc/haproxy/haproxy.cfg"] if {
 	redis.is_haproxy_container(container)
 	count(object.get(container, "command", [])) == 0
 }
 
-# The paths a container's haproxy command line gives with `-f`, in order; undefined without any.
-_given_paths(container) := paths if {
+# The paths a container's haproxy command line gives with `-f`, in order, or else those of the
+# haproxy its start scripts run (mounted from ConfigMaps: `exec haproxy -W -f /tmp/portal.cfg`);
+# undefined without any.
+_given_paths(obj, container) := paths if {
 	ws := redis.words(container)
 	some i, w in ws
 	_program_is_haproxy(w)
@@ -230,6 +232,14 @@ _given_paths(container) := paths if {
 	args := k8s.args(container)
 	startswith(args[0], "-")
 	paths := [redis.shell_word(args[j + 1]) | some j in numbers.range(0, count(args) - 2); redis.shell_word(args[j]) == "-f"]
+	count(paths) > 0
+} else := paths if {
+	paths := [redis.shell_word(run[j + 1]) |
+		some script in redis.start_scripts(obj, container)
+		some run in redis.program_runs(script, "haproxy")
+		some j in numbers.range(0, count(run) - 2)
+		redis.shell_word(run[j]) == "-f"
+	]
 	count(paths) > 0
 }
 
@@ -268,7 +278,7 @@ _redis_ports := {6379, 26379}
 # (see redis.resolved_file), nor a Secret (secret_configs): a file written at run time, copied from
 # a Secret or a download, the image's own: [path].
 unreadable_configs(obj, container) := [p |
-	some p in _config_paths(container)
+	some p in _config_paths(obj, container)
 	not _readable(obj, container, p)
 	not redis.secret_at(obj, container, p)
 ]

@@ -441,6 +441,21 @@ read_script_invocations(text) := [inv |
 	not _informational(inv.args)
 ]
 
+# The runs of another program a start script starts as redis's servers are found (a word of its
+# lines in command position, or run by a runner, see _server_position): the words of each up to the
+# end of its command, quotes kept. For the HAProxy library (`exec haproxy -W -f /tmp/portal.cfg`).
+program_runs(text, name) := [array.slice(rest, 0, _end(rest)) |
+	some line in _script_lines(text)
+	contains(line, name)
+	ws := _command_words(line)
+	some i, w in ws
+	_basename(shell_word(w)) == name
+	_server_position(ws, i)
+	not _case_pattern(ws, i)
+	rest := array.slice(ws, i + 1, count(ws))
+	not name in [_basename(shell_word(v)) | some v in array.slice(rest, 0, _end(rest))] # `gosu haproxy haproxy`: a user's name first
+]
+
 # A word of a case pattern (`redis-server|redis-sentinel)`): what follows its `|` is another pattern.
 _case_pattern(ws, i) if {
 	some k, w in ws

@@ -234,3 +234,11 @@ test_settings_from_standard_input if {
 	[redis.reads_standard_input(inv) | some inv in redis.invocations({"image": "redis:7.2.5", "command": ["redis-server", "-"]})] == [true]
 	[inv | some inv in redis.invocations({"image": "redis:7.2.5", "command": ["redis-server", "/c.conf"]}); redis.reads_standard_input(inv)] == []
 }
+
+# Another program's runs in a start script, found as the servers are (for the HAProxy library).
+test_program_runs if {
+	redis.program_runs("#!/bin/sh\nhaproxy -c -f /a.cfg && exec gosu haproxy haproxy -W -f /b.cfg 2>&1\necho haproxy -f /c.cfg\n", "haproxy") == [
+		["-c", "-f", "/a.cfg"],
+		["-W", "-f", "/b.cfg", "2>&1"],
+	]
+}
