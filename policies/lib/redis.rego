@@ -100,7 +100,10 @@ _part_words(parts, k, part) := array.flatten([array.concat(_command_words(line),
 } else := [w | some w in split(replace(replace(part, "\n", " "), "\t", " "), " "); w != ""]
 
 # `-c`, or with other options of a shell: `-ec`, `-xc`.
-_shell_command_option(word) if regex.match(`^-[a-z]*c[a-z]*$`, shell_word(word))
+_shell_command_option(word) if {
+	contains(word, "c") # first: words(container) asks it of every part, and a regular expression costs
+	regex.match(`^-[a-z]*c[a-z]*$`, shell_word(word))
+}
 
 _programs := {"redis-server", "redis-sentinel", "valkey-server", "valkey-sentinel"}
 
@@ -188,12 +191,19 @@ _program(word) := program if {
 
 # Where a command's words end: at the first separator outside the groups it opens (`--save $(a | b)`
 # goes on past the substitution's `|` and `)`).
-_end(rest) := min(ends) if {
+_end(rest) := min([i | some i, w in rest; _shell_separators[w]]) if {
+	not _groups_in(rest) # most commands: no group to count
 	some w in rest
 	_shell_separators[w]
+} else := min(ends) if {
 	ends := [i | some i, w in rest; _shell_separators[w]; _closed(array.slice(rest, 0, i))]
 	count(ends) > 0
 } else := count(rest)
+
+_groups_in(ws) if {
+	some w in ws
+	w in {"(", "$(", ")"}
+}
 
 _closed(ws) if count([w | some w in ws; _group_openers[w]]) == count([w | some w in ws; w == ")"])
 
@@ -487,6 +497,14 @@ else := {}
 # command position (read as an invocation, see _server_position), a name a command only looks at
 # (_name_readers: `pidof redis-server`, `echo`, `case ... in redis-server)`), and a name inside a
 # longer quoted text (`echo "starting redis-server"`).
+# The start scripts of the input that name a server where no invocation is read: {script: names},
+# each script looked up once per evaluation (most have none; the rule then finds who runs them).
+scripts_with_unread_names := {script: names |
+	some script, _ in _script_runs
+	names := unread_server_names(script)
+	count(names) > 0
+}
+
 unread_server_names(text) := facts.unread_server_names if {
 	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
 } else := read_unread_server_names(text)
@@ -811,6 +829,7 @@ _started_by(ws, i, programs) if {
 # After the options of `exec` (bash's `-a name`, `-c`, `-l`), `command -p` or `nohup`, and their `--`.
 _command_position(ws, i) if {
 	i > 1
+	_after_an_option(ws, i) # first: cheap, and most words are not
 	some s in numbers.range(max([0, i - 4]), i - 2)
 	pattern := _leading_options[ws[s]]
 	_leads(ws, s)
@@ -820,6 +839,10 @@ _command_position(ws, i) if {
 }
 
 _leading_options := {"exec": `^-[acl]+$`, "command": `^-p$`, "nohup": `^--$`}
+
+_after_an_option(ws, i) if startswith(ws[i - 1], "-")
+
+_after_an_option(ws, i) if startswith(ws[i - 2], "-")
 
 _leading_option(ws, _, j, _) if ws[j] == "--"
 
@@ -859,7 +882,10 @@ _command_position(ws, i) if {
 	_assignments_lead(ws, i - 1)
 }
 
-_assignment_word(w) if regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=`, w)
+_assignment_word(w) if {
+	contains(w, "=") # first: _command_position asks it of most words
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=`, w)
+}
 
 _assignments_lead(ws, k) if _leads(ws, k)
 

@@ -71,10 +71,12 @@ violation contains k8s.violation(entry, sprintf(
 	"%s %s of %s %s runs %s, whose line %d names %s as a word of `%s`: the gate cannot tell whether that runs it, with which options; start the server by name in command position (`exec %s ...`, or through gosu, nice, timeout, env)",
 	[c.role, object.get(c.container, "name", ""), entry.object.kind, k8s.name(entry.object), script_path, name.line, name.word, command, name.word],
 )) if {
+	some script, names in redis.scripts_with_unread_names
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
-	some script_path, script in redis.start_script_paths(entry.object, c.container)
-	some name in redis.unread_server_names(script)
+	some script_path, text in redis.start_script_paths(entry.object, c.container)
+	text == script
+	some name in names
 	command := _or(name.command, "the shell")
 }
 
