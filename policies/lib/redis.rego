@@ -519,14 +519,18 @@ read_unread_server_names(text) := sort({{"line": n + 1, "word": program, "comman
 	_whole_word(w)
 	not _server_position(ws, k)
 	command := _command_word(ws, k)
-	not _reads_name(ws, k, command, part.substituted)
+	not _reads_name(ws, k, command, part)
 }) # a set: an unquoted substitution is read twice
 
 # A line, and the commands of its command substitutions read on their own, quoted ones too
 # (`exec "$(command -v redis-server)" ...`, where the quotes hide them from the line's words).
+# "outer": the command the substitution is a word of (`[ -x "$(command -v redis-server)" ]`: `[`).
 _substituted_commands(line) := array.concat(
 	[{"text": line, "substituted": false}],
-	[{"text": m[1], "substituted": true} | some m in regex.find_all_string_submatch_n(`\$\(([^()]*)\)`, line, -1)],
+	[{"text": m[1], "substituted": true, "outer": _command_word(before, count(before))} |
+		some m in regex.find_all_string_submatch_n(`\$\(([^()]*)\)`, line, -1)
+		before := _command_words(substring(line, 0, indexof(line, m[0])))
+	],
 )
 
 # A word the shell reads whole, not a piece of a quoted text split at its blanks (`redis-server"`).
@@ -548,9 +552,17 @@ _reads_name(_, _, command, _) if {
 	not _path_finders[command]
 }
 
-_reads_name(ws, k, command, false) if {
+_reads_name(ws, k, command, part) if {
 	_path_finders[command]
+	not part.substituted
 	not _in_substitution(ws, k)
+}
+
+# A path found in a substitution that a command only looks at (`[ -x "$(command -v redis-server)" ]`).
+_reads_name(_, _, command, part) if {
+	_path_finders[command]
+	_name_readers[part.outer]
+	not _path_finders[part.outer]
 }
 
 _in_substitution(ws, k) if {

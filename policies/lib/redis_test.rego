@@ -192,6 +192,7 @@ test_unread_server_names if {
 		"exec \"$(command -v redis-server)\" /etc/redis.conf",
 		"S=$(which valkey-server); pidof redis-server; echo \"start redis-server\"",
 		"command -v redis-server || exit 1",
+		"[ -x \"$(command -v redis-server)\" ] && echo \"found $(which redis-server)\"",
 		"case $1 in redis-server|redis-sentinel) exec gosu redis redis-server /etc/redis.conf;; esac",
 		"",
 	]))
