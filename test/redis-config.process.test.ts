@@ -387,6 +387,8 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'CONFIG SET, upper case': { script: '', after: 'redis-cli CONFIG SET tls-protocols "TLSv1 TLSv1.2"' },
     'CONFIG SET, safe': { script: '', after: 'redis-cli config set maxmemory-policy noeviction' },
     'CONFIG SET in a subshell': { script: '', after: '(redis-cli config set tls-replication no)' },
+    'CONFIG SET, quotes inside its words': { script: '', after: `redis-cli con'fig' s""et tls-''replication no` },
+    'echo, quotes inside the name': { script: `echo 'po''rt 6379' >> "$conf"` },
     'directive name in a variable, in a group': { script: 'D=port\n{\n  echo "$D 6379"\n} >>"$conf"' },
     'directive name in a variable, safe': { script: 'D=replica-announce-ip\n{\n  echo "$D x"\n} >>"$conf"' },
     'directive name in braces': { script: "D='tls-port'\necho \"${D} 0\" >> \"$conf\"" },
@@ -531,6 +533,9 @@ describe.skipIf(skip)(`redis configuration as real redis-server reads it${skip ?
     'a default': (n, v) => ['', `\${D:-${n}} ${v}`],
     'a command substitution': (n, v) => ['', `$(printf ${n}) ${v}`],
     'the whole line in a variable': (n, v) => [`L='${n} ${v}'\n`, '$L'],
+    // The shell joins the parts of a word (`"po""rt 6379"` is `port 6379`); redis refuses the quotes
+    // a here-document keeps.
+    'quotes inside the name': (n, v) => ['', `${n.slice(0, 2)}""${n.slice(2)} ${v}`],
   };
   const writers: Record<string, (line: string) => string> = {
     echo: (l) => `echo "${l}" >> "$conf"`,

@@ -1197,7 +1197,7 @@ _copies(obj, container) := [{"from": _path(ws[1], paths, i), "to": _path(ws[2], 
 _path(word, paths, i) := found.path if {
 	found := paths[_variable_name(word)]
 	found.line < i
-} else := trim(word, `"'`)
+} else := shell_word(word)
 
 # The variables a script assigns a literal path to (`NAME=/path`, quoted or not, at the start of a
 # line), by name: {"path", "line"}. Only those assigned once in the whole script (no other
@@ -1293,7 +1293,7 @@ _written_directive(line) := name if {
 	ws := _script_words(trim_space(line))
 	ws[0] in {"echo", "printf"}
 	args := [w | some w in array.slice(ws, 1, count(ws)); not w in {"-e", "-n", "-en", "-ne"}]
-	first := trim_left(trim(args[0], `"'`), " ")
+	first := trim_left(shell_word(args[0]), " ") # `'po''rt 6379'`: the words echo is given
 	name := _directive_written(first, args)
 	not contains(name, "$")
 	not contains(name, ">")
@@ -1937,7 +1937,7 @@ says_config_set(text) := facts.config_set if {
 } else := read_says_config_set(text)
 
 read_says_config_set(text) if {
-	_says_config_set(lower(text))
+	_says_config_set(lower(shell_word(text))) # `con'fig' s""et`: the words redis-cli is given
 } else := false
 
 _raw_texts(obj) := [text | some text in k8s.config_map_files(obj)] if obj.kind == "ConfigMap"
@@ -2074,7 +2074,7 @@ _identifier(name) if {
 _assigned_value(word) := "$" if {
 	some c in ["$", "`", "("]
 	contains(word, c)
-} else := trim(word, `"'`)
+} else := shell_word(word)
 
 # The shell texts of the containers whose writes runtime_settings reads: [{"entry", "c", "text"}].
 _redis_shell_texts := [{"entry": entry, "c": c, "text": text} |
@@ -2377,7 +2377,7 @@ _written_directives(text, directives) := array.flatten([
 # file on a command line, which start_scripts counts too) is not read line by line.
 _may_write(text) if regex.match(`echo|printf|<<|sed `, text) # one pass over the text (see _may_copy)
 
-_may_write(text) if contains(lower(text), "config")
+_may_write(text) if contains(lower(shell_word(text)), "config") # `con'fig' set`: the words redis-cli is given
 
 # Lines written to a file whose first word, the directive's name, is a variable: what `echo` and
 # `printf` print, and here-document lines. Written to a file: the line redirects its output to one,
@@ -2709,7 +2709,7 @@ _herestrings(line) := [text |
 # A here-string's word as bash passes it: quotes removed; `$'...'` with its escapes.
 _herestring_text(word) := _unescaped(trim_suffix(trim_prefix(word, "$'"), "'")) if startswith(word, "$'")
 
-else := trim(word, `"'`)
+else := shell_word(word)
 
 # Here-documents (`<<EOF`, `<<-'EOF'`): each line of the body.
 _heredoc_settings(lines, directives) := [s |
@@ -2746,10 +2746,9 @@ _sed_texts(line) := array.concat(
 		some part in split(_unescaped(fields[i + 2]), "\n")
 	],
 	[trim_left(substring(rest, 1, -1), ` \`) |
-		some quote in [`'`, `"`]
-		some k, quoted in split(line, quote)
-		k % 2 == 1
-		some command in split(quoted, ";")
+		some token in regex.find_all_string_submatch_n(_shell_token, line, -1)
+		regex.match(`["']`, token[0]) # a quoted script, read as the shell hands it to sed (`"\$a po""rt 6379"`)
+		some command in split(shell_word(token[0]), ";")
 		rest := trim_left(_without_pattern(trim_space(command)), `\$0123456789,! `)
 		substring(rest, 0, 1) in {"a", "i", "c"}
 	],
@@ -2793,14 +2792,14 @@ _without_pattern(command) := concat("/", array.slice(parts, 2, count(parts))) if
 
 _comment(line) if startswith(trim_left(line, " \t"), "#")
 
-_may_set_config(line) if contains(lower(line), "config")
+_may_set_config(line) if contains(lower(shell_word(line)), "config")
 
 # `CONFIG SET name value [name value ...]` (redis-cli, any case).
 _config_set_settings(lines, directives) := array.concat(
 	[s |
 		some line in lines
 		_may_set_config(line)
-		ws := [trim(w, `"'()`) | some w in _script_words(line)] # `(redis-cli config set port 0)`
+		ws := [trim(shell_word(w), "()") | some w in _script_words(line)] # `(redis-cli config set port 0)`, `con'fig' s""et`
 		some k, w in ws
 		lower(w) == "config"
 		lower(ws[k + 1]) == "set"

@@ -243,3 +243,9 @@ test_program_runs if {
 		["-W", "-f", "/b.cfg", "2>&1"],
 	]
 }
+
+# What a line echoes into a configuration, its words read as the shell hands them to echo.
+test_written_directive_reads_words_as_the_shell_does if {
+	redis._written_directive(`echo 'po''rt 6379' >> /tmp/r.conf`) == "port"
+	redis._written_directive(`echo "tls-"port 0 >> /tmp/r.conf`) == "tls-port"
+}
