@@ -5,6 +5,8 @@ import { fromRoot } from '../paths.js';
 
 const entry = pathToFileURL(fromRoot('src/workers/entry.mjs')).href;
 
+function abandoned(): void {}
+
 /** Splits `items` into `count` chunks of consecutive items, as equal as can be. */
 export function chunked<T>(items: readonly T[], count: number): T[][] {
   const size = Math.ceil(items.length / Math.max(1, count));
@@ -84,6 +86,13 @@ export class Threads {
   }
 
   async destroy(): Promise<void> {
+    // A task still running when the threads are torn down (another task failed first) may post its
+    // result after Piscina closed the thread's port and forgot the task (piscina 5.3.2,
+    // worker_pool.destroy): Piscina then emits 'error' ("Unexpected message from Worker"), and
+    // without a listener that is an uncaught exception. Seen once under load: the gate's refusal of
+    // its memory ended in a stack trace (exit 1) instead of its own message (exit 70). The result
+    // is abandoned by then, so the message is dropped.
+    for (const pool of this.pools) pool.on('error', abandoned);
     await Promise.all(this.pools.map((pool) => pool.destroy()));
   }
 }
