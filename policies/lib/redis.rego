@@ -490,13 +490,6 @@ _fed_by_xargs(ws, i) := {"xargs": true} if _started_by(ws, i, {"xargs"})
 
 else := {}
 
-# Where a start script names a server's program (`strace -f redis-server ...`, `exec $(which
-# redis-server) ...`, `set -- redis-server ...`) and the gate reads no invocation there: some program
-# the gate does not know may run it, with options it cannot tell. [{"line", "word", "command"}]: the
-# line's number, the program's name and the command the name is a word of. Not reported: a name in
-# command position (read as an invocation, see _server_position), a name a command only looks at
-# (_name_readers: `pidof redis-server`, `echo`, `case ... in redis-server)`), and a name inside a
-# longer quoted text (`echo "starting redis-server"`).
 # The start scripts of the input that name a server where no invocation is read: {script: names},
 # each script looked up once per evaluation (most have none; the rule then finds who runs them).
 scripts_with_unread_names := {script: names |
@@ -505,6 +498,13 @@ scripts_with_unread_names := {script: names |
 	count(names) > 0
 }
 
+# Where a start script names a server's program (`strace -f redis-server ...`, `exec $(which
+# redis-server) ...`, `set -- redis-server ...`) and the gate reads no invocation there: some program
+# the gate does not know may run it, with options it cannot tell. [{"line", "word", "command"}]: the
+# line's number, the program's name and the command the name is a word of. Not reported: a name in
+# command position (read as an invocation, see _server_position), a name a command only looks at
+# (_name_readers: `pidof redis-server`, `echo`, `case ... in redis-server)`), and a name inside a
+# longer quoted text (`echo "starting redis-server"`).
 unread_server_names(text) := facts.unread_server_names if {
 	facts := data.text_facts[text] # the gate's memo of shared texts: lib/memo.rego
 } else := read_unread_server_names(text)
@@ -582,7 +582,7 @@ _name_readers := _path_finders | {
 	"wget", "dpkg", "apk", "rpm", "apt-get", "chmod", "chown", "md5sum", "sha256sum", "log", "info", "debug", "warn", "error",
 }
 
-# A script's lines, a line ending with a backslash continued on the next.# A script's lines, a line ending with a backslash continued on the next.
+# A script's lines, a line ending with a backslash continued on the next.
 _script_lines(text) := split(replace(replace(text, "\\\r\n", " "), "\\\n", " "), "\n")
 
 # Every program's name (_programs) holds "redis-se" or "valkey-se": most lines are skipped unsplit
