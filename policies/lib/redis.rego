@@ -309,18 +309,14 @@ _script_runs := {script: script_invocations(script) |
 # command line names.
 start_scripts(obj, container) := _scripts_named(obj, container, words(container))
 
-# The same by the path the container runs each from: {path: text}.
-start_script_paths(obj, container) := {path: text |
-	some w in words(container)
-	path := shell_word(w)
-	startswith(path, "/")
-	file := mounted_file(obj, container, path)
-	some entry in k8s.named("ConfigMap", file.config_map)
-	text := _file_of(entry.object, file.key)
-}
+# The same with the path the container runs each from: [[path, text]] (an array: two ConfigMaps of
+# one name, an error of its own, give a path two texts).
+start_script_paths(obj, container) := _script_files_named(obj, container, words(container))
 
 # The texts of the ConfigMap keys a container sees at the paths among words.
-_scripts_named(obj, container, ws) := [text |
+_scripts_named(obj, container, ws) := [text | some [_, text] in _script_files_named(obj, container, ws)]
+
+_script_files_named(obj, container, ws) := [[path, text] |
 	paths := {p | some w in ws; p := shell_word(w); startswith(p, "/")}
 	some path in paths
 	file := mounted_file(obj, container, path)

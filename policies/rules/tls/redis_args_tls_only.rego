@@ -74,7 +74,7 @@ violation contains k8s.violation(entry, sprintf(
 	some script, names in redis.scripts_with_unread_names
 	some entry in input.resources
 	some c in k8s.containers(entry.object)
-	some script_path, text in redis.start_script_paths(entry.object, c.container)
+	some [script_path, text] in redis.start_script_paths(entry.object, c.container)
 	text == script
 	some name in names
 	command := _or(name.command, "the shell")
