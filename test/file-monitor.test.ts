@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSyn
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { FileMonitor } from '../src/config/file-monitor.js';
+import { ParsedFileCache } from '../src/config/parse-cache.js';
 import { synth } from '../src/synth/synth.js';
 import { transactionFolder } from '../src/synth/transaction.js';
 import { settledRepo, snapshotTree, tempDir } from './support/repo.js';
@@ -23,10 +24,6 @@ function watchman(command: unknown[]): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
-/** The file monitor's mark a synth cache was written with. */
-function markIn(cache: string): string | undefined {
-  return (JSON.parse(readFileSync(cache, 'utf8').split('\n')[0]!) as { monitor?: string }).monitor;
-}
 
 /** Runs `body` with REDIS_GITOPS_WATCHMAN set to `value`, then puts back the value before. */
 async function withSetting<T>(value: string, body: () => T | Promise<T>): Promise<T> {
@@ -140,7 +137,7 @@ describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [ski
     };
     watch(repo);
     await synth(repo, out, { cache });
-    expect(markIn(cache)).toBeDefined();
+    expect(ParsedFileCache.markIn(cache)).toBeDefined();
     expect((await synth(repo, out, { cache })).rendered).toBe(0);
 
     // An edit of a deployment file: that deployment is rendered again, and only it.
@@ -148,15 +145,15 @@ describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [ski
     writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 2Gi', 'memory: 3Gi'));
     expect((await synth(repo, out, { cache })).rendered).toBe(1);
     expect(snapshotTree(out)).toEqual(await withoutMonitor());
-    expect(markIn(cache)).toBeDefined();
+    expect(ParsedFileCache.markIn(cache)).toBeDefined();
 
     // A synth without the monitor (watchman busy, stopped or turned off) keeps the mark it found: what
     // changed since it includes what changes after, so the next synth with watchman sees both edits.
-    const kept = markIn(cache);
+    const kept = ParsedFileCache.markIn(cache);
     await withSetting('off', async () => {
       writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 3Gi', 'memory: 4Gi'));
       expect((await synth(repo, out, { cache })).rendered).toBe(1);
-      expect(markIn(cache)).toBe(kept);
+      expect(ParsedFileCache.markIn(cache)).toBe(kept);
     });
     writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 4Gi', 'memory: 6Gi'));
     expect((await synth(repo, out, { cache })).rendered).toBe(1);
@@ -177,7 +174,7 @@ describe.skipIf(skip)(`watchman as the synth cache's file monitor${skip ? ` [ski
     renameSync(path.join(repo, 'deployments/sessions.yaml'), outside);
     symlinkSync(outside, path.join(repo, 'deployments/sessions.yaml'));
     expect((await synth(repo, out, { cache })).rendered).toBe(0);
-    expect(markIn(cache)).toBeUndefined();
+    expect(ParsedFileCache.markIn(cache)).toBeUndefined();
     writeFileSync(outside, readFileSync(outside, 'utf8').replace(/memory: \S+/, 'memory: 5Gi'));
     expect((await synth(repo, out, { cache })).rendered).toBe(1);
     expect(snapshotTree(out)).toEqual(await withoutMonitor());

@@ -109,11 +109,11 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml', 'state/example/orders.json', 'state/example/sessions.json']);
     // Entries made by other code (another fingerprint) are never read, even with matching signatures.
     const [header, ...lines] = readFileSync(cache, 'utf8').split('\n');
-    expect(JSON.parse(header!)).toMatchObject({ version: 4, key: expect.any(String) });
+    expect(JSON.parse(header!)).toMatchObject({ version: 5, key: expect.any(String) });
     // A deployment's spec is kept as its JSON text, as it is, after its cluster and namespace.
     const foreign = lines.map((line) => (line.startsWith('"deployments/') ? line.replace(/"memory":"[^"]*"/, '"memory":"64Gi"') : line));
     expect(foreign.filter((line) => line.includes('"memory":"64Gi"'))).toHaveLength(2);
-    writeFileSync(cache, [JSON.stringify({ version: 4, key: 'another generator' }), ...foreign].join('\n'));
+    writeFileSync(cache, [JSON.stringify({ version: 5, key: 'another generator' }), ...foreign].join('\n'));
     await synth(repo, out, { cache });
     expect(snapshotTree(out)).toEqual(expected);
   });
@@ -150,6 +150,76 @@ describe('synth cache (parsed deployment files by stat signature)', () => {
     writing.save();
     const reading = ParsedFileCache.open(cachePath, 'k');
     for (const [name, value] of Object.entries(values)) expect(reading.get(name, ParsedFileCache.signature(file).signature), name).toEqual(value);
+  });
+
+  it('appends what a run changed (a synth after one change writes a few lines, not the cache), and reads it back', async () => {
+    const repo = settledRepo();
+    const out = path.join(repo, 'dist');
+    const cache = path.join(tempDir(), 'cache.json');
+    await synth(repo, out, { cache });
+    await synth(repo, out, { cache });
+    const whole = readFileSync(cache, 'utf8');
+    const orders = path.join(repo, 'deployments/orders.yaml');
+    writeFileSync(orders, readFileSync(orders, 'utf8').replace('memory: 2Gi', 'memory: 4Gi'));
+    utimesSync(orders, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+    expect((await synth(repo, out, { cache })).rendered).toBe(1);
+    const after = readFileSync(cache, 'utf8');
+    // The file as it was, then one batch: its line, and the entries of the file and of its state (the inputs hash it keeps).
+    expect(after.startsWith(whole)).toBe(true);
+    const appended = after.slice(whole.length).trimEnd().split('\n');
+    expect(JSON.parse(appended[0]!)).toEqual({ lines: 2, chars: appended.slice(1).join('\n').length + 1 });
+    expect(appended.slice(1).map((line) => JSON.parse(line.slice(0, line.indexOf('\t'))))).toEqual(['deployments/orders.yaml', 'state/example/orders.json']);
+    // Read back: nothing to render (the next run adds the memo of the file's inputs hash to its
+    // state's entry, as before), then nothing to write; and what a synth without the cache writes.
+    expect((await synth(repo, out, { cache })).rendered).toBe(0);
+    const settled = readFileSync(cache, 'utf8');
+    expect(settled.startsWith(after)).toBe(true);
+    expect((await synth(repo, out, { cache })).rendered).toBe(0);
+    expect(readFileSync(cache, 'utf8')).toBe(settled);
+    expect(snapshotTree(out)).toEqual(await withoutCache(repo));
+    expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'deployments/sessions.yaml', 'state/example/orders.json', 'state/example/sessions.json']);
+    // A deployment removed drops its entries: the cache is written whole again.
+    rmSync(path.join(repo, 'deployments/sessions.yaml'));
+    await synth(repo, out, { cache });
+    expect(readFileSync(cache, 'utf8').split('\n').filter((line) => line.startsWith('{'))).toHaveLength(1);
+    expect(recorded(cache)).toEqual(['deployments/orders.yaml', 'state/example/orders.json']);
+  });
+
+  it('ignores an appended batch that is not whole (a write cut short) and what follows it, and writes the file whole next', () => {
+    const { dir, file } = settledFile();
+    const signature = ParsedFileCache.signature(file);
+    const cachePath = path.join(dir, 'cache.json');
+    const first = ParsedFileCache.open(cachePath, 'k');
+    for (const name of ['a', 'b']) first.put(name, signature, `${name}1`);
+    first.save();
+    const whole = readFileSync(cachePath, 'utf8');
+    const second = ParsedFileCache.open(cachePath, 'k');
+    for (const name of ['a', 'b']) second.get(name, signature.signature);
+    second.put('a', signature, 'a1');
+    second.put('b', signature, 'b2');
+    second.save();
+    const appended = readFileSync(cachePath, 'utf8');
+    expect(appended.length).toBeGreaterThan(whole.length);
+    expect(ParsedFileCache.open(cachePath, 'k').get('b', signature.signature)).toBe('b2');
+    // Cut anywhere inside the batch (its line included): b is what the whole file says, never a part of b2's line.
+    for (let cut = whole.length + 1; cut < appended.length; cut++) {
+      writeFileSync(cachePath, appended.slice(0, cut));
+      const read = ParsedFileCache.open(cachePath, 'k');
+      expect(read.get('b', signature.signature), `cut at ${cut}`).toBe('b1');
+      expect(read.get('a', signature.signature)).toBe('a1');
+    }
+    // Zeros where the batch's lines were (a crash after the file grew, before its blocks were written).
+    writeFileSync(cachePath, appended.slice(0, appended.length - 6) + '\0'.repeat(6));
+    expect(ParsedFileCache.open(cachePath, 'k').get('b', signature.signature)).toBe('b1');
+    // A batch after one that is not whole is not read either; the next save writes the file whole.
+    writeFileSync(cachePath, `${appended.slice(0, appended.length - 2)}${appended.slice(whole.length)}`);
+    const damaged = ParsedFileCache.open(cachePath, 'k');
+    expect(damaged.get('b', signature.signature)).toBe('b1');
+    damaged.put('a', signature, 'a1');
+    damaged.put('b', signature, 'b3');
+    damaged.save();
+    expect(readFileSync(cachePath, 'utf8').split('\n').filter((line) => line.startsWith('{'))).toHaveLength(1);
+    expect(ParsedFileCache.open(cachePath, 'k').get('b', signature.signature)).toBe('b3');
   });
 
   it("removes other repositories' caches a week after their last use, and only those", async () => {
