@@ -26,8 +26,25 @@ describe('redis-gitops CLI', () => {
     expect(compiled).toMatch(/node_modules\/\.cache\/redis-gitops\/cli\/[0-9a-f]{16}\/src\/cli\.js$/);
     const cliSource = path.join(copy, 'src/cli.ts');
     writeFileSync(cliSource, readFileSync(cliSource, 'utf8').replace('Generate and gate GitOps manifests', 'Generate, gate and compile GitOps manifests'));
-    expect(await compiledCli()).not.toBe(compiled);
+    const changed = await compiledCli();
+    expect(changed).not.toBe(compiled);
     expect((await help()).stdout).toContain('Generate, gate and compile GitOps manifests');
+    // So is a change to how it is compiled.
+    const compile = path.join(copy, 'bin/compile.mjs');
+    writeFileSync(compile, `${readFileSync(compile, 'utf8')}\n// another setting\n`);
+    const { compiledCli: compiledAnew } = (await import(`${pathToFileURL(compile).href}?changed`)) as { compiledCli: () => Promise<string | undefined> };
+    expect(await compiledAnew()).not.toBe(changed);
+  });
+
+  it('requires cdk8s, cdk8s-plus-28 and constructs rather than importing them (Node reads an imported CommonJS module through, and all it re-exports, for its named exports)', async () => {
+    const { compiledCli } = (await import(pathToFileURL(path.join(projectRoot, 'bin/compile.mjs')).href)) as { compiledCli: () => Promise<string | undefined> };
+    const dir = path.dirname(path.dirname(new URL((await compiledCli())!).pathname));
+    const code = readdirSync(dir, { recursive: true })
+      .filter((f) => String(f).endsWith('.js'))
+      .map((f) => readFileSync(path.join(dir, String(f)), 'utf8'))
+      .join('\n');
+    expect(code).not.toMatch(/(from|import)\s*\(?\s*["'](cdk8s|cdk8s-plus-28|constructs)["']/);
+    for (const name of ['cdk8s', 'cdk8s-plus-28', 'constructs']) expect(code).toContain(`require("${name}")`);
   });
 
   it('runs its sources through tsx where it cannot be compiled', async () => {
