@@ -127,12 +127,32 @@ describe('gate verdict cache', () => {
   it('judges waivers on the day of the run: a waiver that expired since the cached run no longer waives', async () => {
     const dir = distWith({ [portalFile]: unpinnedPortal(waiver) });
     const cache = path.join(tempDir(), 'cache');
+    // Files older than the margin: the run record could answer, were it not for the day.
+    await olderThanTheMargin();
     const inForce = await runGate([dir], { cache, today: '2026-12-31' });
     expect(inForce.summary).toMatchObject({ errors: 0, waived: 1 });
     // A verdict keyed by the files alone would say "waived" again.
     const dayAfter = await runGate([dir], { cache, today: '2027-01-01' });
     expect(dayAfter.summary).toMatchObject({ errors: 2, waived: 0 });
     expect(seen(dayAfter)).toBe(seen(await runGate([dir], { today: '2027-01-01' })));
+  });
+
+  it('keeps the verdicts of namespaces without waivers from one day to the next', async () => {
+    const dir = distWith({ [portalFile]: unpinnedPortal(), [membersFile]: brokenMembers() });
+    const cache = path.join(tempDir(), 'cache');
+    const first = await runGate([dir], { cache, today: '2026-06-01', threads: 0 });
+    // Every kept group verdict gains a made-up finding: seen in a report only when a verdict is reused.
+    const file = readdirSync(cache).map((f) => path.join(cache, f)).find((f) => !f.endsWith('.run.v8'))!;
+    const stored = deserialize(readFileSync(file)) as { groups: Map<string, { violations: GateReport['violations'] }> };
+    expect(stored.groups.size).toBeGreaterThan(1);
+    for (const entry of stored.groups.values()) entry.violations.push({ ...first.violations[0]!, message: 'from the verdict cache' });
+    writeFileSync(file, serialize(stored));
+    const nextDay = await runGate([dir], { cache, today: '2026-06-02', threads: 0 });
+    expect(nextDay.violations.filter((v) => v.message === 'from the verdict cache')).toHaveLength(stored.groups.size);
+    // Otherwise the findings of the day before, which a gate without a cache gives that day too.
+    const real = JSON.stringify(nextDay.violations.filter((v) => v.message !== 'from the verdict cache'));
+    expect(real).toBe(JSON.stringify(first.violations));
+    expect(real).toBe(JSON.stringify((await runGate([dir], { today: '2026-06-02' })).violations));
   });
 
   it('judges by the policy it runs: a catalogue that makes a rule a warning is not answered with the cached error', async () => {
@@ -181,8 +201,8 @@ describe('gate verdict cache', () => {
       const first = await runGate([dir], { cache, today: '2026-06-01' });
       poison(cache);
       expect(fromRecord(await runGate([dir], { cache, today: '2026-06-01' }))).toBe(true);
-      // Another question (the day decides waivers): not answered from the record.
-      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-02' }))).toBe(false);
+      // The next day, the same answer: nothing in these files judges waivers (see the waiver test below).
+      expect(fromRecord(await runGate([dir], { cache, today: '2026-06-02' }))).toBe(true);
 
       await runGate([dir], { cache, today: '2026-06-01' });
       poison(cache);

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findManifestFiles, groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
+import { groupByDeployment, readObjects, type PolicyInput } from '../src/gate/documents.js';
 import { loadGatePolicy, policyData, POLICY_WASM, TextMemo, type Policy } from '../src/gate/policy.js';
+import { knownPolicyInputs } from './support/policy-inputs.js';
 import { projectRoot } from './support/repo.js';
 
 // The gate hands the policy what the rules read of each ConfigMap text it has seen before
@@ -11,13 +12,6 @@ import { projectRoot } from './support/repo.js';
 // functions the rules call without them, so the verdicts must not change: checked on every sample,
 // fixture and the generator's own output, each input evaluated a second time once all its texts
 // are in the memo.
-async function groupsOf(root: string, byFile: boolean): Promise<PolicyInput[]> {
-  const files = (await findManifestFiles([root])).filter((f) => !f.endsWith('expected.yaml'));
-  if (!byFile) return groupByDeployment((await Promise.all(files.map((f) => readObjects(f)))).flat(), [root]);
-  const groups: PolicyInput[] = [];
-  for (const file of files) groups.push(...groupByDeployment(await readObjects(file), [file]));
-  return groups;
-}
 
 describe('the memo of ConfigMap texts', () => {
   let plain: Policy;
@@ -26,13 +20,7 @@ describe('the memo of ConfigMap texts', () => {
   beforeAll(async () => {
     plain = await loadGatePolicy({}, undefined, undefined, { memo: false });
     memo = await loadGatePolicy();
-    // Samples and fixtures file by file (each stands alone); the generator's output as synth writes it.
-    const sources = [
-      ['policies/samples', true],
-      ...['insecure-redis', 'public-charts', 'unrelated-app'].map((f) => [`test/fixtures/${f}`, true] as const),
-      ['dist', false],
-    ] as const;
-    groups = (await Promise.all(sources.map(([p, byFile]) => groupsOf(path.join(projectRoot, p), byFile)))).flat();
+    groups = await knownPolicyInputs();
   });
 
   it('gives every input the verdicts the policy gives without it', () => {

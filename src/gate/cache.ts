@@ -4,8 +4,8 @@ import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeFingerprint } from '../code-fingerprint.js';
 import { CACHE_STALE_MS, fromRoot } from '../paths.js';
-import type { Group } from './documents.js';
-import { POLICY_WASM, RULE_CATALOGUE, type PolicyData, type Violation } from './policy.js';
+import type { Group, KubeObject } from './documents.js';
+import { POLICY_WASM, RULE_CATALOGUE, WAIVERS_ANNOTATION, type PolicyData, type Violation } from './policy.js';
 import { SCHEMAS } from './schema.js';
 import type { ObjectRef } from './shard.js';
 
@@ -15,8 +15,8 @@ import type { ObjectRef } from './shard.js';
  * - per file, by the sha256 of its text: its objects (as grouping needs them) and their schema
  *   findings;
  * - per group (a namespace, or a folder's cluster-scoped objects), by a hash of the paths and
- *   content hashes of its objects' files, the policy data and the day (waivers expire): the
- *   policy's findings.
+ *   content hashes of its objects' files, the policy data and, for a group with waivers, the day
+ *   (waivers expire; see judgedOnTheDay): the policy's findings.
  * Everything else a verdict depends on (the gate's code and libraries, the compiled policy and its
  * catalogue, the vendored schemas, Node) is the cache's fingerprint: a cache made under another
  * fingerprint is never read. Each set of paths gated has a cache of its own (cacheScope). Timestamps play no part: every file is read and hashed on every run
@@ -24,8 +24,8 @@ import type { ObjectRef } from './shard.js';
  */
 export const GATE_CACHE = fromRoot('node_modules/.cache/redis-gitops/gate');
 
-/** The cache's own layout; bump when what is stored changes shape. */
-const FORMAT = 1;
+/** The cache's own layout; bump when what is stored changes shape (2: an object keeps its waivers annotation, see Shard.read). */
+const FORMAT = 2;
 /** The code the gate's verdicts come from (sources under the project root; the model and the input code included, to be safe). */
 const GATE_CODE = ['src/gate', 'model', 'src/config', 'src/quick-yaml.ts', 'src/paths.ts', 'src/code-fingerprint.ts'];
 const GATE_LIBRARIES = ['yaml', 'js-yaml', 'ajv', '@open-policy-agent/opa-wasm'];
@@ -67,10 +67,32 @@ export function cacheScope(paths: unknown): string {
   return contentHash(JSON.stringify(paths)).slice(0, 16);
 }
 
-/** The key of a group's policy verdict: where its objects are, what their files hold, the policy data and the day. */
+/**
+ * The key of a group's policy verdict: where its objects are, what their files hold, the policy data,
+ * and the day when the verdict depends on it (see judgedOnTheDay): a fleet without waivers keeps its
+ * verdicts from one day to the next, where a gate keyed by the day judged every namespace anew each
+ * morning (115 s at 10,000 deployments).
+ */
 export function groupKey(group: Group<ObjectRef>, data: PolicyData, today: string): string {
   const where = (refs: ObjectRef[]) => refs.map((r) => [r.file, r.hash, r.index]);
-  return contentHash(JSON.stringify([today, data.allowedStorageClasses ?? [], data.waiverMaxDays ?? null, group.namespace, where(group.resources), where(group.cluster_resources)]));
+  const day = judgedOnTheDay(group) ? today : null;
+  return contentHash(JSON.stringify([day, data.allowedStorageClasses ?? [], data.waiverMaxDays ?? null, group.namespace, where(group.resources), where(group.cluster_resources)]));
+}
+
+/**
+ * Whether a group's verdict depends on the day the gate runs: when one of its objects (or of the
+ * cluster-scoped objects shown with it) carries waivers, which expire. The policy reads the day
+ * nowhere else (lib/waivers.rego; test/gate-day.test.ts holds every sample and the generator's output
+ * to it), and reads waivers from that annotation alone, looked up by its exact key as here.
+ */
+export function judgedOnTheDay(group: Group<{ object: Pick<KubeObject, 'metadata'> }>): boolean {
+  return group.resources.some(carriesWaivers) || group.cluster_resources.some(carriesWaivers);
+}
+
+/** Whether an object carries waivers (the annotation, whatever its value: the policy reports a malformed one). */
+export function carriesWaivers({ object }: { object: Pick<KubeObject, 'metadata'> }): boolean {
+  const annotations = object.metadata?.['annotations'];
+  return typeof annotations === 'object' && annotations !== null && Object.hasOwn(annotations, WAIVERS_ANNOTATION);
 }
 
 interface Stored {

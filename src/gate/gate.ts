@@ -4,7 +4,7 @@ import { appliedObjects, groupApplied, listManifestFiles, UnreadableInput, type 
 import { loadRuleCatalogue, type PolicyData, type RuleInfo, type Violation } from './policy.js';
 import { schemaRules } from './schema.js';
 import { supersededFindings } from './duplicates.js';
-import { cacheScope, gateFingerprint, groupKey, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
+import { cacheScope, gateFingerprint, groupKey, judgedOnTheDay, VerdictCache, verdictSources, type VerdictSources } from './cache.js';
 import { Interner, refsOf, Shard, unwrap, type CheckTask, type ObjectRef, type Outcome, type PolicyFiles, type ReadResult, type ReadTask } from './shard.js';
 import { moduleOf } from '../paths.js';
 import { chunked, Threads, workersFor } from '../workers/pool.js';
@@ -40,14 +40,15 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
   const sources = options.sources ?? verdictSources;
   const data: PolicyData = { allowedStorageClasses: options.allowedStorageClasses, waiverMaxDays: options.waiverMaxDays };
   const rules = () => ({ ...schemaRules, ...loadRuleCatalogue(sources.catalogue) });
-  // What a run's answer depends on besides its files' contents (see run-cache.ts).
-  const question = [process.cwd(), paths.map((p) => path.resolve(p)), data, today];
+  // What a run's answer depends on besides its files' contents (see run-cache.ts), and the day when
+  // it judged waivers (StoredAnswer.day).
+  const question = [process.cwd(), paths.map((p) => path.resolve(p)), data];
   // Both caches are named by the same fingerprint of everything a verdict depends on besides the
   // input, and by the paths gated: a gate of one fleet does not load (or age out) another's verdicts.
   const kept = options.cache === undefined ? undefined : { dir: options.cache, fingerprint: `${await gateFingerprint(sources)}-${cacheScope(question.slice(0, 2))}` };
   const runCache = kept && RunCache.open(kept.dir, kept.fingerprint);
   const answer = await runCache?.answer(question, options.threads);
-  if (answer) return { ...answer.report, rules: rules() };
+  if (answer && (answer.day === undefined || answer.day === today)) return { ...answer.report, rules: rules() };
   const listing = listManifestFiles(paths);
   const { files } = listing;
   const threads = options.threads ?? workersFor(files.length, WORKER_THRESHOLD);
@@ -69,7 +70,9 @@ export async function runGate(paths: string[], options: GateOptions = {}): Promi
       namespaces: groups.filter((g) => g.namespace !== null).length,
     },
   };
-  if (runCache && hashes.every((h) => h !== '')) runCache.save(question, { files, hashes, signatures, folders: listing.folders }, began, { report });
+  if (runCache && hashes.every((h) => h !== '')) {
+    runCache.save(question, { files, hashes, signatures, folders: listing.folders }, began, { report, ...(groups.some(judgedOnTheDay) ? { day: today } : {}) });
+  }
   return { ...report, rules: rules() };
 }
 

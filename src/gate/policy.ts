@@ -31,7 +31,13 @@ export interface Resource {
   name: string;
 }
 
-/** A waiver in force for a finding (the annotation redis-gitops.dev/waivers on its object). */
+/**
+ * The annotation that holds an object's waivers (policies/lib/waivers.rego `annotation`): the one
+ * thing in an input that makes its verdict depend on the day (see cache.ts judgedOnTheDay).
+ */
+export const WAIVERS_ANNOTATION = 'redis-gitops.dev/waivers';
+
+/** A waiver in force for a finding (the annotation WAIVERS_ANNOTATION on its object). */
 export interface Waiver {
   reason: string;
   expires: string;

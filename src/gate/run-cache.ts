@@ -14,10 +14,11 @@ import { chunked, Threads } from '../workers/pool.js';
  * at 10,000 deployments).
  *
  * The answer is keyed by content, as every verdict is: by the content hash of every file (with the
- * paths, the policy data and the day). What stat says of a file only tells which content hash it has
- * without reading it, as git's index does: a file's signature (size, modification and change times,
- * inode) is recorded just before it is read and hashed, and a later run takes the recorded hash only
- * when the signature is the same and both times are older than the run that hashed it (by a margin
+ * paths and the policy data; an answer that judged waivers holds for its day alone, see
+ * StoredAnswer). What stat says of a file only tells which content hash it has without reading it,
+ * as git's index does: a file's signature (size, modification and change times, inode) is recorded
+ * just before it is read and hashed, and a later run takes the recorded hash only when the signature
+ * is the same and both times are older than the run that hashed it (by a margin
  * covering the file system's clock granularity), so that a change made while or after a file was
  * hashed, even within one clock tick and at the same size, is never taken for the recorded content
  * ("racily clean" entries, in git's words, are read again).
@@ -39,10 +40,12 @@ export function signatureOf(stats: Stats): FileSignature {
 
 /** How much older than the run that hashed them files must be for their signatures to be trusted. */
 const RACY_MARGIN_MS = 2000;
-const FORMAT = 2;
+const FORMAT = 3;
 
 export interface StoredAnswer {
   report: Omit<GateReport, 'rules'>;
+  /** The day the report holds for, when it judged waivers (they expire); none: it holds for any day. */
+  day?: string;
 }
 
 /**
@@ -129,7 +132,7 @@ function digest(lines: string): string {
   return createHash('sha256').update(lines).digest('hex');
 }
 
-/** The key of a run's answer: what it was asked (paths, data, day) and the content of every folder. */
+/** The key of a run's answer: what it was asked (paths, data) and the content of every folder. */
 export function runKey(question: unknown, folders: readonly [string, string][]): string {
   return createHash('sha256').update(JSON.stringify([question, folders])).digest('hex');
 }

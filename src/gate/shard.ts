@@ -1,7 +1,7 @@
-import { contentHash } from './cache.js';
+import { carriesWaivers, contentHash } from './cache.js';
 import { signatureOf, type FileSignature } from './run-cache.js';
 import { isClusterScoped, parseManifest, readManifestFile, readManifestText, UnreadableInput, type Group, type KubeObject, type PolicyInput, type SourcedObject } from './documents.js';
-import { loadGatePolicy, POLICY_WASM, RULE_CATALOGUE, type Policy, type PolicyData, type Violation } from './policy.js';
+import { loadGatePolicy, POLICY_WASM, RULE_CATALOGUE, WAIVERS_ANNOTATION, type Policy, type PolicyData, type Violation } from './policy.js';
 import { schemaChecker } from './schema.js';
 import { isSystemRefusal } from '../io.js';
 
@@ -78,6 +78,18 @@ export type Outcome<T> = { ok: T } | { unreadable: { file: string; message: stri
 export const KEEP_BYTES = 64 * 1024 * 1024;
 
 /**
+ * What the main thread keeps of a namespaced object (a cluster-scoped one is kept whole): what
+ * grouping needs (its identity) and, when it has them, its waivers, which make its group's verdict
+ * depend on the day (cache.ts judgedOnTheDay); not the rest of its metadata.
+ */
+function describe(object: KubeObject): ObjectRef['object'] {
+  const metadata = { name: object.metadata?.name, namespace: object.metadata?.namespace };
+  if (!carriesWaivers({ object })) return { apiVersion: object.apiVersion, kind: object.kind, metadata };
+  const waivers = (object.metadata!.annotations as Record<string, unknown>)[WAIVERS_ANNOTATION];
+  return { apiVersion: object.apiVersion, kind: object.kind, metadata: { ...metadata, annotations: { [WAIVERS_ANNOTATION]: waivers } } };
+}
+
+/**
  * The manifests one thread has parsed, kept until the groups they belong to are checked there: the
  * objects never travel between threads, only their refs do. A file is dropped once each of its
  * objects has been checked (each object belongs to exactly one group). A group whose files this
@@ -123,7 +135,7 @@ export class Shard {
       }
       for (const [index, sourced] of objects.entries()) {
         const { object } = sourced;
-        described.push(isClusterScoped(object) ? object : { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } });
+        described.push(isClusterScoped(object) ? object : describe(object));
         violations.push(...this.checkSchema(sourced));
       }
     }
