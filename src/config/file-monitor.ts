@@ -64,6 +64,14 @@ export class FileMonitor {
     return new FileMonitor(mark, new Set(answer.files.map((f) => f.name)), undefined);
   }
 
+  /**
+   * The repository paths (files and folders) changed since the previous mark, with this run's mark;
+   * undefined when watchman cannot tell (no previous mark, a new watchman instance, a link changed).
+   */
+  changes(): { changed: ReadonlySet<string>; mark: string } | undefined {
+    return this.changed && { changed: this.changed, mark: this.mark };
+  }
+
   /** Whether `file` (a repository path) is as it was when the previous mark was taken. */
   unchanged(file: string): boolean {
     return this.changed !== undefined && !this.changed.has(file);

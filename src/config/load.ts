@@ -46,6 +46,12 @@ export interface LoadOptions {
   existing?: ReadonlySet<string>;
   /** Deployment files' parsed, validated values from earlier runs, by stat signature (see parse-cache.ts). */
   cache?: ParsedFileCache;
+  /**
+   * The deployment files to read (repository paths), instead of every file of deployments/: for a
+   * synth that knows the others are as it found them before (see synth/fleet-record.ts). Checks
+   * across deployments (a namespace claimed twice) are then among these alone.
+   */
+  only?: readonly string[];
 }
 
 const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
@@ -54,7 +60,7 @@ const fileName = /^[a-z]([-a-z0-9]*[a-z0-9])?\.ya?ml$/;
  * Reads and validates clusters/*.yaml and deployments/*.yaml under `root`. Every mistake of every file
  * is collected before failing, so a user fixes them in one round.
  */
-export async function loadInputs(root: string, { now = new Date(), existing = new Set(), cache }: LoadOptions = {}): Promise<Inputs> {
+export async function loadInputs(root: string, { now = new Date(), existing = new Set(), cache, only }: LoadOptions = {}): Promise<Inputs> {
   const errors: InputError[] = [];
   const clusters = new Map<string, Cluster>();
   // Clusters whose file has errors of its own: their deployments are not blamed for naming them.
@@ -85,7 +91,7 @@ export async function loadInputs(root: string, { now = new Date(), existing = ne
 
   const deployments: Deployment[] = [];
   const namespaces = new Map<string, { file: string; key: string; at: Parsed<unknown>['at'] }>();
-  for (const [file, parsed] of parseDeployments(root, await listYaml(root, 'deployments', errors), errors, cache)) {
+  for (const [file, parsed] of parseDeployments(root, only ? [...only] : await listYaml(root, 'deployments', errors), errors, cache)) {
     const name = baseName(file);
     const cluster = clusters.get(parsed.cluster);
     if (!cluster) {

@@ -120,10 +120,11 @@ export class ParsedFileCache {
 
   /**
    * Writes the entries put during this run (and only them: files no longer read are forgotten). Call it
-   * before anything can change the values put (new ones are serialized when put).
+   * before anything can change the values put (new ones are serialized when put). Returns the file
+   * monitor's mark the cache now holds (what changed since it is what a later run reads), if any.
    */
-  save(): void {
-    if (this.startedNs < 0n) return;
+  save(): string | undefined {
+    if (this.startedNs < 0n) return undefined;
     // Without a monitor this run (watchman busy, stopped or turned off), the previous mark stays: what
     // changed since it is what changed since this run and more, so it stays right.
     const mark = this.monitor ? this.monitor.markToKeep(this.statted) : this.previousMark;
@@ -131,7 +132,7 @@ export class ParsedFileCache {
     // mark may be older than this run's, and stays right as above (the file is written when a mark is
     // to be kept or dropped).
     const put = [...this.next].filter((e): e is [string, string] => e[1] !== undefined);
-    if ((mark === undefined) === (this.previousMark === undefined) && this.next.size === this.entries.size && put.length === 0) return;
+    if ((mark === undefined) === (this.previousMark === undefined) && this.next.size === this.entries.size && put.length === 0) return this.previousMark;
     try {
       if (this.appendable(put.length)) {
         // The entries put now, after a line saying how many and how long (a write cut short is then
@@ -146,8 +147,10 @@ export class ParsedFileCache {
         renameSync(temporary, this.file);
       }
       removeStale(path.dirname(this.file), this.file);
+      return mark;
     } catch {
       // A cache that cannot be written is a cache the next run does without.
+      return undefined;
     }
   }
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
@@ -13,7 +13,9 @@ import { generator } from '../version.js';
 import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
+import { fleetRecordFile, keepFleetRecord, readFleetRecord, type FleetRecord, type RecordedDeployment } from './fleet-record.js';
 import { ParsedFileCache } from '../config/parse-cache.js';
+import { FileMonitor } from '../config/file-monitor.js';
 import type { DeploymentOutput, RenderedFiles } from './render.js';
 import { RenderQueue } from './render-queue.js';
 import { withRepositoryLock, type LockOptions } from './lock.js';
@@ -23,6 +25,7 @@ import {
   buildIndex,
   fileCount,
   folderOf,
+  indexText,
   isIntact,
   isSumsFile,
   readPrevious,
@@ -203,6 +206,16 @@ export interface SynthPlan {
   notes: SynthResult['notes'];
   rendered: number;
   plans: ChangePlan[];
+  /** How many deployments and clusters the inputs declare (`inputs` holds only those read, see planFromRecord). */
+  deployments: number;
+  clusters: number;
+  /** Whether `states` holds every deployment's state file (else no state file can be an orphan: see planFromRecord). */
+  everyState: boolean;
+  /**
+   * The fleet record to keep once the plan is written (fleet-record.ts; the sha256 of the index is
+   * added then); 'as-is': the one there stays right; undefined: none can be kept (no file monitor's mark).
+   */
+  record: Omit<FleetRecord, 'format' | 'index'> | 'as-is' | undefined;
 }
 
 /**
@@ -258,6 +271,10 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     throw new InputErrors([{ file: 'clusters/', field: '', message: `no such folder under ${path.resolve(root)}, so synth would remove everything in ${outDir}/ (${previousFolders} folders): run it at the repository root (or give --root); to remove every cluster, keep an empty clusters/ folder` }]);
   }
   const fingerprint = await generatorFingerprint();
+  if (options.cache !== undefined && !verify && !options.rotate?.size && options.writeState !== false && options.refuse !== false) {
+    const planned = await planFromRecord(root, outDir, options, staging, previous, fingerprint);
+    if (planned) return planned;
+  }
   const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint, root);
   const now = options.now ?? new Date();
   const inputs = await loadInputs(root, { now, existing: new Set(Object.keys(previous.index?.deployments ?? {})), cache });
@@ -297,44 +314,23 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     const record = previous.index?.deployments?.[key];
     return !!options.full || !record || record.inputs !== hash || !isIntact(previous, key);
   };
-  const progress = options.progress ?? noProgress;
-  // Each rendered file's sha256, worked out as its chunk comes back; a file unlike the previous
-  // output's is staged for the commit there and then, while other deployments still render.
-  const fileHashes = new Map<string, string>();
-  const stageRendered = (rendered: ReadonlyMap<string, DeploymentOutput>) => {
-    for (const output of rendered.values()) {
-      for (const [file, content] of output.files) {
-        const hash = sha256(content);
-        fileHashes.set(file, hash);
-        if (staging && previous.hashes.get(file) !== hash) staging.stage(file, content);
-      }
-    }
-  };
-  const queue = new RenderQueue(inputs.deployments.length - steady.size, generator.version, progress, stageRendered);
-  let resolved: ResolvedAll;
-  let renderedOutputs: Map<string, DeploymentOutput>;
-  try {
-    resolved = await resolveAllSecrets(root, inputs, options, {
-      only: (d) => !steady.has(d.name),
-      sealingKeys,
-      onResolved: (d, secrets, stateSha256) => {
-        if (toRender(d, hashOf(d, stateSha256))) queue.add(d, secrets);
-      },
-    });
-    renderedOutputs = await queue.finish();
-  } finally {
-    await queue.close();
-  }
+  const { resolved, renderedOutputs, fileHashes } = await resolveAndRender(root, inputs, options, { previous, staging, sealingKeys }, {
+    only: (d) => !steady.has(d.name),
+    count: inputs.deployments.length - steady.size,
+    toRender: (d, stateSha256) => toRender(d, hashOf(d, stateSha256)),
+  });
   const states: ResolvedAll['states'] = new Map();
   const notes: SynthResult['notes'] = [];
   const hashes = new Map<string, string>();
+  const recorded: RecordedDeployment[] = [];
   for (const d of inputs.deployments) {
     const kept = steady.get(d.name);
     const fresh = resolved.resolved.get(d.name);
     const state = resolved.states.get(d.name) ?? { file: stateFile(root, d.cluster.name, d.name), changed: false };
-    const { stateSha256, notes: its } = kept ?? fresh!;
+    const { stateSha256, notes: its, sameUntil } = kept ?? fresh!;
     states.set(d.name, state);
     for (const note of its) notes.push({ deployment: d.name, note });
+    recorded.push([d.name, d.file, d.cluster.name, d.namespace, sameUntil, its]);
     const hash = hashOf(d, stateSha256);
     hashes.set(d.name, hash);
     // A state its secrets resolved to as it is, not rotated: the next synth may take it as it is.
@@ -343,7 +339,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
       cache!.put(stateKey(d), signature, { stateSha256, sameUntil: fresh.sameUntil, notes: fresh.notes, inputs: memoOf(d, hash) } satisfies SteadyState);
     }
   }
-  cache?.save();
+  const mark = cache?.save();
   const files: RenderedFiles = new Map();
   const keptFolders = new Map<string, FolderRecord>();
   const outputs = new Map<string, Omit<DeploymentOutput, 'files'>>();
@@ -405,7 +401,165 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length && options.refuse !== false) throw new InputErrors(refused);
   const index = buildIndex(generator, new Map([...keptFolders, ...output.folders]), records, clusterRecords);
-  return { inputs, previous, output, index, states, notes, rendered: rendered.length, plans };
+  // A record for the next synth, when the file monitor will tell it what changed since this one began.
+  const record = mark === undefined || options.writeState === false ? undefined : {
+    fingerprint,
+    mark,
+    clusters: inputs.clusters.map((c): [string, string] => [c.name, clusterKeys.get(c)!]),
+    deployments: recorded,
+  };
+  return { inputs, previous, output, index, states, notes, rendered: rendered.length, plans, deployments: inputs.deployments.length, clusters: inputs.clusters.length, everyState: true, record };
+}
+
+/**
+ * The plan when the fleet record (fleet-record.ts) can answer for every deployment the file monitor
+ * saw nothing change for since the record's synth began: only the changed deployments are read,
+ * resolved and rendered if need be; the others are as the index records them, as `plan` would find
+ * them (their files, state, cluster and generator are as they were, and their secrets would resolve
+ * as they did). Undefined when the record cannot be trusted for this run, or the change reaches
+ * beyond those deployments (an input error, a namespace or the kinds a cluster's files list
+ * changed): then `plan` reads the whole fleet, and its verdict, errors and output are the ones given.
+ */
+async function planFromRecord(root: string, outDir: string, options: SynthOptions, staging: Staging | undefined, previous: PreviousOutput, fingerprint: string): Promise<SynthPlan | undefined> {
+  const record = readFleetRecord(fleetRecordFile(options.cache!), fingerprint);
+  if (!record || !previous.index || previous.legacyIndex || previous.indexText === undefined || sha256(previous.indexText) !== record.index) return undefined;
+  // The index of the record's synth holds its deployments (and not a record cut short).
+  if (Object.keys(previous.index.deployments ?? {}).length !== record.deployments.length) return undefined;
+  const since = FileMonitor.query(root, record.mark)?.changes();
+  if (!since) return undefined;
+  const now = options.now ?? new Date();
+  const byPath = new Map<string, RecordedDeployment>();
+  for (const d of record.deployments) byPath.set(d[1], d).set(`state/${d[2]}/${d[0]}.json`, d);
+  const clusterNames = new Set(record.clusters.map(([name]) => name));
+  const changed = new Set<RecordedDeployment>();
+  for (const file of since.changed) {
+    const d = byPath.get(file);
+    if (d) changed.add(d);
+    // A folder changes with its entries, which are named one by one.
+    else if (file === 'deployments' || file === 'state' || (file.startsWith('state/') && clusterNames.has(file.slice('state/'.length)))) continue;
+    else if (!ignored(root, file)) return undefined;
+  }
+  const read = record.deployments.filter((d) => changed.has(d));
+  // A deployment file gone (or no longer a file) removes a deployment; a kept deployment's secrets must resolve as they did.
+  if (read.some((d) => !statSync(path.join(root, d[1]), { throwIfNoEntry: false })?.isFile())) return undefined;
+  if (record.deployments.some((d) => !changed.has(d) && now.getTime() >= d[4])) return undefined;
+  let inputs: Inputs;
+  let sealingKeys: Map<string, SealingKey>;
+  try {
+    inputs = await loadInputs(root, { now, only: read.map((d) => d[1]) });
+    sealingKeys = await loadSealingKeys(root, inputs.clusters, now);
+  } catch (error) {
+    // Errors are reported as plan finds them, with every file's.
+    if (error instanceof InputErrors) return undefined;
+    throw error;
+  }
+  const clusterSettings = new Map(inputs.clusters.map((c) => [c, clusterPart(fingerprint, c, sealingKeys.get(c.name)!.fingerprint)]));
+  const sameClusters = inputs.clusters.length === record.clusters.length && inputs.clusters.every((c, i) => record.clusters[i]![0] === c.name && record.clusters[i]![1] === clusterSettings.get(c)!.copy().digest('hex'));
+  const sameNames = inputs.deployments.length === read.length && inputs.deployments.every((d, i) => d.name === read[i]![0] && d.cluster.name === read[i]![2] && d.namespace === read[i]![3]);
+  if (!sameClusters || !sameNames) return undefined;
+  const index = previous.index;
+  const hashes = new Map<string, string>();
+  const toRender = (d: Deployment, stateSha256: string) => {
+    const key = `${d.cluster.name}/${d.name}`;
+    const hash = inputsHash(clusterSettings.get(d.cluster)!, d, stateSha256);
+    hashes.set(d.name, hash);
+    return index.deployments?.[key]?.inputs !== hash || !isIntact(previous, key);
+  };
+  const { resolved, renderedOutputs, fileHashes } = await resolveAndRender(root, inputs, options, { previous, staging, sealingKeys }, { only: () => true, count: read.length, toRender });
+  const records = { ...index.deployments };
+  const files: RenderedFiles = new Map();
+  const rendered: Deployment[] = [];
+  for (const d of inputs.deployments) {
+    const key = `${d.cluster.name}/${d.name}`;
+    const output = renderedOutputs.get(d.name);
+    if (!output) continue;
+    // Other kinds change what its cluster's Argo CD project lists: plan renders that cluster's files.
+    const before = index.deployments?.[key];
+    if (!before || JSON.stringify([before.namespacedKinds, before.clusterKinds]) !== JSON.stringify([output.namespacedKinds, output.clusterKinds])) return undefined;
+    for (const [file, content] of output.files) files.set(file, content);
+    records[key] = { inputs: hashes.get(d.name)!, namespacedKinds: output.namespacedKinds, clusterKinds: output.clusterKinds };
+    rendered.push(d);
+  }
+  // The clusters' folders are read whatever changed, as plan reads them: a hand edit there is undone.
+  const clusterFolders = record.clusters.flatMap(([name]) => [`${name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${name}`]);
+  refreshFolders(outDir, previous, clusterFolders);
+  if (!clusterFolders.every((f) => isIntact(previous, f))) return undefined;
+  const renderedFolders = rendered.map((d) => `${d.cluster.name}/${d.name}`);
+  refreshFolders(outDir, previous, renderedFolders);
+  const output = withSums(files, fileHashes);
+  const plans = changePlans(outDir, previous, output.files, [], rendered);
+  const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
+  if (refused.length) throw new InputErrors(refused);
+  const kept = new Map(Object.entries(index.folders).filter(([folder]) => !output.folders.has(folder)));
+  const fresh = new Map(read.map((d) => [d[0], resolved.resolved.get(d[0])!]));
+  const deployments = record.deployments.map((d): RecordedDeployment => {
+    const again = fresh.get(d[0]);
+    return again ? [d[0], d[1], d[2], d[3], again.sameUntil, again.notes] : d;
+  });
+  return {
+    inputs,
+    previous,
+    output,
+    index: buildIndex(generator, new Map([...kept, ...output.folders]), records, index.clusters),
+    states: resolved.states,
+    notes: deployments.flatMap(([deployment, , , , , notes]) => notes.map((note) => ({ deployment, note }))),
+    rendered: rendered.length,
+    plans,
+    deployments: record.deployments.length,
+    clusters: record.clusters.length,
+    everyState: false,
+    // Nothing read: the record stays right (what changed since its mark, none of it an input, is asked about again next time).
+    record: read.length ? { fingerprint, mark: since.mark, clusters: record.clusters, deployments } : 'as-is',
+  };
+}
+
+/**
+ * Whether a changed path the fleet record does not know leaves synth's inputs as they were: gone
+ * (nothing reads it now), or a file no input is read from (an editor's swap file beside a deployment
+ * file). Anything else (a file added to deployments/ or state/, a folder, anything under clusters/)
+ * is for plan to read.
+ */
+function ignored(root: string, file: string): boolean {
+  const stats = lstatSync(path.join(root, file), { throwIfNoEntry: false });
+  return !stats || (stats.isFile() && !file.startsWith('clusters/') && !/\.(ya?ml|json)$/.test(file));
+}
+
+/**
+ * Resolves the secrets of the deployments `only` selects (`count` of them) and renders those
+ * `toRender` picks as soon as theirs are (see RenderQueue), each rendered file unlike the previous
+ * output's staged there and then, while other deployments still render.
+ */
+async function resolveAndRender(
+  root: string,
+  inputs: Inputs,
+  options: SynthOptions,
+  { previous, staging, sealingKeys }: { previous: PreviousOutput; staging: Staging | undefined; sealingKeys: ReadonlyMap<string, SealingKey> },
+  { only, count, toRender }: { only: (d: Deployment) => boolean; count: number; toRender: (d: Deployment, stateSha256: string) => boolean },
+): Promise<{ resolved: ResolvedAll; renderedOutputs: Map<string, DeploymentOutput>; fileHashes: Map<string, string> }> {
+  // Each rendered file's sha256, worked out as its chunk comes back.
+  const fileHashes = new Map<string, string>();
+  const stageRendered = (rendered: ReadonlyMap<string, DeploymentOutput>) => {
+    for (const output of rendered.values()) {
+      for (const [file, content] of output.files) {
+        const hash = sha256(content);
+        fileHashes.set(file, hash);
+        if (staging && previous.hashes.get(file) !== hash) staging.stage(file, content);
+      }
+    }
+  };
+  const queue = new RenderQueue(count, generator.version, options.progress ?? noProgress, stageRendered);
+  try {
+    const resolved = await resolveAllSecrets(root, inputs, options, {
+      only,
+      sealingKeys,
+      onResolved: (d, secrets, stateSha256) => {
+        if (toRender(d, stateSha256)) queue.add(d, secrets);
+      },
+    });
+    return { resolved, renderedOutputs: await queue.finish(), fileHashes };
+  } finally {
+    await queue.close();
+  }
 }
 
 /**
@@ -480,13 +634,16 @@ async function planAndWrite(root: string, outDir: string, options: SynthOptions,
   const states = [...planned.states.values()];
   const keepState = options.writeState !== false;
   const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text!]) : []);
-  const stateRemoves = keepState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
+  const stateRemoves = keepState && planned.everyState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
   if (planned.output.files.size) options.progress?.phase(`writing ${planned.output.files.size} files`, 0);
-  const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves }, staging);
-  const { inputs, notes, rendered, index, plans, previous } = planned;
+  const text = indexText(planned.index);
+  const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves }, staging, text);
+  // Once dist/ and state/ are committed: a record written before would describe a fleet not there yet.
+  if (options.cache !== undefined && planned.record !== 'as-is') keepFleetRecord(fleetRecordFile(options.cache), planned.record && { ...planned.record, index: sha256(text) });
+  const { notes, rendered, index, plans, previous } = planned;
   return {
-    clusters: inputs.clusters.length,
-    deployments: inputs.deployments.length,
+    clusters: planned.clusters,
+    deployments: planned.deployments,
     files: fileCount(index),
     changes,
     notes,

@@ -252,7 +252,8 @@ export interface StateChanges {
  * is completed by the next run. Only what changes is touched: a file whose content is the same keeps
  * its timestamps, so git (which re-reads files whose ctime moved) and the next synth see nothing to do.
  * The changes returned leave the SUMS_FILEs out (bookkeeping, as index.json). `staged`: files the
- * synth already wrote into the transaction folder while it rendered.
+ * synth already wrote into the transaction folder while it rendered; `text`: the index's text, when
+ * the caller has it.
  */
 export async function writeDist(
   outDir: string,
@@ -261,10 +262,10 @@ export async function writeDist(
   previous: PreviousOutput,
   states: StateChanges = { writes: new Map(), removes: [] },
   staged?: Staging,
+  text = indexText(index),
 ): Promise<DistChanges> {
   const changes = compare(previous.hashes, output.hashes, keptFolders(index, output));
   const writes = [...changes.added, ...changes.changed];
-  const text = indexText(index);
   const stateChanges = states.writes.size + states.removes.length;
   if (writes.length === 0 && changes.removed.length === 0 && text === previous.indexText && !previous.legacyIndex && stateChanges === 0) return withoutSums(changes);
   const contents = new Map<string, string>();
