@@ -353,6 +353,8 @@ try {
         gate: { args: ['--no-cache'], note: 'no verdict cache' },
         'gate (cache cold)': { args: [], note: 'verdicts computed and cached' },
         'gate (unchanged, cached)': { args: [], note: 'every verdict from the cache' },
+        // The first gate of the next day: verdicts of namespaces without waivers hold (2026-12-06).
+        'gate (unchanged, next day)': { args: ['--today', new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)], note: 'the same, judged as tomorrow' },
       };
       let gate;
       let summary;
@@ -504,7 +506,7 @@ for (const stage of [...new Set(rows.map((r) => r.stage))]) {
 }
 const growth = [];
 const at = (size, stage) => rows.find((r) => r.size === size && r.stage === stage);
-const growthStages = ['synth (cold)', 'synth (full)', 'synth (warm)', 'yaml parse floor', 'gate', 'gate (cache cold)', 'gate (unchanged, cached)', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate', 'one changed: synth + gate, git tuned'];
+const growthStages = ['synth (cold)', 'synth (full)', 'synth (warm)', 'yaml parse floor', 'gate', 'gate (cache cold)', 'gate (unchanged, cached)', 'gate (unchanged, next day)', `conftest ${CONFTEST_VERSION}`, 'one changed: synth + gate', 'one changed: synth + gate, git tuned'];
 for (const [small, large] of [[100, 1000], [1000, 10000]]) {
   for (const stage of growthStages) {
     const [a, b] = [at(small, stage), at(large, stage)];

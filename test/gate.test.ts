@@ -432,6 +432,21 @@ describe('waivers that run too long', () => {
     const allowed = await runGate([dir], { today: '2026-12-01', waiverMaxDays: 365 });
     expect(allowed.summary).toMatchObject({ errors: 0, waived: 1 });
   });
+
+  it('--today judges waivers as on another day (a release day), and takes only a day of the calendar', async () => {
+    const sample = path.join(projectRoot, 'policies/samples/waiver/expired/allowed.yaml'); // waived until 2026-08-01
+    const inForce = await gateCli(sample, '--today', '2026-08-01', '--no-cache');
+    expect(inForce.code).toBe(0);
+    expect(inForce.stdout).toMatch(/1 waived/);
+    const runOut = await gateCli(sample, '--today', '2026-08-02', '--no-cache');
+    expect(runOut.code).toBe(1);
+    expect(runOut.stdout).toMatch(/waiver\.expired/);
+    for (const day of ['2026-02-30', '2026-8-02', 'tomorrow']) {
+      const bad = await gateCli(sample, '--today', day);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/expected a day of the calendar as YYYY-MM-DD/);
+    }
+  });
 });
 
 describe('warnings and --strict', () => {

@@ -16,6 +16,8 @@ export interface GateOptions {
   staged?: boolean;
   threads?: number;
   waiverMaxDays?: number;
+  /** The day waivers are judged on (YYYY-MM-DD); today by default. */
+  today?: string;
   /** false with --no-cache. */
   cache: boolean;
 }
@@ -32,6 +34,7 @@ export function gateCommand(): Command {
       listOption('StorageClass'),
     )
     .option('--waiver-max-days <days>', 'the longest a waiver may run, in days after today (default: docs/POLICIES.md); a waiver expiring later waives nothing', dayCount)
+    .option('--today <date>', 'judge waivers as on this day (YYYY-MM-DD, UTC; default: today): which will have run out by a release', calendarDay)
     .option('--check-synced', 'also fail when the first path is not what synth makes of the current inputs')
     .option('--changed', 'gate only the deployments whose files differ from --base (with their clusters\' cluster-scoped objects); the first path is the synth output')
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
@@ -98,6 +101,7 @@ async function judge(paths: string[], opts: GateOptions, staged?: { changedIn: s
     allowedStorageClasses: opts.allowStorageClass,
     threads: opts.threads,
     waiverMaxDays: opts.waiverMaxDays,
+    today: opts.today,
     cache: opts.cache && !opts.changed ? GATE_CACHE : undefined,
     progress,
   }).finally(() => progress.end());
@@ -111,6 +115,14 @@ function dayCount(value: string): number {
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1 || count > 3660) throw new InvalidArgumentError(`expected a whole number of days from 1 to 3660, got ${value}`);
   return count;
+}
+
+function calendarDay(value: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  // A day of the calendar: Date would take 2026-02-30 for March 2nd.
+  const day = match && new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  if (!day || day.toISOString().slice(0, 10) !== value) throw new InvalidArgumentError(`expected a day of the calendar as YYYY-MM-DD, got ${value}`);
+  return value;
 }
 
 function threadCount(value: string): number {
