@@ -3,6 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { GATE_CACHE } from '../src/gate/cache.js';
 import { runGate } from '../src/gate/gate.js';
 import { formatReport } from '../src/gate/report.js';
 import { goTool } from './support/programs.js';
@@ -106,5 +107,13 @@ describe.skipIf(!actionlint)(`the pull-request workflow${actionlint ? '' : ' [sk
     expect(text).toContain('--format sarif');
     expect(text).toContain('github/codeql-action/upload-sarif');
     expect(text).toContain('GITHUB_STEP_SUMMARY');
+  });
+
+  it("keeps the gate's verdicts between runs, restored after npm ci (which empties node_modules/) and before the first gate", () => {
+    const text = readFileSync(workflow, 'utf8');
+    const restored = text.indexOf('uses: actions/cache@');
+    expect(restored).toBeGreaterThan(text.indexOf('run: npm ci'));
+    expect(restored).toBeLessThan(text.indexOf('redis-gitops gate'));
+    expect(text.slice(restored)).toMatch(new RegExp(`path: ${path.relative(projectRoot, GATE_CACHE)}\\n`));
   });
 });
