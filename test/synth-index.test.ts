@@ -5,6 +5,8 @@ import { driftFrom } from '../src/synth/compare.js';
 import { synth } from '../src/synth/synth.js';
 import { settledRepo, snapshotTree, tempDir, writeInput } from './support/repo.js';
 import { INDEX_FILE, INDEX_FOLDER, LEGACY_INDEX_FILE } from '../model/dist-layout.js';
+import { buildIndex, IndexLines, indexText, type DeploymentRecord, type DistIndex, type FolderRecord, type StoredDeployment, type StoredKinds } from '../src/synth/write-dist.js';
+import { random } from './engine/manifest-corpus.js';
 
 // What dist/index.json and each folder's SHA256SUMS let a synth skip (issue #24: the work of one
 // change follows the change, not the fleet), and what they must still find.
@@ -121,5 +123,66 @@ describe('synth: the index and what it spares', () => {
     expect(result.changes).toMatchObject({ added: [], changed: [], removed: [] });
     expect(snapshotTree(out)).toEqual(expected);
     expect((await synth(repo, out)).indexProblem).toBeUndefined();
+  });
+});
+
+describe('IndexLines: index.json read and changed entry by entry', () => {
+  /** A random index: deployments whose keys are prefixes of each other's and the same as folders', kinds shared or not. */
+  function randomIndex(next: () => number): DistIndex {
+    const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+    const hex = () => Array.from({ length: 64 }, () => pick([...'0123456789abcdef'])).join('');
+    const kinds = [['/ConfigMap'], ['/ConfigMap', 'apps/StatefulSet'], ['batch/CronJob']];
+    const deployments: Record<string, DeploymentRecord> = {};
+    const folders: Record<string, FolderRecord> = {};
+    for (const cluster of ['a', 'ab'].slice(0, 1 + Math.floor(next() * 2))) {
+      for (const name of ['x', 'x-1', 'x-10', 'y', '_cluster'].filter(() => next() < 0.7)) {
+        folders[`${cluster}/${name}`] = { files: Math.floor(next() * 50), sums: hex() };
+        if (name !== '_cluster') deployments[`${cluster}/${name}`] = { inputs: hex(), namespacedKinds: pick(kinds), clusterKinds: pick([[], ['/Namespace']]) };
+      }
+      folders[`_argocd/${cluster}`] = { files: 1, sums: hex() };
+    }
+    return buildIndex({ name: 'redis-gitops', version: '0' }, new Map(Object.entries(folders)), deployments, { a: { inputs: hex() } });
+  }
+
+  it('finds, counts and replaces entries as indexText would write them, and nothing else', () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const next = random(seed);
+      const index = randomIndex(next);
+      const text = indexText(index);
+      const lines = new IndexLines(text);
+      const stored = JSON.parse(text) as { deployments?: Record<string, StoredDeployment>; kinds: Record<string, StoredKinds> };
+      expect(lines.count('deployments'), `seed ${seed}`).toBe(Object.keys(index.deployments ?? {}).length);
+      expect(lines.count('folders')).toBe(Object.keys(index.folders).length);
+      for (const [key, record] of Object.entries(index.deployments ?? {})) {
+        const entry = lines.get<StoredDeployment>('deployments', key)!;
+        expect(entry).toEqual(stored.deployments![key]);
+        expect(lines.get<StoredKinds>('kinds', entry.kinds)).toEqual({ namespaced: record.namespacedKinds, cluster: record.clusterKinds });
+      }
+      for (const [folder, record] of Object.entries(index.folders)) expect(lines.get('folders', folder)).toEqual(record);
+      // Keys of one section are not found in another, nor are prefixes of keys.
+      expect(lines.get('deployments', 'a/_cluster')).toBeUndefined();
+      expect(lines.get('folders', 'a/x-')).toBeUndefined();
+      // Some entries changed: the text is the one indexText writes for the index so changed.
+      const changed = structuredClone(index);
+      const changes: ['deployments' | 'folders', string, unknown][] = [];
+      for (const [key, record] of Object.entries(changed.deployments ?? {})) {
+        if (next() < 0.5) continue;
+        record.inputs = `${seed}`.padStart(64, '0');
+        changes.push(['deployments', key, { inputs: record.inputs, kinds: lines.get<StoredDeployment>('deployments', key)!.kinds }]);
+      }
+      for (const [folder, record] of Object.entries(changed.folders)) {
+        if (next() < 0.5) continue;
+        record.files += 1;
+        changes.push(['folders', folder, record]);
+      }
+      expect(lines.with(changes.reverse()), `seed ${seed}`).toBe(indexText(changed));
+      expect(lines.with([...changes, ['folders', 'a/none', { files: 0, sums: '' }]])).toBeUndefined();
+    }
+  });
+
+  it('finds no entry in a section the index leaves out (no deployments)', () => {
+    const lines = new IndexLines(indexText(buildIndex({ name: 'redis-gitops', version: '0' }, new Map())));
+    expect(lines.count('deployments')).toBe(0);
+    expect(lines.get('deployments', 'a/x')).toBeUndefined();
   });
 });

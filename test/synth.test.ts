@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputErrors } from '../src/config/load.js';
 import { plan, synth } from '../src/synth/synth.js';
-import { buildIndex, readPrevious, sha256, withSums, writeDist } from '../src/synth/write-dist.js';
+import { buildIndex, indexText, keptOf, readPrevious, sha256, withSums, writeDist } from '../src/synth/write-dist.js';
 import { leftInTransaction, projectRoot, snapshotTree, tempRepo, writeInput } from './support/repo.js';
 import { INDEX_FILE } from '../model/dist-layout.js';
 
@@ -150,7 +150,8 @@ describe('synth', () => {
     const good = new Map([['c/d/configmap-a.yaml', 'kind: ConfigMap\n']]);
     const generator = { name: 'redis-gitops', version: '0' };
     const output = (files: Map<string, string>) => withSums(files);
-    await writeDist(out, output(good), buildIndex(generator, output(good).folders), await readPrevious(out));
+    const index = (files: Map<string, string>) => ({ text: indexText(buildIndex(generator, output(files).folders)), kept: keptOf(new Map()) });
+    await writeDist(out, output(good), index(good), await readPrevious(out));
     const before = snapshotTree(out);
     // A file and a folder of the same name: the second write fails after the first succeeded.
     const broken = new Map([
@@ -158,7 +159,7 @@ describe('synth', () => {
       ['c/d/x.yaml/y.yaml', 'kind: ConfigMap\n'],
     ]);
     const previous = await readPrevious(out);
-    await expect(writeDist(out, output(broken), buildIndex(generator, output(broken).folders), previous)).rejects.toThrow();
+    await expect(writeDist(out, output(broken), index(broken), previous)).rejects.toThrow();
     expect(snapshotTree(out)).toEqual(before);
     expect(leftInTransaction(out)).toEqual([]);
   });

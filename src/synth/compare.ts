@@ -4,7 +4,7 @@ import { createTwoFilesPatch } from 'diff';
 import { planInStep, type SynthOptions, type SynthResult } from './synth.js';
 import { INDEX_FILE, LEGACY_INDEX_FILE } from '../../model/dist-layout.js';
 import type { ChangePlan } from './change-plan.js';
-import { compare, isSumsFile, keptFolders, type DistChanges } from './write-dist.js';
+import { compare, isSumsFile, keptOf, type DistChanges } from './write-dist.js';
 
 export interface Drift {
   changes: DistChanges;
@@ -23,10 +23,11 @@ export interface Drift {
  * shows what rotation steps would do.
  */
 export async function driftFrom(root: string, distDir: string, only?: (file: string) => boolean, options: Pick<SynthOptions, 'rotate' | 'progress'> = {}): Promise<Drift> {
-  const { previous, output, index, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false, verify: true });
+  // With verify, every kept folder is listed in `kept` (see SynthPlan.kept).
+  const { previous, output, kept, plans, notes } = await planInStep(root, distDir, { ...options, writeState: false, refuse: false, verify: true });
   // index.json and the SHA256SUMS are bookkeeping: what differs is the files (and a stale list is rewritten by the next synth).
   const keep = (file: string) => file !== INDEX_FILE && file !== LEGACY_INDEX_FILE && !isSumsFile(file) && (!only || only(file));
-  const all = compare(previous.hashes, output.hashes, new Map([...keptFolders(index, output)].filter(([folder]) => !only || only(`${folder}/`))));
+  const all = compare(previous.hashes, output.hashes, only ? keptOf(new Map([...kept.folders].filter(([folder]) => only(`${folder}/`)))) : kept);
   const changes = { added: all.added.filter(keep), changed: all.changed.filter(keep), removed: all.removed.filter(keep), unchanged: all.unchanged };
   const files = output.files;
   const current = async (file: string) => readFile(path.join(distDir, file), 'utf8').catch(() => '');

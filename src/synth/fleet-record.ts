@@ -26,6 +26,8 @@ export interface FleetRecord {
   mark: string;
   /** sha256 of the text of the index.json it wrote. */
   index: string;
+  /** How many files that index records (its folders' SUMS_FILEs aside): how many the output holds. */
+  files: number;
   /** Each cluster, in the inputs' order: its name and the digest of its part of its deployments' inputs hashes. */
   clusters: [name: string, key: string][];
   /** Each deployment, in the inputs' order. */
@@ -38,7 +40,7 @@ export interface FleetRecord {
  */
 export type RecordedDeployment = [name: string, file: string, cluster: string, namespace: string, sameUntil: number, notes: string[]];
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Where the record of the synth cache `cache` is kept. */
 export function fleetRecordFile(cache: string): string {
@@ -54,6 +56,7 @@ export function readFleetRecord(file: string, fingerprint: string): FleetRecord 
       record.fingerprint === fingerprint &&
       typeof record.mark === 'string' &&
       typeof record.index === 'string' &&
+      typeof record.files === 'number' &&
       Array.isArray(record.clusters) &&
       record.clusters.every((c) => Array.isArray(c) && c.length === 2 && c.every((part) => typeof part === 'string')) &&
       Array.isArray(record.deployments) &&

@@ -10,7 +10,7 @@ import { loadSealingKey, type SealingKey } from '../secrets/seal.js';
 import { orphanStates, readState, stateFile, stateText } from '../secrets/state.js';
 import { fromRoot, moduleOf } from '../paths.js';
 import { generator } from '../version.js';
-import { ARGOCD_FOLDER, CLUSTER_FOLDER } from '../../model/dist-layout.js';
+import { ARGOCD_FOLDER, CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
 import { fleetRecordFile, keepFleetRecord, readFleetRecord, type FleetRecord, type RecordedDeployment } from './fleet-record.js';
@@ -28,6 +28,8 @@ import {
   indexText,
   isIntact,
   isSumsFile,
+  IndexLines,
+  keptOf,
   readPrevious,
   refreshFolders,
   sha256,
@@ -35,8 +37,10 @@ import {
   writeDist,
   type DeploymentRecord,
   type DistChanges,
-  type DistIndex,
   type FolderRecord,
+  type KeptFolders,
+  type StoredDeployment,
+  type StoredKinds,
   type PreviousOutput,
   type RenderedOutput,
 } from './write-dist.js';
@@ -201,7 +205,15 @@ export interface SynthPlan {
   previous: PreviousOutput;
   /** The folders rendered now, with their SHA256SUMS; the other folders of the index are kept from the previous output. */
   output: RenderedOutput;
-  index: DistIndex;
+  /** index.json's text as the plan leaves it. */
+  indexText: string;
+  /**
+   * The folders kept from the previous output: every one listed after plan, only those it read (the
+   * clusters') after planFromRecord; `files` counts the files of all of them.
+   */
+  kept: KeptFolders;
+  /** How many files the output holds once written (its SUMS_FILEs and index.json aside). */
+  files: number;
   states: ResolvedAll['states'];
   notes: SynthResult['notes'];
   rendered: number;
@@ -215,7 +227,7 @@ export interface SynthPlan {
    * The fleet record to keep once the plan is written (fleet-record.ts; the sha256 of the index is
    * added then); 'as-is': the one there stays right; undefined: none can be kept (no file monitor's mark).
    */
-  record: Omit<FleetRecord, 'format' | 'index'> | 'as-is' | undefined;
+  record: Omit<FleetRecord, 'format' | 'index' | 'files'> | 'as-is' | undefined;
 }
 
 /**
@@ -263,17 +275,17 @@ function stateKey(deployment: Deployment): string {
  */
 export async function plan(root: string, outDir: string, options: SynthOptions = {}, staging?: Staging): Promise<SynthPlan> {
   const verify = !!(options.full || options.verify);
+  const fingerprint = await generatorFingerprint();
+  if (options.cache !== undefined && !verify && !options.rotate?.size && options.writeState !== false && options.refuse !== false) {
+    const planned = await planFromRecord(root, outDir, options, staging, fingerprint);
+    if (planned) return planned;
+  }
   const previous = await readPrevious(outDir, { verify });
   // No clusters/ at all is a wrong --root or working folder far more often than a fleet given up:
   // synth would remove every file of the output. An empty clusters/ folder says the latter.
   const previousFolders = Object.keys(previous.index?.folders ?? {}).length;
   if (previousFolders && !existsSync(path.join(root, 'clusters'))) {
     throw new InputErrors([{ file: 'clusters/', field: '', message: `no such folder under ${path.resolve(root)}, so synth would remove everything in ${outDir}/ (${previousFolders} folders): run it at the repository root (or give --root); to remove every cluster, keep an empty clusters/ folder` }]);
-  }
-  const fingerprint = await generatorFingerprint();
-  if (options.cache !== undefined && !verify && !options.rotate?.size && options.writeState !== false && options.refuse !== false) {
-    const planned = await planFromRecord(root, outDir, options, staging, previous, fingerprint);
-    if (planned) return planned;
   }
   const cache = options.cache === undefined ? undefined : ParsedFileCache.open(options.cache, fingerprint, root);
   const now = options.now ?? new Date();
@@ -401,6 +413,7 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length && options.refuse !== false) throw new InputErrors(refused);
   const index = buildIndex(generator, new Map([...keptFolders, ...output.folders]), records, clusterRecords);
+  const fileTotal = fileCount(index);
   // A record for the next synth, when the file monitor will tell it what changed since this one began.
   const record = mark === undefined || options.writeState === false ? undefined : {
     fingerprint,
@@ -408,7 +421,22 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
     clusters: inputs.clusters.map((c): [string, string] => [c.name, clusterKeys.get(c)!]),
     deployments: recorded,
   };
-  return { inputs, previous, output, index, states, notes, rendered: rendered.length, plans, deployments: inputs.deployments.length, clusters: inputs.clusters.length, everyState: true, record };
+  return {
+    inputs,
+    previous,
+    output,
+    indexText: indexText(index),
+    kept: keptOf(keptFolders),
+    files: fileTotal,
+    states,
+    notes,
+    rendered: rendered.length,
+    plans,
+    deployments: inputs.deployments.length,
+    clusters: inputs.clusters.length,
+    everyState: true,
+    record,
+  };
 }
 
 /**
@@ -420,11 +448,20 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
  * beyond those deployments (an input error, a namespace or the kinds a cluster's files list
  * changed): then `plan` reads the whole fleet, and its verdict, errors and output are the ones given.
  */
-async function planFromRecord(root: string, outDir: string, options: SynthOptions, staging: Staging | undefined, previous: PreviousOutput, fingerprint: string): Promise<SynthPlan | undefined> {
+async function planFromRecord(root: string, outDir: string, options: SynthOptions, staging: Staging | undefined, fingerprint: string): Promise<SynthPlan | undefined> {
   const record = readFleetRecord(fleetRecordFile(options.cache!), fingerprint);
-  if (!record || !previous.index || previous.legacyIndex || previous.indexText === undefined || sha256(previous.indexText) !== record.index) return undefined;
+  if (!record) return undefined;
+  // The index as the record's synth wrote it: read entry by entry, not parsed whole (see IndexLines).
+  let text: string;
+  try {
+    text = readFileSync(path.join(outDir, INDEX_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (sha256(text) !== record.index) return undefined;
+  const lines = new IndexLines(text);
   // The index of the record's synth holds its deployments (and not a record cut short).
-  if (Object.keys(previous.index.deployments ?? {}).length !== record.deployments.length) return undefined;
+  if (lines.count('deployments') !== record.deployments.length) return undefined;
   const since = FileMonitor.query(root, record.mark)?.changes();
   if (!since) return undefined;
   const now = options.now ?? new Date();
@@ -457,16 +494,34 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
   const sameClusters = inputs.clusters.length === record.clusters.length && inputs.clusters.every((c, i) => record.clusters[i]![0] === c.name && record.clusters[i]![1] === clusterSettings.get(c)!.copy().digest('hex'));
   const sameNames = inputs.deployments.length === read.length && inputs.deployments.every((d, i) => d.name === read[i]![0] && d.cluster.name === read[i]![2] && d.namespace === read[i]![3]);
   if (!sameClusters || !sameNames) return undefined;
-  const index = previous.index;
+  // What the index records of the deployments read and of the clusters' folders: the previous output
+  // as plan would see it, for those (the others are neither read nor written).
+  const clusterFolders = record.clusters.flatMap(([name]) => [`${name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${name}`]);
+  const deploymentRecords: Record<string, DeploymentRecord> = {};
+  const kindsNames = new Map<string, string>();
+  const folderRecords: Record<string, FolderRecord> = {};
+  for (const d of inputs.deployments) {
+    const key = `${d.cluster.name}/${d.name}`;
+    const stored = lines.get<StoredDeployment>('deployments', key);
+    const kinds = stored && lines.get<StoredKinds>('kinds', stored.kinds);
+    if (!kinds) return undefined;
+    deploymentRecords[key] = { inputs: stored.inputs, namespacedKinds: kinds.namespaced, clusterKinds: kinds.cluster };
+    kindsNames.set(key, stored.kinds);
+  }
+  for (const folder of [...kindsNames.keys(), ...clusterFolders]) {
+    const found = lines.get<FolderRecord>('folders', folder);
+    if (found) folderRecords[folder] = found;
+  }
+  const previous: PreviousOutput = { index: { generator, deployments: deploymentRecords, folders: folderRecords }, indexText: text, hashes: new Map(), read: new Set(), broken: new Set() };
   const hashes = new Map<string, string>();
   const toRender = (d: Deployment, stateSha256: string) => {
     const key = `${d.cluster.name}/${d.name}`;
     const hash = inputsHash(clusterSettings.get(d.cluster)!, d, stateSha256);
     hashes.set(d.name, hash);
-    return index.deployments?.[key]?.inputs !== hash || !isIntact(previous, key);
+    return deploymentRecords[key]!.inputs !== hash || !isIntact(previous, key);
   };
   const { resolved, renderedOutputs, fileHashes } = await resolveAndRender(root, inputs, options, { previous, staging, sealingKeys }, { only: () => true, count: read.length, toRender });
-  const records = { ...index.deployments };
+  const entries: [section: 'deployments' | 'folders', key: string, value: unknown][] = [];
   const files: RenderedFiles = new Map();
   const rendered: Deployment[] = [];
   for (const d of inputs.deployments) {
@@ -474,14 +529,13 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
     const output = renderedOutputs.get(d.name);
     if (!output) continue;
     // Other kinds change what its cluster's Argo CD project lists: plan renders that cluster's files.
-    const before = index.deployments?.[key];
-    if (!before || JSON.stringify([before.namespacedKinds, before.clusterKinds]) !== JSON.stringify([output.namespacedKinds, output.clusterKinds])) return undefined;
+    const before = deploymentRecords[key]!;
+    if (JSON.stringify([before.namespacedKinds, before.clusterKinds]) !== JSON.stringify([output.namespacedKinds, output.clusterKinds])) return undefined;
     for (const [file, content] of output.files) files.set(file, content);
-    records[key] = { inputs: hashes.get(d.name)!, namespacedKinds: output.namespacedKinds, clusterKinds: output.clusterKinds };
+    entries.push(['deployments', key, { inputs: hashes.get(d.name)!, kinds: kindsNames.get(key)! } satisfies StoredDeployment]);
     rendered.push(d);
   }
   // The clusters' folders are read whatever changed, as plan reads them: a hand edit there is undone.
-  const clusterFolders = record.clusters.flatMap(([name]) => [`${name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${name}`]);
   refreshFolders(outDir, previous, clusterFolders);
   if (!clusterFolders.every((f) => isIntact(previous, f))) return undefined;
   const renderedFolders = rendered.map((d) => `${d.cluster.name}/${d.name}`);
@@ -490,7 +544,16 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
   const plans = changePlans(outDir, previous, output.files, [], rendered);
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length) throw new InputErrors(refused);
-  const kept = new Map(Object.entries(index.folders).filter(([folder]) => !output.folders.has(folder)));
+  // The files of the folders rendered again replace theirs in the count of every file.
+  let keptFiles = record.files;
+  let fileTotal = record.files;
+  for (const [folder, after] of output.folders) {
+    const before = folderRecords[folder];
+    if (!before) return undefined;
+    keptFiles -= before.files;
+    fileTotal += after.files - before.files;
+    entries.push(['folders', folder, after]);
+  }
   const fresh = new Map(read.map((d) => [d[0], resolved.resolved.get(d[0])!]));
   const deployments = record.deployments.map((d): RecordedDeployment => {
     const again = fresh.get(d[0]);
@@ -500,7 +563,9 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
     inputs,
     previous,
     output,
-    index: buildIndex(generator, new Map([...kept, ...output.folders]), records, index.clusters),
+    indexText: lines.with(entries)!,
+    kept: { folders: new Map(clusterFolders.map((f) => [f, folderRecords[f]!])), files: keptFiles },
+    files: fileTotal,
     states: resolved.states,
     notes: deployments.flatMap(([deployment, , , , , notes]) => notes.map((note) => ({ deployment, note }))),
     rendered: rendered.length,
@@ -636,15 +701,15 @@ async function planAndWrite(root: string, outDir: string, options: SynthOptions,
   const stateWrites = new Map(keepState ? states.filter((s) => s.changed).map((s) => [s.file, s.text!]) : []);
   const stateRemoves = keepState && planned.everyState ? orphanStates(root, new Set(states.map((s) => s.file))) : [];
   if (planned.output.files.size) options.progress?.phase(`writing ${planned.output.files.size} files`, 0);
-  const text = indexText(planned.index);
-  const changes = await writeDist(outDir, planned.output, planned.index, planned.previous, { writes: stateWrites, removes: stateRemoves }, staging, text);
+  const text = planned.indexText;
+  const changes = await writeDist(outDir, planned.output, { text, kept: planned.kept }, planned.previous, { writes: stateWrites, removes: stateRemoves }, staging);
   // Once dist/ and state/ are committed: a record written before would describe a fleet not there yet.
-  if (options.cache !== undefined && planned.record !== 'as-is') keepFleetRecord(fleetRecordFile(options.cache), planned.record && { ...planned.record, index: sha256(text) });
-  const { notes, rendered, index, plans, previous } = planned;
+  if (options.cache !== undefined && planned.record !== 'as-is') keepFleetRecord(fleetRecordFile(options.cache), planned.record && { ...planned.record, index: sha256(text), files: planned.files });
+  const { notes, rendered, plans, previous } = planned;
   return {
     clusters: planned.clusters,
     deployments: planned.deployments,
-    files: fileCount(index),
+    files: planned.files,
     changes,
     notes,
     statesWritten: [...stateWrites.keys()].map((file) => path.relative(root, file)),

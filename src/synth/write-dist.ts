@@ -159,9 +159,8 @@ export function indexText(index: DistIndex): string {
     byArrays.get(namespaced)!.set(cluster, name);
     return name;
   };
-  const deployments = Object.entries(index.deployments ?? {}).map(([key, record]): [string, unknown] => [key, { inputs: record.inputs, kinds: nameOf(record.namespacedKinds, record.clusterKinds) }]);
-  const section = (name: string, entries: [string, unknown][]) =>
-    entries.length ? [`  ${JSON.stringify(name)}: {\n${entries.map(([key, value]) => `    ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n  }`] : [];
+  const deployments = Object.entries(index.deployments ?? {}).map(([key, record]): [string, StoredDeployment] => [key, { inputs: record.inputs, kinds: nameOf(record.namespacedKinds, record.clusterKinds) }]);
+  const section = (name: IndexSection, entries: [string, unknown][]) => (entries.length ? [`${sectionStart(name)}${entries.map(([key, value]) => entryLine(key, value)).join(',\n')}\n  }`] : []);
   const lines = [
     `  "layout": ${INDEX_LAYOUT}`,
     `  "generator": ${JSON.stringify(index.generator)}`,
@@ -173,13 +172,106 @@ export function indexText(index: DistIndex): string {
   return `{\n${lines.join(',\n')}\n}\n`;
 }
 
+/** The sections of index.json holding one entry per line (see indexText). */
+type IndexSection = 'kinds' | 'deployments' | 'clusters' | 'folders';
+
+/** A set of kinds as index.json names it once for the deployments that share it. */
+export interface StoredKinds {
+  namespaced: string[];
+  cluster: string[];
+}
+
+/** A deployment's entry in index.json: its inputs, and its kinds by the name of their set. */
+export interface StoredDeployment {
+  inputs: string;
+  kinds: string;
+}
+
+/** How a section of index.json begins: what follows is its entries, one per line, then `\n  }`. */
+function sectionStart(name: IndexSection): string {
+  return `  ${JSON.stringify(name)}: {\n`;
+}
+
+/** An entry's line in a section of index.json (no raw line break: JSON escapes those inside strings). */
+function entryLine(key: string, value: unknown): string {
+  return `    ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+}
+
+/**
+ * An index's text read and changed entry by entry, as indexText lays it out (each entry on its own
+ * line in its section): a synth after one change reads and replaces a few entries of an index of
+ * 10,000 deployments (2.4 MB) without parsing, rebuilding or serializing the rest. Only for a text
+ * this code wrote (the fleet record holds its sha256): any other is read whole by parseIndex.
+ */
+export class IndexLines {
+  private readonly ranges = new Map<IndexSection, [number, number] | undefined>();
+
+  constructor(readonly text: string) {}
+
+  /** Where the entries of `section` lie in the text ([start, end)), undefined when it has none. */
+  private range(section: IndexSection): [number, number] | undefined {
+    if (this.ranges.has(section)) return this.ranges.get(section);
+    const head = `\n${sectionStart(section)}`;
+    const at = this.text.indexOf(head);
+    const start = at + head.length - 1;
+    const range: [number, number] | undefined = at < 0 ? undefined : [start, this.text.indexOf('\n  }', start)];
+    this.ranges.set(section, range);
+    return range;
+  }
+
+  /** Where `key`'s value lies in `section` ([start, end)), undefined when there is no such entry. */
+  private find(section: IndexSection, key: string): [number, number] | undefined {
+    const range = this.range(section);
+    if (!range) return undefined;
+    const prefix = `\n${entryLine(key, '').slice(0, -2)}`;
+    const at = this.text.indexOf(prefix, range[0] - 1);
+    if (at < 0 || at >= range[1]) return undefined;
+    const start = at + prefix.length;
+    const end = this.text.indexOf('\n', start);
+    return [start, this.text[end - 1] === ',' ? end - 1 : end];
+  }
+
+  /** The value of `key` in `section`, undefined when there is no such entry. */
+  get<T>(section: IndexSection, key: string): T | undefined {
+    const found = this.find(section, key);
+    return found && (JSON.parse(this.text.slice(...found)) as T);
+  }
+
+  /** How many entries `section` holds. */
+  count(section: IndexSection): number {
+    const range = this.range(section);
+    if (!range) return 0;
+    let count = 0;
+    for (let at = range[0]; at >= 0 && at < range[1]; at = this.text.indexOf('\n', at + 1)) count++;
+    return count;
+  }
+
+  /** The text with these entries' values replaced (the text indexText would write), undefined when one of them is not there. */
+  with(changes: Iterable<[section: IndexSection, key: string, value: unknown]>): string | undefined {
+    const spans: [number, number, string][] = [];
+    for (const [section, key, value] of changes) {
+      const found = this.find(section, key);
+      if (!found) return undefined;
+      spans.push([...found, JSON.stringify(value)]);
+    }
+    spans.sort(([a], [b]) => a - b);
+    let text = '';
+    let from = 0;
+    for (const [start, end, value] of spans) {
+      text += this.text.slice(from, start) + value;
+      from = end;
+    }
+    return text + this.text.slice(from);
+  }
+}
+
 /** The index in `text`, or why it is not one this code can use. */
 export function parseIndex(text: string): { index: DistIndex } | { problem: string } {
   let stored: {
     layout?: unknown;
     generator?: unknown;
-    kinds?: Record<string, { namespaced: string[]; cluster: string[] }>;
-    deployments?: Record<string, { inputs: string; kinds: string }>;
+    kinds?: Record<string, StoredKinds>;
+    deployments?: Record<string, StoredDeployment>;
     clusters?: Record<string, { inputs: string }>;
     folders?: unknown;
   };
@@ -251,20 +343,18 @@ export interface StateChanges {
  * (transaction.ts): a failure or a crash at any point leaves both as they were or, once committed,
  * is completed by the next run. Only what changes is touched: a file whose content is the same keeps
  * its timestamps, so git (which re-reads files whose ctime moved) and the next synth see nothing to do.
- * The changes returned leave the SUMS_FILEs out (bookkeeping, as index.json). `staged`: files the
- * synth already wrote into the transaction folder while it rendered; `text`: the index's text, when
- * the caller has it.
+ * The changes returned leave the SUMS_FILEs out (bookkeeping, as index.json). `text`: the index's
+ * text; `staged`: files the synth already wrote into the transaction folder while it rendered.
  */
 export async function writeDist(
   outDir: string,
   output: RenderedOutput,
-  index: DistIndex,
+  { text, kept }: { text: string; kept: KeptFolders },
   previous: PreviousOutput,
   states: StateChanges = { writes: new Map(), removes: [] },
   staged?: Staging,
-  text = indexText(index),
 ): Promise<DistChanges> {
-  const changes = compare(previous.hashes, output.hashes, keptFolders(index, output));
+  const changes = compare(previous.hashes, output.hashes, kept);
   const writes = [...changes.added, ...changes.changed];
   const stateChanges = states.writes.size + states.removes.length;
   if (writes.length === 0 && changes.removed.length === 0 && text === previous.indexText && !previous.legacyIndex && stateChanges === 0) return withoutSums(changes);
@@ -280,9 +370,25 @@ export async function writeDist(
   return withoutSums(changes);
 }
 
+/**
+ * The folders an output keeps as they were: those among them whose files were read (the previous
+ * output's hashes may hold their files: none is removed), and how many files all of them hold.
+ */
+export interface KeptFolders {
+  folders: ReadonlyMap<string, FolderRecord>;
+  files: number;
+}
+
+/** `folders` kept, every one of them listed. */
+export function keptOf(folders: ReadonlyMap<string, FolderRecord>): KeptFolders {
+  let files = 0;
+  for (const record of folders.values()) files += record.files;
+  return { folders, files };
+}
+
 /** The folders of `index` not rendered in `output`: kept as they were. */
-export function keptFolders(index: DistIndex, output: RenderedOutput): Map<string, FolderRecord> {
-  return new Map(Object.entries(index.folders).filter(([folder]) => !output.folders.has(folder)));
+export function keptFolders(index: DistIndex, output: RenderedOutput): KeptFolders {
+  return keptOf(new Map(Object.entries(index.folders).filter(([folder]) => !output.folders.has(folder))));
 }
 
 /**
@@ -418,7 +524,7 @@ function sortByPath<T>(map: ReadonlyMap<string, T>): Map<string, T> {
  * count as such), and none of their files is removed. SUMS_FILEs are listed like any file (they are
  * written and removed with their folders) but not counted as unchanged.
  */
-export function compare(previous: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>, kept: ReadonlyMap<string, FolderRecord> = new Map()): DistChanges {
+export function compare(previous: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>, kept: KeptFolders = keptOf(new Map())): DistChanges {
   const changes: DistChanges = { added: [], changed: [], removed: [], unchanged: 0 };
   for (const [file, hash] of next) {
     const before = previous.get(file);
@@ -426,9 +532,9 @@ export function compare(previous: ReadonlyMap<string, string>, next: ReadonlyMap
     else if (before !== hash) changes.changed.push(file);
     else if (!isSumsFile(file)) changes.unchanged++;
   }
-  for (const record of kept.values()) changes.unchanged += record.files;
+  changes.unchanged += kept.files;
   for (const file of previous.keys()) {
-    if (!next.has(file) && !kept.has(folderOf(file))) changes.removed.push(file);
+    if (!next.has(file) && !kept.folders.has(folderOf(file))) changes.removed.push(file);
   }
   for (const list of [changes.added, changes.changed, changes.removed]) list.sort();
   return changes;
