@@ -40,7 +40,7 @@ export function gateCommand(): Command {
     .option('--base <rev>', 'git revision --changed compares with (a pull request\'s base branch)', 'HEAD')
     .option('--root <dir>', `${ROOT_HELP} (for --check-synced)`, rootOption, '.')
     .option('--staged', "judge what git would commit (the files staged in git's index), not the working tree: the pre-commit hook's check")
-    .option('--no-cache', 'judge every file and group anew, without the verdicts earlier runs kept (by content) in node_modules/.cache/redis-gitops/gate/')
+    .option('--no-cache', 'judge every file and group anew, without the verdicts earlier runs kept (by content) in node_modules/.cache/redis-gitops/gate/ (and with --changed, ask git what changed, not the record of the last run)')
     .option('--threads <count>', 'worker threads to read and check with, 0 for none (default: one per core from about 4000 files on)', threadCount);
 }
 
@@ -87,7 +87,8 @@ async function judge(paths: string[], opts: GateOptions, staged?: { changedIn: s
   let gated = paths;
   if (opts.changed) {
     const { changedPaths } = await import('../gate/changed.js');
-    gated = staged ? await changedPaths(staged.changedIn, opts.base, { dist: paths[0]! }) : await changedPaths(paths[0]!, opts.base);
+    const { GATE_CACHE } = await import('../gate/cache.js');
+    gated = staged ? await changedPaths(staged.changedIn, opts.base, { dist: paths[0]! }) : await changedPaths(paths[0]!, opts.base, undefined, opts.cache ? GATE_CACHE : undefined);
     const what = staged ? 'staged changes' : 'changed';
     process.stderr.write(`gate: ${gated.length ? `${what} since ${opts.base}: ${gated.map(shown).join(', ')}` : `nothing under ${shown(paths[0]!)} ${staged ? 'staged as changed' : 'changed'} since ${opts.base}`}\n`);
     if (gated.length === 0) return alsoFails.length ? 'failed' : 'ok';

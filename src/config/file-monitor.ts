@@ -28,18 +28,15 @@ export class FileMonitor {
   static readonly FOLDERS = ['clusters', 'deployments', 'state'];
 
   /**
-   * Asks watchman what changed under `root` since `previous` (a mark a previous run kept); undefined
+   * Asks watchman what changed under `root` since `previous` (a mark a previous run kept), in
+   * `folders` (repository paths) and in files named one of `names` anywhere under `root`; undefined
    * when watchman is not installed, not running, does not watch `root` or fails (then every file is
    * stat'ed). Never starts the watchman server (`--no-spawn`).
    */
-  static query(root: string, previous: string | undefined): FileMonitor | undefined {
-    const wait = waitMs();
-    if (wait === undefined) return undefined;
-    const deadline = performance.now() + wait;
-    const left = () => Math.max(1, Math.ceil(deadline - performance.now()));
-    const repository = path.resolve(root);
-    const watch = watchRoot(repository, left());
-    if (!watch) return undefined;
+  static query(root: string, previous: string | undefined, { folders = FileMonitor.FOLDERS, names = [] }: { folders?: readonly string[]; names?: readonly string[] } = {}): FileMonitor | undefined {
+    const found = watchOf(root);
+    if (!found) return undefined;
+    const { watch, repository, left } = found;
     const relative = path.relative(watch, repository);
     const since = previous ? parseMark(previous, watch, relative) : undefined;
     const answer = watchman(['query', watch, {
@@ -47,8 +44,8 @@ export class FileMonitor {
       // With a clock, the files changed since (watchman goes through those alone, a few after one
       // change); without, every file in the folders (walking those alone, not dist/'s 400,000).
       ...(since
-        ? { since, expression: ['anyof', ...FileMonitor.FOLDERS.flatMap((folder) => [['dirname', folder], ['name', folder, 'wholename']])] }
-        : { path: FileMonitor.FOLDERS }),
+        ? { since, expression: ['anyof', ...folders.flatMap((folder) => [['dirname', folder], ['name', folder, 'wholename']]), ...(names.length ? [['name', names, 'basename']] : [])] }
+        : { path: folders }),
       fields: ['name', 'type', 'exists'],
       // Answer only once watchman has seen every change made before the query (see waitMs).
       sync_timeout: left(),
@@ -62,6 +59,18 @@ export class FileMonitor {
     // A link changed (a file, a cluster's state folder or one of the folders made one): what lies behind it is not watched.
     if (answer.files.some((f) => f.type === 'l')) return new FileMonitor(mark, undefined, new Set());
     return new FileMonitor(mark, new Set(answer.files.map((f) => f.name)), undefined);
+  }
+
+  /**
+   * A mark of what is under `root` now (once watchman has seen every change made before), for a later
+   * query of what changed since; undefined without watchman (see query).
+   */
+  static mark(root: string): string | undefined {
+    const found = watchOf(root);
+    if (!found) return undefined;
+    const { watch, repository, left } = found;
+    const answer = watchman(['clock', watch, { sync_timeout: left() }], left()) as { clock?: string } | undefined;
+    return answer?.clock ? JSON.stringify([watch, path.relative(watch, repository), answer.clock]) : undefined;
   }
 
   /**
@@ -101,6 +110,20 @@ function waitMs(): number | undefined {
   const setting = process.env.REDIS_GITOPS_WATCHMAN;
   if (setting === 'off') return undefined;
   return setting && /^[1-9][0-9]*$/.test(setting) ? Number(setting) : 500;
+}
+
+/**
+ * The watch holding `root` (see watchRoot), its path, and the time left of the wait for watchman's
+ * answers (see waitMs) for each command; undefined when watchman is not asked or watches no folder of it.
+ */
+function watchOf(root: string): { watch: string; repository: string; left: () => number } | undefined {
+  const wait = waitMs();
+  if (wait === undefined) return undefined;
+  const deadline = performance.now() + wait;
+  const left = () => Math.max(1, Math.ceil(deadline - performance.now()));
+  const repository = path.resolve(root);
+  const watch = watchRoot(repository, left());
+  return watch ? { watch, repository, left } : undefined;
 }
 
 /** The folder watchman watches that holds `repository` (itself or a parent, as `watch-project` chose); undefined when none. */
