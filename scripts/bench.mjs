@@ -397,7 +397,8 @@ try {
         // let finish with what came before (untimed), as it has when a user edits a file seconds after
         // a synth; the gate runs right after the synth, as `synth && gate --changed` runs it, so git
         // sees what synth's writes tell its file system monitor (no `git status` in between refreshes
-        // its index).
+        // its index). With watchman, the first gate asks git and keeps what it found with watchman's
+        // clock (src/gate/changed-record.ts); the timed one takes that and what changed since.
         let tunedSynth = oneSynth;
         let r;
         for (const grown of tuned.includes('watchman') ? ['124Gi', '125Gi'] : ['124Gi']) {
