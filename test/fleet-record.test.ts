@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { fleetRecordFile, type FleetRecord } from '../src/synth/fleet-record.js';
+import { FleetRecord, fleetRecordFile, fleetRecordText, type RecordedDeployment } from '../src/synth/fleet-record.js';
 import { synth, type SynthResult } from '../src/synth/synth.js';
 import { settledRepo, snapshotTree, tempDir } from './support/repo.js';
 
@@ -32,9 +32,11 @@ describe.skipIf(skip)(`the fleet record${skip ? ` [skipped: ${skip}]` : ''}`, ()
     const record = fleetRecordFile(cache);
     /** Plants a note on `deployment` in the record: reported only when the record answers for it. */
     const plant = (deployment: string) => {
-      const stored = JSON.parse(readFileSync(record, 'utf8')) as FleetRecord;
-      for (const d of stored.deployments) if (d[0] === deployment) d[5] = [PLANTED];
-      writeFileSync(record, JSON.stringify(stored));
+      // The record's head, then a line per deployment (fleet-record.ts).
+      const [head, ...lines] = readFileSync(record, 'utf8').trimEnd().split('\n');
+      const deployments = lines.map((line) => JSON.parse(line) as RecordedDeployment);
+      for (const d of deployments) if (d[0] === deployment) d[5] = [PLANTED];
+      writeFileSync(record, [head, ...deployments.map((d) => JSON.stringify(d))].join('\n') + '\n');
     };
     /**
      * A synth with the cache (and so the record), and one of a copy of the repository as it is now,
@@ -128,5 +130,55 @@ describe.skipIf(skip)(`the fleet record${skip ? ` [skipped: ${skip}]` : ''}`, ()
     plant('sessions');
     edit('deployments/orders.yaml', /memory: \S+/, 'memory: lots');
     await expect(synth(repo, out, { cache })).rejects.toThrow(/deployments\/orders\.yaml.*memory/s);
+  });
+});
+
+describe('the fleet record\'s text (a head, then a line per deployment)', () => {
+  const head = { fingerprint: 'f', mark: 'm', index: 'i', files: 7, clusters: [['c', 'k']] as [string, string][] };
+  const fleet: RecordedDeployment[] = [
+    ['a-b', 'deployments/a-b.yml', 'c', 'redis-a-b', 100, ['rotation under way', 'warning: "due"\nsoon']],
+    ['a', 'deployments/a.yaml', 'c', 'redis-a', 300, []],
+    ['b', 'deployments/b.yaml', 'c', 'redis-b', 200, []],
+    ['c', 'deployments/c.yaml', 'c', 'redis-c', 400, ['[\"c\",']],
+  ];
+  function written(text: string): string {
+    const file = path.join(tempDir(), 'cache.fleet.json');
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it('finds a deployment by its name alone, its notes in order, and replaces lines as a whole record would be written', () => {
+    const record = FleetRecord.read(written(fleetRecordText(head, fleet)), 'f')!;
+    expect(record.head).toMatchObject({ ...head, count: 4, earliest: 100 });
+    expect(record.deployment('a')?.deployment).toEqual(fleet[1]);
+    expect(record.deployment('a-b')?.deployment).toEqual(fleet[0]);
+    expect(record.deployment('c')?.deployment).toEqual(fleet[3]);
+    expect(record.deployment('d')).toBeUndefined();
+    expect(record.deployment('a')!.at).toBeLessThan(record.deployment('b')!.at);
+    expect(record.notes()).toEqual([
+      { deployment: 'a-b', note: 'rotation under way' },
+      { deployment: 'a-b', note: 'warning: "due"\nsoon' },
+      { deployment: 'c', note: '["c",' },
+    ]);
+    const changed: RecordedDeployment[] = [
+      ['c', 'deployments/c.yaml', 'c', 'redis-c', 500, []],
+      ['a', 'deployments/a.yaml', 'c', 'redis-a', 350, ['new']],
+    ];
+    const next = [fleet[0]!, changed[1]!, fleet[2]!, changed[0]!];
+    expect(record.with({ mark: 'n', index: 'j', files: 8 }, changed)).toBe(fleetRecordText({ ...head, mark: 'n', index: 'j', files: 8 }, next));
+    // The earliest sameUntil is a bound: lowered by a change, never raised by one.
+    const lowered = FleetRecord.read(written(record.with({ mark: 'n', index: 'j', files: 8 }, [['b', 'deployments/b.yaml', 'c', 'redis-b', 50, []]])), 'f')!;
+    expect(lowered.head.earliest).toBe(50);
+    expect(FleetRecord.read(written(lowered.with({ mark: 'o', index: 'j', files: 8 }, [['b', 'deployments/b.yaml', 'c', 'redis-b', 900, []]])), 'f')!.head.earliest).toBe(50);
+  });
+
+  it('is no record when cut short, of another generator or format, or when a line holding notes is not one', () => {
+    const text = fleetRecordText(head, fleet);
+    expect(FleetRecord.read(written(text), 'f')).toBeDefined();
+    expect(FleetRecord.read(written(text.slice(0, text.lastIndexOf('\n', text.length - 2) + 1)), 'f')).toBeUndefined();
+    expect(FleetRecord.read(written(text.slice(0, -1)), 'f')).toBeUndefined();
+    expect(FleetRecord.read(written(text), 'g')).toBeUndefined();
+    expect(FleetRecord.read(written(text.replace('"format":3', '"format":2')), 'f')).toBeUndefined();
+    expect(FleetRecord.read(written(text.replace('"rotation under way"', '7')), 'f')!.notes()).toBeUndefined();
   });
 });

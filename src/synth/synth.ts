@@ -13,7 +13,7 @@ import { generator } from '../version.js';
 import { ARGOCD_FOLDER, CLUSTER_FOLDER, INDEX_FILE } from '../../model/dist-layout.js';
 import { type ChangePlan, objectsOf, planChanges, type PlanSources, refusalErrors } from './change-plan.js';
 import { generatorFingerprint } from './fingerprint.js';
-import { fleetRecordFile, keepFleetRecord, readFleetRecord, type FleetRecord, type RecordedDeployment } from './fleet-record.js';
+import { FleetRecord, fleetRecordFile, fleetRecordText, keepFleetRecord, type FleetRecordHead, type RecordedDeployment } from './fleet-record.js';
 import { ParsedFileCache } from '../config/parse-cache.js';
 import { FileMonitor } from '../config/file-monitor.js';
 import type { DeploymentOutput, RenderedFiles } from './render.js';
@@ -224,10 +224,11 @@ export interface SynthPlan {
   /** Whether `states` holds every deployment's state file (else no state file can be an orphan: see planFromRecord). */
   everyState: boolean;
   /**
-   * The fleet record to keep once the plan is written (fleet-record.ts; the sha256 of the index is
-   * added then); 'as-is': the one there stays right; undefined: none can be kept (no file monitor's mark).
+   * The text of the fleet record to keep once the plan is written (fleet-record.ts), given the sha256
+   * of the index then written and its file count; 'as-is': the one there stays right; undefined: none
+   * can be kept (no file monitor's mark).
    */
-  record: Omit<FleetRecord, 'format' | 'index' | 'files'> | 'as-is' | undefined;
+  record: ((written: Pick<FleetRecordHead, 'index' | 'files'>) => string) | 'as-is' | undefined;
 }
 
 /**
@@ -415,12 +416,8 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
   const index = buildIndex(generator, new Map([...keptFolders, ...output.folders]), records, clusterRecords);
   const fileTotal = fileCount(index);
   // A record for the next synth, when the file monitor will tell it what changed since this one began.
-  const record = mark === undefined || options.writeState === false ? undefined : {
-    fingerprint,
-    mark,
-    clusters: inputs.clusters.map((c): [string, string] => [c.name, clusterKeys.get(c)!]),
-    deployments: recorded,
-  };
+  const clusterRecord = inputs.clusters.map((c): [string, string] => [c.name, clusterKeys.get(c)!]);
+  const record = mark === undefined || options.writeState === false ? undefined : (written: Pick<FleetRecordHead, 'index' | 'files'>) => fleetRecordText({ fingerprint, mark, clusters: clusterRecord, ...written }, recorded);
   return {
     inputs,
     previous,
@@ -449,8 +446,9 @@ export async function plan(root: string, outDir: string, options: SynthOptions =
  * changed): then `plan` reads the whole fleet, and its verdict, errors and output are the ones given.
  */
 async function planFromRecord(root: string, outDir: string, options: SynthOptions, staging: Staging | undefined, fingerprint: string): Promise<SynthPlan | undefined> {
-  const record = readFleetRecord(fleetRecordFile(options.cache!), fingerprint);
+  const record = FleetRecord.read(fleetRecordFile(options.cache!), fingerprint);
   if (!record) return undefined;
+  const { head } = record;
   // The index as the record's synth wrote it: read entry by entry, not parsed whole (see IndexLines).
   let text: string;
   try {
@@ -458,28 +456,31 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
   } catch {
     return undefined;
   }
-  if (sha256(text) !== record.index) return undefined;
+  if (sha256(text) !== head.index) return undefined;
   const lines = new IndexLines(text);
   // The index of the record's synth holds its deployments (and not a record cut short).
-  if (lines.count('deployments') !== record.deployments.length) return undefined;
-  const since = FileMonitor.query(root, record.mark)?.changes();
-  if (!since) return undefined;
+  if (lines.count('deployments') !== head.count) return undefined;
   const now = options.now ?? new Date();
-  const byPath = new Map<string, RecordedDeployment>();
-  for (const d of record.deployments) byPath.set(d[1], d).set(`state/${d[2]}/${d[0]}.json`, d);
-  const clusterNames = new Set(record.clusters.map(([name]) => name));
-  const changed = new Set<RecordedDeployment>();
+  // A kept deployment's secrets must resolve as they did (the bound is checked before asking what changed).
+  if (now.getTime() >= head.earliest) return undefined;
+  const since = FileMonitor.query(root, head.mark)?.changes();
+  if (!since) return undefined;
+  const clusterNames = new Set(head.clusters.map(([name]) => name));
+  const changed = new Map<string, { deployment: RecordedDeployment; at: number }>();
   for (const file of since.changed) {
-    const d = byPath.get(file);
-    if (d) changed.add(d);
+    const d = recordedFor(record, file);
+    if (d) changed.set(d.deployment[0], d);
     // A folder changes with its entries, which are named one by one.
     else if (file === 'deployments' || file === 'state' || (file.startsWith('state/') && clusterNames.has(file.slice('state/'.length)))) continue;
     else if (!ignored(root, file)) return undefined;
   }
-  const read = record.deployments.filter((d) => changed.has(d));
-  // A deployment file gone (or no longer a file) removes a deployment; a kept deployment's secrets must resolve as they did.
+  // In the inputs' order (the record's).
+  const read = [...changed.values()].sort((a, b) => a.at - b.at).map((d) => d.deployment);
+  // A deployment file gone (or no longer a file) removes a deployment.
   if (read.some((d) => !statSync(path.join(root, d[1]), { throwIfNoEntry: false })?.isFile())) return undefined;
-  if (record.deployments.some((d) => !changed.has(d) && now.getTime() >= d[4])) return undefined;
+  // Every deployment's notes, as plan reports them (those read are replaced below).
+  const recordedNotes = record.notes();
+  if (!recordedNotes) return undefined;
   let inputs: Inputs;
   let sealingKeys: Map<string, SealingKey>;
   try {
@@ -491,12 +492,12 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
     throw error;
   }
   const clusterSettings = new Map(inputs.clusters.map((c) => [c, clusterPart(fingerprint, c, sealingKeys.get(c.name)!.fingerprint)]));
-  const sameClusters = inputs.clusters.length === record.clusters.length && inputs.clusters.every((c, i) => record.clusters[i]![0] === c.name && record.clusters[i]![1] === clusterSettings.get(c)!.copy().digest('hex'));
+  const sameClusters = inputs.clusters.length === head.clusters.length && inputs.clusters.every((c, i) => head.clusters[i]![0] === c.name && head.clusters[i]![1] === clusterSettings.get(c)!.copy().digest('hex'));
   const sameNames = inputs.deployments.length === read.length && inputs.deployments.every((d, i) => d.name === read[i]![0] && d.cluster.name === read[i]![2] && d.namespace === read[i]![3]);
   if (!sameClusters || !sameNames) return undefined;
   // What the index records of the deployments read and of the clusters' folders: the previous output
   // as plan would see it, for those (the others are neither read nor written).
-  const clusterFolders = record.clusters.flatMap(([name]) => [`${name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${name}`]);
+  const clusterFolders = head.clusters.flatMap(([name]) => [`${name}/${CLUSTER_FOLDER}`, `${ARGOCD_FOLDER}/${name}`]);
   const deploymentRecords: Record<string, DeploymentRecord> = {};
   const kindsNames = new Map<string, string>();
   const folderRecords: Record<string, FolderRecord> = {};
@@ -545,8 +546,8 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
   const refused = refusalErrors(plans, options.acceptChanges ?? new Set());
   if (refused.length) throw new InputErrors(refused);
   // The files of the folders rendered again replace theirs in the count of every file.
-  let keptFiles = record.files;
-  let fileTotal = record.files;
+  let keptFiles = head.files;
+  let fileTotal = head.files;
   for (const [folder, after] of output.folders) {
     const before = folderRecords[folder];
     if (!before) return undefined;
@@ -554,11 +555,15 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
     fileTotal += after.files - before.files;
     entries.push(['folders', folder, after]);
   }
-  const fresh = new Map(read.map((d) => [d[0], resolved.resolved.get(d[0])!]));
-  const deployments = record.deployments.map((d): RecordedDeployment => {
-    const again = fresh.get(d[0]);
-    return again ? [d[0], d[1], d[2], d[3], again.sameUntil, again.notes] : d;
+  const again = read.map((d): RecordedDeployment => {
+    const { sameUntil, notes } = resolved.resolved.get(d[0])!;
+    return [d[0], d[1], d[2], d[3], sameUntil, notes];
   });
+  const notes = recordedNotes.filter((n) => !changed.has(n.deployment));
+  for (const d of again) for (const note of d[5]) notes.push({ deployment: d[0], note });
+  // In the inputs' order, as plan gives them.
+  const order = new Map([...new Set(notes.map((n) => n.deployment))].map((name) => [name, changed.get(name)?.at ?? record.deployment(name)!.at]));
+  notes.sort((a, b) => order.get(a.deployment)! - order.get(b.deployment)!);
   return {
     inputs,
     previous,
@@ -567,15 +572,26 @@ async function planFromRecord(root: string, outDir: string, options: SynthOption
     kept: { folders: new Map(clusterFolders.map((f) => [f, folderRecords[f]!])), files: keptFiles },
     files: fileTotal,
     states: resolved.states,
-    notes: deployments.flatMap(([deployment, , , , , notes]) => notes.map((note) => ({ deployment, note }))),
+    notes,
     rendered: rendered.length,
     plans,
-    deployments: record.deployments.length,
-    clusters: record.clusters.length,
+    deployments: head.count,
+    clusters: head.clusters.length,
     everyState: false,
     // Nothing read: the record stays right (what changed since its mark, none of it an input, is asked about again next time).
-    record: read.length ? { fingerprint, mark: since.mark, clusters: record.clusters, deployments } : 'as-is',
+    record: read.length ? (written) => record.with({ mark: since.mark, ...written }, again) : 'as-is',
   };
+}
+
+/**
+ * The deployment of the record whose deployment file or state file is `file` (a repository path):
+ * `deployments/<name>.yaml` (or .yml, as the record names it), `state/<cluster>/<name>.json`.
+ */
+function recordedFor(record: FleetRecord, file: string): { deployment: RecordedDeployment; at: number } | undefined {
+  const match = /^deployments\/([^/]+)\.ya?ml$/.exec(file) ?? /^state\/[^/]+\/([^/]+)\.json$/.exec(file);
+  const found = match ? record.deployment(match[1]!) : undefined;
+  const d = found?.deployment;
+  return d && (d[1] === file || file === `state/${d[2]}/${d[0]}.json`) ? found : undefined;
 }
 
 /**
@@ -704,7 +720,7 @@ async function planAndWrite(root: string, outDir: string, options: SynthOptions,
   const text = planned.indexText;
   const changes = await writeDist(outDir, planned.output, { text, kept: planned.kept }, planned.previous, { writes: stateWrites, removes: stateRemoves }, staging);
   // Once dist/ and state/ are committed: a record written before would describe a fleet not there yet.
-  if (options.cache !== undefined && planned.record !== 'as-is') keepFleetRecord(fleetRecordFile(options.cache), planned.record && { ...planned.record, index: sha256(text), files: planned.files });
+  if (options.cache !== undefined && planned.record !== 'as-is') keepFleetRecord(fleetRecordFile(options.cache), planned.record?.({ index: sha256(text), files: planned.files }));
   const { notes, rendered, plans, previous } = planned;
   return {
     clusters: planned.clusters,
