@@ -20,7 +20,9 @@ type Git = (...args: string[]) => Promise<string>;
  * info/exclude and core.excludesFile: a file git ignored, and so never listed, would be listed once
  * they change), while no symbolic link changed in the output, and for a few thousand files at most;
  * anything else asks git, as without a record. Files git ignores count as changed when they are new
- * (git's status leaves them out): a folder gated for nothing, never one missed.
+ * (git's status leaves them out): a folder gated for nothing, never one missed. The index is not
+ * read: a change staged and then undone in the work tree alone (git's status says `MM`) is not
+ * listed, as the work tree, which is what the gate judges, is HEAD's there.
  */
 interface ChangedRecord {
   format: typeof FORMAT;
